@@ -1,0 +1,3 @@
+export { BaseError, type BaseErrorParameters } from './base.ts'
+export { UsageError } from './cli.ts'
+export { GenerationError, GgufError, ModelError, TokenizerError, TraceError } from './runtime.ts'
