@@ -1,3 +1,10 @@
 export { BaseError, type BaseErrorParameters } from './base.ts'
 export { UsageError } from './cli.ts'
-export { GenerationError, GgufError, ModelError, TokenizerError, TraceError } from './runtime.ts'
+export {
+  GenerationError,
+  GgufError,
+  KernelError,
+  ModelError,
+  TokenizerError,
+  TraceError,
+} from './runtime.ts'

@@ -27,3 +27,8 @@ export class GenerationError extends BaseError {
 export class TraceError extends BaseError {
   override name = 'TraceError' as const
 }
+
+/** A compute kernel that cannot be created or used: no WebAssembly, arena full, bad pointer or shape. */
+export class KernelError extends BaseError {
+  override name = 'KernelError' as const
+}
