@@ -1,0 +1,307 @@
+;; Verity's WebAssembly kernels: int8 matrix-vector products with exact int32 sums (SIMD) and
+;; sha256 over 64-byte messages. Integer only, so every engine gives the same bits; the
+;; TypeScript kernel (../typescript.ts) is the reference, and kernel.case.ts checks both.
+;;
+;; The memory is imported: the host creates it with exactly the pages it needs and never grows
+;; it. Bytes [0, 1024) are reserved for the kernels (the host writes the sha256 tables there):
+;;     0  K[64]       sha256 round constants (i32, little-endian)
+;;   256  KW_PAD[64]  K[t] + W[t] of the fixed padding block of a 64-byte message
+;;   512  W[64]       message schedule scratch (holds K[t] + W[t] once expanded)
+;;   768  IV[8]       sha256 initial hash value
+;;   800  H[8]        running hash state
+;; Everything at or above 1024 belongs to the host's arena. Pointers are byte offsets.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; --- int8 dot products ---------------------------------------------------------------------
+
+  ;; Four consecutive weight rows (w, w+cols, w+2cols, w+3cols) against the vector x: stores the
+  ;; four int32 sums at out (4-aligned). 16 columns per step: x is widened to i16 once and shared
+  ;; by the four rows; i32x4.dot_i16x8_s multiplies and adds pairs exactly (|sum| <= 2^30).
+  (func $dot4 (param $w i32) (param $cols i32) (param $x i32) (param $out i32)
+    (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $px i32) (local $end i32) (local $tail i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $xl v128) (local $xh v128) (local $v v128)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $xj i32)
+    (local.set $w1 (i32.add (local.get $w) (local.get $cols)))
+    (local.set $w2 (i32.add (local.get $w1) (local.get $cols)))
+    (local.set $w3 (i32.add (local.get $w2) (local.get $cols)))
+    (local.set $px (local.get $x))
+    (local.set $end (i32.add (local.get $x) (i32.and (local.get $cols) (i32.const -16))))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $v (v128.load (local.get $px)))
+        (local.set $xl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $xh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $v (v128.load (local.get $w)))
+        (local.set $a0 (i32x4.add (local.get $a0)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $xl))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $xh)))))
+        (local.set $v (v128.load (local.get $w1)))
+        (local.set $a1 (i32x4.add (local.get $a1)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $xl))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $xh)))))
+        (local.set $v (v128.load (local.get $w2)))
+        (local.set $a2 (i32x4.add (local.get $a2)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $xl))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $xh)))))
+        (local.set $v (v128.load (local.get $w3)))
+        (local.set $a3 (i32x4.add (local.get $a3)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (local.get $xl))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (local.get $xh)))))
+        (local.set $px (i32.add (local.get $px) (i32.const 16)))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 16)))
+        (local.set $w2 (i32.add (local.get $w2) (i32.const 16)))
+        (local.set $w3 (i32.add (local.get $w3) (i32.const 16)))
+        (br $step)))
+    ;; Scalar tail: the last cols % 16 columns.
+    (local.set $end (i32.add (local.get $x) (local.get $cols)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $xj (i32.load8_s (local.get $px)))
+        (local.set $s0 (i32.add (local.get $s0) (i32.mul (i32.load8_s (local.get $w)) (local.get $xj))))
+        (local.set $s1 (i32.add (local.get $s1) (i32.mul (i32.load8_s (local.get $w1)) (local.get $xj))))
+        (local.set $s2 (i32.add (local.get $s2) (i32.mul (i32.load8_s (local.get $w2)) (local.get $xj))))
+        (local.set $s3 (i32.add (local.get $s3) (i32.mul (i32.load8_s (local.get $w3)) (local.get $xj))))
+        (local.set $px (i32.add (local.get $px) (i32.const 1)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 1)))
+        (local.set $w2 (i32.add (local.get $w2) (i32.const 1)))
+        (local.set $w3 (i32.add (local.get $w3) (i32.const 1)))
+        (br $step)))
+    ;; Transpose-and-add the four accumulators into [sum a0, sum a1, sum a2, sum a3].
+    (local.set $v
+      (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1))))
+    (local.set $xl
+      (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3))))
+    (v128.store (local.get $out)
+      (i32x4.add
+        (i32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v) (local.get $xl))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v) (local.get $xl)))
+        (i32x4.replace_lane 3
+          (i32x4.replace_lane 2
+            (i32x4.replace_lane 1 (i32x4.splat (local.get $s0)) (local.get $s1))
+            (local.get $s2))
+          (local.get $s3)))))
+
+  ;; One weight row against x: returns the int32 sum.
+  (func $dot1 (param $w i32) (param $cols i32) (param $x i32) (result i32)
+    (local $px i32) (local $end i32) (local $a v128) (local $u v128) (local $v v128) (local $s i32)
+    (local.set $px (local.get $x))
+    (local.set $end (i32.add (local.get $x) (i32.and (local.get $cols) (i32.const -16))))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $u (v128.load (local.get $px)))
+        (local.set $v (v128.load (local.get $w)))
+        (local.set $a (i32x4.add (local.get $a)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (i16x8.extend_low_i8x16_s (local.get $u)))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (i16x8.extend_high_i8x16_s (local.get $u))))))
+        (local.set $px (i32.add (local.get $px) (i32.const 16)))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (br $step)))
+    (local.set $end (i32.add (local.get $x) (local.get $cols)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $s (i32.add (local.get $s)
+          (i32.mul (i32.load8_s (local.get $w)) (i32.load8_s (local.get $px)))))
+        (local.set $px (i32.add (local.get $px) (i32.const 1)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $step)))
+    (i32.add
+      (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
+        (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a))))
+      (local.get $s)))
+
+  ;; acc[r] = Σ_j w[r*cols + j] * x[j] for r < rows (int32 at acc).
+  (func (export "matvec") (param $w i32) (param $rows i32) (param $cols i32) (param $x i32) (param $acc i32)
+    (local $r i32) (local $stride4 i32)
+    (local.set $stride4 (i32.shl (local.get $cols) (i32.const 2)))
+    (block $done
+      (loop $group
+        (br_if $done (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rows)))
+        (call $dot4 (local.get $w) (local.get $cols) (local.get $x) (local.get $acc))
+        (local.set $w (i32.add (local.get $w) (local.get $stride4)))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $group)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (i32.store (local.get $acc) (call $dot1 (local.get $w) (local.get $cols) (local.get $x)))
+        (local.set $w (i32.add (local.get $w) (local.get $cols)))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; acc[v*rows + r] = Σ_j w[r*cols + j] * x[v*cols + j] for v < n, r < rows. Groups of four
+  ;; weight rows are the outer loop, so each group stays in L1 while all n vectors pass by.
+  (func (export "matmul") (param $w i32) (param $rows i32) (param $cols i32) (param $x i32) (param $n i32) (param $acc i32)
+    (local $r i32) (local $v i32) (local $pw i32) (local $px i32) (local $pa i32) (local $accStride i32)
+    (local.set $accStride (i32.shl (local.get $rows) (i32.const 2)))
+    (block $done
+      (loop $group
+        (br_if $done (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rows)))
+        (local.set $pw (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $cols))))
+        (local.set $px (local.get $x))
+        (local.set $pa (i32.add (local.get $acc) (i32.shl (local.get $r) (i32.const 2))))
+        (local.set $v (i32.const 0))
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.ge_u (local.get $v) (local.get $n)))
+            (call $dot4 (local.get $pw) (local.get $cols) (local.get $px) (local.get $pa))
+            (local.set $px (i32.add (local.get $px) (local.get $cols)))
+            (local.set $pa (i32.add (local.get $pa) (local.get $accStride)))
+            (local.set $v (i32.add (local.get $v) (i32.const 1)))
+            (br $vec)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $group)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $pw (i32.add (local.get $w) (i32.mul (local.get $r) (local.get $cols))))
+        (local.set $px (local.get $x))
+        (local.set $pa (i32.add (local.get $acc) (i32.shl (local.get $r) (i32.const 2))))
+        (local.set $v (i32.const 0))
+        (block $vdone
+          (loop $vec
+            (br_if $vdone (i32.ge_u (local.get $v) (local.get $n)))
+            (i32.store (local.get $pa) (call $dot1 (local.get $pw) (local.get $cols) (local.get $px)))
+            (local.set $px (i32.add (local.get $px) (local.get $cols)))
+            (local.set $pa (i32.add (local.get $pa) (local.get $accStride)))
+            (local.set $v (i32.add (local.get $v) (i32.const 1)))
+            (br $vec)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; --- sha256 of 64-byte messages ------------------------------------------------------------
+
+  ;; 64 rounds on the state H (at 800) with the per-round words K[t] + W[t] at $kw; then
+  ;; H += the working variables.
+  (func $rounds (param $kw i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32)
+    (local $e i32) (local $f i32) (local $g i32) (local $h i32)
+    (local $t1 i32) (local $t2 i32) (local $end i32)
+    (local.set $a (i32.load offset=800 (i32.const 0)))
+    (local.set $b (i32.load offset=804 (i32.const 0)))
+    (local.set $c (i32.load offset=808 (i32.const 0)))
+    (local.set $d (i32.load offset=812 (i32.const 0)))
+    (local.set $e (i32.load offset=816 (i32.const 0)))
+    (local.set $f (i32.load offset=820 (i32.const 0)))
+    (local.set $g (i32.load offset=824 (i32.const 0)))
+    (local.set $h (i32.load offset=828 (i32.const 0)))
+    (local.set $end (i32.add (local.get $kw) (i32.const 256)))
+    (loop $round
+      ;; t1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $h) (i32.load (local.get $kw)))
+          (i32.add
+            (i32.xor
+              (i32.xor (i32.rotr (local.get $e) (i32.const 6)) (i32.rotr (local.get $e) (i32.const 11)))
+              (i32.rotr (local.get $e) (i32.const 25)))
+            (i32.xor (local.get $g) (i32.and (local.get $e) (i32.xor (local.get $f) (local.get $g)))))))
+      ;; t2 = Σ0(a) + Maj(a, b, c)
+      (local.set $t2
+        (i32.add
+          (i32.xor
+            (i32.xor (i32.rotr (local.get $a) (i32.const 2)) (i32.rotr (local.get $a) (i32.const 13)))
+            (i32.rotr (local.get $a) (i32.const 22)))
+          (i32.or
+            (i32.and (local.get $a) (local.get $b))
+            (i32.and (local.get $c) (i32.or (local.get $a) (local.get $b))))))
+      (local.set $h (local.get $g))
+      (local.set $g (local.get $f))
+      (local.set $f (local.get $e))
+      (local.set $e (i32.add (local.get $d) (local.get $t1)))
+      (local.set $d (local.get $c))
+      (local.set $c (local.get $b))
+      (local.set $b (local.get $a))
+      (local.set $a (i32.add (local.get $t1) (local.get $t2)))
+      (local.set $kw (i32.add (local.get $kw) (i32.const 4)))
+      (br_if $round (i32.lt_u (local.get $kw) (local.get $end))))
+    (i32.store offset=800 (i32.const 0) (i32.add (i32.load offset=800 (i32.const 0)) (local.get $a)))
+    (i32.store offset=804 (i32.const 0) (i32.add (i32.load offset=804 (i32.const 0)) (local.get $b)))
+    (i32.store offset=808 (i32.const 0) (i32.add (i32.load offset=808 (i32.const 0)) (local.get $c)))
+    (i32.store offset=812 (i32.const 0) (i32.add (i32.load offset=812 (i32.const 0)) (local.get $d)))
+    (i32.store offset=816 (i32.const 0) (i32.add (i32.load offset=816 (i32.const 0)) (local.get $e)))
+    (i32.store offset=820 (i32.const 0) (i32.add (i32.load offset=820 (i32.const 0)) (local.get $f)))
+    (i32.store offset=824 (i32.const 0) (i32.add (i32.load offset=824 (i32.const 0)) (local.get $g)))
+    (i32.store offset=828 (i32.const 0) (i32.add (i32.load offset=828 (i32.const 0)) (local.get $h))))
+
+  ;; For i < count: out + 32i = sha256(in + 64i). Each message is read whole before its digest is
+  ;; written, so out may equal in (a Merkle level built in place).
+  (func (export "sha256_pairs") (param $in i32) (param $count i32) (param $out i32)
+    (local $end i32) (local $p i32) (local $x i32) (local $y i32)
+    (local.set $end (i32.add (local.get $in) (i32.shl (local.get $count) (i32.const 6))))
+    (block $done
+      (loop $message
+        (br_if $done (i32.ge_u (local.get $in) (local.get $end)))
+        ;; W[0..16) = the message as big-endian words (byte-swap each 32-bit lane).
+        (v128.store offset=512 (i32.const 0)
+          (i8x16.swizzle (v128.load offset=0 (local.get $in))
+            (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12)))
+        (v128.store offset=528 (i32.const 0)
+          (i8x16.swizzle (v128.load offset=16 (local.get $in))
+            (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12)))
+        (v128.store offset=544 (i32.const 0)
+          (i8x16.swizzle (v128.load offset=32 (local.get $in))
+            (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12)))
+        (v128.store offset=560 (i32.const 0)
+          (i8x16.swizzle (v128.load offset=48 (local.get $in))
+            (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12)))
+        ;; W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] for t in [16, 64); $p = 4t.
+        (local.set $p (i32.const 64))
+        (loop $expand
+          (local.set $x (i32.load offset=452 (local.get $p)))  ;; W[t-15]
+          (local.set $y (i32.load offset=504 (local.get $p)))  ;; W[t-2]
+          (i32.store offset=512 (local.get $p)
+            (i32.add
+              (i32.add (i32.load offset=448 (local.get $p)) (i32.load offset=484 (local.get $p)))
+              (i32.add
+                (i32.xor
+                  (i32.xor (i32.rotr (local.get $x) (i32.const 7)) (i32.rotr (local.get $x) (i32.const 18)))
+                  (i32.shr_u (local.get $x) (i32.const 3)))
+                (i32.xor
+                  (i32.xor (i32.rotr (local.get $y) (i32.const 17)) (i32.rotr (local.get $y) (i32.const 19)))
+                  (i32.shr_u (local.get $y) (i32.const 10))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br_if $expand (i32.lt_u (local.get $p) (i32.const 256))))
+        ;; W[t] += K[t], so one round function serves both blocks.
+        (local.set $p (i32.const 0))
+        (loop $addk
+          (v128.store offset=512 (local.get $p)
+            (i32x4.add (v128.load offset=512 (local.get $p)) (v128.load offset=0 (local.get $p))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br_if $addk (i32.lt_u (local.get $p) (i32.const 256))))
+        ;; H = IV; the message block; the fixed padding block.
+        (v128.store offset=800 (i32.const 0) (v128.load offset=768 (i32.const 0)))
+        (v128.store offset=816 (i32.const 0) (v128.load offset=784 (i32.const 0)))
+        (call $rounds (i32.const 512))
+        (call $rounds (i32.const 256))
+        ;; The digest: H as big-endian words.
+        (v128.store offset=0 (local.get $out)
+          (i8x16.swizzle (v128.load offset=800 (i32.const 0))
+            (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12)))
+        (v128.store offset=16 (local.get $out)
+          (i8x16.swizzle (v128.load offset=816 (i32.const 0))
+            (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12)))
+        (local.set $in (i32.add (local.get $in) (i32.const 64)))
+        (local.set $out (i32.add (local.get $out) (i32.const 32)))
+        (br $message))))
+)
