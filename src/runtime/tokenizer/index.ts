@@ -1,0 +1,7 @@
+export { tokenizerFromGguf } from './tokenizer.ts'
+export {
+  type DecodeOptions,
+  type EncodeOptions,
+  type Tokenizer,
+  TokenType,
+} from './types.ts'
