@@ -265,6 +265,23 @@ export function runKernelCases({ name, create }: KernelCaseOptions): void {
       )
     })
 
+    it('sha256Pairs is right for every count 0..12 (vector groups and scalar remainders)', () => {
+      const next = rng(17)
+      const k = create(1 << 16)
+      const inPtr = k.alloc(64 * 12, 1)
+      const outPtr = k.alloc(32 * 13, 1)
+      for (let i = 0; i < 64 * 12; i++) k.u8[inPtr + i] = next() & 0xff
+      for (let count = 0; count <= 12; count++) {
+        k.u8.fill(0xee, outPtr, outPtr + 32 * 13)
+        k.sha256Pairs(inPtr, count, outPtr)
+        for (let i = 0; i < count; i++)
+          expect(k.u8.slice(outPtr + 32 * i, outPtr + 32 * i + 32), `count ${count}`).toEqual(
+            sha256(k.u8.slice(inPtr + 64 * i, inPtr + 64 * i + 64)),
+          )
+        expect(k.u8[outPtr + 32 * count]).toBe(0xee)
+      }
+    })
+
     it('sha256Pairs on fixed messages: zeros, ones, and a known vector', () => {
       const k = create(1 << 16)
       const inPtr = k.alloc(64 * 3)

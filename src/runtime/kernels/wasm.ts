@@ -19,7 +19,7 @@ type Exports = {
 }
 
 /** Bytes [0, RESERVED) of the memory belong to the kernels (see kernels.wat). */
-const RESERVED = 1024
+const RESERVED = 4096
 const PAGE = 65536
 const MAX_PAGES = 65536
 
@@ -59,7 +59,7 @@ export function wasmSimdAvailable(): boolean {
 
 /**
  * The WebAssembly SIMD kernel. Its arena is the module's memory, created with exactly the pages
- * needed for 1 KiB of kernel tables plus `arenaBytes`, and never grown, so typed-array views stay valid.
+ * needed for 4 KiB of kernel tables and scratch plus `arenaBytes`, and never grown, so typed-array views stay valid.
  */
 export function createWasmKernel(arenaBytes: number): Kernel {
   const api = wasmApi()
@@ -89,6 +89,8 @@ export function createWasmKernel(arenaBytes: number): Kernel {
   for (let i = 0; i < 64; i++) {
     view.setInt32(4 * i, K[i] as number, true)
     view.setInt32(256 + 4 * i, KW_PAD[i] as number, true)
+    for (let lane = 0; lane < 4; lane++)
+      view.setInt32(2048 + 16 * i + 4 * lane, KW_PAD[i] as number, true)
   }
   for (let i = 0; i < 8; i++) view.setInt32(768 + 4 * i, IV[i] as number, true)
   const { matvec, matmul, sha256_pairs } = exports

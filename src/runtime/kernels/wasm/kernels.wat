@@ -3,13 +3,16 @@
 ;; TypeScript kernel (../typescript.ts) is the reference, and kernel.case.ts checks both.
 ;;
 ;; The memory is imported: the host creates it with exactly the pages it needs and never grows
-;; it. Bytes [0, 1024) are reserved for the kernels (the host writes the sha256 tables there):
+;; it. Bytes [0, 4096) are reserved for the kernels (the host writes the sha256 tables there):
 ;;     0  K[64]       sha256 round constants (i32, little-endian)
 ;;   256  KW_PAD[64]  K[t] + W[t] of the fixed padding block of a 64-byte message
 ;;   512  W[64]       message schedule scratch (holds K[t] + W[t] once expanded)
 ;;   768  IV[8]       sha256 initial hash value
 ;;   800  H[8]        running hash state
-;; Everything at or above 1024 belongs to the host's arena. Pointers are byte offsets.
+;;  1024  W4[64]      four-lane message schedule (v128 per t: K[t] + W[t] of four messages)
+;;  2048  KW_PAD4[64] KW_PAD with each word splatted to four lanes
+;;  3072  H4[8]       four-lane running hash state
+;; Everything at or above 4096 belongs to the host's arena. Pointers are byte offsets.
 (module
   (import "env" "memory" (memory 1))
 
@@ -244,10 +247,189 @@
     (i32.store offset=824 (i32.const 0) (i32.add (i32.load offset=824 (i32.const 0)) (local.get $g)))
     (i32.store offset=828 (i32.const 0) (i32.add (i32.load offset=828 (i32.const 0)) (local.get $h))))
 
+
+  ;; --- sha256, four messages at once ----------------------------------------------------------
+  ;; The same computation with the four messages in the four i32 lanes. Scratch (see the header):
+  ;; W4[64] at 1024 (v128 per t, K[t] + W[t]), KW_PAD4[64] at 2048 (KW_PAD splatted, written by
+  ;; the host), H4[8] at 3072.
+
+  ;; 64 rounds on H4 with the per-round words at $kw (v128 each); then H4 += the working variables.
+  (func $rounds4 (param $kw i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $e v128) (local $f v128) (local $g v128) (local $h v128)
+    (local $t1 v128) (local $t2 v128) (local $end i32)
+    (local.set $a (v128.load offset=3072 (i32.const 0)))
+    (local.set $b (v128.load offset=3088 (i32.const 0)))
+    (local.set $c (v128.load offset=3104 (i32.const 0)))
+    (local.set $d (v128.load offset=3120 (i32.const 0)))
+    (local.set $e (v128.load offset=3136 (i32.const 0)))
+    (local.set $f (v128.load offset=3152 (i32.const 0)))
+    (local.set $g (v128.load offset=3168 (i32.const 0)))
+    (local.set $h (v128.load offset=3184 (i32.const 0)))
+    (local.set $end (i32.add (local.get $kw) (i32.const 1024)))
+    (loop $round
+      ;; t1 = h + Σ1(e) + Ch(e, f, g) + K[t] + W[t]; Ch(e, f, g) = bitselect(f, g, e)
+      (local.set $t1
+        (i32x4.add
+          (i32x4.add (local.get $h) (v128.load (local.get $kw)))
+          (i32x4.add
+            (v128.xor (v128.xor (v128.or (i32x4.shr_u (local.get $e) (i32.const 6)) (i32x4.shl (local.get $e) (i32.const 26))) (v128.or (i32x4.shr_u (local.get $e) (i32.const 11)) (i32x4.shl (local.get $e) (i32.const 21)))) (v128.or (i32x4.shr_u (local.get $e) (i32.const 25)) (i32x4.shl (local.get $e) (i32.const 7))))
+            (v128.bitselect (local.get $f) (local.get $g) (local.get $e)))))
+      ;; t2 = Σ0(a) + Maj(a, b, c); Maj(a, b, c) = bitselect(b, a, a ^ c)
+      (local.set $t2
+        (i32x4.add
+          (v128.xor (v128.xor (v128.or (i32x4.shr_u (local.get $a) (i32.const 2)) (i32x4.shl (local.get $a) (i32.const 30))) (v128.or (i32x4.shr_u (local.get $a) (i32.const 13)) (i32x4.shl (local.get $a) (i32.const 19)))) (v128.or (i32x4.shr_u (local.get $a) (i32.const 22)) (i32x4.shl (local.get $a) (i32.const 10))))
+          (v128.bitselect (local.get $b) (local.get $a) (v128.xor (local.get $a) (local.get $c)))))
+      (local.set $h (local.get $g))
+      (local.set $g (local.get $f))
+      (local.set $f (local.get $e))
+      (local.set $e (i32x4.add (local.get $d) (local.get $t1)))
+      (local.set $d (local.get $c))
+      (local.set $c (local.get $b))
+      (local.set $b (local.get $a))
+      (local.set $a (i32x4.add (local.get $t1) (local.get $t2)))
+      (local.set $kw (i32.add (local.get $kw) (i32.const 16)))
+      (br_if $round (i32.lt_u (local.get $kw) (local.get $end))))
+    (v128.store offset=3072 (i32.const 0) (i32x4.add (v128.load offset=3072 (i32.const 0)) (local.get $a)))
+    (v128.store offset=3088 (i32.const 0) (i32x4.add (v128.load offset=3088 (i32.const 0)) (local.get $b)))
+    (v128.store offset=3104 (i32.const 0) (i32x4.add (v128.load offset=3104 (i32.const 0)) (local.get $c)))
+    (v128.store offset=3120 (i32.const 0) (i32x4.add (v128.load offset=3120 (i32.const 0)) (local.get $d)))
+    (v128.store offset=3136 (i32.const 0) (i32x4.add (v128.load offset=3136 (i32.const 0)) (local.get $e)))
+    (v128.store offset=3152 (i32.const 0) (i32x4.add (v128.load offset=3152 (i32.const 0)) (local.get $f)))
+    (v128.store offset=3168 (i32.const 0) (i32x4.add (v128.load offset=3168 (i32.const 0)) (local.get $g)))
+    (v128.store offset=3184 (i32.const 0) (i32x4.add (v128.load offset=3184 (i32.const 0)) (local.get $h))))
+
+  ;; Messages four at a time while at least four are left; returns how many remain (< 4) for the
+  ;; scalar loop. All four are read before any digest is written, so out may equal in.
+  (func $sha256_pairs4 (param $in i32) (param $count i32) (param $out i32) (result i32)
+    (local $p i32) (local $x v128) (local $y v128)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128)
+    (block $done
+      (loop $group
+        (br_if $done (i32.lt_u (local.get $count) (i32.const 4)))
+        ;; words 0..3 of the four messages, byte-swapped and transposed to lanes
+        (local.set $m0 (v128.load offset=0 (local.get $in)))
+        (local.set $m1 (v128.load offset=64 (local.get $in)))
+        (local.set $m2 (v128.load offset=128 (local.get $in)))
+        (local.set $m3 (v128.load offset=192 (local.get $in)))
+        (local.set $u0 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m0) (local.get $m1)))
+        (local.set $u1 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m0) (local.get $m1)))
+        (local.set $u2 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m2) (local.get $m3)))
+        (local.set $u3 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m2) (local.get $m3)))
+        (v128.store offset=1024 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1040 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1056 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u1) (local.get $u3)))
+        (v128.store offset=1072 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u3)))
+        ;; words 4..7 of the four messages, byte-swapped and transposed to lanes
+        (local.set $m0 (v128.load offset=16 (local.get $in)))
+        (local.set $m1 (v128.load offset=80 (local.get $in)))
+        (local.set $m2 (v128.load offset=144 (local.get $in)))
+        (local.set $m3 (v128.load offset=208 (local.get $in)))
+        (local.set $u0 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m0) (local.get $m1)))
+        (local.set $u1 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m0) (local.get $m1)))
+        (local.set $u2 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m2) (local.get $m3)))
+        (local.set $u3 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m2) (local.get $m3)))
+        (v128.store offset=1088 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1104 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1120 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u1) (local.get $u3)))
+        (v128.store offset=1136 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u3)))
+        ;; words 8..11 of the four messages, byte-swapped and transposed to lanes
+        (local.set $m0 (v128.load offset=32 (local.get $in)))
+        (local.set $m1 (v128.load offset=96 (local.get $in)))
+        (local.set $m2 (v128.load offset=160 (local.get $in)))
+        (local.set $m3 (v128.load offset=224 (local.get $in)))
+        (local.set $u0 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m0) (local.get $m1)))
+        (local.set $u1 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m0) (local.get $m1)))
+        (local.set $u2 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m2) (local.get $m3)))
+        (local.set $u3 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m2) (local.get $m3)))
+        (v128.store offset=1152 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1168 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1184 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u1) (local.get $u3)))
+        (v128.store offset=1200 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u3)))
+        ;; words 12..15 of the four messages, byte-swapped and transposed to lanes
+        (local.set $m0 (v128.load offset=48 (local.get $in)))
+        (local.set $m1 (v128.load offset=112 (local.get $in)))
+        (local.set $m2 (v128.load offset=176 (local.get $in)))
+        (local.set $m3 (v128.load offset=240 (local.get $in)))
+        (local.set $u0 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m0) (local.get $m1)))
+        (local.set $u1 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m0) (local.get $m1)))
+        (local.set $u2 (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $m2) (local.get $m3)))
+        (local.set $u3 (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $m2) (local.get $m3)))
+        (v128.store offset=1216 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1232 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u2)))
+        (v128.store offset=1248 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u1) (local.get $u3)))
+        (v128.store offset=1264 (i32.const 0) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u3)))
+        ;; W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] for t in [16, 64); $p = 16t.
+        (local.set $p (i32.const 256))
+        (loop $expand
+          (local.set $x (v128.load offset=784 (local.get $p)))  ;; W[t-15]
+          (local.set $y (v128.load offset=992 (local.get $p)))  ;; W[t-2]
+          (v128.store offset=1024 (local.get $p)
+            (i32x4.add
+              (i32x4.add (v128.load offset=768 (local.get $p)) (v128.load offset=912 (local.get $p)))
+              (i32x4.add
+                (v128.xor (v128.xor (v128.or (i32x4.shr_u (local.get $x) (i32.const 7)) (i32x4.shl (local.get $x) (i32.const 25))) (v128.or (i32x4.shr_u (local.get $x) (i32.const 18)) (i32x4.shl (local.get $x) (i32.const 14)))) (i32x4.shr_u (local.get $x) (i32.const 3)))
+                (v128.xor (v128.xor (v128.or (i32x4.shr_u (local.get $y) (i32.const 17)) (i32x4.shl (local.get $y) (i32.const 15))) (v128.or (i32x4.shr_u (local.get $y) (i32.const 19)) (i32x4.shl (local.get $y) (i32.const 13)))) (i32x4.shr_u (local.get $y) (i32.const 10))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br_if $expand (i32.lt_u (local.get $p) (i32.const 1024))))
+        ;; W[t] += K[t]
+        (local.set $p (i32.const 0))
+        (loop $addk
+          (v128.store offset=1024 (local.get $p)
+            (i32x4.add (v128.load offset=1024 (local.get $p)) (v128.load32_splat (i32.shr_u (local.get $p) (i32.const 2)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br_if $addk (i32.lt_u (local.get $p) (i32.const 1024))))
+        ;; H4 = IV in every lane; the message block; the fixed padding block.
+        (v128.store offset=3072 (i32.const 0) (v128.load32_splat offset=768 (i32.const 0)))
+        (v128.store offset=3088 (i32.const 0) (v128.load32_splat offset=772 (i32.const 0)))
+        (v128.store offset=3104 (i32.const 0) (v128.load32_splat offset=776 (i32.const 0)))
+        (v128.store offset=3120 (i32.const 0) (v128.load32_splat offset=780 (i32.const 0)))
+        (v128.store offset=3136 (i32.const 0) (v128.load32_splat offset=784 (i32.const 0)))
+        (v128.store offset=3152 (i32.const 0) (v128.load32_splat offset=788 (i32.const 0)))
+        (v128.store offset=3168 (i32.const 0) (v128.load32_splat offset=792 (i32.const 0)))
+        (v128.store offset=3184 (i32.const 0) (v128.load32_splat offset=796 (i32.const 0)))
+        (call $rounds4 (i32.const 1024))
+        (call $rounds4 (i32.const 2048))
+        ;; The digests: transpose H4 back to one message per vector, big-endian.
+        (local.set $m0 (v128.load offset=3072 (i32.const 0)))
+        (local.set $m1 (v128.load offset=3088 (i32.const 0)))
+        (local.set $m2 (v128.load offset=3104 (i32.const 0)))
+        (local.set $m3 (v128.load offset=3120 (i32.const 0)))
+        (local.set $u0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m0) (local.get $m1)))
+        (local.set $u1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m0) (local.get $m1)))
+        (local.set $u2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m2) (local.get $m3)))
+        (local.set $u3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m2) (local.get $m3)))
+        (v128.store offset=0 (local.get $out) (i8x16.shuffle 3 2 1 0 7 6 5 4 19 18 17 16 23 22 21 20 (local.get $u0) (local.get $u2)))
+        (v128.store offset=32 (local.get $out) (i8x16.shuffle 11 10 9 8 15 14 13 12 27 26 25 24 31 30 29 28 (local.get $u0) (local.get $u2)))
+        (v128.store offset=64 (local.get $out) (i8x16.shuffle 3 2 1 0 7 6 5 4 19 18 17 16 23 22 21 20 (local.get $u1) (local.get $u3)))
+        (v128.store offset=96 (local.get $out) (i8x16.shuffle 11 10 9 8 15 14 13 12 27 26 25 24 31 30 29 28 (local.get $u1) (local.get $u3)))
+        (local.set $m0 (v128.load offset=3136 (i32.const 0)))
+        (local.set $m1 (v128.load offset=3152 (i32.const 0)))
+        (local.set $m2 (v128.load offset=3168 (i32.const 0)))
+        (local.set $m3 (v128.load offset=3184 (i32.const 0)))
+        (local.set $u0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m0) (local.get $m1)))
+        (local.set $u1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m0) (local.get $m1)))
+        (local.set $u2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $m2) (local.get $m3)))
+        (local.set $u3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $m2) (local.get $m3)))
+        (v128.store offset=16 (local.get $out) (i8x16.shuffle 3 2 1 0 7 6 5 4 19 18 17 16 23 22 21 20 (local.get $u0) (local.get $u2)))
+        (v128.store offset=48 (local.get $out) (i8x16.shuffle 11 10 9 8 15 14 13 12 27 26 25 24 31 30 29 28 (local.get $u0) (local.get $u2)))
+        (v128.store offset=80 (local.get $out) (i8x16.shuffle 3 2 1 0 7 6 5 4 19 18 17 16 23 22 21 20 (local.get $u1) (local.get $u3)))
+        (v128.store offset=112 (local.get $out) (i8x16.shuffle 11 10 9 8 15 14 13 12 27 26 25 24 31 30 29 28 (local.get $u1) (local.get $u3)))
+        (local.set $in (i32.add (local.get $in) (i32.const 256)))
+        (local.set $out (i32.add (local.get $out) (i32.const 128)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 4)))
+        (br $group)))
+    (local.get $count))
+
   ;; For i < count: out + 32i = sha256(in + 64i). Each message is read whole before its digest is
   ;; written, so out may equal in (a Merkle level built in place).
   (func (export "sha256_pairs") (param $in i32) (param $count i32) (param $out i32)
-    (local $end i32) (local $p i32) (local $x i32) (local $y i32)
+    (local $end i32) (local $p i32) (local $x i32) (local $y i32) (local $done4 i32)
+    (local.set $done4 (i32.and (local.get $count) (i32.const -4)))
+    (local.set $count (call $sha256_pairs4 (local.get $in) (local.get $count) (local.get $out)))
+    (local.set $in (i32.add (local.get $in) (i32.shl (local.get $done4) (i32.const 6))))
+    (local.set $out (i32.add (local.get $out) (i32.shl (local.get $done4) (i32.const 5))))
     (local.set $end (i32.add (local.get $in) (i32.shl (local.get $count) (i32.const 6))))
     (block $done
       (loop $message
