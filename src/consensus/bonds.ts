@@ -31,7 +31,7 @@ export function emaSparse(
 ): SparseMatrix {
   const oneMinus = ONE - alpha
   return next.map((row, i) => {
-    const acc = new Array<number>(columns).fill(0)
+    const acc = new Float64Array(columns)
     for (const [j, v] of row) acc[j]! += mul(alpha, v)
     for (const [j, v] of old[i] ?? []) acc[j]! += mul(oneMinus, v)
     const out: SparseRow = []
@@ -82,7 +82,7 @@ export function classicBonds(
 
 /** Column normalisation of raw u16 integers; a column with sum 0 keeps u·2^32 as it is. */
 function colNormalizeRaw(m: SparseMatrix, columns: number): SparseMatrix {
-  const sums = new Array<number>(columns).fill(0)
+  const sums = new Float64Array(columns)
   for (const row of m) for (const [j, v] of row) if (j < columns) sums[j]! += v
   return m.map((row) =>
     row.map(([j, v]): [number, number] => {

@@ -22,7 +22,7 @@ export function rowNormalize(m: SparseMatrix): SparseMatrix {
 
 /** Divides each entry by its column sum when that sum is non-zero (`inplace_col_normalize_sparse`). */
 export function colNormalize(m: SparseMatrix, columns: number): SparseMatrix {
-  const sums = new Array<number>(columns).fill(0)
+  const sums = new Float64Array(columns)
   for (const row of m) for (const [j, v] of row) if (j < columns) sums[j]! += v
   return m.map((row) =>
     row.map(([j, v]): [number, number] => {
@@ -34,7 +34,7 @@ export function colNormalize(m: SparseMatrix, columns: number): SparseMatrix {
 
 /** Divides each entry by its column maximum when non-zero (`inplace_col_max_upscale_sparse`). */
 export function colMaxUpscale(m: SparseMatrix, columns: number): SparseMatrix {
-  const max = new Array<number>(columns).fill(0)
+  const max = new Float64Array(columns)
   for (const row of m) for (const [j, v] of row) if (j < columns && max[j]! < v) max[j] = v
   return m.map((row) =>
     row.map(([j, v]): [number, number] => {
@@ -46,12 +46,12 @@ export function colMaxUpscale(m: SparseMatrix, columns: number): SparseMatrix {
 
 /** r_j = Σ_i v_i · m_ij (`matmul_sparse`). */
 export function matmul(m: SparseMatrix, v: readonly number[], columns: number): number[] {
-  const out = new Array<number>(columns).fill(0)
+  const out = new Float64Array(columns)
   m.forEach((row, i) => {
     const vi = v[i]!
     for (const [j, x] of row) out[j]! += mul(vi, x)
   })
-  return out
+  return Array.from(out)
 }
 
 /** d_i = Σ_j v_j · m_ij (`matmul_transpose_sparse`). */
@@ -98,8 +98,8 @@ export function interpolate(
   if (ratio === 0) return a.map((r) => r.slice())
   if (ratio === one) return b.map((r) => r.slice())
   return a.map((rowA, i) => {
-    const r1 = new Array<number>(columns).fill(0)
-    const r2 = new Array<number>(columns).fill(0)
+    const r1 = new Float64Array(columns)
+    const r2 = new Float64Array(columns)
     for (const [j, v] of rowA) r1[j] = v
     for (const [j, v] of b[i] ?? []) r2[j] = v
     const out: SparseRow = []
