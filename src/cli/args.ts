@@ -79,6 +79,8 @@ export function numberFlag(
   if (raw === undefined) return fallback
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN
   if (!Number.isFinite(value) || value < min || value > max)
-    throw new UsageError(`--${name} must be a number between ${min} and ${max}, got '${String(raw)}'`)
+    throw new UsageError(
+      `--${name} must be a number between ${min} and ${max}, got '${String(raw)}'`,
+    )
   return value
 }

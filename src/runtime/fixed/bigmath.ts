@@ -81,7 +81,7 @@ export function cosSin(angle: bigint): [bigint, bigint] {
   let sin = a
   for (let n = 1n; cosTerm !== 0n || sinTerm !== 0n; n++) {
     cosTerm = -(cosTerm * a2) / ((2n * n - 1n) * (2n * n) * ONE)
-    sinTerm = -(sinTerm * a2) / ((2n * n) * (2n * n + 1n) * ONE)
+    sinTerm = -(sinTerm * a2) / (2n * n * (2n * n + 1n) * ONE)
     cos += cosTerm
     sin += sinTerm
   }
@@ -95,7 +95,8 @@ export function toFixed(x: bigint, bits: bigint): number {
 
 /** A finite positive double as an F-bit fixed-point BigInt (exact down to 2^-96, truncated below). */
 export function fromDouble(x: number): bigint {
-  if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`expected a positive finite number, got ${x}`)
+  if (!(x > 0) || !Number.isFinite(x))
+    throw new RangeError(`expected a positive finite number, got ${x}`)
   const f64 = new Float64Array([x])
   const bits = new BigUint64Array(f64.buffer)[0]!
   const exponent = Number((bits >> 52n) & 0x7ffn)

@@ -1,7 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { LN2_Q26, LOG2E_Q30, expQ30 } from './exp.ts'
-import { bitLength, floorDiv, isqrt, pow2, roundDiv, roundDivSym, roundShift, sat32 } from './int.ts'
+import { expQ30, LN2_Q26, LOG2E_Q30 } from './exp.ts'
+import {
+  bitLength,
+  floorDiv,
+  isqrt,
+  pow2,
+  roundDiv,
+  roundDivSym,
+  roundShift,
+  sat32,
+} from './int.ts'
 
 const big = (n: number) => BigInt(n)
 const bigFloorDiv = (a: bigint, b: bigint) => {
@@ -22,19 +31,27 @@ describe('integer primitives', () => {
   })
 
   it('roundDiv rounds ties up, roundDivSym away from zero', () => {
-    expect([roundDiv(5, 2), roundDiv(-5, 2), roundDiv(7, 3), roundDiv(-7, 3)]).toEqual([3, -2, 2, -2])
+    expect([roundDiv(5, 2), roundDiv(-5, 2), roundDiv(7, 3), roundDiv(-7, 3)]).toEqual([
+      3, -2, 2, -2,
+    ])
     expect([roundDivSym(5, 2), roundDivSym(-5, 2), roundDivSym(-7, 3)]).toEqual([3, -3, -2])
   })
 
   it('roundShift is floor((v + 2^(s-1)) / 2^s) and a left shift for s < 0', () => {
-    expect([roundShift(3, 1), roundShift(-3, 1), roundShift(5, 2), roundShift(-6, 2)]).toEqual([2, -1, 1, -1])
+    expect([roundShift(3, 1), roundShift(-3, 1), roundShift(5, 2), roundShift(-6, 2)]).toEqual([
+      2, -1, 1, -1,
+    ])
     expect(roundShift(3, -4)).toBe(48)
     expect(roundShift(2 ** 51, 60)).toBe(0)
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 51), max: 2 ** 51 }), fc.integer({ min: 1, max: 53 }), (v, s) => {
-        const want = bigFloorDiv(big(v) + (1n << big(s - 1)), 1n << big(s))
-        return big(roundShift(v, s)) === want
-      }),
+      fc.property(
+        fc.integer({ min: -(2 ** 51), max: 2 ** 51 }),
+        fc.integer({ min: 1, max: 53 }),
+        (v, s) => {
+          const want = bigFloorDiv(big(v) + (1n << big(s - 1)), 1n << big(s))
+          return big(roundShift(v, s)) === want
+        },
+      ),
       { seed: 2, numRuns: 5000 },
     )
   })
@@ -52,7 +69,13 @@ describe('integer primitives', () => {
   })
 
   it('bitLength, pow2 and sat32', () => {
-    expect([bitLength(0), bitLength(1), bitLength(255), bitLength(256), bitLength(2 ** 40)]).toEqual([0, 1, 8, 9, 41])
+    expect([
+      bitLength(0),
+      bitLength(1),
+      bitLength(255),
+      bitLength(256),
+      bitLength(2 ** 40),
+    ]).toEqual([0, 1, 8, 9, 41])
     expect(pow2(52)).toBe(4503599627370496)
     expect([sat32(2 ** 40), sat32(-(2 ** 40)), sat32(-5)]).toEqual([0x7fffffff, -0x7fffffff, -5])
   })

@@ -9,7 +9,7 @@ export const INT32_MAX = 0x7fffffff
 
 /** Clamps to [-INT32_MAX, INT32_MAX] (symmetric, so negation never overflows). */
 export function sat32(v: number): number {
-  return v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX : v
+  return v > INT32_MAX ? INT32_MAX : Math.max(v, -INT32_MAX)
 }
 
 /** floor(a / b) for integers a and b > 0, exact (the quotient is corrected after the division). */

@@ -1,4 +1,4 @@
-import { F, ONE, cosSin, expNonPositive, fromDouble, ln, toFixed } from './bigmath.ts'
+import { cosSin, expNonPositive, F, fromDouble, ln, ONE, toFixed } from './bigmath.ts'
 
 /** RoPE tables hold cos and sin in Q20. */
 export const ROPE_BITS = 20

@@ -1,0 +1,110 @@
+import { GenerationError } from '../errors/runtime.ts'
+import { forwardToken, Sequence } from './forward.ts'
+import type { Model } from './model/load.ts'
+import { Prng } from './sampler/prng.ts'
+import { type SamplingParams, sample } from './sampler/sample.ts'
+import { TraceHasher } from './trace/hasher.ts'
+import { NO_LAYER, OpKind, type TraceSink } from './trace/ops.ts'
+
+export type GenerateRequest = {
+  promptTokens: readonly number[]
+  maxTokens: number
+  params: SamplingParams
+  seed: number
+  /** Token ids that end the generation (the model's end-of-sequence token, usually). */
+  stopTokens?: readonly number[]
+}
+
+export type GenerateResult = {
+  /** Every sampled token, including a final stop token. */
+  tokens: number[]
+  finishReason: 'stop' | 'length'
+  /** Present when the trace was committed. */
+  traceRoot?: Uint8Array
+  traceLeafCount?: number
+}
+
+export type GenerateOptions = {
+  /** Commit to the trace (default true). */
+  trace?: boolean
+  /** Extra sink that sees every op output (openings, tests). */
+  sink?: TraceSink
+  /** Called with each token as soon as it is sampled. */
+  onToken?: (token: number) => void
+}
+
+/** Checks a request against the model; every problem is a GenerationError naming it. */
+export function validateRequest(model: Model, request: GenerateRequest): void {
+  const { vocabSize, contextLength } = model.config
+  const { promptTokens, maxTokens, seed } = request
+  if (promptTokens.length === 0)
+    throw new GenerationError('the prompt is empty: at least one token is needed')
+  for (const t of promptTokens) {
+    if (!Number.isInteger(t) || t < 0 || t >= vocabSize)
+      throw new GenerationError(`prompt token ${t} is outside the vocabulary (0..${vocabSize - 1})`)
+  }
+  if (!Number.isSafeInteger(maxTokens) || maxTokens < 1)
+    throw new GenerationError(`max tokens must be a positive integer, got ${maxTokens}`)
+  if (promptTokens.length + maxTokens > contextLength)
+    throw new GenerationError(
+      `the prompt (${promptTokens.length} tokens) plus max tokens (${maxTokens}) exceeds the model's context length of ${contextLength}`,
+    )
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new GenerationError(`seed must be an integer in [0, 2^53), got ${seed}`)
+}
+
+/** Fans one op output out to several sinks. */
+function fanOut(sinks: TraceSink[]): TraceSink {
+  if (sinks.length === 1) return sinks[0]!
+  return {
+    record(pos, layer, kind, vec, off, len) {
+      for (const s of sinks) s.record(pos, layer, kind, vec, off, len)
+    },
+  }
+}
+
+/**
+ * Runs the prompt, then samples up to maxTokens tokens. The trace covers every prompt position
+ * (logits only at the last one), then for each sampled token the SAMPLE op (output: the token and
+ * the PRNG state after it) and, unless it is the last, the forward pass of that token.
+ */
+export function generate(
+  model: Model,
+  request: GenerateRequest,
+  options: GenerateOptions = {},
+): GenerateResult {
+  validateRequest(model, request)
+  const { promptTokens, maxTokens, params } = request
+  const stop = new Set(request.stopTokens ?? [])
+  const hasher = options.trace === false ? undefined : new TraceHasher(model)
+  const sinks = [hasher, options.sink].filter((s): s is TraceSink => s !== undefined)
+  const sink = sinks.length === 0 ? undefined : fanOut(sinks)
+  const seq = new Sequence(model, promptTokens.length + maxTokens)
+  const prng = new Prng(request.seed)
+  const order = new Int32Array(model.config.vocabSize)
+  const weights = new Float64Array(model.config.vocabSize)
+  const sampled = new Int32Array(5)
+
+  let logits: Int32Array | undefined
+  for (let i = 0; i < promptTokens.length; i++) {
+    logits = forwardToken(seq, promptTokens[i]!, i === promptTokens.length - 1, sink)
+  }
+  const tokens: number[] = []
+  let finishReason: GenerateResult['finishReason'] = 'length'
+  for (;;) {
+    const token = sample(logits!, params, prng, order, weights)
+    sampled[0] = token
+    for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
+    sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
+    tokens.push(token)
+    options.onToken?.(token)
+    if (stop.has(token)) {
+      finishReason = 'stop'
+      break
+    }
+    if (tokens.length >= maxTokens) break
+    logits = forwardToken(seq, token, true, sink)
+  }
+  if (!hasher) return { tokens, finishReason }
+  return { tokens, finishReason, traceRoot: hasher.root(), traceLeafCount: hasher.count }
+}
