@@ -99,6 +99,124 @@
             (local.get $s2))
           (local.get $s3)))))
 
+  ;; Four weight rows against two vectors (x and x + cols): the sums for x go to out, those for
+  ;; x + cols to out2. Each widened weight chunk serves both vectors (prefill).
+  (func $dot4x2 (param $w i32) (param $cols i32) (param $x i32) (param $out i32) (param $out2 i32)
+    (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $px i32) (local $end i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $xl v128) (local $xh v128) (local $yl v128) (local $yh v128)
+    (local $wl v128) (local $wh v128) (local $v v128)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $t0 i32) (local $t1 i32) (local $t2 i32) (local $t3 i32)
+    (local $xj i32) (local $yj i32) (local $wj i32)
+    (local.set $w1 (i32.add (local.get $w) (local.get $cols)))
+    (local.set $w2 (i32.add (local.get $w1) (local.get $cols)))
+    (local.set $w3 (i32.add (local.get $w2) (local.get $cols)))
+    (local.set $px (local.get $x))
+    (local.set $end (i32.add (local.get $x) (i32.and (local.get $cols) (i32.const -16))))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $v (v128.load (local.get $px)))
+        (local.set $xl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $xh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $v (v128.load (i32.add (local.get $px) (local.get $cols))))
+        (local.set $yl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $yh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $v (v128.load (local.get $w)))
+        (local.set $wl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $wh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $a0 (i32x4.add (local.get $a0)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $xl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $xh)))))
+        (local.set $b0 (i32x4.add (local.get $b0)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $yl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $yh)))))
+        (local.set $v (v128.load (local.get $w1)))
+        (local.set $wl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $wh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $a1 (i32x4.add (local.get $a1)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $xl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $xh)))))
+        (local.set $b1 (i32x4.add (local.get $b1)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $yl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $yh)))))
+        (local.set $v (v128.load (local.get $w2)))
+        (local.set $wl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $wh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $a2 (i32x4.add (local.get $a2)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $xl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $xh)))))
+        (local.set $b2 (i32x4.add (local.get $b2)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $yl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $yh)))))
+        (local.set $v (v128.load (local.get $w3)))
+        (local.set $wl (i16x8.extend_low_i8x16_s (local.get $v)))
+        (local.set $wh (i16x8.extend_high_i8x16_s (local.get $v)))
+        (local.set $a3 (i32x4.add (local.get $a3)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $xl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $xh)))))
+        (local.set $b3 (i32x4.add (local.get $b3)
+          (i32x4.add (i32x4.dot_i16x8_s (local.get $wl) (local.get $yl)) (i32x4.dot_i16x8_s (local.get $wh) (local.get $yh)))))
+        (local.set $px (i32.add (local.get $px) (i32.const 16)))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 16)))
+        (local.set $w2 (i32.add (local.get $w2) (i32.const 16)))
+        (local.set $w3 (i32.add (local.get $w3) (i32.const 16)))
+        (br $step)))
+    ;; Scalar tail: the last cols % 16 columns.
+    (local.set $end (i32.add (local.get $x) (local.get $cols)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $xj (i32.load8_s (local.get $px)))
+        (local.set $yj (i32.load8_s (i32.add (local.get $px) (local.get $cols))))
+        (local.set $wj (i32.load8_s (local.get $w)))
+        (local.set $s0 (i32.add (local.get $s0) (i32.mul (local.get $wj) (local.get $xj))))
+        (local.set $t0 (i32.add (local.get $t0) (i32.mul (local.get $wj) (local.get $yj))))
+        (local.set $wj (i32.load8_s (local.get $w1)))
+        (local.set $s1 (i32.add (local.get $s1) (i32.mul (local.get $wj) (local.get $xj))))
+        (local.set $t1 (i32.add (local.get $t1) (i32.mul (local.get $wj) (local.get $yj))))
+        (local.set $wj (i32.load8_s (local.get $w2)))
+        (local.set $s2 (i32.add (local.get $s2) (i32.mul (local.get $wj) (local.get $xj))))
+        (local.set $t2 (i32.add (local.get $t2) (i32.mul (local.get $wj) (local.get $yj))))
+        (local.set $wj (i32.load8_s (local.get $w3)))
+        (local.set $s3 (i32.add (local.get $s3) (i32.mul (local.get $wj) (local.get $xj))))
+        (local.set $t3 (i32.add (local.get $t3) (i32.mul (local.get $wj) (local.get $yj))))
+        (local.set $px (i32.add (local.get $px) (i32.const 1)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (local.set $w1 (i32.add (local.get $w1) (i32.const 1)))
+        (local.set $w2 (i32.add (local.get $w2) (i32.const 1)))
+        (local.set $w3 (i32.add (local.get $w3) (i32.const 1)))
+        (br $step)))
+    (local.set $v (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1))))
+    (local.set $wl (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3))))
+    (v128.store (local.get $out)
+      (i32x4.add
+        (i32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v) (local.get $wl))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v) (local.get $wl)))
+        (i32x4.replace_lane 3
+          (i32x4.replace_lane 2
+            (i32x4.replace_lane 1 (i32x4.splat (local.get $s0)) (local.get $s1))
+            (local.get $s2))
+          (local.get $s3))))
+    (local.set $v (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $b0) (local.get $b1))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $b0) (local.get $b1))))
+    (local.set $wl (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $b2) (local.get $b3))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $b2) (local.get $b3))))
+    (v128.store (local.get $out2)
+      (i32x4.add
+        (i32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v) (local.get $wl))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v) (local.get $wl)))
+        (i32x4.replace_lane 3
+          (i32x4.replace_lane 2
+            (i32x4.replace_lane 1 (i32x4.splat (local.get $t0)) (local.get $t1))
+            (local.get $t2))
+          (local.get $t3))))
+  )
+
   ;; One weight row against x: returns the int32 sum.
   (func $dot1 (param $w i32) (param $cols i32) (param $x i32) (result i32)
     (local $px i32) (local $end i32) (local $a v128) (local $u v128) (local $v v128) (local $s i32)
@@ -153,7 +271,8 @@
         (br $row))))
 
   ;; acc[v*rows + r] = Σ_j w[r*cols + j] * x[v*cols + j] for v < n, r < rows. Groups of four
-  ;; weight rows are the outer loop, so each group stays in L1 while all n vectors pass by.
+  ;; weight rows are the outer loop, so each group stays in L1 while all n vectors pass by, two
+  ;; vectors per step.
   (func (export "matmul") (param $w i32) (param $rows i32) (param $cols i32) (param $x i32) (param $n i32) (param $acc i32)
     (local $r i32) (local $v i32) (local $pw i32) (local $px i32) (local $pa i32) (local $accStride i32)
     (local.set $accStride (i32.shl (local.get $rows) (i32.const 2)))
@@ -166,12 +285,15 @@
         (local.set $v (i32.const 0))
         (block $vdone
           (loop $vec
-            (br_if $vdone (i32.ge_u (local.get $v) (local.get $n)))
-            (call $dot4 (local.get $pw) (local.get $cols) (local.get $px) (local.get $pa))
-            (local.set $px (i32.add (local.get $px) (local.get $cols)))
-            (local.set $pa (i32.add (local.get $pa) (local.get $accStride)))
-            (local.set $v (i32.add (local.get $v) (i32.const 1)))
+            (br_if $vdone (i32.gt_u (i32.add (local.get $v) (i32.const 2)) (local.get $n)))
+            (call $dot4x2 (local.get $pw) (local.get $cols) (local.get $px) (local.get $pa)
+              (i32.add (local.get $pa) (local.get $accStride)))
+            (local.set $px (i32.add (local.get $px) (i32.shl (local.get $cols) (i32.const 1))))
+            (local.set $pa (i32.add (local.get $pa) (i32.shl (local.get $accStride) (i32.const 1))))
+            (local.set $v (i32.add (local.get $v) (i32.const 2)))
             (br $vec)))
+        (if (i32.lt_u (local.get $v) (local.get $n))
+          (then (call $dot4 (local.get $pw) (local.get $cols) (local.get $px) (local.get $pa))))
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
         (br $group)))
     (block $done
