@@ -37,6 +37,11 @@ export async function buildWasmModule(): Promise<string> {
   ].join('\n')
 }
 
+/** The committed generated module (the staleness test compares it with `buildWasmModule()`). */
+export function readCommittedWasmModule(): Promise<string> {
+  return readFile(OUT_PATH, 'utf8')
+}
+
 async function main(): Promise<void> {
   const text = await buildWasmModule()
   await writeFile(OUT_PATH, text)

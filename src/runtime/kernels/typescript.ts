@@ -11,7 +11,7 @@ export function createTypeScriptKernel(arenaBytes: number): Kernel {
   const buffer = new ArrayBuffer(arenaBytes)
   const i8 = new Int8Array(buffer)
   const u8 = new Uint8Array(buffer)
-  const i32 = new Int32Array(buffer, 0, arenaBytes >>> 2)
+  const i32 = new Int32Array(buffer, 0, Math.floor(arenaBytes / 4))
   return {
     name: 'typescript',
     buffer,
