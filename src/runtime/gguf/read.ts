@@ -206,7 +206,12 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
   }
   if (version !== 2 && version !== 3) {
     // A big-endian file's version reads byte-swapped here.
-    const swapped = ((version & 0xff) << 24) | ((version >>> 8) & 0xff00)
+    const swapped =
+      (((version & 0xff) << 24) |
+        ((version & 0xff00) << 8) |
+        ((version >>> 8) & 0xff00) |
+        (version >>> 24)) >>>
+      0
     if (version > 0xffff && (swapped === 2 || swapped === 3)) {
       throw new GgufError(`big-endian GGUF files are not supported (version ${swapped})`)
     }
@@ -303,7 +308,7 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
     const supported = SUPPORTED_GGML_TYPES.includes(type)
     if (!supported && !(options.anyTensorType && GGML_TYPE_LAYOUT.has(type))) {
       throw new GgufError(
-        `tensor '${name}' has type ${ggmlTypeLabel(type)} at offset ${typeAt}, supported: F32, F16, Q8_0`,
+        `tensor '${name}' has type ${ggmlTypeLabel(type)}, supported: F32, F16, Q8_0 (type field at offset ${typeAt})`,
       )
     }
     const rel = c.u64n(`tensor '${name}' offset`)
