@@ -15,5 +15,17 @@ export type {
   ScenarioEvent,
   ScenarioParams,
 } from './scenario/types.ts'
+export { parseSimulation } from './simulate/parse.ts'
+export { SIMULATIONS } from './simulate/scenarios.ts'
+export { qualityAt, simulate, summarize, toCsv } from './simulate/simulate.ts'
+export { chartSvg, type Series } from './simulate/svg.ts'
+export type { SimEpoch, SimResult, Simulation, Strategy } from './simulate/types.ts'
+export { type BurnConfig, bumpBurn, decayBurn, decayFactorQ32 } from './subnet/burn.ts'
+export { commitHash } from './subnet/commit.ts'
+export { DEFAULT_SUBNET_CONFIG, type SubnetConfig } from './subnet/config.ts'
+export { blockEmission, halvings } from './subnet/emission-schedule.ts'
+export { neuronToPrune, type PruneCandidate } from './subnet/prune.ts'
+export { blocksUntilNextEpoch, epochIndex, isEpochBlock } from './subnet/schedule.ts'
+export { type Earnings, Subnet } from './subnet/subnet.ts'
 export type { EpochInput, EpochOutput, SparseMatrix, SparseRow, YumaParams } from './types.ts'
 export { isMaxLimited, maxUpscaleToU16, storeWeights } from './weights.ts'
