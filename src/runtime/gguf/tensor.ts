@@ -60,14 +60,15 @@ export function tensorToFloat32(file: GgufFile, tensor: GgufTensorInfo): Float32
     }
     case GgmlType.Q8_0: {
       const table = new Float32Array(halfToFloatBitsTable().buffer)
+      const qs = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       const blocks = n / QK8_0
       for (let b = 0, p = tensor.offset, o = 0; b < blocks; b++) {
         const d = table[bytes[p]! | (bytes[p + 1]! << 8)]!
         p += 2
-        for (let j = 0; j < QK8_0; j++, p++, o++) {
-          // (b << 24) >> 24 sign-extends the byte; Float32Array stores round d * q once.
-          out[o] = d * ((bytes[p]! << 24) >> 24)
-        }
+        // d * q is exact in a double; the Float32Array store rounds it once, as C's float product.
+        for (let j = 0; j < QK8_0; j++) out[o + j] = d * qs[p + j]!
+        p += QK8_0
+        o += QK8_0
       }
       return out
     }

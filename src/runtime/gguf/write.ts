@@ -76,7 +76,10 @@ export const gguf = {
     itemType: K,
     value: readonly GgufScalarJs[K][],
   ): GgufArrayWriteValue => ({ type: 'array', itemType, value }) as GgufArrayWriteValue,
-  /** An array of arrays (GGUF allows nesting; llama.cpp itself never writes it). */
+  /**
+   * An array of arrays. The GGUF spec allows it, but llama.cpp's reader refuses such files:
+   * keep nested arrays out of any file llama.cpp must load.
+   */
   arrays: (value: readonly GgufArrayWriteValue[]): GgufArrayWriteValue => ({
     type: 'array',
     itemType: 'array',
