@@ -1,0 +1,99 @@
+/**
+ * llama.cpp through node-llama-cpp's prebuilt CPU binary: teacher-forced logits and speed, for
+ * the runtime's cross-check and benchmark. Lives in its own package (crosscheck/) because
+ * node-llama-cpp is about 700 MB; install it with `npm --prefix crosscheck install`.
+ */
+import type { Llama, LlamaModel } from 'node-llama-cpp'
+
+let llamaPromise: Promise<Llama> | undefined
+
+async function llama(): Promise<Llama> {
+  let mod: typeof import('node-llama-cpp')
+  try {
+    mod = await import('node-llama-cpp')
+  } catch {
+    throw new Error('node-llama-cpp is not installed: run `npm --prefix crosscheck install` first')
+  }
+  // CPU only, never build from source (no network for a toolchain), quiet.
+  llamaPromise ??= mod.getLlama({ gpu: false, build: 'never', logLevel: mod.LlamaLogLevel.error })
+  return llamaPromise
+}
+
+export async function disposeLlama(): Promise<void> {
+  if (llamaPromise) await (await llamaPromise).dispose()
+  llamaPromise = undefined
+}
+
+async function withModel<T>(path: string, fn: (model: LlamaModel) => Promise<T>): Promise<T> {
+  const model = await (await llama()).loadModel({ modelPath: path, gpuLayers: 0 })
+  try {
+    return await fn(model)
+  } finally {
+    await model.dispose()
+  }
+}
+
+/** llama.cpp's logits after each token of `tokens` (teacher forcing), one Float32Array per position. */
+export async function llamaCppLogits(
+  path: string,
+  tokens: readonly number[],
+  vocabSize: number,
+): Promise<Float32Array[]> {
+  return withModel(path, async (model) => {
+    const context = await model.createContext({
+      contextSize: Math.max(256, tokens.length + 8),
+      threads: 1,
+      batchSize: 512,
+    })
+    try {
+      const out = await context
+        .getSequence()
+        .controlledEvaluate(tokens.map((t) => [t, { generateNext: { logits: true } }]))
+      return out.map((item, i) => {
+        const map = item?.next?.logits
+        if (!map) throw new Error(`llama.cpp returned no logits at position ${i}`)
+        const logits = new Float32Array(vocabSize)
+        for (const [token, value] of map) logits[token] = value
+        return logits
+      })
+    } finally {
+      await context.dispose()
+    }
+  })
+}
+
+/**
+ * Single-thread speed: the prompt evaluated as one batch (prefill), then `decodeTokens` tokens fed
+ * one at a time (decode), as tokens per second.
+ */
+export async function llamaCppSpeed(
+  path: string,
+  prompt: readonly number[],
+  decodeTokens: readonly number[],
+): Promise<{ prefillTokensPerSecond: number; decodeTokensPerSecond: number }> {
+  return withModel(path, async (model) => {
+    const context = await model.createContext({
+      contextSize: prompt.length + decodeTokens.length + 16,
+      threads: 1,
+      batchSize: 512,
+    })
+    try {
+      const sequence = context.getSequence()
+      const t0 = performance.now()
+      await sequence.controlledEvaluate([
+        ...prompt.slice(0, -1),
+        [prompt.at(-1)!, { generateNext: { logits: true } }],
+      ])
+      const t1 = performance.now()
+      for (const token of decodeTokens)
+        await sequence.controlledEvaluate([[token, { generateNext: { logits: true } }]])
+      const t2 = performance.now()
+      return {
+        prefillTokensPerSecond: (prompt.length * 1000) / (t1 - t0),
+        decodeTokensPerSecond: (decodeTokens.length * 1000) / (t2 - t1),
+      }
+    } finally {
+      await context.dispose()
+    }
+  })
+}
