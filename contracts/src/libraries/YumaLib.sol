@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {IVerity} from "../interfaces/IVerity.sol";
+import {Subnet, Neuron, EpochState, Pool, MAX_VALIDATORS} from "./Types.sol";
+import {SigmoidLib} from "./SigmoidLib.sol";
+
+/// @title YumaLib
+/// @notice subtensor's sparse epoch (epoch_mechanism) in I32F32, spread over transactions:
+/// begin (stake, permits, active stake, masks, row sums) -> consensus chunks (caller-supplied
+/// weighted medians checked exactly, clip, rank, trust) -> bond chunks (EMA bonds, dividends)
+/// -> finish (emission split, outputs, claimable balances).
+/// @dev Only rows of uids holding a (stored) validator permit can carry weights or bonds, so the
+/// matrices are walked over those rows only. Weights are read from storage 16 columns per word.
+library YumaLib {
+    uint256 private constant ONE = 1 << 32;
+
+    /// @dev The rows of the running epoch, loaded into memory.
+    struct Rows {
+        uint256 count;
+        uint256[] uid;
+        uint256[] sum;
+        uint256[] act;
+        uint256[] use;
+        uint256[] upd;
+        uint256[] cmt;
+        // current word cache
+        uint256[] word;
+        uint256[] mask;
+        uint256[] bond;
+    }
+
+    /* BEGIN */
+
+    function begin(Subnet storage s, mapping(address => Pool) storage pools, uint16 netuid, uint256 emission)
+        external
+    {
+        EpochState storage e = s.epoch;
+        uint256 n = s.n;
+        e.block = uint48(block.number);
+        e.n = uint16(n);
+        e.nextCol = 0;
+        e.emission = uint128(emission);
+        e.anyConsensus = false;
+        e.rankSum = 0;
+
+        uint256[] memory S = new uint256[](n);
+        uint256[] memory reg = new uint256[](n);
+        uint256[] memory upd = new uint256[](n);
+        uint256 activeBits0;
+        uint256 activeBits1;
+        uint256 rows;
+        uint256[] memory rowUid = new uint256[](MAX_VALIDATORS);
+        {
+            uint256 total;
+            uint256 threshold = s.params.stakeThreshold;
+            uint256 cutoff = s.params.activityCutoff;
+            for (uint256 i = 0; i < n; i++) {
+                Neuron storage nr = s.neurons[i];
+                uint256 st = pools[nr.hotkey].stake;
+                if (st < threshold) st = 0;
+                S[i] = st;
+                total += st;
+                reg[i] = nr.registrationBlock;
+                upd[i] = nr.lastUpdate;
+                if (upd[i] + cutoff >= block.number) {
+                    if (i < 256) activeBits0 |= 1 << i;
+                    else activeBits1 |= 1 << (i - 256);
+                }
+                if (nr.validatorPermit) rowUid[rows++] = i;
+            }
+            // inplace_normalize_64 then narrow I64F64 -> I32F32
+            for (uint256 i = 0; i < n; i++) {
+                uint256 v = total == 0 ? S[i] : ((S[i] << 64) / total) >> 32;
+                S[i] = v;
+                e.stake[i] = uint64(v);
+            }
+        }
+        e.active[0] = activeBits0;
+        e.active[1] = activeBits1;
+        _permits(s, e, S, n);
+
+        // active stake A over permitted, active rows
+        uint256[] memory A = new uint256[](rows);
+        uint256 sumA;
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 i = rowUid[r];
+            bool act = (i < 256 ? activeBits0 >> i : activeBits1 >> (i - 256)) & 1 == 1;
+            A[r] = act ? S[i] : 0;
+            sumA += A[r];
+        }
+        uint256 sumUse;
+        for (uint256 r = 0; r < rows; r++) {
+            if (sumA != 0) A[r] = (A[r] << 32) / sumA;
+            sumUse += A[r];
+        }
+        e.activeSum = uint64(sumA);
+        // the median's stake: rows with A > 0, renormalised
+        uint256 stakeSum;
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 u = A[r] == 0 ? 0 : (A[r] << 32) / sumUse;
+            stakeSum += u;
+            e.rowUse[r] = uint64(u);
+        }
+        e.stakeSum = uint64(stakeSum);
+        e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
+        e.rows = uint16(rows);
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 i = rowUid[r];
+            e.rowUid[r] = uint16(i);
+            e.rowActive[r] = uint64(A[r]);
+            e.rowUpdate[r] = uint48(upd[i]);
+            uint256 cb = _commitBlock(s, i);
+            e.rowCommit[r] = uint64(cb);
+            e.rowSum[r] = uint32(_rowSum(s, i, n, upd[i], cb, reg));
+            e.rowTrust[r] = 0;
+            e.rowDiv[r] = 0;
+        }
+        e.stage = n == 0 ? 3 : 1;
+        emit IVerity.EpochStarted(netuid, s.epochIndex, block.number, emission);
+    }
+
+    /// @dev is_topk_nonzero(S, maxValidators): ascending stable sort, the first n-k lose; ties go to the higher uid.
+    function _permits(Subnet storage s, EpochState storage e, uint256[] memory S, uint256 n) private {
+        uint256 k = s.params.maxValidators;
+        uint256 threshold;
+        if (n >= k) {
+            uint256[] memory keys = new uint256[](n);
+            for (uint256 i = 0; i < n; i++) {
+                keys[i] = (S[i] << 16) | i;
+            }
+            _sort(keys, 0, int256(n) - 1);
+            threshold = keys[n - k];
+        }
+        uint256 b0;
+        uint256 b1;
+        for (uint256 i = 0; i < n; i++) {
+            if (S[i] != 0 && ((S[i] << 16) | i) >= threshold) {
+                if (i < 256) b0 |= 1 << i;
+                else b1 |= 1 << (i - 256);
+            }
+        }
+        e.newPermit[0] = b0;
+        e.newPermit[1] = b1;
+    }
+
+    function _sort(uint256[] memory a, int256 lo, int256 hi) private pure {
+        while (lo < hi) {
+            uint256 pivot = a[uint256(lo + (hi - lo) / 2)];
+            int256 i = lo;
+            int256 j = hi;
+            while (i <= j) {
+                while (a[uint256(i)] < pivot) i++;
+                while (a[uint256(j)] > pivot) j--;
+                if (i <= j) {
+                    (a[uint256(i)], a[uint256(j)]) = (a[uint256(j)], a[uint256(i)]);
+                    i++;
+                    j--;
+                }
+            }
+            if (j - lo < hi - i) {
+                _sort(a, lo, j);
+                lo = i;
+            } else {
+                _sort(a, i, hi);
+                hi = j;
+            }
+        }
+    }
+
+    /// @dev Earliest unexpired commit block of uid i with commit-reveal on, else max.
+    function _commitBlock(Subnet storage s, uint256 i) private view returns (uint256 cb) {
+        cb = type(uint64).max;
+        if (!s.params.commitReveal) return cb;
+        uint256 count = s.commitCount[i];
+        uint64 current = s.epochIndex;
+        uint16 period = s.params.revealPeriodEpochs;
+        for (uint256 c = 0; c < count; c++) {
+            if (current > s.commits[i][c].epoch + period) continue;
+            uint256 b = s.commits[i][c].block;
+            if (b < cb) cb = b;
+        }
+    }
+
+    /// @dev Sum of the row's stored u16 values after the diagonal, outdated and commit-reveal masks.
+    function _rowSum(Subnet storage s, uint256 i, uint256 n, uint256 upd, uint256 cb, uint256[] memory reg)
+        private
+        view
+        returns (uint256 sum)
+    {
+        uint256 words = (n + 15) >> 4;
+        for (uint256 k = 0; k < words; k++) {
+            uint256 w = s.weights[i][k];
+            uint256 m = s.weightMask[i][k >> 4] >> ((k & 15) << 4);
+            if (m & 0xffff == 0) continue;
+            uint256 end = k * 16 + 16 > n ? n : k * 16 + 16;
+            for (uint256 j = k * 16; j < end; j++) {
+                if ((m >> (j & 15)) & 1 == 0) continue;
+                if (j == i || upd <= reg[j] || cb < reg[j]) continue;
+                sum += (w >> ((j & 15) << 4)) & 0xffff;
+            }
+        }
+    }
+
+    /* SHARED */
+
+    function _loadRows(EpochState storage e, bool withUse) private view returns (Rows memory R) {
+        uint256 rows = e.rows;
+        R.count = rows;
+        R.uid = new uint256[](rows);
+        R.sum = new uint256[](rows);
+        R.act = new uint256[](rows);
+        R.use = new uint256[](rows);
+        R.upd = new uint256[](rows);
+        R.cmt = new uint256[](rows);
+        R.word = new uint256[](rows);
+        R.mask = new uint256[](rows);
+        R.bond = new uint256[](rows);
+        for (uint256 r = 0; r < rows; r++) {
+            R.uid[r] = e.rowUid[r];
+            R.sum[r] = e.rowSum[r];
+            R.act[r] = e.rowActive[r];
+            if (withUse) R.use[r] = e.rowUse[r];
+            R.upd[r] = e.rowUpdate[r];
+            R.cmt[r] = e.rowCommit[r];
+        }
+    }
+
+    /// @dev Loads word k of every row's weights (and bonds) into the cache.
+    function _loadWord(Subnet storage s, Rows memory R, uint256 k, bool withBonds) private view {
+        for (uint256 r = 0; r < R.count; r++) {
+            uint256 i = R.uid[r];
+            R.word[r] = s.weights[i][k];
+            R.mask[r] = (s.weightMask[i][k >> 4] >> ((k & 15) << 4)) & 0xffff;
+            if (withBonds) R.bond[r] = s.bonds[i][k];
+        }
+    }
+
+    /// @dev Normalised, masked weight W[r][j]; present = false when masked or omitted.
+    function _weight(Rows memory R, uint256 r, uint256 j, uint256 regJ) private pure returns (bool present, uint256 w) {
+        uint256 sh = j & 15;
+        if ((R.mask[r] >> sh) & 1 == 0) return (false, 0);
+        if (R.uid[r] == j || R.upd[r] <= regJ || R.cmt[r] < regJ) return (false, 0);
+        uint256 sum = R.sum[r];
+        if (sum == 0) return (true, 0);
+        return (true, (((R.word[r] >> (sh << 4)) & 0xffff) << 32) / sum);
+    }
+
+    /* CONSENSUS */
+
+    function consensus(Subnet storage s, uint16 netuid, uint64[] calldata medians) external {
+        EpochState storage e = s.epoch;
+        if (e.stage != 1) revert IVerity.WrongEpochStage(1, e.stage);
+        uint256 from = e.nextCol;
+        uint256 to = from + medians.length;
+        if (medians.length == 0 || to > e.n) revert IVerity.BadChunk(uint16(from), medians.length);
+        Rows memory R = _loadRows(e, true);
+        uint256[] memory trust = new uint256[](R.count);
+        for (uint256 r = 0; r < R.count; r++) {
+            trust[r] = e.rowTrust[r];
+        }
+        int256 minority = e.minority;
+        uint256 stakeSum = e.stakeSum;
+        uint256 rankSum = e.rankSum;
+        bool any = e.anyConsensus;
+        uint256 loaded = type(uint256).max;
+        for (uint256 j = from; j < to; j++) {
+            if (j >> 4 != loaded) {
+                loaded = j >> 4;
+                _loadWord(s, R, loaded, false);
+            }
+            uint256 c = medians[j - from];
+            uint256 regJ = s.neurons[j].registrationBlock;
+            uint256 rank;
+            uint256 below;
+            uint256 equal;
+            uint256 lo = type(uint256).max;
+            uint256 hi;
+            for (uint256 r = 0; r < R.count; r++) {
+                (bool present, uint256 w) = _weight(R, r, j, regJ);
+                uint256 u = R.use[r];
+                if (u != 0) {
+                    if (w < c) below += u;
+                    else if (w == c) equal += u;
+                    if (w < lo) lo = w;
+                    if (w > hi) hi = w;
+                }
+                if (present) {
+                    if (w > c) {
+                        if (c == 0) continue;
+                        w = c;
+                    }
+                    trust[r] += w;
+                    rank += (R.act[r] * w) >> 32;
+                }
+            }
+            bool ok;
+            if (stakeSum == 0) ok = c == 0;
+            else if (minority < 0) ok = c == lo;
+            else if (uint256(minority) >= stakeSum) ok = c == hi;
+            else ok = below <= uint256(minority) && uint256(minority) < below + equal;
+            if (!ok) revert IVerity.ConsensusMismatch(uint16(j), uint64(c));
+            if (c != 0) any = true;
+            e.consensus[j] = uint64(c);
+            e.rank[j] = uint64(rank);
+            rankSum += rank;
+        }
+        for (uint256 r = 0; r < R.count; r++) {
+            e.rowTrust[r] = uint64(trust[r]);
+        }
+        e.rankSum = uint64(rankSum);
+        e.anyConsensus = any;
+        if (to == e.n) {
+            e.stage = 2;
+            e.nextCol = 0;
+        } else {
+            e.nextCol = uint16(to);
+        }
+        emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
+    }
+
+    /// @notice subtensor's weighted_median for columns [from, from+count) of the running epoch.
+    function hints(Subnet storage s, uint16 from, uint16 count) external view returns (uint64[] memory out) {
+        EpochState storage e = s.epoch;
+        if (e.stage != 1) revert IVerity.WrongEpochStage(1, e.stage);
+        uint256 to = uint256(from) + count;
+        if (to > e.n) to = e.n;
+        out = new uint64[](to > from ? to - from : 0);
+        Rows memory R = _loadRows(e, true);
+        uint256 m;
+        for (uint256 r = 0; r < R.count; r++) {
+            if (R.use[r] != 0) m++;
+        }
+        uint256[] memory stake = new uint256[](m);
+        uint256[] memory score = new uint256[](m);
+        uint256[] memory idx = new uint256[](m);
+        {
+            uint256 k;
+            for (uint256 r = 0; r < R.count; r++) {
+                if (R.use[r] != 0) stake[k++] = R.use[r];
+            }
+        }
+        int256 minority = e.minority;
+        uint256 loaded = type(uint256).max;
+        for (uint256 j = from; j < to; j++) {
+            if (j >> 4 != loaded) {
+                loaded = j >> 4;
+                _loadWord(s, R, loaded, false);
+            }
+            uint256 regJ = s.neurons[j].registrationBlock;
+            uint256 k;
+            for (uint256 r = 0; r < R.count; r++) {
+                if (R.use[r] == 0) continue;
+                (, uint256 w) = _weight(R, r, j, regJ);
+                score[k] = w;
+                idx[k] = k;
+                k++;
+            }
+            out[j - from] = uint64(_median(stake, score, idx, m, minority, 0, int256(uint256(e.stakeSum))));
+        }
+    }
+
+    function _median(
+        uint256[] memory stake,
+        uint256[] memory score,
+        uint256[] memory idx,
+        uint256 len,
+        int256 minority,
+        int256 lo,
+        int256 hi
+    ) private pure returns (uint256) {
+        while (true) {
+            if (len == 0) return 0;
+            if (len == 1) return score[idx[0]];
+            uint256 pivot = score[idx[len / 2]];
+            int256 loStake;
+            int256 hiStake;
+            uint256[] memory lower = new uint256[](len);
+            uint256[] memory upper = new uint256[](len);
+            uint256 nl;
+            uint256 nu;
+            for (uint256 t = 0; t < len; t++) {
+                uint256 x = idx[t];
+                if (score[x] == pivot) continue;
+                if (score[x] < pivot) {
+                    loStake += int256(stake[x]);
+                    lower[nl++] = x;
+                } else {
+                    hiStake += int256(stake[x]);
+                    upper[nu++] = x;
+                }
+            }
+            if (lo + loStake <= minority && minority < hi - hiStake) return pivot;
+            if (minority < lo + loStake && nl != 0) {
+                idx = lower;
+                len = nl;
+                hi = lo + loStake;
+            } else if (hi - hiStake <= minority && nu != 0) {
+                idx = upper;
+                len = nu;
+                lo = hi - hiStake;
+            } else {
+                return pivot;
+            }
+        }
+        return 0;
+    }
+
+    /* BONDS */
+
+    struct BondParams {
+        uint256 bp;
+        bool yuma3;
+        bool liquid;
+        uint256 alpha;
+        uint256 low;
+        uint256 high;
+        int256 steep;
+        uint256 lastTempo;
+        uint256 rankSum;
+    }
+
+    function bonds(Subnet storage s, uint16 netuid, uint16 count) external {
+        EpochState storage e = s.epoch;
+        if (e.stage != 2) revert IVerity.WrongEpochStage(2, e.stage);
+        uint256 from = e.nextCol;
+        uint256 n = e.n;
+        uint256 to = from + count > n ? n : from + count;
+        if (count == 0 || (count & 15 != 0 && to != n)) revert IVerity.BadChunk(uint16(from), count);
+        Rows memory R = _loadRows(e, false);
+        BondParams memory P = _bondParams(s, e);
+        uint256[] memory div = new uint256[](R.count);
+        bool[] memory keep = new bool[](R.count);
+        for (uint256 r = 0; r < R.count; r++) {
+            div[r] = e.rowDiv[r];
+            uint256 i = R.uid[r];
+            keep[r] = (e.newPermit[i >> 8] >> (i & 255)) & 1 == 1;
+        }
+        uint256[] memory vals = new uint256[](R.count);
+        uint256[] memory out = new uint256[](R.count);
+        for (uint256 k = from >> 4; k << 4 < to; k++) {
+            _loadWord(s, R, k, true);
+            for (uint256 r = 0; r < R.count; r++) {
+                out[r] = 0;
+            }
+            uint256 end = (k << 4) + 16 > to ? to : (k << 4) + 16;
+            for (uint256 j = k << 4; j < end; j++) {
+                _column(s, e, R, P, j, vals, out, div);
+            }
+            for (uint256 r = 0; r < R.count; r++) {
+                uint256 v = keep[r] ? out[r] : 0;
+                uint256 i = R.uid[r];
+                if (s.bonds[i][k] != v) s.bonds[i][k] = v;
+            }
+        }
+        for (uint256 r = 0; r < R.count; r++) {
+            e.rowDiv[r] = uint64(div[r]);
+        }
+        if (to == n) {
+            e.stage = 3;
+            e.nextCol = 0;
+        } else {
+            e.nextCol = uint16(to);
+        }
+        emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
+    }
+
+    function _bondParams(Subnet storage s, EpochState storage e) private view returns (BondParams memory P) {
+        P.bp = (uint256(s.params.bondsPenalty) << 32) / 65535;
+        P.yuma3 = s.params.yuma3;
+        P.liquid = s.params.liquidAlpha && e.anyConsensus;
+        // alpha = 1 - I32F32(I64F64(bma) / 1e6)
+        P.alpha = ONE - ((uint256(s.params.bondsMovingAverage) << 64) / 1_000_000 >> 32);
+        P.low = (uint256(s.params.alphaLow) << 32) / 65535;
+        P.high = (uint256(s.params.alphaHigh) << 32) / 65535;
+        P.steep = int256(s.params.alphaSigmoidSteepness);
+        uint256 b = e.block;
+        uint256 tempo = s.params.tempo;
+        P.lastTempo = b > tempo ? b - tempo : 0;
+        P.rankSum = e.rankSum;
+    }
+
+    /// @dev Weights for bonds: W (bp = 0), clipped W (bp = 1), else W + bp*(clip - W) kept when > 0.
+    function _wb(Rows memory R, uint256 r, uint256 j, uint256 regJ, uint256 c, uint256 bp)
+        private
+        pure
+        returns (bool present, uint256 v)
+    {
+        uint256 w;
+        (present, w) = _weight(R, r, j, regJ);
+        if (bp == 0) return (present, w);
+        bool cp = present;
+        uint256 cw = w;
+        if (present && w > c) {
+            if (c == 0) cp = false;
+            cw = c;
+        }
+        if (bp == ONE) return (cp, cp ? cw : 0);
+        int256 v1 = present ? int256(w) : int256(0);
+        int256 v2 = cp ? int256(cw) : int256(0);
+        int256 it = v1 + ((int256(bp) * (v2 - v1)) >> 32);
+        if (it > 0) return (true, uint256(it));
+        return (false, 0);
+    }
+
+    function _column(
+        Subnet storage s,
+        EpochState storage e,
+        Rows memory R,
+        BondParams memory P,
+        uint256 j,
+        uint256[] memory vals,
+        uint256[] memory out,
+        uint256[] memory div
+    ) private view {
+        uint256 regJ = s.neurons[j].registrationBlock;
+        uint256 c = e.consensus[j];
+        uint256 inc = P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum;
+        bool recent = P.lastTempo <= regJ;
+        uint256 sh = (j & 15) << 4;
+        uint256 colSum;
+        if (P.yuma3) {
+            for (uint256 r = 0; r < R.count; r++) {
+                (bool present, uint256 wb) = _wb(R, r, j, regJ, c, P.bp);
+                if (!present) {
+                    vals[r] = 0;
+                    continue;
+                }
+                uint256 b = recent ? 0 : (((R.bond[r] >> sh) & 0xffff) << 32) / 65535;
+                uint256 a = P.liquid ? SigmoidLib.alpha(c, wb, b, P.low, P.high, P.steep) : P.alpha;
+                uint256 v = (((ONE - a) * b) >> 32) + ((a * wb) >> 32);
+                if (v > ONE) v = ONE;
+                vals[r] = v;
+                colSum += v;
+            }
+            for (uint256 r = 0; r < R.count; r++) {
+                uint256 v = vals[r];
+                if (v == 0) continue;
+                div[r] += ((((v << 32) / colSum)) * inc) >> 32;
+                uint256 u = (v * 65535) >> 32;
+                out[r] |= (u > 65535 ? 65535 : u) << sh;
+            }
+        } else {
+            _classic(R, P, j, regJ, c, inc, recent, sh, vals, out, div);
+        }
+    }
+
+    function _classic(
+        Rows memory R,
+        BondParams memory P,
+        uint256 j,
+        uint256 regJ,
+        uint256 c,
+        uint256 inc,
+        bool recent,
+        uint256 sh,
+        uint256[] memory vals,
+        uint256[] memory out,
+        uint256[] memory div
+    ) private pure {
+        uint256 sumB;
+        uint256 sumD;
+        uint256 rows = R.count;
+        // vals[r] = raw bond (u16) | delta << 64 | present << 63
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 b = recent ? 0 : (R.bond[r] >> sh) & 0xffff;
+            (bool present, uint256 wb) = _wb(R, r, j, regJ, c, P.bp);
+            uint256 d = present ? (wb * R.act[r]) >> 32 : 0;
+            sumB += b;
+            sumD += d;
+            vals[r] = b | (d << 64) | (present ? 1 << 63 : 0);
+        }
+        uint256 oneMinus = ONE - P.alpha;
+        uint256 sumE;
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 x = vals[r];
+            uint256 b = x & 0xffff;
+            uint256 d = x >> 64;
+            uint256 bn = sumB == 0 ? b << 32 : (b << 32) / sumB;
+            uint256 acc = (oneMinus * bn) >> 32;
+            if ((x >> 63) & 1 == 1) acc += (P.alpha * (sumD == 0 ? d : (d << 32) / sumD)) >> 32;
+            vals[r] = acc;
+            sumE += acc;
+        }
+        if (sumE == 0) return;
+        uint256 max;
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 v = vals[r];
+            if (v == 0) continue;
+            v = (v << 32) / sumE;
+            vals[r] = v;
+            div[r] += (inc * v) >> 32;
+            if (v > max) max = v;
+        }
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 v = vals[r];
+            if (v == 0) continue;
+            uint256 u = (((v << 32) / max) * 65535) >> 32;
+            out[r] |= (u > 65535 ? 65535 : u) << sh;
+        }
+    }
+
+    /* FINISH */
+
+    struct Out {
+        uint256[] inc;
+        uint256[] div;
+        uint256[] trust;
+        uint256[] act;
+        uint256[] server;
+        uint256[] validator;
+        uint256[] combined;
+    }
+
+    function finish(Subnet storage s, mapping(address => uint256) storage claimable, uint16 netuid)
+        external
+        returns (uint256 paid)
+    {
+        EpochState storage e = s.epoch;
+        if (e.stage != 3) revert IVerity.WrongEpochStage(3, e.stage);
+        uint256 n = e.n;
+        Out memory O = _split(s, e, n);
+        uint256 emission = e.emission;
+        for (uint256 j = 0; j < n; j++) {
+            uint256 sv = (O.server[j] * emission) >> 32;
+            uint256 va = (O.validator[j] * emission) >> 32;
+            O.server[j] = sv;
+            O.validator[j] = va;
+            Neuron storage nr = s.neurons[j];
+            nr.emission = uint96((O.combined[j] * emission) >> 32);
+            nr.stakeWeight = _u16(e.stake[j]);
+            nr.consensus = _u16(e.consensus[j]);
+            nr.incentive = _u16(O.inc[j]);
+            nr.dividends = _u16(O.div[j]);
+            nr.validatorTrust = _u16(O.trust[j]);
+            nr.validatorPermit = (e.newPermit[j >> 8] >> (j & 255)) & 1 == 1;
+            nr.active = (e.active[j >> 8] >> (j & 255)) & 1 == 1;
+            uint256 amount = sv + va;
+            if (amount != 0) {
+                claimable[nr.hotkey] += amount;
+                paid += amount;
+                emit IVerity.EmissionCredited(nr.hotkey, amount);
+            }
+        }
+        e.stage = 0;
+        uint64 index = s.epochIndex;
+        s.epochIndex = index + 1;
+        s.lastEpochBlock = e.block;
+        emit IVerity.EpochEmissions(netuid, index, O.server, O.validator);
+        emit IVerity.EpochFinished(netuid, index, paid);
+    }
+
+    function _u16(uint256 x) private pure returns (uint16) {
+        uint256 v = (x * 65535) >> 32;
+        return v > 65535 ? 65535 : uint16(v);
+    }
+
+    function _split(Subnet storage s, EpochState storage e, uint256 n) private view returns (Out memory O) {
+        O.inc = new uint256[](n);
+        O.div = new uint256[](n);
+        O.trust = new uint256[](n);
+        O.act = new uint256[](n);
+        O.server = new uint256[](n);
+        O.validator = new uint256[](n);
+        O.combined = new uint256[](n);
+        uint256 rankSum = e.rankSum;
+        for (uint256 j = 0; j < n; j++) {
+            O.inc[j] = rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / rankSum;
+        }
+        uint256 rows = e.rows;
+        bool yuma3 = s.params.yuma3;
+        uint256 sumD;
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 i = e.rowUid[r];
+            uint256 d = e.rowDiv[r];
+            if (yuma3) d = (d * e.rowActive[r]) >> 32;
+            O.div[i] = d;
+            sumD += d;
+            O.trust[i] = e.rowTrust[r];
+            O.act[i] = e.rowActive[r];
+        }
+        uint256 esum;
+        for (uint256 j = 0; j < n; j++) {
+            if (sumD != 0) O.div[j] = (O.div[j] << 32) / sumD;
+            esum += O.inc[j] + O.div[j];
+        }
+        if (esum != 0) {
+            for (uint256 j = 0; j < n; j++) {
+                O.server[j] = (O.inc[j] << 32) / esum;
+                O.validator[j] = (O.div[j] << 32) / esum;
+                O.combined[j] = ((O.inc[j] + O.div[j]) << 32) / esum;
+            }
+        } else {
+            bool useStake = e.activeSum == 0;
+            // with no active stake A is all zero: fall back to S
+            for (uint256 j = 0; j < n; j++) {
+                O.server[j] = O.inc[j];
+                uint256 v = useStake ? e.stake[j] : O.act[j];
+                O.validator[j] = v;
+                O.combined[j] = v;
+            }
+        }
+    }
+}
