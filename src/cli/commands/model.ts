@@ -1,9 +1,79 @@
-import { BaseError } from '../../errors/base.ts'
+import { UsageError } from '../../errors/cli.ts'
+import { readGguf } from '../../runtime/gguf/read.ts'
+import { ggmlTypeLabel } from '../../runtime/gguf/types.ts'
+import { loadModel } from '../../runtime/model/load.ts'
+import { toHex } from '../../runtime/trace/merkle.ts'
+import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
+import { readModelFile } from '../model-file.ts'
+
+const HELP = `usage: verity model info <file.gguf|default> [--json]
+
+Prints the architecture, dimensions, tensor types and the modelRoot: the Merkle root over the
+quantized weight rows and the config that identifies the model on chain.`
 
 export const command: Command = {
-  summary: 'model',
-  run: async () => {
-    throw new BaseError("'verity model' is not built yet")
+  summary: 'inspect a GGUF model',
+  run: async (argv) => {
+    const { flags, positionals } = parseArgs(argv, {
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    })
+    if (flags.help) {
+      console.log(HELP)
+      return 0
+    }
+    const [sub, file, ...extra] = positionals
+    if (sub !== 'info')
+      throw new UsageError(
+        sub
+          ? `unknown subcommand 'model ${sub}' (expected 'model info')`
+          : "expected 'verity model info <file.gguf>'",
+      )
+    if (!file) throw new UsageError("'verity model info' needs a GGUF file (or 'default')")
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
+    const bytes = readModelFile(file)
+    const gguf = readGguf(bytes)
+    const model = loadModel(bytes)
+    const types: Record<string, number> = {}
+    let parameters = 0
+    for (const t of gguf.tensors) {
+      const label = ggmlTypeLabel(t.type)
+      types[label] = (types[label] ?? 0) + 1
+      parameters += t.dims.reduce((a, b) => a * b, 1)
+    }
+    const c = model.config
+    const info = {
+      name: c.name,
+      architecture: 'llama',
+      ggufVersion: gguf.version,
+      fileBytes: bytes.length,
+      parameters,
+      config: c,
+      tensors: gguf.tensors.length,
+      tensorTypes: types,
+      tokenizer: gguf.metadata.get('tokenizer.ggml.model') ?? null,
+      chatTemplate: gguf.metadata.has('tokenizer.chat_template'),
+      modelRoot: toHex(model.modelRoot),
+      weightLeaves: model.weightLeafCount,
+    }
+    if (flags.json) {
+      console.log(JSON.stringify(info))
+      return 0
+    }
+    const lines = [
+      `name           ${info.name}`,
+      `architecture   llama (GGUF v${info.ggufVersion}, ${(info.fileBytes / 2 ** 20).toFixed(2)} MiB)`,
+      `parameters     ${parameters.toLocaleString('en-US')}`,
+      `dimensions     vocab ${c.vocabSize}, dim ${c.dim}, layers ${c.nLayers}, heads ${c.nHeads} (kv ${c.nKvHeads}, head dim ${c.headDim}), ffn ${c.ffnDim}`,
+      `context        ${c.contextLength} (rope dim ${c.ropeDim}, base ${c.ropeTheta}), rms eps ${c.normEps}, output ${c.tiedOutput ? 'tied to embeddings' : 'separate'}`,
+      `tensors        ${info.tensors}: ${Object.entries(types)
+        .map(([t, n]) => `${n} ${t}`)
+        .join(', ')}`,
+      `tokenizer      ${String(info.tokenizer)}${info.chatTemplate ? ', chat template' : ''}`,
+      `modelRoot      ${info.modelRoot} (${info.weightLeaves} leaves)`,
+    ]
+    console.log(lines.join('\n'))
+    return 0
   },
 }

@@ -18,7 +18,7 @@ export function defaultModelSpec(): SyntheticModelSpec {
     nLayers: 2,
     nHeads: 4,
     nKvHeads: 2,
-    ffnDim: 172,
+    ffnDim: 192,
     contextLength: 512,
     seed: 20261122,
     tensorType: 'F32',
