@@ -11,6 +11,7 @@ const good = JSON.parse(
   ),
 )
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests break arbitrary fields of the JSON
 function fieldOf(mutate: (s: any) => void): string {
   const s = structuredClone(good)
   mutate(s)

@@ -169,7 +169,7 @@ export class Subnet {
         throw new SubnetError('InvalidWeightValue', `weight ${v} is not a u16`)
     if (!selfWeight && values.length < Math.min(c.minAllowedWeights, this.n))
       throw new SubnetError('WeightVecLengthIsLow', `need at least ${c.minAllowedWeights} weights`)
-    if (c.maxWeightsLimit !== 65535 && !isMaxLimited(values, c.maxWeightsLimit))
+    if (!selfWeight && c.maxWeightsLimit !== 65535 && !isMaxLimited(values, c.maxWeightsLimit))
       throw new SubnetError('MaxWeightExceeded', `a weight exceeds ${c.maxWeightsLimit}/65535`)
     return uid
   }
