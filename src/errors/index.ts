@@ -1,4 +1,5 @@
 export { BaseError, type BaseErrorParameters } from './base.ts'
+export { ChainError, DevnetError, EpochError } from './chain.ts'
 export { UsageError } from './cli.ts'
 export {
   GenerationError,

@@ -28,21 +28,26 @@ library SigmoidLib {
         }
     }
 
-    /// @dev e^x for I32F32 x: Taylor series on |x| until the term is negligible, reciprocal for x < 0.
+    /// @dev exp_safe: e^x for I32F32 x clamped to [-20, 20], reproducing substrate-fixed's
+    /// transcendental::exp step by step (as src/consensus/exp.ts): x = 1 gives the I9F23 constant e;
+    /// otherwise result = 1 + |x| + sum_{i=2..31} term_i with term_i = floor(term_{i-1}*|x|/2^32)/i
+    /// (a zero term ends the sum early, which changes nothing); the reciprocal for x < 0.
     function exp(int256 x) internal pure returns (int256) {
         unchecked {
+            if (x < -20 * ONE) x = -20 * ONE;
+            else if (x > 20 * ONE) x = 20 * ONE;
             if (x == 0) return ONE;
+            if (x == ONE) return 22802600 << 9;
             bool neg = x < 0;
             int256 a = neg ? -x : x;
-            if (a > 20 * ONE) a = 20 * ONE;
             int256 result = ONE + a;
             int256 term = a;
-            for (int256 i = 2; i < 64; i++) {
+            for (int256 i = 2; i < 32; i++) {
                 term = ((term * a) >> 32) / i;
                 if (term == 0) break;
                 result += term;
             }
-            if (neg) return (ONE * ONE) / result;
+            if (neg) return (ONE << 32) / result;
             return result;
         }
     }

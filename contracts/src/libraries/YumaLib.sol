@@ -522,14 +522,19 @@ library YumaLib {
         if (P.yuma3) {
             for (uint256 r = 0; r < R.count; r++) {
                 (bool present, uint256 wb) = _wb(R, r, j, regJ, c, P.bp);
-                if (!present) {
-                    vals[r] = 0;
-                    continue;
-                }
                 uint256 b = recent ? 0 : (((R.bond[r] >> sh) & 0xffff) << 32) / 65535;
-                uint256 a = P.liquid ? SigmoidLib.alpha(c, wb, b, P.low, P.high, P.steep) : P.alpha;
-                uint256 v = (((ONE - a) * b) >> 32) + ((a * wb) >> 32);
-                if (v > ONE) v = ONE;
+                uint256 v;
+                if (P.liquid) {
+                    // mat_ema_alpha_sparse: only columns in the current Wb row survive, capped at 1
+                    if (present) {
+                        uint256 a = SigmoidLib.alpha(c, wb, b, P.low, P.high, P.steep);
+                        v = (((ONE - a) * b) >> 32) + ((a * wb) >> 32);
+                        if (v > ONE) v = ONE;
+                    }
+                } else {
+                    // mat_ema_sparse: every column of either matrix, kept when positive
+                    v = ((P.alpha * (present ? wb : 0)) >> 32) + (((ONE - P.alpha) * b) >> 32);
+                }
                 vals[r] = v;
                 colSum += v;
             }
