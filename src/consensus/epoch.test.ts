@@ -118,4 +118,11 @@ describe('runEpoch steps', () => {
     // t = (5/7, 2/7) scaled by A = (0.75, 0.25), normalised.
     expect(out.dividendsU16).toEqual([57825, 7709, 0, 0])
   })
+  it('rejects malformed input with the field name', () => {
+    expect(() => runEpoch(input({ lastUpdate: [1] }))).toThrow(
+      'epoch input: lastUpdate: has length 1',
+    )
+    expect(() => runEpoch(input({ stake: [3n, -1n, 0n, 0n] }))).toThrow('stake[1]')
+    expect(() => runEpoch(input({ weights: [[[2, 70000]], [], [], []] }))).toThrow('weights[0][2]')
+  })
 })

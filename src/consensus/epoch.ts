@@ -6,14 +6,16 @@ import { weightedMedianColSparse } from './median.ts'
 import { colClip, interpolate, maskCells, matmul, rowNormalize, rowSums } from './sparse.ts'
 import { isTopkNonzero, stakeWeights } from './stake.ts'
 import type { EpochInput, EpochOutput, SparseMatrix } from './types.ts'
+import { validateEpochInput } from './validate.ts'
 
 /**
  * One Yuma Consensus epoch: subtensor's sparse `epoch_mechanism` (commit 14bc6f9f9), bit for bit.
  * Pure: reads the subnet's state arrays and returns every term subtensor stores, including the
  * u16 encodings and the bond rows to persist. All vectors have length n = input.stake.length.
- * The numbered steps follow ../../docs/CONSENSUS.md.
+ * The numbered steps follow ../../docs/CONSENSUS.md. Throws EpochInputError on bad shapes/ranges.
  */
 export function runEpoch(input: EpochInput): EpochOutput {
+  validateEpochInput(input)
   const { params: p, block } = input
   const n = input.stake.length
   const owner = p.ownerUid
