@@ -85,7 +85,10 @@ export function compile(): Artifact[] {
     errors?: { severity: string; formattedMessage: string }[]
     contracts: Record<
       string,
-      Record<string, { abi: unknown[]; evm: { bytecode: { object: string; linkReferences: {} } } }>
+      Record<
+        string,
+        { abi: unknown[]; evm: { bytecode: { object: string; linkReferences: object } } }
+      >
     >
   }
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error')

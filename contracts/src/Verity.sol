@@ -209,6 +209,28 @@ contract Verity is IVerity, Ownable {
         return s.neurons[uid];
     }
 
+    /// @inheritdoc IVerity
+    function metagraph(uint16 netuid) external view returns (Neuron[] memory out) {
+        Subnet storage s = _subnet(netuid);
+        out = new Neuron[](s.n);
+        for (uint256 i = 0; i < out.length; i++) {
+            out[i] = s.neurons[i];
+        }
+    }
+
+    /// @inheritdoc IVerity
+    function bondWords(uint16 netuid) external view returns (uint256[] memory out) {
+        Subnet storage s = _subnet(netuid);
+        uint256 n = s.n;
+        uint256 words = (n + 15) >> 4;
+        out = new uint256[](n * words);
+        for (uint256 i = 0; i < n; i++) {
+            for (uint256 k = 0; k < words; k++) {
+                out[i * words + k] = s.bonds[i][k];
+            }
+        }
+    }
+
     /* STAKING */
 
     /// @inheritdoc IVerity
@@ -351,9 +373,9 @@ contract Verity is IVerity, Ownable {
     }
 
     /// @inheritdoc IVerity
-    function epochFinish(uint16 netuid) external {
+    function epochFinish(uint16 netuid, uint16 count) external {
         Subnet storage s = _subnet(netuid);
-        uint256 paid = YumaLib.finish(s, claimable, netuid);
+        uint256 paid = YumaLib.finish(s, claimable, netuid, count);
         s.pendingEmission -= uint128(paid);
         totalPending -= paid;
         totalClaimable += paid;

@@ -221,7 +221,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   } catch (error) {
     await stop()
     if (error instanceof DevnetError) throw error
-    throw new DevnetError('devnet: failed to start', { cause: error, details: stderr || undefined })
+    throw new DevnetError('devnet: failed to start', {
+      cause: error,
+      ...(stderr ? { details: stderr } : {}),
+    })
   }
 }
 
@@ -236,7 +239,7 @@ async function waitForRpc(
   for (;;) {
     signal?.throwIfAborted()
     if (child.exitCode !== null) {
-      throw new DevnetError('devnet: anvil exited at start', { details: stderr() || undefined })
+      throw new DevnetError('devnet: anvil exited at start', stderr() ? { details: stderr() } : {})
     }
     try {
       const res = await fetch(rpcUrl, {

@@ -32,7 +32,7 @@ interface IVerity {
     event EpochProgress(uint16 indexed netuid, uint8 stage, uint16 nextCol);
     event EpochFinished(uint16 indexed netuid, uint64 indexed epochIndex, uint256 distributed);
     /// @notice Per-uid server (incentive) and validator (dividend) emission of a finished epoch.
-    event EpochEmissions(uint16 indexed netuid, uint64 indexed epochIndex, uint256[] server, uint256[] validator);
+    event EpochEmissions(uint16 indexed netuid, uint64 indexed epochIndex, uint16 fromUid, uint256[] server, uint256[] validator);
     event EmissionCredited(address indexed account, uint256 amount);
     event Claimed(address indexed account, address indexed to, uint256 amount);
     event ModelRegistered(bytes32 indexed modelRoot, string name, bytes32 ggufHash, address indexed owner);
@@ -137,6 +137,12 @@ interface IVerity {
     /// @notice A neuron's identity and last epoch outputs.
     function neuron(uint16 netuid, uint16 uid) external view returns (Neuron memory);
 
+    /// @notice Every neuron of a subnet (the metagraph), uid order.
+    function metagraph(uint16 netuid) external view returns (Neuron[] memory);
+
+    /// @notice All stored bond rows, row-major: row i holds ceil(n/16) words of 16 u16 each (low bits first).
+    function bondWords(uint16 netuid) external view returns (uint256[] memory);
+
     /* STAKING */
 
     /// @notice Stakes `amount` of the caller's tokens (coldkey) to `hotkey`.
@@ -191,8 +197,9 @@ interface IVerity {
     /// @notice Bonds and dividends for the next `count` columns (a multiple of 16 unless it is the last chunk).
     function epochBonds(uint16 netuid, uint16 count) external;
 
-    /// @notice Normalises dividends, splits the emission, stores the outputs and credits claimable balances.
-    function epochFinish(uint16 netuid) external;
+    /// @notice Splits the emission for the next `count` uids, stores their outputs and credits their
+    /// claimable balances; the last chunk ends the epoch.
+    function epochFinish(uint16 netuid, uint16 count) external;
 
     /// @notice The epoch's current stage (0 idle, 1 consensus, 2 bonds, 3 finish) and next column.
     function epochStage(uint16 netuid) external view returns (uint8 stage, uint16 nextCol, uint16 n, uint16 rows);

@@ -117,9 +117,14 @@ library RegistrationLib {
         uint256 word = uid >> 4;
         uint256 shift = (uint256(uid) & 15) << 4;
         uint256 clear = ~(uint256(0xffff) << shift);
+        s.rowRawSum[uid] = 0;
         for (uint256 i = 0; i < n; i++) {
             uint256 w = s.weights[i][word];
-            if ((w >> shift) & 0xffff != 0) s.weights[i][word] = w & clear;
+            uint256 v = (w >> shift) & 0xffff;
+            if (v != 0) {
+                s.weights[i][word] = w & clear;
+                s.rowRawSum[i] -= uint32(v);
+            }
         }
         nr.emission = 0;
         nr.stakeWeight = 0;

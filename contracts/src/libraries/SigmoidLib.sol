@@ -7,8 +7,8 @@ library SigmoidLib {
     int256 private constant ONE = 1 << 32;
 
     /// @dev alpha = clamp(low + sigmoid * (high - low), low, high),
-    /// sigmoid = 1 / (1 + exp((steepness / -100) * (diff - 0.5))).
-    function alpha(uint256 c, uint256 w, uint256 b, uint256 low, uint256 high, int256 steep)
+    /// sigmoid = 1 / (1 + exp(slope * (diff - 0.5))), slope = steepness / -100.
+    function alpha(uint256 c, uint256 w, uint256 b, uint256 low, uint256 high, int256 slope)
         internal
         pure
         returns (uint256)
@@ -18,8 +18,8 @@ library SigmoidLib {
             if (w >= b) diff = w > c ? int256(w - c) : int256(0);
             else diff = int256(b - w);
             if (diff > ONE) diff = ONE;
-            int256 x = (steep * ONE * ONE) / (-100 * ONE); // I32F32 steep / -100, truncated
-            int256 arg = (x * (diff - ONE / 2)) >> 32;
+            // slope = I32F32 steepness / -100 (truncated), computed once per epoch by the caller
+            int256 arg = (slope * (diff - ONE / 2)) >> 32;
             int256 sig = (ONE * ONE) / (ONE + exp(arg));
             int256 a = int256(low) + ((sig * int256(high - low)) >> 32);
             if (a > int256(high)) a = int256(high);
@@ -40,12 +40,15 @@ library SigmoidLib {
             if (x == ONE) return 22802600 << 9;
             bool neg = x < 0;
             int256 a = neg ? -x : x;
-            int256 result = ONE + a;
-            int256 term = a;
-            for (int256 i = 2; i < 32; i++) {
-                term = ((term * a) >> 32) / i;
-                if (term == 0) break;
-                result += term;
+            int256 result;
+            assembly ("memory-safe") {
+                result := add(ONE, a)
+                let term := a
+                for { let i := 2 } lt(i, 32) { i := add(i, 1) } {
+                    term := div(shr(32, mul(term, a)), i)
+                    if iszero(term) { break }
+                    result := add(result, term)
+                }
             }
             if (neg) return (ONE << 32) / result;
             return result;

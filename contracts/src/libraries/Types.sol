@@ -81,6 +81,9 @@ struct EpochState {
     uint64 stakeSum;
     uint64 rankSum;
     uint64 activeSum;
+    uint64 divSum;
+    uint64 emissionSum;
+    uint128 paid;
     uint16[MAX_VALIDATORS] rowUid;
     uint32[MAX_VALIDATORS] rowSum;
     uint64[MAX_VALIDATORS] rowActive; // active stake A of the row's uid
@@ -119,6 +122,7 @@ struct Subnet {
     Neuron[MAX_UIDS] neurons;
     uint256[WORDS][MAX_UIDS] weights; // row i: 16 u16 per word
     uint256[2][MAX_UIDS] weightMask; // presence bits (explicit zero vs omitted)
+    uint32[MAX_UIDS] rowRawSum; // sum of the stored row without its diagonal
     uint256[WORDS][MAX_UIDS] bonds;
     Commit[MAX_COMMITS][MAX_UIDS] commits;
     uint8[MAX_UIDS] commitCount;

@@ -186,12 +186,15 @@ library WeightsLib {
         uint256 words = (uint256(s.n) + 15) >> 4;
         uint256[] memory row = new uint256[](words);
         uint256[2] memory mask;
+        uint256 sum;
         for (uint256 i = 0; i < uids.length; i++) {
             uint256 j = uids[i];
             uint256 w = upscale(values[i], max);
             row[j >> 4] |= w << ((j & 15) << 4);
             mask[j >> 8] |= uint256(1) << (j & 255);
+            if (j != uid) sum += w;
         }
+        s.rowRawSum[uid] = uint32(sum);
         uint256[32] storage dst = s.weights[uid];
         for (uint256 k = 0; k < words; k++) {
             if (dst[k] != row[k]) dst[k] = row[k];

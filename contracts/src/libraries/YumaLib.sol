@@ -22,12 +22,10 @@ library YumaLib {
         uint256[] sum;
         uint256[] act;
         uint256[] use;
-        uint256[] upd;
-        uint256[] cmt;
-        // current word cache
-        uint256[] word;
-        uint256[] mask;
-        uint256[] bond;
+        uint256[] thr; // min(last update, commit block + 1): uids registered at or after it are masked
+        uint256[] wv; // decoded word: rows x 16 cells
+        uint256[] bond; // bond word per row
+        uint256[] reg; // registration blocks of the word's 16 columns
     }
 
     /* BEGIN */
@@ -51,6 +49,7 @@ library YumaLib {
         uint256 activeBits1;
         uint256 rows;
         uint256[] memory rowUid = new uint256[](MAX_VALIDATORS);
+        uint256 maxReg;
         {
             uint256 total;
             uint256 threshold = s.params.stakeThreshold;
@@ -62,6 +61,7 @@ library YumaLib {
                 S[i] = st;
                 total += st;
                 reg[i] = nr.registrationBlock;
+                if (reg[i] > maxReg) maxReg = reg[i];
                 upd[i] = nr.lastUpdate;
                 if (upd[i] + cutoff >= block.number) {
                     if (i < 256) activeBits0 |= 1 << i;
@@ -112,7 +112,7 @@ library YumaLib {
             e.rowUpdate[r] = uint48(upd[i]);
             uint256 cb = _commitBlock(s, i);
             e.rowCommit[r] = uint64(cb);
-            e.rowSum[r] = uint32(_rowSum(s, i, n, upd[i], cb, reg));
+            e.rowSum[r] = uint32(_rowSum(s, i, n, upd[i], cb, reg, maxReg));
             e.rowTrust[r] = 0;
             e.rowDiv[r] = 0;
         }
@@ -182,149 +182,189 @@ library YumaLib {
         }
     }
 
-    /// @dev Sum of the row's stored u16 values after the diagonal, outdated and commit-reveal masks.
-    function _rowSum(Subnet storage s, uint256 i, uint256 n, uint256 upd, uint256 cb, uint256[] memory reg)
-        private
-        view
-        returns (uint256 sum)
-    {
-        uint256 words = (n + 15) >> 4;
-        for (uint256 k = 0; k < words; k++) {
-            uint256 w = s.weights[i][k];
-            uint256 m = s.weightMask[i][k >> 4] >> ((k & 15) << 4);
-            if (m & 0xffff == 0) continue;
-            uint256 end = k * 16 + 16 > n ? n : k * 16 + 16;
-            for (uint256 j = k * 16; j < end; j++) {
-                if ((m >> (j & 15)) & 1 == 0) continue;
-                if (j == i || upd <= reg[j] || cb < reg[j]) continue;
-                sum += (w >> ((j & 15) << 4)) & 0xffff;
+    /// @dev Sum of the row's u16 values after the diagonal, outdated and commit-reveal masks: the
+    /// raw sum kept by set_weights (diagonal excluded) minus the entries on uids registered at or
+    /// after min(last update, commit block + 1), which are rare; rows with none skip the scan.
+    function _rowSum(
+        Subnet storage s,
+        uint256 i,
+        uint256 n,
+        uint256 upd,
+        uint256 cb,
+        uint256[] memory reg,
+        uint256 maxReg
+    ) private view returns (uint256 sum) {
+        unchecked {
+            sum = s.rowRawSum[i];
+            uint256 t = cb + 1 < upd ? cb + 1 : upd;
+            if (t > maxReg) return sum;
+            for (uint256 j = 0; j < n; j++) {
+                if (j == i || reg[j] < t) continue;
+                if ((s.weightMask[i][j >> 8] >> (j & 255)) & 1 == 0) continue;
+                sum -= (s.weights[i][j >> 4] >> ((j & 15) << 4)) & 0xffff;
             }
         }
     }
 
     /* SHARED */
 
+    uint256 private constant PRESENT = 1 << 128;
+    uint256 private constant LOW = PRESENT - 1;
+
+    function _at(uint256[] memory a, uint256 i) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := mload(add(add(a, 0x20), shl(5, i)))
+        }
+    }
+
+    function _put(uint256[] memory a, uint256 i, uint256 v) private pure {
+        assembly ("memory-safe") {
+            mstore(add(add(a, 0x20), shl(5, i)), v)
+        }
+    }
+
     function _loadRows(EpochState storage e, bool withUse) private view returns (Rows memory R) {
-        uint256 rows = e.rows;
-        R.count = rows;
-        R.uid = new uint256[](rows);
-        R.sum = new uint256[](rows);
-        R.act = new uint256[](rows);
-        R.use = new uint256[](rows);
-        R.upd = new uint256[](rows);
-        R.cmt = new uint256[](rows);
-        R.word = new uint256[](rows);
-        R.mask = new uint256[](rows);
-        R.bond = new uint256[](rows);
-        for (uint256 r = 0; r < rows; r++) {
-            R.uid[r] = e.rowUid[r];
-            R.sum[r] = e.rowSum[r];
-            R.act[r] = e.rowActive[r];
-            if (withUse) R.use[r] = e.rowUse[r];
-            R.upd[r] = e.rowUpdate[r];
-            R.cmt[r] = e.rowCommit[r];
+        unchecked {
+            uint256 rows = e.rows;
+            R.count = rows;
+            R.uid = new uint256[](rows);
+            R.sum = new uint256[](rows);
+            R.act = new uint256[](rows);
+            R.use = new uint256[](rows);
+            R.thr = new uint256[](rows);
+            R.wv = new uint256[](rows * 16);
+            R.bond = new uint256[](rows);
+            R.reg = new uint256[](16);
+            for (uint256 r = 0; r < rows; r++) {
+                R.uid[r] = e.rowUid[r];
+                R.sum[r] = e.rowSum[r];
+                R.act[r] = e.rowActive[r];
+                if (withUse) R.use[r] = e.rowUse[r];
+                uint256 upd = e.rowUpdate[r];
+                uint256 cb = uint256(e.rowCommit[r]) + 1;
+                R.thr[r] = cb < upd ? cb : upd;
+            }
         }
     }
 
-    /// @dev Loads word k of every row's weights (and bonds) into the cache.
-    function _loadWord(Subnet storage s, Rows memory R, uint256 k, bool withBonds) private view {
-        for (uint256 r = 0; r < R.count; r++) {
-            uint256 i = R.uid[r];
-            R.word[r] = s.weights[i][k];
-            R.mask[r] = (s.weightMask[i][k >> 4] >> ((k & 15) << 4)) & 0xffff;
-            if (withBonds) R.bond[r] = s.bonds[i][k];
+    /// @dev Decodes word k of every row: wv[r*16 + c] = W[r][16k+c] | PRESENT, or 0 when the entry is
+    /// omitted or masked (diagonal, outdated, commit-reveal). Also loads the bond words if asked.
+    function _decode(Subnet storage s, Rows memory R, uint256 k, uint256 n, bool withBonds) private view {
+        unchecked {
+            uint256 base = k << 4;
+            uint256 end = base + 16 > n ? n - base : 16;
+            uint256[] memory reg = R.reg;
+            for (uint256 c = 0; c < end; c++) {
+                _put(reg, c, s.neurons[base + c].registrationBlock);
+            }
+            uint256[] memory wv = R.wv;
+            for (uint256 r = 0; r < R.count; r++) {
+                uint256 i = _at(R.uid, r);
+                uint256 word = s.weights[i][k];
+                uint256 bits = (s.weightMask[i][k >> 4] >> ((k & 15) << 4)) & 0xffff;
+                if (withBonds) _put(R.bond, r, s.bonds[i][k]);
+                uint256 sum = _at(R.sum, r);
+                uint256 t = _at(R.thr, r);
+                uint256 o = r << 4;
+                for (uint256 c = 0; c < 16; c++) {
+                    uint256 v;
+                    if (c < end && (bits >> c) & 1 == 1 && base + c != i && _at(reg, c) < t) {
+                        v = sum == 0 ? PRESENT : (((word >> (c << 4)) & 0xffff) << 32) / sum | PRESENT;
+                    }
+                    _put(wv, o + c, v);
+                }
+            }
         }
-    }
-
-    /// @dev Normalised, masked weight W[r][j]; present = false when masked or omitted.
-    function _weight(Rows memory R, uint256 r, uint256 j, uint256 regJ) private pure returns (bool present, uint256 w) {
-        uint256 sh = j & 15;
-        if ((R.mask[r] >> sh) & 1 == 0) return (false, 0);
-        if (R.uid[r] == j || R.upd[r] <= regJ || R.cmt[r] < regJ) return (false, 0);
-        uint256 sum = R.sum[r];
-        if (sum == 0) return (true, 0);
-        return (true, (((R.word[r] >> (sh << 4)) & 0xffff) << 32) / sum);
     }
 
     /* CONSENSUS */
 
     function consensus(Subnet storage s, uint16 netuid, uint64[] calldata medians) external {
-        EpochState storage e = s.epoch;
-        if (e.stage != 1) revert IVerity.WrongEpochStage(1, e.stage);
-        uint256 from = e.nextCol;
-        uint256 to = from + medians.length;
-        if (medians.length == 0 || to > e.n) revert IVerity.BadChunk(uint16(from), medians.length);
-        Rows memory R = _loadRows(e, true);
-        uint256[] memory trust = new uint256[](R.count);
-        for (uint256 r = 0; r < R.count; r++) {
-            trust[r] = e.rowTrust[r];
-        }
-        int256 minority = e.minority;
-        uint256 stakeSum = e.stakeSum;
-        uint256 rankSum = e.rankSum;
-        bool any = e.anyConsensus;
-        uint256 loaded = type(uint256).max;
-        for (uint256 j = from; j < to; j++) {
-            if (j >> 4 != loaded) {
-                loaded = j >> 4;
-                _loadWord(s, R, loaded, false);
+        unchecked {
+            EpochState storage e = s.epoch;
+            if (e.stage != 1) revert IVerity.WrongEpochStage(1, e.stage);
+            uint256 n = e.n;
+            uint256 from = e.nextCol;
+            uint256 to = from + medians.length;
+            if (medians.length == 0 || to > n) revert IVerity.BadChunk(uint16(from), medians.length);
+            Rows memory R = _loadRows(e, true);
+            uint256 rows = R.count;
+            uint256[] memory trust = new uint256[](rows);
+            for (uint256 r = 0; r < rows; r++) {
+                trust[r] = e.rowTrust[r];
             }
-            uint256 c = medians[j - from];
-            uint256 regJ = s.neurons[j].registrationBlock;
-            uint256 rank;
-            uint256 below;
-            uint256 equal;
-            uint256 lo = type(uint256).max;
-            uint256 hi;
-            for (uint256 r = 0; r < R.count; r++) {
-                (bool present, uint256 w) = _weight(R, r, j, regJ);
-                uint256 u = R.use[r];
-                if (u != 0) {
-                    if (w < c) below += u;
-                    else if (w == c) equal += u;
-                    if (w < lo) lo = w;
-                    if (w > hi) hi = w;
+            int256 minority = e.minority;
+            uint256 stakeSum = e.stakeSum;
+            uint256 rankSum = e.rankSum;
+            bool any = e.anyConsensus;
+            uint256 loaded = type(uint256).max;
+            uint256[] memory wv = R.wv;
+            uint256[] memory use = R.use;
+            uint256[] memory act = R.act;
+            for (uint256 j = from; j < to; j++) {
+                if (j >> 4 != loaded) {
+                    loaded = j >> 4;
+                    _decode(s, R, loaded, n, false);
                 }
-                if (present) {
-                    if (w > c) {
-                        if (c == 0) continue;
-                        w = c;
+                uint256 c = medians[j - from];
+                uint256 cj = j & 15;
+                uint256 rank;
+                uint256 below;
+                uint256 equal;
+                uint256 lo = type(uint256).max;
+                uint256 hi;
+                for (uint256 r = 0; r < rows; r++) {
+                    uint256 x = _at(wv, (r << 4) | cj);
+                    uint256 w = x & LOW;
+                    uint256 u = _at(use, r);
+                    if (u != 0) {
+                        if (w < c) below += u;
+                        else if (w == c) equal += u;
+                        if (w < lo) lo = w;
+                        if (w > hi) hi = w;
                     }
-                    trust[r] += w;
-                    rank += (R.act[r] * w) >> 32;
+                    if (x != 0) {
+                        if (w > c) {
+                            if (c == 0) continue;
+                            w = c;
+                        }
+                        _put(trust, r, _at(trust, r) + w);
+                        rank += (_at(act, r) * w) >> 32;
+                    }
                 }
+                bool ok;
+                if (stakeSum == 0) ok = c == 0;
+                else if (minority < 0) ok = c == lo;
+                else if (uint256(minority) >= stakeSum) ok = c == hi;
+                else ok = below <= uint256(minority) && uint256(minority) < below + equal;
+                if (!ok) revert IVerity.ConsensusMismatch(uint16(j), uint64(c));
+                if (c != 0) any = true;
+                e.consensus[j] = uint64(c);
+                e.rank[j] = uint64(rank);
+                rankSum += rank;
             }
-            bool ok;
-            if (stakeSum == 0) ok = c == 0;
-            else if (minority < 0) ok = c == lo;
-            else if (uint256(minority) >= stakeSum) ok = c == hi;
-            else ok = below <= uint256(minority) && uint256(minority) < below + equal;
-            if (!ok) revert IVerity.ConsensusMismatch(uint16(j), uint64(c));
-            if (c != 0) any = true;
-            e.consensus[j] = uint64(c);
-            e.rank[j] = uint64(rank);
-            rankSum += rank;
+            for (uint256 r = 0; r < rows; r++) {
+                e.rowTrust[r] = uint64(trust[r]);
+            }
+            e.rankSum = uint64(rankSum);
+            e.anyConsensus = any;
+            if (to == n) {
+                e.stage = 2;
+                e.nextCol = 0;
+            } else {
+                e.nextCol = uint16(to);
+            }
+            emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
         }
-        for (uint256 r = 0; r < R.count; r++) {
-            e.rowTrust[r] = uint64(trust[r]);
-        }
-        e.rankSum = uint64(rankSum);
-        e.anyConsensus = any;
-        if (to == e.n) {
-            e.stage = 2;
-            e.nextCol = 0;
-        } else {
-            e.nextCol = uint16(to);
-        }
-        emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
     }
 
     /// @notice subtensor's weighted_median for columns [from, from+count) of the running epoch.
     function hints(Subnet storage s, uint16 from, uint16 count) external view returns (uint64[] memory out) {
         EpochState storage e = s.epoch;
         if (e.stage != 1) revert IVerity.WrongEpochStage(1, e.stage);
+        uint256 n = e.n;
         uint256 to = uint256(from) + count;
-        if (to > e.n) to = e.n;
+        if (to > n) to = n;
         out = new uint64[](to > from ? to - from : 0);
         Rows memory R = _loadRows(e, true);
         uint256 m;
@@ -345,14 +385,12 @@ library YumaLib {
         for (uint256 j = from; j < to; j++) {
             if (j >> 4 != loaded) {
                 loaded = j >> 4;
-                _loadWord(s, R, loaded, false);
+                _decode(s, R, loaded, n, false);
             }
-            uint256 regJ = s.neurons[j].registrationBlock;
             uint256 k;
             for (uint256 r = 0; r < R.count; r++) {
                 if (R.use[r] == 0) continue;
-                (, uint256 w) = _weight(R, r, j, regJ);
-                score[k] = w;
+                score[k] = R.wv[(r << 4) | (j & 15)] & LOW;
                 idx[k] = k;
                 k++;
             }
@@ -415,54 +453,57 @@ library YumaLib {
         uint256 alpha;
         uint256 low;
         uint256 high;
-        int256 steep;
+        int256 slope;
         uint256 lastTempo;
         uint256 rankSum;
     }
 
     function bonds(Subnet storage s, uint16 netuid, uint16 count) external {
-        EpochState storage e = s.epoch;
-        if (e.stage != 2) revert IVerity.WrongEpochStage(2, e.stage);
-        uint256 from = e.nextCol;
-        uint256 n = e.n;
-        uint256 to = from + count > n ? n : from + count;
-        if (count == 0 || (count & 15 != 0 && to != n)) revert IVerity.BadChunk(uint16(from), count);
-        Rows memory R = _loadRows(e, false);
-        BondParams memory P = _bondParams(s, e);
-        uint256[] memory div = new uint256[](R.count);
-        bool[] memory keep = new bool[](R.count);
-        for (uint256 r = 0; r < R.count; r++) {
-            div[r] = e.rowDiv[r];
-            uint256 i = R.uid[r];
-            keep[r] = (e.newPermit[i >> 8] >> (i & 255)) & 1 == 1;
-        }
-        uint256[] memory vals = new uint256[](R.count);
-        uint256[] memory out = new uint256[](R.count);
-        for (uint256 k = from >> 4; k << 4 < to; k++) {
-            _loadWord(s, R, k, true);
-            for (uint256 r = 0; r < R.count; r++) {
-                out[r] = 0;
-            }
-            uint256 end = (k << 4) + 16 > to ? to : (k << 4) + 16;
-            for (uint256 j = k << 4; j < end; j++) {
-                _column(s, e, R, P, j, vals, out, div);
-            }
-            for (uint256 r = 0; r < R.count; r++) {
-                uint256 v = keep[r] ? out[r] : 0;
+        unchecked {
+            EpochState storage e = s.epoch;
+            if (e.stage != 2) revert IVerity.WrongEpochStage(2, e.stage);
+            uint256 from = e.nextCol;
+            uint256 n = e.n;
+            uint256 to = from + count > n ? n : from + count;
+            if (count == 0 || (count & 15 != 0 && to != n)) revert IVerity.BadChunk(uint16(from), count);
+            Rows memory R = _loadRows(e, false);
+            BondParams memory P = _bondParams(s, e);
+            uint256 rows = R.count;
+            uint256[] memory div = new uint256[](rows);
+            bool[] memory keep = new bool[](rows);
+            for (uint256 r = 0; r < rows; r++) {
+                div[r] = e.rowDiv[r];
                 uint256 i = R.uid[r];
-                if (s.bonds[i][k] != v) s.bonds[i][k] = v;
+                keep[r] = (e.newPermit[i >> 8] >> (i & 255)) & 1 == 1;
             }
+            uint256[] memory vals = new uint256[](rows);
+            uint256[] memory out = new uint256[](rows);
+            for (uint256 k = from >> 4; k << 4 < to; k++) {
+                _decode(s, R, k, n, true);
+                for (uint256 r = 0; r < rows; r++) {
+                    out[r] = 0;
+                }
+                uint256 end = (k << 4) + 16 > to ? to : (k << 4) + 16;
+                for (uint256 j = k << 4; j < end; j++) {
+                    _column(e, R, P, j, _at(R.reg, j & 15), vals, out, div);
+                }
+                for (uint256 r = 0; r < rows; r++) {
+                    uint256 v = keep[r] ? out[r] : 0;
+                    uint256 i = R.uid[r];
+                    if (_at(R.bond, r) != v) s.bonds[i][k] = v;
+                }
+            }
+            for (uint256 r = 0; r < rows; r++) {
+                e.rowDiv[r] = uint64(div[r]);
+            }
+            if (to == n) {
+                e.stage = 3;
+                e.nextCol = 0;
+            } else {
+                e.nextCol = uint16(to);
+            }
+            emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
         }
-        for (uint256 r = 0; r < R.count; r++) {
-            e.rowDiv[r] = uint64(div[r]);
-        }
-        if (to == n) {
-            e.stage = 3;
-            e.nextCol = 0;
-        } else {
-            e.nextCol = uint16(to);
-        }
-        emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
     }
 
     function _bondParams(Subnet storage s, EpochState storage e) private view returns (BondParams memory P) {
@@ -473,141 +514,148 @@ library YumaLib {
         P.alpha = ONE - ((uint256(s.params.bondsMovingAverage) << 64) / 1_000_000 >> 32);
         P.low = (uint256(s.params.alphaLow) << 32) / 65535;
         P.high = (uint256(s.params.alphaHigh) << 32) / 65535;
-        P.steep = int256(s.params.alphaSigmoidSteepness);
+        P.slope = (int256(s.params.alphaSigmoidSteepness) * int256(ONE) * int256(ONE)) / (-100 * int256(ONE));
         uint256 b = e.block;
         uint256 tempo = s.params.tempo;
         P.lastTempo = b > tempo ? b - tempo : 0;
         P.rankSum = e.rankSum;
     }
 
-    /// @dev Weights for bonds: W (bp = 0), clipped W (bp = 1), else W + bp*(clip - W) kept when > 0.
-    function _wb(Rows memory R, uint256 r, uint256 j, uint256 regJ, uint256 c, uint256 bp)
-        private
-        pure
-        returns (bool present, uint256 v)
-    {
-        uint256 w;
-        (present, w) = _weight(R, r, j, regJ);
-        if (bp == 0) return (present, w);
-        bool cp = present;
-        uint256 cw = w;
-        if (present && w > c) {
-            if (c == 0) cp = false;
-            cw = c;
+    /// @dev Weights for bonds from a decoded cell x: W (bp = 0), clipped W (bp = 1), else
+    /// W + bp*(clip - W) kept when > 0. Returns the value with PRESENT set, or 0 when absent.
+    function _wb(uint256 x, uint256 c, uint256 bp) private pure returns (uint256) {
+        unchecked {
+            if (bp == 0 || x == 0) return x;
+            uint256 w = x & LOW;
+            uint256 cw = w;
+            bool cp = true;
+            if (w > c) {
+                if (c == 0) cp = false;
+                cw = c;
+            }
+            if (bp == ONE) return cp ? cw | PRESENT : 0;
+            int256 v2 = cp ? int256(cw) : int256(0);
+            int256 it = int256(w) + ((int256(bp) * (v2 - int256(w))) >> 32);
+            return it > 0 ? uint256(it) | PRESENT : 0;
         }
-        if (bp == ONE) return (cp, cp ? cw : 0);
-        int256 v1 = present ? int256(w) : int256(0);
-        int256 v2 = cp ? int256(cw) : int256(0);
-        int256 it = v1 + ((int256(bp) * (v2 - v1)) >> 32);
-        if (it > 0) return (true, uint256(it));
-        return (false, 0);
     }
 
     function _column(
-        Subnet storage s,
         EpochState storage e,
         Rows memory R,
         BondParams memory P,
         uint256 j,
+        uint256 regJ,
         uint256[] memory vals,
         uint256[] memory out,
         uint256[] memory div
     ) private view {
-        uint256 regJ = s.neurons[j].registrationBlock;
-        uint256 c = e.consensus[j];
-        uint256 inc = P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum;
-        bool recent = P.lastTempo <= regJ;
-        uint256 sh = (j & 15) << 4;
-        uint256 colSum;
-        if (P.yuma3) {
-            for (uint256 r = 0; r < R.count; r++) {
-                (bool present, uint256 wb) = _wb(R, r, j, regJ, c, P.bp);
-                uint256 b = recent ? 0 : (((R.bond[r] >> sh) & 0xffff) << 32) / 65535;
+        unchecked {
+            uint256 c = e.consensus[j];
+            uint256 inc = P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum;
+            bool recent = P.lastTempo <= regJ;
+            uint256 cj = j & 15;
+            uint256 sh = cj << 4;
+            if (!P.yuma3) return _classic(R, P, c, inc, recent, cj, vals, out, div);
+            uint256 rows = R.count;
+            uint256[] memory wv = R.wv;
+            uint256[] memory bond = R.bond;
+            uint256 colSum;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 x = _wb(_at(wv, (r << 4) | cj), c, P.bp);
+                uint256 b = recent ? 0 : (((_at(bond, r) >> sh) & 0xffff) << 32) / 65535;
                 uint256 v;
                 if (P.liquid) {
                     // mat_ema_alpha_sparse: only columns in the current Wb row survive, capped at 1
-                    if (present) {
-                        uint256 a = SigmoidLib.alpha(c, wb, b, P.low, P.high, P.steep);
+                    if (x != 0) {
+                        uint256 wb = x & LOW;
+                        uint256 a = SigmoidLib.alpha(c, wb, b, P.low, P.high, P.slope);
                         v = (((ONE - a) * b) >> 32) + ((a * wb) >> 32);
                         if (v > ONE) v = ONE;
                     }
                 } else {
                     // mat_ema_sparse: every column of either matrix, kept when positive
-                    v = ((P.alpha * (present ? wb : 0)) >> 32) + (((ONE - P.alpha) * b) >> 32);
+                    v = ((P.alpha * (x & LOW)) >> 32) + (((ONE - P.alpha) * b) >> 32);
                 }
-                vals[r] = v;
+                _put(vals, r, v);
                 colSum += v;
             }
-            for (uint256 r = 0; r < R.count; r++) {
-                uint256 v = vals[r];
+            if (colSum == 0) return;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 v = _at(vals, r);
                 if (v == 0) continue;
-                div[r] += ((((v << 32) / colSum)) * inc) >> 32;
+                _put(div, r, _at(div, r) + (((v << 32) / colSum) * inc >> 32));
                 uint256 u = (v * 65535) >> 32;
-                out[r] |= (u > 65535 ? 65535 : u) << sh;
+                _put(out, r, _at(out, r) | ((u > 65535 ? 65535 : u) << sh));
             }
-        } else {
-            _classic(R, P, j, regJ, c, inc, recent, sh, vals, out, div);
         }
     }
 
     function _classic(
         Rows memory R,
         BondParams memory P,
-        uint256 j,
-        uint256 regJ,
         uint256 c,
         uint256 inc,
         bool recent,
-        uint256 sh,
+        uint256 cj,
         uint256[] memory vals,
         uint256[] memory out,
         uint256[] memory div
     ) private pure {
-        uint256 sumB;
-        uint256 sumD;
-        uint256 rows = R.count;
-        // vals[r] = raw bond (u16) | delta << 64 | present << 63
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 b = recent ? 0 : (R.bond[r] >> sh) & 0xffff;
-            (bool present, uint256 wb) = _wb(R, r, j, regJ, c, P.bp);
-            uint256 d = present ? (wb * R.act[r]) >> 32 : 0;
-            sumB += b;
-            sumD += d;
-            vals[r] = b | (d << 64) | (present ? 1 << 63 : 0);
-        }
-        uint256 oneMinus = ONE - P.alpha;
-        uint256 sumE;
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 x = vals[r];
-            uint256 b = x & 0xffff;
-            uint256 d = x >> 64;
-            uint256 bn = sumB == 0 ? b << 32 : (b << 32) / sumB;
-            uint256 acc = (oneMinus * bn) >> 32;
-            if ((x >> 63) & 1 == 1) acc += (P.alpha * (sumD == 0 ? d : (d << 32) / sumD)) >> 32;
-            vals[r] = acc;
-            sumE += acc;
-        }
-        if (sumE == 0) return;
-        uint256 max;
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 v = vals[r];
-            if (v == 0) continue;
-            v = (v << 32) / sumE;
-            vals[r] = v;
-            div[r] += (inc * v) >> 32;
-            if (v > max) max = v;
-        }
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 v = vals[r];
-            if (v == 0) continue;
-            uint256 u = (((v << 32) / max) * 65535) >> 32;
-            out[r] |= (u > 65535 ? 65535 : u) << sh;
+        unchecked {
+            uint256 sumB;
+            uint256 sumD;
+            uint256 rows = R.count;
+            uint256 sh = cj << 4;
+            uint256[] memory wv = R.wv;
+            uint256[] memory bond = R.bond;
+            uint256[] memory act = R.act;
+            // vals[r] = raw bond (u16) | present << 63 | delta << 64
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 b = recent ? 0 : (_at(bond, r) >> sh) & 0xffff;
+                uint256 x = _wb(_at(wv, (r << 4) | cj), c, P.bp);
+                uint256 d = x != 0 ? ((x & LOW) * _at(act, r)) >> 32 : 0;
+                sumB += b;
+                sumD += d;
+                _put(vals, r, b | (d << 64) | (x != 0 ? 1 << 63 : 0));
+            }
+            uint256 alpha = P.alpha;
+            uint256 oneMinus = ONE - alpha;
+            uint256 sumE;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 x = _at(vals, r);
+                uint256 b = x & 0xffff;
+                uint256 d = x >> 64;
+                uint256 bn = sumB == 0 ? b << 32 : (b << 32) / sumB;
+                uint256 acc = (oneMinus * bn) >> 32;
+                if ((x >> 63) & 1 == 1) acc += (alpha * (sumD == 0 ? d : (d << 32) / sumD)) >> 32;
+                _put(vals, r, acc);
+                sumE += acc;
+            }
+            if (sumE == 0) return;
+            uint256 max;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 v = _at(vals, r);
+                if (v == 0) continue;
+                v = (v << 32) / sumE;
+                _put(vals, r, v);
+                _put(div, r, _at(div, r) + ((inc * v) >> 32));
+                if (v > max) max = v;
+            }
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 v = _at(vals, r);
+                if (v == 0) continue;
+                uint256 u = (((v << 32) / max) * 65535) >> 32;
+                _put(out, r, _at(out, r) | ((u > 65535 ? 65535 : u) << sh));
+            }
         }
     }
 
     /* FINISH */
 
     struct Out {
+        uint256 from;
+        uint256 to;
         uint256[] inc;
         uint256[] div;
         uint256[] trust;
@@ -617,27 +665,32 @@ library YumaLib {
         uint256[] combined;
     }
 
-    function finish(Subnet storage s, mapping(address => uint256) storage claimable, uint16 netuid)
+    function finish(Subnet storage s, mapping(address => uint256) storage claimable, uint16 netuid, uint16 count)
         external
         returns (uint256 paid)
     {
         EpochState storage e = s.epoch;
         if (e.stage != 3) revert IVerity.WrongEpochStage(3, e.stage);
         uint256 n = e.n;
-        Out memory O = _split(s, e, n);
+        uint256 from = e.nextCol;
+        uint256 to = from + count > n ? n : from + count;
+        if (count == 0 && n != 0) revert IVerity.BadChunk(uint16(from), count);
+        if (from == 0) _sums(s, e, n);
+        Out memory O = _split(s, e, from, to);
         uint256 emission = e.emission;
-        for (uint256 j = 0; j < n; j++) {
-            uint256 sv = (O.server[j] * emission) >> 32;
-            uint256 va = (O.validator[j] * emission) >> 32;
-            O.server[j] = sv;
-            O.validator[j] = va;
+        for (uint256 j = from; j < to; j++) {
+            uint256 k = j - from;
+            uint256 sv = (O.server[k] * emission) >> 32;
+            uint256 va = (O.validator[k] * emission) >> 32;
+            O.server[k] = sv;
+            O.validator[k] = va;
             Neuron storage nr = s.neurons[j];
-            nr.emission = uint96((O.combined[j] * emission) >> 32);
+            nr.emission = uint96((O.combined[k] * emission) >> 32);
             nr.stakeWeight = _u16(e.stake[j]);
             nr.consensus = _u16(e.consensus[j]);
-            nr.incentive = _u16(O.inc[j]);
-            nr.dividends = _u16(O.div[j]);
-            nr.validatorTrust = _u16(O.trust[j]);
+            nr.incentive = _u16(O.inc[k]);
+            nr.dividends = _u16(O.div[k]);
+            nr.validatorTrust = _u16(O.trust[k]);
             nr.validatorPermit = (e.newPermit[j >> 8] >> (j & 255)) & 1 == 1;
             nr.active = (e.active[j >> 8] >> (j & 255)) & 1 == 1;
             uint256 amount = sv + va;
@@ -647,12 +700,21 @@ library YumaLib {
                 emit IVerity.EmissionCredited(nr.hotkey, amount);
             }
         }
-        e.stage = 0;
         uint64 index = s.epochIndex;
-        s.epochIndex = index + 1;
-        s.lastEpochBlock = e.block;
-        emit IVerity.EpochEmissions(netuid, index, O.server, O.validator);
-        emit IVerity.EpochFinished(netuid, index, paid);
+        emit IVerity.EpochEmissions(netuid, index, uint16(from), O.server, O.validator);
+        uint256 total = uint256(e.paid) + paid;
+        if (to == n) {
+            e.stage = 0;
+            e.nextCol = 0;
+            e.paid = 0;
+            s.epochIndex = index + 1;
+            s.lastEpochBlock = e.block;
+            emit IVerity.EpochFinished(netuid, index, total);
+        } else {
+            e.paid = uint128(total);
+            e.nextCol = uint16(to);
+            emit IVerity.EpochProgress(netuid, 3, uint16(to));
+        }
     }
 
     function _u16(uint256 x) private pure returns (uint16) {
@@ -660,49 +722,82 @@ library YumaLib {
         return v > 65535 ? 65535 : uint16(v);
     }
 
-    function _split(Subnet storage s, EpochState storage e, uint256 n) private view returns (Out memory O) {
-        O.inc = new uint256[](n);
-        O.div = new uint256[](n);
-        O.trust = new uint256[](n);
-        O.act = new uint256[](n);
-        O.server = new uint256[](n);
-        O.validator = new uint256[](n);
-        O.combined = new uint256[](n);
+    function _incentive(EpochState storage e, uint256 j) private view returns (uint256) {
         uint256 rankSum = e.rankSum;
-        for (uint256 j = 0; j < n; j++) {
-            O.inc[j] = rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / rankSum;
-        }
+        return rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / rankSum;
+    }
+
+    /// @dev Raw dividend of row r: classic Σ_j I_j·B_ij, Yuma3 A_r·Σ_j Bn_ij·I_j.
+    function _rawDiv(EpochState storage e, uint256 r, bool yuma3) private view returns (uint256 d) {
+        d = e.rowDiv[r];
+        if (yuma3) d = (d * e.rowActive[r]) >> 32;
+    }
+
+    /// @dev Dividend normaliser and Σ(I + D) over all uids, stored once for the finish chunks.
+    function _sums(Subnet storage s, EpochState storage e, uint256 n) private {
         uint256 rows = e.rows;
         bool yuma3 = s.params.yuma3;
         uint256 sumD;
         for (uint256 r = 0; r < rows; r++) {
-            uint256 i = e.rowUid[r];
-            uint256 d = e.rowDiv[r];
-            if (yuma3) d = (d * e.rowActive[r]) >> 32;
-            O.div[i] = d;
-            sumD += d;
-            O.trust[i] = e.rowTrust[r];
-            O.act[i] = e.rowActive[r];
+            sumD += _rawDiv(e, r, yuma3);
         }
         uint256 esum;
-        for (uint256 j = 0; j < n; j++) {
-            if (sumD != 0) O.div[j] = (O.div[j] << 32) / sumD;
-            esum += O.inc[j] + O.div[j];
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 d = _rawDiv(e, r, yuma3);
+            if (sumD != 0) d = (d << 32) / sumD;
+            esum += d;
         }
+        for (uint256 j = 0; j < n; j++) {
+            esum += _incentive(e, j);
+        }
+        e.divSum = uint64(sumD);
+        e.emissionSum = uint64(esum);
+    }
+
+    function _split(Subnet storage s, EpochState storage e, uint256 from, uint256 to)
+        private
+        view
+        returns (Out memory O)
+    {
+        uint256 m = to - from;
+        O.from = from;
+        O.to = to;
+        O.inc = new uint256[](m);
+        O.div = new uint256[](m);
+        O.trust = new uint256[](m);
+        O.act = new uint256[](m);
+        O.server = new uint256[](m);
+        O.validator = new uint256[](m);
+        O.combined = new uint256[](m);
+        for (uint256 j = from; j < to; j++) {
+            O.inc[j - from] = _incentive(e, j);
+        }
+        uint256 rows = e.rows;
+        bool yuma3 = s.params.yuma3;
+        uint256 sumD = e.divSum;
+        for (uint256 r = 0; r < rows; r++) {
+            uint256 i = e.rowUid[r];
+            if (i < from || i >= to) continue;
+            uint256 d = _rawDiv(e, r, yuma3);
+            O.div[i - from] = sumD != 0 ? (d << 32) / sumD : d;
+            O.trust[i - from] = e.rowTrust[r];
+            O.act[i - from] = e.rowActive[r];
+        }
+        uint256 esum = e.emissionSum;
         if (esum != 0) {
-            for (uint256 j = 0; j < n; j++) {
-                O.server[j] = (O.inc[j] << 32) / esum;
-                O.validator[j] = (O.div[j] << 32) / esum;
-                O.combined[j] = ((O.inc[j] + O.div[j]) << 32) / esum;
+            for (uint256 k = 0; k < m; k++) {
+                O.server[k] = (O.inc[k] << 32) / esum;
+                O.validator[k] = (O.div[k] << 32) / esum;
+                O.combined[k] = ((O.inc[k] + O.div[k]) << 32) / esum;
             }
         } else {
+            // no usable weights: validator and combined emission follow A, or S when A is all zero
             bool useStake = e.activeSum == 0;
-            // with no active stake A is all zero: fall back to S
-            for (uint256 j = 0; j < n; j++) {
-                O.server[j] = O.inc[j];
-                uint256 v = useStake ? e.stake[j] : O.act[j];
-                O.validator[j] = v;
-                O.combined[j] = v;
+            for (uint256 k = 0; k < m; k++) {
+                O.server[k] = O.inc[k];
+                uint256 v = useStake ? e.stake[from + k] : O.act[k];
+                O.validator[k] = v;
+                O.combined[k] = v;
             }
         }
     }
