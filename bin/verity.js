@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `verity` command. Sources are TypeScript, loaded through tsx so that no build step is needed.
-import { register } from 'tsx/esm/api'
+// The `verity` command: runs src/cli/main.ts from an esbuild bundle in dist/, rebuilt when a
+// source changed (see build.js for why the CLI does not run through a TypeScript loader).
+import { ensureBundle, root } from './build.js'
 
-register()
-const { main } = await import('../src/cli/main.ts')
+const bundle = await ensureBundle(`${root}/src/cli/main.ts`, 'cli')
+const { main } = await import(bundle)
 process.exitCode = await main(process.argv.slice(2))

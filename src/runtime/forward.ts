@@ -17,7 +17,6 @@ export class Sequence {
   readonly model: Model
   /** Next position to run. */
   pos = 0
-  readonly kCache: Int32Array[] // per layer (ctx, kvDim): keys after RoPE
   readonly vCache: Int32Array[] // per layer (ctx, kvDim)
   readonly k16: Int32Array[] // per layer (ctx, kvDim): keys reduced to 16 bits
   readonly kShift: Int32Array[] // per layer (ctx, nKvHeads): their shifts
@@ -39,8 +38,7 @@ export class Sequence {
   readonly hidden: Int32Array // (ffn)
   readonly logits: Int32Array // (vocab)
   readonly expTmp: Float64Array // (ctx)
-  readonly mixHi: Float64Array // (headDim)
-  readonly mixLo: Float64Array // (headDim)
+  readonly mixAcc: Float64Array // (headDim)
   readonly invSqrt: number
 
   constructor(model: Model, maxPositions = model.config.contextLength) {
@@ -48,7 +46,6 @@ export class Sequence {
     const ctx = Math.min(maxPositions, c.contextLength)
     const kvDim = c.nKvHeads * c.headDim
     this.model = model
-    this.kCache = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.vCache = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.k16 = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.kShift = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * c.nKvHeads))
@@ -68,13 +65,12 @@ export class Sequence {
     this.hidden = new Int32Array(c.ffnDim)
     this.logits = new Int32Array(c.vocabSize)
     this.expTmp = new Float64Array(ctx)
-    this.mixHi = new Float64Array(c.headDim)
-    this.mixLo = new Float64Array(c.headDim)
+    this.mixAcc = new Float64Array(c.headDim)
     this.invSqrt = invSqrtQ16(c.headDim)
   }
 
   get capacity(): number {
-    return this.kCache[0]!.length / (this.model.config.nKvHeads * this.model.config.headDim)
+    return this.kShift[0]!.length / this.model.config.nKvHeads
   }
 
   /** The RoPE row of a position (cos, sin interleaved, Q20), computed on first use. */
@@ -156,12 +152,9 @@ export function forwardToken(
     applyRope(k, 0, nKvHeads, headDim, ropeDim, rope)
     sink.record(pos, l, OpKind.K_ROPE, k, 0, kvDim)
 
-    const kc = seq.kCache[l]!
-    const vc = seq.vCache[l]!
     const k16 = seq.k16[l]!
     const kShift = seq.kShift[l]!
-    kc.set(k, pos * kvDim)
-    vc.set(v, pos * kvDim)
+    seq.vCache[l]!.set(v, pos * kvDim)
     for (let g = 0; g < nKvHeads; g++) {
       kShift[pos * nKvHeads + g] = reduce16(k, g * headDim, headDim, k16, pos * kvDim + g * headDim)
     }
@@ -193,15 +186,14 @@ export function forwardToken(
       mixValues(
         probs,
         h * n,
-        vc,
+        seq.vCache[l]!,
         kvDim,
         g * headDim,
         headDim,
         t,
         mix,
         h * headDim,
-        seq.mixHi,
-        seq.mixLo,
+        seq.mixAcc,
       )
     }
     sink.record(pos, l, OpKind.ATTN_MIX, mix, 0, dim)

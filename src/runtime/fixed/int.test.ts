@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { expQ30, LN2_Q26, LOG2E_Q30 } from './exp.ts'
+import { EXP2_TABLE, expQ30, LN2_Q26, LOG2E_Q30 } from './exp.ts'
 import {
   bitLength,
   floorDiv,
@@ -99,12 +99,15 @@ describe('expQ30', () => {
     expect(expQ30(-33 * 65536)).toBe(0)
   })
 
-  it('is monotone non-decreasing in d', () => {
+  it('is monotone non-decreasing in d, and its table is pinned', () => {
     let prev = 0
     for (let d = -20 * 65536; d <= 0; d += 131) {
       const v = expQ30(d)
       expect(v).toBeGreaterThanOrEqual(prev)
       prev = v
     }
+    expect(EXP2_TABLE[0]).toBe(2 ** 26)
+    expect(Array.from(EXP2_TABLE.subarray(1, 4))).toEqual([66927405, 66746437, 66565959]) // round(2^(26 - i/256)), computed independently
+    expect(EXP2_TABLE[255]).toBe(Math.round(2 ** (26 - 255 / 256)))
   })
 })

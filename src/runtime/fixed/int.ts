@@ -43,15 +43,24 @@ export function pow2(k: number): number {
   return r
 }
 
+/** POW2[k] = 2^k for 0 <= k <= 1023, built by exact doubling (a table: roundShift is hot). */
+const POW2 = new Float64Array(1024)
+POW2[0] = 1
+for (let k = 1; k < 1024; k++) POW2[k] = POW2[k - 1]! * 2
+
 /**
  * round(v / 2^s), ties toward +infinity: floor((v + 2^(s-1)) / 2^s) for s > 0; v for s = 0;
  * v * 2^-s for s < 0 (a left shift). Requires |v| < 2^52.
  */
 export function roundShift(v: number, s: number): number {
-  if (s <= 0) return s === 0 ? v : v * pow2(-s)
+  if (s <= 0) {
+    if (s === 0 || v === 0) return v
+    // Left shifts beyond 2^1023 overflow anyway; callers saturate the infinite result.
+    return -s > 1023 ? v * Number.POSITIVE_INFINITY : v * POW2[-s]!
+  }
   // |v| < 2^52 <= 2^(s-1): the rounded quotient is 0 (and v + 2^(s-1) would not be exact).
   if (s >= 54) return 0
-  const p = pow2(s)
+  const p = POW2[s]!
   return Math.floor((v + p / 2) / p)
 }
 

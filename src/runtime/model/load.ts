@@ -58,8 +58,9 @@ export type Model = {
   scratch: {
     xq: number
     acc: number
-    /** Element-tree and weight-tree hashing area. */
+    /** Two hashing areas (stages) of hashBytes each: element trees, and the weight tree at load. */
     hash: number
+    hash2: number
     hashBytes: number
     /** 64-byte (opId || vecRoot) slots for batched leaf hashing. */
     slots: number
@@ -156,16 +157,19 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Mo
     nLayers * (2 + 2 * dim + 2 * kvDim + 2 * ffnDim + dim) +
     1 +
     (config.tiedOutput ? 0 : vocabSize)
+  // A stage holds at least the largest op output (plus an odd-level pad) and about one
+  // position's trace, so that a position is hashed in one batch.
   const hashBytes = Math.max(
-    nextPow2(Math.ceil(maxVector / 8)) * 32,
+    nextPow2(Math.ceil(maxVector / 8)) * 32 + 64,
     nextPow2(weightLeafCount) * 32,
+    1 << 20,
   )
   const slotBytes = (leavesPerToken + 8) * 64
   let arenaBytes =
     4096 +
     align(maxBatch * maxCols) +
     align(maxBatch * maxRows * 4) +
-    align(hashBytes) +
+    2 * align(hashBytes) +
     align(slotBytes)
   for (const [, rows, cols] of matrixShapes) arenaBytes += align(rows * cols)
   const kernel = createKernel(options.kernel ?? 'auto', arenaBytes)
@@ -248,6 +252,7 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Mo
     xq: kernel.alloc(maxBatch * maxCols, 64),
     acc: kernel.alloc(maxBatch * maxRows * 4, 64),
     hash: kernel.alloc(hashBytes, 64),
+    hash2: kernel.alloc(hashBytes, 64),
     hashBytes,
     slots: kernel.alloc(slotBytes, 64),
     slotCount: slotBytes / 64,

@@ -7,7 +7,7 @@ import { bitLength, isqrt, maxAbs, roundDiv, roundShift, sat32 } from '../fixed/
  *   sh = max(0, bitLength(amax) - 15), v16_j = roundShift(v_j, sh)
  * and S_s = sat32(roundShift(dot(q16, k16_s) * c, 32 - shq - shk_s)), c = round(2^16 / sqrt(d)).
  * Softmax: E_s = expQ30(S_s - max S), P_s = round(E_s * 2^16 / sum E) (Q16).
- * Mix: out_j = sat32(sum_s P_s vh_sj + roundShift(sum_s P_s vl_sj, 16)), v = vh 2^16 + vl.
+ * Mix: out_j = sat32(roundShift(sum_s P_s v_sj, 16)), exact in one accumulator (see mixValues).
  */
 
 /** round(2^16 / sqrt(d)) as round(2^32 / floor(sqrt(d) * 2^16)). */
@@ -82,8 +82,9 @@ export function softmax(
 }
 
 /**
- * out[j] = sum_s P_s v_sj / 2^16 (rounded) for j < headDim, values of position s at
- * v[s * vStride + vOff]. Split in 16-bit halves so every sum is exact.
+ * out[j] = sat32(roundShift(sum_s P_s v_sj, 16)) for j < headDim, position s of this head's values
+ * at s * vStride + vOff. Exact in one accumulator: P_s >= 0 and sum_s P_s <= 2^16 + n/2 (each P_s
+ * is a rounded share of 2^16), so |sum| <= (2^16 + 2^19) * 2^31 < 2^51 for n <= 2^20 positions.
  */
 export function mixValues(
   p: Int32Array,
@@ -95,21 +96,14 @@ export function mixValues(
   t: number,
   out: Int32Array,
   outOff: number,
-  hi: Float64Array,
-  lo: Float64Array,
+  acc: Float64Array,
 ): void {
-  hi.fill(0, 0, headDim)
-  lo.fill(0, 0, headDim)
+  acc.fill(0, 0, headDim)
   for (let s = 0; s <= t; s++) {
     const ps = p[pOff + s]!
     if (ps === 0) continue
     const vb = s * vStride + vOff
-    for (let j = 0; j < headDim; j++) {
-      const x = v[vb + j]!
-      const xh = Math.floor(x / 65536)
-      hi[j] += ps * xh
-      lo[j] += ps * (x - xh * 65536)
-    }
+    for (let j = 0; j < headDim; j++) acc[j] += ps * v[vb + j]!
   }
-  for (let j = 0; j < headDim; j++) out[outOff + j] = sat32(hi[j]! + roundShift(lo[j]!, 16))
+  for (let j = 0; j < headDim; j++) out[outOff + j] = sat32(roundShift(acc[j]!, 16))
 }

@@ -1,32 +1,28 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { Model } from '../model/load.ts'
-import { merkleRoot, nextPow2 } from './merkle.ts'
+import { merkleRoot } from './merkle.ts'
 import { opIdBytes, type TraceSink } from './ops.ts'
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 /**
- * Commits to a vector of int32: its bytes (little-endian two's complement) split into 32-byte
- * chunks, the last zero-padded, as the leaves of a Merkle tree (docs/DETERMINISM.md, "trace").
- * Computed in the kernel arena at `ptr` (nextPow2(chunks) * 32 bytes); the root is left at `ptr`.
+ * Trace commitments (docs/DETERMINISM.md, "trace"): an op output of int32 is split into 32-byte
+ * chunks (little-endian two's complement, the last chunk zero-padded); its vecRoot is the Merkle
+ * root over the chunks, padded to a power of two with zero chunks; its leaf is
+ * sha256(opId || vecRoot).
  */
-export function vecRootInArena(
-  model: Model,
-  vec: Int32Array,
-  off: number,
-  len: number,
-  ptr: number,
-): void {
-  const kernel = model.kernel
-  const chunks = Math.max(1, Math.ceil(len / 8))
-  const width = nextPow2(chunks)
-  if (width * 32 > model.scratch.hashBytes)
-    throw new RangeError(`vector of ${len} elements exceeds the hash scratch`)
-  if (!LITTLE_ENDIAN) throw new Error('the trace hasher needs a little-endian platform')
-  kernel.i32.set(vec.subarray(off, off + len), ptr >> 2)
-  kernel.u8.fill(0, ptr + len * 4, ptr + width * 32)
-  for (let n = width; n > 1; n /= 2) kernel.sha256Pairs(ptr, n / 2, ptr)
-}
+
+/** ZERO_SUBTREES[h]: the root of a subtree of height h whose leaves are all zero chunks. */
+export const ZERO_SUBTREES: Uint8Array[] = (() => {
+  const out = [new Uint8Array(32)]
+  for (let h = 1; h < 40; h++) {
+    const pair = new Uint8Array(64)
+    pair.set(out[h - 1]!, 0)
+    pair.set(out[h - 1]!, 32)
+    out.push(sha256(pair))
+  }
+  return out
+})()
 
 /** vecRoot of a vector, outside the arena (slow path, for openings and tests). */
 export function vecRoot(vec: Int32Array): Uint8Array {
@@ -51,18 +47,27 @@ export function traceLeaf(opId: Uint8Array, root: Uint8Array): Uint8Array {
   return sha256(buf)
 }
 
+/** One op output waiting to be hashed: `count` nodes at node index `at` of the stage. */
+type Segment = { at: number; count: number; height: number; slot: number }
+
 /**
- * A TraceSink that computes every leaf of the trace: vecRoots in the arena, leaves hashed in
- * batches of slots. `leaves` grows as the trace does; `root()` is the traceRoot.
+ * A TraceSink that computes every leaf of the trace. Op outputs are staged in the kernel arena
+ * and hashed together, one tree level of all staged outputs per kernel call: the SIMD hash works
+ * on four messages at once, and most levels of one small vector have fewer than four nodes.
+ * Only nodes above real chunks are hashed; an odd last node is paired with the zero subtree of
+ * its height. `root()` is the traceRoot.
  */
 export class TraceHasher implements TraceSink {
   private readonly model: Model
   private buffer: Uint8Array = new Uint8Array(32 * 1024)
   count = 0
   private pending = 0
+  private staged = 0 // bytes used in stage A
+  private segments: Segment[] = []
 
   constructor(model: Model) {
     this.model = model
+    if (!LITTLE_ENDIAN) throw new Error('the trace hasher needs a little-endian platform')
   }
 
   record(
@@ -74,18 +79,47 @@ export class TraceHasher implements TraceSink {
     len: number,
   ): void {
     const { kernel, scratch } = this.model
-    vecRootInArena(this.model, vec, off, len, scratch.hash)
-    const slot = scratch.slots + this.pending * 64
-    opIdBytes(pos, layer, kind, len, kernel.u8, slot)
-    kernel.u8.copyWithin(slot + 32, scratch.hash, scratch.hash + 32)
+    const chunks = Math.max(1, Math.ceil(len / 8))
+    if (this.staged + chunks * 32 + 32 > scratch.hashBytes || this.pending === scratch.slotCount)
+      this.flush()
+    if (chunks * 32 + 32 > scratch.hashBytes)
+      throw new RangeError(`vector of ${len} elements exceeds the hash scratch`)
+    const at = scratch.hash + this.staged
+    kernel.i32.set(vec.subarray(off, off + len), at >> 2)
+    kernel.u8.fill(0, at + len * 4, at + chunks * 32)
+    this.segments.push({ at: this.staged >> 5, count: chunks, height: 0, slot: this.pending })
+    opIdBytes(pos, layer, kind, len, kernel.u8, scratch.slots + this.pending * 64)
+    this.staged += chunks * 32
     this.pending++
-    if (this.pending === scratch.slotCount) this.flush()
   }
 
-  /** Hashes the pending slots into leaves. */
+  /** Hashes everything staged: element trees level by level, then the leaves. */
   flush(): void {
     if (this.pending === 0) return
     const { kernel, scratch } = this.model
+    const u8 = kernel.u8
+    const a = scratch.hash
+    const b = scratch.hash2
+    let active = this.segments
+    while (active.length > 0) {
+      // Gather every unfinished tree's current level into stage B as consecutive pairs.
+      let cursor = 0 // nodes written to B
+      const next: Segment[] = []
+      for (const seg of active) {
+        if (seg.count === 1) {
+          const root = a + seg.at * 32
+          u8.copyWithin(scratch.slots + seg.slot * 64 + 32, root, root + 32)
+          continue
+        }
+        u8.copyWithin(b + cursor * 32, a + seg.at * 32, a + (seg.at + seg.count) * 32)
+        let count = seg.count
+        if (count & 1) u8.set(ZERO_SUBTREES[seg.height]!, b + (cursor + count++) * 32)
+        next.push({ at: cursor >> 1, count: count >> 1, height: seg.height + 1, slot: seg.slot })
+        cursor += count
+      }
+      if (cursor > 0) kernel.sha256Pairs(b, cursor >> 1, a)
+      active = next
+    }
     kernel.sha256Pairs(scratch.slots, this.pending, scratch.slots)
     const need = (this.count + this.pending) * 32
     if (need > this.buffer.length) {
@@ -93,12 +127,11 @@ export class TraceHasher implements TraceSink {
       grown.set(this.buffer.subarray(0, this.count * 32))
       this.buffer = grown
     }
-    this.buffer.set(
-      kernel.u8.subarray(scratch.slots, scratch.slots + this.pending * 32),
-      this.count * 32,
-    )
+    this.buffer.set(u8.subarray(scratch.slots, scratch.slots + this.pending * 32), this.count * 32)
     this.count += this.pending
     this.pending = 0
+    this.staged = 0
+    this.segments = []
   }
 
   /** All leaves so far (32 bytes each). */

@@ -146,15 +146,9 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
     }
     case OpKind.ATTN_MIX: {
       const { probs, values } = inputs
-      let hi = 0
-      let lo = 0
-      for (let s = 0; s < probs.length; s++) {
-        const v = values[s]![e]!
-        const vh = Math.floor(v / 65536)
-        hi += probs[s]! * vh
-        lo += probs[s]! * (v - vh * 65536)
-      }
-      return sat32(hi + roundShift(lo, 16))
+      let acc = 0
+      for (let s = 0; s < probs.length; s++) acc += probs[s]! * values[s]![e]!
+      return sat32(roundShift(acc, 16))
     }
     case OpKind.RESID_ATTN:
     case OpKind.RESID_FFN:

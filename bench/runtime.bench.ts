@@ -1,0 +1,128 @@
+/**
+ * npm run bench:runtime [-- --json] [-- --decode N] [-- --prompt N]
+ * Builds, with the project's GGUF writer, a model of the TinyStories-15M shape (dim 288, 6 layers,
+ * 6 heads, ffn 768, vocab 32000; random weights) as F32 and Q8_0, and measures single-thread
+ * prefill and decode tokens/s of Verity (with and without trace commitments) and of llama.cpp
+ * (node-llama-cpp, CPU, 1 thread) on each file. Ratios are Verity / llama.cpp in the same run,
+ * each side's best of --rounds interleaved rounds (default 3).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { disposeLlama, llamaCppSpeed } from '../crosscheck/llamacpp.ts'
+import { forwardToken, Sequence } from '../src/runtime/forward.ts'
+import { loadModel, type Model } from '../src/runtime/model/load.ts'
+import { buildSyntheticModel } from '../src/runtime/model/synthetic.ts'
+import { Prng } from '../src/runtime/sampler/prng.ts'
+import { syntheticLlamaVocab } from '../src/runtime/tokenizer/build-vocab.ts'
+import { TraceHasher } from '../src/runtime/trace/hasher.ts'
+
+const args = process.argv.slice(2)
+const json = args.includes('--json')
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name)
+  return i === -1 ? fallback : Number(args[i + 1])
+}
+const promptLength = flag('--prompt', 64)
+const decodeLength = flag('--decode', 128)
+const rounds = flag('--rounds', 3)
+const log = (...m: unknown[]) => {
+  if (!json) console.log(...m)
+}
+
+/** One timed run of Verity: prefill the prompt, then decode the tokens one at a time. */
+function verityRun(model: Model, prompt: number[], decode: number[], trace: boolean) {
+  const seq = new Sequence(model, prompt.length + decode.length)
+  const sink = trace ? new TraceHasher(model) : undefined
+  const t0 = performance.now()
+  for (let i = 0; i < prompt.length; i++)
+    forwardToken(seq, prompt[i]!, i === prompt.length - 1, sink)
+  const t1 = performance.now()
+  for (const token of decode) forwardToken(seq, token, true, sink)
+  sink?.root()
+  const t2 = performance.now()
+  return { prefill: (prompt.length * 1000) / (t1 - t0), decode: (decode.length * 1000) / (t2 - t1) }
+}
+
+type Speed = { prefill: number; decode: number }
+const best = (runs: Speed[]): Speed => ({
+  prefill: Math.max(...runs.map((r) => r.prefill)),
+  decode: Math.max(...runs.map((r) => r.decode)),
+})
+
+const prng = new Prng(1)
+const vocab = syntheticLlamaVocab(32000)
+const prompt = [1, ...Array.from({ length: promptLength - 1 }, () => 3 + prng.below(31997))]
+const decode = Array.from({ length: decodeLength }, () => 3 + prng.below(31997))
+const dir = mkdtempSync(join(tmpdir(), 'verity-bench-'))
+const results: Record<string, Record<string, number | string>> = {}
+try {
+  for (const tensorType of ['F32', 'Q8_0'] as const) {
+    const bytes = buildSyntheticModel({
+      name: `tinystories-15m-shape-${tensorType}`,
+      vocab,
+      dim: 288,
+      nLayers: 6,
+      nHeads: 6,
+      nKvHeads: 6,
+      ffnDim: 768,
+      contextLength: 512,
+      seed: 15,
+      tensorType,
+    })
+    const path = join(dir, `${tensorType}.gguf`)
+    writeFileSync(path, bytes)
+    // The machine is shared: the contenders take turns for `rounds` rounds and each keeps its
+    // best, so a burst of load elsewhere does not decide the ratio.
+    const model = loadModel(bytes, { kernel: 'auto' })
+    verityRun(model, prompt, decode, true) // warm-up: V8 tiers up the WebAssembly and JavaScript
+    const runs = { llama: [] as Speed[], trace: [] as Speed[], noTrace: [] as Speed[] }
+    for (let round = 0; round < rounds; round++) {
+      const l = await llamaCppSpeed(path, prompt, decode)
+      runs.llama.push({ prefill: l.prefillTokensPerSecond, decode: l.decodeTokensPerSecond })
+      runs.trace.push(verityRun(model, prompt, decode, true))
+      runs.noTrace.push(verityRun(model, prompt, decode, false))
+    }
+    const llama = best(runs.llama)
+    const withTrace = best(runs.trace)
+    const noTrace = best(runs.noTrace)
+    results[tensorType] = {
+      fileMiB: Math.round((bytes.length / 2 ** 20) * 10) / 10,
+      kernel: model.kernel.name,
+      verityPrefill: round(withTrace.prefill),
+      verityDecode: round(withTrace.decode),
+      verityPrefillNoTrace: round(noTrace.prefill),
+      verityDecodeNoTrace: round(noTrace.decode),
+      llamaCppPrefill: round(llama.prefill),
+      llamaCppDecode: round(llama.decode),
+      prefillRatio: round(withTrace.prefill / llama.prefill, 3),
+      decodeRatio: round(withTrace.decode / llama.decode, 3),
+      decodeRatioNoTrace: round(noTrace.decode / llama.decode, 3),
+    }
+    log(`${tensorType}:`, results[tensorType])
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+  await disposeLlama()
+}
+const q8 = results.Q8_0!
+const summary = {
+  model: 'tinystories-15m-shape',
+  promptTokens: promptLength,
+  rounds,
+  decodeTokens: decodeLength,
+  decodeRatio: q8.decodeRatio,
+  prefillRatio: q8.prefillRatio,
+  decodeRatioNoTrace: q8.decodeRatioNoTrace,
+  results,
+}
+if (json) console.log(JSON.stringify(summary))
+else
+  log(
+    `\nQ8_0 decodeRatio ${q8.decodeRatio} (no trace ${q8.decodeRatioNoTrace}), prefillRatio ${q8.prefillRatio}`,
+  )
+
+function round(x: number, digits = 1) {
+  const p = 10 ** digits
+  return Math.round(x * p) / p
+}
