@@ -124,11 +124,13 @@ async function epochBench(devnet: Devnet, n: number, v: number) {
     const run = await runEpoch(owner, { address: devnet.addresses.verity, netuid })
     const gas = run.receipts.map((r) => r.gasUsed)
     if (process.env.GAS_DEBUG) console.error(n, v, e, gas.map(String).join(' '))
-    epochs.push({
-      total: gas.reduce((a, b) => a + b, 0n),
-      max: gas.reduce((a, b) => (b > a ? b : a), 0n),
-      txs: gas.length,
-    })
+    let total = 0n
+    let max = 0n
+    for (const g of gas) {
+      total += g
+      if (g > max) max = g
+    }
+    epochs.push({ total, max, txs: gas.length })
     await send(devnet, owner, 'fundEmission', [netuid, parseEther('10')])
   }
   return { create: epochs[1]!, steady: epochs[2]! }

@@ -148,7 +148,7 @@ library WeightsLib {
             if (uids.length < minimum) revert IVerity.TooFewWeights(uids.length, minimum);
         }
         uint16 limit = s.params.maxWeightLimit;
-        if (limit != 65535 && !_maxLimited(values, limit)) revert IVerity.MaxWeightExceeded(limit);
+        if (limit != 65535 && !selfWeight && !_maxLimited(values, limit)) revert IVerity.MaxWeightExceeded(limit);
     }
 
     /// @dev check_vec_max_limited: max of the normalised values <= limit/65535 (I32F32).
