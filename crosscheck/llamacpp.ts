@@ -5,16 +5,46 @@
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { Llama, LlamaModel } from 'node-llama-cpp'
+
+/**
+ * The few node-llama-cpp calls used here, typed locally so that type-checking the project does
+ * not need the optional package installed.
+ */
+type GenerateNext = { logits?: boolean; token?: boolean; options?: { temperature?: number } }
+type EvaluateItem = number | [number, { generateNext: GenerateNext }]
+type Sequence = {
+  controlledEvaluate(
+    items: EvaluateItem[],
+  ): Promise<Array<{ next?: { logits?: Map<number, number> } } | undefined>>
+  evaluateWithoutGeneratingNewTokens(tokens: readonly number[]): Promise<void>
+  evaluate(tokens: number[], options: { temperature: number }): AsyncIterable<number>
+}
+type Context = { getSequence(): Sequence; dispose(): Promise<void> }
+type LlamaModel = {
+  createContext(options: {
+    contextSize: number
+    threads: number
+    batchSize: number
+  }): Promise<Context>
+  dispose(): Promise<void>
+}
+type Llama = {
+  loadModel(options: { modelPath: string; gpuLayers: number }): Promise<LlamaModel>
+  dispose(): Promise<void>
+}
+type Module = {
+  getLlama(options: { gpu: false; build: 'never'; logLevel: unknown }): Promise<Llama>
+  LlamaLogLevel: { error: unknown }
+}
 
 let llamaPromise: Promise<Llama> | undefined
 
 async function llama(): Promise<Llama> {
-  let mod: typeof import('node-llama-cpp')
+  let mod: Module
   try {
     // Resolved from this folder's own node_modules, also when this file runs from a bundle.
     const entry = join(import.meta.dirname, 'node_modules/node-llama-cpp/dist/index.js')
-    mod = (await import(pathToFileURL(entry).href)) as typeof import('node-llama-cpp')
+    mod = (await import(pathToFileURL(entry).href)) as Module
   } catch {
     throw new Error('node-llama-cpp is not installed: run `npm --prefix crosscheck install` first')
   }
