@@ -1,0 +1,69 @@
+/**
+ * The interfaces the network's pieces share: what a caller asks a miner, what the miner streams
+ * back, and the receipt it signs (DESIGN "Receipts and traces"). The gateway talks to miners only
+ * through `MinerClient`, so it can be tested against in-process miners and run over libp2p.
+ */
+export type Hex = `0x${string}`
+export type Address = `0x${string}`
+
+/** Sampling parameters in the integer form the runtime uses and the receipt commits to. */
+export type SamplingParams = {
+  /** Temperature in thousandths; 0 = greedy. */
+  temperatureMilli: number
+  /** Keep the k most likely tokens; 0 = all. */
+  topK: number
+  /** Nucleus mass in thousandths; 1000 = off. */
+  topPMilli: number
+}
+
+/** One inference, fully determined: the same request gives the same tokens and traceRoot. */
+export type InferenceRequest = {
+  /** The model's identity (modelRoot). */
+  modelRoot: Hex
+  promptTokens: number[]
+  maxTokens: number
+  params: SamplingParams
+  seed: number
+  /** Token ids that end the generation (the model's end-of-sequence token). */
+  stopTokens: number[]
+  /** Text stop sequences (OpenAI `stop`): generation ends after the token that completes one. */
+  stop: string[]
+}
+
+export type FinishReason = 'stop' | 'length'
+
+/** The claim a miner signs with its hotkey for one answer. */
+export type Receipt = {
+  chainId: number
+  netuid: number
+  modelRoot: Hex
+  /** sha256 of the canonical encoding of the InferenceRequest. */
+  requestHash: Hex
+  /** sha256 of the output token ids. */
+  outputHash: Hex
+  traceRoot: Hex
+  /** Number of trace leaves (n in the dispute spec). */
+  traceLeaves: number
+  minerHotkey: Address
+  validUntilBlock: number
+  nonce: Hex
+}
+
+export type SignedReceipt = Receipt & { signature: Hex }
+
+/** What a miner streams back for one request. */
+export type InferenceEvent =
+  | { type: 'token'; index: number; token: number }
+  | { type: 'done'; tokens: number[]; finishReason: FinishReason; receipt: SignedReceipt }
+
+/** A miner as the gateway and validators see it, whatever the transport. */
+export interface MinerClient {
+  readonly hotkey: Address
+  /** libp2p peer id, when reached over libp2p. */
+  readonly peerId?: string
+  /** Streams the answer; rejects with a NodeError subclass on failure or abort. */
+  infer(
+    request: InferenceRequest,
+    options?: { signal?: AbortSignal },
+  ): AsyncIterable<InferenceEvent>
+}
