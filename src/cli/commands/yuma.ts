@@ -11,9 +11,10 @@ import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 
 const HELP = `usage:
-  verity yuma run <scenario.json> [--check]
+  verity yuma run <scenario.json> [--check] [--onchain]
       replay a verity-yuma-scenario/1 file and print {"epochs":[...]} on stdout;
-      --check also compares with the file's expect block (summary on stderr, exit 1 on mismatch)
+      --check also compares with the file's expect block (summary on stderr, exit 1 on mismatch);
+      --onchain runs it against the contracts on a fresh local devnet (anvil) instead
   verity yuma simulate <name|file.json> [--epochs N] [--out DIR]
       run an adversarial scenario for many epochs; writes DIR/<name>.csv and DIR/<name>.svg
       and prints one line per actor (names: run 'verity yuma simulate --list')`
@@ -30,10 +31,27 @@ function readScenario(path: string): Scenario {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { check: { type: 'boolean' } })
+  const { flags, positionals } = parseArgs(argv, {
+    check: { type: 'boolean' },
+    onchain: { type: 'boolean' },
+  })
   if (positionals.length !== 1) throw new UsageError('yuma run needs exactly one <scenario.json>')
   const scenario = readScenario(positionals[0]!)
-  const epochs = runScenario(scenario)
+  let epochs: ReturnType<typeof runScenario>
+  if (flags.onchain) {
+    // Loaded only here: the chain layer starts anvil and is not needed for the TS runner.
+    const { runScenarioOnchain } = await import('../../chain/yuma-onchain.ts')
+    const controller = new AbortController()
+    const abort = () => controller.abort(new Error('interrupted'))
+    process.once('SIGINT', abort)
+    try {
+      epochs = await runScenarioOnchain(scenario, { signal: controller.signal })
+    } finally {
+      process.off('SIGINT', abort)
+    }
+  } else {
+    epochs = runScenario(scenario)
+  }
   process.stdout.write(`${JSON.stringify({ epochs })}\n`)
   if (!flags.check) return 0
   const cmp = compareScenario(scenario, epochs)

@@ -1,4 +1,4 @@
-import { bitLength, floorDiv, maxAbs, roundDivSym } from '../fixed/int.ts'
+import { bitLength, floorDiv, maxAbs, pow2, roundDivSym } from '../fixed/int.ts'
 
 /**
  * The int8 form of a Q16 activation vector x: q_j = round-half-away(x_j / (m * 2^-e)), with
@@ -21,7 +21,7 @@ export function activationScale(amax: number): [number, number] {
 
 /** ceil(amax * 2^e / 127) for integer amax and e (possibly negative). */
 function ceilScaled(amax: number, e: number): number {
-  return e >= 0 ? -floorDiv(-amax * 2 ** e, 127) : -floorDiv(-amax, 127 * 2 ** -e)
+  return e >= 0 ? -floorDiv(-amax * pow2(e), 127) : -floorDiv(-amax, 127 * pow2(-e))
 }
 
 /** Quantizes x[off .. off+n) into out[outOff ..]; returns [m, e]. */
@@ -38,10 +38,10 @@ export function quantizeActivation(
     return [0, 0]
   }
   if (e >= 0) {
-    const p = 2 ** e
+    const p = pow2(e)
     for (let j = 0; j < n; j++) out[outOff + j] = roundDivSym(x[off + j]! * p, m)
   } else {
-    const d = m * 2 ** -e
+    const d = m * pow2(-e)
     for (let j = 0; j < n; j++) out[outOff + j] = roundDivSym(x[off + j]!, d)
   }
   return [m, e]

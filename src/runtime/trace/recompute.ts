@@ -6,6 +6,7 @@ import {
   floorDiv,
   isqrt,
   maxAbs,
+  pow2,
   roundDiv,
   roundDivSym,
   roundShift,
@@ -106,7 +107,7 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
       if (mx === 0) return 0
       let acc = 0
       for (let j = 0; j < x.length; j++) {
-        const xq = ex >= 0 ? roundDivSym(x[j]! * 2 ** ex, mx) : roundDivSym(x[j]!, mx * 2 ** -ex)
+        const xq = ex >= 0 ? roundDivSym(x[j]! * pow2(ex), mx) : roundDivSym(x[j]!, mx * pow2(-ex))
         acc += row.q[j]! * xq
       }
       return sat32(roundShift(acc * (row.m * mx), row.e + ex))
