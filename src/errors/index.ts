@@ -3,6 +3,22 @@ export { ChainError, DevnetError, EpochError } from './chain.ts'
 export { UsageError } from './cli.ts'
 export { EpochInputError, ScenarioError, SubnetError } from './consensus.ts'
 export {
+  AuthenticationError,
+  ChatTemplateError,
+  ChatTemplateRejectedError,
+  ContextLengthError,
+  GatewayError,
+  InvalidRequestError,
+  MinerFailedError,
+  MinerMismatchError,
+  ModelNotFoundError,
+  NoMinerAvailableError,
+  RateLimitError,
+  RequestTooLargeError,
+  RouteNotFoundError,
+} from './gateway.ts'
+export * from './node.ts'
+export {
   GenerationError,
   GgufError,
   KernelError,

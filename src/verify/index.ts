@@ -1,0 +1,23 @@
+/**
+ * Verification: canonical request hashing, EIP-712 receipts signed by miners' hotkeys,
+ * caller-signed requests with replay protection, and bit-for-bit re-execution.
+ */
+export {
+  ReplayGuard,
+  type ReplayGuardOptions,
+  type SignedRequest,
+  signRequest,
+  verifySignedRequest,
+} from './call.ts'
+export { type ExecuteResult, executeRequest } from './execute.ts'
+export {
+  assertReceiptFields,
+  RECEIPT_TYPES,
+  receiptDomain,
+  recoverReceiptSigner,
+  signReceipt,
+  type VerifyReceiptOptions,
+  verifyReceipt,
+} from './receipt.ts'
+export { type ReexecuteResult, reexecuteReceipt } from './reexecute.ts'
+export { assertRequest, encodeRequest, outputHash, REQUEST_LIMITS, requestHash } from './request.ts'

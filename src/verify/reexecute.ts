@@ -1,0 +1,48 @@
+import type { Model } from '../runtime/model/load.ts'
+import type { Tokenizer } from '../runtime/tokenizer/index.ts'
+import type { InferenceRequest, Receipt } from '../types/inference.ts'
+import { type ExecuteResult, executeRequest } from './execute.ts'
+import { requestHash } from './request.ts'
+
+export type ReexecuteResult = {
+  /** True when every committed field was reproduced bit for bit. */
+  ok: boolean
+  /** One line per field that differs ('modelRoot', 'requestHash', 'outputHash', ...). */
+  mismatches: string[]
+  /** The local run (absent when the request could not be run at all). */
+  local?: ExecuteResult
+}
+
+/**
+ * Re-runs the request locally and compares what the receipt commits to: requestHash, modelRoot,
+ * outputHash, traceRoot and the trace length. Does not check the signature (see verifyReceipt).
+ */
+export function reexecuteReceipt(
+  model: Model,
+  tokenizer: Tokenizer,
+  request: InferenceRequest,
+  receipt: Receipt,
+  options: { signal?: AbortSignal } = {},
+): ReexecuteResult {
+  const mismatches: string[] = []
+  if (requestHash(request) !== receipt.requestHash.toLowerCase())
+    mismatches.push('requestHash: the receipt is for another request')
+  if (request.modelRoot.toLowerCase() !== receipt.modelRoot.toLowerCase())
+    mismatches.push('modelRoot: the receipt names another model than the request')
+  if (mismatches.length > 0) return { ok: false, mismatches }
+  let local: ExecuteResult
+  try {
+    local = executeRequest(model, tokenizer, request, options)
+  } catch (error) {
+    options.signal?.throwIfAborted()
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    return { ok: false, mismatches: [`request cannot be run: ${message}`] }
+  }
+  if (local.outputHash !== receipt.outputHash.toLowerCase())
+    mismatches.push(`outputHash: local ${local.outputHash}, receipt ${receipt.outputHash}`)
+  if (local.traceRoot !== receipt.traceRoot.toLowerCase())
+    mismatches.push(`traceRoot: local ${local.traceRoot}, receipt ${receipt.traceRoot}`)
+  if (local.traceLeaves !== receipt.traceLeaves)
+    mismatches.push(`traceLeaves: local ${local.traceLeaves}, receipt ${receipt.traceLeaves}`)
+  return { ok: mismatches.length === 0, mismatches, local }
+}

@@ -1,0 +1,225 @@
+import { privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, it } from 'vitest'
+import { ReceiptError, RequestAuthError } from '../errors/node.ts'
+import { samplingParams } from '../runtime/sampler/sample.ts'
+import { testModel } from '../runtime/test-model.ts'
+import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
+import { toHex } from '../runtime/trace/merkle.ts'
+import type { InferenceRequest, Receipt, SignedReceipt } from '../types/inference.ts'
+import { ReplayGuard, signRequest, verifySignedRequest } from './call.ts'
+import { executeRequest } from './execute.ts'
+import { signReceipt, verifyReceipt } from './receipt.ts'
+import { reexecuteReceipt } from './reexecute.ts'
+import { encodeRequest, outputHash, requestHash } from './request.ts'
+
+const miner = privateKeyToAccount(`0x${'11'.repeat(32)}`)
+const other = privateKeyToAccount(`0x${'22'.repeat(32)}`)
+const caller = privateKeyToAccount(`0x${'33'.repeat(32)}`)
+const model = testModel()
+const tokenizer = tokenizerFromGguf(model.metadata)
+
+function request(overrides: Partial<InferenceRequest> = {}): InferenceRequest {
+  return {
+    modelRoot: toHex(model.modelRoot),
+    promptTokens: tokenizer.encode('Once upon a time'),
+    maxTokens: 12,
+    params: samplingParams({ temperature: 0.8, topP: 0.95 }),
+    seed: 42,
+    stopTokens: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
+    stop: [],
+    ...overrides,
+  }
+}
+
+async function answer(
+  req: InferenceRequest,
+): Promise<{ receipt: SignedReceipt; tokens: number[] }> {
+  const run = executeRequest(model, tokenizer, req)
+  const receipt: Receipt = {
+    chainId: 31337,
+    netuid: 1,
+    modelRoot: req.modelRoot,
+    requestHash: requestHash(req),
+    outputHash: run.outputHash,
+    traceRoot: run.traceRoot,
+    traceLeaves: run.traceLeaves,
+    minerHotkey: miner.address,
+    validUntilBlock: 1000,
+    nonce: `0x${'ab'.repeat(32)}`,
+  }
+  return { receipt: await signReceipt(miner, receipt), tokens: run.tokens }
+}
+
+describe('request hashing', () => {
+  it('is canonical: key order does not matter, every field does', () => {
+    const r = request()
+    const shuffled = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(r).reverse())))
+    expect(requestHash(shuffled)).toBe(requestHash(r))
+    const variants: Partial<InferenceRequest>[] = [
+      { seed: 43 },
+      { maxTokens: 13 },
+      { promptTokens: [...r.promptTokens, 5] },
+      { params: { ...r.params, topK: 3 } },
+      { params: { ...r.params, temperatureMilli: 801 } },
+      { params: { ...r.params, topPMilli: 951 } },
+      { stopTokens: [] },
+      { stop: ['x'] },
+      { modelRoot: `0x${'00'.repeat(32)}` },
+    ]
+    const hashes = new Set(variants.map((v) => requestHash(request(v))))
+    expect(hashes.size).toBe(variants.length)
+    expect(hashes.has(requestHash(r))).toBe(false)
+    expect(encodeRequest(r).length % 32).toBe(0)
+  })
+
+  it('rejects malformed requests with the field named', () => {
+    expect(() => requestHash({ ...request(), seed: -1 })).toThrow(/seed/)
+    expect(() => requestHash({ ...request(), promptTokens: [1.5] })).toThrow(/promptTokens/)
+    expect(() => requestHash({ ...request(), modelRoot: '0x12' })).toThrow(/modelRoot/)
+    expect(() => requestHash({ ...request(), stop: [''] })).toThrow(/stop/)
+  })
+
+  it('outputHash is sha256 over big-endian uint32 tokens', () => {
+    expect(outputHash([])).toBe(
+      '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    )
+    expect(outputHash([1, 2])).not.toBe(outputHash([2, 1]))
+  })
+})
+
+describe('receipts', () => {
+  it('a signed receipt verifies against its request and tokens', async () => {
+    const req = request()
+    const { receipt, tokens } = await answer(req)
+    await expect(
+      verifyReceipt(receipt, { request: req, tokens, chainId: 31337, netuid: 1 }),
+    ).resolves.toBe(true)
+  })
+
+  it('every tampered field fails', async () => {
+    const req = request()
+    const { receipt } = await answer(req)
+    const flip = (h: string) => `${h.slice(0, -1)}${h.endsWith('0') ? '1' : '0'}` as `0x${string}`
+    const tampered: Partial<SignedReceipt>[] = [
+      { chainId: 1 },
+      { netuid: 2 },
+      { modelRoot: flip(receipt.modelRoot) },
+      { requestHash: flip(receipt.requestHash) },
+      { outputHash: flip(receipt.outputHash) },
+      { traceRoot: flip(receipt.traceRoot) },
+      { traceLeaves: receipt.traceLeaves + 1 },
+      { minerHotkey: other.address },
+      { validUntilBlock: 1001 },
+      { nonce: flip(receipt.nonce) },
+      { signature: flip(receipt.signature) },
+      { signature: '0x1234' },
+    ]
+    for (const t of tampered) {
+      await expect(verifyReceipt({ ...receipt, ...t }), JSON.stringify(t)).rejects.toBeInstanceOf(
+        ReceiptError,
+      )
+    }
+    // signed by another key
+    const forged = await signReceipt(other, { ...receipt, minerHotkey: other.address })
+    await expect(verifyReceipt({ ...forged, minerHotkey: miner.address })).rejects.toThrow(
+      /does not match/,
+    )
+    // right signature, wrong request / tokens / chain
+    await expect(verifyReceipt(receipt, { request: request({ seed: 1 }) })).rejects.toThrow(
+      /requestHash/,
+    )
+    await expect(verifyReceipt(receipt, { tokens: [1, 2, 3] })).rejects.toThrow(/outputHash/)
+    await expect(verifyReceipt(receipt, { chainId: 1 })).rejects.toThrow(/chain/)
+    await expect(verifyReceipt({ ...receipt, traceRoot: '0x12' } as SignedReceipt)).rejects.toThrow(
+      /traceRoot/,
+    )
+  })
+
+  it('signReceipt refuses a key that is not the minerHotkey', async () => {
+    const { receipt } = await answer(request())
+    await expect(signReceipt(other, receipt)).rejects.toThrow(/minerHotkey/)
+  })
+})
+
+describe('execution and re-execution', () => {
+  it('re-execution reproduces an honest receipt and catches made-up output', async () => {
+    const req = request()
+    const { receipt } = await answer(req)
+    expect(reexecuteReceipt(model, tokenizer, req, receipt)).toMatchObject({
+      ok: true,
+      mismatches: [],
+    })
+    const fake = { ...receipt, outputHash: outputHash([1, 2, 3]) }
+    const result = reexecuteReceipt(model, tokenizer, req, fake)
+    expect(result.ok).toBe(false)
+    expect(result.mismatches[0]).toMatch(/^outputHash/)
+    expect(reexecuteReceipt(model, tokenizer, request({ seed: 7 }), receipt).mismatches[0]).toMatch(
+      /requestHash/,
+    )
+  })
+
+  it('a text stop sequence ends generation at the completing token; the trace matches a shorter run', () => {
+    const base = executeRequest(model, tokenizer, request({ maxTokens: 24, stopTokens: [] }))
+    const text = tokenizer.decode(base.tokens)
+    const stop = text.slice(Math.floor(text.length / 2), Math.floor(text.length / 2) + 2)
+    const stopped = executeRequest(
+      model,
+      tokenizer,
+      request({ maxTokens: 24, stopTokens: [], stop: [stop] }),
+    )
+    expect(stopped.finishReason).toBe('stop')
+    expect(tokenizer.decode(stopped.tokens)).toContain(stop)
+    expect(tokenizer.decode(stopped.tokens.slice(0, -1))).not.toContain(stop)
+    const short = executeRequest(
+      model,
+      tokenizer,
+      request({ maxTokens: stopped.tokens.length, stopTokens: [] }),
+    )
+    expect(short.tokens).toEqual(stopped.tokens)
+    expect(short.traceRoot).toBe(stopped.traceRoot)
+    expect(short.traceLeaves).toBe(stopped.traceLeaves)
+  })
+
+  it('honours an aborted signal and refuses another model', () => {
+    const c = new AbortController()
+    c.abort()
+    expect(() => executeRequest(model, tokenizer, request(), { signal: c.signal })).toThrow()
+    expect(() =>
+      executeRequest(model, tokenizer, request({ modelRoot: `0x${'00'.repeat(32)}` })),
+    ).toThrow(/another model/)
+  })
+})
+
+describe('caller-signed requests', () => {
+  it('verifies, and rejects a bad signature, another miner, replays and stale timestamps', async () => {
+    let now = 1_000_000
+    const guard = new ReplayGuard({ maxSkewMs: 1000, now: () => now })
+    const call = await signRequest(caller, request(), { miner: miner.address, timestamp: now })
+    const ok = await verifySignedRequest(call, { miner: miner.address })
+    guard.check(ok)
+    expect(() => guard.check(ok)).toThrow(/replayed/)
+    await expect(verifySignedRequest(call, { miner: other.address })).rejects.toThrow(
+      /another miner/,
+    )
+    await expect(
+      verifySignedRequest({ ...call, request: request({ seed: 9 }) }, { miner: miner.address }),
+    ).rejects.toThrow(/bad request signature/)
+    await expect(
+      verifySignedRequest({ ...call, caller: other.address }, { miner: miner.address }),
+    ).rejects.toThrow(/bad request signature/)
+    await expect(
+      verifySignedRequest({ ...call, nonce: '0x1' }, { miner: miner.address }),
+    ).rejects.toBeInstanceOf(RequestAuthError)
+    const old = await signRequest(caller, request(), {
+      miner: miner.address,
+      timestamp: now - 5000,
+    })
+    expect(() => guard.check(old)).toThrow(/stale/)
+    const fresh = await signRequest(caller, request(), { miner: miner.address, timestamp: now })
+    guard.check(fresh)
+    now += 10_000
+    const later = await signRequest(caller, request(), { miner: miner.address, timestamp: now })
+    guard.check(later)
+    expect(call.nonce).not.toBe(fresh.nonce)
+  })
+})
