@@ -7,7 +7,8 @@ import { runScenario } from '../consensus/scenario/run.ts'
 import { type Devnet, startDevnet } from './devnet.ts'
 import { runScenarioOnchain } from './yuma-onchain.ts'
 
-const dir = '/work/shared/vectors/yuma'
+// The public scenarios, as copied into the repository (CI has no fixed path to shared/).
+const dir = join(import.meta.dirname, '../../vectors/yuma')
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort()
