@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { Model } from '../model/load.ts'
-import { merkleRoot } from './merkle.ts'
+import { merkleRoot, merkleRootInArena, nextPow2 } from './merkle.ts'
 import { opIdBytes, type TraceSink } from './ops.ts'
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
@@ -142,6 +142,10 @@ export class TraceHasher implements TraceSink {
 
   root(): Uint8Array {
     const leaves = this.leaves()
+    const { kernel, scratch } = this.model
+    // The kernel's batched hash when the padded tree fits a stage; the same root either way.
+    if (nextPow2(this.count) * 32 <= scratch.hashBytes)
+      return merkleRootInArena(kernel, scratch.hash, leaves, this.count)
     return merkleRoot(leaves, this.count)
   }
 }
