@@ -13,6 +13,8 @@ const commands: Record<string, () => Promise<Command>> = {
   model: async () => (await import('./commands/model.ts')).command,
   demo: async () => (await import('./commands/demo.ts')).command,
   yuma: async () => (await import('./commands/yuma.ts')).command,
+  wallet: async () => (await import('./commands/wallet.ts')).command,
+  verify: async () => (await import('./commands/verify.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference

@@ -2,6 +2,8 @@
  * Verification: canonical request hashing, EIP-712 receipts signed by miners' hotkeys,
  * caller-signed requests with replay protection, and bit-for-bit re-execution.
  */
+
+export { parseReceiptBundle, type ReceiptBundle } from './bundle.ts'
 export {
   ReplayGuard,
   type ReplayGuardOptions,
