@@ -29,7 +29,7 @@ export class GatewayError extends BaseError {
 
 /** A request the gateway refuses: malformed JSON, a missing or invalid field, an unsupported option. */
 export class InvalidRequestError extends GatewayError {
-  override name = 'InvalidRequestError' as const
+  override name: string = 'InvalidRequestError'
   override readonly status: number = 400
   override readonly type = 'invalid_request_error'
 }
@@ -134,7 +134,7 @@ export class NoMinerAvailableError extends GatewayError {
 
 /** Every miner tried for a request failed. */
 export class MinerFailedError extends GatewayError {
-  override name = 'MinerFailedError' as const
+  override name: string = 'MinerFailedError'
   override readonly status = 502
   override readonly type = 'upstream_error'
   constructor(message: string, parameters: GatewayErrorParameters = {}) {

@@ -1,0 +1,66 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { RequestTooLargeError } from '../errors/gateway.ts'
+import { notFound, onError } from './errors.ts'
+import { apiKeyAuth } from './middleware/auth/index.ts'
+import { rateLimit } from './middleware/rate-limit/index.ts'
+import { requestId } from './middleware/request-id/index.ts'
+import { chatCompletions } from './routes/chat-completions.ts'
+import { completions } from './routes/completions.ts'
+import { health } from './routes/health.ts'
+import { metrics } from './routes/metrics.ts'
+import { getModel, listModels } from './routes/models.ts'
+import { createState, type GatewayOptions, type GatewayState } from './state.ts'
+
+export type Gateway = Hono & { state: GatewayState }
+
+/**
+ * The OpenAI-compatible gateway as a hono app: the route table only; handlers live in routes/.
+ * `/health` and `/metrics` are public; `/v1/*` goes through body limit, API keys (when set) and
+ * the rate limit (when set).
+ *
+ * @example
+ * const app = createGateway({ pools: [new MinerPool(miner.describe(), { miners: [miner] })] })
+ * const res = await app.request('/v1/models')
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const state = createState(options)
+  const app = new Hono()
+  app.use(requestId())
+  app.use('*', async (c, next) => {
+    state.metrics.inFlight++
+    try {
+      await next()
+    } finally {
+      state.metrics.inFlight--
+      const endpoint = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath
+      state.metrics.requests.inc({ endpoint, method: c.req.method, status: String(c.res.status) })
+      if (c.res.status >= 400) {
+        const type = c.res.status >= 500 ? 'server' : 'client'
+        state.metrics.errors.inc({ type, status: String(c.res.status) })
+      }
+    }
+  })
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: state.maxBodyBytes,
+      onError: () => {
+        throw new RequestTooLargeError(state.maxBodyBytes)
+      },
+    }),
+  )
+  if (options.apiKeys?.length) app.use('/v1/*', apiKeyAuth({ keys: options.apiKeys }))
+  if (options.rateLimit) app.use('/v1/*', rateLimit(options.rateLimit))
+
+  app.post('/v1/chat/completions', chatCompletions(state))
+  app.post('/v1/completions', completions(state))
+  app.get('/v1/models', listModels(state))
+  app.get('/v1/models/:model{.+}', getModel(state))
+  app.get('/health', health(state))
+  app.get('/metrics', metrics(state))
+
+  app.notFound(notFound)
+  app.onError(onError)
+  return Object.assign(app, { state })
+}

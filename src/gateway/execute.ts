@@ -1,0 +1,167 @@
+import { MinerFailedError, MinerMismatchError, NoMinerAvailableError } from '../errors/gateway.ts'
+import type {
+  FinishReason,
+  InferenceEvent,
+  InferenceRequest,
+  MinerClient,
+  SignedReceipt,
+} from '../types/inference.ts'
+import type { GatewayMetrics } from './metrics.ts'
+import type { MinerPool } from './pool.ts'
+
+export type RoutedEvent =
+  | { type: 'token'; index: number; token: number }
+  | {
+      type: 'done'
+      tokens: number[]
+      finishReason: FinishReason
+      receipt: SignedReceipt
+      miner: MinerClient
+      attempts: number
+    }
+
+export type RouteOptions = {
+  signal?: AbortSignal
+  /** Miners tried at most (default: every miner of the pool). */
+  maxAttempts?: number
+  /** A miner silent for this long is abandoned and the request moves on (default 30000 ms). */
+  idleTimeoutMs?: number
+  metrics?: GatewayMetrics
+}
+
+class IdleTimeout extends Error {}
+
+function describe(error: unknown): string {
+  if (error instanceof IdleTimeout) return error.message
+  if (error instanceof Error)
+    return (error as { shortMessage?: string }).shortMessage ?? error.message.split('\n')[0]!
+  return String(error)
+}
+
+/**
+ * Runs a request on the pool's miners with failover. Tokens are yielded as they arrive; when a
+ * miner fails (before or during its answer, or falls silent), the request starts again on the
+ * next miner. The request is seeded, so an honest miner reproduces the tokens already yielded:
+ * those are checked and skipped, and only new ones are yielded. A miner that disagrees with them
+ * ends the request with MinerMismatchError (the text already sent cannot be taken back).
+ * The last event is `done` with the receipt of the miner that finished.
+ */
+export async function* routeInference(
+  pool: MinerPool,
+  request: InferenceRequest,
+  options: RouteOptions = {},
+): AsyncGenerator<RoutedEvent> {
+  const { signal, metrics } = options
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000
+  const maxAttempts = options.maxAttempts ?? Math.max(1, pool.size)
+  const tried = new Set<string>()
+  const emitted: number[] = []
+  let lastError: unknown
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    signal?.throwIfAborted()
+    const miner = pool.acquire(tried)
+    if (!miner) break
+    tried.add(miner.hotkey)
+    if (attempt > 1) metrics?.failovers.inc({ model: pool.model.id })
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    let iterator: AsyncIterator<InferenceEvent> | undefined
+    let received = 0
+    let ok = false
+    let released = false
+    const release = (success: boolean, tokens = 0) => {
+      if (released) return
+      released = true
+      pool.release(miner, { ok: success, tokens })
+    }
+    try {
+      iterator = miner.infer(request, { signal: controller.signal })[Symbol.asyncIterator]()
+      for (;;) {
+        const step = await nextWithin(iterator, idleTimeoutMs)
+        if (step.done) throw new MinerFailedError('the miner ended its answer without a receipt')
+        const event = step.value
+        if (event.type === 'token') {
+          if (received < emitted.length) {
+            if (emitted[received] !== event.token)
+              throw new MinerMismatchError(
+                `miner ${miner.hotkey} disagrees with the previous miner at token ${received} of a seeded request`,
+              )
+          } else {
+            emitted.push(event.token)
+            yield { type: 'token', index: received, token: event.token }
+          }
+          received++
+        } else {
+          // The receipt's token list is authoritative; tokens not streamed are yielded now.
+          for (let i = 0; i < event.tokens.length; i++) {
+            if (i < emitted.length) {
+              if (emitted[i] !== event.tokens[i])
+                throw new MinerMismatchError(
+                  `miner ${miner.hotkey} answered with tokens that differ from the ones it streamed`,
+                )
+            } else {
+              emitted.push(event.tokens[i]!)
+              yield { type: 'token', index: i, token: event.tokens[i]! }
+            }
+          }
+          if (event.tokens.length < emitted.length)
+            throw new MinerMismatchError(
+              `miner ${miner.hotkey} answered with fewer tokens than were already streamed`,
+            )
+          ok = true
+          metrics?.minerRequests.inc({ model: pool.model.id, miner: miner.hotkey, outcome: 'ok' })
+          metrics?.minerTokens.inc(
+            { model: pool.model.id, miner: miner.hotkey },
+            event.tokens.length,
+          )
+          release(true, event.tokens.length)
+          yield {
+            type: 'done',
+            tokens: event.tokens,
+            finishReason: event.finishReason,
+            receipt: event.receipt,
+            miner,
+            attempts: attempt,
+          }
+          return
+        }
+      }
+    } catch (error) {
+      if (signal?.aborted) {
+        release(true)
+        throw signal.reason ?? error
+      }
+      release(false)
+      metrics?.minerRequests.inc({ model: pool.model.id, miner: miner.hotkey, outcome: 'error' })
+      if (error instanceof MinerMismatchError) throw error
+      lastError = error
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      // The consumer stopped early (client gone): not the miner's fault.
+      release(true)
+      if (!ok) {
+        controller.abort(new Error('request moved to another miner'))
+        // Do not wait on a miner that may hang: close its stream in the background.
+        iterator?.return?.().catch(() => {})
+      }
+    }
+  }
+  if (tried.size === 0) throw new NoMinerAvailableError(pool.model.id)
+  throw new MinerFailedError(
+    `all ${tried.size} miner(s) tried for model \`${pool.model.id}\` failed; last error: ${describe(lastError)}`,
+    { cause: lastError },
+  )
+}
+
+async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<IteratorResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IdleTimeout(`the miner sent nothing for ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([iterator.next(), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The OpenAI-compatible HTTP gateway: routes requests to miners by score and availability, fails
+ * over mid-request, and returns each answer with the miner's signed receipt.
+ */
+export { createGateway, type Gateway } from './app.ts'
+export { mapError, type OpenAIErrorBody } from './errors.ts'
+export { type RoutedEvent, type RouteOptions, routeInference } from './execute.ts'
+export { LocalMiner, type LocalMinerOptions } from './local-miner.ts'
+export { GatewayMetrics } from './metrics.ts'
+export {
+  type DescribeModelParameters,
+  describeLoadedModel,
+  describeModel,
+  type ServedModel,
+} from './model.ts'
+export { MinerPool, type MinerPoolOptions, type MinerStatus } from './pool.ts'
+export {
+  decodeReceiptHeader,
+  encodeReceiptHeader,
+  RECEIPT_HEADER,
+  type VerityField,
+} from './respond.ts'
+export { type GatewayServer, type GatewayServerOptions, startGatewayServer } from './server.ts'
+export type { GatewayOptions } from './state.ts'
+export {
+  type ChatMessage,
+  type ChatTemplate,
+  chatTemplate,
+  DEFAULT_CHAT_TEMPLATE,
+  renderChat,
+} from './template/chat.ts'
+export { type CompiledTemplate, compileTemplate } from './template/jinja.ts'
+export { finalText, findStop, outputText, TextStream } from './text.ts'

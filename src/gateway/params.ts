@@ -1,0 +1,204 @@
+import { InvalidRequestError } from '../errors/gateway.ts'
+import { REQUEST_LIMITS } from '../verify/request.ts'
+import type { ChatMessage } from './template/chat.ts'
+
+/**
+ * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unknown fields are ignored,
+ * as vLLM does; known fields with bad values, and features the network cannot serve (n > 1, tools,
+ * logprobs, penalties, JSON modes), are InvalidRequestErrors naming the field.
+ */
+export type SamplingInput = {
+  model: string
+  stream: boolean
+  includeUsage: boolean
+  temperature: number
+  topP: number
+  /** Extension (vLLM `top_k`): 0 = off. */
+  topK: number
+  seed: number | undefined
+  maxTokens: number | undefined
+  stop: string[]
+}
+
+export type ChatInput = SamplingInput & { messages: ChatMessage[] }
+export type CompletionInput = SamplingInput & { prompt: string | number[] }
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function'])
+const MAX_STOP = 4
+
+const bad = (param: string, message: string): never => {
+  throw new InvalidRequestError(message, { param })
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const present = (v: unknown) => v !== undefined && v !== null
+
+function number(body: Record<string, unknown>, key: string, lo: number, hi: number, dflt: number) {
+  const v = body[key]
+  if (!present(v)) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+    bad(key, `'${key}' must be a number between ${lo} and ${hi}, got ${JSON.stringify(v)}`)
+  return v as number
+}
+
+function integer(body: Record<string, unknown>, key: string, lo: number, hi: number) {
+  const v = body[key]
+  if (!present(v)) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    bad(key, `'${key}' must be an integer between ${lo} and ${hi}, got ${JSON.stringify(v)}`)
+  return v as number
+}
+
+function unsupported(body: Record<string, unknown>, key: string, ok: (v: unknown) => boolean) {
+  const v = body[key]
+  if (present(v) && !ok(v))
+    bad(key, `'${key}' = ${JSON.stringify(v)} is not supported by this gateway`)
+}
+
+function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
+  const model = body.model
+  if (typeof model !== 'string' || model.length === 0)
+    bad('model', "'model' is required and must be a non-empty string")
+  const stream = body.stream
+  if (present(stream) && typeof stream !== 'boolean') bad('stream', "'stream' must be a boolean")
+  const so = body.stream_options
+  let includeUsage = false
+  if (present(so)) {
+    if (stream !== true) bad('stream_options', "'stream_options' is only allowed with stream: true")
+    if (!isObject(so)) bad('stream_options', "'stream_options' must be an object")
+    const iu = (so as Record<string, unknown>).include_usage
+    if (present(iu) && typeof iu !== 'boolean')
+      bad('stream_options.include_usage', "'include_usage' must be a boolean")
+    includeUsage = iu === true
+  }
+  const temperature = number(body, 'temperature', 0, 2, 1)
+  // top_p 0 means "only the most likely token": the runtime's smallest nucleus.
+  const topP = Math.max(0.001, number(body, 'top_p', 0, 1, 1))
+  const topKRaw = integer(body, 'top_k', -1, 1 << 20)
+  const seed = integer(body, 'seed', 0, Number.MAX_SAFE_INTEGER)
+  const maxKey =
+    chat && present(body.max_completion_tokens) ? 'max_completion_tokens' : 'max_tokens'
+  const maxTokens = integer(body, maxKey, 1, 0xffff_ffff)
+  const stop = parseStop(body.stop)
+  const n = integer(body, 'n', 1, 128)
+  if (n !== undefined && n !== 1) bad('n', "only 'n' = 1 is supported (one choice per request)")
+  return {
+    model: model as string,
+    stream: stream === true,
+    includeUsage,
+    temperature,
+    topP,
+    topK: topKRaw === undefined || topKRaw < 0 ? 0 : topKRaw,
+    seed,
+    maxTokens,
+    stop,
+  }
+}
+
+function parseStop(v: unknown): string[] {
+  if (!present(v)) return []
+  const list = typeof v === 'string' ? [v] : v
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string'))
+    bad('stop', "'stop' must be a string or an array of strings")
+  const stops = (list as string[]).filter((s) => s.length > 0)
+  if (stops.length > MAX_STOP) bad('stop', `'stop' may hold at most ${MAX_STOP} sequences`)
+  if (stops.some((s) => s.length > REQUEST_LIMITS.stopLength))
+    bad('stop', `each stop sequence must be at most ${REQUEST_LIMITS.stopLength} characters`)
+  return [...new Set(stops)]
+}
+
+function contentText(content: unknown, param: string): string {
+  if (content === null || content === undefined) return ''
+  if (typeof content === 'string') return content
+  if (!Array.isArray(content))
+    bad(param, `'${param}' must be a string or an array of content parts`)
+  return (content as unknown[])
+    .map((part, i) => {
+      if (!isObject(part)) bad(`${param}[${i}]`, 'a content part must be an object')
+      const p = part as Record<string, unknown>
+      if (p.type !== 'text' || typeof p.text !== 'string')
+        bad(
+          `${param}[${i}]`,
+          `only text content parts are supported, got type ${JSON.stringify(p.type)}`,
+        )
+      return p.text as string
+    })
+    .join('')
+}
+
+function common(body: Record<string, unknown>) {
+  unsupported(body, 'logprobs', (v) => v === false)
+  unsupported(body, 'top_logprobs', (v) => v === 0)
+  unsupported(body, 'frequency_penalty', (v) => v === 0)
+  unsupported(body, 'presence_penalty', (v) => v === 0)
+  unsupported(body, 'logit_bias', (v) => isObject(v) && Object.keys(v).length === 0)
+}
+
+export function parseJsonBody(text: string): Record<string, unknown> {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new InvalidRequestError(
+      'We could not parse the JSON body of your request. The body must be valid JSON.',
+      { code: 'invalid_json' },
+    )
+  }
+  if (!isObject(body)) throw new InvalidRequestError('the request body must be a JSON object')
+  return body
+}
+
+export function parseChatRequest(body: Record<string, unknown>): ChatInput {
+  const base = sampling(body, true)
+  common(body)
+  unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0)
+  unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0)
+  unsupported(body, 'tool_choice', (v) => v === 'none' || v === 'auto')
+  unsupported(body, 'response_format', (v) => isObject(v) && v.type === 'text')
+  const raw = body.messages
+  if (!Array.isArray(raw) || raw.length === 0)
+    bad('messages', "'messages' is required and must be a non-empty array")
+  const messages = (raw as unknown[]).map((m, i): ChatMessage => {
+    const param = `messages[${i}]`
+    if (!isObject(m)) bad(param, `'${param}' must be an object`)
+    const msg = m as Record<string, unknown>
+    if (typeof msg.role !== 'string' || !ROLES.has(msg.role))
+      bad(`${param}.role`, `'${param}.role' must be one of ${[...ROLES].join(', ')}`)
+    if (msg.role !== 'assistant' && !present(msg.content))
+      bad(`${param}.content`, `'${param}.content' is required`)
+    const out: ChatMessage = {
+      role: msg.role as string,
+      content: contentText(msg.content, `${param}.content`),
+    }
+    if (typeof msg.name === 'string') out.name = msg.name
+    return out
+  })
+  return { ...base, messages }
+}
+
+export function parseCompletionRequest(body: Record<string, unknown>): CompletionInput {
+  const base = sampling(body, false)
+  common(body)
+  unsupported(body, 'echo', (v) => v === false)
+  unsupported(body, 'suffix', (v) => v === '')
+  unsupported(body, 'best_of', (v) => v === 1)
+  let prompt = body.prompt
+  if (
+    Array.isArray(prompt) &&
+    prompt.length === 1 &&
+    (typeof prompt[0] === 'string' || Array.isArray(prompt[0]))
+  )
+    prompt = prompt[0]
+  if (typeof prompt === 'string') return { ...base, prompt }
+  if (
+    Array.isArray(prompt) &&
+    prompt.length > 0 &&
+    prompt.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0)
+  )
+    return { ...base, prompt: prompt as number[] }
+  if (Array.isArray(prompt) && prompt.length > 1)
+    bad('prompt', 'only one prompt per request is supported')
+  return bad('prompt', "'prompt' must be a string, or an array of token ids")
+}

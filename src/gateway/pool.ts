@@ -1,0 +1,159 @@
+import type { MinerClient } from '../types/inference.ts'
+import type { ServedModel } from './model.ts'
+
+/** A miner's standing in a pool, as routing and `/metrics` see it. */
+export type MinerStatus = {
+  hotkey: string
+  peerId: string | undefined
+  /** Routing weight (e.g. the miner's incentive or a validator score); 0 = never routed to. */
+  score: number
+  /** Requests running on it now. */
+  inFlight: number
+  /** False while it cools down after failures. */
+  available: boolean
+  requests: number
+  failures: number
+  consecutiveFailures: number
+  tokens: number
+}
+
+type Entry = MinerStatus & {
+  miner: MinerClient
+  unavailableUntil: number
+  lastPicked: number
+}
+
+export type MinerPoolOptions = {
+  miners?: readonly (MinerClient | { miner: MinerClient; score?: number })[]
+  /** Cool-down after the first failure; doubles with each consecutive one (default 1000 ms). */
+  cooldownMs?: number
+  /** Longest cool-down (default 30000 ms). */
+  maxCooldownMs?: number
+  /** Clock, for tests (default Date.now). */
+  now?: () => number
+}
+
+/**
+ * The miners serving one model. Routing picks, among available miners with a positive score, the
+ * one with the highest score per running request (score / (1 + inFlight)), least recently picked
+ * first on ties. A failure puts a miner in an exponential cool-down; while every miner cools down,
+ * the one whose cool-down ends first is still tried rather than refusing the request.
+ */
+export class MinerPool {
+  readonly model: ServedModel
+  private readonly entries = new Map<string, Entry>()
+  private readonly cooldownMs: number
+  private readonly maxCooldownMs: number
+  private readonly now: () => number
+  private picks = 0
+
+  constructor(model: ServedModel, options: MinerPoolOptions = {}) {
+    this.model = model
+    this.cooldownMs = options.cooldownMs ?? 1000
+    this.maxCooldownMs = options.maxCooldownMs ?? 30_000
+    this.now = options.now ?? Date.now
+    for (const m of options.miners ?? []) {
+      if ('infer' in m) this.add(m)
+      else this.add(m.miner, m.score === undefined ? {} : { score: m.score })
+    }
+  }
+
+  /** Adds a miner (or replaces the one with the same hotkey, keeping its counters). */
+  add(miner: MinerClient, options: { score?: number } = {}): void {
+    const old = this.entries.get(miner.hotkey)
+    this.entries.set(miner.hotkey, {
+      hotkey: miner.hotkey,
+      peerId: miner.peerId,
+      score: options.score ?? old?.score ?? 1,
+      inFlight: old?.inFlight ?? 0,
+      available: true,
+      requests: old?.requests ?? 0,
+      failures: old?.failures ?? 0,
+      consecutiveFailures: 0,
+      tokens: old?.tokens ?? 0,
+      miner,
+      unavailableUntil: 0,
+      lastPicked: old?.lastPicked ?? 0,
+    })
+  }
+
+  remove(hotkey: string): boolean {
+    return this.entries.delete(hotkey)
+  }
+
+  setScore(hotkey: string, score: number): void {
+    const e = this.entries.get(hotkey)
+    if (e) e.score = Number.isFinite(score) && score > 0 ? score : 0
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Snapshot of every miner's status. */
+  status(): MinerStatus[] {
+    const now = this.now()
+    return [...this.entries.values()].map((e) => ({
+      hotkey: e.hotkey,
+      peerId: e.peerId,
+      score: e.score,
+      inFlight: e.inFlight,
+      available: e.score > 0 && now >= e.unavailableUntil,
+      requests: e.requests,
+      failures: e.failures,
+      consecutiveFailures: e.consecutiveFailures,
+      tokens: e.tokens,
+    }))
+  }
+
+  /** Miners that routing would pick without falling back to cooling-down ones. */
+  availableCount(): number {
+    const now = this.now()
+    let n = 0
+    for (const e of this.entries.values()) if (e.score > 0 && now >= e.unavailableUntil) n++
+    return n
+  }
+
+  /** Picks a miner not in `exclude`, or undefined when none is left; marks it in flight. */
+  acquire(exclude: ReadonlySet<string> = new Set()): MinerClient | undefined {
+    const now = this.now()
+    let best: Entry | undefined
+    let bestKey = 0
+    let fallback: Entry | undefined
+    for (const e of this.entries.values()) {
+      if (e.score <= 0 || exclude.has(e.hotkey)) continue
+      if (now < e.unavailableUntil) {
+        if (!fallback || e.unavailableUntil < fallback.unavailableUntil) fallback = e
+        continue
+      }
+      const key = e.score / (1 + e.inFlight)
+      if (!best || key > bestKey || (key === bestKey && e.lastPicked < best.lastPicked)) {
+        best = e
+        bestKey = key
+      }
+    }
+    const chosen = best ?? fallback
+    if (!chosen) return undefined
+    chosen.inFlight++
+    chosen.requests++
+    chosen.lastPicked = ++this.picks
+    return chosen.miner
+  }
+
+  /** Ends a request on a miner: success resets its failures, failure starts a cool-down. */
+  release(miner: MinerClient, outcome: { ok: boolean; tokens?: number }): void {
+    const e = this.entries.get(miner.hotkey)
+    if (!e || e.miner !== miner) return
+    e.inFlight = Math.max(0, e.inFlight - 1)
+    e.tokens += outcome.tokens ?? 0
+    if (outcome.ok) {
+      e.consecutiveFailures = 0
+      e.unavailableUntil = 0
+    } else {
+      e.failures++
+      e.consecutiveFailures++
+      const wait = Math.min(this.maxCooldownMs, this.cooldownMs * 2 ** (e.consecutiveFailures - 1))
+      e.unavailableUntil = this.now() + wait
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { ModelNotFoundError } from '../errors/gateway.ts'
+import { GatewayMetrics } from './metrics.ts'
+import type { MinerPool } from './pool.ts'
+
+export type GatewayOptions = {
+  /** One pool per served model; model ids must be unique. */
+  pools: readonly MinerPool[]
+  /** When non-empty, `/v1/*` requires `Authorization: Bearer <key>` with one of these keys. */
+  apiKeys?: readonly string[]
+  /** Largest accepted request body (default 1 MiB): larger ones get 413. */
+  maxBodyBytes?: number
+  /** Completion length when a chat request sets no max (default 256; capped by the context). */
+  defaultMaxTokens?: number
+  /** A miner silent this long is abandoned and the request fails over (default 30000 ms). */
+  idleTimeoutMs?: number
+  /** Miners tried per request (default: all of the model's). */
+  maxAttempts?: number
+  /** Per-key (or per-client when keys are off) request budget; off by default. */
+  rateLimit?: { requests: number; windowMs: number }
+  /** Chooses the seed when a request has none (default: 48 random bits). */
+  chooseSeed?: () => number
+  metrics?: GatewayMetrics
+}
+
+export type GatewayState = {
+  pools: Map<string, MinerPool>
+  metrics: GatewayMetrics
+  maxBodyBytes: number
+  defaultMaxTokens: number
+  idleTimeoutMs: number
+  maxAttempts: number | undefined
+  chooseSeed: () => number
+  pool(model: string): MinerPool
+}
+
+export function randomSeed(): number {
+  const b = crypto.getRandomValues(new Uint32Array(2))
+  return b[0]! * 0x10000 + (b[1]! & 0xffff)
+}
+
+export function createState(options: GatewayOptions): GatewayState {
+  const pools = new Map<string, MinerPool>()
+  for (const p of options.pools) pools.set(p.model.id, p)
+  return {
+    pools,
+    metrics: options.metrics ?? new GatewayMetrics(),
+    maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
+    defaultMaxTokens: options.defaultMaxTokens ?? 256,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    maxAttempts: options.maxAttempts,
+    chooseSeed: options.chooseSeed ?? randomSeed,
+    pool(model) {
+      const p = pools.get(model)
+      if (!p) throw new ModelNotFoundError(model)
+      return p
+    },
+  }
+}
