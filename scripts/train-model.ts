@@ -16,10 +16,11 @@
  * checkpoint models/.verity-tiny.ckpt (not committed) and the loss log
  * models/verity-tiny.train.jsonl.
  */
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import wabtFactory from 'wabt'
+import { readGguf } from '../src/runtime/gguf/read.ts'
+import { tensorByName, tensorToFloat32 } from '../src/runtime/gguf/tensor.ts'
 import { GgmlType } from '../src/runtime/gguf/types.ts'
 import {
   type GgufWriteSpec,
@@ -31,6 +32,7 @@ import { Prng } from '../src/runtime/sampler/prng.ts'
 import { buildLlamaVocab, metadataFromEntries } from '../src/runtime/tokenizer/build-vocab.ts'
 import { tokenizerFromGguf } from '../src/runtime/tokenizer/tokenizer.ts'
 import { trainSpmBpe } from '../src/runtime/tokenizer/train.ts'
+import { HELD_OUT_EVERY, heldOutWindows, kjvVerses, splitVerses } from './kjv-corpus.ts'
 
 // --- configuration -------------------------------------------------------------------------
 
@@ -66,7 +68,7 @@ export const CONFIG = {
   evalEvery: flag('eval-every', 50),
   evalSeqs: 8,
   ckptEvery: flag('ckpt-every', 50),
-  heldOutEvery: 20,
+  heldOutEvery: HELD_OUT_EVERY,
 }
 const root = join(import.meta.dirname, '..')
 const OUT = option('out', join(root, 'models/verity-tiny.gguf'))
@@ -77,32 +79,6 @@ const BENCH = args.includes('--bench')
 export const MODEL_NAME = 'verity-tiny'
 export const CHAT_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
-
-// --- corpus: one KJV verse per line, every 20th held out -------------------------------------
-
-/** The verses of the King James Bible, as Debian's `bible` prints them (bible-kjv-text 4.38). */
-export function kjvVerses(): string[] {
-  const text = execFileSync('bible', ['-l100000', 'gen1:1-rev22:21'], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  })
-  const verses: string[] = []
-  for (const line of text.split('\n')) {
-    const m = /^ +\d+ (.*\S)\s*$/.exec(line)
-    if (m) verses.push(m[1]!)
-  }
-  if (verses.length !== 31102) throw new Error(`expected 31102 verses, got ${verses.length}`)
-  return verses
-}
-
-export function splitVerses(verses: string[], every: number) {
-  const train: string[] = []
-  const heldOut: string[] = []
-  verses.forEach((v, i) => {
-    ;(i % every === every - 1 ? heldOut : train).push(v)
-  })
-  return { train, heldOut }
-}
 
 // --- the WebAssembly SIMD matrix kernel -----------------------------------------------------
 
@@ -345,6 +321,8 @@ class Trainer {
   readonly cos: Float64Array // (T, hd/2)
   readonly sin: Float64Array
   tokens = new Int32Array(0)
+  /** How many targets the last forward() scored (targets < 0 are padding). */
+  lastCount = 0
   targets = new Int32Array(0)
 
   constructor() {
@@ -590,6 +568,7 @@ class Trainer {
     this.rmsnorm(this.nf, this.rstdf, this.xs[nLayers]!, this.L.outNorm)
     this.linear(this.logits, this.nf, this.L.output)
     let loss = 0
+    let count = 0
     const lg = this.logits
     for (let i = 0; i < BT; i++) {
       const o = i * V
@@ -602,9 +581,12 @@ class Trainer {
         sum += e
       }
       for (let j = 0; j < V; j++) lg[o + j]! /= sum
+      if (this.targets[i]! < 0) continue // padding (evaluation only)
       loss -= Math.log(lg[o + this.targets[i]!]!)
+      count++
     }
-    return loss / BT
+    this.lastCount = count
+    return loss / count
   }
 
   /** Gradients of the mean loss of the last forward(), accumulated into g. */
@@ -784,6 +766,42 @@ async function main(): Promise<void> {
   console.log(`parameters: ${tr.L.count}; arena ${((tr.arena.used * 4) / 2 ** 20).toFixed(0)} MiB`)
   tr.tokens = new Int32Array(tr.BT)
   tr.targets = new Int32Array(tr.BT)
+
+  if (args.includes('--evaluate')) {
+    // held-out loss of the written model over every held-out verse, in float32
+    const file = readGguf(readFileSync(OUT))
+    for (const p of tr.L.params) tr.view(p).set(tensorToFloat32(file, tensorByName(file, p.name)))
+    const T = c.seqLen
+    const windows = heldOutWindows(heldIds, T + 1)
+    let nll = 0
+    let count = 0
+    for (let i = 0; i < windows.length; i += c.batch) {
+      tr.tokens.fill(0)
+      tr.targets.fill(-1)
+      for (let b = 0; b < c.batch && i + b < windows.length; b++) {
+        const w = windows[i + b]!
+        for (let t = 0; t + 1 < w.length; t++) {
+          tr.tokens[b * T + t] = w[t]!
+          tr.targets[b * T + t] = w[t + 1]!
+        }
+      }
+      const loss = tr.forward()
+      nll += loss * tr.lastCount
+      count += tr.lastCount
+      if (i === 0)
+        console.log(`first ${c.batch} windows: loss ${loss.toFixed(4)} over ${tr.lastCount} tokens`)
+    }
+    const loss = nll / count
+    console.log(
+      JSON.stringify({
+        heldOutWindows: windows.length,
+        heldOutTokens: count,
+        heldOutLoss: loss,
+        heldOutPerplexity: Math.exp(loss),
+      }),
+    )
+    return
+  }
 
   if (args.includes('--gradcheck')) {
     // directional finite differences per tensor, along the sign of the analytic gradient
