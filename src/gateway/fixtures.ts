@@ -1,7 +1,7 @@
 import { privateKeyToAccount } from 'viem/accounts'
 import { NodeError } from '../errors/node.ts'
-import { loadModel, type Model } from '../runtime/model/load.ts'
 import { defaultModelBytes } from '../runtime/model/default.ts'
+import { loadModel, type Model } from '../runtime/model/load.ts'
 import type {
   Address,
   Hex,

@@ -1,0 +1,520 @@
+import { describe, expect, it } from 'vitest'
+import { verifyReceipt } from '../verify/receipt.ts'
+import { createGateway } from './app.ts'
+import { FlakyMiner, HangingMiner, LyingMiner, testMiner } from './fixtures.ts'
+import { MinerPool } from './pool.ts'
+import { decodeReceiptHeader, RECEIPT_HEADER, type VerityField } from './respond.ts'
+import type { GatewayOptions } from './state.ts'
+
+const MODEL = 'verity-tiny-random'
+const miner = testMiner(0)
+
+function gateway(options: Partial<GatewayOptions> = {}, miners = [miner]) {
+  return createGateway({ pools: [new MinerPool(miner.describe(), { miners })], ...options })
+}
+
+function post(app: ReturnType<typeof gateway>, path: string, body: unknown, headers = {}) {
+  return app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+const chat = (extra: Record<string, unknown> = {}) => ({
+  model: MODEL,
+  messages: [{ role: 'user', content: 'Say hello.' }],
+  max_tokens: 8,
+  seed: 7,
+  ...extra,
+})
+
+type Chunk = {
+  choices: {
+    delta?: { content?: string; role?: string }
+    text?: string
+    finish_reason: string | null
+  }[]
+  usage?: unknown
+  verity?: VerityField
+}
+
+async function sse(res: Response): Promise<{ chunks: Chunk[]; done: boolean; errors: unknown[] }> {
+  const text = await res.text()
+  const chunks: Chunk[] = []
+  const errors: unknown[] = []
+  let done = false
+  for (const block of text.split('\n\n')) {
+    if (!block.startsWith('data: ')) continue
+    const data = block.slice(6)
+    if (data === '[DONE]') done = true
+    else {
+      const j = JSON.parse(data)
+      if (j.error) errors.push(j.error)
+      else chunks.push(j)
+    }
+  }
+  return { chunks, done, errors }
+}
+
+async function expectError(res: Response, status: number, type: string, code?: string | null) {
+  expect(res.status).toBe(status)
+  const body = (await res.json()) as { error: Record<string, unknown> }
+  expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type'])
+  expect(body.error.type).toBe(type)
+  if (code !== undefined) expect(body.error.code).toBe(code)
+  expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/)
+  return body.error
+}
+
+describe('POST /v1/chat/completions', () => {
+  it('answers in the OpenAI shape with a verifying receipt in the body and header', async () => {
+    const res = await post(gateway(), '/v1/chat/completions', chat())
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body.object).toBe('chat.completion')
+    expect(body.model).toBe(MODEL)
+    expect(body.choices).toHaveLength(1)
+    expect(body.choices[0].message.role).toBe('assistant')
+    expect(typeof body.choices[0].message.content).toBe('string')
+    expect(['stop', 'length']).toContain(body.choices[0].finish_reason)
+    expect(body.usage.completion_tokens).toBeLessThanOrEqual(8)
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens)
+    const verity = body.verity as VerityField
+    expect(verity.request.seed).toBe(7)
+    await expect(verifyReceipt(verity.receipt, { request: verity.request })).resolves.toBe(true)
+    expect(decodeReceiptHeader(res.headers.get(RECEIPT_HEADER)!)).toEqual(verity.receipt)
+    expect(res.headers.get('x-request-id')).toMatch(/^req_/)
+  })
+
+  it('chooses and returns a seed when none is given; replaying it gives the same text', async () => {
+    const app = gateway()
+    const a = await (await post(app, '/v1/chat/completions', chat({ seed: undefined }))).json()
+    const seed = a.verity.request.seed
+    expect(Number.isSafeInteger(seed)).toBe(true)
+    const b = await (await post(app, '/v1/chat/completions', chat({ seed }))).json()
+    expect(b.choices[0].message.content).toBe(a.choices[0].message.content)
+    expect(b.verity.receipt.outputHash).toBe(a.verity.receipt.outputHash)
+  })
+
+  it('streams chunks whose text equals the non-streamed answer; include_usage adds a usage chunk with the receipt', async () => {
+    const app = gateway()
+    const plain = await (await post(app, '/v1/chat/completions', chat({ max_tokens: 16 }))).json()
+    const res = await post(
+      app,
+      '/v1/chat/completions',
+      chat({ max_tokens: 16, stream: true, stream_options: { include_usage: true } }),
+    )
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
+    const { chunks, done, errors } = await sse(res)
+    expect(done).toBe(true)
+    expect(errors).toEqual([])
+    expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' })
+    const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')
+    expect(text).toBe(plain.choices[0].message.content)
+    const last = chunks.at(-1)!
+    expect(last.choices).toEqual([])
+    expect(last.usage).toEqual(plain.usage)
+    expect(last.verity!.receipt.outputHash).toBe(plain.verity.receipt.outputHash)
+    expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe(plain.choices[0].finish_reason)
+    for (const c of chunks.slice(0, -1)) expect(c.usage).toBeNull()
+  })
+
+  it('streams without include_usage: the receipt rides on the finish chunk', async () => {
+    const { chunks } = await sse(
+      await post(gateway(), '/v1/chat/completions', chat({ stream: true })),
+    )
+    const last = chunks.at(-1)!
+    expect(last.choices[0]!.finish_reason).not.toBeNull()
+    expect(last.verity?.receipt.signature).toMatch(/^0x/)
+    expect('usage' in last).toBe(false)
+  })
+
+  it('cuts the answer at a stop sequence, streamed and not, with finish_reason stop', async () => {
+    const app = gateway()
+    const free = await (await post(app, '/v1/chat/completions', chat({ max_tokens: 24 }))).json()
+    const full: string = free.choices[0].message.content
+    const stop = full.slice(4, 6)
+    expect(stop.length).toBe(2)
+    const cut = full.indexOf(stop)
+    const body = await (
+      await post(app, '/v1/chat/completions', chat({ max_tokens: 24, stop: [stop] }))
+    ).json()
+    expect(body.choices[0].message.content).toBe(full.slice(0, cut))
+    expect(body.choices[0].finish_reason).toBe('stop')
+    expect(body.verity.request.stop).toEqual([stop])
+    const { chunks } = await sse(
+      await post(app, '/v1/chat/completions', chat({ max_tokens: 24, stop, stream: true })),
+    )
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(full.slice(0, cut))
+  })
+
+  it('accepts text content parts, max_completion_tokens, temperature 0 and top_p', async () => {
+    const res = await post(gateway(), '/v1/chat/completions', {
+      model: MODEL,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: [{ type: 'text', text: 'Hello' }] },
+      ],
+      max_completion_tokens: 3,
+      temperature: 0,
+      top_p: 0.5,
+    })
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body.usage.completion_tokens).toBeLessThanOrEqual(3)
+    expect(body.verity.request.params).toEqual({ temperatureMilli: 0, topK: 0, topPMilli: 500 })
+  })
+})
+
+describe('errors', () => {
+  const app = gateway()
+  it('malformed JSON is a 400 and the gateway keeps serving', async () => {
+    await expectError(
+      await post(app, '/v1/chat/completions', '{"model": '),
+      400,
+      'invalid_request_error',
+      'invalid_json',
+    )
+    await expectError(
+      await post(app, '/v1/chat/completions', '[1,2]'),
+      400,
+      'invalid_request_error',
+    )
+    expect((await post(app, '/v1/chat/completions', chat())).status).toBe(200)
+  })
+
+  it.each([
+    [{ messages: [{ role: 'user', content: 'x' }] }, 'model'],
+    [{ model: MODEL }, 'messages'],
+    [{ model: MODEL, messages: [] }, 'messages'],
+    [{ model: MODEL, messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
+    [{ model: MODEL, messages: [{ role: 'user' }] }, 'messages[0].content'],
+    [
+      chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] }),
+      'messages[0].content[0]',
+    ],
+    [chat({ temperature: 3 }), 'temperature'],
+    [chat({ temperature: 'hot' }), 'temperature'],
+    [chat({ top_p: 1.5 }), 'top_p'],
+    [chat({ seed: -1 }), 'seed'],
+    [chat({ seed: 1.5 }), 'seed'],
+    [chat({ max_tokens: 0 }), 'max_tokens'],
+    [chat({ max_completion_tokens: -3 }), 'max_completion_tokens'],
+    [chat({ stop: 5 }), 'stop'],
+    [chat({ stop: ['a', 'b', 'c', 'd', 'e'] }), 'stop'],
+    [chat({ n: 2 }), 'n'],
+    [chat({ stream: 'yes' }), 'stream'],
+    [chat({ stream_options: { include_usage: true } }), 'stream_options'],
+    [chat({ logprobs: true }), 'logprobs'],
+    [chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), 'tools'],
+    [chat({ response_format: { type: 'json_object' } }), 'response_format'],
+    [chat({ presence_penalty: 1 }), 'presence_penalty'],
+  ])('%j is a 400 naming %s', async (body, param) => {
+    const error = await expectError(
+      await post(app, '/v1/chat/completions', body),
+      400,
+      'invalid_request_error',
+    )
+    expect(error.param).toBe(param)
+  })
+
+  it('n = 2 says only n = 1 is supported', async () => {
+    const error = await expectError(
+      await post(app, '/v1/chat/completions', chat({ n: 2 })),
+      400,
+      'invalid_request_error',
+    )
+    expect(error.message).toMatch(/n' = 1/)
+  })
+
+  it('an unknown model is a 404 model_not_found', async () => {
+    const error = await expectError(
+      await post(app, '/v1/chat/completions', chat({ model: 'gpt-4o' })),
+      404,
+      'invalid_request_error',
+      'model_not_found',
+    )
+    expect(error.param).toBe('model')
+    await expectError(
+      await app.request('/v1/models/gpt-4o'),
+      404,
+      'invalid_request_error',
+      'model_not_found',
+    )
+  })
+
+  it('a prompt longer than the context is a 400 context_length_exceeded', async () => {
+    const long = 'the cat sat on the mat '.repeat(200)
+    await expectError(
+      await post(
+        app,
+        '/v1/chat/completions',
+        chat({ messages: [{ role: 'user', content: long }] }),
+      ),
+      400,
+      'invalid_request_error',
+      'context_length_exceeded',
+    )
+    await expectError(
+      await post(app, '/v1/chat/completions', chat({ max_tokens: 100_000 })),
+      400,
+      'invalid_request_error',
+      'context_length_exceeded',
+    )
+  })
+
+  it('a body over the limit is a 413', async () => {
+    const small = gateway({ maxBodyBytes: 1000 })
+    await expectError(
+      await post(
+        small,
+        '/v1/chat/completions',
+        chat({ messages: [{ role: 'user', content: 'x'.repeat(5000) }] }),
+      ),
+      413,
+      'invalid_request_error',
+      'request_too_large',
+    )
+    expect((await post(small, '/v1/chat/completions', chat())).status).toBe(200)
+  })
+
+  it('unknown routes are 404s in the OpenAI shape', async () => {
+    await expectError(
+      await app.request('/v1/embeddings', { method: 'POST' }),
+      404,
+      'invalid_request_error',
+      'unknown_url',
+    )
+    await expectError(await app.request('/nope'), 404, 'invalid_request_error')
+  })
+})
+
+describe('API keys and rate limit', () => {
+  it('with keys on, a missing or wrong key is a 401; the right one passes; /health stays public', async () => {
+    const app = gateway({ apiKeys: ['sk-good'] })
+    await expectError(
+      await post(app, '/v1/chat/completions', chat()),
+      401,
+      'invalid_request_error',
+      'invalid_api_key',
+    )
+    await expectError(
+      await post(app, '/v1/chat/completions', chat(), { authorization: 'Bearer sk-bad' }),
+      401,
+      'invalid_request_error',
+      'invalid_api_key',
+    )
+    await expectError(await app.request('/v1/models'), 401, 'invalid_request_error')
+    const ok = await post(app, '/v1/chat/completions', chat(), { authorization: 'Bearer sk-good' })
+    expect(ok.status).toBe(200)
+    expect((await app.request('/health')).status).toBe(200)
+  })
+
+  it('over the rate limit is a 429 with Retry-After', async () => {
+    const app = gateway({ rateLimit: { requests: 2, windowMs: 60_000 } })
+    expect((await app.request('/v1/models')).status).toBe(200)
+    expect((await app.request('/v1/models')).status).toBe(200)
+    const res = await app.request('/v1/models')
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/)
+    await expectError(res, 429, 'rate_limit_error', 'rate_limit_exceeded')
+  })
+})
+
+describe('failover', () => {
+  it('a miner failing before any token: the next miner answers, with the same text', async () => {
+    const reference = await (await post(gateway(), '/v1/chat/completions', chat())).json()
+    const flaky = new FlakyMiner(testMiner(1), 0)
+    const app = gateway({}, [flaky, testMiner(2)] as never)
+    app.state.pools.get(MODEL)!.setScore(flaky.hotkey, 10)
+    const res = await post(app, '/v1/chat/completions', chat())
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(flaky.calls).toBe(1)
+    expect(body.choices[0].message.content).toBe(reference.choices[0].message.content)
+    expect(body.verity.miner.hotkey).toBe(testMiner(2).hotkey)
+    const metrics = await (await app.request('/metrics')).text()
+    expect(metrics).toMatch(/verity_gateway_failovers_total\{model="verity-tiny-random"\} 1/)
+  })
+
+  it('a miner failing mid-stream: the stream continues from another miner with no duplicated text', async () => {
+    const app0 = gateway()
+    const reference = await (
+      await post(app0, '/v1/chat/completions', chat({ max_tokens: 12 }))
+    ).json()
+    const flaky = new FlakyMiner(testMiner(1), 4)
+    const app = gateway({}, [flaky, testMiner(2)] as never)
+    app.state.pools.get(MODEL)!.setScore(flaky.hotkey, 10)
+    const res = await post(app, '/v1/chat/completions', chat({ max_tokens: 12, stream: true }))
+    const { chunks, done, errors } = await sse(res)
+    expect(errors).toEqual([])
+    expect(done).toBe(true)
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(
+      reference.choices[0].message.content,
+    )
+    const verity = chunks.at(-1)!.verity!
+    await expect(verifyReceipt(verity.receipt, { request: verity.request })).resolves.toBe(true)
+    expect(verity.miner.hotkey).toBe(testMiner(2).hotkey)
+  })
+
+  it('every miner failing: 502 before the stream starts, an error event after it started', async () => {
+    const app = gateway({}, [
+      new FlakyMiner(testMiner(1), 0),
+      new FlakyMiner(testMiner(2), 0),
+    ] as never)
+    await expectError(
+      await post(app, '/v1/chat/completions', chat()),
+      502,
+      'upstream_error',
+      'miner_failed',
+    )
+    const mid = gateway({}, [new FlakyMiner(testMiner(1), 3)] as never)
+    const res = await post(mid, '/v1/chat/completions', chat({ stream: true }))
+    expect(res.status).toBe(200)
+    const { done, errors } = await sse(res)
+    expect(done).toBe(true)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ type: 'upstream_error', code: 'miner_failed' })
+    // the gateway still serves
+    expect((await mid.request('/v1/models')).status).toBe(200)
+  })
+
+  it('a silent miner is abandoned after the idle timeout and the request fails over', async () => {
+    const hanging = new HangingMiner('0x000000000000000000000000000000000000dEaD')
+    const app = gateway({ idleTimeoutMs: 200 }, [hanging, testMiner(2)] as never)
+    app.state.pools.get(MODEL)!.setScore(hanging.hotkey, 10)
+    const res = await post(app, '/v1/chat/completions', chat())
+    expect(res.status).toBe(200)
+    expect(hanging.aborted).toBe(1)
+  })
+
+  it('a miner whose tokens disagree after a mid-stream failover ends the stream with an error', async () => {
+    const flaky = new FlakyMiner(testMiner(1), 3)
+    const liar = new LyingMiner(testMiner(2), '0x000000000000000000000000000000000000bEEF')
+    const app = gateway({}, [flaky, liar] as never)
+    app.state.pools.get(MODEL)!.setScore(flaky.hotkey, 10)
+    const { errors, done } = await sse(
+      await post(app, '/v1/chat/completions', chat({ stream: true })),
+    )
+    expect(done).toBe(true)
+    expect(errors[0]).toMatchObject({ type: 'upstream_error' })
+  })
+
+  it('no miner at all: 503 with Retry-After, and /health says unavailable', async () => {
+    const app = gateway({}, [])
+    const res = await post(app, '/v1/chat/completions', chat())
+    expect(res.headers.get('retry-after')).toBe('1')
+    await expectError(res, 503, 'service_unavailable_error', 'no_miner_available')
+    const health = await app.request('/health')
+    expect(health.status).toBe(503)
+    expect((await health.json()).status).toBe('unavailable')
+  })
+})
+
+describe('POST /v1/completions', () => {
+  const app = gateway()
+  const body = (extra: Record<string, unknown> = {}) => ({
+    model: MODEL,
+    prompt: 'Once upon a time',
+    max_tokens: 6,
+    seed: 3,
+    ...extra,
+  })
+  it('continues a prompt in the text_completion shape, streamed the same', async () => {
+    const res = await post(app, '/v1/completions', body())
+    expect(res.status).toBe(200)
+    const j = await res.json()
+    expect(j.object).toBe('text_completion')
+    expect(typeof j.choices[0].text).toBe('string')
+    expect(j.verity.request.maxTokens).toBe(6)
+    const { chunks, done } = await sse(await post(app, '/v1/completions', body({ stream: true })))
+    expect(done).toBe(true)
+    expect(chunks.map((c) => c.choices[0]?.text ?? '').join('')).toBe(j.choices[0].text)
+    expect(chunks.at(-1)!.verity!.receipt.outputHash).toBe(j.verity.receipt.outputHash)
+  })
+  it('accepts token ids and defaults max_tokens to 16', async () => {
+    const j = await (
+      await post(app, '/v1/completions', body({ prompt: [1, 300, 301], max_tokens: undefined }))
+    ).json()
+    expect(j.verity.request.promptTokens).toEqual([1, 300, 301])
+    expect(j.verity.request.maxTokens).toBe(16)
+  })
+  it('refuses bad prompts and unsupported options', async () => {
+    await expectError(
+      await post(app, '/v1/completions', body({ prompt: 5 })),
+      400,
+      'invalid_request_error',
+    )
+    await expectError(
+      await post(app, '/v1/completions', body({ prompt: ['a', 'b'] })),
+      400,
+      'invalid_request_error',
+    )
+    await expectError(
+      await post(app, '/v1/completions', body({ prompt: [1, 99999] })),
+      400,
+      'invalid_request_error',
+    )
+    await expectError(
+      await post(app, '/v1/completions', body({ echo: true })),
+      400,
+      'invalid_request_error',
+    )
+    await expectError(
+      await post(app, '/v1/completions', body({ suffix: 'x' })),
+      400,
+      'invalid_request_error',
+    )
+  })
+})
+
+describe('GET endpoints', () => {
+  const app = gateway()
+  it('/v1/models lists the served model', async () => {
+    const j = await (await app.request('/v1/models')).json()
+    expect(j.object).toBe('list')
+    expect(j.data[0]).toMatchObject({
+      id: MODEL,
+      object: 'model',
+      owned_by: 'verity',
+      max_model_len: 512,
+    })
+    const one = await (await app.request(`/v1/models/${MODEL}`)).json()
+    expect(one.id).toBe(MODEL)
+  })
+  it('/health is ok with an available miner', async () => {
+    const res = await app.request('/health')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      models: [{ id: MODEL, miners: 1, available: 1 }],
+    })
+  })
+  it('/metrics is Prometheus text with requests, errors, tokens, latency and per-miner series', async () => {
+    await post(app, '/v1/chat/completions', chat())
+    await post(app, '/v1/chat/completions', '{')
+    const res = await app.request('/metrics')
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/)
+    const text = await res.text()
+    expect(text).toMatch(/# TYPE verity_gateway_requests_total counter/)
+    expect(text).toMatch(
+      /verity_gateway_requests_total\{endpoint="\/v1\/chat\/completions",method="POST",status="200"\} \d+/,
+    )
+    expect(text).toMatch(/verity_gateway_errors_total\{status="400",type="client"\} \d+/)
+    expect(text).toMatch(/verity_gateway_completion_tokens_total\{model="verity-tiny-random"\} \d+/)
+    expect(text).toMatch(
+      /verity_gateway_request_duration_seconds_bucket\{endpoint="\/v1\/chat\/completions",le="\+Inf"\} \d+/,
+    )
+    expect(text).toMatch(
+      new RegExp(
+        `verity_gateway_miner_requests_total\\{miner="${miner.hotkey}",model="${MODEL}",outcome="ok"\\} \\d+`,
+      ),
+    )
+    expect(text).toMatch(
+      new RegExp(`verity_gateway_miner_available\\{miner="${miner.hotkey}",model="${MODEL}"\\} 1`),
+    )
+    for (const line of text.trim().split('\n'))
+      expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{(\w+="[^"]*",?)*\})? -?[\d.e+-]+)$/)
+  })
+})
