@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { createGateway } from './app.ts'
+import { testMiner } from './fixtures.ts'
+import { MinerPool } from './pool.ts'
+
+function gatewayWith(template: string) {
+  const miner = testMiner(0)
+  const model = miner.describe({ id: 'templated', chatTemplate: template })
+  return createGateway({ pools: [new MinerPool(model, { miners: [miner] })] })
+}
+
+const post = (app: ReturnType<typeof gatewayWith>, path: string, body: unknown) =>
+  app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+
+describe('chat templates in the gateway', () => {
+  it('renders messages with the model template and does not double the BOS token', async () => {
+    const app = gatewayWith(
+      "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:",
+    )
+    const res = await post(app, '/v1/chat/completions', {
+      model: 'templated',
+      messages: [{ role: 'user', content: 'hello' }],
+      max_tokens: 2,
+      seed: 1,
+    })
+    expect(res.status).toBe(200)
+    const { verity } = await res.json()
+    const tok = testMiner(0).tokenizer
+    const prompt: number[] = verity.request.promptTokens
+    expect(prompt[0]).toBe(tok.bosId)
+    expect(prompt[1]).not.toBe(tok.bosId)
+    expect(tok.decode(prompt)).toBe('user: hello\nassistant:')
+  })
+
+  it('a template that rejects the messages is a 400; one it cannot compile is a clear 500 for chat only', async () => {
+    const rejecting = gatewayWith("{{ raise_exception('no system messages') }}")
+    const r = await post(rejecting, '/v1/chat/completions', {
+      model: 'templated',
+      messages: [{ role: 'user', content: 'x' }],
+    })
+    expect(r.status).toBe(400)
+    expect((await r.json()).error).toMatchObject({ code: 'invalid_messages', param: 'messages' })
+
+    const broken = gatewayWith('{% macro x() %}{% endmacro %}')
+    const b = await post(broken, '/v1/chat/completions', {
+      model: 'templated',
+      messages: [{ role: 'user', content: 'x' }],
+    })
+    expect(b.status).toBe(500)
+    const error = (await b.json()).error
+    expect(error).toMatchObject({ type: 'server_error', code: 'chat_template_error' })
+    expect(error.message).toMatch(/macro/)
+    const c = await post(broken, '/v1/completions', {
+      model: 'templated',
+      prompt: 'x',
+      max_tokens: 2,
+    })
+    expect(c.status).toBe(200)
+  })
+})
