@@ -88,7 +88,7 @@ describe('chat templates', () => {
       '2HITrue',
     )
     expect(r('{{ missing is defined }}{{ none is none }}{{ 7 // 2 }}{{ 7 % 3 }}')).toBe(
-      'False True31',
+      'FalseTrue31',
     )
     expect(r("{{ {'a': 1}['a'] }}{{ d.get('b', 'z') }}{{ 'a' in d }}", { d: { a: 1 } })).toBe(
       '1zTrue',
