@@ -1,0 +1,158 @@
+// Gateway overhead: requests/s and p50/p99 latency through the gateway (POST /v1/chat/completions)
+// vs straight to the miner it routes to (the same LocalMiner called directly behind a bare
+// node:http endpoint), same prompt tokens, seed, length and concurrency, both over HTTP on
+// loopback. Rounds alternate between the two so background load hits both alike.
+// Usage: npm run bench:gateway [-- --json] [-- --concurrency N] [-- --rounds R] [-- --requests N]
+
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { privateKeyToAccount } from 'viem/accounts'
+import { LocalMiner, MinerPool, startGatewayServer } from '../src/gateway/index.ts'
+import { defaultModelBytes } from '../src/runtime/model/default.ts'
+import { loadModel } from '../src/runtime/model/load.ts'
+import type { InferenceEvent, InferenceRequest } from '../src/types/inference.ts'
+
+const argv = process.argv.slice(2)
+const flag = (name: string, dflt: number) => {
+  const i = argv.indexOf(`--${name}`)
+  return i === -1 ? dflt : Number(argv[i + 1])
+}
+const json = argv.includes('--json')
+const CONCURRENCY = flag('concurrency', 4)
+const ROUNDS = flag('rounds', 6)
+const PER_ROUND = flag('requests', 60)
+const MAX_TOKENS = 16
+
+const miner = new LocalMiner({
+  model: loadModel(defaultModelBytes()),
+  account: privateKeyToAccount(
+    '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  ),
+})
+const model = miner.describe()
+
+// --- gateway
+const gateway = startGatewayServer({
+  port: 0,
+  host: '127.0.0.1',
+  pools: [new MinerPool(model, { miners: [miner] })],
+})
+await gateway.start()
+const chatBody = JSON.stringify({
+  model: model.id,
+  messages: [{ role: 'user', content: 'Hello, how are you?' }],
+  max_tokens: MAX_TOKENS,
+  seed: 1,
+})
+
+// --- the miner directly: the same InferenceRequest the gateway builds
+const probe = await fetch(`${gateway.url}/v1/chat/completions`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: chatBody,
+})
+const { verity } = (await probe.json()) as { verity: { request: InferenceRequest } }
+const directBody = JSON.stringify(verity.request)
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of req) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+const direct: Server = createServer(async (req, res) => {
+  const request = JSON.parse(await readBody(req)) as InferenceRequest
+  let done: Extract<InferenceEvent, { type: 'done' }> | undefined
+  for await (const e of miner.infer(request)) if (e.type === 'done') done = e
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(JSON.stringify({ tokens: done!.tokens, receipt: done!.receipt }))
+})
+await new Promise<void>((resolve) => direct.listen(0, '127.0.0.1', resolve))
+const directUrl = `http://127.0.0.1:${(direct.address() as AddressInfo).port}/infer`
+
+// --- load generator
+async function round(url: string, body: string, n: number): Promise<number[]> {
+  const latencies: number[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < n) {
+      next++
+      const t0 = performance.now()
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`)
+      await res.arrayBuffer()
+      latencies.push(performance.now() - t0)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  return latencies
+}
+
+const targets = {
+  direct: { url: directUrl, body: directBody, latencies: [] as number[], wall: 0 },
+  gateway: {
+    url: `${gateway.url}/v1/chat/completions`,
+    body: chatBody,
+    latencies: [] as number[],
+    wall: 0,
+  },
+}
+for (const t of Object.values(targets)) await round(t.url, t.body, 20) // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const)
+  for (const k of order) {
+    const t = targets[k]
+    const t0 = performance.now()
+    t.latencies.push(...(await round(t.url, t.body, PER_ROUND)))
+    t.wall += performance.now() - t0
+  }
+}
+
+await gateway.stop()
+await new Promise((resolve) => direct.close(resolve))
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
+}
+const stats = (t: (typeof targets)['direct']) => ({
+  requests: t.latencies.length,
+  rps: +((t.latencies.length / t.wall) * 1000).toFixed(1),
+  p50Ms: +pct(t.latencies, 50).toFixed(2),
+  p99Ms: +pct(t.latencies, 99).toFixed(2),
+})
+const d = stats(targets.direct)
+const g = stats(targets.gateway)
+const overheadPercent = +((d.rps / g.rps - 1) * 100).toFixed(1)
+const p50OverheadPercent = +((g.p50Ms / d.p50Ms - 1) * 100).toFixed(1)
+const result = {
+  bench: 'gateway',
+  concurrency: CONCURRENCY,
+  maxTokens: MAX_TOKENS,
+  promptTokens: verity.request.promptTokens.length,
+  direct: d,
+  gateway: g,
+  overheadPercent,
+  p50OverheadPercent,
+  targetMet: overheadPercent <= 10,
+}
+if (json) console.log(JSON.stringify(result))
+else {
+  console.log(
+    `gateway bench: ${result.promptTokens} prompt tokens, ${MAX_TOKENS} completion tokens, concurrency ${CONCURRENCY}, ${ROUNDS} alternating rounds of ${PER_ROUND}`,
+  )
+  for (const [name, s] of [
+    ['direct to miner', d],
+    ['through gateway', g],
+  ] as const)
+    console.log(
+      `  ${name.padEnd(16)} ${String(s.rps).padStart(7)} req/s  p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  (${s.requests} requests)`,
+    )
+  console.log(
+    `  overhead: ${overheadPercent}% throughput, ${p50OverheadPercent}% p50 latency (target <= 10%: ${result.targetMet ? 'met' : 'missed'})`,
+  )
+}
