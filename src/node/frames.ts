@@ -1,0 +1,42 @@
+import type { Stream } from '@libp2p/interface'
+import * as lp from 'it-length-prefixed'
+import type { FinishReason, SignedReceipt } from '../types/inference.ts'
+import type { SignedRequest } from '../verify/call.ts'
+
+/** The inference protocol: one signed request, then token frames, then a done or error frame. */
+export const INFER_PROTOCOL = '/verity/infer/1'
+
+/** Largest frame either side accepts (a request carries at most 64k prompt tokens). */
+export const MAX_FRAME_BYTES = 1 << 20
+
+export type RequestFrame = { type: 'request'; call: SignedRequest }
+export type TokenFrame = { type: 'token'; index: number; token: number }
+export type DoneFrame = {
+  type: 'done'
+  tokens: number[]
+  finishReason: FinishReason
+  receipt: SignedReceipt
+}
+/** `code`: bad_frame, bad_request, unauthorized, replay, stale, wrong_model, internal, busy. */
+export type ErrorFrame = { type: 'error'; code: string; message: string }
+export type ResponseFrame = TokenFrame | DoneFrame | ErrorFrame
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Writes one length-prefixed JSON frame, waiting for the stream to drain when it asks to. */
+export async function writeFrame(
+  stream: Stream,
+  frame: RequestFrame | ResponseFrame,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const bytes = lp.encode.single(encoder.encode(JSON.stringify(frame)))
+  if (!stream.send(bytes)) await stream.onDrain(options)
+}
+
+/** Reads length-prefixed JSON frames from a stream. */
+export async function* readFrames(stream: Stream): AsyncGenerator<unknown> {
+  for await (const chunk of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
+    yield JSON.parse(decoder.decode(chunk.subarray()))
+  }
+}
