@@ -6,6 +6,9 @@ import { MinerPool } from './pool.ts'
 import { decodeReceiptHeader, RECEIPT_HEADER, type VerityField } from './respond.ts'
 import type { GatewayOptions } from './state.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+const json = (res: Response): Promise<any> => res.json()
+
 const MODEL = 'verity-tiny-random'
 const miner = testMiner(0)
 
@@ -59,7 +62,7 @@ async function sse(res: Response): Promise<{ chunks: Chunk[]; done: boolean; err
 
 async function expectError(res: Response, status: number, type: string, code?: string | null) {
   expect(res.status).toBe(status)
-  const body = (await res.json()) as { error: Record<string, unknown> }
+  const body = (await json(res)) as { error: Record<string, unknown> }
   expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type'])
   expect(body.error.type).toBe(type)
   if (code !== undefined) expect(body.error.code).toBe(code)
@@ -71,7 +74,7 @@ describe('POST /v1/chat/completions', () => {
   it('answers in the OpenAI shape with a verifying receipt in the body and header', async () => {
     const res = await post(gateway(), '/v1/chat/completions', chat())
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body = await json(res)
     expect(body.object).toBe('chat.completion')
     expect(body.model).toBe(MODEL)
     expect(body.choices).toHaveLength(1)
@@ -89,17 +92,17 @@ describe('POST /v1/chat/completions', () => {
 
   it('chooses and returns a seed when none is given; replaying it gives the same text', async () => {
     const app = gateway()
-    const a = await (await post(app, '/v1/chat/completions', chat({ seed: undefined }))).json()
+    const a = await json(await post(app, '/v1/chat/completions', chat({ seed: undefined })))
     const seed = a.verity.request.seed
     expect(Number.isSafeInteger(seed)).toBe(true)
-    const b = await (await post(app, '/v1/chat/completions', chat({ seed }))).json()
+    const b = await json(await post(app, '/v1/chat/completions', chat({ seed })))
     expect(b.choices[0].message.content).toBe(a.choices[0].message.content)
     expect(b.verity.receipt.outputHash).toBe(a.verity.receipt.outputHash)
   })
 
   it('streams chunks whose text equals the non-streamed answer; include_usage adds a usage chunk with the receipt', async () => {
     const app = gateway()
-    const plain = await (await post(app, '/v1/chat/completions', chat({ max_tokens: 16 }))).json()
+    const plain = await json(await post(app, '/v1/chat/completions', chat({ max_tokens: 16 })))
     const res = await post(
       app,
       '/v1/chat/completions',
@@ -133,14 +136,14 @@ describe('POST /v1/chat/completions', () => {
 
   it('cuts the answer at a stop sequence, streamed and not, with finish_reason stop', async () => {
     const app = gateway()
-    const free = await (await post(app, '/v1/chat/completions', chat({ max_tokens: 24 }))).json()
+    const free = await json(await post(app, '/v1/chat/completions', chat({ max_tokens: 24 })))
     const full: string = free.choices[0].message.content
     const stop = full.slice(4, 6)
     expect(stop.length).toBe(2)
     const cut = full.indexOf(stop)
-    const body = await (
-      await post(app, '/v1/chat/completions', chat({ max_tokens: 24, stop: [stop] }))
-    ).json()
+    const body = await json(
+      await post(app, '/v1/chat/completions', chat({ max_tokens: 24, stop: [stop] })),
+    )
     expect(body.choices[0].message.content).toBe(full.slice(0, cut))
     expect(body.choices[0].finish_reason).toBe('stop')
     expect(body.verity.request.stop).toEqual([stop])
@@ -162,7 +165,7 @@ describe('POST /v1/chat/completions', () => {
       top_p: 0.5,
     })
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body = await json(res)
     expect(body.usage.completion_tokens).toBeLessThanOrEqual(3)
     expect(body.verity.request.params).toEqual({ temperatureMilli: 0, topK: 0, topPMilli: 500 })
   })
@@ -324,13 +327,13 @@ describe('API keys and rate limit', () => {
 
 describe('failover', () => {
   it('a miner failing before any token: the next miner answers, with the same text', async () => {
-    const reference = await (await post(gateway(), '/v1/chat/completions', chat())).json()
+    const reference = await json(await post(gateway(), '/v1/chat/completions', chat()))
     const flaky = new FlakyMiner(testMiner(1), 0)
     const app = gateway({}, [flaky, testMiner(2)] as never)
     app.state.pools.get(MODEL)!.setScore(flaky.hotkey, 10)
     const res = await post(app, '/v1/chat/completions', chat())
     expect(res.status).toBe(200)
-    const body = await res.json()
+    const body = await json(res)
     expect(flaky.calls).toBe(1)
     expect(body.choices[0].message.content).toBe(reference.choices[0].message.content)
     expect(body.verity.miner.hotkey).toBe(testMiner(2).hotkey)
@@ -340,9 +343,7 @@ describe('failover', () => {
 
   it('a miner failing mid-stream: the stream continues from another miner with no duplicated text', async () => {
     const app0 = gateway()
-    const reference = await (
-      await post(app0, '/v1/chat/completions', chat({ max_tokens: 12 }))
-    ).json()
+    const reference = await json(await post(app0, '/v1/chat/completions', chat({ max_tokens: 12 })))
     const flaky = new FlakyMiner(testMiner(1), 4)
     const app = gateway({}, [flaky, testMiner(2)] as never)
     app.state.pools.get(MODEL)!.setScore(flaky.hotkey, 10)
@@ -408,7 +409,7 @@ describe('failover', () => {
     await expectError(res, 503, 'service_unavailable_error', 'no_miner_available')
     const health = await app.request('/health')
     expect(health.status).toBe(503)
-    expect((await health.json()).status).toBe('unavailable')
+    expect((await json(health)).status).toBe('unavailable')
   })
 })
 
@@ -424,7 +425,7 @@ describe('POST /v1/completions', () => {
   it('continues a prompt in the text_completion shape, streamed the same', async () => {
     const res = await post(app, '/v1/completions', body())
     expect(res.status).toBe(200)
-    const j = await res.json()
+    const j = await json(res)
     expect(j.object).toBe('text_completion')
     expect(typeof j.choices[0].text).toBe('string')
     expect(j.verity.request.maxTokens).toBe(6)
@@ -434,9 +435,9 @@ describe('POST /v1/completions', () => {
     expect(chunks.at(-1)!.verity!.receipt.outputHash).toBe(j.verity.receipt.outputHash)
   })
   it('accepts token ids and defaults max_tokens to 16', async () => {
-    const j = await (
-      await post(app, '/v1/completions', body({ prompt: [1, 300, 301], max_tokens: undefined }))
-    ).json()
+    const j = await json(
+      await post(app, '/v1/completions', body({ prompt: [1, 300, 301], max_tokens: undefined })),
+    )
     expect(j.verity.request.promptTokens).toEqual([1, 300, 301])
     expect(j.verity.request.maxTokens).toBe(16)
   })
@@ -472,7 +473,7 @@ describe('POST /v1/completions', () => {
 describe('GET endpoints', () => {
   const app = gateway()
   it('/v1/models lists the served model', async () => {
-    const j = await (await app.request('/v1/models')).json()
+    const j = await json(await app.request('/v1/models'))
     expect(j.object).toBe('list')
     expect(j.data[0]).toMatchObject({
       id: MODEL,
@@ -480,13 +481,13 @@ describe('GET endpoints', () => {
       owned_by: 'verity',
       max_model_len: 512,
     })
-    const one = await (await app.request(`/v1/models/${MODEL}`)).json()
+    const one = await json(await app.request(`/v1/models/${MODEL}`))
     expect(one.id).toBe(MODEL)
   })
   it('/health is ok with an available miner', async () => {
     const res = await app.request('/health')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({
+    expect(await json(res)).toEqual({
       status: 'ok',
       models: [{ id: MODEL, miners: 1, available: 1 }],
     })

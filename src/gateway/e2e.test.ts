@@ -8,6 +8,9 @@ import { decodeReceiptHeader, RECEIPT_HEADER, type VerityField } from './respond
 import { type GatewayServer, startGatewayServer } from './server.ts'
 import type { GatewayOptions } from './state.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+const json = (res: Response): Promise<any> => res.json()
+
 const MODEL = 'verity-tiny-random'
 let servers: GatewayServer[] = []
 
@@ -160,7 +163,7 @@ describe('end to end over HTTP with the openai client', () => {
       body: '{"model":',
     })
     expect(res.status).toBe(400)
-    expect((await res.json()).error.type).toBe('invalid_request_error')
+    expect((await json(res)).error.type).toBe('invalid_request_error')
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
 })

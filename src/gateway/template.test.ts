@@ -3,6 +3,9 @@ import { createGateway } from './app.ts'
 import { testMiner } from './fixtures.ts'
 import { MinerPool } from './pool.ts'
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+const json = (res: Response): Promise<any> => res.json()
+
 function gatewayWith(template: string) {
   const miner = testMiner(0)
   const model = miner.describe({ id: 'templated', chatTemplate: template })
@@ -28,7 +31,7 @@ describe('chat templates in the gateway', () => {
       seed: 1,
     })
     expect(res.status).toBe(200)
-    const { verity } = await res.json()
+    const { verity } = await json(res)
     const tok = testMiner(0).tokenizer
     const prompt: number[] = verity.request.promptTokens
     expect(prompt[0]).toBe(tok.bosId)
@@ -43,7 +46,7 @@ describe('chat templates in the gateway', () => {
       messages: [{ role: 'user', content: 'x' }],
     })
     expect(r.status).toBe(400)
-    expect((await r.json()).error).toMatchObject({ code: 'invalid_messages', param: 'messages' })
+    expect((await json(r)).error).toMatchObject({ code: 'invalid_messages', param: 'messages' })
 
     const broken = gatewayWith('{% macro x() %}{% endmacro %}')
     const b = await post(broken, '/v1/chat/completions', {
@@ -51,7 +54,7 @@ describe('chat templates in the gateway', () => {
       messages: [{ role: 'user', content: 'x' }],
     })
     expect(b.status).toBe(500)
-    const error = (await b.json()).error
+    const error = (await json(b)).error
     expect(error).toMatchObject({ type: 'server_error', code: 'chat_template_error' })
     expect(error.message).toMatch(/macro/)
     const c = await post(broken, '/v1/completions', {
