@@ -1,6 +1,5 @@
 import { sat32 } from './fixed/int.ts'
-import { ropeRow } from './fixed/rope.ts'
-import type { Model, QMatrix } from './model/load.ts'
+import { type Model, type QMatrix, ropeAt } from './model/load.ts'
 import { headScores, invSqrtQ16, mixValues, reduce16, softmax } from './ops/attention.ts'
 import { embedRow, requantize } from './ops/project.ts'
 import { quantizeActivation } from './ops/quantize-activation.ts'
@@ -20,8 +19,6 @@ export class Sequence {
   readonly vCache: Int32Array[] // per layer (ctx, kvDim)
   readonly k16: Int32Array[] // per layer (ctx, kvDim): keys reduced to 16 bits
   readonly kShift: Int32Array[] // per layer (ctx, nKvHeads): their shifts
-  readonly ropeTable: Int32Array // (ctx, ropeDim): cos/sin rows, filled lazily
-  ropeRows = 0
   // Scratch, (dim) unless noted.
   readonly x: Int32Array
   readonly xn: Int32Array
@@ -49,7 +46,6 @@ export class Sequence {
     this.vCache = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.k16 = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.kShift = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * c.nKvHeads))
-    this.ropeTable = new Int32Array(ctx * c.ropeDim)
     this.x = new Int32Array(c.dim)
     this.xn = new Int32Array(c.dim)
     this.q = new Int32Array(c.dim)
@@ -71,20 +67,6 @@ export class Sequence {
 
   get capacity(): number {
     return this.kShift[0]!.length / this.model.config.nKvHeads
-  }
-
-  /** The RoPE row of a position (cos, sin interleaved, Q20), computed on first use. */
-  ropeAt(pos: number): Int32Array {
-    const d = this.model.config.ropeDim
-    while (this.ropeRows <= pos) {
-      ropeRow(
-        this.model.ropeInvFreq,
-        this.ropeRows,
-        this.ropeTable.subarray(this.ropeRows * d, (this.ropeRows + 1) * d),
-      )
-      this.ropeRows++
-    }
-    return this.ropeTable.subarray(pos * d, (pos + 1) * d)
   }
 }
 
@@ -132,7 +114,7 @@ export function forwardToken(
   const t = pos
   const n = t + 1
   const { x, xn, q, q16, k, v, scores, probs, mix, proj, gate, up, hidden } = seq
-  const rope = seq.ropeAt(pos)
+  const rope = ropeAt(model, pos)
 
   // --- embedding
   embedRow(model.embed, model.kernel.i8, token, x, 0)

@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { GgufError, ModelError } from '../../errors/runtime.ts'
-import { ropeInverseFrequencies } from '../fixed/rope.ts'
+import { ropeInverseFrequencies, ropeRow } from '../fixed/rope.ts'
 import { readGguf } from '../gguf/read.ts'
 import { optionalTensor, tensorToFloat32 } from '../gguf/tensor.ts'
 import type { GgufFile, GgufTensorInfo } from '../gguf/types.ts'
@@ -50,6 +50,8 @@ export type Model = {
   epsQ: number
   /** RoPE inverse frequencies in 96-bit fixed point. */
   ropeInvFreq: bigint[]
+  /** RoPE rows (cos, sin interleaved, Q20) per position, computed on first use and kept. */
+  rope: { rows: number; table: Int32Array }
   /** 32-byte leaves of the modelRoot tree (config, then weight rows in load order). */
   weightLeaves: Uint8Array
   weightLeafCount: number
@@ -269,10 +271,37 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Mo
     output,
     epsQ: epsQ40(config.normEps),
     ropeInvFreq: ropeInverseFrequencies(config.ropeTheta, config.ropeDim),
+    rope: { rows: 0, table: new Int32Array(0) },
     weightLeaves: leaves,
     weightLeafCount: leafCount,
     modelRoot,
     scratch,
     metadata: file.metadata,
   }
+}
+
+/**
+ * The RoPE row of a position (cos, sin interleaved, Q20). Rows are computed in BigInt on first
+ * use and kept with the model, so requests after the first do not pay for them again.
+ */
+export function ropeAt(model: Model, pos: number): Int32Array {
+  const d = model.config.ropeDim
+  const cache = model.rope
+  if (pos >= cache.rows) {
+    if ((pos + 1) * d > cache.table.length) {
+      const grown = new Int32Array(
+        Math.min(model.config.contextLength, Math.max(2 * (pos + 1), 64)) * d,
+      )
+      grown.set(cache.table.subarray(0, cache.rows * d))
+      cache.table = grown
+    }
+    for (; cache.rows <= pos; cache.rows++) {
+      ropeRow(
+        model.ropeInvFreq,
+        cache.rows,
+        cache.table.subarray(cache.rows * d, (cache.rows + 1) * d),
+      )
+    }
+  }
+  return cache.table.subarray(pos * d, (pos + 1) * d)
 }
