@@ -1,14 +1,28 @@
 import { div, fromU16Proportion, mul, ONE, toU16Proportion } from './fixed.ts'
 import { type LiquidAlphaParams, liquidAlpha } from './liquid-alpha.ts'
-import { colMaxUpscale, colNormalize, matmulTranspose, rowHadamard, rowSums } from './sparse.ts'
-import type { SparseMatrix, SparseRow } from './types.ts'
+import {
+  type Csr,
+  colMaxUpscale,
+  colNormalize,
+  colNormalizeRaw,
+  copyCsr,
+  matmulTranspose,
+  rowHadamard,
+  toRows,
+} from './sparse.ts'
+import type { SparseRow } from './types.ts'
 
-/** Result of a bonds step: EMA bonds (I32F32), dividends (normalised), and the u16 rows to store. */
+/** Result of a bonds step: dividends (normalised) and the u16 rows to store. */
 export type BondsResult = {
-  ema: SparseMatrix
   dividends: number[]
   stored: SparseRow[]
 }
+
+/**
+ * Matrices the bonds step refills on every epoch (owned by the caller so they outlive a call).
+ * `bonds` arrives holding the stored rows (raw u16, columns < n) and is overwritten.
+ */
+export type BondsScratch = { bonds: Csr; delta: Csr; ema: Csr }
 
 /**
  * The fixed EMA rate 1 − BondsMovingAverage/1e6: the ratio is an I64F64 (trunc(bma·2^64/1e6)),
@@ -20,35 +34,56 @@ export function movingAverageAlpha(bondsMovingAverage: number): number {
 }
 
 /**
- * `mat_ema_sparse`: α·new + (1 − α)·old over a dense accumulator per row; every column present
- * in either matrix survives if positive.
+ * In place: drops stored bonds on miners registered since the last tempo
+ * (last_tempo ≤ registered_j), keeping the order of the remaining entries.
  */
-export function emaSparse(
-  next: SparseMatrix,
-  old: SparseMatrix,
-  alpha: number,
-  columns: number,
-): SparseMatrix {
-  const oneMinus = ONE - alpha
-  return next.map((row, i) => {
-    const acc = new Float64Array(columns)
-    for (const [j, v] of row) acc[j]! += mul(alpha, v)
-    for (const [j, v] of old[i] ?? []) acc[j]! += mul(oneMinus, v)
-    const out: SparseRow = []
-    for (let j = 0; j < columns; j++) if (acc[j]! > 0) out.push([j, acc[j]!])
-    return out
-  })
+export function maskRecentlyRegistered(
+  m: Csr,
+  lastTempo: number,
+  blockAtRegistration: readonly number[],
+): void {
+  let w = 0
+  let start = 0
+  for (let i = 0; i < m.rows; i++) {
+    const end = m.ptr[i + 1]!
+    for (let p = start; p < end; p++) {
+      const j = m.col[p]!
+      if (lastTempo <= blockAtRegistration[j]!) continue
+      m.col[w] = j
+      m.val[w] = m.val[p]!
+      w++
+    }
+    start = end
+    m.ptr[i + 1] = w
+  }
+  m.nnz = w
 }
 
 /**
- * Drops stored bonds on miners registered since the last tempo (last_tempo ≤ registered_j).
+ * `mat_ema_sparse` into dst: α·new + (1 − α)·old over a dense accumulator per row; every column
+ * present in either matrix survives if positive, in ascending column order.
  */
-export function maskRecentlyRegistered(
-  bonds: SparseMatrix,
-  lastTempo: number,
-  blockAtRegistration: readonly number[],
-): SparseMatrix {
-  return bonds.map((row) => row.filter(([j]) => !(lastTempo <= blockAtRegistration[j]!)))
+export function emaSparse(next: Csr, old: Csr, alpha: number, columns: number, dst: Csr): Csr {
+  const oneMinus = ONE - alpha
+  const acc = new Float64Array(columns)
+  dst.reset(next.rows)
+  for (let i = 0; i < next.rows; i++) {
+    const oStart = i < old.rows ? old.ptr[i]! : 0
+    const oEnd = i < old.rows ? old.ptr[i + 1]! : 0
+    // Two empty rows leave the accumulator at zero: nothing survives, skip the dense pass.
+    if (next.ptr[i] === next.ptr[i + 1] && oStart === oEnd) {
+      dst.endRow(i)
+      continue
+    }
+    acc.fill(0)
+    for (let p = next.ptr[i]!, end = next.ptr[i + 1]!; p < end; p++)
+      acc[next.col[p]!]! += mul(alpha, next.val[p]!)
+    for (let p = oStart; p < oEnd; p++) acc[old.col[p]!]! += mul(oneMinus, old.val[p]!)
+    dst.reserve(dst.nnz + columns)
+    for (let j = 0; j < columns; j++) if (acc[j]! > 0) dst.push(j, acc[j]!)
+    dst.endRow(i)
+  }
+  return dst
 }
 
 /**
@@ -57,8 +92,8 @@ export function maskRecentlyRegistered(
  * D = B_ema · I normalised; stored column-max-upscaled as floor(x·65535).
  */
 export function classicBonds(
-  stored: SparseMatrix,
-  weightsForBonds: SparseMatrix,
+  s: BondsScratch,
+  weightsForBonds: Csr,
   activeStake: readonly number[],
   incentive: readonly number[],
   lastTempo: number,
@@ -68,54 +103,93 @@ export function classicBonds(
 ): BondsResult {
   // `u16_to_fixed` gives u·2^32; column normalisation only depends on ratios, so the raw u16
   // integers can be normalised directly (div(u, Σu) = div(u·2^32, Σu·2^32)).
-  const masked = maskRecentlyRegistered(stored, lastTempo, blockAtRegistration)
-  const bonds = colNormalizeRaw(masked, columns)
-  const delta = colNormalize(rowHadamard(weightsForBonds, activeStake), columns)
-  const ema = colNormalize(
-    emaSparse(delta, bonds, movingAverageAlpha(bondsMovingAverage), columns),
-    columns,
-  )
+  maskRecentlyRegistered(s.bonds, lastTempo, blockAtRegistration)
+  colNormalizeRaw(s.bonds, columns)
+  const delta = copyCsr(weightsForBonds, s.delta)
+  rowHadamard(delta, activeStake)
+  colNormalize(delta, columns)
+  const ema = emaSparse(delta, s.bonds, movingAverageAlpha(bondsMovingAverage), columns, s.ema)
+  colNormalize(ema, columns)
   const dividends = normalizeVec(matmulTranspose(ema, incentive))
-  const upscaled = colMaxUpscale(ema, columns)
-  return { ema, dividends, stored: upscaled.map(toU16Row) }
-}
-
-/** Column normalisation of raw u16 integers; a column with sum 0 keeps u·2^32 as it is. */
-function colNormalizeRaw(m: SparseMatrix, columns: number): SparseMatrix {
-  const sums = new Float64Array(columns)
-  for (const row of m) for (const [j, v] of row) if (j < columns) sums[j]! += v
-  return m.map((row) =>
-    row.map(([j, v]): [number, number] => {
-      const s = sums[j] ?? 0
-      return [j, s !== 0 ? div(v, s) : v * ONE]
-    }),
-  )
+  colMaxUpscale(ema, columns)
+  return { dividends, stored: toRows(ema, toU16Proportion) }
 }
 
 /**
- * `mat_ema_alpha_sparse`: per-pair α; only the columns present in the validator's current Wb row
- * are written (the Yuma3 sparse quirk), each min(1, (1 − α)·old + max(0, α·new)) and kept if > 0.
+ * `mat_ema_alpha_sparse` with liquid alpha, into dst: per pair α = liquidAlpha(C_j, W_ij, B_ij)
+ * with W and B looked up as `liquid_alpha_matrix_sparse` finds them (see mergeInto); only the
+ * columns present in the validator's current Wb row are written (the Yuma3 sparse quirk), each
+ * min(1, (1 − α)·old + max(0, α·new)) and kept if > 0.
  */
-export function emaAlphaSparse(
-  next: SparseMatrix,
-  old: SparseMatrix,
-  alphaAt: (i: number, j: number) => number,
+export function emaLiquidAlpha(
+  next: Csr,
+  old: Csr,
+  consensus: readonly number[],
+  liquid: LiquidAlphaParams,
   columns: number,
-): SparseMatrix {
-  return next.map((row, i) => {
-    const decayed = new Map<number, number>()
-    for (const [j, v] of old[i] ?? []) {
-      if (j < columns) decayed.set(j, mul(ONE - alphaAt(i, j), v))
+  dst: Csr,
+): Csr {
+  // Dense per-row scratch, all zero between rows (each row clears what it set).
+  const wAt = new Float64Array(columns)
+  const bAt = new Float64Array(columns)
+  const decayed = new Float64Array(columns)
+  dst.reset(next.rows)
+  for (let i = 0; i < next.rows; i++) {
+    const nStart = next.ptr[i]!
+    const nEnd = next.ptr[i + 1]!
+    const oStart = i < old.rows ? old.ptr[i]! : 0
+    const oEnd = i < old.rows ? old.ptr[i + 1]! : 0
+    mergeInto(next, nStart, nEnd, columns, wAt)
+    mergeInto(old, oStart, oEnd, columns, bAt)
+    // decayed_j = mul(1 − α_ij, B_ij); a later duplicate overwrites, absent reads as 0.
+    for (let p = oStart; p < oEnd; p++) {
+      const j = old.col[p]!
+      if (j < columns) {
+        const a = liquidAlpha(consensus[j]!, wAt[j]!, bAt[j]!, liquid)
+        decayed[j] = mul(ONE - a, old.val[p]!)
+      }
     }
-    const out: SparseRow = []
-    for (const [j, v] of row) {
+    for (let p = nStart; p < nEnd; p++) {
+      const j = next.col[p]!
       if (j >= columns) continue
-      const inc = Math.max(mul(alphaAt(i, j), v), 0)
-      const val = Math.min((decayed.get(j) ?? 0) + inc, ONE)
-      if (val > 0) out.push([j, val])
+      const a = liquidAlpha(consensus[j]!, wAt[j]!, bAt[j]!, liquid)
+      const inc = Math.max(mul(a, next.val[p]!), 0)
+      const val = Math.min(decayed[j]! + inc, ONE)
+      if (val > 0) dst.push(j, val)
     }
-    return out
-  })
+    dst.endRow(i)
+    clearCols(next, nStart, nEnd, columns, wAt)
+    clearCols(old, oStart, oEnd, columns, bAt)
+    clearCols(old, oStart, oEnd, columns, decayed)
+  }
+  return dst
+}
+
+/**
+ * Writes into `dense` the cells `liquid_alpha_matrix_sparse` finds with its peekable merge over
+ * j = 0..columns−1 (entries start..end of m): for an ascending row that is every entry; for an
+ * unsorted row it misses entries the same way subtensor does, and of duplicates it takes the first.
+ * The walk jumps j to the next entry's column, which skips only j's where nothing can match.
+ */
+function mergeInto(m: Csr, start: number, end: number, columns: number, dense: Float64Array): void {
+  let p = start
+  let j = 0
+  while (j < columns && p < end) {
+    while (p < end && m.col[p]! < j) p++
+    if (p >= end) break
+    const c = m.col[p]!
+    if (c === j) {
+      dense[j] = m.val[p]!
+      j++
+    } else j = c
+  }
+}
+
+function clearCols(m: Csr, start: number, end: number, columns: number, dense: Float64Array): void {
+  for (let p = start; p < end; p++) {
+    const j = m.col[p]!
+    if (j < columns) dense[j] = 0
+  }
 }
 
 /**
@@ -124,8 +198,8 @@ export function emaAlphaSparse(
  * normalised; stored as floor(x·65535) without upscaling.
  */
 export function yuma3Bonds(
-  stored: SparseMatrix,
-  weightsForBonds: SparseMatrix,
+  s: BondsScratch,
+  weightsForBonds: Csr,
   activeStake: readonly number[],
   incentive: readonly number[],
   consensus: readonly number[],
@@ -135,51 +209,34 @@ export function yuma3Bonds(
   liquid: LiquidAlphaParams | null,
   columns: number,
 ): BondsResult {
-  const asProportion = stored.map((row) =>
-    row.map(([j, u]): [number, number] => [j, fromU16Proportion(u)]),
-  )
-  const bonds = maskRecentlyRegistered(asProportion, lastTempo, blockAtRegistration)
-  let ema: SparseMatrix
+  const bonds = s.bonds
+  for (let p = 0; p < bonds.nnz; p++) bonds.val[p] = fromU16Proportion(bonds.val[p]!)
+  maskRecentlyRegistered(bonds, lastTempo, blockAtRegistration)
+  let ema: Csr
   if (liquid && consensus.some((c) => c !== 0)) {
     // The dense alpha matrix is a pure function of (C_j, W_ij, B_ij); computing only the cells
     // the EMA reads gives the same result without n² sigmoid evaluations.
-    const wAt = weightsForBonds.map((row) => mergeLookup(row, columns))
-    const bAt = bonds.map((row) => mergeLookup(row, columns))
-    const alphaAt = (i: number, j: number) =>
-      liquidAlpha(consensus[j]!, wAt[i]!.get(j) ?? 0, bAt[i]!.get(j) ?? 0, liquid)
-    ema = emaAlphaSparse(weightsForBonds, bonds, alphaAt, columns)
+    ema = emaLiquidAlpha(weightsForBonds, bonds, consensus, liquid, columns, s.ema)
   } else {
-    ema = emaSparse(weightsForBonds, bonds, movingAverageAlpha(bondsMovingAverage), columns)
+    ema = emaSparse(weightsForBonds, bonds, movingAverageAlpha(bondsMovingAverage), columns, s.ema)
   }
-  const norm = colNormalize(ema, columns)
-  const perValidator = rowSums(
-    norm.map((row) => row.map(([j, v]): [number, number] => [j, mul(v, incentive[j]!)])),
-  )
-  const dividends = normalizeVec(perValidator.map((t, i) => mul(t, activeStake[i]!)))
-  return { ema, dividends, stored: ema.map(toU16Row) }
-}
-
-/**
- * The cells `liquid_alpha_matrix_sparse` finds with its peekable merge over j = 0..columns−1:
- * identical to a plain lookup for ascending rows; for an unsorted row it misses entries the
- * same way subtensor does.
- */
-function mergeLookup(row: SparseRow, columns: number): Map<number, number> {
-  const found = new Map<number, number>()
-  let p = 0
-  for (let j = 0; j < columns && p < row.length; j++) {
-    while (p < row.length && row[p]![0] < j) p++
-    if (p < row.length && row[p]![0] === j) found.set(j, row[p]![1])
+  const stored = toRows(ema, toU16Proportion)
+  // Bn = column-normalised EMA (in place: the stored rows are already taken).
+  colNormalize(ema, columns)
+  const perValidator = new Array<number>(ema.rows)
+  for (let i = 0; i < ema.rows; i++) {
+    let t = 0
+    for (let p = ema.ptr[i]!, end = ema.ptr[i + 1]!; p < end; p++)
+      t += mul(ema.val[p]!, incentive[ema.col[p]!]!)
+    perValidator[i] = mul(t, activeStake[i]!)
   }
-  return found
+  return { dividends: normalizeVec(perValidator), stored }
 }
 
 function normalizeVec(xs: number[]): number[] {
   let s = 0
-  for (const x of xs) s += x
-  return s === 0 ? xs : xs.map((x) => div(x, s))
-}
-
-function toU16Row(row: SparseRow): SparseRow {
-  return row.map(([j, v]): [number, number] => [j, toU16Proportion(v)])
+  for (let i = 0; i < xs.length; i++) s += xs[i]!
+  if (s === 0) return xs
+  for (let i = 0; i < xs.length; i++) xs[i] = div(xs[i]!, s)
+  return xs
 }

@@ -1,12 +1,24 @@
-import { classicBonds, yuma3Bonds } from './bonds.ts'
+import { type BondsScratch, classicBonds, yuma3Bonds } from './bonds.ts'
 import { splitEmission } from './emission.ts'
 import { div, normalize, ONE, toU16Proportion } from './fixed.ts'
 import { liquidAlphaParams } from './liquid-alpha.ts'
-import { weightedMedianColSparse } from './median.ts'
-import { colClip, interpolate, maskCells, matmul, rowNormalize, rowSums } from './sparse.ts'
+import { medianColumns } from './median.ts'
+import { Csr, colClip, fromRows, interpolate, matmul, rowNormalize, rowSums } from './sparse.ts'
 import { isTopkNonzero, stakeWeights } from './stake.ts'
-import type { EpochInput, EpochOutput, SparseMatrix } from './types.ts'
+import type { EpochInput, EpochOutput } from './types.ts'
 import { validateEpochInput } from './validate.ts'
+
+/**
+ * The epoch's matrices, refilled on every call instead of allocated: after the first epoch at a
+ * given size their buffers are large enough and a call allocates only its output. Safe because
+ * runEpoch is synchronous and nothing returned aliases them (bond rows are copied out as tuples).
+ */
+const scratch = {
+  weights: new Csr(),
+  clipped: new Csr(),
+  weightsForBonds: new Csr(),
+  bonds: { bonds: new Csr(), delta: new Csr(), ema: new Csr() } satisfies BondsScratch,
+}
 
 /**
  * One Yuma Consensus epoch: subtensor's sparse `epoch_mechanism` (commit 14bc6f9f9), bit for bit.
@@ -35,26 +47,35 @@ export function runEpoch(input: EpochInput): EpochOutput {
   const activeStake = normalize(stake.map((s, i) => (active[i] && permits[i] ? s : 0)))
 
   // --- 5. weights: forbidden rows, diagonal (owner kept), outdated, commit-reveal, row-normalise
-  let weights: SparseMatrix = input.weights.map((row, i) =>
-    permits[i] ? row.filter(([j]) => j < n && (j !== i || i === owner)) : [],
-  )
-  weights = maskCells(weights, (i, j) => !(input.lastUpdate[i]! <= input.blockAtRegistration[j]!))
-  if (p.commitReveal && input.commitBlock) {
-    const cb = input.commitBlock
-    weights = maskCells(weights, (i, j) => {
-      const c = cb[i]
-      return c === null || c === undefined || !(c < input.blockAtRegistration[j]!)
-    })
+  // One pass over the stored rows applies every mask, keeping the entries' order.
+  const reg = input.blockAtRegistration
+  const commits = p.commitReveal && input.commitBlock ? input.commitBlock : null
+  const weights = scratch.weights.reset(n)
+  for (let i = 0; i < n; i++) {
+    if (permits[i]) {
+      const row = input.weights[i]!
+      const lastUpdate = input.lastUpdate[i]!
+      const commit = commits ? commits[i] : null
+      weights.reserve(weights.nnz + row.length)
+      for (let k = 0; k < row.length; k++) {
+        const [j, v] = row[k]!
+        if (j >= n || (j === i && i !== owner)) continue
+        if (lastUpdate <= reg[j]!) continue
+        if (commit !== null && commit !== undefined && commit < reg[j]!) continue
+        weights.push(j, v)
+      }
+    }
+    weights.endRow(i)
   }
   // Stored values are u16 integers; row normalisation only depends on ratios (see fixed.div).
-  weights = rowNormalize(weights)
+  rowNormalize(weights)
 
   // --- 6. consensus C: stake-weighted median per column with kappa
   const kappa = div(p.kappa, 65535)
-  const consensus = weightedMedianColSparse(activeStake, weights, n, kappa)
+  const consensus = medianColumns(activeStake, weights, n, kappa)
 
   // --- 7. clip at consensus; 8. validator trust
-  const clipped = colClip(weights, consensus)
+  const clipped = colClip(weights, consensus, scratch.clipped)
   const validatorTrust = rowSums(clipped)
 
   // --- 9. rank and incentive
@@ -62,17 +83,24 @@ export function runEpoch(input: EpochInput): EpochOutput {
 
   // --- 10. weights for bonds: W + bp·(W̄ − W)
   const bondsPenalty = div(p.bondsPenalty, 65535)
-  const weightsForBonds = interpolate(weights, clipped, n, bondsPenalty, ONE)
+  const weightsForBonds = interpolate(
+    weights,
+    clipped,
+    n,
+    bondsPenalty,
+    ONE,
+    scratch.weightsForBonds,
+  )
 
   // --- 11. bonds and dividends
   const lastTempo =
     input.lastStepBlock && input.lastStepBlock > 0
       ? input.lastStepBlock + 1
       : Math.max(0, block - p.tempo)
-  const bondsInput = input.bonds.map((row) => row.filter(([j]) => j < n))
+  fromRows(input.bonds, n, scratch.bonds.bonds) // the stored u16 rows, columns ≥ n dropped
   const bonds = p.yuma3
     ? yuma3Bonds(
-        bondsInput,
+        scratch.bonds,
         weightsForBonds,
         activeStake,
         incentive,
@@ -84,7 +112,7 @@ export function runEpoch(input: EpochInput): EpochOutput {
         n,
       )
     : classicBonds(
-        bondsInput,
+        scratch.bonds,
         weightsForBonds,
         activeStake,
         incentive,

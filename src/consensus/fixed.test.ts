@@ -33,4 +33,30 @@ describe('I32F32 arithmetic', () => {
       { seed: SEED, numRuns: 2000 },
     )
   })
+  it('signed mul and large-divisor div take exact double paths that agree with BigInt', () => {
+    // Reference: the saturating BigInt formulas (BigInt >> floors, / truncates).
+    const refMul = (a: number, b: number) => Number((BigInt(a) * BigInt(b)) >> 32n)
+    const refDiv = (a: number, b: number) => Number((BigInt(a) << 32n) / BigInt(b))
+    const signed = fc.oneof(
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.integer({ min: -(2 ** 36), max: 2 ** 36 }).map((x) => x * 2 ** 4), // low bits zero
+      fc.constantFrom(0, -1, 1, -ONE, ONE, -(ONE / 2), -42949672960),
+    )
+    fc.assert(
+      fc.property(signed, signed, (a, b) => {
+        expect(Object.is(mul(a, b), refMul(a, b))).toBe(true)
+      }),
+      { seed: SEED, numRuns: 4000 },
+    )
+    const big = fc.integer({ min: 2 ** 36, max: 2 ** 46 })
+    const num = fc.integer({ min: 0, max: 2 ** 51 })
+    fc.assert(
+      fc.property(num, big, (a, b) => {
+        if (a / b < 2 ** 20) expect(div(a, b)).toBe(refDiv(a, b))
+      }),
+      { seed: SEED, numRuns: 4000 },
+    )
+    for (const x of [0, 1, ONE - 1, ONE, 2 ** 37 - 1, 2 ** 37, 2 ** 40, 2 ** 50])
+      expect(toU16Proportion(x)).toBe(Math.min(Math.floor(refMul(x, 65535 * ONE) / ONE), 65535))
+  })
 })

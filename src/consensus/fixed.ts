@@ -29,6 +29,28 @@ export function mul(a: number, b: number): number {
     // A float product below 2^53 is exact (rounding is monotone and 2^53 is representable).
     if (p < TWO53) return Math.floor(p / ONE)
     if (p / ONE < TWO52) return mulSplit(a, b)
+    return saturate((BigInt(a) * BigInt(b)) >> 32n)
+  }
+  return mulSigned(a, b)
+}
+
+/**
+ * `mul` with a negative operand (interpolation differences, the liquid-alpha slope): the same
+ * exact double paths on |a|, |b|, where the floor of a negative product −P is −ceil(P / 2^32),
+ * i.e. −floor(P / 2^32) − 1 unless the low 32 bits of P are all zero (Math.imul gives them).
+ */
+function mulSigned(a: number, b: number): number {
+  const x = Math.abs(a)
+  const y = Math.abs(b)
+  if (x < TWO52 && y < TWO52) {
+    const p = x * y
+    if (p === 0) return 0 // never −0: the BigInt path this replaces returns +0
+    const neg = a < 0 !== b < 0
+    if (p < TWO53) return neg ? -Math.ceil(p / ONE) : Math.floor(p / ONE)
+    if (p / ONE < TWO52) {
+      const f = mulSplit(x, y)
+      return neg ? -(f + (Math.imul(x, y) !== 0 ? 1 : 0)) : f
+    }
   }
   return saturate((BigInt(a) * BigInt(b)) >> 32n)
 }
@@ -52,7 +74,11 @@ function mulSplit(a: number, b: number): number {
  */
 export function div(a: number, b: number): number {
   if (b === 0) return 0
-  if (a >= 0 && b > 0 && a < TWO52 && b < 2 ** 37 && a / b < 2 ** 20) return divSplit(a, b)
+  if (a >= 0 && b > 0 && a < TWO52 && a / b < 2 ** 20) {
+    if (b < 2 ** 37) return divSplit(a, b)
+    // Larger divisors (1 + e^x in the liquid-alpha sigmoid): 8-bit steps keep r·2^8 < 2^53.
+    if (b < 2 ** 45) return divSplit8(a, b)
+  }
   const q = (BigInt(a) << 32n) / BigInt(b) // BigInt division truncates toward zero
   return saturate(q)
 }
@@ -86,6 +112,34 @@ function divSplit(a: number, b: number): number {
   return q0 * ONE + q1 * TWO16 + q2
 }
 
+/** trunc(a·2^32 / b) for 0 ≤ a < 2^52, 0 < b < 2^45, a/b < 2^20, by long division in 8-bit steps. */
+function divSplit8(a: number, b: number): number {
+  let q = Math.floor(a / b)
+  let r = a - q * b
+  if (r < 0) {
+    q -= 1
+    r += b
+  } else if (r >= b) {
+    q += 1
+    r -= b
+  }
+  // Each step: the float quotient of x < 2^53 by b is off by at most one; the remainder fixes it.
+  for (let step = 0; step < 4; step++) {
+    const x = r * 256
+    let d = Math.floor(x / b)
+    r = x - d * b
+    if (r < 0) {
+      d -= 1
+      r += b
+    } else if (r >= b) {
+      d += 1
+      r -= b
+    }
+    q = q * 256 + d
+  }
+  return q
+}
+
 /** I32F32 from an integer (`saturating_from_num(u)`). */
 export function fromInt(n: number): number {
   return n * ONE
@@ -99,6 +153,8 @@ export function fromU16Proportion(u: number): number {
 /** I32F32 → u16 proportion: floor(x · 65535), saturating to [0, 65535] (`fixed_proportion_to_u16`). */
 export function toU16Proportion(x: number): number {
   if (x <= 0) return 0
+  // mul(x, 65535·2^32) is exactly x·65535, which is an exact double while x < 2^37.
+  if (x < 2 ** 37) return Math.min(Math.floor((x * 65535) / ONE), 65535)
   const v = Math.floor(mul(x, 65535 * ONE) / ONE)
   return Math.min(v, 65535)
 }
@@ -117,21 +173,21 @@ export function floorToInt(x: number): number {
 /** Sum of I32F32 values (exact while the total stays below 2^53). */
 export function sum(xs: readonly number[]): number {
   let s = 0
-  for (const x of xs) s += x
+  for (let i = 0; i < xs.length; i++) s += xs[i]!
   return s
 }
 
 /** `inplace_normalize`: divides by the sum unless the sum is 0. Returns a new array. */
 export function normalize(xs: readonly number[]): number[] {
-  const s = sum(xs)
-  if (s === 0) return xs.slice()
-  return xs.map((x) => div(x, s))
+  return normalizeUsingSum(xs, sum(xs))
 }
 
-/** `inplace_normalize_using_sum`: divides by a given sum unless it is 0. */
+/** `inplace_normalize_using_sum`: divides by a given sum unless it is 0. Returns a new array. */
 export function normalizeUsingSum(xs: readonly number[], s: number): number[] {
   if (s === 0) return xs.slice()
-  return xs.map((x) => div(x, s))
+  const out: number[] = new Array(xs.length)
+  for (let i = 0; i < xs.length; i++) out[i] = div(xs[i]!, s)
+  return out
 }
 
 /** Converts an I32F32 to a float, for display and tests only (never fed back into the epoch). */
