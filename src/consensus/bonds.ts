@@ -129,10 +129,14 @@ export function emaLiquidAlpha(
   columns: number,
   dst: Csr,
 ): Csr {
-  // Dense per-row scratch, all zero between rows (each row clears what it set).
+  // Dense per-row scratch, all zero between rows (each row clears what it set). A cell's α is
+  // a pure function of (C_j, W_ij, B_ij), so it is computed once per row (stamp i + 1) and
+  // reused when the column is in both the old and the new row.
   const wAt = new Float64Array(columns)
   const bAt = new Float64Array(columns)
   const decayed = new Float64Array(columns)
+  const alphaAt = new Float64Array(columns)
+  const alphaRow = new Int32Array(columns)
   dst.reset(next.rows)
   for (let i = 0; i < next.rows; i++) {
     const nStart = next.ptr[i]!
@@ -145,15 +149,21 @@ export function emaLiquidAlpha(
     for (let p = oStart; p < oEnd; p++) {
       const j = old.col[p]!
       if (j < columns) {
-        const a = liquidAlpha(consensus[j]!, wAt[j]!, bAt[j]!, liquid)
-        decayed[j] = mul(ONE - a, old.val[p]!)
+        if (alphaRow[j] !== i + 1) {
+          alphaAt[j] = liquidAlpha(consensus[j]!, wAt[j]!, bAt[j]!, liquid)
+          alphaRow[j] = i + 1
+        }
+        decayed[j] = mul(ONE - alphaAt[j]!, old.val[p]!)
       }
     }
     for (let p = nStart; p < nEnd; p++) {
       const j = next.col[p]!
       if (j >= columns) continue
-      const a = liquidAlpha(consensus[j]!, wAt[j]!, bAt[j]!, liquid)
-      const inc = Math.max(mul(a, next.val[p]!), 0)
+      if (alphaRow[j] !== i + 1) {
+        alphaAt[j] = liquidAlpha(consensus[j]!, wAt[j]!, bAt[j]!, liquid)
+        alphaRow[j] = i + 1
+      }
+      const inc = Math.max(mul(alphaAt[j]!, next.val[p]!), 0)
       const val = Math.min(decayed[j]! + inc, ONE)
       if (val > 0) dst.push(j, val)
     }

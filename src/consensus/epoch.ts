@@ -58,11 +58,12 @@ export function runEpoch(input: EpochInput): EpochOutput {
       const commit = commits ? commits[i] : null
       weights.reserve(weights.nnz + row.length)
       for (let k = 0; k < row.length; k++) {
-        const [j, v] = row[k]!
+        const e = row[k]!
+        const j = e[0]
         if (j >= n || (j === i && i !== owner)) continue
         if (lastUpdate <= reg[j]!) continue
         if (commit !== null && commit !== undefined && commit < reg[j]!) continue
-        weights.push(j, v)
+        weights.push(j, e[1])
       }
     }
     weights.endRow(i)

@@ -75,6 +75,9 @@ function mulSplit(a: number, b: number): number {
 export function div(a: number, b: number): number {
   if (b === 0) return 0
   if (a >= 0 && b > 0 && a < TWO52 && a / b < 2 ** 20) {
+    // u16 values and small fixed values: a·2^32 < 2^52 is exact, one division and a remainder
+    // correction suffice (q·b ≤ a·2^32 + b stays exact while b < 2^52).
+    if (a < 2 ** 20 && b < TWO52) return divSmall(a, b)
     if (b < 2 ** 37) return divSplit(a, b)
     // Larger divisors (1 + e^x in the liquid-alpha sigmoid): 8-bit steps keep r·2^8 < 2^53.
     if (b < 2 ** 45) return divSplit8(a, b)
@@ -110,6 +113,16 @@ function divSplit(a: number, b: number): number {
   if (r2 < 0) q2 -= 1
   else if (r2 >= b) q2 += 1
   return q0 * ONE + q1 * TWO16 + q2
+}
+
+/** trunc(a·2^32 / b) for 0 ≤ a < 2^20, 0 < b < 2^52: the float quotient is off by at most one. */
+function divSmall(a: number, b: number): number {
+  const x = a * ONE
+  let q = Math.floor(x / b)
+  const r = x - q * b
+  if (r < 0) q -= 1
+  else if (r >= b) q += 1
+  return q
 }
 
 /** trunc(a·2^32 / b) for 0 ≤ a < 2^52, 0 < b < 2^45, a/b < 2^20, by long division in 8-bit steps. */

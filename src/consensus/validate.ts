@@ -33,12 +33,16 @@ export function validateEpochInput(input: EpochInput): void {
 }
 
 function checkU16Rows(name: string, m: SparseMatrix): void {
-  m.forEach((row, i) => {
-    for (const [j, v] of row) {
+  // Indexed loops: this visits every entry of both matrices on each epoch.
+  for (let i = 0; i < m.length; i++) {
+    const row = m[i]!
+    for (let k = 0; k < row.length; k++) {
+      const j = row[k]![0]
+      const v = row[k]![1]
       if (!Number.isInteger(j) || j < 0)
         throw new EpochInputError(`${name}[${i}]`, `uid ${j} is not a valid uid`)
       if (!Number.isInteger(v) || v < 0 || v > 65535)
         throw new EpochInputError(`${name}[${i}][${j}]`, `u16 overflow or invalid value ${v}`)
     }
-  })
+  }
 }
