@@ -59,6 +59,8 @@ function expDouble(x: number): number {
     const r = term - q * i
     if (r < 0) q -= 1
     else if (r >= i) q += 1
+    // Once a term floors to 0 every later one is 0 (0·op = 0, 0/i = 0): the sum is final.
+    if (q === 0) break
     term = q
     result += term
   }

@@ -41,6 +41,17 @@ export function liquidAlpha(
   const buy = clamp(weight - consensus, 0, ONE)
   const sell = clamp(bond - weight, 0, ONE)
   const d = weight >= bond ? buy : sell
-  const sigmoid = div(ONE, ONE + expSafe(mul(p.slope, d - ONE / 2)))
-  return clamp(p.low + mul(sigmoid, p.high - p.low), p.low, p.high)
+  return clamp(p.low + mul(sigmoid(mul(p.slope, d - ONE / 2)), p.high - p.low), p.low, p.high)
+}
+
+const sigmoidCache = new Map<number, number>()
+
+/** 1 / (1 + exp_safe(x)), memoised on x like expSafe (it also saves the division). */
+function sigmoid(x: number): number {
+  const hit = sigmoidCache.get(x)
+  if (hit !== undefined) return hit
+  const s = div(ONE, ONE + expSafe(x))
+  if (sigmoidCache.size > 1 << 16) sigmoidCache.clear()
+  sigmoidCache.set(x, s)
+  return s
 }

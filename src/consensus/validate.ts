@@ -39,9 +39,12 @@ function checkU16Rows(name: string, m: SparseMatrix): void {
     for (let k = 0; k < row.length; k++) {
       const j = row[k]![0]
       const v = row[k]![1]
-      if (!Number.isInteger(j) || j < 0)
+      // (j | 0) === j and (v & 0xffff) === v are the cheap forms of the integer checks (the
+      // typeof guards keep a BigInt from throwing a TypeError instead of EpochInputError).
+      const smallUid = typeof j === 'number' && (j | 0) === j && j >= 0
+      if (!smallUid && !(Number.isInteger(j) && j >= 0))
         throw new EpochInputError(`${name}[${i}]`, `uid ${j} is not a valid uid`)
-      if (!Number.isInteger(v) || v < 0 || v > 65535)
+      if (typeof v !== 'number' || (v & 0xffff) !== v)
         throw new EpochInputError(`${name}[${i}][${j}]`, `u16 overflow or invalid value ${v}`)
     }
   }
