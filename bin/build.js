@@ -64,7 +64,8 @@ const sourceLocationPlugin = {
 export async function ensureBundle(entry, name) {
   const absEntry = resolve(entry)
   const key = createHash('sha256')
-    .update(`${sourcesMtime()} ${absEntry}`)
+    // The entry's own time too: a script outside the scanned folders changes on its own.
+    .update(`${sourcesMtime()} ${statSync(absEntry).mtimeMs} ${absEntry}`)
     .digest('hex')
     .slice(0, 16)
   const base = join(root, 'dist', name)

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { forwardBlock, forwardToken, Sequence } from './forward.ts'
 import { generate } from './generate.ts'
 import { samplingParams } from './sampler/sample.ts'
 import { testModel } from './test-model.ts'
 import { tokenizerFromGguf } from './tokenizer/index.ts'
+import { TraceHasher } from './trace/hasher.ts'
 import { toHex } from './trace/merkle.ts'
 
 const bin = join(import.meta.dirname, '../../bin/verity.js')
@@ -80,6 +82,26 @@ describe('determinism', () => {
       expect(other.tokens).toEqual(here.tokens)
       expect(other.traceRoot).toBe(toHex(here.traceRoot!))
     }
+  })
+
+  it('a prompt run in blocks gives the same trace, leaf for leaf, as one position at a time', () => {
+    const model = testModel()
+    const prompt = Array.from({ length: 40 }, (_, i) => 1 + ((i * 37) % 500))
+    expect(prompt.length).toBeGreaterThan(2 * model.scratch.maxBatch) // two full blocks and a partial one
+    const blocked = new TraceHasher(model)
+    const a = new Sequence(model, 64)
+    for (let i = 0; i < prompt.length; i += a.maxBlock) {
+      const block = prompt.slice(i, i + a.maxBlock)
+      forwardBlock(a, block, i + block.length === prompt.length, blocked)
+    }
+    const single = new TraceHasher(model)
+    const b = new Sequence(model, 64)
+    prompt.forEach((t, i) => forwardToken(b, t, i === prompt.length - 1, single))
+    // Both hashers are still open here: they share the model's staging area (see stageOwner).
+    expect(toHex(blocked.root())).toBe(toHex(single.root()))
+    expect(blocked.count).toBe(40 * 35 + 2)
+    expect(toHex(blocked.leaves())).toBe(toHex(single.leaves()))
+    expect(Array.from(a.logits)).toEqual(Array.from(b.logits))
   })
 
   it('a different seed changes the tokens and the traceRoot', () => {

@@ -10,30 +10,32 @@ import { NO_LAYER, OpKind, type TraceSink } from './trace/ops.ts'
 
 /**
  * The state of one sequence: KV caches and every buffer the forward pass needs, allocated once.
- * Shapes are in comments as (dimension, ...).
+ * Shapes are in comments as (dimension, ...); B is the largest block of positions run at once.
  */
 export class Sequence {
   readonly model: Model
   /** Next position to run. */
   pos = 0
+  readonly maxBlock: number
   readonly vCache: Int32Array[] // per layer (ctx, kvDim)
   readonly k16: Int32Array[] // per layer (ctx, kvDim): keys reduced to 16 bits
   readonly kShift: Int32Array[] // per layer (ctx, nKvHeads): their shifts
-  // Scratch, (dim) unless noted.
-  readonly x: Int32Array
-  readonly xn: Int32Array
-  readonly q: Int32Array
-  readonly q16: Int32Array
-  readonly k: Int32Array // (kvDim)
-  readonly v: Int32Array // (kvDim)
+  readonly x: Int32Array // (B, dim): the residual stream
+  readonly xn: Int32Array // (B, dim)
+  readonly q: Int32Array // (B, dim)
+  readonly q16: Int32Array // (dim)
+  readonly k: Int32Array // (B, kvDim)
+  readonly v: Int32Array // (B, kvDim)
   readonly scores: Int32Array // (nHeads, ctx)
   readonly probs: Int32Array // (nHeads, ctx)
-  readonly mix: Int32Array
-  readonly proj: Int32Array
-  readonly gate: Int32Array // (ffn)
-  readonly up: Int32Array // (ffn)
-  readonly hidden: Int32Array // (ffn)
+  readonly mix: Int32Array // (B, dim)
+  readonly proj: Int32Array // (B, dim)
+  readonly gate: Int32Array // (B, ffn)
+  readonly up: Int32Array // (B, ffn)
+  readonly hidden: Int32Array // (B, ffn)
   readonly logits: Int32Array // (vocab)
+  readonly scaleM: Int32Array // (B): activation scales of a block's rows
+  readonly scaleE: Int32Array // (B)
   readonly expTmp: Float64Array // (ctx)
   readonly mixAcc: Float64Array // (headDim)
   readonly invSqrt: number
@@ -42,24 +44,28 @@ export class Sequence {
     const c = model.config
     const ctx = Math.min(maxPositions, c.contextLength)
     const kvDim = c.nKvHeads * c.headDim
+    const B = model.scratch.maxBatch
     this.model = model
+    this.maxBlock = B
     this.vCache = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.k16 = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * kvDim))
     this.kShift = Array.from({ length: c.nLayers }, () => new Int32Array(ctx * c.nKvHeads))
-    this.x = new Int32Array(c.dim)
-    this.xn = new Int32Array(c.dim)
-    this.q = new Int32Array(c.dim)
+    this.x = new Int32Array(B * c.dim)
+    this.xn = new Int32Array(B * c.dim)
+    this.q = new Int32Array(B * c.dim)
     this.q16 = new Int32Array(c.dim)
-    this.k = new Int32Array(kvDim)
-    this.v = new Int32Array(kvDim)
+    this.k = new Int32Array(B * kvDim)
+    this.v = new Int32Array(B * kvDim)
     this.scores = new Int32Array(c.nHeads * ctx)
     this.probs = new Int32Array(c.nHeads * ctx)
-    this.mix = new Int32Array(c.dim)
-    this.proj = new Int32Array(c.dim)
-    this.gate = new Int32Array(c.ffnDim)
-    this.up = new Int32Array(c.ffnDim)
-    this.hidden = new Int32Array(c.ffnDim)
+    this.mix = new Int32Array(B * c.dim)
+    this.proj = new Int32Array(B * c.dim)
+    this.gate = new Int32Array(B * c.ffnDim)
+    this.up = new Int32Array(B * c.ffnDim)
+    this.hidden = new Int32Array(B * c.ffnDim)
     this.logits = new Int32Array(c.vocabSize)
+    this.scaleM = new Int32Array(B)
+    this.scaleE = new Int32Array(B)
     this.expTmp = new Float64Array(ctx)
     this.mixAcc = new Float64Array(c.headDim)
     this.invSqrt = invSqrtQ16(c.headDim)
@@ -72,138 +78,233 @@ export class Sequence {
 
 const noTrace: TraceSink = { record() {} }
 
-/** y (rows) = W x, with x Q16 (cols): quantize x to int8, int8 matvec in the kernel, requantize. */
-function project(model: Model, w: QMatrix, x: Int32Array, out: Int32Array): void {
-  const { kernel, scratch } = model
-  const [mx, ex] = quantizeActivation(x, 0, w.cols, kernel.i8, scratch.xq)
-  if (mx !== 0) kernel.matvecI8(w.ptr, w.rows, w.cols, scratch.xq, scratch.acc)
-  requantize(w, kernel.i32, scratch.acc >> 2, mx, ex, out, 0)
-}
+/**
+ * Keeps a block's op outputs and hands them on in the trace's order (position by position),
+ * since a block computes layer by layer across its positions.
+ */
+class BlockSink implements TraceSink {
+  private readonly first: number
+  private readonly lists: { layer: number; kind: number; vec: Int32Array }[][]
 
-/** The three projections q, k, v share one quantized input. */
-function projectShared(model: Model, ws: QMatrix[], x: Int32Array, outs: Int32Array[]): void {
-  const { kernel, scratch } = model
-  const [mx, ex] = quantizeActivation(x, 0, ws[0]!.cols, kernel.i8, scratch.xq)
-  for (let i = 0; i < ws.length; i++) {
-    const w = ws[i]!
-    if (mx !== 0) kernel.matvecI8(w.ptr, w.rows, w.cols, scratch.xq, scratch.acc)
-    requantize(w, kernel.i32, scratch.acc >> 2, mx, ex, outs[i]!, 0)
+  constructor(first: number, count: number) {
+    this.first = first
+    this.lists = Array.from({ length: count }, () => [])
+  }
+
+  record(
+    pos: number,
+    layer: number,
+    kind: number,
+    vec: Int32Array,
+    off: number,
+    len: number,
+  ): void {
+    this.lists[pos - this.first]!.push({ layer, kind, vec: vec.slice(off, off + len) })
+  }
+
+  replay(sink: TraceSink): void {
+    this.lists.forEach((list, i) => {
+      for (const e of list) sink.record(this.first + i, e.layer, e.kind, e.vec, 0, e.vec.length)
+    })
   }
 }
 
 /**
- * Runs one token at the sequence's next position, recording every op output to `sink` in
- * execution order. With `withLogits`, also the final norm and the logits (returned).
+ * outs[i] (B, rows_i) = W_i x for each of the B rows of x (B, cols), the matrices sharing one
+ * quantized input: each row quantized to int8 with its own scale, one int8 matvec (B = 1) or
+ * matmul (B > 1, each weight row read once for the block) in the kernel, then requantized.
  */
+function project(seq: Sequence, ws: QMatrix[], x: Int32Array, B: number, outs: Int32Array[]): void {
+  const { kernel, scratch } = seq.model
+  const cols = ws[0]!.cols
+  let any = false
+  for (let b = 0; b < B; b++) {
+    const [m, e] = quantizeActivation(x, b * cols, cols, kernel.i8, scratch.xq + b * cols)
+    seq.scaleM[b] = m
+    seq.scaleE[b] = e
+    any ||= m !== 0
+  }
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i]!
+    if (any) {
+      if (B === 1) kernel.matvecI8(w.ptr, w.rows, cols, scratch.xq, scratch.acc)
+      else kernel.matmulI8(w.ptr, w.rows, cols, scratch.xq, B, scratch.acc)
+    }
+    for (let b = 0; b < B; b++) {
+      requantize(
+        w,
+        kernel.i32,
+        (scratch.acc >> 2) + b * w.rows,
+        seq.scaleM[b]!,
+        seq.scaleE[b]!,
+        outs[i]!,
+        b * w.rows,
+      )
+    }
+  }
+}
+
+/** Runs one token at the sequence's next position; see forwardBlock. */
 export function forwardToken(
   seq: Sequence,
   token: number,
   withLogits: boolean,
   sink: TraceSink = noTrace,
 ): Int32Array | undefined {
+  return forwardBlock(seq, [token], withLogits, sink)
+}
+
+/**
+ * Runs a block of tokens at the sequence's next positions (at most seq.maxBlock), layer by layer
+ * across the block, and records every op output to `sink` in the trace's order: position by
+ * position, in execution order within each. Integer results do not depend on the blocking, so a
+ * block gives the same bits as one position at a time. With `withLogits`, also the final norm and
+ * the logits of the block's last position (returned).
+ */
+export function forwardBlock(
+  seq: Sequence,
+  tokens: readonly number[],
+  withLogits: boolean,
+  sink: TraceSink = noTrace,
+): Int32Array | undefined {
   const model = seq.model
   const c = model.config
-  const pos = seq.pos
-  if (pos >= seq.capacity)
-    throw new RangeError(`position ${pos} is beyond the sequence capacity ${seq.capacity}`)
-  if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize)
-    throw new RangeError(`token ${token} out of range`)
+  const B = tokens.length
+  const pos0 = seq.pos
+  if (B < 1 || B > seq.maxBlock)
+    throw new RangeError(`a block holds 1 to ${seq.maxBlock} tokens, got ${B}`)
+  if (pos0 + B > seq.capacity)
+    throw new RangeError(`position ${pos0 + B - 1} is beyond the sequence capacity ${seq.capacity}`)
+  for (const token of tokens) {
+    if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize)
+      throw new RangeError(`token ${token} out of range`)
+  }
   const { dim, headDim, nHeads, nKvHeads, ffnDim, ropeDim } = c
   const kvDim = nKvHeads * headDim
   const group = nHeads / nKvHeads
-  const t = pos
-  const n = t + 1
   const { x, xn, q, q16, k, v, scores, probs, mix, proj, gate, up, hidden } = seq
-  const rope = ropeAt(model, pos)
+  const block = B > 1 && sink !== noTrace ? new BlockSink(pos0, B) : undefined
+  const rec = block ?? sink
 
   // --- embedding
-  embedRow(model.embed, model.kernel.i8, token, x, 0)
-  sink.record(pos, NO_LAYER, OpKind.EMBED, x, 0, dim)
+  for (let b = 0; b < B; b++) {
+    embedRow(model.embed, model.kernel.i8, tokens[b]!, x, b * dim)
+    rec.record(pos0 + b, NO_LAYER, OpKind.EMBED, x, b * dim, dim)
+  }
 
   for (let l = 0; l < c.nLayers; l++) {
     const L = model.layers[l]!
-    // --- attention
-    rmsnorm(x, 0, dim, L.attnNorm, model.epsQ, xn, 0)
-    sink.record(pos, l, OpKind.ATTN_NORM, xn, 0, dim)
-    projectShared(model, [L.wq, L.wk, L.wv], xn, [q, k, v])
-    sink.record(pos, l, OpKind.Q, q, 0, dim)
-    sink.record(pos, l, OpKind.K, k, 0, kvDim)
-    sink.record(pos, l, OpKind.V, v, 0, kvDim)
-    applyRope(q, 0, nHeads, headDim, ropeDim, rope)
-    sink.record(pos, l, OpKind.Q_ROPE, q, 0, dim)
-    applyRope(k, 0, nKvHeads, headDim, ropeDim, rope)
-    sink.record(pos, l, OpKind.K_ROPE, k, 0, kvDim)
-
     const k16 = seq.k16[l]!
     const kShift = seq.kShift[l]!
-    seq.vCache[l]!.set(v, pos * kvDim)
-    for (let g = 0; g < nKvHeads; g++) {
-      kShift[pos * nKvHeads + g] = reduce16(k, g * headDim, headDim, k16, pos * kvDim + g * headDim)
+    const vCache = seq.vCache[l]!
+    // --- attention
+    for (let b = 0; b < B; b++) {
+      rmsnorm(x, b * dim, dim, L.attnNorm, model.epsQ, xn, b * dim)
+      rec.record(pos0 + b, l, OpKind.ATTN_NORM, xn, b * dim, dim)
     }
-    for (let h = 0; h < nHeads; h++) {
-      const g = Math.floor(h / group)
-      const shq = reduce16(q, h * headDim, headDim, q16, h * headDim)
-      headScores(
-        q16,
-        h * headDim,
-        shq,
-        k16,
-        kShift,
-        kvDim,
-        g * headDim,
-        nKvHeads,
-        g,
-        headDim,
-        t,
-        seq.invSqrt,
-        scores,
-        h * n,
-      )
+    project(seq, [L.wq, L.wk, L.wv], xn, B, [q, k, v])
+    for (let b = 0; b < B; b++) {
+      const pos = pos0 + b
+      rec.record(pos, l, OpKind.Q, q, b * dim, dim)
+      rec.record(pos, l, OpKind.K, k, b * kvDim, kvDim)
+      rec.record(pos, l, OpKind.V, v, b * kvDim, kvDim)
+      const rope = ropeAt(model, pos)
+      applyRope(q, b * dim, nHeads, headDim, ropeDim, rope)
+      rec.record(pos, l, OpKind.Q_ROPE, q, b * dim, dim)
+      applyRope(k, b * kvDim, nKvHeads, headDim, ropeDim, rope)
+      rec.record(pos, l, OpKind.K_ROPE, k, b * kvDim, kvDim)
+      // The cache takes this position's key (reduced to 16 bits) and value; positions attend
+      // only to keys at or before them, so later keys of the block are never read early.
+      vCache.set(v.subarray(b * kvDim, (b + 1) * kvDim), pos * kvDim)
+      for (let g = 0; g < nKvHeads; g++) {
+        kShift[pos * nKvHeads + g] = reduce16(
+          k,
+          b * kvDim + g * headDim,
+          headDim,
+          k16,
+          pos * kvDim + g * headDim,
+        )
+      }
     }
-    sink.record(pos, l, OpKind.SCORES, scores, 0, nHeads * n)
-    for (let h = 0; h < nHeads; h++) softmax(scores, h * n, n, probs, seq.expTmp)
-    sink.record(pos, l, OpKind.SOFTMAX, probs, 0, nHeads * n)
-    for (let h = 0; h < nHeads; h++) {
-      const g = Math.floor(h / group)
-      mixValues(
-        probs,
-        h * n,
-        seq.vCache[l]!,
-        kvDim,
-        g * headDim,
-        headDim,
-        t,
-        mix,
-        h * headDim,
-        seq.mixAcc,
-      )
+    for (let b = 0; b < B; b++) {
+      const t = pos0 + b
+      const n = t + 1
+      for (let h = 0; h < nHeads; h++) {
+        const g = Math.floor(h / group)
+        const shq = reduce16(q, b * dim + h * headDim, headDim, q16, h * headDim)
+        headScores(
+          q16,
+          h * headDim,
+          shq,
+          k16,
+          kShift,
+          kvDim,
+          g * headDim,
+          nKvHeads,
+          g,
+          headDim,
+          t,
+          seq.invSqrt,
+          scores,
+          h * n,
+        )
+      }
+      rec.record(t, l, OpKind.SCORES, scores, 0, nHeads * n)
+      for (let h = 0; h < nHeads; h++) softmax(scores, h * n, n, probs, seq.expTmp)
+      rec.record(t, l, OpKind.SOFTMAX, probs, 0, nHeads * n)
+      for (let h = 0; h < nHeads; h++) {
+        const g = Math.floor(h / group)
+        mixValues(
+          probs,
+          h * n,
+          vCache,
+          kvDim,
+          g * headDim,
+          headDim,
+          t,
+          mix,
+          b * dim + h * headDim,
+          seq.mixAcc,
+        )
+      }
+      rec.record(t, l, OpKind.ATTN_MIX, mix, b * dim, dim)
     }
-    sink.record(pos, l, OpKind.ATTN_MIX, mix, 0, dim)
-    project(model, L.wo, mix, proj)
-    sink.record(pos, l, OpKind.ATTN_OUT, proj, 0, dim)
-    for (let j = 0; j < dim; j++) x[j] = sat32(x[j]! + proj[j]!)
-    sink.record(pos, l, OpKind.RESID_ATTN, x, 0, dim)
-
-    // --- feed-forward
-    rmsnorm(x, 0, dim, L.ffnNorm, model.epsQ, xn, 0)
-    sink.record(pos, l, OpKind.FFN_NORM, xn, 0, dim)
-    projectShared(model, [L.wGate, L.wUp], xn, [gate, up])
-    sink.record(pos, l, OpKind.GATE, gate, 0, ffnDim)
-    sink.record(pos, l, OpKind.UP, up, 0, ffnDim)
-    swiglu(gate, up, hidden, 0, ffnDim)
-    sink.record(pos, l, OpKind.SWIGLU, hidden, 0, ffnDim)
-    project(model, L.wDown, hidden, proj)
-    sink.record(pos, l, OpKind.DOWN, proj, 0, dim)
-    for (let j = 0; j < dim; j++) x[j] = sat32(x[j]! + proj[j]!)
-    sink.record(pos, l, OpKind.RESID_FFN, x, 0, dim)
+    project(seq, [L.wo], mix, B, [proj])
+    for (let b = 0; b < B; b++) {
+      rec.record(pos0 + b, l, OpKind.ATTN_OUT, proj, b * dim, dim)
+      for (let j = b * dim; j < (b + 1) * dim; j++) x[j] = sat32(x[j]! + proj[j]!)
+      rec.record(pos0 + b, l, OpKind.RESID_ATTN, x, b * dim, dim)
+      // --- feed-forward
+      rmsnorm(x, b * dim, dim, L.ffnNorm, model.epsQ, xn, b * dim)
+      rec.record(pos0 + b, l, OpKind.FFN_NORM, xn, b * dim, dim)
+    }
+    project(seq, [L.wGate, L.wUp], xn, B, [gate, up])
+    for (let b = 0; b < B; b++) {
+      rec.record(pos0 + b, l, OpKind.GATE, gate, b * ffnDim, ffnDim)
+      rec.record(pos0 + b, l, OpKind.UP, up, b * ffnDim, ffnDim)
+      swiglu(gate, up, hidden, b * ffnDim, ffnDim)
+      rec.record(pos0 + b, l, OpKind.SWIGLU, hidden, b * ffnDim, ffnDim)
+    }
+    project(seq, [L.wDown], hidden, B, [proj])
+    for (let b = 0; b < B; b++) {
+      rec.record(pos0 + b, l, OpKind.DOWN, proj, b * dim, dim)
+      for (let j = b * dim; j < (b + 1) * dim; j++) x[j] = sat32(x[j]! + proj[j]!)
+      rec.record(pos0 + b, l, OpKind.RESID_FFN, x, b * dim, dim)
+    }
   }
-  seq.pos = pos + 1
-  if (!withLogits) return undefined
+  seq.pos = pos0 + B
 
-  // --- head
-  rmsnorm(x, 0, dim, model.outputNorm, model.epsQ, xn, 0)
-  sink.record(pos, NO_LAYER, OpKind.FINAL_NORM, xn, 0, dim)
-  project(model, model.output, xn, seq.logits)
-  sink.record(pos, NO_LAYER, OpKind.LOGITS, seq.logits, 0, c.vocabSize)
-  return seq.logits
+  let logits: Int32Array | undefined
+  if (withLogits) {
+    // --- head, for the block's last position
+    const last = pos0 + B - 1
+    const xLast = x.subarray((B - 1) * dim, B * dim)
+    rmsnorm(xLast, 0, dim, model.outputNorm, model.epsQ, xn, 0)
+    rec.record(last, NO_LAYER, OpKind.FINAL_NORM, xn, 0, dim)
+    project(seq, [model.output], xn, 1, [seq.logits])
+    rec.record(last, NO_LAYER, OpKind.LOGITS, seq.logits, 0, c.vocabSize)
+    logits = seq.logits
+  }
+  block?.replay(sink)
+  return logits
 }

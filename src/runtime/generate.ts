@@ -1,5 +1,5 @@
 import { GenerationError } from '../errors/runtime.ts'
-import { forwardToken, Sequence } from './forward.ts'
+import { forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
 import { Prng } from './sampler/prng.ts'
 import { type SamplingParams, sample } from './sampler/sample.ts'
@@ -85,9 +85,11 @@ export function generate(
   const weights = new Float64Array(model.config.vocabSize)
   const sampled = new Int32Array(5)
 
+  // The prompt runs in blocks: each weight row is read once per block (same bits as one by one).
   let logits: Int32Array | undefined
-  for (let i = 0; i < promptTokens.length; i++) {
-    logits = forwardToken(seq, promptTokens[i]!, i === promptTokens.length - 1, sink)
+  for (let i = 0; i < promptTokens.length; i += seq.maxBlock) {
+    const block = promptTokens.slice(i, i + seq.maxBlock)
+    logits = forwardBlock(seq, block, i + block.length === promptTokens.length, sink)
   }
   const tokens: number[] = []
   let finishReason: GenerateResult['finishReason'] = 'length'

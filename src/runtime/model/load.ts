@@ -67,6 +67,8 @@ export type Model = {
     /** 64-byte (opId || vecRoot) slots for batched leaf hashing. */
     slots: number
     slotCount: number
+    /** The hasher whose unhashed data sit in the stages; another one makes it flush first. */
+    stageOwner: { flush(): void } | undefined
     maxBatch: number
   }
   /** The GGUF metadata (tokenizer, chat template, ...). */
@@ -258,6 +260,7 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Mo
     hashBytes,
     slots: kernel.alloc(slotBytes, 64),
     slotCount: slotBytes / 64,
+    stageOwner: undefined,
     maxBatch,
   }
   const modelRoot = merkleRootInArena(kernel, scratch.hash, leaves, leafCount)

@@ -79,6 +79,11 @@ export class TraceHasher implements TraceSink {
     len: number,
   ): void {
     const { kernel, scratch } = this.model
+    // The stages belong to the model: another hasher's unhashed data are hashed before ours.
+    if (scratch.stageOwner !== this) {
+      scratch.stageOwner?.flush()
+      scratch.stageOwner = this
+    }
     const chunks = Math.max(1, Math.ceil(len / 8))
     if (this.staged + chunks * 32 + 32 > scratch.hashBytes || this.pending === scratch.slotCount)
       this.flush()
@@ -132,6 +137,7 @@ export class TraceHasher implements TraceSink {
     this.pending = 0
     this.staged = 0
     this.segments = []
+    if (scratch.stageOwner === this) scratch.stageOwner = undefined
   }
 
   /** All leaves so far (32 bytes each). */
@@ -144,6 +150,8 @@ export class TraceHasher implements TraceSink {
     const leaves = this.leaves()
     const { kernel, scratch } = this.model
     // The kernel's batched hash when the padded tree fits a stage; the same root either way.
+    // The stage may hold another hasher's unhashed data: they are hashed first.
+    scratch.stageOwner?.flush()
     if (nextPow2(this.count) * 32 <= scratch.hashBytes)
       return merkleRootInArena(kernel, scratch.hash, leaves, this.count)
     return merkleRoot(leaves, this.count)
