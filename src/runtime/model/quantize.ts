@@ -53,10 +53,12 @@ export function quantizeRows(
     let amax = 0
     for (let j = 0; j < cols; j++) {
       const a = Math.abs(src[base + j]!)
+      // NaN fails this comparison too: a model with NaN or infinite weights is refused.
+      if (!(a < Number.POSITIVE_INFINITY))
+        throw new RangeError(`row ${r} holds a non-finite weight`)
       if (a > amax) amax = a
     }
-    if (!(amax > 0) || !Number.isFinite(amax)) {
-      if (amax !== 0) throw new RangeError(`row ${r} holds a non-finite weight`)
+    if (amax === 0) {
       scaleM[r] = 0
       scaleE[r] = 0
       out.fill(0, outOffset + base, outOffset + base + cols)

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import { ModelError } from '../../errors/runtime.ts'
+import { readGguf } from '../gguf/read.ts'
+import { tensorToFloat32 } from '../gguf/tensor.ts'
+import { type GgufWriteValue, gguf, writeGguf } from '../gguf/write.ts'
+import { defaultModelBytes } from './default.ts'
+import { loadModel } from './load.ts'
+import { weightScale } from './quantize.ts'
+
+/** The default model rewritten with a change to its metadata or tensors. */
+function variant(change: {
+  metadata?: (entries: Array<[string, GgufWriteValue]>) => Array<[string, GgufWriteValue]>
+  tensors?: (
+    tensors: Array<{ name: string; dims: number[]; type: number; data: Float32Array }>,
+  ) => typeof tensors
+}): Uint8Array {
+  const file = readGguf(defaultModelBytes())
+  const typeName: Record<number, string> = { 4: 'u32', 5: 'i32', 6: 'f32', 7: 'bool', 8: 'string' }
+  let metadata = [...file.metadata].map(([key, value]): [string, GgufWriteValue] => {
+    const type = file.metadataTypes.get(key)!
+    if (type === 9) {
+      const item = typeName[file.arrayItemTypes.get(key)!]!
+      return [key, { type: 'array', itemType: item, value } as GgufWriteValue]
+    }
+    return [key, { type: typeName[type], value } as GgufWriteValue]
+  })
+  let tensors = file.tensors.map((t) => ({
+    name: t.name,
+    dims: t.dims,
+    type: t.type,
+    data: tensorToFloat32(file, t),
+  }))
+  if (change.metadata) metadata = change.metadata(metadata)
+  if (change.tensors) tensors = change.tensors(tensors)
+  return writeGguf({ metadata, tensors })
+}
+
+const setMeta = (key: string, value: GgufWriteValue) => (m: Array<[string, GgufWriteValue]>) =>
+  m.map(([k, v]): [string, GgufWriteValue] => [k, k === key ? value : v])
+
+describe('loadModel', () => {
+  it('loads the unchanged rewrite with the same modelRoot', () => {
+    expect(loadModel(variant({})).modelRoot).toEqual(loadModel(defaultModelBytes()).modelRoot)
+  })
+
+  it('refuses what it cannot run, naming it', () => {
+    const cases: [Uint8Array, RegExp][] = [
+      [
+        variant({ metadata: setMeta('general.architecture', gguf.string('gpt2')) }),
+        /unsupported architecture 'gpt2'/,
+      ],
+      [
+        variant({ tensors: (t) => t.filter((x) => x.name !== 'blk.1.ffn_up.weight') }),
+        /tensor 'blk.1.ffn_up.weight' is missing/,
+      ],
+      [
+        variant({ metadata: setMeta('llama.embedding_length', gguf.u32(96)) }),
+        /head dim|shape|multiple/,
+      ],
+      [
+        variant({ metadata: setMeta('llama.feed_forward_length', gguf.u32(200)) }),
+        /tensor 'blk.0.ffn_gate.weight' has shape \[64,192\], expected \[64,200\]/,
+      ],
+      [
+        variant({ metadata: setMeta('llama.attention.head_count_kv', gguf.u32(3)) }),
+        /not a multiple of KV head count 3/,
+      ],
+      [
+        variant({ metadata: setMeta('llama.rope.freq_base', gguf.f32(-1)) }),
+        /rope freq base -1 must be positive/,
+      ],
+      [
+        variant({
+          tensors: (t) =>
+            t.map((x) =>
+              x.name === 'blk.0.attn_q.weight'
+                ? { ...x, data: x.data.map((v, i) => (i === 5 ? Number.NaN : v)) }
+                : x,
+            ),
+        }),
+        /tensor 'blk.0.attn_q.weight': row 0 holds a non-finite weight/,
+      ],
+    ]
+    for (const [bytes, message] of cases) {
+      expect(() => loadModel(bytes)).toThrow(ModelError)
+      expect(() => loadModel(bytes)).toThrow(message)
+    }
+  })
+})
+
+describe('weight scales', () => {
+  it('are the smallest 12-bit-mantissa scale at or above amax / 127', () => {
+    for (const amax of [1e-6, 0.0123, 0.5, 1, 3.7, 127, 1000]) {
+      const [m, e] = weightScale(amax)
+      expect(m).toBeGreaterThanOrEqual(2048)
+      expect(m).toBeLessThanOrEqual(4095)
+      const scale = m / 2 ** e
+      expect(scale).toBeGreaterThanOrEqual(amax / 127)
+      expect((m - 1) / 2 ** e).toBeLessThan(amax / 127)
+    }
+  })
+})
