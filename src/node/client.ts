@@ -156,6 +156,11 @@ export class Libp2pMinerClient implements MinerClient {
       return await peer.dialProtocol(this.remote, INFER_PROTOCOL, { signal })
     } catch (first) {
       if (signal.aborted) throw first
+      if ((first as Error).name === 'UnsupportedProtocolError')
+        throw new RemoteError(
+          'unsupported_protocol',
+          `peer ${this.peerId} does not serve ${INFER_PROTOCOL}`,
+        )
       // The chain's addresses failed: ask the DHT where the peer is now.
       try {
         const info = await peer.peerRouting.findPeer(this.remote, {

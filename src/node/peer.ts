@@ -1,5 +1,6 @@
 import './polyfill.ts'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -68,6 +69,7 @@ export async function loadPeerKey(path: string): Promise<PrivateKey> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   const key = await generateKeyPair('Ed25519')
+  mkdirSync(dirname(path), { recursive: true })
   writeFileSync(path, privateKeyToProtobuf(key), { mode: 0o600 })
   return key
 }

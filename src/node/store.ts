@@ -195,6 +195,16 @@ export class NodeStore {
     this.db.prepare('UPDATE commits SET revealed = ? WHERE hash = ?').run(state, hash)
   }
 
+  /** The epoch of the latest commit (or set), -1 when none: a restarted validator skips it. */
+  lastCommitEpoch(netuid: number): number {
+    const row = this.db
+      .prepare('SELECT max(epoch) AS e FROM commits WHERE netuid = ?')
+      .get(netuid) as {
+      e: number | null
+    }
+    return row.e ?? -1
+  }
+
   revealedCount(netuid: number): number {
     return (
       this.db

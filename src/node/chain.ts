@@ -1,0 +1,162 @@
+import {
+  type Account,
+  type Address,
+  type Chain,
+  type Client,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getContractAddress,
+  http,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem'
+import type { LocalAccount } from 'viem/accounts'
+import { privateKeyToAccount } from 'viem/accounts'
+import { readContract } from 'viem/actions'
+import { verityAbi } from '../chain/abis.ts'
+import { getHyperparams } from '../chain/actions/getHyperparams.ts'
+import { getNode } from '../chain/actions/getNode.ts'
+import { getSubnet } from '../chain/actions/getSubnet.ts'
+import { serveNode } from '../chain/actions/serveNode.ts'
+import { type Peer, peerIdFromBytes, peerIdToBytes } from './peer.ts'
+import { devPrivateKey } from './wallet.ts'
+
+/** What a node needs to talk to the chain as its hotkey. */
+export type ChainContext = {
+  chainId: number
+  /** The Verity contract. */
+  address: Address
+  netuid: number
+  publicClient: PublicClient<Transport, Chain>
+  walletClient: WalletClient<Transport, Chain, Account>
+}
+
+/**
+ * The Verity contract address `startDevnet` deploys to on a fresh anvil: the fifth contract
+ * created by anvil's account 0 (token, three libraries, then Verity).
+ */
+export function devnetVerityAddress(): Address {
+  return getContractAddress({ from: privateKeyToAccount(devPrivateKey(0)).address, nonce: 4n })
+}
+
+/** Clients for `rpcUrl` acting as `account`; the contract defaults to the devnet's address. */
+export async function connectChain(options: {
+  rpcUrl: string
+  account: LocalAccount
+  netuid: number
+  address?: Address
+  signal?: AbortSignal
+}): Promise<ChainContext> {
+  const transport = http(options.rpcUrl, { timeout: 30_000, retryCount: 1 })
+  const probe = createPublicClient({ transport })
+  const chainId = await probe.getChainId()
+  const chain = defineChain({
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [options.rpcUrl] } },
+  })
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 100 })
+  const walletClient = createWalletClient({
+    account: options.account,
+    chain,
+    transport,
+    pollingInterval: 100,
+  })
+  return {
+    chainId,
+    address: options.address ?? devnetVerityAddress(),
+    netuid: options.netuid,
+    publicClient,
+    walletClient,
+  }
+}
+
+/** Publishes the peer's id and listen addresses on chain for the wallet's hotkey. */
+export async function publishNode(
+  ctx: ChainContext,
+  peer: Peer,
+  options: { signal?: AbortSignal } = {},
+) {
+  return await serveNode(
+    ctx.walletClient,
+    {
+      address: ctx.address,
+      netuid: ctx.netuid,
+      peerId: peerIdToBytes(peer.peerId),
+      multiaddrs: peer.getMultiaddrs().map((m) => m.toString()),
+    },
+    options,
+  )
+}
+
+export type NeuronNode = {
+  uid: number
+  hotkey: Address
+  /** Absent when the hotkey has published nothing. */
+  peerId?: string
+  multiaddrs: string[]
+  validatorPermit: boolean
+  incentive: number
+  emission: bigint
+}
+
+/** Every uid of the subnet with its published libp2p address (the chain half of discovery). */
+export async function readNeurons(
+  ctx: Pick<ChainContext, 'address' | 'netuid'> & { publicClient: Client<Transport, Chain> },
+  options: { signal?: AbortSignal } = {},
+): Promise<NeuronNode[]> {
+  options.signal?.throwIfAborted()
+  const neurons = await readContract(ctx.publicClient, {
+    address: ctx.address,
+    abi: verityAbi,
+    functionName: 'metagraph',
+    args: [ctx.netuid],
+  })
+  return await Promise.all(
+    neurons.map(async (n, uid) => {
+      const [peerId, multiaddrs] = await getNode(ctx.publicClient, {
+        address: ctx.address,
+        netuid: ctx.netuid,
+        hotkey: n.hotkey,
+      })
+      let id: string | undefined
+      if (peerId !== '0x') {
+        try {
+          id = peerIdFromBytes(peerId).toString()
+        } catch {
+          id = undefined
+        }
+      }
+      return {
+        uid,
+        hotkey: n.hotkey,
+        ...(id === undefined ? {} : { peerId: id }),
+        multiaddrs: [...multiaddrs],
+        validatorPermit: n.validatorPermit,
+        incentive: n.incentive,
+        emission: BigInt(n.emission),
+      }
+    }),
+  )
+}
+
+/** The subnet's epoch index and the hyperparameters a validator needs. */
+export async function readEpoch(ctx: ChainContext, options: { signal?: AbortSignal } = {}) {
+  const info = await getSubnet(
+    ctx.publicClient,
+    { address: ctx.address, netuid: ctx.netuid },
+    options,
+  )
+  return { epoch: Number(info[4]), modelRoot: info[2] }
+}
+
+export async function readHyperparams(ctx: ChainContext, options: { signal?: AbortSignal } = {}) {
+  return await getHyperparams(
+    ctx.publicClient,
+    { address: ctx.address, netuid: ctx.netuid },
+    options,
+  )
+}

@@ -1,0 +1,207 @@
+import { join } from 'node:path'
+import { sha256 } from '@noble/hashes/sha2.js'
+import {
+  type Account,
+  type Chain,
+  maxUint256,
+  type Transport,
+  toHex as viemToHex,
+  type WalletClient,
+} from 'viem'
+import type { LocalAccount } from 'viem/accounts'
+import { addStake } from '../chain/actions/addStake.ts'
+import { approveToken } from '../chain/actions/approveToken.ts'
+import { createSubnet } from '../chain/actions/createSubnet.ts'
+import { getModel } from '../chain/actions/getModel.ts'
+import { registerModel } from '../chain/actions/registerModel.ts'
+import { registerNeuron } from '../chain/actions/registerNeuron.ts'
+import { setSubnetEmissionShare } from '../chain/actions/setSubnetEmissionShare.ts'
+import { setSubnetModel } from '../chain/actions/setSubnetModel.ts'
+import type { Devnet } from '../chain/devnet.ts'
+import { DEFAULT_HYPERPARAMS, type Hyperparams } from '../chain/types.ts'
+import type { Model } from '../runtime/model/load.ts'
+import type { Tokenizer } from '../runtime/tokenizer/index.ts'
+import { toHex } from '../runtime/trace/merkle.ts'
+import { type ChainContext, publishNode } from './chain.ts'
+import { MinerService } from './miner.ts'
+import { createPeer, loadPeerKey, type Peer } from './peer.ts'
+import { NodeStore } from './store.ts'
+import { type ValidatorInit, ValidatorService } from './validator.ts'
+
+/** Subnet parameters for a local network: epochs driven by the owner, commit-reveal on. */
+export const DEVNET_HYPERPARAMS: Hyperparams = {
+  ...DEFAULT_HYPERPARAMS,
+  tempo: 10,
+  maxUids: 64,
+  maxValidators: 16,
+  immunityPeriod: 0,
+  commitReveal: true,
+  revealPeriodEpochs: 1,
+  weightsRateLimit: 0,
+  minAllowedWeights: 1,
+  burn: 0n,
+  minBurn: 0n,
+  maxBurn: 0n,
+  maxRegistrationsPerBlock: 0,
+  targetRegistrationsPerInterval: 0,
+  adjustmentInterval: 0,
+  ownerCut: 0,
+}
+
+type Wallet = WalletClient<Transport, Chain, Account>
+
+/**
+ * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0) with
+ * the model and the whole block emission, registers every hotkey, and stakes `validatorStake`
+ * from the owner on each validator hotkey. Returns the netuid.
+ */
+export async function setupSubnet(
+  devnet: Devnet,
+  options: {
+    model: Model
+    ggufBytes: Uint8Array
+    miners: Wallet[]
+    validators: Wallet[]
+    validatorStake?: bigint
+    params?: Hyperparams
+    signal?: AbortSignal
+  },
+): Promise<number> {
+  const owner = devnet.walletClients[0]! as Wallet
+  const address = devnet.addresses.verity
+  const modelRoot = toHex(options.model.modelRoot)
+  const o = options.signal ? { signal: options.signal } : {}
+  const known = await getModel(devnet.publicClient, { address, modelRoot }, o).then(
+    () => true,
+    () => false,
+  )
+  if (!known)
+    await registerModel(
+      owner,
+      {
+        address,
+        modelRoot,
+        name: options.model.config.name,
+        ggufHash: viemToHex(sha256(options.ggufBytes)),
+      },
+      o,
+    )
+  const { netuid } = await createSubnet(
+    owner,
+    { address, params: options.params ?? DEVNET_HYPERPARAMS },
+    o,
+  )
+  await setSubnetModel(owner, { address, netuid, modelRoot }, o)
+  await setSubnetEmissionShare(owner, { address, netuid, shareBps: 10_000 }, o)
+  for (const w of [...options.validators, ...options.miners])
+    await registerNeuron(w, { address, netuid, maxBurn: 0n }, o)
+  if (options.validators.length > 0) {
+    await approveToken(
+      owner,
+      { token: devnet.addresses.token, spender: address, amount: maxUint256 },
+      o,
+    )
+    for (const v of options.validators)
+      await addStake(
+        owner,
+        {
+          address,
+          hotkey: v.account.address,
+          amount: options.validatorStake ?? 1000n * 10n ** 18n,
+        },
+        o,
+      )
+  }
+  return netuid
+}
+
+export type RunningNode = {
+  role: 'miner' | 'validator'
+  peer: Peer
+  store: NodeStore
+  service: MinerService | ValidatorService
+  stop(): Promise<void>
+}
+
+/** Starts a miner: peer, SQLite store, the service, and its address published on chain. */
+export async function startMinerNode(options: {
+  hotkey: LocalAccount
+  chain: ChainContext
+  model: Model
+  tokenizer: Tokenizer
+  dataDir: string
+  cheat?: boolean
+  port?: number
+  signal?: AbortSignal
+}): Promise<RunningNode> {
+  const peer = await createPeer({
+    privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  })
+  const store = new NodeStore(options.dataDir)
+  let block = Number(await options.chain.publicClient.getBlockNumber())
+  const blocks = setInterval(() => {
+    options.chain.publicClient.getBlockNumber().then(
+      (b) => {
+        block = Number(b)
+      },
+      () => {},
+    )
+  }, 2000)
+  blocks.unref()
+  const service = new MinerService(peer, {
+    hotkey: options.hotkey,
+    model: options.model,
+    tokenizer: options.tokenizer,
+    chainId: options.chain.chainId,
+    netuid: options.chain.netuid,
+    store,
+    blockNumber: () => block,
+    ...(options.cheat ? { cheat: true } : {}),
+  })
+  const stop = async () => {
+    clearInterval(blocks)
+    await service.stop()
+    await peer.stop()
+    store.close()
+  }
+  try {
+    await service.start()
+    await publishNode(options.chain, peer, options.signal ? { signal: options.signal } : {})
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { role: 'miner', peer, store, service, stop }
+}
+
+/** Starts a validator: peer, SQLite store, the service loop, and its address published on chain. */
+export async function startValidatorNode(
+  options: Omit<ValidatorInit, 'store'> & {
+    dataDir: string
+    port?: number
+    loop?: boolean
+    signal?: AbortSignal
+  },
+): Promise<RunningNode & { service: ValidatorService }> {
+  const { dataDir, port, loop, signal, ...init } = options
+  const peer = await createPeer({
+    privateKey: await loadPeerKey(join(dataDir, 'peer.key')),
+    ...(port === undefined ? {} : { port }),
+  })
+  const store = new NodeStore(dataDir)
+  const service = new ValidatorService(peer, { ...init, store })
+  const stop = async () => {
+    await service.stop()
+    await peer.stop()
+    store.close()
+  }
+  try {
+    await publishNode(options.chain, peer, signal ? { signal } : {})
+    if (loop !== false) await service.start()
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { role: 'validator', peer, store, service, stop }
+}
