@@ -12,6 +12,11 @@ function partitions(size: number): Partitions {
   return [new Int32Array(size), new Int32Array(size), new Int32Array(size)]
 }
 
+/** medianColumns' buffers, kept across epochs (grown, never shrunk); runEpoch is synchronous. */
+let pooledScores = new Float64Array(0)
+let pooledStake = new Float64Array(0)
+let pooledParts = partitions(0)
+
 /**
  * subtensor's `weighted_median` over the first `len` indices of bufs[0], reading scores at
  * score[base + i]. The pivot is the score at position ⌊len/2⌋ of the current (unsorted) index
@@ -112,7 +117,9 @@ export function medianColumns(
   const K = rows.length
   // use_score[c][k], column-major in one buffer: column c's scores start at c·K. A later
   // duplicate entry in a row overwrites an earlier one, as in subtensor's dense fill.
-  const scores = new Float64Array(columns * K)
+  if (pooledScores.length < columns * K) pooledScores = new Float64Array(columns * K)
+  const scores = pooledScores
+  scores.fill(0, 0, columns * K)
   for (let k = 0; k < K; k++) {
     const r = rows[k]!
     if (r >= weights.rows) continue
@@ -121,8 +128,13 @@ export function medianColumns(
       if (c < columns) scores[c * K + k] = weights.val[p]!
     }
   }
-  const stake = Float64Array.from(useStake)
-  const bufs = partitions(K)
+  if (pooledStake.length < K) {
+    pooledStake = new Float64Array(K)
+    pooledParts = partitions(K)
+  }
+  const stake = pooledStake
+  stake.set(useStake)
+  const bufs = pooledParts
   const out: number[] = new Array(columns)
   for (let c = 0; c < columns; c++) {
     for (let k = 0; k < K; k++) bufs[0][k] = k
