@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   yuma: async () => (await import('./commands/yuma.ts')).command,
   wallet: async () => (await import('./commands/wallet.ts')).command,
   verify: async () => (await import('./commands/verify.ts')).command,
+  node: async () => (await import('./commands/node.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference

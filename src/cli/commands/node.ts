@@ -1,0 +1,118 @@
+import { UsageError } from '../../errors/cli.ts'
+import { connectChain } from '../../node/chain.ts'
+import { startGatewayNode } from '../../node/gateway.ts'
+import { startMinerNode, startValidatorNode } from '../../node/network.ts'
+import { loadKey, readPassphrase } from '../../node/wallet.ts'
+import { loadModel } from '../../runtime/model/load.ts'
+import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
+import { intFlag, parseArgs } from '../args.ts'
+import type { Command } from '../main.ts'
+import { readModelFile } from '../model-file.ts'
+
+const HELP = `usage: verity node --role miner|validator|gateway --chain <rpc-url> --key <hotkey.json>
+                  --data-dir <dir> [--netuid N] [--contract <address>] [--model <file.gguf|default>]
+                  [--port P] [--passphrase-file <file>] [--cheat]
+
+Runs one node until Ctrl-C. The hotkey keyfile is decrypted with the passphrase from
+--passphrase-file or VERITY_PASSPHRASE. The node publishes its libp2p peer id and addresses on
+chain for its hotkey (it must be registered on the subnet). --contract defaults to the address the
+devnet deploys Verity to. Miner: serves /verity/infer/1 (--port: libp2p TCP port; --cheat serves
+made-up output, for devnets). Validator: checks miners every tempo and sets weights with
+commit-reveal. Gateway: the OpenAI-compatible HTTP API on 127.0.0.1:--port (default 8080).
+Set DEBUG=verity:* for logs.`
+
+const spec = {
+  role: { type: 'string' },
+  chain: { type: 'string' },
+  key: { type: 'string' },
+  'data-dir': { type: 'string' },
+  netuid: { type: 'string' },
+  contract: { type: 'string' },
+  model: { type: 'string' },
+  port: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  cheat: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+export const command: Command = {
+  summary: 'run a miner, validator or gateway node',
+  run: async (argv) => {
+    const { flags, positionals } = parseArgs(argv, spec)
+    if (flags.help) {
+      console.log(HELP)
+      return 0
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+    const role = flags.role
+    if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
+      throw new UsageError('--role must be miner, validator or gateway')
+    for (const f of ['chain', 'key', 'data-dir'] as const)
+      if (typeof flags[f] !== 'string') throw new UsageError(`--${f} is required`)
+    const contract = flags.contract
+    if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(String(contract)))
+      throw new UsageError('--contract must be an address')
+    const netuid = intFlag(flags, 'netuid', 1, 0, 65535)
+    const port = intFlag(flags, 'port', role === 'gateway' ? 8080 : 0, 0, 65535)
+    const dataDir = flags['data-dir'] as string
+    const passphrase = readPassphrase({
+      file: typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : undefined,
+    })
+    const rpcUrl = flags.chain as string
+    // The chain id is needed before decrypting: dev keys load only on a devnet.
+    const probe = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    }).then(
+      (r) => r.json() as Promise<{ result?: string }>,
+      (error) => {
+        throw new UsageError(`cannot reach the chain at ${rpcUrl}`, { cause: error })
+      },
+    )
+    const chainId = Number(probe.result)
+    const hotkey = loadKey(flags.key as string, passphrase, { chainId })
+    const chain = await connectChain({
+      rpcUrl,
+      account: hotkey,
+      netuid,
+      ...(contract ? { address: contract as `0x${string}` } : {}),
+    })
+    const model = loadModel(readModelFile(flags.model as string | undefined))
+    const tokenizer = tokenizerFromGguf(model.metadata)
+    const controller = new AbortController()
+    let stop: () => Promise<void>
+    if (role === 'miner') {
+      const node = await startMinerNode({
+        hotkey,
+        chain,
+        model,
+        tokenizer,
+        dataDir,
+        port,
+        ...(flags.cheat ? { cheat: true } : {}),
+      })
+      stop = node.stop
+      console.log(
+        `miner ${hotkey.address} serving ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+      )
+    } else if (role === 'validator') {
+      const node = await startValidatorNode({ hotkey, chain, model, tokenizer, dataDir, port })
+      stop = node.stop
+      console.log(`validator ${hotkey.address} on ${node.peer.peerId.toString()}`)
+    } else {
+      const node = await startGatewayNode({ hotkey, chain, model, dataDir, port })
+      stop = node.stop
+      console.log(`gateway ${hotkey.address}: ${node.server.url}/v1`)
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => resolve()
+      process.once('SIGINT', done)
+      process.once('SIGTERM', done)
+      controller.signal.addEventListener('abort', done)
+    })
+    await stop()
+    return 0
+  },
+}

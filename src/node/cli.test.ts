@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type Devnet, startDevnet } from '../chain/devnet.ts'
+import { defaultModelBytes } from '../runtime/model/default.ts'
+import { testModel } from '../runtime/test-model.ts'
+import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
+import { toHex } from '../runtime/trace/merkle.ts'
+import { readNeurons } from './chain.ts'
+import { collect, Libp2pMinerClient } from './client.ts'
+import { setupSubnet } from './network.ts'
+import { createPeer } from './peer.ts'
+import { createWallet } from './wallet.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'verity-node-cli-'))
+let devnet: Devnet | undefined
+let child: ChildProcess | undefined
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL')
+  await devnet?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('verity node', () => {
+  it('runs a miner from a dev keyfile, publishes it on chain, serves, and stops on SIGINT', async () => {
+    devnet = await startDevnet({ accounts: 4 })
+    // dev wallet: coldkey = account 1, hotkey = account 2
+    const [, hot] = createWallet({
+      dir,
+      wallet: 'm',
+      hotkey: 'h',
+      passphrase: 'pw',
+      dev: { chainId: 31337, index: 1 },
+    })
+    expect(hot!.address).toBe(devnet.accounts[2]!.address)
+    const model = testModel()
+    const netuid = await setupSubnet(devnet, {
+      model,
+      ggufBytes: defaultModelBytes(),
+      miners: [devnet.walletClients[2]!],
+      validators: [],
+    })
+    child = spawn(
+      'node',
+      [
+        'bin/verity.js',
+        'node',
+        '--role',
+        'miner',
+        '--chain',
+        devnet.rpcUrl,
+        '--key',
+        hot!.path,
+        '--data-dir',
+        join(dir, 'data'),
+        '--netuid',
+        String(netuid),
+        '--contract',
+        devnet.addresses.verity,
+      ],
+      { env: { ...process.env, VERITY_PASSPHRASE: 'pw' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stderr = ''
+    child.stderr!.on('data', (d) => {
+      stderr += d
+    })
+    const exited = new Promise<number | null>((resolve) =>
+      child!.once('exit', (code) => resolve(code)),
+    )
+    await new Promise<void>((resolve, reject) => {
+      child!.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('serving')) resolve()
+      })
+      child!.once('exit', () => reject(new Error(`node exited: ${stderr}`)))
+    })
+    const [neuron] = await readNeurons({
+      publicClient: devnet.publicClient,
+      address: devnet.addresses.verity,
+      netuid,
+    })
+    expect(neuron!.peerId).toBeDefined()
+    const peer = await createPeer()
+    try {
+      const tokenizer = tokenizerFromGguf(model.metadata)
+      const client = new Libp2pMinerClient({
+        peer,
+        hotkey: neuron!.hotkey,
+        peerId: neuron!.peerId!,
+        multiaddrs: neuron!.multiaddrs,
+        caller: privateKeyToAccount(`0x${'aa'.repeat(32)}`),
+      })
+      const answer = await collect(client, {
+        modelRoot: toHex(model.modelRoot),
+        promptTokens: tokenizer.encode('Hi'),
+        maxTokens: 6,
+        params: { temperatureMilli: 0, topK: 0, topPMilli: 1000 },
+        seed: 1,
+        stopTokens: [],
+        stop: [],
+      })
+      expect(answer.receipt.minerHotkey).toBe(hot!.address)
+      expect(answer.receipt.chainId).toBe(31337)
+    } finally {
+      await peer.stop()
+    }
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+  })
+})
