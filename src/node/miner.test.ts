@@ -166,7 +166,7 @@ describe('/verity/infer/1', () => {
     await m.service.stop()
     // the protocol is gone: the dial fails cleanly
     await expect(collect(clientFor(m), request(10))).rejects.toSatisfy(
-      (e) => e instanceof StreamError || e.name === 'PeerUnavailableError',
+      (e) => e instanceof RemoteError && e.code === 'unsupported_protocol',
     )
     await m.peer.stop()
     await expect(collect(clientFor(m), request(10))).rejects.toSatisfy(
