@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   wallet: async () => (await import('./commands/wallet.ts')).command,
   verify: async () => (await import('./commands/verify.ts')).command,
   node: async () => (await import('./commands/node.ts')).command,
+  devnet: async () => (await import('./commands/devnet.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference
