@@ -65,7 +65,13 @@ export const command: Command = {
     let timer: ReturnType<typeof setInterval> | undefined
     const shutdown = async () => {
       clearInterval(timer)
-      for (const n of nodes.reverse()) await n.stop().catch(() => {})
+      for (const n of nodes.reverse()) {
+        // Bounded: a node that does not stop within 5 s is left to process exit.
+        await Promise.race([
+          n.stop().catch(() => {}),
+          new Promise((r) => setTimeout(r, 5000).unref()),
+        ])
+      }
       await devnet.stop()
       rmSync(dir, { recursive: true, force: true })
     }
@@ -173,6 +179,7 @@ export const command: Command = {
         process.once('SIGTERM', () => resolve())
       })
       say('stopping…')
+      setTimeout(() => process.exit(0), 20_000).unref()
       return 0
     } finally {
       await shutdown()
