@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+/**
+ * End to end, as a newcomer runs it: `verity devnet` (anvil, contracts, subnet, libp2p miners and
+ * validators, gateway) in its own process, used through the `openai` npm client, then Ctrl-C.
+ */
+const root = join(import.meta.dirname, '..')
+const bin = join(root, 'bin/verity.js')
+const dir = mkdtempSync(join(tmpdir(), 'verity-e2e-'))
+let devnet: ChildProcess
+let output = ''
+let baseURL = ''
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+beforeAll(async () => {
+  const port = await freePort()
+  devnet = spawn(process.execPath, [bin, 'devnet', '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  devnet.stdout!.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  devnet.stderr!.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`devnet did not come up:\n${output}`)), 90_000)
+    const check = setInterval(() => {
+      if (output.includes('Ctrl-C stops everything')) {
+        clearInterval(check)
+        clearTimeout(timer)
+        resolve()
+      }
+    }, 100)
+    devnet.once('exit', (code) => reject(new Error(`devnet exited with ${code}:\n${output}`)))
+  })
+  baseURL = `http://127.0.0.1:${port}/v1`
+})
+
+afterAll(async () => {
+  if (devnet.exitCode === null) {
+    const exited = new Promise((r) => devnet.once('exit', r))
+    devnet.kill('SIGINT')
+    await exited
+  }
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('npm start (verity devnet) through the openai client', () => {
+  const messages = [{ role: 'user' as const, content: 'Tell me about the harbour.' }]
+
+  it('prints the base URL with a curl and an openai-client example', () => {
+    expect(output).toContain(`OpenAI-compatible API: ${baseURL}`)
+    expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions/)
+    expect(output).toMatch(/new OpenAI\(\{baseURL:/)
+  })
+
+  it('answers streamed and not; the same seed gives the same text; the receipt verifies and re-executes', async () => {
+    const client = new OpenAI({ baseURL, apiKey: 'none', maxRetries: 0 })
+    const models = await client.models.list()
+    const model = models.data[0]!.id
+    const plain = await client.chat.completions.create({
+      model,
+      messages,
+      seed: 42,
+      temperature: 0.8,
+      max_tokens: 12,
+    })
+    const text = plain.choices[0]!.message.content!
+    expect(plain.usage?.completion_tokens).toBe(12)
+    expect(text.length).toBeGreaterThan(0)
+
+    const stream = await client.chat.completions.create({
+      model,
+      messages,
+      seed: 42,
+      temperature: 0.8,
+      max_tokens: 12,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    let streamed = ''
+    let last: unknown
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.delta?.content ?? ''
+      last = chunk
+    }
+    expect(streamed).toBe(text)
+    expect((last as { verity?: { receipt?: unknown } }).verity?.receipt).toBeDefined()
+
+    // The receipt in the body is what `verity verify` takes; --reexecute runs the request again.
+    const file = join(dir, 'receipt.json')
+    writeFileSync(file, JSON.stringify(plain))
+    const ok = spawnSync(process.execPath, [bin, 'verify', file, '--reexecute'], {
+      encoding: 'utf8',
+    })
+    expect(ok.stderr).toBe('')
+    expect(ok.status).toBe(0)
+    const bundle = (plain as unknown as { verity: { receipt: { traceRoot: string } } }).verity
+    const tampered = {
+      ...plain,
+      verity: { ...bundle, receipt: { ...bundle.receipt, traceRoot: `0x${'0'.repeat(64)}` } },
+    }
+    writeFileSync(file, JSON.stringify(tampered))
+    const bad = spawnSync(process.execPath, [bin, 'verify', file], { encoding: 'utf8' })
+    expect(bad.status).not.toBe(0)
+    expect(bad.stderr).toMatch(/^error: /)
+  })
+
+  it('gives OpenAI-shaped errors and keeps serving', async () => {
+    const client = new OpenAI({ baseURL, apiKey: 'none', maxRetries: 0 })
+    await expect(
+      client.chat.completions.create({ model: 'no-such-model', messages }),
+    ).rejects.toMatchObject({ status: 404 })
+    const res = await fetch(`${baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe(
+      'invalid_request_error',
+    )
+    const models = await client.models.list()
+    expect(models.data.length).toBeGreaterThan(0)
+  })
+
+  it('stops cleanly on Ctrl-C', async () => {
+    const exited = new Promise<number | null>((r) => devnet.once('exit', (code) => r(code)))
+    devnet.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(output).toContain('stopping')
+  })
+})
