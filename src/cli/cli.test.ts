@@ -49,7 +49,7 @@ describe('verity generate', () => {
       'traceLeaves',
       'timings',
     ])
-    expect(out.model.name).toBe('verity-tiny-random')
+    expect(out.model.name).toBe('verity-tiny')
     expect(out.model.modelRoot).toMatch(/^0x[0-9a-f]{64}$/)
     expect(out.tokens).toHaveLength(5)
     expect(out.traceRoot).toMatch(/^0x[0-9a-f]{64}$/)
@@ -87,7 +87,7 @@ describe('verity generate', () => {
     expectCleanError(
       verity('generate', '--prompt', 'word '.repeat(600)),
       1,
-      /exceeds the model's context length of 512/,
+      /exceeds the model's context length of 256/,
     )
     expectCleanError(verity('nonsense'), 2, /unknown command 'nonsense'/)
   })
@@ -99,13 +99,13 @@ describe('verity model info', () => {
     expect(r.code).toBe(0)
     const info = JSON.parse(r.stdout)
     expect(info.config).toMatchObject({
-      dim: 64,
-      nLayers: 2,
+      dim: 128,
+      nLayers: 4,
       nHeads: 4,
-      nKvHeads: 2,
-      vocabSize: 512,
+      nKvHeads: 4,
+      vocabSize: 2048,
     })
-    expect(info.tensorTypes).toEqual({ 'F32 (0)': 21 })
+    expect(info.tensorTypes).toEqual({ 'F32 (0)': 39 })
     expect(info.modelRoot).toMatch(/^0x[0-9a-f]{64}$/)
   })
 

@@ -1,10 +1,16 @@
 import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { UsageError } from '../errors/cli.ts'
-import { defaultModelBytes } from '../runtime/model/default.ts'
+
+/**
+ * The default model: verity-tiny, trained by the project on the King James Bible and committed
+ * (scripts/train-model.ts; docs/MODEL.md).
+ */
+export const DEFAULT_MODEL_PATH = join(import.meta.dirname, '../../models/verity-tiny.gguf')
 
 /** The bytes of a model given on the command line: a GGUF path, or 'default'. */
 export function readModelFile(arg: string | undefined): Uint8Array {
-  if (arg === undefined || arg === 'default') return defaultModelBytes()
+  if (arg === undefined || arg === 'default') arg = DEFAULT_MODEL_PATH
   let size: number
   try {
     const st = statSync(arg)

@@ -99,7 +99,7 @@ describe('determinism', () => {
     prompt.forEach((t, i) => forwardToken(b, t, i === prompt.length - 1, single))
     // Both hashers are still open here: they share the model's staging area (see stageOwner).
     expect(toHex(blocked.root())).toBe(toHex(single.root()))
-    expect(blocked.count).toBe(40 * 35 + 2)
+    expect(blocked.count).toBe(40 * (1 + model.config.nLayers * 17) + 2)
     expect(toHex(blocked.leaves())).toBe(toHex(single.leaves()))
     expect(Array.from(a.logits)).toEqual(Array.from(b.logits))
   })

@@ -8,10 +8,10 @@ const committed = JSON.parse(
 ) as RuntimeVector[]
 
 describe('golden runtime vectors (vectors/runtime.json)', () => {
-  it('cover three tensor types and four sampling settings', () => {
-    expect(committed).toHaveLength(12)
+  it('cover the trained model and three tensor types, with four sampling settings', () => {
+    expect(committed).toHaveLength(16)
     expect(new Set(committed.map((v) => v.model))).toEqual(
-      new Set(['default-f32', 'default-f16', 'default-q8_0']),
+      new Set(['verity-tiny-f32', 'synthetic-f32', 'synthetic-f16', 'synthetic-q8_0']),
     )
   })
 

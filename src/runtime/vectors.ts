@@ -1,3 +1,4 @@
+import { trainedModelBytes } from '../../test/trained-model.ts'
 import { generate } from './generate.ts'
 import { defaultModelBytes, defaultModelSpec } from './model/default.ts'
 import { loadModel } from './model/load.ts'
@@ -17,12 +18,16 @@ export type RuntimeVector = {
   traceLeaves: number
 }
 
-/** The golden-vector models: the default model, and the same shape stored as F16 and Q8_0. */
+/**
+ * The golden-vector models: the trained default model (models/verity-tiny.gguf), and the
+ * synthetic random-weight model of `defaultModelBytes()` stored as F32, F16 and Q8_0.
+ */
 export function vectorModels(): Record<string, Uint8Array> {
   return {
-    'default-f32': defaultModelBytes(),
-    'default-f16': buildSyntheticModel({ ...defaultModelSpec(), tensorType: 'F16' }),
-    'default-q8_0': buildSyntheticModel({ ...defaultModelSpec(), tensorType: 'Q8_0' }),
+    'verity-tiny-f32': trainedModelBytes(),
+    'synthetic-f32': defaultModelBytes(),
+    'synthetic-f16': buildSyntheticModel({ ...defaultModelSpec(), tensorType: 'F16' }),
+    'synthetic-q8_0': buildSyntheticModel({ ...defaultModelSpec(), tensorType: 'Q8_0' }),
   }
 }
 

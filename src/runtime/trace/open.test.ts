@@ -73,7 +73,7 @@ describe('trace openings', () => {
 
   it('reject leaves and elements outside the trace', () => {
     expect(() => openTraceElement(model, request, traceLeafCount!, 0)).toThrow(/outside the trace/)
-    expect(() => openTraceElement(model, request, 0, 64)).toThrow(/outside entry 0/)
+    expect(() => openTraceElement(model, request, 0, model.config.dim)).toThrow(/outside entry 0/)
   })
 })
 

@@ -47,8 +47,8 @@ describe('recomputeElement (the one-step reference)', () => {
         .map((k) => k.toLowerCase())
         .sort(),
     )
-    // 10 positions run (5 prompt + 5 fed back), each 1 embed + 2 layers x 17 ops; logits at 6 positions; 6 samples.
-    expect(capture.entries.length).toBe(10 * 35 + 6 * 2 + 6)
+    // 10 positions run (5 prompt + 5 fed back), each 1 embed + layers x 17 ops; logits at 6 positions; 6 samples.
+    expect(capture.entries.length).toBe(10 * (1 + model.config.nLayers * 17) + 6 * 2 + 6)
     expect(result.traceLeafCount).toBe(capture.entries.length)
   })
 
