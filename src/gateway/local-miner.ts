@@ -11,7 +11,7 @@ import type {
   Receipt,
   SignedReceipt,
 } from '../types/inference.ts'
-import { executeRequest } from '../verify/execute.ts'
+import { type ExecuteResult, executeSteps } from '../verify/execute.ts'
 import { signReceipt } from '../verify/receipt.ts'
 import { requestHash } from '../verify/request.ts'
 import { describeLoadedModel, type ServedModel } from './model.ts'
@@ -36,8 +36,8 @@ function randomNonce(): Hex {
 
 /**
  * An in-process miner: the deterministic runtime plus a hotkey that signs receipts. Generation runs
- * synchronously on the caller's thread (src/verify `executeRequest`, the same code validators
- * re-execute), then the tokens are streamed and the signed receipt closes the stream.
+ * on the caller's thread one token at a time (src/verify `executeSteps`, the same code validators
+ * re-execute), each token streamed as it is made; the signed receipt closes the stream.
  *
  * @example
  * const miner = LocalMiner.fromBytes(defaultModelBytes(), { privateKey: '0x…' })
@@ -92,13 +92,20 @@ export class LocalMiner implements MinerClient {
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<InferenceEvent> {
     const { signal } = options
-    // Let the caller's I/O run before the synchronous generation takes the thread.
-    await new Promise((resolve) => setImmediate(resolve))
     signal?.throwIfAborted()
-    const result = executeRequest(this.model, this.tokenizer, request, signal ? { signal } : {})
-    for (let i = 0; i < result.tokens.length; i++) {
+    // One token per step, with a pause on the event loop after each, so the stream flows as the
+    // tokens are made and other requests are served meanwhile.
+    const steps = executeSteps(this.model, this.tokenizer, request, signal ? { signal } : {})
+    let result: ExecuteResult | undefined
+    for (let index = 0; result === undefined; index++) {
+      const step = steps.next()
+      if (step.done) {
+        result = step.value
+        break
+      }
+      yield { type: 'token', index, token: step.value }
+      await new Promise((resolve) => setImmediate(resolve))
       signal?.throwIfAborted()
-      yield { type: 'token', index: i, token: result.tokens[i]! }
     }
     const valid = this.validUntilBlock
     const receipt = await this.sign(this.account, {

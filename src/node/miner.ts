@@ -7,7 +7,7 @@ import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import type { Hex, InferenceRequest, SignedReceipt } from '../types/inference.ts'
 import { ReplayGuard, type ReplayGuardOptions, verifySignedRequest } from '../verify/call.ts'
-import { type ExecuteResult, executeRequest } from '../verify/execute.ts'
+import { type ExecuteResult, executeRequestAsync } from '../verify/execute.ts'
 import { signReceipt } from '../verify/receipt.ts'
 import { requestHash } from '../verify/request.ts'
 import { type ErrorFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
@@ -153,26 +153,27 @@ export class MinerService implements Startable {
     let died = false
     let result: ExecuteResult
     try {
-      // Generation is synchronous: frames are queued as tokens come and flushed after.
-      const send = (token: number, index: number) => {
+      // Each token is written as soon as it is sampled; the generation pauses on the event loop
+      // between tokens, so the frame goes out and other connections are served meanwhile.
+      const send = async (token: number, index: number) => {
         if (died) return
         if (dieAfter !== undefined && sent >= dieAfter) {
           died = true
           return
         }
-        void writeFrame(stream, { type: 'token', index, token }).catch(() => {})
+        await writeFrame(stream, { type: 'token', index, token }).catch(() => {})
         sent++
       }
       if (init.cheat) {
         // Made-up output: the right request run with another seed, sent as if honest.
-        const fake = executeRequest(init.model, init.tokenizer, {
-          ...request,
-          seed: request.seed + 1,
-        })
-        fake.tokens.forEach(send)
-        result = fake
+        result = await executeRequestAsync(
+          init.model,
+          init.tokenizer,
+          { ...request, seed: request.seed + 1 },
+          { onToken: send },
+        )
       } else {
-        result = executeRequest(init.model, init.tokenizer, request, { onToken: send })
+        result = await executeRequestAsync(init.model, init.tokenizer, request, { onToken: send })
       }
     } catch (error) {
       const message = error instanceof BaseError ? error.shortMessage : String(error)

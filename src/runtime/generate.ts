@@ -73,6 +73,26 @@ export function generate(
   request: GenerateRequest,
   options: GenerateOptions = {},
 ): GenerateResult {
+  const steps = generateSteps(model, request, options)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+    options.onToken?.(step.value)
+  }
+}
+
+/**
+ * The same generation one token at a time: yields each token as soon as it is sampled and
+ * returns the result. A caller that stops iterating ends the generation there: the trace then
+ * covers exactly the tokens yielded, as a run with maxTokens = that count would. The runtime
+ * stays synchronous and pure; callers that must not block (a miner streaming over the network)
+ * yield to their event loop between steps.
+ */
+export function* generateSteps(
+  model: Model,
+  request: GenerateRequest,
+  options: Omit<GenerateOptions, 'onToken'> = {},
+): Generator<number, GenerateResult, void> {
   validateRequest(model, request)
   const { promptTokens, maxTokens, params } = request
   const stop = new Set(request.stopTokens ?? [])
@@ -99,7 +119,7 @@ export function generate(
     for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
     tokens.push(token)
-    options.onToken?.(token)
+    yield token
     if (stop.has(token)) {
       finishReason = 'stop'
       break

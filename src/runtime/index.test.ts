@@ -28,6 +28,7 @@ describe('src/runtime entry', () => {
         "forwardToken",
         "fromHex",
         "generate",
+        "generateSteps",
         "leafHashes",
         "loadModel",
         "merkleProof",

@@ -9,6 +9,7 @@ export {
   type GenerateRequest,
   type GenerateResult,
   generate,
+  generateSteps,
   validateRequest,
 } from './generate.ts'
 export { readGguf, writeGguf } from './gguf/index.ts'
