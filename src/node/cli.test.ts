@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, describe, expect, it } from 'vitest'
+import { trainedModelBytes } from '../../test/trained-model.ts'
 import { type Devnet, startDevnet } from '../chain/devnet.ts'
-import { defaultModelBytes } from '../runtime/model/default.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
@@ -39,7 +39,7 @@ describe('verity node', () => {
     const model = testModel()
     const netuid = await setupSubnet(devnet, {
       model,
-      ggufBytes: defaultModelBytes(),
+      ggufBytes: trainedModelBytes(),
       miners: [devnet.walletClients[2]!],
       validators: [],
     })

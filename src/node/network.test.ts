@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readContract } from 'viem/actions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { trainedModelBytes } from '../../test/trained-model.ts'
 import { verityAbi } from '../chain/abis.ts'
 import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { type Devnet, startDevnet } from '../chain/devnet.ts'
-import { defaultModelBytes } from '../runtime/model/default.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { connectChain, readNeurons } from './chain.ts'
@@ -42,7 +42,7 @@ describe('miners and validators on a devnet', () => {
     const validatorIdx = [4, 5]
     const netuid = await setupSubnet(devnet, {
       model,
-      ggufBytes: defaultModelBytes(),
+      ggufBytes: trainedModelBytes(),
       miners: minerIdx.map((i) => devnet.walletClients[i]!),
       validators: validatorIdx.map((i) => devnet.walletClients[i]!),
     })
@@ -127,7 +127,7 @@ describe('miners and validators on a devnet', () => {
   it('a validator restarted between commit and reveal still reveals', async () => {
     const netuid = await setupSubnet(devnet, {
       model,
-      ggufBytes: defaultModelBytes(),
+      ggufBytes: trainedModelBytes(),
       miners: [devnet.walletClients[6]!],
       validators: [devnet.walletClients[7]!],
     })

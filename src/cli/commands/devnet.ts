@@ -13,16 +13,17 @@ import {
   startValidatorNode,
 } from '../../node/network.ts'
 import type { ValidatorService } from '../../node/validator.ts'
-import { defaultModelBytes } from '../../runtime/model/default.ts'
 import { loadModel } from '../../runtime/model/load.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
+import { readModelFile } from '../model-file.ts'
 
-const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--port P]
+const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--port P] [--model F]
                     [--epochs E --json] [--epoch-seconds S]
 
-Starts a whole local network: anvil with the contracts, subnet 1 with the default model, N miners
+Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
+--model <file.gguf>), N miners
 (default 3; the last K are cheaters that serve made-up output with signed receipts), M validators
 (default 2, staked) and a gateway on 127.0.0.1:P (default 8080). An epoch runs every S seconds
 (default 15). Ctrl-C stops everything. With --epochs E: runs E epochs as fast as possible, prints
@@ -36,6 +37,7 @@ const spec = {
   json: { type: 'boolean' },
   port: { type: 'string' },
   'epoch-seconds': { type: 'string' },
+  model: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -76,7 +78,7 @@ export const command: Command = {
       rmSync(dir, { recursive: true, force: true })
     }
     try {
-      const bytes = defaultModelBytes()
+      const bytes = readModelFile(flags.model as string | undefined)
       const model = loadModel(bytes)
       const tokenizer = tokenizerFromGguf(model.metadata)
       const minerIdx = Array.from({ length: nMiners }, (_, i) => 1 + i)

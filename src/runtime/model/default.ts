@@ -4,9 +4,11 @@ import { DEFAULT_CORPUS } from './default-corpus.ts'
 import { buildSyntheticModel, type SyntheticModelSpec } from './synthetic.ts'
 
 /**
- * The default model until a trained one replaces it: llama architecture with grouped-query
- * attention, random weights from a fixed seed, and a 512-token vocab trained on a short built-in
- * English text. Small enough that a test generates with it in milliseconds.
+ * The synthetic tiny model: llama architecture with grouped-query attention, random weights from
+ * a fixed seed, and a 512-token vocab trained on a short built-in English text. It is built in
+ * memory by pure code, so the runtime's own tests and vectors need no file. The default model of
+ * the CLI, the devnet and most tests is the trained verity-tiny (models/verity-tiny.gguf,
+ * docs/MODEL.md), which the CLI reads from disk (src/cli/model-file.ts).
  */
 export const DEFAULT_MODEL_NAME = 'verity-tiny-random'
 
@@ -26,7 +28,7 @@ export function defaultModelSpec(): SyntheticModelSpec {
 }
 
 let cached: Uint8Array | undefined
-/** The default model's GGUF bytes (built once per process; deterministic). */
+/** The synthetic tiny model's GGUF bytes (built once per process; deterministic). */
 export function defaultModelBytes(): Uint8Array {
   cached ??= buildSyntheticModel(defaultModelSpec())
   return cached
