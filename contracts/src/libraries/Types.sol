@@ -84,6 +84,7 @@ struct EpochState {
     uint64 divSum;
     uint64 emissionSum;
     uint128 paid;
+    uint48 maxReg; // newest registration block when the epoch began
     uint16[MAX_VALIDATORS] rowUid;
     uint32[MAX_VALIDATORS] rowSum;
     uint64[MAX_VALIDATORS] rowActive; // active stake A of the row's uid

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {IVerity} from "../interfaces/IVerity.sol";
-import {Subnet, Neuron, EpochState, Pool, MAX_VALIDATORS} from "./Types.sol";
-import {SigmoidLib} from "./SigmoidLib.sol";
+import {Subnet, Neuron, EpochState, Pool, MAX_VALIDATORS, MAX_UIDS, WORDS} from "./Types.sol";
+import {KernelLib, Kernel, BondKnobs} from "./KernelLib.sol";
 
 /// @title YumaLib
 /// @notice subtensor's sparse epoch (epoch_mechanism) in I32F32, spread over transactions:
@@ -116,6 +116,7 @@ library YumaLib {
             e.rowTrust[r] = 0;
             e.rowDiv[r] = 0;
         }
+        e.maxReg = uint48(maxReg);
         e.stage = n == 0 ? 3 : 1;
         emit IVerity.EpochStarted(netuid, s.epochIndex, block.number, emission);
     }
@@ -288,6 +289,7 @@ library YumaLib {
             uint256 to = from + medians.length;
             if (medians.length == 0 || to > n) revert IVerity.BadChunk(uint16(from), medians.length);
             Rows memory R = _loadRows(e, true);
+            Kernel memory K = _kernel(s, e, R, from, to);
             uint256 rows = R.count;
             uint256[] memory trust = new uint256[](rows);
             for (uint256 r = 0; r < rows; r++) {
@@ -297,51 +299,36 @@ library YumaLib {
             uint256 stakeSum = e.stakeSum;
             uint256 rankSum = e.rankSum;
             bool any = e.anyConsensus;
-            uint256 loaded = type(uint256).max;
-            uint256[] memory wv = R.wv;
-            uint256[] memory use = R.use;
-            uint256[] memory act = R.act;
-            for (uint256 j = from; j < to; j++) {
-                if (j >> 4 != loaded) {
-                    loaded = j >> 4;
-                    _decode(s, R, loaded, n, false);
+            uint256[] memory col = new uint256[](96);
+            for (uint256 k = from >> 4; k << 4 < to; k++) {
+                uint256 base = k << 4;
+                uint256 c0 = base < from ? from - base : 0;
+                uint256 c1 = base + 16 > to ? to - base : 16;
+                for (uint256 c = c0; c < c1; c++) {
+                    _put(col, c, medians[base + c - from]);
+                    _put(col, c + 16, 0);
+                    _put(col, c + 32, 0);
+                    _put(col, c + 48, type(uint256).max);
+                    _put(col, c + 64, 0);
+                    _put(col, c + 80, 0);
                 }
-                uint256 c = medians[j - from];
-                uint256 cj = j & 15;
-                uint256 rank;
-                uint256 below;
-                uint256 equal;
-                uint256 lo = type(uint256).max;
-                uint256 hi;
-                for (uint256 r = 0; r < rows; r++) {
-                    uint256 x = _at(wv, (r << 4) | cj);
-                    uint256 w = x & LOW;
-                    uint256 u = _at(use, r);
-                    if (u != 0) {
-                        if (w < c) below += u;
-                        else if (w == c) equal += u;
-                        if (w < lo) lo = w;
-                        if (w > hi) hi = w;
-                    }
-                    if (x != 0) {
-                        if (w > c) {
-                            if (c == 0) continue;
-                            w = c;
-                        }
-                        _put(trust, r, _at(trust, r) + w);
-                        rank += (_at(act, r) * w) >> 32;
-                    }
+                if (K.regOn != 0) _loadReg(s, K, k, n);
+                KernelLib.consensusWord(K, k, c0, c1, R.use, R.act, trust, col);
+                for (uint256 c = c0; c < c1; c++) {
+                    uint256 med = _at(col, c);
+                    uint256 below = _at(col, c + 16);
+                    bool ok;
+                    if (stakeSum == 0) ok = med == 0;
+                    else if (minority < 0) ok = med == _at(col, c + 48);
+                    else if (uint256(minority) >= stakeSum) ok = med == _at(col, c + 64);
+                    else ok = below <= uint256(minority) && uint256(minority) < below + _at(col, c + 32);
+                    if (!ok) revert IVerity.ConsensusMismatch(uint16(base + c), uint64(med));
+                    if (med != 0) any = true;
+                    uint256 rank = _at(col, c + 80);
+                    e.consensus[base + c] = uint64(med);
+                    e.rank[base + c] = uint64(rank);
+                    rankSum += rank;
                 }
-                bool ok;
-                if (stakeSum == 0) ok = c == 0;
-                else if (minority < 0) ok = c == lo;
-                else if (uint256(minority) >= stakeSum) ok = c == hi;
-                else ok = below <= uint256(minority) && uint256(minority) < below + equal;
-                if (!ok) revert IVerity.ConsensusMismatch(uint16(j), uint64(c));
-                if (c != 0) any = true;
-                e.consensus[j] = uint64(c);
-                e.rank[j] = uint64(rank);
-                rankSum += rank;
             }
             for (uint256 r = 0; r < rows; r++) {
                 e.rowTrust[r] = uint64(trust[r]);
@@ -355,6 +342,54 @@ library YumaLib {
                 e.nextCol = uint16(to);
             }
             emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
+        }
+    }
+
+    /// @dev The kernels' view of the rows for columns [from, to): storage slots, the weightMask
+    /// words those columns need, and whether any row masks by registration block.
+    function _kernel(Subnet storage s, EpochState storage e, Rows memory R, uint256 from, uint256 to)
+        private
+        view
+        returns (Kernel memory K)
+    {
+        unchecked {
+            uint256 rows = R.count;
+            K.rows = rows;
+            uint256[WORDS][MAX_UIDS] storage W = s.weights;
+            uint256[WORDS][MAX_UIDS] storage B = s.bonds;
+            uint256 ws;
+            uint256 bs;
+            assembly ("memory-safe") {
+                ws := W.slot
+                bs := B.slot
+            }
+            K.wslot = ws;
+            K.bslot = bs;
+            K.uid = R.uid;
+            K.sum = R.sum;
+            K.thr = R.thr;
+            K.mask = new uint256[](rows * 2);
+            K.reg = new uint256[](16);
+            uint256 maxReg = e.maxReg;
+            uint256 h0 = from >> 8;
+            uint256 h1 = (to - 1) >> 8;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 i = _at(R.uid, r);
+                for (uint256 h = h0; h <= h1; h++) {
+                    _put(K.mask, (r << 1) | h, s.weightMask[i][h]);
+                }
+                if (_at(R.thr, r) <= maxReg) K.regOn = 1;
+            }
+        }
+    }
+
+    /// @dev Registration blocks of word k's columns into K.reg (max past n: never masks, never recent).
+    function _loadReg(Subnet storage s, Kernel memory K, uint256 k, uint256 n) private view {
+        unchecked {
+            uint256 base = k << 4;
+            for (uint256 c = 0; c < 16; c++) {
+                _put(K.reg, c, base + c < n ? s.neurons[base + c].registrationBlock : type(uint256).max);
+            }
         }
     }
 
@@ -476,21 +511,25 @@ library YumaLib {
                 uint256 i = R.uid[r];
                 keep[r] = (e.newPermit[i >> 8] >> (i & 255)) & 1 == 1;
             }
-            uint256[] memory vals = new uint256[](rows);
-            uint256[] memory out = new uint256[](rows);
-            for (uint256 k = from >> 4; k << 4 < to; k++) {
-                _decode(s, R, k, n, true);
-                for (uint256 r = 0; r < rows; r++) {
-                    out[r] = 0;
-                }
-                uint256 end = (k << 4) + 16 > to ? to : (k << 4) + 16;
-                for (uint256 j = k << 4; j < end; j++) {
-                    _column(e, R, P, j, _at(R.reg, j & 15), vals, out, div);
-                }
-                for (uint256 r = 0; r < rows; r++) {
-                    uint256 v = keep[r] ? out[r] : 0;
-                    uint256 i = R.uid[r];
-                    if (_at(R.bond, r) != v) s.bonds[i][k] = v;
+            if (P.yuma3) {
+                _yuma3Bonds(s, e, R, P, from, to, keep, div);
+            } else {
+                uint256[] memory vals = new uint256[](rows);
+                uint256[] memory out = new uint256[](rows);
+                for (uint256 k = from >> 4; k << 4 < to; k++) {
+                    _decode(s, R, k, n, true);
+                    for (uint256 r = 0; r < rows; r++) {
+                        out[r] = 0;
+                    }
+                    uint256 end = (k << 4) + 16 > to ? to : (k << 4) + 16;
+                    for (uint256 j = k << 4; j < end; j++) {
+                        _column(e, R, P, j, _at(R.reg, j & 15), vals, out, div);
+                    }
+                    for (uint256 r = 0; r < rows; r++) {
+                        uint256 v = keep[r] ? out[r] : 0;
+                        uint256 i = R.uid[r];
+                        if (_at(R.bond, r) != v) s.bonds[i][k] = v;
+                    }
                 }
             }
             for (uint256 r = 0; r < rows; r++) {
@@ -503,6 +542,55 @@ library YumaLib {
                 e.nextCol = uint16(to);
             }
             emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
+        }
+    }
+
+    /// @dev Yuma3 bonds of columns [from, to) through KernelLib, one weight word at a time.
+    function _yuma3Bonds(
+        Subnet storage s,
+        EpochState storage e,
+        Rows memory R,
+        BondParams memory P,
+        uint256 from,
+        uint256 to,
+        bool[] memory keep,
+        uint256[] memory div
+    ) private {
+        unchecked {
+            Kernel memory K = _kernel(s, e, R, from, to);
+            BondKnobs memory Q;
+            Q.bp = P.bp;
+            Q.liquid = P.liquid ? 1 : 0;
+            Q.alpha = P.alpha;
+            Q.low = P.low;
+            Q.high = P.high;
+            Q.slope = P.slope;
+            uint256 rows = R.count;
+            uint256[] memory keepW = new uint256[](rows);
+            for (uint256 r = 0; r < rows; r++) {
+                keepW[r] = keep[r] ? 1 : 0;
+            }
+            uint256[] memory col = new uint256[](48);
+            uint256[] memory vals = new uint256[](rows * 16);
+            bool regs = K.regOn != 0 || P.lastTempo <= e.maxReg;
+            uint256 n = e.n;
+            for (uint256 k = from >> 4; k << 4 < to; k++) {
+                uint256 base = k << 4;
+                uint256 end = base + 16 > to ? to - base : 16;
+                Q.recent = 0;
+                if (regs) {
+                    _loadReg(s, K, k, n);
+                    for (uint256 c = 0; c < end; c++) {
+                        if (P.lastTempo <= _at(K.reg, c)) Q.recent |= 1 << c;
+                    }
+                }
+                for (uint256 c = 0; c < end; c++) {
+                    uint256 j = base + c;
+                    _put(col, c, e.consensus[j]);
+                    _put(col, c + 16, P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum);
+                }
+                KernelLib.bondsWord(K, Q, k, end, col, vals, keepW, div);
+            }
         }
     }
 
@@ -553,41 +641,7 @@ library YumaLib {
         unchecked {
             uint256 c = e.consensus[j];
             uint256 inc = P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum;
-            bool recent = P.lastTempo <= regJ;
-            uint256 cj = j & 15;
-            uint256 sh = cj << 4;
-            if (!P.yuma3) return _classic(R, P, c, inc, recent, cj, vals, out, div);
-            uint256 rows = R.count;
-            uint256[] memory wv = R.wv;
-            uint256[] memory bond = R.bond;
-            uint256 colSum;
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 x = _wb(_at(wv, (r << 4) | cj), c, P.bp);
-                uint256 b = recent ? 0 : (((_at(bond, r) >> sh) & 0xffff) << 32) / 65535;
-                uint256 v;
-                if (P.liquid) {
-                    // mat_ema_alpha_sparse: only columns in the current Wb row survive, capped at 1
-                    if (x != 0) {
-                        uint256 wb = x & LOW;
-                        uint256 a = SigmoidLib.alpha(c, wb, b, P.low, P.high, P.slope);
-                        v = (((ONE - a) * b) >> 32) + ((a * wb) >> 32);
-                        if (v > ONE) v = ONE;
-                    }
-                } else {
-                    // mat_ema_sparse: every column of either matrix, kept when positive
-                    v = ((P.alpha * (x & LOW)) >> 32) + (((ONE - P.alpha) * b) >> 32);
-                }
-                _put(vals, r, v);
-                colSum += v;
-            }
-            if (colSum == 0) return;
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 v = _at(vals, r);
-                if (v == 0) continue;
-                _put(div, r, _at(div, r) + (((v << 32) / colSum) * inc >> 32));
-                uint256 u = (v * 65535) >> 32;
-                _put(out, r, _at(out, r) | ((u > 65535 ? 65535 : u) << sh));
-            }
+            _classic(R, P, c, inc, P.lastTempo <= regJ, j & 15, vals, out, div);
         }
     }
 
