@@ -35,7 +35,8 @@ struct BondKnobs {
 library KernelLib {
     /// @dev Consensus of columns [c0, c1) of word k. `col` holds 6 x 16 words: the claimed
     /// medians, then per column the median stake below and equal to the claim, the lowest and
-    /// highest score over rows with stake, and the clipped rank. Row trust accumulates in `trust`.
+    /// highest score over rows with stake, and the clipped rank; 4 more words of row scratch.
+    /// Row trust accumulates in `trust`.
     function consensusWord(
         Kernel memory K,
         uint256 k,
@@ -52,15 +53,28 @@ library KernelLib {
             for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
                 let o := shl(5, r)
                 let word, bits, sum := rowWord(K, r, k)
-                let u := mload(add(add(use, 0x20), o))
-                let a := mload(add(add(act, 0x20), o))
-                let tr := 0
-                for { let c := c0 } lt(c, c1) { c := add(c, 1) } {
-                    let cc := add(colP, shl(5, c))
+                mstore(add(colP, 0xc00), mload(add(add(use, 0x20), o)))
+                mstore(add(colP, 0xc20), mload(add(add(act, 0x20), o)))
+                mstore(add(colP, 0xc40), add(colP, shl(5, c0)))
+                mstore(add(colP, 0xc60), add(colP, shl(5, c1)))
+                let tr := column(shr(shl(4, c0), word), shr(c0, bits), sum, add(colP, 0xc00))
+                let tp := add(add(trust, 0x20), o)
+                mstore(tp, add(mload(tp), tr))
+            }
+
+            // cells [c0, c1) of one row (word and bits shifted to c0; ctx: stake, active stake,
+            // first and end column pointer): column scratch at cc (med, +16 below, +32 equal, +48 lo,
+            // +64 hi, +80 rank words); returns the row's clipped trust
+            function column(word, bits, sum, ctx) -> tr {
+                let u := mload(ctx)
+                let a := mload(add(ctx, 0x20))
+                let cc := mload(add(ctx, 0x40))
+                let ce := mload(add(ctx, 0x60))
+                for {} lt(cc, ce) { cc := add(cc, 0x20) } {
                     let med := mload(cc)
                     let w := 0
-                    let p := and(shr(c, bits), 1)
-                    if p { w := div(shl(32, and(shr(shl(4, c), word), 0xffff)), sum) }
+                    let p := and(bits, 1)
+                    if p { w := div(shl(32, and(word, 0xffff)), sum) }
                     if u {
                         switch lt(w, med)
                         case 1 { mstore(add(cc, 0x200), add(mload(add(cc, 0x200)), u)) }
@@ -73,9 +87,9 @@ library KernelLib {
                         tr := add(tr, w)
                         mstore(add(cc, 0xa00), add(mload(add(cc, 0xa00)), shr(32, mul(a, w))))
                     }
+                    bits := shr(1, bits)
+                    word := shr(16, word)
                 }
-                let tp := add(add(trust, 0x20), o)
-                mstore(tp, add(mload(tp), tr))
             }
 
             // word k of row r: the stored weights, the present bits and the row sum

@@ -299,7 +299,7 @@ library YumaLib {
             uint256 stakeSum = e.stakeSum;
             uint256 rankSum = e.rankSum;
             bool any = e.anyConsensus;
-            uint256[] memory col = new uint256[](96);
+            uint256[] memory col = new uint256[](100);
             for (uint256 k = from >> 4; k << 4 < to; k++) {
                 uint256 base = k << 4;
                 uint256 c0 = base < from ? from - base : 0;

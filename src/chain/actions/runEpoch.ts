@@ -50,9 +50,13 @@ export type RunEpochReturnType = {
 
 export type RunEpochErrorType = EpochError
 
-/** Conservative gas per (row, column) cell, measured with bench/gas.bench.ts. */
-const CONSENSUS_CELL_GAS = 1_500
-const BONDS_CELL_GAS = 5_800
+/**
+ * Conservative gas per (row, column) cell including each transaction's fixed costs, measured with
+ * bench/gas.bench.ts (consensus about 800; bonds about 1,700 when the liquid-alpha sigmoid is the
+ * per-word constant, up to about 2k more per cell whose sigmoid needs its own exp).
+ */
+const CONSENSUS_CELL_GAS = 1_000
+const BONDS_CELL_GAS = 4_000
 const BUDGET = 13_000_000
 
 /** Columns per transaction for `rows` validator rows, a multiple of 16, at least 16. */
