@@ -96,7 +96,9 @@ describe('determinism', () => {
     }
     const single = new TraceHasher(model)
     const b = new Sequence(model, 64)
-    prompt.forEach((t, i) => forwardToken(b, t, i === prompt.length - 1, single))
+    prompt.forEach((t, i) => {
+      forwardToken(b, t, i === prompt.length - 1, single)
+    })
     // Both hashers are still open here: they share the model's staging area (see stageOwner).
     expect(toHex(blocked.root())).toBe(toHex(single.root()))
     expect(blocked.count).toBe(40 * (1 + model.config.nLayers * 17) + 2)
