@@ -88,7 +88,7 @@ describe('miners and validators on a devnet', () => {
     // checked answers, by outcome
     const counts = { honestOk: 0, honestBad: 0, cheaterOk: 0, cheaterBad: 0, unavailable: 0 }
     for (const v of validators) {
-      for (const c of v.init.store.checks()) {
+      for (const c of v.store.checks()) {
         const isCheater = c.hotkey.toLowerCase() === cheater.toLowerCase()
         if (c.outcome === 'unavailable') counts.unavailable++
         else if (isCheater) counts[c.outcome === 'ok' ? 'cheaterOk' : 'cheaterBad']++
@@ -101,7 +101,7 @@ describe('miners and validators on a devnet', () => {
         else expect(s.weight).toBeGreaterThan(0)
       }
       expect(
-        v.init.store.evidence().every((e) => e.hotkey.toLowerCase() === cheater.toLowerCase()),
+        v.store.evidence().every((e) => e.hotkey.toLowerCase() === cheater.toLowerCase()),
       ).toBe(true)
     }
     console.log('checked answers', JSON.stringify(counts))

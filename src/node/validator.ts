@@ -86,6 +86,11 @@ export type Score = {
 export class ValidatorService implements Startable {
   readonly peer: Peer
   private readonly init: ValidatorInit
+
+  /** The validator's store: checked answers, evidence of mismatches, commit salts. */
+  get store(): NodeStore {
+    return this.init.store
+  }
   private readonly log = log('node:validator')
   private readonly seed: number
   private readonly modelRoot: Hex
