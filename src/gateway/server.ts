@@ -51,9 +51,13 @@ export function startGatewayServer(options: GatewayServerOptions): GatewayServer
           actualPort = info.port
           resolve()
         })
-        s.once('error', (error) =>
-          reject(new GatewayError(`cannot listen on ${host}:${port}`, { cause: error })),
-        )
+        s.once('error', (error: NodeJS.ErrnoException) => {
+          const why =
+            error.code === 'EADDRINUSE'
+              ? 'the port is in use (choose another with --port)'
+              : (error.code ?? error.message)
+          reject(new GatewayError(`cannot listen on ${host}:${port}: ${why}`, { cause: error }))
+        })
         server = s
       })
     },
