@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_YUMA_PARAMS } from './defaults.ts'
 import { runEpoch } from './epoch.ts'
 import { ONE } from './fixed.ts'
 import type { EpochInput, YumaParams } from './types.ts'
 
-const params: YumaParams = {
-  tempo: 1,
-  activityCutoff: 5000,
-  kappa: 32767,
-  bondsPenalty: 65535,
-  bondsMovingAverage: 900_000,
-  yuma3: false,
-  liquidAlpha: false,
-  alphaLow: 45875,
-  alphaHigh: 58982,
-  alphaSigmoidSteepness: 1000,
-  maxAllowedValidators: 2,
-  stakeThreshold: 0n,
-  commitReveal: false,
-  bondsResetOn: false,
-  ownerUid: null,
-}
+const params: YumaParams = { ...DEFAULT_YUMA_PARAMS, tempo: 1, maxAllowedValidators: 2 }
 
 /** Two validators (stake 3:1) and two servers; validator 1 over-weights server 3. */
 function input(over: Partial<EpochInput> = {}): EpochInput {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_YUMA_PARAMS } from './defaults.ts'
 import { runEpoch } from './epoch.ts'
 import type { EpochInput, EpochOutput, SparseMatrix, SparseRow, YumaParams } from './types.ts'
 
@@ -86,23 +87,7 @@ const CASES: Case[] = [
   },
 ]
 
-const BASE: YumaParams = {
-  tempo: 360,
-  activityCutoff: 5000,
-  kappa: 32767,
-  bondsPenalty: 65535,
-  bondsMovingAverage: 900_000,
-  yuma3: false,
-  liquidAlpha: false,
-  alphaLow: 45875,
-  alphaHigh: 58982,
-  alphaSigmoidSteepness: 1000,
-  maxAllowedValidators: 64,
-  stakeThreshold: 0n,
-  commitReveal: false,
-  bondsResetOn: false,
-  ownerUid: null,
-}
+const BASE: YumaParams = DEFAULT_YUMA_PARAMS
 
 /** Deterministic LCG (same constants as the bench). */
 function lcg(seed: number): () => number {

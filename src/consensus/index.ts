@@ -2,6 +2,7 @@
  * Yuma Consensus, bit-exact with subtensor's sparse epoch, plus the subnet state machine, the
  * scenario runner and the adversarial simulator. See docs/CONSENSUS.md for the arithmetic.
  */
+export { DEFAULT_YUMA_PARAMS } from './defaults.ts'
 export { runEpoch } from './epoch.ts'
 export { expSafe } from './exp.ts'
 export * as fixed from './fixed.ts'

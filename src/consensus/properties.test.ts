@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_YUMA_PARAMS } from './defaults.ts'
 import { runEpoch } from './epoch.ts'
 import { ONE } from './fixed.ts'
 import type { EpochInput, SparseMatrix, YumaParams } from './types.ts'
@@ -7,23 +8,7 @@ import type { EpochInput, SparseMatrix, YumaParams } from './types.ts'
 const SEED = 424242
 const RUNS = 60
 
-const base: YumaParams = {
-  tempo: 1,
-  activityCutoff: 5000,
-  kappa: 32767,
-  bondsPenalty: 65535,
-  bondsMovingAverage: 900_000,
-  yuma3: false,
-  liquidAlpha: false,
-  alphaLow: 45875,
-  alphaHigh: 58982,
-  alphaSigmoidSteepness: 1000,
-  maxAllowedValidators: 64,
-  stakeThreshold: 0n,
-  commitReveal: false,
-  bondsResetOn: false,
-  ownerUid: null,
-}
+const base: YumaParams = { ...DEFAULT_YUMA_PARAMS, tempo: 1 }
 
 /** v validators (all permitted) then m miners, random stakes and dense random weights. */
 const subnet = fc

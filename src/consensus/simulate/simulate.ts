@@ -1,25 +1,10 @@
+import { DEFAULT_YUMA_PARAMS } from '../defaults.ts'
 import { runEpoch } from '../epoch.ts'
 import type { SparseMatrix, SparseRow, YumaParams } from '../types.ts'
 import { storeWeights } from '../weights.ts'
 import type { SimEpoch, SimResult, Simulation } from './types.ts'
 
-const DEFAULTS: YumaParams = {
-  tempo: 100,
-  activityCutoff: 5000,
-  kappa: 32767,
-  bondsPenalty: 65535,
-  bondsMovingAverage: 900_000,
-  yuma3: true,
-  liquidAlpha: true,
-  alphaLow: 45875,
-  alphaHigh: 58982,
-  alphaSigmoidSteepness: 1000,
-  maxAllowedValidators: 64,
-  stakeThreshold: 0n,
-  commitReveal: false,
-  bondsResetOn: false,
-  ownerUid: null,
-}
+const DEFAULTS: YumaParams = { ...DEFAULT_YUMA_PARAMS, tempo: 100, yuma3: true, liquidAlpha: true }
 
 /** The honest view of miner quality at epoch t, as u16 weights over the miners (in miner order). */
 export function qualityAt(sim: Simulation, t: number): number[] {

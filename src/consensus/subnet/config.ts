@@ -1,3 +1,4 @@
+import { DEFAULT_YUMA_PARAMS } from '../defaults.ts'
 import type { YumaParams } from '../types.ts'
 import { type BurnConfig, DEFAULT_BURN } from './burn.ts'
 
@@ -28,21 +29,9 @@ export type SubnetConfig = YumaParams & {
 
 export const DEFAULT_SUBNET_CONFIG: SubnetConfig = {
   netuid: 1,
-  tempo: 360,
-  activityCutoff: 5000,
-  kappa: 32767,
-  bondsPenalty: 65535,
-  bondsMovingAverage: 900_000,
+  ...DEFAULT_YUMA_PARAMS,
   yuma3: true,
-  liquidAlpha: false,
-  alphaLow: 45875,
-  alphaHigh: 58982,
-  alphaSigmoidSteepness: 1000,
-  maxAllowedValidators: 64,
-  stakeThreshold: 0n,
   commitReveal: true,
-  bondsResetOn: false,
-  ownerUid: null,
   maxAllowedUids: 256,
   immunityPeriod: 5000,
   minNonImmuneUids: 10,
