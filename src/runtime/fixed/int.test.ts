@@ -77,6 +77,10 @@ describe('integer primitives', () => {
       bitLength(2 ** 40),
     ]).toEqual([0, 1, 8, 9, 41])
     expect(pow2(52)).toBe(4503599627370496)
+    expect(pow2(1023)).toBe(2 ** 1023)
+    expect(() => pow2(1024)).toThrow(RangeError)
+    expect(() => pow2(-1)).toThrow(RangeError)
+    expect(() => pow2(2.5)).toThrow(RangeError)
     expect([sat32(2 ** 40), sat32(-(2 ** 40)), sat32(-5)]).toEqual([0x7fffffff, -0x7fffffff, -5])
   })
 })

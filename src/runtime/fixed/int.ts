@@ -31,22 +31,18 @@ export function roundDivSym(a: number, b: number): number {
   return a < 0 ? -floorDiv(-2 * a + b, 2 * b) : floorDiv(2 * a + b, 2 * b)
 }
 
-/** 2^k for 0 <= k <= 1023 without Math.pow: a product of exact powers of two. */
-export function pow2(k: number): number {
-  let r = 1
-  let base = 2
-  while (k > 0) {
-    if (k & 1) r *= base
-    base *= base
-    k >>>= 1
-  }
-  return r
-}
-
 /** POW2[k] = 2^k for 0 <= k <= 1023, built by exact doubling (a table: roundShift is hot). */
 const POW2 = new Float64Array(1024)
 POW2[0] = 1
 for (let k = 1; k < 1024; k++) POW2[k] = POW2[k - 1]! * 2
+
+/** 2^k for an integer 0 <= k <= 1023, without Math.pow (exact: a table built by doubling). */
+export function pow2(k: number): number {
+  const p = POW2[k]
+  if (p === undefined || !Number.isInteger(k))
+    throw new RangeError(`pow2 takes an integer in [0, 1023], got ${k}`)
+  return p
+}
 
 /**
  * round(v / 2^s), ties toward +infinity: floor((v + 2^(s-1)) / 2^s) for s > 0; v for s = 0;

@@ -1,3 +1,4 @@
+import { pow2 } from '../fixed/int.ts'
 /**
  * Load-time quantization of float weights to the runtime's integer form. Float arithmetic is
  * used here, but only IEEE-exact operations (products by powers of two, one correctly rounded
@@ -67,8 +68,7 @@ export function quantizeRows(
     const [m, e] = weightScale(amax)
     scaleM[r] = m
     scaleE[r] = e
-    let p2 = 1
-    for (let k = 0; k < Math.abs(e); k++) p2 *= 2
+    const p2 = pow2(Math.abs(e))
     for (let j = 0; j < cols; j++) {
       const scaled = e >= 0 ? (src[base + j]! * p2) / m : src[base + j]! / p2 / m
       const q = scaled < 0 ? -Math.floor(-scaled + 0.5) : Math.floor(scaled + 0.5)

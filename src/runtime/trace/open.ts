@@ -3,9 +3,9 @@ import { TraceError } from '../../errors/runtime.ts'
 import { type GenerateRequest, generate } from '../generate.ts'
 import type { Model } from '../model/load.ts'
 import { TraceCapture } from './capture.ts'
-import { traceLeaf, vecChunks } from './hasher.ts'
+import { TraceHasher, traceLeaf, vecChunks } from './hasher.ts'
 import { bytesEqual, merkleProof, merkleRoot, nextPow2, rootFromProof } from './merkle.ts'
-import { opIdBytes, parseOpId } from './ops.ts'
+import { opIdBytes, parseOpId, type TraceSink } from './ops.ts'
 
 /** One element of one trace entry, with the proofs that tie it to a traceRoot. */
 export type TraceOpening = {
@@ -41,9 +41,13 @@ export function openTraceElement(
   leafIndex: number,
   element: number,
 ): TraceOpening {
+  // One run feeds both the hasher (every leaf, for the leaf proof) and the capture (the one
+  // vector opened).
   const capture = new TraceCapture((i) => i === leafIndex)
-  const result = generate(model, request, { sink: capture })
-  const leafCount = result.traceLeafCount!
+  const hasher = new TraceHasher(model)
+  generate(model, request, { trace: false, sink: both(hasher, capture) })
+  const leaves = hasher.leaves()
+  const leafCount = hasher.count
   if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex >= leafCount)
     throw new TraceError(`leaf ${leafIndex} is outside the trace (${leafCount} entries)`)
   const entry = capture.entries[0]!
@@ -54,8 +58,6 @@ export function openTraceElement(
   const chunks = vecChunks(entry.vec)
   const chunkCount = chunks.length / 32
   const chunkIndex = Math.floor(element / 8)
-  // Recompute all leaves for the leaf proof: the same run, hashed.
-  const leaves = leafHashes(model, request)
   return {
     leafIndex,
     leafCount,
@@ -70,22 +72,20 @@ export function openTraceElement(
   }
 }
 
-/** All leaf hashes of a request's trace. */
+/** All leaf hashes of a request's trace (32 bytes each). */
 export function leafHashes(model: Model, request: GenerateRequest): Uint8Array {
-  const capture = new TraceCapture()
-  generate(model, request, { trace: false, sink: capture })
-  const out = new Uint8Array(capture.entries.length * 32)
-  capture.entries.forEach((entry, i) => {
-    const chunks = vecChunks(entry.vec)
-    out.set(
-      traceLeaf(
-        opIdBytes(entry.pos, entry.layer, entry.kind, entry.vec.length),
-        merkleRoot(chunks, chunks.length / 32),
-      ),
-      32 * i,
-    )
-  })
-  return out
+  const hasher = new TraceHasher(model)
+  generate(model, request, { trace: false, sink: hasher })
+  return hasher.leaves().slice()
+}
+
+function both(a: TraceSink, b: TraceSink): TraceSink {
+  return {
+    record(pos, layer, kind, vec, off, len) {
+      a.record(pos, layer, kind, vec, off, len)
+      b.record(pos, layer, kind, vec, off, len)
+    },
+  }
 }
 
 /**
