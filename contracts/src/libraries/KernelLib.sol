@@ -31,7 +31,8 @@ struct BondKnobs {
 /// A cell (row r, column c of word k) is present when its weightMask bit is set, it is not on the
 /// diagonal and its column was registered before the row's threshold; its value is then the u16
 /// weight divided by the row's masked sum (I32F32, truncated; 0 when the sum is 0).
-/// @dev Arithmetic is exactly YumaLib's and SigmoidLib's (floor products, truncated quotients).
+/// @dev Arithmetic is exactly YumaLib's and src/consensus's (floor products, truncated quotients;
+/// the liquid-alpha sigmoid and its exp as src/consensus/liquid-alpha.ts and exp.ts, docs/CONSENSUS.md).
 library KernelLib {
     /// @dev Consensus of columns [c0, c1) of word k. `col` holds 6 x 16 words: the claimed
     /// medians, then per column the median stake below and equal to the claim, the lowest and
@@ -266,7 +267,7 @@ library KernelLib {
                 slot := add(mload(add(K_, 0x40)), add(shl(5, i), k_))
             }
 
-            // SigmoidLib.alpha for a clamped difference d
+            // liquid alpha (src/consensus/liquid-alpha.ts) for a clamped difference d
             function alphaOf(d, P_) -> a {
                 let low := mload(add(P_, 0x60))
                 let high := mload(add(P_, 0x80))
@@ -277,7 +278,7 @@ library KernelLib {
                 if slt(a, low) { a := low }
             }
 
-            // SigmoidLib.exp
+            // exp_safe (src/consensus/exp.ts)
             function expSafe(x) -> result {
                 let lim := 0x1400000000 // 20 << 32
                 if slt(x, sub(0, lim)) { x := sub(0, lim) }
