@@ -28,6 +28,14 @@ export const settings = {
   },
 } as const
 
+/**
+ * Contracts compiled a second time for run-time gas over code size: the epoch's library, whose
+ * per-cell loops run tens of thousands of times a transaction. At 200 runs the optimizer
+ * recomputes divisions and spills loop variables to keep the code small.
+ */
+export const hotSettings = { ...settings, optimizer: { enabled: true, runs: 100_000 } } as const
+const HOT_CONTRACTS = new Set(['YumaLib'])
+
 type Solc = { version(): string; compile(input: string, callbacks?: object): string }
 
 export type Artifact = {
@@ -58,6 +66,8 @@ export function inputHash(): string {
   const hash = createHash('sha256')
   hash.update(loadSolc().version())
   hash.update(JSON.stringify(settings))
+  hash.update(JSON.stringify(hotSettings))
+  hash.update([...HOT_CONTRACTS].join())
   for (const file of listSources(srcDir)) {
     hash.update(relative(root, file))
     hash.update(readFileSync(file))
@@ -73,31 +83,40 @@ function findImport(path: string): { contents: string } | { error: string } {
   return { error: `import not found: ${path}` }
 }
 
+type SolcContracts = Record<
+  string,
+  Record<string, { abi: unknown[]; evm: { bytecode: { object: string; linkReferences: object } } }>
+>
+
+function compileWith(sources: Record<string, { content: string }>, with_: object): SolcContracts {
+  const input = { language: 'Solidity', sources, settings: with_ }
+  const output = JSON.parse(loadSolc().compile(JSON.stringify(input), { import: findImport })) as {
+    errors?: { severity: string; formattedMessage: string }[]
+    contracts: SolcContracts
+  }
+  const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
+  if (errors.length) throw new Error(errors.map((e) => e.formattedMessage).join('\n'))
+  return output.contracts
+}
+
 /** Compiles every source and returns one artifact per contract defined under contracts/src. */
 export function compile(): Artifact[] {
-  const solc = loadSolc()
   const sources: Record<string, { content: string }> = {}
   for (const file of listSources(srcDir)) {
     sources[relative(root, file)] = { content: readFileSync(file, 'utf8') }
   }
-  const input = { language: 'Solidity', sources, settings }
-  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as {
-    errors?: { severity: string; formattedMessage: string }[]
-    contracts: Record<
-      string,
-      Record<
-        string,
-        { abi: unknown[]; evm: { bytecode: { object: string; linkReferences: object } } }
-      >
-    >
+  const contracts = compileWith(sources, settings)
+  const hot = compileWith(sources, hotSettings)
+  for (const [sourceName, list] of Object.entries(hot)) {
+    for (const [name, c] of Object.entries(list)) {
+      if (HOT_CONTRACTS.has(name) && contracts[sourceName]) contracts[sourceName][name] = c
+    }
   }
-  const errors = (output.errors ?? []).filter((e) => e.severity === 'error')
-  if (errors.length) throw new Error(errors.map((e) => e.formattedMessage).join('\n'))
   const hash = inputHash()
   const artifacts: Artifact[] = []
-  for (const [sourceName, contracts] of Object.entries(output.contracts)) {
+  for (const [sourceName, list] of Object.entries(contracts)) {
     if (!sourceName.startsWith('contracts/src/')) continue
-    for (const [contractName, c] of Object.entries(contracts)) {
+    for (const [contractName, c] of Object.entries(list)) {
       artifacts.push({
         contractName,
         sourceName,

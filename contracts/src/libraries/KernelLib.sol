@@ -24,6 +24,7 @@ struct BondKnobs {
     uint256 high;
     int256 slope;
     uint256 recent; // bit c: column c of the word was registered since the last tempo
+    uint256 a0; // scratch: the liquid alpha at a zero difference
 }
 
 /// @title KernelLib
@@ -36,8 +37,9 @@ struct BondKnobs {
 library KernelLib {
     /// @dev Consensus of columns [c0, c1) of word k. `col` holds 6 x 16 words: the claimed
     /// medians, then per column the median stake below and equal to the claim, the lowest and
-    /// highest score over rows with stake, and the clipped rank; 4 more words of row scratch.
-    /// Row trust accumulates in `trust`.
+    /// highest score over rows with stake, and the clipped rank; 4 more words of row scratch and
+    /// a flag: 1 when the check needs the lowest and highest scores (a degenerate minority),
+    /// which are left untouched otherwise. Row trust accumulates in `trust`.
     function consensusWord(
         Kernel memory K,
         uint256 k,
@@ -71,25 +73,51 @@ library KernelLib {
                 let a := mload(add(ctx, 0x20))
                 let cc := mload(add(ctx, 0x40))
                 let ce := mload(add(ctx, 0x60))
-                for {} lt(cc, ce) { cc := add(cc, 0x20) } {
-                    let med := mload(cc)
-                    let w := 0
-                    let p := and(bits, 1)
-                    if p { w := div(shl(32, and(word, 0xffff)), sum) }
-                    if u {
+                switch or(iszero(u), mload(add(ctx, 0x80)))
+                case 0 {
+                    // a row with median stake, no lo/hi needed: an absent cell is w = 0, which
+                    // adds nothing to trust or rank, so only the median sums look at it
+                    for {} lt(cc, ce) { cc := add(cc, 0x20) } {
+                        let med := mload(cc)
+                        let w := 0
+                        if and(bits, 1) { w := div(shl(32, and(word, 0xffff)), sum) }
+                        bits := shr(1, bits)
+                        word := shr(16, word)
                         switch lt(w, med)
-                        case 1 { mstore(add(cc, 0x200), add(mload(add(cc, 0x200)), u)) }
-                        default { if eq(w, med) { mstore(add(cc, 0x400), add(mload(add(cc, 0x400)), u)) } }
-                        if lt(w, mload(add(cc, 0x600))) { mstore(add(cc, 0x600), w) }
-                        if gt(w, mload(add(cc, 0x800))) { mstore(add(cc, 0x800), w) }
+                        case 1 {
+                            let q := add(cc, 0x200)
+                            mstore(q, add(mload(q), u))
+                        }
+                        default {
+                            if eq(w, med) {
+                                let q := add(cc, 0x400)
+                                mstore(q, add(mload(q), u))
+                            }
+                            w := med
+                        }
+                        tr := add(tr, w)
+                        let q := add(cc, 0xa00)
+                        mstore(q, add(mload(q), shr(32, mul(a, w))))
                     }
-                    if p {
+                }
+                default {
+                    for {} lt(cc, ce) { cc := add(cc, 0x20) } {
+                        let med := mload(cc)
+                        let w := 0
+                        if and(bits, 1) { w := div(shl(32, and(word, 0xffff)), sum) }
+                        bits := shr(1, bits)
+                        word := shr(16, word)
+                        if u {
+                            switch lt(w, med)
+                            case 1 { mstore(add(cc, 0x200), add(mload(add(cc, 0x200)), u)) }
+                            default { if eq(w, med) { mstore(add(cc, 0x400), add(mload(add(cc, 0x400)), u)) } }
+                            if lt(w, mload(add(cc, 0x600))) { mstore(add(cc, 0x600), w) }
+                            if gt(w, mload(add(cc, 0x800))) { mstore(add(cc, 0x800), w) }
+                        }
                         if gt(w, med) { w := med }
                         tr := add(tr, w)
                         mstore(add(cc, 0xa00), add(mload(add(cc, 0xa00)), shr(32, mul(a, w))))
                     }
-                    bits := shr(1, bits)
-                    word := shr(16, word)
                 }
             }
 
@@ -116,7 +144,8 @@ library KernelLib {
     /// @dev Yuma3 bonds of the first `end` columns of word k: the EMA (liquid alpha or fixed rate)
     /// of every row, written back to s.bonds (zero for rows in `drop`), and Σ_c Bn_rc·I_c added to
     /// `div`. `col` holds 3 x 16 words: consensus, incentive, and scratch for the column sums;
-    /// `vals` rows x 16 scratch words.
+    /// `vals` rows x 17 scratch words (a row's 16 new bond values, then the mask of the columns
+    /// whose value was written).
     function bondsWord(
         Kernel memory K,
         BondKnobs memory P,
@@ -137,8 +166,6 @@ library KernelLib {
             if eq(bp, 0x100000000) { mode := 1 }
             let liquid := mload(add(P, 0x20))
             let fixedA := mload(add(P, 0x40))
-            let a0 := 0
-            if liquid { a0 := alphaOf(0, P) }
             let lanes := 0 // bond lanes of columns not registered since the last tempo
             {
                 let recent := mload(add(P, 0xc0))
@@ -147,23 +174,59 @@ library KernelLib {
                     if iszero(and(shr(c, recent), 1)) { lanes := or(lanes, shl(shl(4, c), 0xffff)) }
                 }
             }
+            let fast := and(eq(mode, 1), iszero(iszero(liquid)))
+            // the liquid alpha at d = 0, the cells' usual value, kept in P's scratch word
+            if liquid { mstore(add(P, 0xe0), alphaOf(0, P)) }
+            let all := sub(shl(end, 1), 1)
             for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
                 let word, bits, sum := rowWord(K, r, k)
                 let slot := bondSlot(K, r, k)
                 let bw := sload(slot)
-                let bl := and(bw, lanes)
-                let vp := add(valsP, shl(9, r))
+                let vp := add(valsP, mul(r, 0x220))
                 let out := 0
-                switch and(eq(mode, 1), iszero(iszero(liquid)))
-                case 1 { out := clippedLiquid(word, bits, sum, bl, vp, colP, end, a0, P) }
+                switch fast
+                case 1 {
+                    bits := and(bits, all)
+                    out := clippedLiquid(word, bits, sum, and(bw, lanes), colP, sub(vp, colP), P)
+                    mstore(add(vp, 0x200), bits)
+                }
                 default {
-                for { let c := 0 } lt(c, end) { c := add(c, 1) } {
+                    out := generic(word, bits, sum, and(bw, lanes), vp, colP, end, mode, bp, liquid, fixedA, P)
+                    mstore(add(vp, 0x200), all)
+                }
+                if iszero(mload(add(keep, add(shl(5, r), 0x20)))) { out := 0 }
+                if iszero(eq(out, bw)) { sstore(slot, out) }
+            }
+            // dividends (a zero column sum means all its v are 0)
+            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
+                let dp := add(dv, add(shl(5, r), 0x20))
+                mstore(dp, rowDividend(mload(dp), add(valsP, mul(r, 0x220)), colP))
+            }
+
+            // Σ over the columns the row wrote (mask after its 16 values) of floor(v/colSum)·I_c
+            function rowDividend(d, vp, q) -> acc {
+                acc := d
+                let m := mload(add(vp, 0x200))
+                for {} m {} {
+                    if and(m, 1) {
+                        let v := mload(vp)
+                        if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x400))), mload(add(q, 0x200))))) }
+                    }
+                    m := shr(1, m)
+                    vp := add(vp, 0x20)
+                    q := add(q, 0x20)
+                }
+            }
+
+            // any mode: every column below end_ gets a value
+            function generic(word, bits, sum, bl, vp, colP_, end_, mode_, bp_, liquid_, fixedA_, P_) -> out {
+                for { let c := 0 } lt(c, end_) { c := add(c, 1) } {
                     let sh := shl(4, c)
                     let p := and(shr(c, bits), 1)
                     let w := 0
                     if p { w := div(shl(32, and(shr(sh, word), 0xffff)), sum) }
-                    let med := mload(add(colP, shl(5, c)))
-                    if mode {
+                    let med := mload(add(colP_, shl(5, c)))
+                    if mode_ {
                         // weights for bonds: clipped W (bp = 1), else W + bp*(clip - W) kept when > 0
                         let cw := w
                         let cp := p
@@ -171,21 +234,21 @@ library KernelLib {
                             cw := med
                             cp := and(p, iszero(iszero(med)))
                         }
-                        switch mode
+                        switch mode_
                         case 1 {
                             p := cp
                             w := mul(cw, cp)
                         }
                         default {
-                            let it := add(w, sar(32, mul(bp, sub(mul(cw, cp), w))))
+                            let it := add(w, sar(32, mul(bp_, sub(mul(cw, cp), w))))
                             p := and(p, sgt(it, 0))
                             w := mul(it, p)
                         }
                     }
                     let b := div(shl(32, and(shr(sh, bl), 0xffff)), 65535)
                     let v := 0
-                    switch liquid
-                    case 0 { v := add(shr(32, mul(fixedA, w)), shr(32, mul(sub(0x100000000, fixedA), b))) }
+                    switch liquid_
+                    case 0 { v := add(shr(32, mul(fixedA_, w)), shr(32, mul(sub(0x100000000, fixedA_), b))) }
                     default {
                         // mat_ema_alpha_sparse: only cells of the current Wb row, capped at 1
                         if p {
@@ -194,71 +257,53 @@ library KernelLib {
                             case 0 { if gt(w, med) { d := sub(w, med) } }
                             default { d := sub(b, w) }
                             if gt(d, 0x100000000) { d := 0x100000000 }
-                            let a := a0
-                            if d { a := alphaOf(d, P) }
+                            let a := mload(add(P_, 0xe0))
+                            if d { a := alphaOf(d, P_) }
                             v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
                             if gt(v, 0x100000000) { v := 0x100000000 }
                         }
                     }
                     mstore(add(vp, shl(5, c)), v)
                     if v {
-                        let sp := add(colP, shl(5, add(c, 32)))
+                        let sp := add(colP_, shl(5, add(c, 32)))
                         mstore(sp, add(mload(sp), v))
                         let u := shr(32, mul(v, 65535))
                         if gt(u, 65535) { u := 65535 }
                         out := or(out, shl(sh, u))
                     }
                 }
-                }
-                if iszero(mload(add(keep, add(shl(5, r), 0x20)))) { out := 0 }
-                if iszero(eq(out, bw)) { sstore(slot, out) }
-            }
-            // dividends: Σ_c floor(v/colSum)·I_c per row (a zero column sum means all its v are 0)
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                let vp := add(valsP, shl(9, r))
-                let dp := add(dv, add(shl(5, r), 0x20))
-                mstore(dp, rowDividend(mload(dp), vp, colP, end))
             }
 
-            function rowDividend(d, vp, colP_, end_) -> acc {
-                acc := d
-                for { let c := 0 } lt(c, end_) { c := add(c, 1) } {
-                    let v := mload(add(vp, shl(5, c)))
-                    if v {
-                        let cp := add(colP_, shl(5, c))
-                        acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(cp, 0x400))), mload(add(cp, 0x200)))))
-                    }
-                }
-            }
-
-            // the cells of one row with bp = 1 and liquid alpha: Wb = min(W, C) <= C, so the
-            // sigmoid's difference is b - Wb when Wb < b and 0 otherwise (a0)
-            function clippedLiquid(word, bits, sum, bl, vp, colP_, end_, a0_, P_) -> out {
-                for { let c := 0 } lt(c, end_) { c := add(c, 1) } {
-                    let v := 0
-                    if and(shr(c, bits), 1) {
-                        let sh := shl(4, c)
-                        let w := div(shl(32, and(shr(sh, word), 0xffff)), sum)
-                        let med := mload(add(colP_, shl(5, c)))
-                        let ok := 1
-                        if gt(w, med) {
-                            w := med
-                            ok := med
-                        }
-                        if ok {
-                            let b := div(shl(32, and(shr(sh, bl), 0xffff)), 65535)
-                            let a := a0_
+            // the present cells of one row with bp = 1 and liquid alpha (absent cells get no
+            // value): Wb = min(W, C) <= C, so the sigmoid's difference is b - Wb when Wb < b and
+            // 0 otherwise (P's scratch word). p walks the columns' consensus words, p + dvp their
+            // value words in the row's scratch.
+            function clippedLiquid(word, bits, sum, bl, p, dvp, P_) -> out {
+                for { let sh := 0 } bits {} {
+                    if and(bits, 1) {
+                        let w := div(shl(32, and(word, 0xffff)), sum)
+                        let med := mload(p)
+                        let v := 0
+                        // clipped to a zero consensus, the cell leaves Wb
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(bl, 0xffff)), 65535)
+                            let a := mload(add(P_, 0xe0))
                             if lt(w, b) { a := alphaOf(sub(b, w), P_) }
                             v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
                             if gt(v, 0x100000000) { v := 0x100000000 }
-                            let sp := add(colP_, shl(5, add(c, 32)))
-                            mstore(sp, add(mload(sp), v))
-                            let u := shr(32, mul(v, 65535))
-                            if gt(u, 65535) { u := 65535 }
-                            out := or(out, shl(sh, u))
+                            let q := add(p, 0x400)
+                            mstore(q, add(mload(q), v))
+                            // v <= 1, so the u16 needs no cap
+                            out := or(out, shl(sh, shr(32, mul(v, 65535))))
                         }
+                        mstore(add(p, dvp), v)
                     }
-                    mstore(add(vp, shl(5, c)), v)
+                    bits := shr(1, bits)
+                    word := shr(16, word)
+                    bl := shr(16, bl)
+                    p := add(p, 0x20)
+                    sh := add(sh, 16)
                 }
             }
 

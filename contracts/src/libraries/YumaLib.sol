@@ -23,7 +23,7 @@ library YumaLib {
         uint256[] act;
         uint256[] use;
         uint256[] thr; // min(last update, commit block + 1): uids registered at or after it are masked
-        uint256[] wv; // decoded word: rows x 16 cells
+        uint256[] wv; // decoded word: rows x 16 cells (allocated by the passes that decode)
         uint256[] bond; // bond word per row
         uint256[] reg; // registration blocks of the word's 16 columns
     }
@@ -233,7 +233,6 @@ library YumaLib {
             R.act = new uint256[](rows);
             R.use = new uint256[](rows);
             R.thr = new uint256[](rows);
-            R.wv = new uint256[](rows * 16);
             R.bond = new uint256[](rows);
             R.reg = new uint256[](16);
             for (uint256 r = 0; r < rows; r++) {
@@ -299,7 +298,9 @@ library YumaLib {
             uint256 stakeSum = e.stakeSum;
             uint256 rankSum = e.rankSum;
             bool any = e.anyConsensus;
-            uint256[] memory col = new uint256[](100);
+            uint256[] memory col = new uint256[](101);
+            // the lowest and highest scores matter only to a degenerate minority
+            if (stakeSum != 0 && (minority < 0 || uint256(minority) >= stakeSum)) col[100] = 1;
             for (uint256 k = from >> 4; k << 4 < to; k++) {
                 uint256 base = k << 4;
                 uint256 c0 = base < from ? from - base : 0;
@@ -402,6 +403,7 @@ library YumaLib {
         if (to > n) to = n;
         out = new uint64[](to > from ? to - from : 0);
         Rows memory R = _loadRows(e, true);
+        R.wv = new uint256[](R.count * 16);
         uint256 m;
         for (uint256 r = 0; r < R.count; r++) {
             if (R.use[r] != 0) m++;
@@ -516,6 +518,7 @@ library YumaLib {
             } else {
                 uint256[] memory vals = new uint256[](rows);
                 uint256[] memory out = new uint256[](rows);
+                R.wv = new uint256[](rows * 16);
                 for (uint256 k = from >> 4; k << 4 < to; k++) {
                     _decode(s, R, k, n, true);
                     for (uint256 r = 0; r < rows; r++) {
@@ -571,7 +574,7 @@ library YumaLib {
                 keepW[r] = keep[r] ? 1 : 0;
             }
             uint256[] memory col = new uint256[](48);
-            uint256[] memory vals = new uint256[](rows * 16);
+            uint256[] memory vals = new uint256[](rows * 17);
             bool regs = K.regOn != 0 || P.lastTempo <= e.maxReg;
             uint256 n = e.n;
             for (uint256 k = from >> 4; k << 4 < to; k++) {

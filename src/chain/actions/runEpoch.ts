@@ -9,7 +9,12 @@ import type {
   Transport,
 } from 'viem'
 import { decodeEventLog } from 'viem'
-import { readContract, waitForTransactionReceipt, writeContract } from 'viem/actions'
+import {
+  estimateContractGas,
+  readContract,
+  waitForTransactionReceipt,
+  writeContract,
+} from 'viem/actions'
 import { EpochError } from '../../errors/chain.ts'
 import { verityAbi } from '../abis.ts'
 
@@ -22,9 +27,12 @@ export type RunEpochParameters = {
    * `consensusHints` (eth_call); either way the contract checks them exactly.
    */
   medians?: readonly bigint[]
-  /** Columns per consensus transaction (default: sized from the row count to stay under 16.7M gas). */
+  /**
+   * Columns per consensus transaction. Default: the most whose gas estimate stays under 15M (the
+   * cap is 16,777,216), or, with `wait: false`, a size from the row count.
+   */
   consensusColumns?: number
-  /** Columns per bonds transaction, a multiple of 16 (default: sized from the row count). */
+  /** Columns per bonds transaction, a multiple of 16 (default: as for consensus). */
   bondsColumns?: number
   /** Uids per finish transaction (default 256). */
   finishUids?: number
@@ -52,12 +60,15 @@ export type RunEpochErrorType = EpochError
 
 /**
  * Conservative gas per (row, column) cell including each transaction's fixed costs, measured with
- * bench/gas.bench.ts (consensus about 800; bonds about 1,700 when the liquid-alpha sigmoid is the
- * per-word constant, up to about 2k more per cell whose sigmoid needs its own exp).
+ * bench/gas.bench.ts; only used to size chunks when transactions are sent without waiting
+ * (`wait: false`), where no gas estimate of the pending state is asked for.
  */
 const CONSENSUS_CELL_GAS = 1_000
 const BONDS_CELL_GAS = 4_000
 const BUDGET = 13_000_000
+
+/** Gas a chunk may be estimated at: under the 16,777,216 cap with room for state drift. */
+const ESTIMATE_BUDGET = 15_000_000n
 
 /** Columns per transaction for `rows` validator rows, a multiple of 16, at least 16. */
 export function epochColumns(rows: number, kind: 'consensus' | 'bonds'): number {
@@ -115,26 +126,84 @@ export async function runEpoch(
     args: [netuid],
     blockTag,
   })
+  // Chunk sizes: given, else (waiting for receipts) the largest whose gas estimate fits, halving
+  // from all remaining columns, else sized from the per-cell costs.
+  const fits = async (
+    functionName: 'epochConsensus' | 'epochBonds',
+    args: readonly unknown[],
+  ): Promise<boolean> => {
+    options.signal?.throwIfAborted()
+    try {
+      const gas = await estimateContractGas(client, {
+        address,
+        abi: verityAbi,
+        functionName,
+        args,
+        account: client.account,
+      } as Parameters<typeof estimateContractGas>[1])
+      return gas <= ESTIMATE_BUDGET
+    } catch {
+      // out of gas at the node's cap, or a revert the smallest chunk will report when sent
+      return false
+    }
+  }
+  const chunk = async (
+    kind: 'consensus' | 'bonds',
+    from: number,
+    given: number | undefined,
+    last: number,
+    argsOf: (count: number) => Promise<readonly unknown[]>,
+  ): Promise<number> => {
+    const remaining = n - from
+    if (given !== undefined) return Math.min(given, remaining)
+    if (!wait) return Math.min(epochColumns(rows, kind), remaining)
+    let count = Math.min(last, remaining)
+    while (
+      count > 16 &&
+      !(await fits(kind === 'consensus' ? 'epochConsensus' : 'epochBonds', await argsOf(count)))
+    ) {
+      count = Math.max(16, Math.floor(count / 32) * 16)
+    }
+    return count
+  }
   if (stage === 1) {
-    const step = params.consensusColumns ?? epochColumns(rows, 'consensus')
-    for (let from = 0; from < n; from += step) {
-      const count = Math.min(step, n - from)
-      const medians =
-        params.medians?.slice(from, from + count) ??
-        (await readContract(client, {
+    const medians: bigint[] = params.medians ? [...params.medians] : []
+    const mediansOf = async (from: number, count: number): Promise<readonly bigint[]> => {
+      while (medians.length < from + count) {
+        const start = medians.length
+        const got = await readContract(client, {
           address,
           abi: verityAbi,
           functionName: 'consensusHints',
-          args: [netuid, from, count],
+          args: [netuid, start, Math.min(64, n - start)],
           blockTag,
-        }))
-      if (medians.length !== count) throw new EpochError('epoch: wrong number of medians')
-      await send('epochConsensus', [netuid, medians])
+        })
+        if (got.length === 0) throw new EpochError('epoch: no medians for the remaining columns')
+        medians.push(...got)
+      }
+      return medians.slice(from, from + count)
     }
-    const bstep = params.bondsColumns ?? epochColumns(rows, 'bonds')
-    if (bstep % 16 !== 0) throw new EpochError('epoch: bondsColumns must be a multiple of 16')
-    for (let from = 0; from < n; from += bstep) {
-      await send('epochBonds', [netuid, Math.min(bstep, n - from)])
+    let last = n
+    for (let from = 0; from < n; ) {
+      const count = await chunk('consensus', from, params.consensusColumns, last, async (c) => [
+        netuid,
+        await mediansOf(from, c),
+      ])
+      const chunkMedians = await mediansOf(from, count)
+      if (chunkMedians.length !== count) throw new EpochError('epoch: wrong number of medians')
+      await send('epochConsensus', [netuid, chunkMedians])
+      from += count
+      last = count
+    }
+    if (params.bondsColumns !== undefined && params.bondsColumns % 16 !== 0) {
+      throw new EpochError('epoch: bondsColumns must be a multiple of 16')
+    }
+    last = n
+    for (let from = 0; from < n; ) {
+      const count = await chunk('bonds', from, params.bondsColumns, last, async (c) => [netuid, c])
+      await send('epochBonds', [netuid, count])
+      from += count
+      last = count
     }
   }
   const finish: number[] = []
