@@ -31,9 +31,10 @@ interface IVerity {
     event EpochStarted(uint16 indexed netuid, uint64 indexed epochIndex, uint256 blockNumber, uint256 emission);
     event EpochProgress(uint16 indexed netuid, uint8 stage, uint16 nextCol);
     event EpochFinished(uint16 indexed netuid, uint64 indexed epochIndex, uint256 distributed);
-    /// @notice Per-uid server (incentive) and validator (dividend) emission of a finished epoch.
+    /// @notice Per-uid server (incentive) and validator (dividend) emission of a finished epoch; the
+    /// sum of the two is credited to the uid's hotkey as claimable (one event per finish chunk
+    /// rather than one per uid).
     event EpochEmissions(uint16 indexed netuid, uint64 indexed epochIndex, uint16 fromUid, uint256[] server, uint256[] validator);
-    event EmissionCredited(address indexed account, uint256 amount);
     event Claimed(address indexed account, address indexed to, uint256 amount);
     event ModelRegistered(bytes32 indexed modelRoot, string name, bytes32 ggufHash, address indexed owner);
     event Slashed(address indexed hotkey, uint256 amount, address indexed recipient, address indexed by);

@@ -134,6 +134,8 @@ library RegistrationLib {
         nr.validatorTrust = 0;
         nr.validatorPermit = false;
         nr.active = false;
+        // the permit bitmap the next epoch begins from (registration waits for an idle epoch)
+        s.epoch.newPermit[uid >> 8] &= ~(uint256(1) << (uid & 255));
         emit IVerity.NeuronReplaced(netuid, uid, old);
     }
 

@@ -54,20 +54,34 @@ library YumaLib {
             uint256 total;
             uint256 threshold = s.params.stakeThreshold;
             uint256 cutoff = s.params.activityCutoff;
+            // the permits the last epoch gave (RegistrationLib clears a replaced uid's bit)
+            uint256[2] memory permit = [e.newPermit[0], e.newPermit[1]];
+            Neuron[MAX_UIDS] storage neurons = s.neurons;
+            uint256 base;
+            assembly ("memory-safe") {
+                base := neurons.slot
+            }
             for (uint256 i = 0; i < n; i++) {
-                Neuron storage nr = s.neurons[i];
-                uint256 st = pools[nr.hotkey].stake;
+                // the neuron's first slot: hotkey, registration block, last update
+                uint256 id;
+                uint256 slot = base + 2 * i;
+                assembly ("memory-safe") {
+                    id := sload(slot)
+                }
+                uint256 st = pools[address(uint160(id))].stake;
                 if (st < threshold) st = 0;
                 S[i] = st;
                 total += st;
-                reg[i] = nr.registrationBlock;
-                if (reg[i] > maxReg) maxReg = reg[i];
-                upd[i] = nr.lastUpdate;
-                if (upd[i] + cutoff >= block.number) {
+                uint256 r = (id >> 160) & 0xffffffffffff;
+                reg[i] = r;
+                if (r > maxReg) maxReg = r;
+                uint256 u = id >> 208;
+                upd[i] = u;
+                if (u + cutoff >= block.number) {
                     if (i < 256) activeBits0 |= 1 << i;
                     else activeBits1 |= 1 << (i - 256);
                 }
-                if (nr.validatorPermit) rowUid[rows++] = i;
+                if ((permit[i >> 8] >> (i & 255)) & 1 == 1) rowUid[rows++] = i;
             }
             // inplace_normalize_64 then narrow I64F64 -> I32F32
             for (uint256 i = 0; i < n; i++) {
@@ -713,6 +727,8 @@ library YumaLib {
     struct Out {
         uint256 from;
         uint256 to;
+        uint256[] stake;
+        uint256[] cons;
         uint256[] inc;
         uint256[] div;
         uint256[] trust;
@@ -735,26 +751,35 @@ library YumaLib {
         if (from == 0) _sums(s, e, n);
         Out memory O = _split(s, e, from, to);
         uint256 emission = e.emission;
+        uint256[2] memory permit = [e.newPermit[0], e.newPermit[1]];
+        uint256[2] memory active = [e.active[0], e.active[1]];
+        Neuron[MAX_UIDS] storage neurons = s.neurons;
+        uint256 base;
+        assembly ("memory-safe") {
+            base := neurons.slot
+        }
         for (uint256 j = from; j < to; j++) {
             uint256 k = j - from;
             uint256 sv = (O.server[k] * emission) >> 32;
             uint256 va = (O.validator[k] * emission) >> 32;
             O.server[k] = sv;
             O.validator[k] = va;
-            Neuron storage nr = s.neurons[j];
-            nr.emission = uint96((O.combined[k] * emission) >> 32);
-            nr.stakeWeight = _u16(e.stake[j]);
-            nr.consensus = _u16(e.consensus[j]);
-            nr.incentive = _u16(O.inc[k]);
-            nr.dividends = _u16(O.div[k]);
-            nr.validatorTrust = _u16(O.trust[k]);
-            nr.validatorPermit = (e.newPermit[j >> 8] >> (j & 255)) & 1 == 1;
-            nr.active = (e.active[j >> 8] >> (j & 255)) & 1 == 1;
+            // the neuron's second slot, every field of it at once (Types.sol's Neuron order):
+            // emission, stake weight, consensus, incentive, dividends, validator trust, permit,
+            // active. The emission fits its 96 bits: at most the epoch's, below the token cap (2^85).
+            uint256 outputs = ((O.combined[k] * emission) >> 32) | (_u16(O.stake[k]) << 96)
+                | (_u16(O.cons[k]) << 112) | (_u16(O.inc[k]) << 128) | (_u16(O.div[k]) << 144)
+                | (_u16(O.trust[k]) << 160) | (((permit[j >> 8] >> (j & 255)) & 1) << 176)
+                | (((active[j >> 8] >> (j & 255)) & 1) << 184);
+
+            uint256 slot = base + 2 * j + 1;
+            assembly ("memory-safe") {
+                sstore(slot, outputs)
+            }
             uint256 amount = sv + va;
             if (amount != 0) {
-                claimable[nr.hotkey] += amount;
+                claimable[neurons[j].hotkey] += amount;
                 paid += amount;
-                emit IVerity.EmissionCredited(nr.hotkey, amount);
             }
         }
         uint64 index = s.epochIndex;
@@ -774,14 +799,9 @@ library YumaLib {
         }
     }
 
-    function _u16(uint256 x) private pure returns (uint16) {
+    function _u16(uint256 x) private pure returns (uint256) {
         uint256 v = (x * 65535) >> 32;
-        return v > 65535 ? 65535 : uint16(v);
-    }
-
-    function _incentive(EpochState storage e, uint256 j) private view returns (uint256) {
-        uint256 rankSum = e.rankSum;
-        return rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / rankSum;
+        return v > 65535 ? 65535 : v;
     }
 
     /// @dev Raw dividend of row r: classic Σ_j I_j·B_ij, Yuma3 A_r·Σ_j Bn_ij·I_j.
@@ -804,8 +824,10 @@ library YumaLib {
             if (sumD != 0) d = (d << 32) / sumD;
             esum += d;
         }
+        uint256 rankSum = e.rankSum;
         for (uint256 j = 0; j < n; j++) {
-            esum += _incentive(e, j);
+            uint256 rank = e.rank[j];
+            esum += rankSum == 0 ? rank : (rank << 32) / rankSum;
         }
         e.divSum = uint64(sumD);
         e.emissionSum = uint64(esum);
@@ -819,6 +841,8 @@ library YumaLib {
         uint256 m = to - from;
         O.from = from;
         O.to = to;
+        O.stake = new uint256[](m);
+        O.cons = new uint256[](m);
         O.inc = new uint256[](m);
         O.div = new uint256[](m);
         O.trust = new uint256[](m);
@@ -826,8 +850,12 @@ library YumaLib {
         O.server = new uint256[](m);
         O.validator = new uint256[](m);
         O.combined = new uint256[](m);
+        uint256 rankSum = e.rankSum;
         for (uint256 j = from; j < to; j++) {
-            O.inc[j - from] = _incentive(e, j);
+            uint256 rank = e.rank[j];
+            O.inc[j - from] = rankSum == 0 ? rank : (rank << 32) / rankSum;
+            O.stake[j - from] = e.stake[j];
+            O.cons[j - from] = e.consensus[j];
         }
         uint256 rows = e.rows;
         bool yuma3 = s.params.yuma3;
@@ -852,7 +880,7 @@ library YumaLib {
             bool useStake = e.activeSum == 0;
             for (uint256 k = 0; k < m; k++) {
                 O.server[k] = O.inc[k];
-                uint256 v = useStake ? e.stake[from + k] : O.act[k];
+                uint256 v = useStake ? O.stake[k] : O.act[k];
                 O.validator[k] = v;
                 O.combined[k] = v;
             }
