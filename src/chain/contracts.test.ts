@@ -251,6 +251,27 @@ describe('registration', () => {
     await reverts(owner, 'uidOf', [netuid, keys[0]!.account.address], 'NotRegistered')
   })
 
+  it('a replaced uid loses its validator permit: the next epoch has no row for it', async () => {
+    const netuid = await subnet({ ...OPEN, tempo: 1, maxUids: 2 })
+    await write(keys[0]!, 'register', [netuid, parseEther('1')])
+    await write(keys[1]!, 'register', [netuid, parseEther('1')])
+    await write(keys[2]!, 'stake', [keys[0]!.account.address, parseEther('5')])
+    await write(keys[2]!, 'stake', [keys[1]!.account.address, parseEther('3')])
+    await runEpoch(owner, { address: devnet.addresses.verity, netuid })
+    type Neuron = { validatorPermit: boolean }
+    expect((await read<Neuron>('neuron', [netuid, 0])).validatorPermit).toBe(true)
+    expect((await read<Neuron>('neuron', [netuid, 1])).validatorPermit).toBe(true)
+    await write(keys[3]!, 'register', [netuid, parseEther('1')])
+    const uid = await read<number>('uidOf', [netuid, keys[3]!.account.address])
+    expect((await read<Neuron>('neuron', [netuid, uid])).validatorPermit).toBe(false)
+    await write(owner, 'epochBegin', [netuid])
+    const [stage, , n, rows] = await read<readonly [number, number, number, number]>(
+      'epochStage',
+      [netuid],
+    )
+    expect([stage, n, rows]).toEqual([1, 2, 1])
+  })
+
   it('publishes a node for a registered hotkey', async () => {
     const netuid = await subnet()
     await reverts(
