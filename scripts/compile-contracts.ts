@@ -34,7 +34,7 @@ export const settings = {
  * recomputes divisions and spills loop variables to keep the code small.
  */
 export const hotSettings = { ...settings, optimizer: { enabled: true, runs: 100_000 } } as const
-const HOT_CONTRACTS = new Set(['YumaLib'])
+const HOT_CONTRACTS = new Set(['YumaLib', 'BondsLib'])
 
 type Solc = { version(): string; compile(input: string, callbacks?: object): string }
 
@@ -106,7 +106,7 @@ export function compile(): Artifact[] {
     sources[relative(root, file)] = { content: readFileSync(file, 'utf8') }
   }
   const contracts = compileWith(sources, settings)
-  const hot = compileWith(sources, hotSettings)
+  const hot = HOT_CONTRACTS.size ? compileWith(sources, hotSettings) : {}
   for (const [sourceName, list] of Object.entries(hot)) {
     for (const [name, c] of Object.entries(list)) {
       if (HOT_CONTRACTS.has(name) && contracts[sourceName]) contracts[sourceName][name] = c

@@ -8,6 +8,7 @@ import {Hyperparams, Neuron, Subnet, Pool, NodeInfo} from "./libraries/Types.sol
 import {WeightsLib} from "./libraries/WeightsLib.sol";
 import {RegistrationLib} from "./libraries/RegistrationLib.sol";
 import {YumaLib} from "./libraries/YumaLib.sol";
+import {BondsLib} from "./libraries/BondsLib.sol";
 
 /// @title Verity
 /// @notice The incentive layer's core contract. Token movements come last in every function
@@ -369,7 +370,7 @@ contract Verity is IVerity, Ownable {
 
     /// @inheritdoc IVerity
     function epochBonds(uint16 netuid, uint16 count) external {
-        YumaLib.bonds(_subnet(netuid), netuid, count);
+        BondsLib.bonds(_subnet(netuid), netuid, count);
     }
 
     /// @inheritdoc IVerity

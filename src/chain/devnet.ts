@@ -20,6 +20,7 @@ import {
 import { type HDAccount, mnemonicToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { DevnetError } from '../errors/chain.ts'
 import {
+  bondsLibBytecode,
   registrationLibBytecode,
   verityAbi,
   verityBytecode,
@@ -41,6 +42,7 @@ export type DevnetAddresses = {
   weightsLib: Address
   registrationLib: Address
   yumaLib: Address
+  bondsLib: Address
 }
 
 export type DevnetOptions = {
@@ -312,6 +314,7 @@ async function deploy(
       await wallet.deployContract({ abi: [], bytecode: registrationLibBytecode }),
     ),
     YumaLib: await deployed(await wallet.deployContract({ abi: [], bytecode: yumaLibBytecode })),
+    BondsLib: await deployed(await wallet.deployContract({ abi: [], bytecode: bondsLibBytecode })),
   }
   const verity = await deployed(
     await wallet.deployContract({
@@ -333,5 +336,6 @@ async function deploy(
     weightsLib: libs.WeightsLib,
     registrationLib: libs.RegistrationLib,
     yumaLib: libs.YumaLib,
+    bondsLib: libs.BondsLib,
   }
 }

@@ -187,7 +187,7 @@ library KernelLib {
                 switch fast
                 case 1 {
                     bits := and(bits, all)
-                    out := clippedLiquid(word, bits, sum, and(bw, lanes), colP, sub(vp, colP), P)
+                    out := clippedLiquid(word, bits, sum, and(bw, lanes), colP, vp, mload(add(P, 0xe0)), P)
                     mstore(add(vp, 0x200), bits)
                 }
                 default {
@@ -203,19 +203,27 @@ library KernelLib {
                 mstore(dp, rowDividend(mload(dp), add(valsP, mul(r, 0x220)), colP))
             }
 
-            // Σ over the columns the row wrote (mask after its 16 values) of floor(v/colSum)·I_c
+            // Σ over the columns the row wrote (mask after its 16 values) of floor(v/colSum)·I_c,
+            // unrolled: constant offsets instead of three pointers stepped per column
             function rowDividend(d, vp, q) -> acc {
                 acc := d
                 let m := mload(add(vp, 0x200))
-                for {} m {} {
-                    if and(m, 1) {
-                        let v := mload(vp)
-                        if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x400))), mload(add(q, 0x200))))) }
-                    }
-                    m := shr(1, m)
-                    vp := add(vp, 0x20)
-                    q := add(q, 0x20)
-                }
+                if and(m, 0x1) { let v := mload(add(vp, 0x0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x400))), mload(add(q, 0x200))))) } }
+                if and(m, 0x2) { let v := mload(add(vp, 0x20)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x420))), mload(add(q, 0x220))))) } }
+                if and(m, 0x4) { let v := mload(add(vp, 0x40)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x440))), mload(add(q, 0x240))))) } }
+                if and(m, 0x8) { let v := mload(add(vp, 0x60)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x460))), mload(add(q, 0x260))))) } }
+                if and(m, 0x10) { let v := mload(add(vp, 0x80)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x480))), mload(add(q, 0x280))))) } }
+                if and(m, 0x20) { let v := mload(add(vp, 0xa0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x4a0))), mload(add(q, 0x2a0))))) } }
+                if and(m, 0x40) { let v := mload(add(vp, 0xc0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x4c0))), mload(add(q, 0x2c0))))) } }
+                if and(m, 0x80) { let v := mload(add(vp, 0xe0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x4e0))), mload(add(q, 0x2e0))))) } }
+                if and(m, 0x100) { let v := mload(add(vp, 0x100)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x500))), mload(add(q, 0x300))))) } }
+                if and(m, 0x200) { let v := mload(add(vp, 0x120)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x520))), mload(add(q, 0x320))))) } }
+                if and(m, 0x400) { let v := mload(add(vp, 0x140)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x540))), mload(add(q, 0x340))))) } }
+                if and(m, 0x800) { let v := mload(add(vp, 0x160)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x560))), mload(add(q, 0x360))))) } }
+                if and(m, 0x1000) { let v := mload(add(vp, 0x180)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x580))), mload(add(q, 0x380))))) } }
+                if and(m, 0x2000) { let v := mload(add(vp, 0x1a0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x5a0))), mload(add(q, 0x3a0))))) } }
+                if and(m, 0x4000) { let v := mload(add(vp, 0x1c0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x5c0))), mload(add(q, 0x3c0))))) } }
+                if and(m, 0x8000) { let v := mload(add(vp, 0x1e0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x5e0))), mload(add(q, 0x3e0))))) } }
             }
 
             // any mode: every column below end_ gets a value
@@ -276,34 +284,281 @@ library KernelLib {
 
             // the present cells of one row with bp = 1 and liquid alpha (absent cells get no
             // value): Wb = min(W, C) <= C, so the sigmoid's difference is b - Wb when Wb < b and
-            // 0 otherwise (P's scratch word). p walks the columns' consensus words, p + dvp their
-            // value words in the row's scratch.
-            function clippedLiquid(word, bits, sum, bl, p, dvp, P_) -> out {
-                for { let sh := 0 } bits {} {
-                    if and(bits, 1) {
-                        let w := div(shl(32, and(word, 0xffff)), sum)
-                        let med := mload(p)
-                        let v := 0
-                        // clipped to a zero consensus, the cell leaves Wb
-                        if or(med, iszero(w)) {
-                            if gt(w, med) { w := med }
-                            let b := div(shl(32, and(bl, 0xffff)), 65535)
-                            let a := mload(add(P_, 0xe0))
-                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                            if gt(v, 0x100000000) { v := 0x100000000 }
-                            let q := add(p, 0x400)
-                            mstore(q, add(mload(q), v))
-                            // v <= 1, so the u16 needs no cap
-                            out := or(out, shl(sh, shr(32, mul(v, 65535))))
-                        }
-                        mstore(add(p, dvp), v)
+            // 0 otherwise (a0). p points at the columns' consensus words (their sums 0x400 on), vp
+            // at the row's value words. Unrolled: one block per column, identical but for the
+            // column's shift and offsets (a loop spends more on its pointers than on the cell).
+            function clippedLiquid(word, bits, sum, bl, p, vp, a0, P_) -> out {
+                if and(bits, 0x1) {
+                    let w := div(shl(32, and(word, 0xffff)), sum)
+                    let med := mload(add(p, 0x0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(bl, 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x400)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shr(32, mul(v, 65535)))
                     }
-                    bits := shr(1, bits)
-                    word := shr(16, word)
-                    bl := shr(16, bl)
-                    p := add(p, 0x20)
-                    sh := add(sh, 16)
+                    mstore(add(vp, 0x0), v)
+                }
+                if and(bits, 0x2) {
+                    let w := div(shl(32, and(shr(16, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x20))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(16, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x420)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(16, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x20), v)
+                }
+                if and(bits, 0x4) {
+                    let w := div(shl(32, and(shr(32, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x40))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(32, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x440)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(32, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x40), v)
+                }
+                if and(bits, 0x8) {
+                    let w := div(shl(32, and(shr(48, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x60))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(48, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x460)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(48, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x60), v)
+                }
+                if and(bits, 0x10) {
+                    let w := div(shl(32, and(shr(64, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x80))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(64, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x480)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(64, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x80), v)
+                }
+                if and(bits, 0x20) {
+                    let w := div(shl(32, and(shr(80, word), 0xffff)), sum)
+                    let med := mload(add(p, 0xa0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(80, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x4a0)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(80, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0xa0), v)
+                }
+                if and(bits, 0x40) {
+                    let w := div(shl(32, and(shr(96, word), 0xffff)), sum)
+                    let med := mload(add(p, 0xc0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(96, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x4c0)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(96, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0xc0), v)
+                }
+                if and(bits, 0x80) {
+                    let w := div(shl(32, and(shr(112, word), 0xffff)), sum)
+                    let med := mload(add(p, 0xe0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(112, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x4e0)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(112, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0xe0), v)
+                }
+                if and(bits, 0x100) {
+                    let w := div(shl(32, and(shr(128, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x100))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(128, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x500)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(128, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x100), v)
+                }
+                if and(bits, 0x200) {
+                    let w := div(shl(32, and(shr(144, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x120))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(144, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x520)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(144, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x120), v)
+                }
+                if and(bits, 0x400) {
+                    let w := div(shl(32, and(shr(160, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x140))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(160, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x540)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(160, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x140), v)
+                }
+                if and(bits, 0x800) {
+                    let w := div(shl(32, and(shr(176, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x160))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(176, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x560)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(176, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x160), v)
+                }
+                if and(bits, 0x1000) {
+                    let w := div(shl(32, and(shr(192, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x180))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(192, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x580)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(192, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x180), v)
+                }
+                if and(bits, 0x2000) {
+                    let w := div(shl(32, and(shr(208, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x1a0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(208, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x5a0)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(208, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x1a0), v)
+                }
+                if and(bits, 0x4000) {
+                    let w := div(shl(32, and(shr(224, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x1c0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(224, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x5c0)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(224, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x1c0), v)
+                }
+                if and(bits, 0x8000) {
+                    let w := div(shl(32, and(shr(240, word), 0xffff)), sum)
+                    let med := mload(add(p, 0x1e0))
+                    let v := 0
+                    if or(med, iszero(w)) {
+                        if gt(w, med) { w := med }
+                        let b := div(shl(32, and(shr(240, bl), 0xffff)), 65535)
+                        let a := a0
+                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                        if gt(v, 0x100000000) { v := 0x100000000 }
+                        let q := add(p, 0x5e0)
+                        mstore(q, add(mload(q), v))
+                        out := or(out, shl(240, shr(32, mul(v, 65535))))
+                    }
+                    mstore(add(vp, 0x1e0), v)
                 }
             }
 

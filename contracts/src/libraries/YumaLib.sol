@@ -3,30 +3,17 @@ pragma solidity ^0.8.28;
 
 import {IVerity} from "../interfaces/IVerity.sol";
 import {Subnet, Neuron, EpochState, Pool, MAX_VALIDATORS, MAX_UIDS, WORDS} from "./Types.sol";
-import {KernelLib, Kernel, BondKnobs} from "./KernelLib.sol";
+import {KernelLib, Kernel} from "./KernelLib.sol";
+import {EpochRowsLib} from "./EpochRowsLib.sol";
 
 /// @title YumaLib
 /// @notice subtensor's sparse epoch (epoch_mechanism) in I32F32, spread over transactions:
 /// begin (stake, permits, active stake, masks, row sums) -> consensus chunks (caller-supplied
 /// weighted medians checked exactly, clip, rank, trust) -> bond chunks (EMA bonds, dividends)
-/// -> finish (emission split, outputs, claimable balances).
+/// -> finish (emission split, outputs, claimable balances). The bond chunks are BondsLib's.
 /// @dev Only rows of uids holding a (stored) validator permit can carry weights or bonds, so the
 /// matrices are walked over those rows only. Weights are read from storage 16 columns per word.
 library YumaLib {
-    uint256 private constant ONE = 1 << 32;
-
-    /// @dev The rows of the running epoch, loaded into memory.
-    struct Rows {
-        uint256 count;
-        uint256[] uid;
-        uint256[] sum;
-        uint256[] act;
-        uint256[] use;
-        uint256[] thr; // min(last update, commit block + 1): uids registered at or after it are masked
-        uint256[] wv; // decoded word: rows x 16 cells (allocated by the passes that decode)
-        uint256[] bond; // bond word per row
-        uint256[] reg; // registration blocks of the word's 16 columns
-    }
 
     /* BEGIN */
 
@@ -221,76 +208,6 @@ library YumaLib {
         }
     }
 
-    /* SHARED */
-
-    uint256 private constant PRESENT = 1 << 128;
-    uint256 private constant LOW = PRESENT - 1;
-
-    function _at(uint256[] memory a, uint256 i) private pure returns (uint256 v) {
-        assembly ("memory-safe") {
-            v := mload(add(add(a, 0x20), shl(5, i)))
-        }
-    }
-
-    function _put(uint256[] memory a, uint256 i, uint256 v) private pure {
-        assembly ("memory-safe") {
-            mstore(add(add(a, 0x20), shl(5, i)), v)
-        }
-    }
-
-    function _loadRows(EpochState storage e, bool withUse) private view returns (Rows memory R) {
-        unchecked {
-            uint256 rows = e.rows;
-            R.count = rows;
-            R.uid = new uint256[](rows);
-            R.sum = new uint256[](rows);
-            R.act = new uint256[](rows);
-            R.use = new uint256[](rows);
-            R.thr = new uint256[](rows);
-            R.bond = new uint256[](rows);
-            R.reg = new uint256[](16);
-            for (uint256 r = 0; r < rows; r++) {
-                R.uid[r] = e.rowUid[r];
-                R.sum[r] = e.rowSum[r];
-                R.act[r] = e.rowActive[r];
-                if (withUse) R.use[r] = e.rowUse[r];
-                uint256 upd = e.rowUpdate[r];
-                uint256 cb = uint256(e.rowCommit[r]) + 1;
-                R.thr[r] = cb < upd ? cb : upd;
-            }
-        }
-    }
-
-    /// @dev Decodes word k of every row: wv[r*16 + c] = W[r][16k+c] | PRESENT, or 0 when the entry is
-    /// omitted or masked (diagonal, outdated, commit-reveal). Also loads the bond words if asked.
-    function _decode(Subnet storage s, Rows memory R, uint256 k, uint256 n, bool withBonds) private view {
-        unchecked {
-            uint256 base = k << 4;
-            uint256 end = base + 16 > n ? n - base : 16;
-            uint256[] memory reg = R.reg;
-            for (uint256 c = 0; c < end; c++) {
-                _put(reg, c, s.neurons[base + c].registrationBlock);
-            }
-            uint256[] memory wv = R.wv;
-            for (uint256 r = 0; r < R.count; r++) {
-                uint256 i = _at(R.uid, r);
-                uint256 word = s.weights[i][k];
-                uint256 bits = (s.weightMask[i][k >> 4] >> ((k & 15) << 4)) & 0xffff;
-                if (withBonds) _put(R.bond, r, s.bonds[i][k]);
-                uint256 sum = _at(R.sum, r);
-                uint256 t = _at(R.thr, r);
-                uint256 o = r << 4;
-                for (uint256 c = 0; c < 16; c++) {
-                    uint256 v;
-                    if (c < end && (bits >> c) & 1 == 1 && base + c != i && _at(reg, c) < t) {
-                        v = sum == 0 ? PRESENT : (((word >> (c << 4)) & 0xffff) << 32) / sum | PRESENT;
-                    }
-                    _put(wv, o + c, v);
-                }
-            }
-        }
-    }
-
     /* CONSENSUS */
 
     function consensus(Subnet storage s, uint16 netuid, uint64[] calldata medians) external {
@@ -301,8 +218,8 @@ library YumaLib {
             uint256 from = e.nextCol;
             uint256 to = from + medians.length;
             if (medians.length == 0 || to > n) revert IVerity.BadChunk(uint16(from), medians.length);
-            Rows memory R = _loadRows(e, true);
-            Kernel memory K = _kernel(s, e, R, from, to);
+            EpochRowsLib.Rows memory R = EpochRowsLib.loadRows(e, true);
+            Kernel memory K = EpochRowsLib.kernel(s, e, R, from, to);
             uint256 rows = R.count;
             uint256[] memory trust = new uint256[](rows);
             for (uint256 r = 0; r < rows; r++) {
@@ -320,26 +237,26 @@ library YumaLib {
                 uint256 c0 = base < from ? from - base : 0;
                 uint256 c1 = base + 16 > to ? to - base : 16;
                 for (uint256 c = c0; c < c1; c++) {
-                    _put(col, c, medians[base + c - from]);
-                    _put(col, c + 16, 0);
-                    _put(col, c + 32, 0);
-                    _put(col, c + 48, type(uint256).max);
-                    _put(col, c + 64, 0);
-                    _put(col, c + 80, 0);
+                    EpochRowsLib.put(col, c, medians[base + c - from]);
+                    EpochRowsLib.put(col, c + 16, 0);
+                    EpochRowsLib.put(col, c + 32, 0);
+                    EpochRowsLib.put(col, c + 48, type(uint256).max);
+                    EpochRowsLib.put(col, c + 64, 0);
+                    EpochRowsLib.put(col, c + 80, 0);
                 }
-                if (K.regOn != 0) _loadReg(s, K, k, n);
+                if (K.regOn != 0) EpochRowsLib.loadReg(s, K, k, n);
                 KernelLib.consensusWord(K, k, c0, c1, R.use, R.act, trust, col);
                 for (uint256 c = c0; c < c1; c++) {
-                    uint256 med = _at(col, c);
-                    uint256 below = _at(col, c + 16);
+                    uint256 med = EpochRowsLib.at(col, c);
+                    uint256 below = EpochRowsLib.at(col, c + 16);
                     bool ok;
                     if (stakeSum == 0) ok = med == 0;
-                    else if (minority < 0) ok = med == _at(col, c + 48);
-                    else if (uint256(minority) >= stakeSum) ok = med == _at(col, c + 64);
-                    else ok = below <= uint256(minority) && uint256(minority) < below + _at(col, c + 32);
+                    else if (minority < 0) ok = med == EpochRowsLib.at(col, c + 48);
+                    else if (uint256(minority) >= stakeSum) ok = med == EpochRowsLib.at(col, c + 64);
+                    else ok = below <= uint256(minority) && uint256(minority) < below + EpochRowsLib.at(col, c + 32);
                     if (!ok) revert IVerity.ConsensusMismatch(uint16(base + c), uint64(med));
                     if (med != 0) any = true;
-                    uint256 rank = _at(col, c + 80);
+                    uint256 rank = EpochRowsLib.at(col, c + 80);
                     e.consensus[base + c] = uint64(med);
                     e.rank[base + c] = uint64(rank);
                     rankSum += rank;
@@ -360,54 +277,6 @@ library YumaLib {
         }
     }
 
-    /// @dev The kernels' view of the rows for columns [from, to): storage slots, the weightMask
-    /// words those columns need, and whether any row masks by registration block.
-    function _kernel(Subnet storage s, EpochState storage e, Rows memory R, uint256 from, uint256 to)
-        private
-        view
-        returns (Kernel memory K)
-    {
-        unchecked {
-            uint256 rows = R.count;
-            K.rows = rows;
-            uint256[WORDS][MAX_UIDS] storage W = s.weights;
-            uint256[WORDS][MAX_UIDS] storage B = s.bonds;
-            uint256 ws;
-            uint256 bs;
-            assembly ("memory-safe") {
-                ws := W.slot
-                bs := B.slot
-            }
-            K.wslot = ws;
-            K.bslot = bs;
-            K.uid = R.uid;
-            K.sum = R.sum;
-            K.thr = R.thr;
-            K.mask = new uint256[](rows * 2);
-            K.reg = new uint256[](16);
-            uint256 maxReg = e.maxReg;
-            uint256 h0 = from >> 8;
-            uint256 h1 = (to - 1) >> 8;
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 i = _at(R.uid, r);
-                for (uint256 h = h0; h <= h1; h++) {
-                    _put(K.mask, (r << 1) | h, s.weightMask[i][h]);
-                }
-                if (_at(R.thr, r) <= maxReg) K.regOn = 1;
-            }
-        }
-    }
-
-    /// @dev Registration blocks of word k's columns into K.reg (max past n: never masks, never recent).
-    function _loadReg(Subnet storage s, Kernel memory K, uint256 k, uint256 n) private view {
-        unchecked {
-            uint256 base = k << 4;
-            for (uint256 c = 0; c < 16; c++) {
-                _put(K.reg, c, base + c < n ? s.neurons[base + c].registrationBlock : type(uint256).max);
-            }
-        }
-    }
-
     /// @notice subtensor's weighted_median for columns [from, from+count) of the running epoch.
     function hints(Subnet storage s, uint16 from, uint16 count) external view returns (uint64[] memory out) {
         EpochState storage e = s.epoch;
@@ -416,7 +285,7 @@ library YumaLib {
         uint256 to = uint256(from) + count;
         if (to > n) to = n;
         out = new uint64[](to > from ? to - from : 0);
-        Rows memory R = _loadRows(e, true);
+        EpochRowsLib.Rows memory R = EpochRowsLib.loadRows(e, true);
         R.wv = new uint256[](R.count * 16);
         uint256 m;
         for (uint256 r = 0; r < R.count; r++) {
@@ -436,12 +305,12 @@ library YumaLib {
         for (uint256 j = from; j < to; j++) {
             if (j >> 4 != loaded) {
                 loaded = j >> 4;
-                _decode(s, R, loaded, n, false);
+                EpochRowsLib.decode(s, R, loaded, n, false);
             }
             uint256 k;
             for (uint256 r = 0; r < R.count; r++) {
                 if (R.use[r] == 0) continue;
-                score[k] = R.wv[(r << 4) | (j & 15)] & LOW;
+                score[k] = R.wv[(r << 4) | (j & 15)] & EpochRowsLib.LOW;
                 idx[k] = k;
                 k++;
             }
@@ -493,233 +362,6 @@ library YumaLib {
             }
         }
         return 0;
-    }
-
-    /* BONDS */
-
-    struct BondParams {
-        uint256 bp;
-        bool yuma3;
-        bool liquid;
-        uint256 alpha;
-        uint256 low;
-        uint256 high;
-        int256 slope;
-        uint256 lastTempo;
-        uint256 rankSum;
-    }
-
-    function bonds(Subnet storage s, uint16 netuid, uint16 count) external {
-        unchecked {
-            EpochState storage e = s.epoch;
-            if (e.stage != 2) revert IVerity.WrongEpochStage(2, e.stage);
-            uint256 from = e.nextCol;
-            uint256 n = e.n;
-            uint256 to = from + count > n ? n : from + count;
-            if (count == 0 || (count & 15 != 0 && to != n)) revert IVerity.BadChunk(uint16(from), count);
-            Rows memory R = _loadRows(e, false);
-            BondParams memory P = _bondParams(s, e);
-            uint256 rows = R.count;
-            uint256[] memory div = new uint256[](rows);
-            bool[] memory keep = new bool[](rows);
-            for (uint256 r = 0; r < rows; r++) {
-                div[r] = e.rowDiv[r];
-                uint256 i = R.uid[r];
-                keep[r] = (e.newPermit[i >> 8] >> (i & 255)) & 1 == 1;
-            }
-            if (P.yuma3) {
-                _yuma3Bonds(s, e, R, P, from, to, keep, div);
-            } else {
-                uint256[] memory vals = new uint256[](rows);
-                uint256[] memory out = new uint256[](rows);
-                R.wv = new uint256[](rows * 16);
-                for (uint256 k = from >> 4; k << 4 < to; k++) {
-                    _decode(s, R, k, n, true);
-                    for (uint256 r = 0; r < rows; r++) {
-                        out[r] = 0;
-                    }
-                    uint256 end = (k << 4) + 16 > to ? to : (k << 4) + 16;
-                    for (uint256 j = k << 4; j < end; j++) {
-                        _column(e, R, P, j, _at(R.reg, j & 15), vals, out, div);
-                    }
-                    for (uint256 r = 0; r < rows; r++) {
-                        uint256 v = keep[r] ? out[r] : 0;
-                        uint256 i = R.uid[r];
-                        if (_at(R.bond, r) != v) s.bonds[i][k] = v;
-                    }
-                }
-            }
-            for (uint256 r = 0; r < rows; r++) {
-                e.rowDiv[r] = uint64(div[r]);
-            }
-            if (to == n) {
-                e.stage = 3;
-                e.nextCol = 0;
-            } else {
-                e.nextCol = uint16(to);
-            }
-            emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
-        }
-    }
-
-    /// @dev Yuma3 bonds of columns [from, to) through KernelLib, one weight word at a time.
-    function _yuma3Bonds(
-        Subnet storage s,
-        EpochState storage e,
-        Rows memory R,
-        BondParams memory P,
-        uint256 from,
-        uint256 to,
-        bool[] memory keep,
-        uint256[] memory div
-    ) private {
-        unchecked {
-            Kernel memory K = _kernel(s, e, R, from, to);
-            BondKnobs memory Q;
-            Q.bp = P.bp;
-            Q.liquid = P.liquid ? 1 : 0;
-            Q.alpha = P.alpha;
-            Q.low = P.low;
-            Q.high = P.high;
-            Q.slope = P.slope;
-            uint256 rows = R.count;
-            uint256[] memory keepW = new uint256[](rows);
-            for (uint256 r = 0; r < rows; r++) {
-                keepW[r] = keep[r] ? 1 : 0;
-            }
-            uint256[] memory col = new uint256[](48);
-            uint256[] memory vals = new uint256[](rows * 17);
-            bool regs = K.regOn != 0 || P.lastTempo <= e.maxReg;
-            uint256 n = e.n;
-            for (uint256 k = from >> 4; k << 4 < to; k++) {
-                uint256 base = k << 4;
-                uint256 end = base + 16 > to ? to - base : 16;
-                Q.recent = 0;
-                if (regs) {
-                    _loadReg(s, K, k, n);
-                    for (uint256 c = 0; c < end; c++) {
-                        if (P.lastTempo <= _at(K.reg, c)) Q.recent |= 1 << c;
-                    }
-                }
-                for (uint256 c = 0; c < end; c++) {
-                    uint256 j = base + c;
-                    _put(col, c, e.consensus[j]);
-                    _put(col, c + 16, P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum);
-                }
-                KernelLib.bondsWord(K, Q, k, end, col, vals, keepW, div);
-            }
-        }
-    }
-
-    function _bondParams(Subnet storage s, EpochState storage e) private view returns (BondParams memory P) {
-        P.bp = (uint256(s.params.bondsPenalty) << 32) / 65535;
-        P.yuma3 = s.params.yuma3;
-        P.liquid = s.params.liquidAlpha && e.anyConsensus;
-        // alpha = 1 - I32F32(I64F64(bma) / 1e6)
-        P.alpha = ONE - ((uint256(s.params.bondsMovingAverage) << 64) / 1_000_000 >> 32);
-        P.low = (uint256(s.params.alphaLow) << 32) / 65535;
-        P.high = (uint256(s.params.alphaHigh) << 32) / 65535;
-        P.slope = (int256(s.params.alphaSigmoidSteepness) * int256(ONE) * int256(ONE)) / (-100 * int256(ONE));
-        uint256 b = e.block;
-        uint256 tempo = s.params.tempo;
-        P.lastTempo = b > tempo ? b - tempo : 0;
-        P.rankSum = e.rankSum;
-    }
-
-    /// @dev Weights for bonds from a decoded cell x: W (bp = 0), clipped W (bp = 1), else
-    /// W + bp*(clip - W) kept when > 0. Returns the value with PRESENT set, or 0 when absent.
-    function _wb(uint256 x, uint256 c, uint256 bp) private pure returns (uint256) {
-        unchecked {
-            if (bp == 0 || x == 0) return x;
-            uint256 w = x & LOW;
-            uint256 cw = w;
-            bool cp = true;
-            if (w > c) {
-                if (c == 0) cp = false;
-                cw = c;
-            }
-            if (bp == ONE) return cp ? cw | PRESENT : 0;
-            int256 v2 = cp ? int256(cw) : int256(0);
-            int256 it = int256(w) + ((int256(bp) * (v2 - int256(w))) >> 32);
-            return it > 0 ? uint256(it) | PRESENT : 0;
-        }
-    }
-
-    function _column(
-        EpochState storage e,
-        Rows memory R,
-        BondParams memory P,
-        uint256 j,
-        uint256 regJ,
-        uint256[] memory vals,
-        uint256[] memory out,
-        uint256[] memory div
-    ) private view {
-        unchecked {
-            uint256 c = e.consensus[j];
-            uint256 inc = P.rankSum == 0 ? e.rank[j] : (uint256(e.rank[j]) << 32) / P.rankSum;
-            _classic(R, P, c, inc, P.lastTempo <= regJ, j & 15, vals, out, div);
-        }
-    }
-
-    function _classic(
-        Rows memory R,
-        BondParams memory P,
-        uint256 c,
-        uint256 inc,
-        bool recent,
-        uint256 cj,
-        uint256[] memory vals,
-        uint256[] memory out,
-        uint256[] memory div
-    ) private pure {
-        unchecked {
-            uint256 sumB;
-            uint256 sumD;
-            uint256 rows = R.count;
-            uint256 sh = cj << 4;
-            uint256[] memory wv = R.wv;
-            uint256[] memory bond = R.bond;
-            uint256[] memory act = R.act;
-            // vals[r] = raw bond (u16) | present << 63 | delta << 64
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 b = recent ? 0 : (_at(bond, r) >> sh) & 0xffff;
-                uint256 x = _wb(_at(wv, (r << 4) | cj), c, P.bp);
-                uint256 d = x != 0 ? ((x & LOW) * _at(act, r)) >> 32 : 0;
-                sumB += b;
-                sumD += d;
-                _put(vals, r, b | (d << 64) | (x != 0 ? 1 << 63 : 0));
-            }
-            uint256 alpha = P.alpha;
-            uint256 oneMinus = ONE - alpha;
-            uint256 sumE;
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 x = _at(vals, r);
-                uint256 b = x & 0xffff;
-                uint256 d = x >> 64;
-                uint256 bn = sumB == 0 ? b << 32 : (b << 32) / sumB;
-                uint256 acc = (oneMinus * bn) >> 32;
-                if ((x >> 63) & 1 == 1) acc += (alpha * (sumD == 0 ? d : (d << 32) / sumD)) >> 32;
-                _put(vals, r, acc);
-                sumE += acc;
-            }
-            if (sumE == 0) return;
-            uint256 max;
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 v = _at(vals, r);
-                if (v == 0) continue;
-                v = (v << 32) / sumE;
-                _put(vals, r, v);
-                _put(div, r, _at(div, r) + ((inc * v) >> 32));
-                if (v > max) max = v;
-            }
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 v = _at(vals, r);
-                if (v == 0) continue;
-                uint256 u = (((v << 32) / max) * 65535) >> 32;
-                _put(out, r, _at(out, r) | ((u > 65535 ? 65535 : u) << sh));
-            }
-        }
     }
 
     /* FINISH */
