@@ -5,7 +5,17 @@ import { startDevnet } from './devnet.ts'
 describe('startDevnet', () => {
   it('starts anvil on a loopback port, deploys, and stops it', async () => {
     const devnet = await startDevnet({ accounts: 3 })
+    // a balance only this node has: other test files start anvils that may reuse the port
+    const marker = '0x00000000000000000000000000000000000000aa'
+    const call = (method: string, params: unknown[]) =>
+      fetch(devnet.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      }).then((r) => r.json() as Promise<{ result: string }>)
     try {
+      await call('anvil_setBalance', [marker, '0x7e57'])
+      expect((await call('eth_getBalance', [marker, 'latest'])).result).toBe('0x7e57')
       expect(devnet.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       expect(devnet.accounts).toHaveLength(3)
       const minter = await devnet.publicClient.readContract({
@@ -17,7 +27,9 @@ describe('startDevnet', () => {
     } finally {
       await devnet.stop()
     }
-    await expect(fetch(devnet.rpcUrl)).rejects.toThrow()
+    // stopped: nothing answers, or a different node does
+    const after = await call('eth_getBalance', [marker, 'latest']).catch(() => null)
+    expect(after?.result ?? null).not.toBe('0x7e57')
   })
 
   it('honours an aborted signal', async () => {

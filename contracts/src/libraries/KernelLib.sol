@@ -73,10 +73,16 @@ library KernelLib {
                 let a := mload(add(ctx, 0x20))
                 let cc := mload(add(ctx, 0x40))
                 let ce := mload(add(ctx, 0x60))
+                // ctx sits 0xc00 past the first column: a whole word is unrolled
+                let whole := and(eq(cc, sub(ctx, 0xc00)), eq(ce, sub(ctx, 0xa00)))
                 switch or(iszero(u), mload(add(ctx, 0x80)))
                 case 0 {
                     // a row with median stake, no lo/hi needed: an absent cell is w = 0, which
                     // adds nothing to trust or rank, so only the median sums look at it
+                    if whole {
+                        tr := wholeWord(word, bits, sum, u, a, cc)
+                        cc := ce
+                    }
                     for {} lt(cc, ce) { cc := add(cc, 0x20) } {
                         let med := mload(cc)
                         let w := 0
@@ -118,6 +124,331 @@ library KernelLib {
                         tr := add(tr, w)
                         mstore(add(cc, 0xa00), add(mload(add(cc, 0xa00)), shr(32, mul(a, w))))
                     }
+                }
+            }
+
+            // the fast path of `column` over all 16 columns of a word, unrolled (one block per
+            // column, identical but for its shift and offsets)
+            function wholeWord(word, bits, sum, u, a, cc) -> tr {
+                {
+                    let med := mload(cc)
+                    let w := 0
+                    if and(bits, 0x1) { w := div(shl(32, and(word, 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x200)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x400)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xa00)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x20))
+                    let w := 0
+                    if and(bits, 0x2) { w := div(shl(32, and(shr(16, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x220)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x420)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xa20)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x40))
+                    let w := 0
+                    if and(bits, 0x4) { w := div(shl(32, and(shr(32, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x240)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x440)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xa40)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x60))
+                    let w := 0
+                    if and(bits, 0x8) { w := div(shl(32, and(shr(48, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x260)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x460)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xa60)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x80))
+                    let w := 0
+                    if and(bits, 0x10) { w := div(shl(32, and(shr(64, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x280)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x480)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xa80)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0xa0))
+                    let w := 0
+                    if and(bits, 0x20) { w := div(shl(32, and(shr(80, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x2a0)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x4a0)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xaa0)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0xc0))
+                    let w := 0
+                    if and(bits, 0x40) { w := div(shl(32, and(shr(96, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x2c0)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x4c0)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xac0)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0xe0))
+                    let w := 0
+                    if and(bits, 0x80) { w := div(shl(32, and(shr(112, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x2e0)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x4e0)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xae0)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x100))
+                    let w := 0
+                    if and(bits, 0x100) { w := div(shl(32, and(shr(128, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x300)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x500)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xb00)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x120))
+                    let w := 0
+                    if and(bits, 0x200) { w := div(shl(32, and(shr(144, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x320)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x520)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xb20)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x140))
+                    let w := 0
+                    if and(bits, 0x400) { w := div(shl(32, and(shr(160, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x340)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x540)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xb40)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x160))
+                    let w := 0
+                    if and(bits, 0x800) { w := div(shl(32, and(shr(176, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x360)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x560)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xb60)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x180))
+                    let w := 0
+                    if and(bits, 0x1000) { w := div(shl(32, and(shr(192, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x380)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x580)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xb80)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x1a0))
+                    let w := 0
+                    if and(bits, 0x2000) { w := div(shl(32, and(shr(208, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x3a0)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x5a0)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xba0)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x1c0))
+                    let w := 0
+                    if and(bits, 0x4000) { w := div(shl(32, and(shr(224, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x3c0)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x5c0)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xbc0)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
+                }
+                {
+                    let med := mload(add(cc, 0x1e0))
+                    let w := 0
+                    if and(bits, 0x8000) { w := div(shl(32, and(shr(240, word), 0xffff)), sum) }
+                    switch lt(w, med)
+                    case 1 {
+                        let q := add(cc, 0x3e0)
+                        mstore(q, add(mload(q), u))
+                    }
+                    default {
+                        if eq(w, med) {
+                            let q := add(cc, 0x5e0)
+                            mstore(q, add(mload(q), u))
+                        }
+                        w := med
+                    }
+                    tr := add(tr, w)
+                    let q := add(cc, 0xbe0)
+                    mstore(q, add(mload(q), shr(32, mul(a, w))))
                 }
             }
 
