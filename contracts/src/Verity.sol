@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IVerity} from "./interfaces/IVerity.sol";
 import {IVerityToken} from "./interfaces/IVerityToken.sol";
-import {Hyperparams, Neuron, Subnet, Pool, NodeInfo} from "./libraries/Types.sol";
+import {Hyperparams, Neuron, NeuronInfo, Subnet, Pool, NodeInfo} from "./libraries/Types.sol";
 import {WeightsLib} from "./libraries/WeightsLib.sol";
 import {RegistrationLib} from "./libraries/RegistrationLib.sol";
 import {YumaLib} from "./libraries/YumaLib.sol";
@@ -33,7 +33,9 @@ contract Verity is IVerity, Ownable {
     mapping(address => Pool) internal pools;
     mapping(address => mapping(address => uint256)) internal shares;
     mapping(address => Withdrawal) internal withdrawals;
-    mapping(address => uint256) public claimable;
+    /// @dev Claimable emission already swept off the uids (owner cuts, replaced uids, claims in
+    /// progress); what a registered uid earns waits in its neuron's `unclaimed`.
+    mapping(address => uint256) internal settled;
     mapping(bytes32 => Model) internal models;
     mapping(address => bool) public slashers;
 
@@ -137,7 +139,7 @@ contract Verity is IVerity, Ownable {
         s.pendingEmission += uint128(amount - cut);
         totalPending += amount - cut;
         if (cut != 0) {
-            claimable[s.owner] += cut;
+            settled[s.owner] += cut;
             totalClaimable += cut;
         }
         totalEntered += amount;
@@ -167,7 +169,7 @@ contract Verity is IVerity, Ownable {
         Subnet storage s = _subnet(netuid);
         _idle(netuid, s);
         uint256 price;
-        (uid, price) = RegistrationLib.register(s, netuid, msg.sender, maxBurn);
+        (uid, price) = RegistrationLib.register(s, settled, netuid, msg.sender, maxBurn);
         if (price != 0) token.burnFrom(msg.sender, price);
     }
 
@@ -204,19 +206,35 @@ contract Verity is IVerity, Ownable {
     }
 
     /// @inheritdoc IVerity
-    function neuron(uint16 netuid, uint16 uid) external view returns (Neuron memory) {
+    function neuron(uint16 netuid, uint16 uid) external view returns (NeuronInfo memory) {
         Subnet storage s = _subnet(netuid);
         if (uid >= s.n) revert UidOutOfRange(uid, s.n);
-        return s.neurons[uid];
+        return _info(s, uid);
     }
 
     /// @inheritdoc IVerity
-    function metagraph(uint16 netuid) external view returns (Neuron[] memory out) {
+    function metagraph(uint16 netuid) external view returns (NeuronInfo[] memory out) {
         Subnet storage s = _subnet(netuid);
-        out = new Neuron[](s.n);
+        out = new NeuronInfo[](s.n);
         for (uint256 i = 0; i < out.length; i++) {
-            out[i] = s.neurons[i];
+            out[i] = _info(s, i);
         }
+    }
+
+    function _info(Subnet storage s, uint256 uid) internal view returns (NeuronInfo memory info) {
+        Neuron storage nr = s.neurons[uid];
+        info.hotkey = nr.hotkey;
+        info.registrationBlock = nr.registrationBlock;
+        info.lastUpdate = nr.lastUpdate;
+        info.emission = nr.emission;
+        info.stakeWeight = nr.stakeWeight;
+        info.consensus = nr.consensus;
+        info.incentive = nr.incentive;
+        info.dividends = nr.dividends;
+        info.validatorTrust = nr.validatorTrust;
+        info.validatorPermit = (s.epoch.newPermit[uid >> 8] >> (uid & 255)) & 1 == 1;
+        info.active = (s.epoch.active[uid >> 8] >> (uid & 255)) & 1 == 1;
+        info.unclaimed = nr.unclaimed;
     }
 
     /// @inheritdoc IVerity
@@ -376,7 +394,7 @@ contract Verity is IVerity, Ownable {
     /// @inheritdoc IVerity
     function epochFinish(uint16 netuid, uint16 count) external {
         Subnet storage s = _subnet(netuid);
-        uint256 paid = YumaLib.finish(s, claimable, netuid, count);
+        uint256 paid = YumaLib.finish(s, netuid, count);
         s.pendingEmission -= uint128(paid);
         totalPending -= paid;
         totalClaimable += paid;
@@ -396,11 +414,28 @@ contract Verity is IVerity, Ownable {
     /* EMISSIONS */
 
     /// @inheritdoc IVerity
+    function claimable(address account) external view returns (uint256 amount) {
+        amount = settled[account];
+        for (uint16 netuid = 1; netuid <= subnetCount; netuid++) {
+            uint256 p = subnets[netuid].uidPlusOne[account];
+            if (p != 0) amount += subnets[netuid].neurons[p - 1].unclaimed;
+        }
+    }
+
+    /// @inheritdoc IVerity
     function claim(address to) external returns (uint256 amount) {
         if (to == address(0)) revert ZeroAddress();
-        amount = claimable[msg.sender];
+        amount = settled[msg.sender];
+        settled[msg.sender] = 0;
+        // sweep what the caller's uids earned
+        for (uint16 netuid = 1; netuid <= subnetCount; netuid++) {
+            uint256 p = subnets[netuid].uidPlusOne[msg.sender];
+            if (p == 0) continue;
+            Neuron storage nr = subnets[netuid].neurons[p - 1];
+            amount += nr.unclaimed;
+            nr.unclaimed = 0;
+        }
         if (amount == 0) revert NothingToClaim(msg.sender);
-        claimable[msg.sender] = 0;
         totalClaimable -= amount;
         emit Claimed(msg.sender, to, amount);
         _push(to, amount);

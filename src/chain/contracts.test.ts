@@ -464,6 +464,46 @@ describe('epoch and emissions', () => {
     expect((await read<readonly number[]>('bondsOf', [netuid, 1]))[2]).toBe(0)
   })
 
+  it('keeps what a uid earned for its hotkey: across subnets, and when the uid is replaced', async () => {
+    const a = await subnet({ ...OPEN, tempo: 1, maxUids: 2 })
+    const b = await subnet({ ...OPEN, tempo: 1, maxUids: 2 })
+    const miner = keys[1]!.account.address
+    for (const netuid of [a, b]) {
+      await write(keys[0]!, 'register', [netuid, parseEther('1')])
+      await write(keys[1]!, 'register', [netuid, parseEther('1')])
+    }
+    await write(owner, 'stake', [keys[0]!.account.address, parseEther('10')])
+    for (const netuid of [a, b]) {
+      await write(keys[0]!, 'setWeights', [netuid, [1], [1000], 0n])
+      // the first epoch gives the validator its permit, the second uses its weights
+      for (let e = 0; e < 2; e++) {
+        await write(owner, 'fundEmission', [netuid, parseEther('2')])
+        await runEpoch(owner, { address: devnet.addresses.verity, netuid })
+      }
+    }
+    type Info = { unclaimed: bigint; emission: bigint }
+    const ua = (await read<Info>('neuron', [a, 1])).unclaimed
+    const ub = (await read<Info>('neuron', [b, 1])).unclaimed
+    expect(ua).toBeGreaterThan(0n)
+    expect(ub).toBeGreaterThan(0n)
+    expect(await read<bigint>('claimable', [miner])).toBe(ua + ub)
+    // subnet a is full: a new hotkey replaces the uid with the lower emission
+    await write(keys[2]!, 'register', [a, parseEther('1')])
+    const replaced = await read<number>('uidOf', [a, keys[2]!.account.address])
+    const gone = replaced === 1 ? miner : keys[0]!.account.address
+    // whoever lost the uid keeps what it earned there
+    expect(await read<bigint>('claimable', [gone])).toBeGreaterThan(0n)
+    expect((await read<Info>('neuron', [a, replaced])).unclaimed).toBe(0n)
+    const total = await read<bigint>('claimable', [miner])
+    expect(total).toBe(ua + ub)
+    const before = await balance(miner)
+    await write(keys[1]!, 'claim', [miner])
+    expect(await balance(miner)).toBe(before + total)
+    expect(await read<bigint>('claimable', [miner])).toBe(0n)
+    expect((await read<Info>('neuron', [b, 1])).unclaimed).toBe(0n)
+    await reverts(keys[1]!, 'claim', [miner], 'NothingToClaim')
+  })
+
   it('accrues the halving emission for a subnet with a share, with the owner cut', async () => {
     const netuid = await subnet({ ...OPEN, ownerCut: 65535 / 5 })
     await write(owner, 'setSubnetEmissionShare', [netuid, 10_000])

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Hyperparams, Neuron} from "../libraries/Types.sol";
+import {Hyperparams, NeuronInfo} from "../libraries/Types.sol";
 
 /// @title IVerity
 /// @notice The incentive layer of Verity: subnets, neurons, staking, weights (with commit-reveal),
@@ -32,8 +32,8 @@ interface IVerity {
     event EpochProgress(uint16 indexed netuid, uint8 stage, uint16 nextCol);
     event EpochFinished(uint16 indexed netuid, uint64 indexed epochIndex, uint256 distributed);
     /// @notice Per-uid server (incentive) and validator (dividend) emission of a finished epoch; the
-    /// sum of the two is credited to the uid's hotkey as claimable (one event per finish chunk
-    /// rather than one per uid).
+    /// sum of the two is added to the uid's unclaimed emission, claimable by its hotkey (one event
+    /// per finish chunk rather than one per uid).
     event EpochEmissions(uint16 indexed netuid, uint64 indexed epochIndex, uint16 fromUid, uint256[] server, uint256[] validator);
     event Claimed(address indexed account, address indexed to, uint256 amount);
     event ModelRegistered(bytes32 indexed modelRoot, string name, bytes32 ggufHash, address indexed owner);
@@ -136,10 +136,10 @@ interface IVerity {
     function uidOf(uint16 netuid, address hotkey) external view returns (uint16);
 
     /// @notice A neuron's identity and last epoch outputs.
-    function neuron(uint16 netuid, uint16 uid) external view returns (Neuron memory);
+    function neuron(uint16 netuid, uint16 uid) external view returns (NeuronInfo memory);
 
     /// @notice Every neuron of a subnet (the metagraph), uid order.
-    function metagraph(uint16 netuid) external view returns (Neuron[] memory);
+    function metagraph(uint16 netuid) external view returns (NeuronInfo[] memory);
 
     /// @notice All stored bond rows, row-major: row i holds ceil(n/16) words of 16 u16 each (low bits first).
     function bondWords(uint16 netuid) external view returns (uint256[] memory);
@@ -198,8 +198,8 @@ interface IVerity {
     /// @notice Bonds and dividends for the next `count` columns (a multiple of 16 unless it is the last chunk).
     function epochBonds(uint16 netuid, uint16 count) external;
 
-    /// @notice Splits the emission for the next `count` uids, stores their outputs and credits their
-    /// claimable balances; the last chunk ends the epoch.
+    /// @notice Splits the emission for the next `count` uids, stores their outputs and adds each
+    /// uid's amount to its unclaimed emission; the last chunk ends the epoch.
     function epochFinish(uint16 netuid, uint16 count) external;
 
     /// @notice The epoch's current stage (0 idle, 1 consensus, 2 bonds, 3 finish) and next column.
@@ -210,10 +210,11 @@ interface IVerity {
 
     /* EMISSIONS */
 
-    /// @notice An account's claimable emission.
+    /// @notice An account's claimable emission: its settled balance plus what its registered uids
+    /// have earned and not yet swept (each uid's `unclaimed`).
     function claimable(address account) external view returns (uint256);
 
-    /// @notice Sends the caller's claimable emission to `to`.
+    /// @notice Sends the caller's claimable emission to `to`, sweeping its uids in every subnet.
     function claim(address to) external returns (uint256 amount);
 
     /* MODELS */

@@ -36,8 +36,13 @@ library RegistrationLib {
     }
 
     /// @notice Registers `hotkey`; returns its uid and the price to burn (the caller burns it).
-    function register(Subnet storage s, uint16 netuid, address hotkey, uint256 maxBurn)
-        external
+    function register(
+        Subnet storage s,
+        mapping(address => uint256) storage settled,
+        uint16 netuid,
+        address hotkey,
+        uint256 maxBurn
+    ) external
         returns (uint16 uid, uint256 price)
     {
         if (s.uidPlusOne[hotkey] != 0) revert IVerity.AlreadyRegistered(netuid, hotkey);
@@ -58,7 +63,7 @@ library RegistrationLib {
             s.n = n + 1;
         } else {
             uid = _pruneCandidate(s, netuid);
-            _replace(s, netuid, uid);
+            _replace(s, settled, netuid, uid);
         }
         Neuron storage nr = s.neurons[uid];
         nr.hotkey = hotkey;
@@ -98,9 +103,14 @@ library RegistrationLib {
 
     /// @dev replace_neuron: the uid's weights, bonds, commits, node and outputs are cleared; other
     /// rows keep an entry on it but with value 0.
-    function _replace(Subnet storage s, uint16 netuid, uint16 uid) private {
+    function _replace(Subnet storage s, mapping(address => uint256) storage settled, uint16 netuid, uint16 uid)
+        private
+    {
         Neuron storage nr = s.neurons[uid];
         address old = nr.hotkey;
+        // the old hotkey keeps what the uid earned
+        settled[old] += nr.unclaimed;
+        nr.unclaimed = 0;
         delete s.uidPlusOne[old];
         delete s.nodes[old];
         uint256 n = s.n;
@@ -132,10 +142,9 @@ library RegistrationLib {
         nr.incentive = 0;
         nr.dividends = 0;
         nr.validatorTrust = 0;
-        nr.validatorPermit = false;
-        nr.active = false;
         // the permit bitmap the next epoch begins from (registration waits for an idle epoch)
         s.epoch.newPermit[uid >> 8] &= ~(uint256(1) << (uid & 255));
+        s.epoch.active[uid >> 8] &= ~(uint256(1) << (uid & 255));
         emit IVerity.NeuronReplaced(netuid, uid, old);
     }
 

@@ -41,8 +41,25 @@ struct Hyperparams {
     uint16 ownerCut; // /65535 of accrued emission
 }
 
-/// @dev One uid. Slot 1: identity and blocks; slot 2: the last epoch's outputs.
+/// @dev One uid as stored. Slot 1: identity and blocks; slot 2, written once per epoch: the last
+/// epoch's outputs and the emission credited to the uid and not yet swept to its hotkey's
+/// claimable balance (token amounts fit 88 bits: the supply is capped at 21M VTY < 2^85 wei).
+/// Permits and activity are bitmaps in EpochState.
 struct Neuron {
+    address hotkey;
+    uint48 registrationBlock;
+    uint48 lastUpdate;
+    uint88 emission;
+    uint88 unclaimed;
+    uint16 stakeWeight;
+    uint16 consensus;
+    uint16 incentive;
+    uint16 dividends;
+    uint16 validatorTrust;
+}
+
+/// @notice A uid as the views return it.
+struct NeuronInfo {
     address hotkey;
     uint48 registrationBlock;
     uint48 lastUpdate;
@@ -54,6 +71,7 @@ struct Neuron {
     uint16 validatorTrust;
     bool validatorPermit;
     bool active;
+    uint96 unclaimed;
 }
 
 struct Commit {
@@ -96,7 +114,7 @@ struct EpochState {
     uint64[MAX_UIDS] stake; // S
     uint64[MAX_UIDS] consensus; // C
     uint64[MAX_UIDS] rank; // R (not normalised)
-    uint256[2] newPermit; // bitmap
+    uint256[2] newPermit; // bitmap of validator permits (the last epoch's between epochs)
     uint256[2] active; // bitmap
 }
 

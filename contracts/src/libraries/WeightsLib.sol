@@ -132,7 +132,7 @@ library WeightsLib {
             }
         }
         bool selfWeight = uids.length == 1 && uids[0] == uid;
-        if (s.params.weightsNeedPermit && !selfWeight && !s.neurons[uid].validatorPermit) {
+        if (s.params.weightsNeedPermit && !selfWeight && (s.epoch.newPermit[uid >> 8] >> (uid & 255)) & 1 == 0) {
             revert IVerity.NoValidatorPermit(netuid, uid);
         }
         uint256[2] memory seen;

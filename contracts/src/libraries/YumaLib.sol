@@ -10,7 +10,8 @@ import {EpochRowsLib} from "./EpochRowsLib.sol";
 /// @notice subtensor's sparse epoch (epoch_mechanism) in I32F32, spread over transactions:
 /// begin (stake, permits, active stake, masks, row sums) -> consensus chunks (caller-supplied
 /// weighted medians checked exactly, clip, rank, trust) -> bond chunks (EMA bonds, dividends)
-/// -> finish (emission split, outputs, claimable balances). The bond chunks are BondsLib's.
+/// -> finish (emission split, outputs, each uid's unclaimed emission). The bond chunks are
+/// BondsLib's.
 /// @dev Only rows of uids holding a (stored) validator permit can carry weights or bonds, so the
 /// matrices are walked over those rows only. Weights are read from storage 16 columns per word.
 library YumaLib {
@@ -380,7 +381,7 @@ library YumaLib {
         uint256[] combined;
     }
 
-    function finish(Subnet storage s, mapping(address => uint256) storage claimable, uint16 netuid, uint16 count)
+    function finish(Subnet storage s, uint16 netuid, uint16 count)
         external
         returns (uint256 paid)
     {
@@ -393,8 +394,6 @@ library YumaLib {
         if (from == 0) _sums(s, e, n);
         Out memory O = _split(s, e, from, to);
         uint256 emission = e.emission;
-        uint256[2] memory permit = [e.newPermit[0], e.newPermit[1]];
-        uint256[2] memory active = [e.active[0], e.active[1]];
         Neuron[MAX_UIDS] storage neurons = s.neurons;
         uint256 base;
         assembly ("memory-safe") {
@@ -406,22 +405,21 @@ library YumaLib {
             uint256 va = (O.validator[k] * emission) >> 32;
             O.server[k] = sv;
             O.validator[k] = va;
-            // the neuron's second slot, every field of it at once (Types.sol's Neuron order):
-            // emission, stake weight, consensus, incentive, dividends, validator trust, permit,
-            // active. The emission fits its 96 bits: at most the epoch's, below the token cap (2^85).
-            uint256 outputs = ((O.combined[k] * emission) >> 32) | (_u16(O.stake[k]) << 96)
-                | (_u16(O.cons[k]) << 112) | (_u16(O.inc[k]) << 128) | (_u16(O.div[k]) << 144)
-                | (_u16(O.trust[k]) << 160) | (((permit[j >> 8] >> (j & 255)) & 1) << 176)
-                | (((active[j >> 8] >> (j & 255)) & 1) << 184);
-
+            uint256 amount = sv + va;
+            paid += amount;
+            // the neuron's second slot at once (Types.sol's Neuron order): emission, unclaimed
+            // plus this epoch's amount, stake weight, consensus, incentive, dividends, trust.
+            // Amounts stay below the token cap (2^85), so each fits its 88 bits.
             uint256 slot = base + 2 * j + 1;
+            uint256 unclaimed;
+            assembly ("memory-safe") {
+                unclaimed := and(shr(88, sload(slot)), 0xffffffffffffffffffffff)
+            }
+            uint256 outputs = ((O.combined[k] * emission) >> 32) | ((unclaimed + amount) << 88)
+                | (_u16(O.stake[k]) << 176) | (_u16(O.cons[k]) << 192) | (_u16(O.inc[k]) << 208)
+                | (_u16(O.div[k]) << 224) | (_u16(O.trust[k]) << 240);
             assembly ("memory-safe") {
                 sstore(slot, outputs)
-            }
-            uint256 amount = sv + va;
-            if (amount != 0) {
-                claimable[neurons[j].hotkey] += amount;
-                paid += amount;
             }
         }
         uint64 index = s.epochIndex;
