@@ -539,6 +539,9 @@ library KernelLib {
             function rowDividend(d, vp, q) -> acc {
                 acc := d
                 let m := mload(add(vp, 0x200))
+                // never true (16 columns): a recursive function is not inlined, which keeps the
+                // optimizer from rebuilding vp and q from spilled caller variables at every use
+                if gt(m, 0xffff) { acc := rowDividend(d, vp, q) }
                 if and(m, 0x1) { let v := mload(add(vp, 0x0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x400))), mload(add(q, 0x200))))) } }
                 if and(m, 0x2) { let v := mload(add(vp, 0x20)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x420))), mload(add(q, 0x220))))) } }
                 if and(m, 0x4) { let v := mload(add(vp, 0x40)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x440))), mload(add(q, 0x240))))) } }
@@ -619,6 +622,8 @@ library KernelLib {
             // at the row's value words. Unrolled: one block per column, identical but for the
             // column's shift and offsets (a loop spends more on its pointers than on the cell).
             function clippedLiquid(word, bits, sum, bl, p, vp, a0, P_) -> out {
+                // never true: kept out of line, as rowDividend
+                if gt(bits, 0xffff) { out := clippedLiquid(word, and(bits, 0xffff), sum, bl, p, vp, a0, P_) }
                 if and(bits, 0x1) {
                     let w := div(shl(32, and(word, 0xffff)), sum)
                     let med := mload(add(p, 0x0))
