@@ -21,109 +21,112 @@ library YumaLib {
     function begin(Subnet storage s, mapping(address => Pool) storage pools, uint16 netuid, uint256 emission)
         external
     {
-        EpochState storage e = s.epoch;
-        uint256 n = s.n;
-        e.block = uint48(block.number);
-        e.n = uint16(n);
-        e.nextCol = 0;
-        e.emission = uint128(emission);
-        e.anyConsensus = false;
-        e.rankSum = 0;
+        unchecked {
+            EpochState storage e = s.epoch;
+            uint256 n = s.n;
+            e.block = uint48(block.number);
+            e.n = uint16(n);
+            e.nextCol = 0;
+            e.emission = uint128(emission);
+            e.anyConsensus = false;
+            e.rankSum = 0;
 
-        uint256[] memory S = new uint256[](n);
-        uint256[] memory reg = new uint256[](n);
-        uint256[] memory upd = new uint256[](n);
-        uint256 activeBits0;
-        uint256 activeBits1;
-        uint256 rows;
-        uint256[] memory rowUid = new uint256[](MAX_VALIDATORS);
-        uint256 maxReg;
-        {
-            uint256 total;
-            uint256 threshold = s.params.stakeThreshold;
-            uint256 cutoff = s.params.activityCutoff;
-            // the permits the last epoch gave (RegistrationLib clears a replaced uid's bit)
-            uint256[2] memory permit = [e.newPermit[0], e.newPermit[1]];
-            Neuron[MAX_UIDS] storage neurons = s.neurons;
-            uint256 base;
-            assembly ("memory-safe") {
-                base := neurons.slot
-            }
-            for (uint256 i = 0; i < n; i++) {
-                // the neuron's first slot: hotkey, registration block, last update
-                uint256 id;
-                uint256 slot = base + 2 * i;
+            uint256[] memory S = new uint256[](n);
+            uint256[] memory reg = new uint256[](n);
+            uint256[] memory upd = new uint256[](n);
+            uint256 activeBits0;
+            uint256 activeBits1;
+            uint256 rows;
+            uint256[] memory rowUid = new uint256[](MAX_VALIDATORS);
+            uint256 maxReg;
+            {
+                uint256 total;
+                uint256 threshold = s.params.stakeThreshold;
+                uint256 cutoff = s.params.activityCutoff;
+                // the permits the last epoch gave (RegistrationLib clears a replaced uid's bit)
+                uint256[2] memory permit = [e.newPermit[0], e.newPermit[1]];
+                Neuron[MAX_UIDS] storage neurons = s.neurons;
+                uint256 base;
                 assembly ("memory-safe") {
-                    id := sload(slot)
+                    base := neurons.slot
                 }
-                uint256 st = pools[address(uint160(id))].stake;
-                if (st < threshold) st = 0;
-                S[i] = st;
-                total += st;
-                uint256 r = (id >> 160) & 0xffffffffffff;
-                reg[i] = r;
-                if (r > maxReg) maxReg = r;
-                uint256 u = id >> 208;
-                upd[i] = u;
-                if (u + cutoff >= block.number) {
-                    if (i < 256) activeBits0 |= 1 << i;
-                    else activeBits1 |= 1 << (i - 256);
+                for (uint256 i = 0; i < n; i++) {
+                    // the neuron's first slot: hotkey, registration block, last update
+                    uint256 id;
+                    uint256 slot = base + 2 * i;
+                    assembly ("memory-safe") {
+                        id := sload(slot)
+                    }
+                    uint256 st = pools[address(uint160(id))].stake;
+                    if (st < threshold) st = 0;
+                    S[i] = st;
+                    total += st;
+                    uint256 r = (id >> 160) & 0xffffffffffff;
+                    reg[i] = r;
+                    if (r > maxReg) maxReg = r;
+                    uint256 u = id >> 208;
+                    upd[i] = u;
+                    if (u + cutoff >= block.number) {
+                        if (i < 256) activeBits0 |= 1 << i;
+                        else activeBits1 |= 1 << (i - 256);
+                    }
+                    if ((permit[i >> 8] >> (i & 255)) & 1 == 1) rowUid[rows++] = i;
                 }
-                if ((permit[i >> 8] >> (i & 255)) & 1 == 1) rowUid[rows++] = i;
+                // inplace_normalize_64 then narrow I64F64 -> I32F32
+                for (uint256 i = 0; i < n; i++) {
+                    uint256 v = total == 0 ? S[i] : ((S[i] << 64) / total) >> 32;
+                    S[i] = v;
+                    e.stake[i] = uint64(v);
+                }
             }
-            // inplace_normalize_64 then narrow I64F64 -> I32F32
-            for (uint256 i = 0; i < n; i++) {
-                uint256 v = total == 0 ? S[i] : ((S[i] << 64) / total) >> 32;
-                S[i] = v;
-                e.stake[i] = uint64(v);
-            }
-        }
-        e.active[0] = activeBits0;
-        e.active[1] = activeBits1;
-        _permits(s, e, S, n);
+            e.active[0] = activeBits0;
+            e.active[1] = activeBits1;
+            _permits(s, e, S, n);
 
-        // active stake A over permitted, active rows
-        uint256[] memory A = new uint256[](rows);
-        uint256 sumA;
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 i = rowUid[r];
-            bool act = (i < 256 ? activeBits0 >> i : activeBits1 >> (i - 256)) & 1 == 1;
-            A[r] = act ? S[i] : 0;
-            sumA += A[r];
+            // active stake A over permitted, active rows
+            uint256[] memory A = new uint256[](rows);
+            uint256 sumA;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 i = rowUid[r];
+                bool act = (i < 256 ? activeBits0 >> i : activeBits1 >> (i - 256)) & 1 == 1;
+                A[r] = act ? S[i] : 0;
+                sumA += A[r];
+            }
+            uint256 sumUse;
+            for (uint256 r = 0; r < rows; r++) {
+                if (sumA != 0) A[r] = (A[r] << 32) / sumA;
+                sumUse += A[r];
+            }
+            e.activeSum = uint64(sumA);
+            // the median's stake: rows with A > 0, renormalised
+            uint256 stakeSum;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 u = A[r] == 0 ? 0 : (A[r] << 32) / sumUse;
+                stakeSum += u;
+                e.rowUse[r] = uint64(u);
+            }
+            e.stakeSum = uint64(stakeSum);
+            e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
+            e.rows = uint16(rows);
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 i = rowUid[r];
+                e.rowUid[r] = uint16(i);
+                e.rowActive[r] = uint64(A[r]);
+                e.rowUpdate[r] = uint48(upd[i]);
+                uint256 cb = _commitBlock(s, i);
+                e.rowCommit[r] = uint64(cb);
+                e.rowSum[r] = uint32(_rowSum(s, i, n, upd[i], cb, reg, maxReg));
+                e.rowTrust[r] = 0;
+                e.rowDiv[r] = 0;
+            }
+            e.maxReg = uint48(maxReg);
+            e.stage = n == 0 ? 3 : 1;
+            emit IVerity.EpochStarted(netuid, s.epochIndex, block.number, emission);
         }
-        uint256 sumUse;
-        for (uint256 r = 0; r < rows; r++) {
-            if (sumA != 0) A[r] = (A[r] << 32) / sumA;
-            sumUse += A[r];
-        }
-        e.activeSum = uint64(sumA);
-        // the median's stake: rows with A > 0, renormalised
-        uint256 stakeSum;
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 u = A[r] == 0 ? 0 : (A[r] << 32) / sumUse;
-            stakeSum += u;
-            e.rowUse[r] = uint64(u);
-        }
-        e.stakeSum = uint64(stakeSum);
-        e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
-        e.rows = uint16(rows);
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 i = rowUid[r];
-            e.rowUid[r] = uint16(i);
-            e.rowActive[r] = uint64(A[r]);
-            e.rowUpdate[r] = uint48(upd[i]);
-            uint256 cb = _commitBlock(s, i);
-            e.rowCommit[r] = uint64(cb);
-            e.rowSum[r] = uint32(_rowSum(s, i, n, upd[i], cb, reg, maxReg));
-            e.rowTrust[r] = 0;
-            e.rowDiv[r] = 0;
-        }
-        e.maxReg = uint48(maxReg);
-        e.stage = n == 0 ? 3 : 1;
-        emit IVerity.EpochStarted(netuid, s.epochIndex, block.number, emission);
     }
 
-    /// @dev is_topk_nonzero(S, maxValidators): ascending stable sort, the first n-k lose; ties go to the higher uid.
+    /// @dev is_topk_nonzero(S, maxValidators): in an ascending stable sort the first n-k lose (ties
+    /// go to the higher uid), so the permits are the keys at or above the (n-k)th smallest.
     function _permits(Subnet storage s, EpochState storage e, uint256[] memory S, uint256 n) private {
         uint256 k = s.params.maxValidators;
         uint256 threshold;
@@ -132,8 +135,7 @@ library YumaLib {
             for (uint256 i = 0; i < n; i++) {
                 keys[i] = (S[i] << 16) | i;
             }
-            _sort(keys, 0, int256(n) - 1);
-            threshold = keys[n - k];
+            threshold = _kthSmallest(keys, n - k);
         }
         uint256 b0;
         uint256 b1;
@@ -147,27 +149,35 @@ library YumaLib {
         e.newPermit[1] = b1;
     }
 
-    function _sort(uint256[] memory a, int256 lo, int256 hi) private pure {
-        while (lo < hi) {
-            uint256 pivot = a[uint256(lo + (hi - lo) / 2)];
-            int256 i = lo;
-            int256 j = hi;
-            while (i <= j) {
-                while (a[uint256(i)] < pivot) i++;
-                while (a[uint256(j)] > pivot) j--;
-                if (i <= j) {
-                    (a[uint256(i)], a[uint256(j)]) = (a[uint256(j)], a[uint256(i)]);
-                    i++;
-                    j--;
+    /// @dev The kth smallest of distinct keys (0-based), by quickselect with Hoare's partition
+    /// around the middle key: each pass keeps the part holding kth, both parts being non-empty.
+    /// The keys are reordered.
+    function _kthSmallest(uint256[] memory a, uint256 kth) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            let base := add(a, 0x20)
+            let lo := 0
+            let hi := sub(mload(a), 1)
+            for {} lt(lo, hi) {} {
+                let pivot := mload(add(base, shl(5, add(lo, shr(1, sub(hi, lo))))))
+                let i := sub(lo, 1)
+                let j := add(hi, 1)
+                for {} 1 {} {
+                    i := add(i, 1)
+                    for {} lt(mload(add(base, shl(5, i))), pivot) {} { i := add(i, 1) }
+                    j := sub(j, 1)
+                    for {} gt(mload(add(base, shl(5, j))), pivot) {} { j := sub(j, 1) }
+                    if iszero(lt(i, j)) { break }
+                    let pi := add(base, shl(5, i))
+                    let pj := add(base, shl(5, j))
+                    let t := mload(pi)
+                    mstore(pi, mload(pj))
+                    mstore(pj, t)
                 }
+                switch gt(kth, j)
+                case 0 { hi := j }
+                default { lo := add(j, 1) }
             }
-            if (j - lo < hi - i) {
-                _sort(a, lo, j);
-                lo = i;
-            } else {
-                _sort(a, i, hi);
-                hi = j;
-            }
+            v := mload(add(base, shl(5, lo)))
         }
     }
 
