@@ -104,7 +104,7 @@ library BondsLib {
                 keepW[r] = keep[r] ? 1 : 0;
             }
             uint256[] memory col = new uint256[](48);
-            uint256[] memory vals = new uint256[](rows * 17);
+            uint256[] memory vals = new uint256[](rows * 16);
             bool regs = K.regOn != 0 || P.lastTempo <= e.maxReg;
             uint256 n = e.n;
             for (uint256 k = from >> 4; k << 4 < to; k++) {

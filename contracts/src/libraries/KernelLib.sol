@@ -475,8 +475,8 @@ library KernelLib {
     /// @dev Yuma3 bonds of the first `end` columns of word k: the EMA (liquid alpha or fixed rate)
     /// of every row, written back to s.bonds (zero for rows in `drop`), and Σ_c Bn_rc·I_c added to
     /// `div`. `col` holds 3 x 16 words: consensus, incentive, and scratch for the column sums;
-    /// `vals` rows x 17 scratch words (a row's 16 new bond values, then the mask of the columns
-    /// whose value was written).
+    /// `vals` rows x 16 scratch words (a row's new bond values; words past `end` are left as
+    /// they were, their columns' sums being 0).
     function bondsWord(
         Kernel memory K,
         BondKnobs memory P,
@@ -513,17 +513,15 @@ library KernelLib {
                 let word, bits, sum := rowWord(K, r, k)
                 let slot := bondSlot(K, r, k)
                 let bw := sload(slot)
-                let vp := add(valsP, mul(r, 0x220))
+                let vp := add(valsP, shl(9, r))
                 let out := 0
                 switch fast
                 case 1 {
                     bits := and(bits, all)
                     out := clippedLiquid(word, bits, sum, and(bw, lanes), colP, vp, mload(add(P, 0xe0)), P)
-                    mstore(add(vp, 0x200), bits)
                 }
                 default {
                     out := generic(word, bits, sum, and(bw, lanes), vp, colP, end, mode, bp, liquid, fixedA, P)
-                    mstore(add(vp, 0x200), all)
                 }
                 if iszero(mload(add(keep, add(shl(5, r), 0x20)))) { out := 0 }
                 if iszero(eq(out, bw)) { sstore(slot, out) }
@@ -531,33 +529,33 @@ library KernelLib {
             // dividends (a zero column sum means all its v are 0)
             for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
                 let dp := add(dv, add(shl(5, r), 0x20))
-                mstore(dp, rowDividend(mload(dp), add(valsP, mul(r, 0x220)), colP))
+                mstore(dp, rowDividend(mload(dp), add(valsP, shl(9, r)), colP))
             }
 
-            // Σ over the columns the row wrote (mask after its 16 values) of floor(v/colSum)·I_c,
-            // unrolled: constant offsets instead of three pointers stepped per column
+            // Σ_c floor(floor(v·2^32/colSum)·I_c / 2^32) over the row's 16 value words, unrolled.
+            // Every word a row did not write belongs to a column past the chunk's end, whose sum
+            // is 0, and a zero value or a zero divisor adds 0 (EVM division by 0 is 0).
             function rowDividend(d, vp, q) -> acc {
                 acc := d
-                let m := mload(add(vp, 0x200))
-                // never true (16 columns): a recursive function is not inlined, which keeps the
-                // optimizer from rebuilding vp and q from spilled caller variables at every use
-                if gt(m, 0xffff) { acc := rowDividend(d, vp, q) }
-                if and(m, 0x1) { let v := mload(add(vp, 0x0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x400))), mload(add(q, 0x200))))) } }
-                if and(m, 0x2) { let v := mload(add(vp, 0x20)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x420))), mload(add(q, 0x220))))) } }
-                if and(m, 0x4) { let v := mload(add(vp, 0x40)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x440))), mload(add(q, 0x240))))) } }
-                if and(m, 0x8) { let v := mload(add(vp, 0x60)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x460))), mload(add(q, 0x260))))) } }
-                if and(m, 0x10) { let v := mload(add(vp, 0x80)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x480))), mload(add(q, 0x280))))) } }
-                if and(m, 0x20) { let v := mload(add(vp, 0xa0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x4a0))), mload(add(q, 0x2a0))))) } }
-                if and(m, 0x40) { let v := mload(add(vp, 0xc0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x4c0))), mload(add(q, 0x2c0))))) } }
-                if and(m, 0x80) { let v := mload(add(vp, 0xe0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x4e0))), mload(add(q, 0x2e0))))) } }
-                if and(m, 0x100) { let v := mload(add(vp, 0x100)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x500))), mload(add(q, 0x300))))) } }
-                if and(m, 0x200) { let v := mload(add(vp, 0x120)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x520))), mload(add(q, 0x320))))) } }
-                if and(m, 0x400) { let v := mload(add(vp, 0x140)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x540))), mload(add(q, 0x340))))) } }
-                if and(m, 0x800) { let v := mload(add(vp, 0x160)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x560))), mload(add(q, 0x360))))) } }
-                if and(m, 0x1000) { let v := mload(add(vp, 0x180)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x580))), mload(add(q, 0x380))))) } }
-                if and(m, 0x2000) { let v := mload(add(vp, 0x1a0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x5a0))), mload(add(q, 0x3a0))))) } }
-                if and(m, 0x4000) { let v := mload(add(vp, 0x1c0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x5c0))), mload(add(q, 0x3c0))))) } }
-                if and(m, 0x8000) { let v := mload(add(vp, 0x1e0)) if v { acc := add(acc, shr(32, mul(div(shl(32, v), mload(add(q, 0x5e0))), mload(add(q, 0x3e0))))) } }
+                // never true (vp is a memory pointer): a recursive function is not inlined, which
+                // keeps the optimizer from rebuilding vp and q from spilled caller variables
+                if iszero(vp) { acc := rowDividend(d, vp, q) }
+                acc := add(acc, shr(32, mul(div(shl(32, mload(vp)), mload(add(q, 0x400))), mload(add(q, 0x200)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x20))), mload(add(q, 0x420))), mload(add(q, 0x220)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x40))), mload(add(q, 0x440))), mload(add(q, 0x240)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x60))), mload(add(q, 0x460))), mload(add(q, 0x260)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x80))), mload(add(q, 0x480))), mload(add(q, 0x280)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0xa0))), mload(add(q, 0x4a0))), mload(add(q, 0x2a0)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0xc0))), mload(add(q, 0x4c0))), mload(add(q, 0x2c0)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0xe0))), mload(add(q, 0x4e0))), mload(add(q, 0x2e0)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x100))), mload(add(q, 0x500))), mload(add(q, 0x300)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x120))), mload(add(q, 0x520))), mload(add(q, 0x320)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x140))), mload(add(q, 0x540))), mload(add(q, 0x340)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x160))), mload(add(q, 0x560))), mload(add(q, 0x360)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x180))), mload(add(q, 0x580))), mload(add(q, 0x380)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x1a0))), mload(add(q, 0x5a0))), mload(add(q, 0x3a0)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x1c0))), mload(add(q, 0x5c0))), mload(add(q, 0x3c0)))))
+                acc := add(acc, shr(32, mul(div(shl(32, mload(add(vp, 0x1e0))), mload(add(q, 0x5e0))), mload(add(q, 0x3e0)))))
             }
 
             // any mode: every column below end_ gets a value
@@ -624,275 +622,307 @@ library KernelLib {
             function clippedLiquid(word, bits, sum, bl, p, vp, a0, P_) -> out {
                 // never true: kept out of line, as rowDividend
                 if gt(bits, 0xffff) { out := clippedLiquid(word, and(bits, 0xffff), sum, bl, p, vp, a0, P_) }
-                if and(bits, 0x1) {
-                    let w := div(shl(32, and(word, 0xffff)), sum)
-                    let med := mload(add(p, 0x0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(bl, 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x400)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shr(32, mul(v, 65535)))
+                    if and(bits, 0x1) {
+                        let w := div(shl(32, and(word, 0xffff)), sum)
+                        let med := mload(add(p, 0x0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(bl, 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x400)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shr(32, mul(v, 65535)))
+                        }
                     }
                     mstore(add(vp, 0x0), v)
                 }
-                if and(bits, 0x2) {
-                    let w := div(shl(32, and(shr(16, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x20))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(16, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x420)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(16, shr(32, mul(v, 65535))))
+                    if and(bits, 0x2) {
+                        let w := div(shl(32, and(shr(16, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x20))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(16, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x420)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(16, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x20), v)
                 }
-                if and(bits, 0x4) {
-                    let w := div(shl(32, and(shr(32, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x40))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(32, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x440)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(32, shr(32, mul(v, 65535))))
+                    if and(bits, 0x4) {
+                        let w := div(shl(32, and(shr(32, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x40))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(32, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x440)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(32, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x40), v)
                 }
-                if and(bits, 0x8) {
-                    let w := div(shl(32, and(shr(48, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x60))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(48, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x460)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(48, shr(32, mul(v, 65535))))
+                    if and(bits, 0x8) {
+                        let w := div(shl(32, and(shr(48, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x60))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(48, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x460)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(48, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x60), v)
                 }
-                if and(bits, 0x10) {
-                    let w := div(shl(32, and(shr(64, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x80))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(64, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x480)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(64, shr(32, mul(v, 65535))))
+                    if and(bits, 0x10) {
+                        let w := div(shl(32, and(shr(64, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x80))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(64, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x480)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(64, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x80), v)
                 }
-                if and(bits, 0x20) {
-                    let w := div(shl(32, and(shr(80, word), 0xffff)), sum)
-                    let med := mload(add(p, 0xa0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(80, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x4a0)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(80, shr(32, mul(v, 65535))))
+                    if and(bits, 0x20) {
+                        let w := div(shl(32, and(shr(80, word), 0xffff)), sum)
+                        let med := mload(add(p, 0xa0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(80, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x4a0)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(80, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0xa0), v)
                 }
-                if and(bits, 0x40) {
-                    let w := div(shl(32, and(shr(96, word), 0xffff)), sum)
-                    let med := mload(add(p, 0xc0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(96, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x4c0)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(96, shr(32, mul(v, 65535))))
+                    if and(bits, 0x40) {
+                        let w := div(shl(32, and(shr(96, word), 0xffff)), sum)
+                        let med := mload(add(p, 0xc0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(96, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x4c0)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(96, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0xc0), v)
                 }
-                if and(bits, 0x80) {
-                    let w := div(shl(32, and(shr(112, word), 0xffff)), sum)
-                    let med := mload(add(p, 0xe0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(112, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x4e0)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(112, shr(32, mul(v, 65535))))
+                    if and(bits, 0x80) {
+                        let w := div(shl(32, and(shr(112, word), 0xffff)), sum)
+                        let med := mload(add(p, 0xe0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(112, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x4e0)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(112, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0xe0), v)
                 }
-                if and(bits, 0x100) {
-                    let w := div(shl(32, and(shr(128, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x100))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(128, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x500)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(128, shr(32, mul(v, 65535))))
+                    if and(bits, 0x100) {
+                        let w := div(shl(32, and(shr(128, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x100))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(128, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x500)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(128, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x100), v)
                 }
-                if and(bits, 0x200) {
-                    let w := div(shl(32, and(shr(144, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x120))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(144, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x520)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(144, shr(32, mul(v, 65535))))
+                    if and(bits, 0x200) {
+                        let w := div(shl(32, and(shr(144, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x120))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(144, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x520)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(144, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x120), v)
                 }
-                if and(bits, 0x400) {
-                    let w := div(shl(32, and(shr(160, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x140))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(160, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x540)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(160, shr(32, mul(v, 65535))))
+                    if and(bits, 0x400) {
+                        let w := div(shl(32, and(shr(160, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x140))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(160, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x540)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(160, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x140), v)
                 }
-                if and(bits, 0x800) {
-                    let w := div(shl(32, and(shr(176, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x160))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(176, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x560)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(176, shr(32, mul(v, 65535))))
+                    if and(bits, 0x800) {
+                        let w := div(shl(32, and(shr(176, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x160))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(176, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x560)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(176, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x160), v)
                 }
-                if and(bits, 0x1000) {
-                    let w := div(shl(32, and(shr(192, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x180))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(192, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x580)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(192, shr(32, mul(v, 65535))))
+                    if and(bits, 0x1000) {
+                        let w := div(shl(32, and(shr(192, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x180))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(192, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x580)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(192, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x180), v)
                 }
-                if and(bits, 0x2000) {
-                    let w := div(shl(32, and(shr(208, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x1a0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(208, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x5a0)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(208, shr(32, mul(v, 65535))))
+                    if and(bits, 0x2000) {
+                        let w := div(shl(32, and(shr(208, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x1a0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(208, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x5a0)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(208, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x1a0), v)
                 }
-                if and(bits, 0x4000) {
-                    let w := div(shl(32, and(shr(224, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x1c0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(224, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x5c0)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(224, shr(32, mul(v, 65535))))
+                    if and(bits, 0x4000) {
+                        let w := div(shl(32, and(shr(224, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x1c0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(224, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x5c0)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(224, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x1c0), v)
                 }
-                if and(bits, 0x8000) {
-                    let w := div(shl(32, and(shr(240, word), 0xffff)), sum)
-                    let med := mload(add(p, 0x1e0))
+                {
                     let v := 0
-                    if or(med, iszero(w)) {
-                        if gt(w, med) { w := med }
-                        let b := div(shl(32, and(shr(240, bl), 0xffff)), 65535)
-                        let a := a0
-                        if lt(w, b) { a := alphaOf(sub(b, w), P_) }
-                        v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
-                        if gt(v, 0x100000000) { v := 0x100000000 }
-                        let q := add(p, 0x5e0)
-                        mstore(q, add(mload(q), v))
-                        out := or(out, shl(240, shr(32, mul(v, 65535))))
+                    if and(bits, 0x8000) {
+                        let w := div(shl(32, and(shr(240, word), 0xffff)), sum)
+                        let med := mload(add(p, 0x1e0))
+                        if or(med, iszero(w)) {
+                            if gt(w, med) { w := med }
+                            let b := div(shl(32, and(shr(240, bl), 0xffff)), 65535)
+                            let a := a0
+                            if lt(w, b) { a := alphaOf(sub(b, w), P_) }
+                            v := add(shr(32, mul(sub(0x100000000, a), b)), shr(32, mul(a, w)))
+                            if gt(v, 0x100000000) { v := 0x100000000 }
+                            let q := add(p, 0x5e0)
+                            mstore(q, add(mload(q), v))
+                            out := or(out, shl(240, shr(32, mul(v, 65535))))
+                        }
                     }
                     mstore(add(vp, 0x1e0), v)
                 }
