@@ -395,57 +395,60 @@ library YumaLib {
         external
         returns (uint256 paid)
     {
-        EpochState storage e = s.epoch;
-        if (e.stage != 3) revert IVerity.WrongEpochStage(3, e.stage);
-        uint256 n = e.n;
-        uint256 from = e.nextCol;
-        uint256 to = from + count > n ? n : from + count;
-        if (count == 0 && n != 0) revert IVerity.BadChunk(uint16(from), count);
-        if (from == 0) _sums(s, e, n);
-        Out memory O = _split(s, e, from, to);
-        uint256 emission = e.emission;
-        Neuron[MAX_UIDS] storage neurons = s.neurons;
-        uint256 base;
-        assembly ("memory-safe") {
-            base := neurons.slot
-        }
-        for (uint256 j = from; j < to; j++) {
-            uint256 k = j - from;
-            uint256 sv = (O.server[k] * emission) >> 32;
-            uint256 va = (O.validator[k] * emission) >> 32;
-            O.server[k] = sv;
-            O.validator[k] = va;
-            uint256 amount = sv + va;
-            paid += amount;
-            // the neuron's second slot at once (Types.sol's Neuron order): emission, unclaimed
-            // plus this epoch's amount, stake weight, consensus, incentive, dividends, trust.
-            // Amounts stay below the token cap (2^85), so each fits its 88 bits.
-            uint256 slot = base + 2 * j + 1;
-            uint256 unclaimed;
+        unchecked {
+            EpochState storage e = s.epoch;
+            if (e.stage != 3) revert IVerity.WrongEpochStage(3, e.stage);
+            uint256 n = e.n;
+            uint256 from = e.nextCol;
+            uint256 to = from + count > n ? n : from + count;
+            if (count == 0 && n != 0) revert IVerity.BadChunk(uint16(from), count);
+            if (from == 0) _sums(s, e, n);
+            Out memory O = _split(s, e, from, to);
+            uint256 emission = e.emission;
+            Neuron[MAX_UIDS] storage neurons = s.neurons;
+            uint256 base;
             assembly ("memory-safe") {
-                unclaimed := and(shr(88, sload(slot)), 0xffffffffffffffffffffff)
+                base := neurons.slot
             }
-            uint256 outputs = ((O.combined[k] * emission) >> 32) | ((unclaimed + amount) << 88)
-                | (_u16(O.stake[k]) << 176) | (_u16(O.cons[k]) << 192) | (_u16(O.inc[k]) << 208)
-                | (_u16(O.div[k]) << 224) | (_u16(O.trust[k]) << 240);
-            assembly ("memory-safe") {
-                sstore(slot, outputs)
+            for (uint256 j = from; j < to; j++) {
+                uint256 k = j - from;
+                uint256 sv = (O.server[k] * emission) >> 32;
+                uint256 va = (O.validator[k] * emission) >> 32;
+                O.server[k] = sv;
+                O.validator[k] = va;
+                uint256 amount = sv + va;
+                paid += amount;
+                // the neuron's second slot at once (Types.sol's Neuron order): emission, unclaimed
+                // plus this epoch's amount, stake weight, consensus, incentive, dividends, trust.
+                // Amounts stay below the token cap (2^85), so each fits its 88 bits.
+                uint256 slot = base + 2 * j + 1;
+                uint256 unclaimed;
+                assembly ("memory-safe") {
+                    unclaimed := and(shr(88, sload(slot)), 0xffffffffffffffffffffff)
+                }
+                uint256 outputs = ((O.combined[k] * emission) >> 32) | ((unclaimed + amount) << 88)
+                    | (_u16(O.stake[k]) << 176) | (_u16(O.cons[k]) << 192) | (_u16(O.inc[k]) << 208)
+                    | (_u16(O.div[k]) << 224) | (_u16(O.trust[k]) << 240);
+                assembly ("memory-safe") {
+                    sstore(slot, outputs)
+                }
             }
-        }
-        uint64 index = s.epochIndex;
-        emit IVerity.EpochEmissions(netuid, index, uint16(from), O.server, O.validator);
-        uint256 total = uint256(e.paid) + paid;
-        if (to == n) {
-            e.stage = 0;
-            e.nextCol = 0;
-            e.paid = 0;
-            s.epochIndex = index + 1;
-            s.lastEpochBlock = e.block;
-            emit IVerity.EpochFinished(netuid, index, total);
-        } else {
-            e.paid = uint128(total);
-            e.nextCol = uint16(to);
-            emit IVerity.EpochProgress(netuid, 3, uint16(to));
+            uint64 index = s.epochIndex;
+            emit IVerity.EpochEmissions(netuid, index, uint16(from), O.server, O.validator);
+            uint256 total = uint256(e.paid) + paid;
+            if (to == n) {
+                e.stage = 0;
+                e.nextCol = 0;
+                e.paid = 0;
+                s.epochIndex = index + 1;
+                s.lastEpochBlock = e.block;
+                emit IVerity.EpochFinished(netuid, index, total);
+            } else {
+                e.paid = uint128(total);
+                e.nextCol = uint16(to);
+                emit IVerity.EpochProgress(netuid, 3, uint16(to));
+            }
+    
         }
     }
 
@@ -462,25 +465,28 @@ library YumaLib {
 
     /// @dev Dividend normaliser and Σ(I + D) over all uids, stored once for the finish chunks.
     function _sums(Subnet storage s, EpochState storage e, uint256 n) private {
-        uint256 rows = e.rows;
-        bool yuma3 = s.params.yuma3;
-        uint256 sumD;
-        for (uint256 r = 0; r < rows; r++) {
-            sumD += _rawDiv(e, r, yuma3);
+        unchecked {
+            uint256 rows = e.rows;
+            bool yuma3 = s.params.yuma3;
+            uint256 sumD;
+            for (uint256 r = 0; r < rows; r++) {
+                sumD += _rawDiv(e, r, yuma3);
+            }
+            uint256 esum;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 d = _rawDiv(e, r, yuma3);
+                if (sumD != 0) d = (d << 32) / sumD;
+                esum += d;
+            }
+            uint256 rankSum = e.rankSum;
+            for (uint256 j = 0; j < n; j++) {
+                uint256 rank = e.rank[j];
+                esum += rankSum == 0 ? rank : (rank << 32) / rankSum;
+            }
+            e.divSum = uint64(sumD);
+            e.emissionSum = uint64(esum);
+    
         }
-        uint256 esum;
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 d = _rawDiv(e, r, yuma3);
-            if (sumD != 0) d = (d << 32) / sumD;
-            esum += d;
-        }
-        uint256 rankSum = e.rankSum;
-        for (uint256 j = 0; j < n; j++) {
-            uint256 rank = e.rank[j];
-            esum += rankSum == 0 ? rank : (rank << 32) / rankSum;
-        }
-        e.divSum = uint64(sumD);
-        e.emissionSum = uint64(esum);
     }
 
     function _split(Subnet storage s, EpochState storage e, uint256 from, uint256 to)
@@ -488,52 +494,55 @@ library YumaLib {
         view
         returns (Out memory O)
     {
-        uint256 m = to - from;
-        O.from = from;
-        O.to = to;
-        O.stake = new uint256[](m);
-        O.cons = new uint256[](m);
-        O.inc = new uint256[](m);
-        O.div = new uint256[](m);
-        O.trust = new uint256[](m);
-        O.act = new uint256[](m);
-        O.server = new uint256[](m);
-        O.validator = new uint256[](m);
-        O.combined = new uint256[](m);
-        uint256 rankSum = e.rankSum;
-        for (uint256 j = from; j < to; j++) {
-            uint256 rank = e.rank[j];
-            O.inc[j - from] = rankSum == 0 ? rank : (rank << 32) / rankSum;
-            O.stake[j - from] = e.stake[j];
-            O.cons[j - from] = e.consensus[j];
-        }
-        uint256 rows = e.rows;
-        bool yuma3 = s.params.yuma3;
-        uint256 sumD = e.divSum;
-        for (uint256 r = 0; r < rows; r++) {
-            uint256 i = e.rowUid[r];
-            if (i < from || i >= to) continue;
-            uint256 d = _rawDiv(e, r, yuma3);
-            O.div[i - from] = sumD != 0 ? (d << 32) / sumD : d;
-            O.trust[i - from] = e.rowTrust[r];
-            O.act[i - from] = e.rowActive[r];
-        }
-        uint256 esum = e.emissionSum;
-        if (esum != 0) {
-            for (uint256 k = 0; k < m; k++) {
-                O.server[k] = (O.inc[k] << 32) / esum;
-                O.validator[k] = (O.div[k] << 32) / esum;
-                O.combined[k] = ((O.inc[k] + O.div[k]) << 32) / esum;
+        unchecked {
+            uint256 m = to - from;
+            O.from = from;
+            O.to = to;
+            O.stake = new uint256[](m);
+            O.cons = new uint256[](m);
+            O.inc = new uint256[](m);
+            O.div = new uint256[](m);
+            O.trust = new uint256[](m);
+            O.act = new uint256[](m);
+            O.server = new uint256[](m);
+            O.validator = new uint256[](m);
+            O.combined = new uint256[](m);
+            uint256 rankSum = e.rankSum;
+            for (uint256 j = from; j < to; j++) {
+                uint256 rank = e.rank[j];
+                O.inc[j - from] = rankSum == 0 ? rank : (rank << 32) / rankSum;
+                O.stake[j - from] = e.stake[j];
+                O.cons[j - from] = e.consensus[j];
             }
-        } else {
-            // no usable weights: validator and combined emission follow A, or S when A is all zero
-            bool useStake = e.activeSum == 0;
-            for (uint256 k = 0; k < m; k++) {
-                O.server[k] = O.inc[k];
-                uint256 v = useStake ? O.stake[k] : O.act[k];
-                O.validator[k] = v;
-                O.combined[k] = v;
+            uint256 rows = e.rows;
+            bool yuma3 = s.params.yuma3;
+            uint256 sumD = e.divSum;
+            for (uint256 r = 0; r < rows; r++) {
+                uint256 i = e.rowUid[r];
+                if (i < from || i >= to) continue;
+                uint256 d = _rawDiv(e, r, yuma3);
+                O.div[i - from] = sumD != 0 ? (d << 32) / sumD : d;
+                O.trust[i - from] = e.rowTrust[r];
+                O.act[i - from] = e.rowActive[r];
             }
+            uint256 esum = e.emissionSum;
+            if (esum != 0) {
+                for (uint256 k = 0; k < m; k++) {
+                    O.server[k] = (O.inc[k] << 32) / esum;
+                    O.validator[k] = (O.div[k] << 32) / esum;
+                    O.combined[k] = ((O.inc[k] + O.div[k]) << 32) / esum;
+                }
+            } else {
+                // no usable weights: validator and combined emission follow A, or S when A is all zero
+                bool useStake = e.activeSum == 0;
+                for (uint256 k = 0; k < m; k++) {
+                    O.server[k] = O.inc[k];
+                    uint256 v = useStake ? O.stake[k] : O.act[k];
+                    O.validator[k] = v;
+                    O.combined[k] = v;
+                }
+            }
+    
         }
     }
 }

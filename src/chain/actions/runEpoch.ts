@@ -8,8 +8,9 @@ import type {
   TransactionReceipt,
   Transport,
 } from 'viem'
-import { decodeEventLog } from 'viem'
+import { type AccessList, decodeEventLog, encodeFunctionData } from 'viem'
 import {
+  createAccessList,
   estimateContractGas,
   readContract,
   waitForTransactionReceipt,
@@ -94,11 +95,30 @@ export async function runEpoch(
   const blockTag = wait ? ('latest' as const) : ('pending' as const)
   const hashes: Hash[] = []
   const receipts: TransactionReceipt[] = []
+  // EIP-2930: slots named up front cost 1,900 instead of 2,100 on first touch; an epoch touches
+  // thousands (weights, bonds, neurons). A node without eth_createAccessList just gets none.
+  const accessListOf = async (
+    functionName: string,
+    args: readonly unknown[],
+  ): Promise<AccessList | undefined> => {
+    try {
+      const data = encodeFunctionData({ abi: verityAbi, functionName, args } as never)
+      const { accessList } = await createAccessList(client, {
+        to: address,
+        data,
+        account: client.account,
+      })
+      return accessList
+    } catch {
+      return undefined
+    }
+  }
   const send = async (
     functionName: 'epochBegin' | 'epochConsensus' | 'epochBonds' | 'epochFinish',
     args: readonly unknown[],
   ) => {
     options.signal?.throwIfAborted()
+    const accessList = wait ? await accessListOf(functionName, args) : undefined
     const hash = await writeContract(client, {
       address,
       abi: verityAbi,
@@ -106,6 +126,7 @@ export async function runEpoch(
       args,
       account: client.account,
       chain: client.chain,
+      ...(accessList ? { accessList } : {}),
       ...(wait ? {} : { gas: params.gas ?? 16_000_000n }),
     } as Parameters<typeof writeContract>[1])
     hashes.push(hash)
