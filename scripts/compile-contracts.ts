@@ -34,7 +34,7 @@ export const settings = {
  * recomputes divisions and spills loop variables to keep the code small.
  */
 export const hotSettings = { ...settings, optimizer: { enabled: true, runs: 100_000 } } as const
-const HOT_CONTRACTS = new Set(['YumaLib', 'BondsLib'])
+const HOT_CONTRACTS = new Set(['YumaLib', 'BondsLib', 'ConsensusLib'])
 
 type Solc = { version(): string; compile(input: string, callbacks?: object): string }
 

@@ -9,6 +9,7 @@ import {WeightsLib} from "./libraries/WeightsLib.sol";
 import {RegistrationLib} from "./libraries/RegistrationLib.sol";
 import {YumaLib} from "./libraries/YumaLib.sol";
 import {BondsLib} from "./libraries/BondsLib.sol";
+import {ConsensusLib} from "./libraries/ConsensusLib.sol";
 
 /// @title Verity
 /// @notice The incentive layer's core contract. Token movements come last in every function
@@ -383,7 +384,7 @@ contract Verity is IVerity, Ownable {
 
     /// @inheritdoc IVerity
     function epochConsensus(uint16 netuid, uint64[] calldata medians) external {
-        YumaLib.consensus(_subnet(netuid), netuid, medians);
+        ConsensusLib.consensus(_subnet(netuid), netuid, medians);
     }
 
     /// @inheritdoc IVerity

@@ -21,6 +21,7 @@ import { type HDAccount, mnemonicToAccount, type PrivateKeyAccount } from 'viem/
 import { DevnetError } from '../errors/chain.ts'
 import {
   bondsLibBytecode,
+  consensusLibBytecode,
   registrationLibBytecode,
   verityAbi,
   verityBytecode,
@@ -43,6 +44,7 @@ export type DevnetAddresses = {
   registrationLib: Address
   yumaLib: Address
   bondsLib: Address
+  consensusLib: Address
 }
 
 export type DevnetOptions = {
@@ -315,6 +317,9 @@ async function deploy(
     ),
     YumaLib: await deployed(await wallet.deployContract({ abi: [], bytecode: yumaLibBytecode })),
     BondsLib: await deployed(await wallet.deployContract({ abi: [], bytecode: bondsLibBytecode })),
+    ConsensusLib: await deployed(
+      await wallet.deployContract({ abi: [], bytecode: consensusLibBytecode }),
+    ),
   }
   const verity = await deployed(
     await wallet.deployContract({
@@ -337,5 +342,6 @@ async function deploy(
     registrationLib: libs.RegistrationLib,
     yumaLib: libs.YumaLib,
     bondsLib: libs.BondsLib,
+    consensusLib: libs.ConsensusLib,
   }
 }

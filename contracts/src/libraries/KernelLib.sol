@@ -51,24 +51,32 @@ library KernelLib {
         uint256[] memory col
     ) internal view {
         assembly ("memory-safe") {
-            let colP := add(col, 0x20)
-            let rows := mload(K)
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                let o := shl(5, r)
-                let word, bits, sum := rowWord(K, r, k)
-                mstore(add(colP, 0xc00), mload(add(add(use, 0x20), o)))
-                mstore(add(colP, 0xc20), mload(add(add(act, 0x20), o)))
-                mstore(add(colP, 0xc40), add(colP, shl(5, c0)))
-                mstore(add(colP, 0xc60), add(colP, shl(5, c1)))
-                let tr := column(shr(shl(4, c0), word), shr(c0, bits), sum, add(colP, 0xc00))
-                let tp := add(add(trust, 0x20), o)
-                mstore(tp, add(mload(tp), tr))
+            rowsLoop(K, k, c0, c1, use, act, trust, add(col, 0x20))
+
+            // Every row of word k. Here and below, a self-call that never runs (a pointer is never
+            // zero, a word's bits fit 16) keeps a function out of line: inlined into its caller,
+            // its values would be spilled to memory and rebuilt at every use.
+            function rowsLoop(K_, k_, c0_, c1_, use_, act_, trust_, colP) {
+                if iszero(colP) { rowsLoop(K_, k_, c0_, c1_, use_, act_, trust_, colP) }
+                mstore(add(colP, 0xc40), add(colP, shl(5, c0_)))
+                mstore(add(colP, 0xc60), add(colP, shl(5, c1_)))
+                let rows := mload(K_)
+                for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
+                    let o := shl(5, r)
+                    let word, bits, sum := rowWord(K_, r, k_)
+                    mstore(add(colP, 0xc00), mload(add(add(use_, 0x20), o)))
+                    mstore(add(colP, 0xc20), mload(add(add(act_, 0x20), o)))
+                    let tr := column(shr(shl(4, c0_), word), shr(c0_, bits), sum, add(colP, 0xc00))
+                    let tp := add(add(trust_, 0x20), o)
+                    mstore(tp, add(mload(tp), tr))
+                }
             }
 
             // cells [c0, c1) of one row (word and bits shifted to c0; ctx: stake, active stake,
             // first and end column pointer): column scratch at cc (med, +16 below, +32 equal, +48 lo,
             // +64 hi, +80 rank words); returns the row's clipped trust
             function column(word, bits, sum, ctx) -> tr {
+                if iszero(ctx) { tr := column(word, bits, sum, ctx) }
                 let u := mload(ctx)
                 let a := mload(add(ctx, 0x20))
                 let cc := mload(add(ctx, 0x40))
@@ -130,10 +138,14 @@ library KernelLib {
             // the fast path of `column` over all 16 columns of a word, unrolled (one block per
             // column, identical but for its shift and offsets)
             function wholeWord(word, bits, sum, u, a, cc) -> tr {
+                if gt(bits, 0xffff) { tr := wholeWord(word, and(bits, 0xffff), sum, u, a, cc) }
+                // each division's divisor is or(sum, tr >> 255), which is sum (tr < 2^255) but ties
+                // it to the block before: the optimizer would otherwise hoist all 16 divisions to
+                // the top, and their 16 live values do not fit the stack
                 {
                     let med := mload(cc)
                     let w := 0
-                    if and(bits, 0x1) { w := div(shl(32, and(word, 0xffff)), sum) }
+                    if and(bits, 0x1) { w := div(shl(32, and(word, 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x200)
@@ -153,7 +165,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x20))
                     let w := 0
-                    if and(bits, 0x2) { w := div(shl(32, and(shr(16, word), 0xffff)), sum) }
+                    if and(bits, 0x2) { w := div(shl(32, and(shr(16, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x220)
@@ -173,7 +185,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x40))
                     let w := 0
-                    if and(bits, 0x4) { w := div(shl(32, and(shr(32, word), 0xffff)), sum) }
+                    if and(bits, 0x4) { w := div(shl(32, and(shr(32, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x240)
@@ -193,7 +205,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x60))
                     let w := 0
-                    if and(bits, 0x8) { w := div(shl(32, and(shr(48, word), 0xffff)), sum) }
+                    if and(bits, 0x8) { w := div(shl(32, and(shr(48, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x260)
@@ -213,7 +225,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x80))
                     let w := 0
-                    if and(bits, 0x10) { w := div(shl(32, and(shr(64, word), 0xffff)), sum) }
+                    if and(bits, 0x10) { w := div(shl(32, and(shr(64, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x280)
@@ -233,7 +245,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0xa0))
                     let w := 0
-                    if and(bits, 0x20) { w := div(shl(32, and(shr(80, word), 0xffff)), sum) }
+                    if and(bits, 0x20) { w := div(shl(32, and(shr(80, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x2a0)
@@ -253,7 +265,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0xc0))
                     let w := 0
-                    if and(bits, 0x40) { w := div(shl(32, and(shr(96, word), 0xffff)), sum) }
+                    if and(bits, 0x40) { w := div(shl(32, and(shr(96, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x2c0)
@@ -273,7 +285,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0xe0))
                     let w := 0
-                    if and(bits, 0x80) { w := div(shl(32, and(shr(112, word), 0xffff)), sum) }
+                    if and(bits, 0x80) { w := div(shl(32, and(shr(112, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x2e0)
@@ -293,7 +305,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x100))
                     let w := 0
-                    if and(bits, 0x100) { w := div(shl(32, and(shr(128, word), 0xffff)), sum) }
+                    if and(bits, 0x100) { w := div(shl(32, and(shr(128, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x300)
@@ -313,7 +325,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x120))
                     let w := 0
-                    if and(bits, 0x200) { w := div(shl(32, and(shr(144, word), 0xffff)), sum) }
+                    if and(bits, 0x200) { w := div(shl(32, and(shr(144, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x320)
@@ -333,7 +345,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x140))
                     let w := 0
-                    if and(bits, 0x400) { w := div(shl(32, and(shr(160, word), 0xffff)), sum) }
+                    if and(bits, 0x400) { w := div(shl(32, and(shr(160, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x340)
@@ -353,7 +365,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x160))
                     let w := 0
-                    if and(bits, 0x800) { w := div(shl(32, and(shr(176, word), 0xffff)), sum) }
+                    if and(bits, 0x800) { w := div(shl(32, and(shr(176, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x360)
@@ -373,7 +385,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x180))
                     let w := 0
-                    if and(bits, 0x1000) { w := div(shl(32, and(shr(192, word), 0xffff)), sum) }
+                    if and(bits, 0x1000) { w := div(shl(32, and(shr(192, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x380)
@@ -393,7 +405,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x1a0))
                     let w := 0
-                    if and(bits, 0x2000) { w := div(shl(32, and(shr(208, word), 0xffff)), sum) }
+                    if and(bits, 0x2000) { w := div(shl(32, and(shr(208, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x3a0)
@@ -413,7 +425,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x1c0))
                     let w := 0
-                    if and(bits, 0x4000) { w := div(shl(32, and(shr(224, word), 0xffff)), sum) }
+                    if and(bits, 0x4000) { w := div(shl(32, and(shr(224, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x3c0)
@@ -433,7 +445,7 @@ library KernelLib {
                 {
                     let med := mload(add(cc, 0x1e0))
                     let w := 0
-                    if and(bits, 0x8000) { w := div(shl(32, and(shr(240, word), 0xffff)), sum) }
+                    if and(bits, 0x8000) { w := div(shl(32, and(shr(240, word), 0xffff)), or(sum, shr(255, tr))) }
                     switch lt(w, med)
                     case 1 {
                         let q := add(cc, 0x3e0)
@@ -454,6 +466,7 @@ library KernelLib {
 
             // word k of row r: the stored weights, the present bits and the row sum
             function rowWord(K_, r, k_) -> word, bits, sum {
+                if iszero(K_) { word, bits, sum := rowWord(K_, r, k_) }
                 let o := shl(5, r)
                 let i := mload(add(mload(add(K_, 0x60)), add(o, 0x20)))
                 word := sload(add(mload(add(K_, 0x20)), add(shl(5, i), k_)))

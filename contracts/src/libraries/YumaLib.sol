@@ -219,74 +219,7 @@ library YumaLib {
         }
     }
 
-    /* CONSENSUS */
-
-    function consensus(Subnet storage s, uint16 netuid, uint64[] calldata medians) external {
-        unchecked {
-            EpochState storage e = s.epoch;
-            if (e.stage != 1) revert IVerity.WrongEpochStage(1, e.stage);
-            uint256 n = e.n;
-            uint256 from = e.nextCol;
-            uint256 to = from + medians.length;
-            if (medians.length == 0 || to > n) revert IVerity.BadChunk(uint16(from), medians.length);
-            EpochRowsLib.Rows memory R = EpochRowsLib.loadRows(e, true);
-            Kernel memory K = EpochRowsLib.kernel(s, e, R, from, to);
-            uint256 rows = R.count;
-            uint256[] memory trust = new uint256[](rows);
-            for (uint256 r = 0; r < rows; r++) {
-                trust[r] = e.rowTrust[r];
-            }
-            int256 minority = e.minority;
-            uint256 stakeSum = e.stakeSum;
-            uint256 rankSum = e.rankSum;
-            bool any = e.anyConsensus;
-            uint256[] memory col = new uint256[](101);
-            // the lowest and highest scores matter only to a degenerate minority
-            if (stakeSum != 0 && (minority < 0 || uint256(minority) >= stakeSum)) col[100] = 1;
-            for (uint256 k = from >> 4; k << 4 < to; k++) {
-                uint256 base = k << 4;
-                uint256 c0 = base < from ? from - base : 0;
-                uint256 c1 = base + 16 > to ? to - base : 16;
-                for (uint256 c = c0; c < c1; c++) {
-                    EpochRowsLib.put(col, c, medians[base + c - from]);
-                    EpochRowsLib.put(col, c + 16, 0);
-                    EpochRowsLib.put(col, c + 32, 0);
-                    EpochRowsLib.put(col, c + 48, type(uint256).max);
-                    EpochRowsLib.put(col, c + 64, 0);
-                    EpochRowsLib.put(col, c + 80, 0);
-                }
-                if (K.regOn != 0) EpochRowsLib.loadReg(s, K, k, n);
-                KernelLib.consensusWord(K, k, c0, c1, R.use, R.act, trust, col);
-                for (uint256 c = c0; c < c1; c++) {
-                    uint256 med = EpochRowsLib.at(col, c);
-                    uint256 below = EpochRowsLib.at(col, c + 16);
-                    bool ok;
-                    if (stakeSum == 0) ok = med == 0;
-                    else if (minority < 0) ok = med == EpochRowsLib.at(col, c + 48);
-                    else if (uint256(minority) >= stakeSum) ok = med == EpochRowsLib.at(col, c + 64);
-                    else ok = below <= uint256(minority) && uint256(minority) < below + EpochRowsLib.at(col, c + 32);
-                    if (!ok) revert IVerity.ConsensusMismatch(uint16(base + c), uint64(med));
-                    if (med != 0) any = true;
-                    uint256 rank = EpochRowsLib.at(col, c + 80);
-                    e.consensus[base + c] = uint64(med);
-                    e.rank[base + c] = uint64(rank);
-                    rankSum += rank;
-                }
-            }
-            for (uint256 r = 0; r < rows; r++) {
-                e.rowTrust[r] = uint64(trust[r]);
-            }
-            e.rankSum = uint64(rankSum);
-            e.anyConsensus = any;
-            if (to == n) {
-                e.stage = 2;
-                e.nextCol = 0;
-            } else {
-                e.nextCol = uint16(to);
-            }
-            emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
-        }
-    }
+    /* MEDIAN HINTS */
 
     /// @notice subtensor's weighted_median for columns [from, from+count) of the running epoch.
     function hints(Subnet storage s, uint16 from, uint16 count) external view returns (uint64[] memory out) {
