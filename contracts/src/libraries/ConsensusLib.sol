@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IVerity} from "../interfaces/IVerity.sol";
-import {Subnet, EpochState} from "./Types.sol";
+import {Subnet, EpochState, MAX_UIDS} from "./Types.sol";
 import {KernelLib, Kernel} from "./KernelLib.sol";
 import {EpochRowsLib} from "./EpochRowsLib.sol";
 
@@ -102,10 +102,40 @@ library ConsensusLib {
                 else ok = below <= uint256(minority) && uint256(minority) < below + EpochRowsLib.at(col, c + 32);
                 if (!ok) revert IVerity.ConsensusMismatch(uint16(base + c), uint64(med));
                 if (med != 0) col[104] = 1;
-                uint256 rank = EpochRowsLib.at(col, c + 80);
-                e.consensus[base + c] = uint64(med);
-                e.rank[base + c] = uint64(rank);
-                col[103] += rank;
+                col[103] += EpochRowsLib.at(col, c + 80);
+            }
+            _store(e, col, base, c0, c1);
+        }
+    }
+
+    /// @dev The consensus and rank of columns [c0, c1): a whole word as 4 slots each (one SSTORE
+    /// per slot), a partial one element by element.
+    function _store(EpochState storage e, uint256[] memory col, uint256 base, uint256 c0, uint256 c1) private {
+        unchecked {
+            if (c0 != 0 || c1 != 16) {
+                for (uint256 c = c0; c < c1; c++) {
+                    e.consensus[base + c] = uint64(EpochRowsLib.at(col, c));
+                    e.rank[base + c] = uint64(EpochRowsLib.at(col, c + 80));
+                }
+                return;
+            }
+            uint64[MAX_UIDS] storage cons = e.consensus;
+            uint64[MAX_UIDS] storage rank = e.rank;
+            assembly ("memory-safe") {
+                let p := add(col, 0x20)
+                let cs := add(cons.slot, shr(2, base))
+                let rs := add(rank.slot, shr(2, base))
+                for { let q := 0 } lt(q, 4) { q := add(q, 1) } {
+                    let wc := 0
+                    let wr := 0
+                    for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
+                        let c := add(shl(2, q), j)
+                        wc := or(wc, shl(shl(6, j), and(mload(add(p, shl(5, c))), 0xffffffffffffffff)))
+                        wr := or(wr, shl(shl(6, j), and(mload(add(p, shl(5, add(c, 80)))), 0xffffffffffffffff)))
+                    }
+                    sstore(add(cs, q), wc)
+                    sstore(add(rs, q), wr)
+                }
             }
         }
     }

@@ -74,10 +74,9 @@ library YumaLib {
                 }
                 // inplace_normalize_64 then narrow I64F64 -> I32F32
                 for (uint256 i = 0; i < n; i++) {
-                    uint256 v = total == 0 ? S[i] : ((S[i] << 64) / total) >> 32;
-                    S[i] = v;
-                    e.stake[i] = uint64(v);
+                    S[i] = total == 0 ? S[i] : ((S[i] << 64) / total) >> 32;
                 }
+                _storeU64(e.stake, S, n);
             }
             e.active[0] = activeBits0;
             e.active[1] = activeBits1;
@@ -100,28 +99,126 @@ library YumaLib {
             e.activeSum = uint64(sumA);
             // the median's stake: rows with A > 0, renormalised
             uint256 stakeSum;
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 u = A[r] == 0 ? 0 : (A[r] << 32) / sumUse;
-                stakeSum += u;
-                e.rowUse[r] = uint64(u);
+            {
+                uint256[] memory use = new uint256[](rows);
+                for (uint256 r = 0; r < rows; r++) {
+                    uint256 u = A[r] == 0 ? 0 : (A[r] << 32) / sumUse;
+                    stakeSum += u;
+                    use[r] = u;
+                }
+                _storeU64(e.rowUse, use, rows);
             }
             e.stakeSum = uint64(stakeSum);
             e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
             e.rows = uint16(rows);
-            for (uint256 r = 0; r < rows; r++) {
-                uint256 i = rowUid[r];
-                e.rowUid[r] = uint16(i);
-                e.rowActive[r] = uint64(A[r]);
-                e.rowUpdate[r] = uint48(upd[i]);
-                uint256 cb = _commitBlock(s, i);
-                e.rowCommit[r] = uint64(cb);
-                e.rowSum[r] = uint32(_rowSum(s, i, n, upd[i], cb, reg, maxReg));
-                e.rowTrust[r] = 0;
-                e.rowDiv[r] = 0;
+            {
+                uint256[] memory commit = new uint256[](rows);
+                uint256[] memory rowSum = new uint256[](rows);
+                for (uint256 r = 0; r < rows; r++) {
+                    uint256 i = rowUid[r];
+                    uint256 cb = _commitBlock(s, i);
+                    commit[r] = cb;
+                    rowSum[r] = _rowSum(s, i, n, upd[i], cb, reg, maxReg);
+                    rowUid[r] = i | (upd[i] << 16); // the update block rides above the uid
+                }
+                _storePacked(_slotOf(e.rowSum), rowSum, rows, 32);
+                _storePacked(_slotOf(e.rowUpdate), _field(rowUid, rows, 16, 48), rows, 48);
+                _storePacked(_slotOf(e.rowUid), rowUid, rows, 16);
+                _storeU64(e.rowActive, A, rows);
+                _storeU64(e.rowCommit, commit, rows);
+                // the trust and dividend accumulators start at zero (a fresh array is zeros)
+                _storeU64(e.rowTrust, new uint256[](0), rows);
+                _storeU64(e.rowDiv, new uint256[](0), rows);
             }
             e.maxReg = uint48(maxReg);
             e.stage = n == 0 ? 3 : 1;
             emit IVerity.EpochStarted(netuid, s.epochIndex, block.number, emission);
+        }
+    }
+
+    /// @dev Writes vals[0, count) (zeros past vals' length) into a uint64 array, four to a slot with
+    /// one SSTORE each instead of Solidity's read-modify-write per element. The last slot's
+    /// elements past count become zero: nothing reads past count.
+    function _storeU64(uint64[MAX_UIDS] storage dst, uint256[] memory vals, uint256 count) private {
+        _storePacked(_slotOf(dst), vals, count, 64);
+    }
+
+    function _storeU64(uint64[MAX_VALIDATORS] storage dst, uint256[] memory vals, uint256 count) private {
+        _storePacked(_slotOf(dst), vals, count, 64);
+    }
+
+    function _slotOf(uint64[MAX_UIDS] storage dst) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := dst.slot
+        }
+    }
+
+    function _slotOf(uint64[MAX_VALIDATORS] storage dst) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := dst.slot
+        }
+    }
+
+    function _slotOf(uint48[MAX_VALIDATORS] storage dst) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := dst.slot
+        }
+    }
+
+    function _slotOf(uint32[MAX_VALIDATORS] storage dst) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := dst.slot
+        }
+    }
+
+    function _slotOf(uint16[MAX_VALIDATORS] storage dst) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := dst.slot
+        }
+    }
+
+    /// @dev vals[i] >> shift, masked to `width` bits, for i < count.
+    function _field(uint256[] memory vals, uint256 count, uint256 shift, uint256 width)
+        private
+        pure
+        returns (uint256[] memory out)
+    {
+        out = new uint256[](count);
+        for (uint256 i = 0; i < count; i++) {
+            out[i] = (vals[i] >> shift) & ((1 << width) - 1);
+        }
+    }
+
+    /// @dev Packs vals[0, count) (zeros past vals' length) as `width`-bit elements, as Solidity lays
+    /// out a static array of them (floor(256 / width) to a slot, low bits first), one SSTORE
+    /// per slot.
+    function _storePacked(uint256 slot, uint256[] memory vals, uint256 count, uint256 width) private {
+        assembly ("memory-safe") {
+            let per := div(256, width)
+            let mask := sub(shl(width, 1), 1)
+            let len := mload(vals)
+            let p := add(vals, 0x20)
+            for { let i := 0 } lt(i, count) { i := add(i, per) } {
+                let w := 0
+                for { let j := 0 } and(lt(j, per), lt(add(i, j), count)) { j := add(j, 1) } {
+                    let k := add(i, j)
+                    if lt(k, len) { w := or(w, shl(mul(width, j), and(mload(add(p, shl(5, k))), mask))) }
+                }
+                sstore(add(slot, div(i, per)), w)
+            }
+        }
+    }
+
+    /// @dev Elements [from, to) of a uint64 array at `slot`, one SLOAD per slot.
+    function _loadU64(uint256 slot, uint256 from, uint256 to) private view returns (uint256[] memory out) {
+        out = new uint256[](to - from);
+        assembly ("memory-safe") {
+            let p := add(out, 0x20)
+            let w := 0
+            for { let j := from } lt(j, to) { j := add(j, 1) } {
+                if or(eq(j, from), iszero(and(j, 3))) { w := sload(add(slot, shr(2, j))) }
+                mstore(add(p, shl(5, sub(j, from))), and(shr(shl(6, and(j, 3)), w), 0xffffffffffffffff))
+            }
         }
     }
 
@@ -412,8 +509,9 @@ library YumaLib {
                 esum += d;
             }
             uint256 rankSum = e.rankSum;
+            uint256[] memory ranks = _loadU64(_slotOf(e.rank), 0, n);
             for (uint256 j = 0; j < n; j++) {
-                uint256 rank = e.rank[j];
+                uint256 rank = ranks[j];
                 esum += rankSum == 0 ? rank : (rank << 32) / rankSum;
             }
             e.divSum = uint64(sumD);
@@ -431,9 +529,9 @@ library YumaLib {
             uint256 m = to - from;
             O.from = from;
             O.to = to;
-            O.stake = new uint256[](m);
-            O.cons = new uint256[](m);
-            O.inc = new uint256[](m);
+            O.stake = _loadU64(_slotOf(e.stake), from, to);
+            O.cons = _loadU64(_slotOf(e.consensus), from, to);
+            O.inc = _loadU64(_slotOf(e.rank), from, to);
             O.div = new uint256[](m);
             O.trust = new uint256[](m);
             O.act = new uint256[](m);
@@ -441,11 +539,10 @@ library YumaLib {
             O.validator = new uint256[](m);
             O.combined = new uint256[](m);
             uint256 rankSum = e.rankSum;
-            for (uint256 j = from; j < to; j++) {
-                uint256 rank = e.rank[j];
-                O.inc[j - from] = rankSum == 0 ? rank : (rank << 32) / rankSum;
-                O.stake[j - from] = e.stake[j];
-                O.cons[j - from] = e.consensus[j];
+            if (rankSum != 0) {
+                for (uint256 k = 0; k < m; k++) {
+                    O.inc[k] = (O.inc[k] << 32) / rankSum;
+                }
             }
             uint256 rows = e.rows;
             bool yuma3 = s.params.yuma3;
