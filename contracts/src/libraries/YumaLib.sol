@@ -209,7 +209,8 @@ library YumaLib {
         }
     }
 
-    /// @dev Elements [from, to) of a uint64 array at `slot`, one SLOAD per slot.
+    /// @dev Elements [from, to) of a uint64 array at `slot`, one SLOAD per slot (the slot of a
+    /// uint64[MAX_UIDS] or uint64[MAX_VALIDATORS] alike).
     function _loadU64(uint256 slot, uint256 from, uint256 to) private view returns (uint256[] memory out) {
         out = new uint256[](to - from);
         assembly ("memory-safe") {
@@ -487,24 +488,31 @@ library YumaLib {
         return v > 65535 ? 65535 : v;
     }
 
-    /// @dev Raw dividend of row r: classic Σ_j I_j·B_ij, Yuma3 A_r·Σ_j Bn_ij·I_j.
-    function _rawDiv(EpochState storage e, uint256 r, bool yuma3) private view returns (uint256 d) {
-        d = e.rowDiv[r];
-        if (yuma3) d = (d * e.rowActive[r]) >> 32;
+    /// @dev Raw dividends of the rows: classic Σ_j I_j·B_ij, Yuma3 A_r·Σ_j Bn_ij·I_j.
+    function _rawDivs(EpochState storage e, uint256 rows, bool yuma3) private view returns (uint256[] memory d) {
+        unchecked {
+            d = _loadU64(_slotOf(e.rowDiv), 0, rows);
+            if (yuma3) {
+                uint256[] memory act = _loadU64(_slotOf(e.rowActive), 0, rows);
+                for (uint256 r = 0; r < rows; r++) {
+                    d[r] = (d[r] * act[r]) >> 32;
+                }
+            }
+        }
     }
 
     /// @dev Dividend normaliser and Σ(I + D) over all uids, stored once for the finish chunks.
     function _sums(Subnet storage s, EpochState storage e, uint256 n) private {
         unchecked {
             uint256 rows = e.rows;
-            bool yuma3 = s.params.yuma3;
+            uint256[] memory raw = _rawDivs(e, rows, s.params.yuma3);
             uint256 sumD;
             for (uint256 r = 0; r < rows; r++) {
-                sumD += _rawDiv(e, r, yuma3);
+                sumD += raw[r];
             }
             uint256 esum;
             for (uint256 r = 0; r < rows; r++) {
-                uint256 d = _rawDiv(e, r, yuma3);
+                uint256 d = raw[r];
                 if (sumD != 0) d = (d << 32) / sumD;
                 esum += d;
             }
@@ -545,15 +553,17 @@ library YumaLib {
                 }
             }
             uint256 rows = e.rows;
-            bool yuma3 = s.params.yuma3;
             uint256 sumD = e.divSum;
+            uint256[] memory raw = _rawDivs(e, rows, s.params.yuma3);
+            uint256[] memory trust = _loadU64(_slotOf(e.rowTrust), 0, rows);
+            uint256[] memory act = _loadU64(_slotOf(e.rowActive), 0, rows);
             for (uint256 r = 0; r < rows; r++) {
                 uint256 i = e.rowUid[r];
                 if (i < from || i >= to) continue;
-                uint256 d = _rawDiv(e, r, yuma3);
+                uint256 d = raw[r];
                 O.div[i - from] = sumD != 0 ? (d << 32) / sumD : d;
-                O.trust[i - from] = e.rowTrust[r];
-                O.act[i - from] = e.rowActive[r];
+                O.trust[i - from] = trust[r];
+                O.act[i - from] = act[r];
             }
             uint256 esum = e.emissionSum;
             if (esum != 0) {
