@@ -265,10 +265,9 @@ describe('registration', () => {
     const uid = await read<number>('uidOf', [netuid, keys[3]!.account.address])
     expect((await read<Neuron>('neuron', [netuid, uid])).validatorPermit).toBe(false)
     await write(owner, 'epochBegin', [netuid])
-    const [stage, , n, rows] = await read<readonly [number, number, number, number]>(
-      'epochStage',
-      [netuid],
-    )
+    const [stage, , n, rows] = await read<readonly [number, number, number, number]>('epochStage', [
+      netuid,
+    ])
     expect([stage, n, rows]).toEqual([1, 2, 1])
   })
 
