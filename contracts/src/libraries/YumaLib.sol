@@ -76,7 +76,7 @@ library YumaLib {
                 for (uint256 i = 0; i < n; i++) {
                     S[i] = total == 0 ? S[i] : ((S[i] << 64) / total) >> 32;
                 }
-                _storeU64(e.stake, S, n);
+                _storePacked(_slotOf(e.stake), S, n, 64);
             }
             e.active[0] = activeBits0;
             e.active[1] = activeBits1;
@@ -106,7 +106,7 @@ library YumaLib {
                     stakeSum += u;
                     use[r] = u;
                 }
-                _storeU64(e.rowUse, use, rows);
+                _storePacked(_slotOf(e.rowUse), use, rows, 64);
             }
             e.stakeSum = uint64(stakeSum);
             e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
@@ -114,21 +114,22 @@ library YumaLib {
             {
                 uint256[] memory commit = new uint256[](rows);
                 uint256[] memory rowSum = new uint256[](rows);
+                uint256[] memory update = new uint256[](rows);
                 for (uint256 r = 0; r < rows; r++) {
                     uint256 i = rowUid[r];
                     uint256 cb = _commitBlock(s, i);
                     commit[r] = cb;
                     rowSum[r] = _rowSum(s, i, n, upd[i], cb, reg, maxReg);
-                    rowUid[r] = i | (upd[i] << 16); // the update block rides above the uid
+                    update[r] = upd[i];
                 }
                 _storePacked(_slotOf(e.rowSum), rowSum, rows, 32);
-                _storePacked(_slotOf(e.rowUpdate), _field(rowUid, rows, 16, 48), rows, 48);
+                _storePacked(_slotOf(e.rowUpdate), update, rows, 48);
                 _storePacked(_slotOf(e.rowUid), rowUid, rows, 16);
-                _storeU64(e.rowActive, A, rows);
-                _storeU64(e.rowCommit, commit, rows);
+                _storePacked(_slotOf(e.rowActive), A, rows, 64);
+                _storePacked(_slotOf(e.rowCommit), commit, rows, 64);
                 // the trust and dividend accumulators start at zero (a fresh array is zeros)
-                _storeU64(e.rowTrust, new uint256[](0), rows);
-                _storeU64(e.rowDiv, new uint256[](0), rows);
+                _storePacked(_slotOf(e.rowTrust), new uint256[](0), rows, 64);
+                _storePacked(_slotOf(e.rowDiv), new uint256[](0), rows, 64);
             }
             e.maxReg = uint48(maxReg);
             e.stage = n == 0 ? 3 : 1;
@@ -136,17 +137,8 @@ library YumaLib {
         }
     }
 
-    /// @dev Writes vals[0, count) (zeros past vals' length) into a uint64 array, four to a slot with
-    /// one SSTORE each instead of Solidity's read-modify-write per element. The last slot's
-    /// elements past count become zero: nothing reads past count.
-    function _storeU64(uint64[MAX_UIDS] storage dst, uint256[] memory vals, uint256 count) private {
-        _storePacked(_slotOf(dst), vals, count, 64);
-    }
-
-    function _storeU64(uint64[MAX_VALIDATORS] storage dst, uint256[] memory vals, uint256 count) private {
-        _storePacked(_slotOf(dst), vals, count, 64);
-    }
-
+    /// @dev The first slot of an epoch array, for _storePacked and _loadU64 (one overload per
+    /// element type and length: Solidity has no generic storage array).
     function _slotOf(uint64[MAX_UIDS] storage dst) private pure returns (uint256 slot) {
         assembly ("memory-safe") {
             slot := dst.slot
@@ -177,21 +169,10 @@ library YumaLib {
         }
     }
 
-    /// @dev vals[i] >> shift, masked to `width` bits, for i < count.
-    function _field(uint256[] memory vals, uint256 count, uint256 shift, uint256 width)
-        private
-        pure
-        returns (uint256[] memory out)
-    {
-        out = new uint256[](count);
-        for (uint256 i = 0; i < count; i++) {
-            out[i] = (vals[i] >> shift) & ((1 << width) - 1);
-        }
-    }
-
     /// @dev Packs vals[0, count) (zeros past vals' length) as `width`-bit elements, as Solidity lays
     /// out a static array of them (floor(256 / width) to a slot, low bits first), one SSTORE
-    /// per slot.
+    /// per slot instead of Solidity's read-modify-write per element. The last slot's elements
+    /// past count become zero: nothing reads past count.
     function _storePacked(uint256 slot, uint256[] memory vals, uint256 count, uint256 width) private {
         assembly ("memory-safe") {
             let per := div(256, width)
