@@ -80,15 +80,15 @@ export class TraceHasher implements TraceSink {
   ): void {
     const { kernel, scratch } = this.model
     // The stages belong to the model: another hasher's unhashed data are hashed before ours.
-    if (scratch.stageOwner !== this) {
-      scratch.stageOwner?.flush()
-      scratch.stageOwner = this
-    }
+    if (scratch.stageOwner !== this) scratch.stageOwner?.flush()
     const chunks = Math.max(1, Math.ceil(len / 8))
     if (this.staged + chunks * 32 + 32 > scratch.hashBytes || this.pending === scratch.slotCount)
       this.flush()
     if (chunks * 32 + 32 > scratch.hashBytes)
       throw new RangeError(`vector of ${len} elements exceeds the hash scratch`)
+    // Claimed after any flush (which gives the stage up): we are about to stage data in it, and
+    // another hasher must hash them before it overwrites the stage.
+    scratch.stageOwner = this
     const at = scratch.hash + this.staged
     kernel.i32.set(vec.subarray(off, off + len), at >> 2)
     kernel.u8.fill(0, at + len * 4, at + chunks * 32)
