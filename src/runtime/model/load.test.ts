@@ -1,8 +1,13 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
 import { ModelError } from '../../errors/runtime.ts'
 import { readGguf } from '../gguf/read.ts'
 import { tensorToFloat32 } from '../gguf/tensor.ts'
 import { type GgufWriteValue, gguf, writeGguf } from '../gguf/write.ts'
+import { tokenizerIdentity } from '../tokenizer/identity.ts'
+import { toHex } from '../trace/merkle.ts'
+import { configBytes } from './config.ts'
 import { defaultModelBytes } from './default.ts'
 import { loadModel } from './load.ts'
 import { weightScale } from './quantize.ts'
@@ -85,6 +90,56 @@ describe('loadModel', () => {
       expect(() => loadModel(bytes)).toThrow(ModelError)
       expect(() => loadModel(bytes)).toThrow(message)
     }
+  })
+})
+
+describe('modelRoot names the tokenizer and chat template', () => {
+  const base = loadModel(defaultModelBytes())
+  const root = (bytes: Uint8Array) => toHex(loadModel(bytes).modelRoot)
+
+  it('changes with the chat template, a token, a special id or a tokenizer flag', () => {
+    const variants = [
+      variant({
+        metadata: (m) => [
+          ...m.filter(([k]) => k !== 'tokenizer.chat_template'),
+          ['tokenizer.chat_template', gguf.string('{{ messages[0].content }}')],
+        ],
+      }),
+      variant({
+        metadata: (m) =>
+          m.map(([k, v]): [string, GgufWriteValue] =>
+            k === 'tokenizer.ggml.tokens'
+              ? [
+                  k,
+                  {
+                    ...v,
+                    value: (v.value as string[]).map((t, i) => (i === 300 ? `${t}x` : t)),
+                  } as GgufWriteValue,
+                ]
+              : [k, v],
+          ),
+      }),
+      variant({ metadata: setMeta('tokenizer.ggml.eos_token_id', gguf.u32(3)) }),
+      variant({
+        metadata: (m) => [
+          ...m.filter(([k]) => k !== 'tokenizer.ggml.add_bos_token'),
+          ['tokenizer.ggml.add_bos_token', gguf.bool(false)],
+        ],
+      }),
+    ]
+    const roots = new Set([toHex(base.modelRoot), ...variants.map(root)])
+    expect(roots.size).toBe(1 + variants.length)
+  })
+
+  it('the config leaf is sha256(config bytes || tokenizer digest), and the weights are unchanged', () => {
+    expect(toHex(base.weightLeaves.subarray(0, 32))).toBe(
+      toHex(sha256(concatBytes(configBytes(base.config), base.tokenizerDigest))),
+    )
+    expect(toHex(base.tokenizerDigest)).toBe(toHex(tokenizerIdentity(base.metadata)))
+    const other = loadModel(
+      variant({ metadata: setMeta('tokenizer.ggml.eos_token_id', gguf.u32(3)) }),
+    )
+    expect(toHex(other.weightLeaves.subarray(32))).toBe(toHex(base.weightLeaves.subarray(32)))
   })
 })
 

@@ -122,7 +122,8 @@ export type WeightOpening = {
 
 /**
  * Opens leaf `leafIndex` of the modelRoot tree. `data` is what the leaf hashes: for a weight row,
- * the int8 row then int32le m and e; for a norm, its Q16 int32le values; leaf 0: config bytes.
+ * the int8 row then int32le m and e; for a norm, its Q16 int32le values; leaf 0: the config bytes
+ * followed by the tokenizer digest (`Model.tokenizerDigest`).
  */
 export function openWeightLeaf(model: Model, leafIndex: number, data: Uint8Array): WeightOpening {
   if (!bytesEqual(sha256(data), model.weightLeaves.subarray(32 * leafIndex, 32 * leafIndex + 32)))
