@@ -54,7 +54,7 @@ describe('miners and validators on a devnet', () => {
           model,
           tokenizer,
           dataDir: join(dir, `m${i}`),
-          cheat: k === 1,
+          ...(k === 1 ? { cheat: 'always' as const } : {}),
         }),
       )
     }
@@ -66,7 +66,8 @@ describe('miners and validators on a devnet', () => {
         model,
         tokenizer,
         dataDir: join(dir, `v${i}`),
-        queriesPerMiner: 12,
+        queriesPerMiner: 4,
+        probe: 'epoch',
         seed: i,
         loop: false,
       })
@@ -107,7 +108,7 @@ describe('miners and validators on a devnet', () => {
     console.log('checked answers', JSON.stringify(counts))
     expect(counts.honestBad).toBe(0)
     expect(counts.unavailable).toBe(0)
-    expect(counts.honestOk + counts.cheaterBad).toBeGreaterThanOrEqual(200)
+    expect(counts.honestOk + counts.cheaterBad).toBeGreaterThanOrEqual(60)
     expect(counts.cheaterBad).toBeGreaterThan(0)
     expect(byHotkey.get(cheater.toLowerCase())!.incentive).toBe(0)
     for (const i of [1, 3])
@@ -146,6 +147,7 @@ describe('miners and validators on a devnet', () => {
       tokenizer,
       dataDir: join(dir, 'rv'),
       queriesPerMiner: 2,
+      probe: 'epoch' as const,
       loop: false,
     }
     const first = await startValidatorNode(options)

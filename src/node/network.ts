@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
   type Account,
+  type Address,
   type Chain,
   maxUint256,
   type Transport,
@@ -23,9 +24,12 @@ import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { type ChainContext, publishNode } from './chain.ts'
-import { MinerService } from './miner.ts'
+import type { CheatMode } from './cheat.ts'
+import { receiptTopic } from './gossip.ts'
+import { type Admission, type MinerInit, MinerService } from './miner.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
 import { NodeStore } from './store.ts'
+import { SubnetView } from './subnet-view.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
 
 /** Subnet parameters for a local network: epochs driven by the owner, commit-reveal on. */
@@ -52,8 +56,8 @@ type Wallet = WalletClient<Transport, Chain, Account>
 
 /**
  * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0) with
- * the model and the whole block emission, registers every hotkey, and stakes `validatorStake`
- * from the owner on each validator hotkey. Returns the netuid.
+ * the model and the whole block emission, registers every hotkey (validators, miners, gateways),
+ * and stakes `validatorStake` from the owner on each validator hotkey. Returns the netuid.
  */
 export async function setupSubnet(
   devnet: Devnet,
@@ -62,6 +66,8 @@ export async function setupSubnet(
     ggufBytes: Uint8Array
     miners: Wallet[]
     validators: Wallet[]
+    /** Hotkeys registered without stake, e.g. gateways (miners serve registered callers). */
+    gateways?: Wallet[]
     validatorStake?: bigint
     params?: Hyperparams
     signal?: AbortSignal
@@ -93,7 +99,7 @@ export async function setupSubnet(
   )
   await setSubnetModel(owner, { address, netuid, modelRoot }, o)
   await setSubnetEmissionShare(owner, { address, netuid, shareBps: 10_000 }, o)
-  for (const w of [...options.validators, ...options.miners])
+  for (const w of [...options.validators, ...options.miners, ...(options.gateways ?? [])])
     await registerNeuron(w, { address, netuid, maxBurn: 0n }, o)
   if (options.validators.length > 0) {
     await approveToken(
@@ -123,56 +129,78 @@ export type RunningNode = {
   stop(): Promise<void>
 }
 
-/** Starts a miner: peer, SQLite store, the service, and its address published on chain. */
+/**
+ * The default admission policy of a miner on a chain: serve the subnet's registered hotkeys
+ * (gateways and validators register a uid), refuse anyone else.
+ */
+export function registeredCallers(view: SubnetView): (caller: Address) => Admission {
+  return (caller) =>
+    view.neuron(caller)
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: `caller ${caller} is not registered on subnet ${view.netuid}: miners serve the subnet's gateways and validators`,
+        }
+}
+
+/** Starts a miner: peer, SQLite store, the subnet view, the service, and its address published on chain. */
 export async function startMinerNode(options: {
   hotkey: LocalAccount
   chain: ChainContext
   model: Model
   tokenizer: Tokenizer
   dataDir: string
-  cheat?: boolean
+  cheat?: CheatMode
   port?: number
+  /** Serve any caller, registered or not (tests). */
+  admitAll?: boolean
+  service?: Partial<
+    Pick<MinerInit, 'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks'>
+  >
   signal?: AbortSignal
-}): Promise<RunningNode> {
+}): Promise<RunningNode & { service: MinerService; view: SubnetView }> {
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
     ...(options.port === undefined ? {} : { port: options.port }),
   })
   const store = new NodeStore(options.dataDir)
-  let block = Number(await options.chain.publicClient.getBlockNumber())
-  const blocks = setInterval(() => {
-    options.chain.publicClient.getBlockNumber().then(
-      (b) => {
-        block = Number(b)
-      },
-      () => {},
-    )
-  }, 2000)
-  blocks.unref()
+  const { chain } = options
+  const view = new SubnetView({
+    publicClient: chain.publicClient,
+    address: chain.address,
+    netuid: chain.netuid,
+  })
   const service = new MinerService(peer, {
     hotkey: options.hotkey,
     model: options.model,
     tokenizer: options.tokenizer,
-    chainId: options.chain.chainId,
-    netuid: options.chain.netuid,
+    chainId: chain.chainId,
+    netuid: chain.netuid,
+    verifyingContract: chain.address,
     store,
-    blockNumber: () => block,
-    ...(options.cheat ? { cheat: true } : {}),
+    blockNumber: () => view.block,
+    ...(options.admitAll ? {} : { admit: registeredCallers(view) }),
+    callerNeuron: (caller) => view.neuron(caller),
+    epochSeenAt: () => view.epochSeenAt,
+    ...(options.cheat ? { cheat: options.cheat } : {}),
+    ...options.service,
   })
   const stop = async () => {
-    clearInterval(blocks)
+    await view.stop()
     await service.stop()
     await peer.stop()
     store.close()
   }
   try {
+    await view.start()
     await service.start()
-    await publishNode(options.chain, peer, options.signal ? { signal: options.signal } : {})
+    await publishNode(chain, peer, options.signal ? { signal: options.signal } : {})
+    await view.refresh({ metagraph: true })
   } catch (error) {
     await stop()
     throw error
   }
-  return { role: 'miner', peer, store, service, stop }
+  return { role: 'miner', peer, store, service, view, stop }
 }
 
 /** Starts a validator: peer, SQLite store, the service loop, and its address published on chain. */
@@ -188,6 +216,7 @@ export async function startValidatorNode(
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(dataDir, 'peer.key')),
     ...(port === undefined ? {} : { port }),
+    scoredTopics: [receiptTopic(init.chain.netuid)],
   })
   const store = new NodeStore(dataDir)
   const service = new ValidatorService(peer, { ...init, store })
@@ -198,7 +227,7 @@ export async function startValidatorNode(
   }
   try {
     await publishNode(options.chain, peer, signal ? { signal } : {})
-    if (loop !== false) await service.start()
+    await service.start({ loop: loop !== false })
   } catch (error) {
     await stop()
     throw error
