@@ -56,8 +56,10 @@ export async function createPeer(options: PeerOptions = {}) {
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        // Message ids by content: the same bundle published twice, by anyone, is one message.
+        // Message ids by content: the same bundle published twice, by anyone, is one message,
+        // and publishing it again (a client resubmitting an answer) is not an error.
         msgIdFn: (message) => sha256(message.data),
+        ignoreDuplicatePublishError: true,
         scoreParams: createPeerScoreParams({
           topics: Object.fromEntries(
             (options.scoredTopics ?? []).map((topic) => [
