@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import type { Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
@@ -169,4 +170,22 @@ export function guardReceiptTopic(
       pubsub.unsubscribe(topic)
     },
   }
+}
+
+/**
+ * Whether a validator re-executes an answer: HMAC-SHA256 under the validator's secret key of
+ * (requestHash, nonce), read as a number in [0, 1), below `rate`. No miner can predict it without
+ * the key, whoever sent the request and however it looks; the same answer gossiped twice is
+ * sampled (or not) once; different validators sample independently.
+ */
+export function secretSample(
+  key: Uint8Array,
+  bundle: Pick<ReceiptBundle, 'receipt'>,
+  rate: number,
+): boolean {
+  const mac = createHmac('sha256', key)
+    .update(bundle.receipt.requestHash)
+    .update(bundle.receipt.nonce)
+    .digest()
+  return mac.readUInt32BE(0) / 2 ** 32 < rate
 }

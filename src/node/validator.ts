@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Startable } from '@libp2p/interface'
 import { bytesToHex, type Hex } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
@@ -19,7 +19,7 @@ import { checkAnswer, type Evidence } from '../verify/evidence.ts'
 import { promptRenderer } from '../verify/prompt/render.ts'
 import { type ChainContext, type NeuronNode, readHyperparams } from './chain.ts'
 import { collect, Libp2pMinerClient } from './client.ts'
-import { evidenceTopic, guardReceiptTopic } from './gossip.ts'
+import { evidenceTopic, guardReceiptTopic, secretSample } from './gossip.ts'
 import { log } from './log.ts'
 import type { Peer } from './peer.ts'
 import type { CheckRow, NodeStore } from './store.ts'
@@ -82,6 +82,8 @@ export type ValidatorStats = {
   checked: number
   dropped: number
   evidence: number
+  /** Wall time spent re-executing answers, in ms. */
+  checkMs: number
 }
 
 /**
@@ -126,6 +128,7 @@ export class ValidatorService implements Startable {
     checked: 0,
     dropped: 0,
     evidence: 0,
+    checkMs: 0,
   }
 
   /** The validator's store: checked answers, evidence of mismatches, commit salts. */
@@ -211,17 +214,9 @@ export class ValidatorService implements Startable {
 
   // --- sampling of gossiped answers
 
-  /**
-   * Whether a gossiped answer is re-executed: HMAC-SHA256 under this validator's secret key of
-   * (requestHash, nonce), read as a number in [0, 1), below the sample rate. Unpredictable to a
-   * miner, and the same answer gossiped twice is sampled (or not) once.
-   */
+  /** Whether this validator re-executes a gossiped answer (`secretSample` under its key). */
   sampled(bundle: ReceiptBundle): boolean {
-    const mac = createHmac('sha256', this.sampleKey)
-      .update(bundle.receipt.requestHash)
-      .update(bundle.receipt.nonce)
-      .digest()
-    return mac.readUInt32BE(0) / 2 ** 32 < (this.init.sampleRate ?? 0.25)
+    return secretSample(this.sampleKey, bundle, this.init.sampleRate ?? 0.25)
   }
 
   private onBundle(bundle: ReceiptBundle, uid: number): void {
@@ -269,7 +264,9 @@ export class ValidatorService implements Startable {
     const { model, tokenizer, store } = this.init
     const epoch = Math.max(this.view.epoch, 0)
     const signal = this.controller?.signal
+    const t0 = performance.now()
     const result = await checkAnswer(model, tokenizer, bundle, signal ? { signal } : {})
+    this.stats.checkMs += performance.now() - t0
     let evidence: Evidence | undefined = result.ok ? undefined : result.evidence
     const window = bundle.receipt.validUntilBlock - bundle.receipt.issuedBlock
     const minimum = this.init.minDisputeBlocks ?? 100

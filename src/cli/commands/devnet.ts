@@ -29,8 +29,10 @@ and send their own checks through the gateway), and a gateway on 127.0.0.1:P (de
 --load C keeps C concurrent chat requests, drawn like users' traffic, flowing through the
 gateway. An epoch runs every S seconds (default 15). Ctrl-C stops everything.
 With --epochs E: runs E epochs of S seconds, prints one JSON line and exits: per miner uid,
-hotkey, cheater, cheatMode, emission and flags (evidence records against it at all validators);
-overall checkedAnswers (answers the validators re-executed) and userRequests (served, failed).`
+hotkey, cheater, cheatMode, emission (of the last epoch, and emissionByEpoch) and flags (evidence
+records against it at all validators); overall checkedAnswers (answers the validators
+re-executed), userRequests (served, failed), and per validator its gossip and check counters
+(checkMs: time spent re-executing).`
 
 const spec = {
   miners: { type: 'string' },
@@ -163,10 +165,16 @@ export const command: Command = {
       if (users) nodes.push(users)
       const owner = devnet.walletClients[0]!
       if (epochs !== undefined) {
+        const perEpoch = new Map<string, string[]>()
         for (let e = 0; e < epochs; e++) {
           await new Promise((r) => setTimeout(r, epochMs))
           for (const v of validators) await v.tick()
           await runEpoch(owner, { address, netuid })
+          for (const n of await readNeurons({ publicClient: devnet.publicClient, address, netuid }))
+            perEpoch.set(n.hotkey.toLowerCase(), [
+              ...(perEpoch.get(n.hotkey.toLowerCase()) ?? []),
+              n.emission.toString(),
+            ])
         }
         await users?.stop()
         await Promise.race([
@@ -197,6 +205,7 @@ export const command: Command = {
                 cheater,
                 cheatMode: cheater ? cheatMode : null,
                 emission: n.emission.toString(),
+                emissionByEpoch: perEpoch.get(n.hotkey.toLowerCase()) ?? [],
                 flags: flagsOf(n.hotkey),
               }
             }),
