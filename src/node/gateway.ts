@@ -3,7 +3,6 @@ import type { Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
@@ -17,6 +16,7 @@ import { verifyEvidence } from '../verify/evidence.ts'
 import { promptRenderer } from '../verify/prompt/render.ts'
 import { type ChainContext, publishNode } from './chain.ts'
 import { Libp2pMinerClient } from './client.ts'
+import { MinerDiscovery } from './discover.ts'
 import { INFER_PROTOCOL } from './frames.ts'
 import {
   decodeJson,
@@ -80,57 +80,51 @@ export async function startGatewayNode(options: {
   const firstSeen = new Map<string, number>()
   /** hotkey (lower-case) → its published peer id and whether that node speaks the infer protocol. */
   const kinds = new Map<string, { peerId: string; miner: boolean }>()
-  const probing = new Set<string>()
 
+  const isBenched = (key: string) => {
+    const until = benched.get(key)
+    return until !== undefined && view.epoch <= until
+  }
   const score = (n: NeuronView): number => {
     const key = n.hotkey.toLowerCase()
-    const until = benched.get(key)
-    if (until !== undefined && view.epoch <= until) return 0
+    if (isBenched(key)) return 0
     const seen = firstSeen.get(key) ?? view.epoch
-    const explore = view.epoch - seen < 3 ? EXPLORE_SCORE : 0
+    // No verdict at all yet (a new subnet, validators down): everyone not benched is explored,
+    // rather than no one served.
+    const verdict = view.neurons.some(
+      (m) =>
+        m.incentive > 0 &&
+        kinds.get(m.hotkey.toLowerCase())?.miner &&
+        !isBenched(m.hotkey.toLowerCase()),
+    )
+    const explore = view.epoch - seen < 3 || !verdict ? EXPLORE_SCORE : 0
     return Math.max(n.incentive / 65535, explore)
   }
 
   /** Asks a published node which protocols it speaks; a miner joins the pool. */
+  const discovery = new MinerDiscovery(peer)
   const discover = async (n: NeuronView) => {
     const key = n.hotkey.toLowerCase()
-    if (probing.has(key)) return
-    probing.add(key)
-    try {
-      const id = peerIdFromString(n.peerId!)
-      const addrs = n.multiaddrs.flatMap((a) => {
-        try {
-          return [multiaddr(a)]
-        } catch {
-          return []
-        }
-      })
-      if (addrs.length > 0) await peer.peerStore.merge(id, { multiaddrs: addrs })
-      const connection = await peer.dial(id, { signal: AbortSignal.timeout(5000) })
-      const identified = await peer.services.identify.identify(connection, {
-        signal: AbortSignal.timeout(5000),
-      })
-      // Not a miner (a validator, another gateway): the connection stays for the gossip mesh.
-      if (!identified.protocols.includes(INFER_PROTOCOL)) {
-        kinds.set(key, { peerId: n.peerId!, miner: false })
-        logger('uid %d %s is not a miner (no %s)', n.uid, n.hotkey, INFER_PROTOCOL)
-        return
-      }
-      const client = new Libp2pMinerClient({
-        peer,
-        hotkey: n.hotkey,
-        peerId: n.peerId!,
-        multiaddrs: n.multiaddrs,
-        caller: options.hotkey,
-      })
-      pool.add(client, { score: score(n) })
-      kinds.set(key, { peerId: n.peerId!, miner: true })
-      logger('miner uid %d %s added', n.uid, n.hotkey)
-    } catch (error) {
-      logger('uid %d %s not reachable yet: %s', n.uid, n.hotkey, (error as Error).message)
-    } finally {
-      probing.delete(key)
+    const miner = await discovery.isMiner(n)
+    if (miner === undefined) {
+      logger('uid %d %s not reachable yet', n.uid, n.hotkey)
+      return
     }
+    // Not a miner (a validator, another gateway): the connection stays for the gossip mesh.
+    kinds.set(key, { peerId: n.peerId!, miner })
+    if (!miner) {
+      logger('uid %d %s is not a miner (no %s)', n.uid, n.hotkey, INFER_PROTOCOL)
+      return
+    }
+    const client = new Libp2pMinerClient({
+      peer,
+      hotkey: n.hotkey,
+      peerId: n.peerId!,
+      multiaddrs: n.multiaddrs,
+      caller: options.hotkey,
+    })
+    pool.add(client, { score: score(n) })
+    logger('miner uid %d %s added', n.uid, n.hotkey)
   }
 
   const onMetagraph = () => {

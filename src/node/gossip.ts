@@ -189,3 +189,43 @@ export function secretSample(
     .digest()
   return mac.readUInt32BE(0) / 2 ** 32 < rate
 }
+
+/**
+ * Installs a topic validator on the evidence topic: only a node published on chain by a staked
+ * hotkey (a validator) may publish, at most one message a second on average; the evidence's
+ * bundle must verify like a gossiped one (`judgeBundle`). Accepted bundles go to `onBundle`,
+ * which re-executes them before anything counts against the miner (evidence is self-proving).
+ */
+export function guardEvidenceTopic(
+  peer: Peer,
+  options: {
+    chainId: number
+    netuid: number
+    verifyingContract: Address
+    view: SubnetView
+    onBundle: (bundle: ReceiptBundle, uid: number) => void
+  },
+) {
+  const pubsub = peer.services.pubsub
+  const topic = evidenceTopic(options.netuid)
+  const limiter = new RateLimiter(1, 10)
+  const validate = async (_from: PeerId, message: Message): Promise<TopicValidatorResult> => {
+    if (message.type !== 'signed') return TopicValidatorResult.Reject
+    const publisher = message.from.toString()
+    const staked = options.view.neurons.some((n) => n.peerId === publisher && n.stake > 0n)
+    if (!staked || !limiter.take(publisher)) return TopicValidatorResult.Ignore
+    const evidence = decodeJson(message.data) as { bundle?: unknown } | undefined
+    const verdict = await judgeBundle(evidence?.bundle, options)
+    if (!verdict.ok) return verdict.result
+    options.onBundle(verdict.bundle, verdict.uid)
+    return TopicValidatorResult.Accept
+  }
+  pubsub.topicValidators.set(topic, validate)
+  pubsub.subscribe(topic)
+  return {
+    uninstall() {
+      pubsub.topicValidators.delete(topic)
+      pubsub.unsubscribe(topic)
+    },
+  }
+}

@@ -3,8 +3,8 @@ import { promptRenderer } from '../verify/prompt/render.ts'
 import { ChatWorkload } from './workload.ts'
 
 export type LoadGenerator = {
-  /** Requests answered (200) and failed (anything else, or no answer). */
-  readonly stats: { served: number; failed: number }
+  /** Requests answered (200) and failed (anything else, or no answer), failures by cause. */
+  readonly stats: { served: number; failed: number; causes: Record<string, number> }
   stop(): Promise<void>
 }
 
@@ -25,7 +25,11 @@ export function startLoad(options: {
     options.model.config.contextLength,
     options.seed ?? Date.now() & 0x7fffffff,
   )
-  const stats = { served: 0, failed: 0 }
+  const stats = { served: 0, failed: 0, causes: {} as Record<string, number> }
+  const fail = (cause: string) => {
+    stats.failed++
+    stats.causes[cause] = (stats.causes[cause] ?? 0) + 1
+  }
   const controller = new AbortController()
   const worker = async () => {
     while (!controller.signal.aborted) {
@@ -40,15 +44,19 @@ export function startLoad(options: {
             AbortSignal.timeout(options.timeoutMs ?? 60_000),
           ]),
         })
-        await res.arrayBuffer()
+        const text = await res.text()
         if (res.status === 200) stats.served++
         else {
-          stats.failed++
+          let code = String(res.status)
+          try {
+            code += ` ${(JSON.parse(text) as { error: { code?: string; type?: string } }).error.code ?? ''}`
+          } catch {}
+          fail(code.trim())
           // A gateway with no miner yet: wait instead of spinning.
           await new Promise((r) => setTimeout(r, 200))
         }
-      } catch {
-        if (!controller.signal.aborted) stats.failed++
+      } catch (error) {
+        if (!controller.signal.aborted) fail((error as Error).name)
       }
     }
   }

@@ -37,6 +37,7 @@ export class SubnetView implements Startable {
   private readonly init: SubnetViewInit
   private timer: ReturnType<typeof setTimeout> | undefined
   private lastMetagraph = 0
+  private rereadAt = 0
   private running = false
   private readonly log = log('node:view')
   private readonly listeners = new Set<(view: SubnetView) => void>()
@@ -74,7 +75,13 @@ export class SubnetView implements Startable {
       this.epoch = epoch
       this.epochSeenAt = Date.now()
     }
-    const due = Date.now() - this.lastMetagraph >= (this.init.metagraphMs ?? 15_000)
+    // An epoch spans several transactions: the index moves at its first, the outputs land at its
+    // last. Read again shortly after a new index so the outputs are the finished epoch's.
+    if (newEpoch) this.rereadAt = Date.now() + 3000
+    const due =
+      Date.now() - this.lastMetagraph >= (this.init.metagraphMs ?? 15_000) ||
+      (this.rereadAt > 0 && Date.now() >= this.rereadAt)
+    if (due && this.rereadAt > 0 && Date.now() >= this.rereadAt) this.rereadAt = 0
     if (newEpoch || due || options.metagraph) await this.readMetagraph(options)
   }
 

@@ -19,7 +19,8 @@ import { checkAnswer, type Evidence } from '../verify/evidence.ts'
 import { promptRenderer } from '../verify/prompt/render.ts'
 import { type ChainContext, type NeuronNode, readHyperparams } from './chain.ts'
 import { collect, Libp2pMinerClient } from './client.ts'
-import { evidenceTopic, guardReceiptTopic, secretSample } from './gossip.ts'
+import { MinerDiscovery } from './discover.ts'
+import { evidenceTopic, guardEvidenceTopic, guardReceiptTopic, secretSample } from './gossip.ts'
 import { log } from './log.ts'
 import type { Peer } from './peer.ts'
 import type { CheckRow, NodeStore } from './store.ts'
@@ -115,10 +116,14 @@ export class ValidatorService implements Startable {
   private controller: AbortController | undefined
   private running: Promise<unknown> | undefined
   private guard: ReturnType<typeof guardReceiptTopic> | undefined
+  private evidenceGuard: ReturnType<typeof guardEvidenceTopic> | undefined
+  /** Receipts already queued (requestHash:nonce), so no answer is re-executed twice. */
+  private readonly seen = new Set<string>()
   private lastEpoch = -1
   private epochStartedAt = 0
   private epochMs = 15_000
   private probeCursor = 0
+  private readonly discovery: MinerDiscovery
   readonly stats: ValidatorStats = {
     gossipAccepted: 0,
     gossipRejected: 0,
@@ -145,6 +150,7 @@ export class ValidatorService implements Startable {
       init.seed ?? randomBytes(4).readUInt32BE(0),
     )
     this.lastEpoch = init.store.lastCommitEpoch(init.chain.netuid)
+    this.discovery = new MinerDiscovery(peer)
     this.view = new SubnetView({
       publicClient: init.chain.publicClient,
       address: init.chain.address,
@@ -165,6 +171,16 @@ export class ValidatorService implements Startable {
       view: this.view,
       onBundle: (bundle, uid) => this.onBundle(bundle, uid),
       onReject: (reason, from) => this.log('rejected gossip from %p: %s', from, reason),
+    })
+    this.evidenceGuard = guardEvidenceTopic(this.peer, {
+      chainId: chain.chainId,
+      netuid: chain.netuid,
+      verifyingContract: chain.address,
+      view: this.view,
+      // Another validator's evidence is a bundle to re-execute first: if it holds, this
+      // validator's own re-execution makes it evidence here too.
+      onBundle: (bundle, uid) =>
+        this.enqueue({ bundle, uid, kind: 'gossip', latencyMs: null }, true),
     })
     if (options.loop === false) return
     const loop = () => {
@@ -195,6 +211,7 @@ export class ValidatorService implements Startable {
     clearTimeout(this.timer)
     clearTimeout(this.probeTimer)
     this.guard?.uninstall()
+    this.evidenceGuard?.uninstall()
     await this.view.stop()
     await this.running
     await this.draining
@@ -225,12 +242,17 @@ export class ValidatorService implements Startable {
     this.enqueue({ bundle, uid, kind: 'gossip', latencyMs: null })
   }
 
-  private enqueue(item: (typeof this.queue)[number]): void {
+  private enqueue(item: (typeof this.queue)[number], first = false): void {
+    const key = `${item.bundle.receipt.requestHash}:${item.bundle.receipt.nonce}`.toLowerCase()
+    if (this.seen.has(key)) return
     if (this.queue.length >= (this.init.maxQueue ?? 1024)) {
       this.stats.dropped++
       return
     }
-    this.queue.push(item)
+    this.seen.add(key)
+    if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!)
+    if (first) this.queue.unshift(item)
+    else this.queue.push(item)
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined
     })
@@ -309,12 +331,29 @@ export class ValidatorService implements Startable {
 
   // --- synthetic checks
 
-  /** The subnet's miners as this validator sees them: uids with a published node, not itself. */
+  /**
+   * The subnet's miners as this validator knows them: published nodes, not itself, that speak the
+   * infer protocol (asked through identify; nodes not asked yet are asked in the background).
+   */
   private minerNeurons(): NeuronNode[] {
     const self = this.init.hotkey.address.toLowerCase()
-    return this.view.neurons.filter(
-      (n) => n.peerId !== undefined && n.hotkey.toLowerCase() !== self && n.stake === 0n,
+    return this.view.neurons.filter((n) => {
+      if (n.peerId === undefined || n.hotkey.toLowerCase() === self) return false
+      const miner = this.discovery.cached(n)
+      if (miner === undefined) void this.discovery.isMiner(n)
+      return miner === true
+    })
+  }
+
+  /** Learns which published nodes are miners (probe rounds and tests wait for it). */
+  async discoverMiners(): Promise<NeuronNode[]> {
+    const self = this.init.hotkey.address.toLowerCase()
+    await Promise.all(
+      this.view.neurons
+        .filter((n) => n.peerId !== undefined && n.hotkey.toLowerCase() !== self)
+        .map((n) => this.discovery.isMiner(n)),
     )
+    return this.minerNeurons()
   }
 
   private scheduleProbe(): void {
@@ -430,7 +469,7 @@ export class ValidatorService implements Startable {
     await this.view.refresh({ metagraph: true, ...options })
     const count = this.init.queriesPerMiner ?? 4
     await Promise.all(
-      this.minerNeurons().map(async (n) => {
+      (await this.discoverMiners()).map(async (n) => {
         for (let i = 0; i < count; i++) {
           options.signal?.throwIfAborted()
           await this.probe(n)

@@ -158,8 +158,12 @@ export const command: Command = {
         nodes.push(node)
         validators.push(node.service)
       }
-      // The gateway finds the validators' nodes once they are published.
+      // The gateway finds the validators' nodes once they are published, and users arrive once
+      // it knows every miner.
       await gateway.view.refresh({ metagraph: true })
+      const ready = Date.now() + 60_000
+      while (gateway.pool.size < nMiners && Date.now() < ready)
+        await new Promise((r) => setTimeout(r, 100))
       const users =
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
