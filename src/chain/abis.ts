@@ -82,10 +82,26 @@ export const epochRowsLibAbi = [] as const
 export const epochRowsLibBytecode =
   '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220d044275d2e3005c576ff627ac2193613d87f9e66c85c69be5dc829fba30adafe64736f6c63430008250033' as const
 
+export const expLibAbi = [
+  {
+    inputs: [{ internalType: 'int256', name: 'd', type: 'int256' }],
+    name: 'ExpPositive',
+    type: 'error',
+  },
+] as const
+
+export const expLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220d0f987e95ec814329ecf4b46c01d64291f932c794a6ddfdc562a97497eacf6bd64736f6c63430008250033' as const
+
 export const fixedLibAbi = [] as const
 
 export const fixedLibBytecode =
   '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220e24ab2c0dfb4c47533f26fc7cc8ff0ab30068fea401a65fc4ba0d8e45b3e3a4b64736f6c63430008250033' as const
+
+export const fixedMathLibAbi = [{ inputs: [], name: 'FixedMathDomain', type: 'error' }] as const
+
+export const fixedMathLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220b49ce6b1b91f39cf6fa0ba37dfd6d135d07b864ce7c15af22d2c70b3c8f682bf64736f6c63430008250033' as const
 
 export const iVerityAbi = [
   {
@@ -1391,6 +1407,617 @@ export const kernelLibAbi = [] as const
 export const kernelLibBytecode =
   '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220c81e16cc065d53fb28a514169499ee3a099fdc3c4334aac6b6617b5ad5fe5aba64736f6c63430008250033' as const
 
+export const oneStepHarnessAbi = [
+  { inputs: [], name: 'ExpArgumentPositive', type: 'error' },
+  {
+    inputs: [{ internalType: 'int256', name: 'd', type: 'int256' }],
+    name: 'ExpPositive',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint64', name: 'bits', type: 'uint64' }],
+    name: 'ThetaUnsupported',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'probs', type: 'bytes' },
+      { internalType: 'uint256', name: 'pOff', type: 'uint256' },
+      { internalType: 'bytes', name: 'values', type: 'bytes' },
+      { internalType: 'uint256', name: 'len', type: 'uint256' },
+    ],
+    name: 'attnMix',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'int256', name: 'acc', type: 'int256' }],
+    name: 'attnMixFinal',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'acc', type: 'int256' },
+      { internalType: 'int256', name: 'p', type: 'int256' },
+      { internalType: 'int256', name: 'v', type: 'int256' },
+    ],
+    name: 'attnMixStep',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'v', type: 'uint256' }],
+    name: 'bitLength',
+    outputs: [{ internalType: 'uint256', name: '', type: 'uint256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'row', type: 'bytes' },
+      { internalType: 'int256', name: 'm', type: 'int256' },
+      { internalType: 'int256', name: 'e', type: 'int256' },
+      { internalType: 'uint256', name: 'j', type: 'uint256' },
+    ],
+    name: 'embed',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'i', type: 'uint256' }],
+    name: 'exp2TableEntry',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'exp2Tables',
+    outputs: [
+      { internalType: 'int256[256]', name: 'computed', type: 'int256[256]' },
+      { internalType: 'int256[256]', name: 'literal', type: 'int256[256]' },
+    ],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'int256', name: 'd', type: 'int256' }],
+    name: 'expQ30',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'v', type: 'uint256' }],
+    name: 'isqrt',
+    outputs: [{ internalType: 'uint256', name: '', type: 'uint256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint64', name: 'thetaBits', type: 'uint64' }],
+    name: 'ln',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes', name: 'g', type: 'bytes' }],
+    name: 'normLeaf',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'seed', type: 'uint256' }],
+    name: 'prngSeed',
+    outputs: [{ internalType: 'uint32[4]', name: '', type: 'uint32[4]' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'x', type: 'bytes' },
+      { internalType: 'bytes', name: 'row', type: 'bytes' },
+      { internalType: 'int256', name: 'm', type: 'int256' },
+      { internalType: 'int256', name: 'e', type: 'int256' },
+    ],
+    name: 'projection',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'a', type: 'int256' },
+      { internalType: 'int256', name: 'b', type: 'int256' },
+    ],
+    name: 'residual',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'x', type: 'bytes' },
+      { internalType: 'uint256', name: 'n', type: 'uint256' },
+      { internalType: 'uint256', name: 'j', type: 'uint256' },
+      { internalType: 'int256', name: 'g', type: 'int256' },
+      { internalType: 'int256', name: 'epsQ', type: 'int256' },
+    ],
+    name: 'rmsnorm',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'x0', type: 'int256' },
+      { internalType: 'int256', name: 'x1', type: 'int256' },
+      { internalType: 'uint256', name: 'pos', type: 'uint256' },
+      { internalType: 'uint256', name: 'j', type: 'uint256' },
+      { internalType: 'uint256', name: 'ropeDim', type: 'uint256' },
+      { internalType: 'uint64', name: 'thetaBits', type: 'uint64' },
+    ],
+    name: 'rope',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'ropeConstants',
+    outputs: [
+      { internalType: 'int256', name: 'ln2', type: 'int256' },
+      { internalType: 'int256', name: 'pi', type: 'int256' },
+      { internalType: 'int256', name: 'ln2Constant', type: 'int256' },
+      { internalType: 'int256', name: 'piConstant', type: 'int256' },
+    ],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'thetaBits', type: 'uint64' },
+      { internalType: 'uint256', name: 'pos', type: 'uint256' },
+      { internalType: 'uint256', name: 'i', type: 'uint256' },
+      { internalType: 'uint256', name: 'ropeDim', type: 'uint256' },
+    ],
+    name: 'ropeCosSin',
+    outputs: [
+      { internalType: 'int256', name: '', type: 'int256' },
+      { internalType: 'int256', name: '', type: 'int256' },
+    ],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'thetaBits', type: 'uint64' },
+      { internalType: 'uint256', name: 'i', type: 'uint256' },
+      { internalType: 'uint256', name: 'ropeDim', type: 'uint256' },
+    ],
+    name: 'ropeInvFreq',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'row', type: 'bytes' },
+      { internalType: 'int256', name: 'm', type: 'int256' },
+      { internalType: 'int256', name: 'e', type: 'int256' },
+    ],
+    name: 'rowLeaf',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'logits', type: 'bytes' },
+      { internalType: 'uint256', name: 'n', type: 'uint256' },
+      {
+        components: [
+          { internalType: 'uint256', name: 'temperatureMilli', type: 'uint256' },
+          { internalType: 'uint256', name: 'topK', type: 'uint256' },
+          { internalType: 'uint256', name: 'topPMilli', type: 'uint256' },
+        ],
+        internalType: 'struct SamplingParams',
+        name: 'params',
+        type: 'tuple',
+      },
+      { internalType: 'uint32[4]', name: 'state', type: 'uint32[4]' },
+      { internalType: 'bytes', name: 'order', type: 'bytes' },
+    ],
+    name: 'sample',
+    outputs: [{ internalType: 'int256[5]', name: '', type: 'int256[5]' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'q', type: 'bytes' },
+      { internalType: 'uint256', name: 'qOff', type: 'uint256' },
+      { internalType: 'bytes', name: 'k', type: 'bytes' },
+      { internalType: 'uint256', name: 'kOff', type: 'uint256' },
+      { internalType: 'uint256', name: 'headDim', type: 'uint256' },
+    ],
+    name: 'score',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'int256', name: 'g', type: 'int256' }],
+    name: 'sigmoidQ16',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'scores', type: 'bytes' },
+      { internalType: 'uint256', name: 'off', type: 'uint256' },
+      { internalType: 'uint256', name: 'len', type: 'uint256' },
+      { internalType: 'uint256', name: 's', type: 'uint256' },
+    ],
+    name: 'softmax',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'g', type: 'int256' },
+      { internalType: 'int256', name: 'u', type: 'int256' },
+    ],
+    name: 'swiglu',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes', name: 'chunks', type: 'bytes' }],
+    name: 'vecRoot',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const oneStepHarnessBytecode =
+  '0x6080806040523460155761263f908161001a8239f35b5f80fdfe6080806040526004361015610012575f80fd5b5f3560e01c90816306f1cb3d14611fae5750806308d65aec14611f06578063092a0b3614611eac5780631a1a910414611e545780631a896ac114611d915780631c5989da14611bab57806321dd066014611b8d5780632bf2980214611ad85780632c89efa2146119c8578063357cd471146114c15780633ab5e93a146113e05780634514464f146113585780634ac2554d146112df57806350e4dfa014610ce75780635646488414610cc95780635847c15214610c31578063a7857cda14610b62578063c53b37f614610ace578063d20e0f65146109f7578063d32e33d1146104f0578063e41bbcf8146104ca578063e6178d231461042a578063f015889e1461029b578063f0b7cf7114610241578063f5db0d73146101e75763f9a3d2a11461013a575f80fd5b346101d05760603660031901126101d05760405163f9a3d2a160e01b815260043560048201526024356024820152604435604482015260208160648173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a5575b602090604051908152f35b506020813d6020116101d4575b816101bf602093836120b1565b810103126101d0576020905161019a565b5f80fd5b3d91506101b2565b6040513d5f823e3d90fd5b346101d05760203660031901126101d05760405163f5db0d7360e01b8152600480359082015260208160248173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05761024f3661202d565b6040519163f0b7cf7160e01b83526004830152602482015260208160448173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d0575f3660031901126101d0576102c86102c36b5555555555555555555555556125be565b61216e565b6b333333333333333333333333906102e0828061217f565b5f199060039060601d84805b6103f45785858160041b916010830503610385576b0112358e75d30336a0ab617991610318838061217f565b5f199060039060601d85805b61039957505050508260021b926004840503610385575f83820393128184128116918413901516176103855760809160405191825260208201526bb17217f7d1cf79abc9e3b37a60408201526c03243f6a8885a308d313198a386060820152f35b634e487b7160e01b5f52601160045260245ffd5b926103d96103d36103cd83996103c7876103b6886103c29b61217f565b60601d998a809861217f565b6121b1565b90612387565b986121a1565b9361236b565b9293610324565b634e487b7160e01b5f52601260045260245ffd5b946104236103d36104098461041d979961217f565b60601d9586936103c7876103c2878d61217f565b976121a1565b92936102ec565b346101d05760803660031901126101d0576004356001600160401b0381116101d057602061045f610482923690600401612000565b60405163e6178d2360e01b815260806004820152938492839260848401916120d2565b602435602483015260443560448301526064356064830152038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760203660031901126101d05760206104e8600435612554565b604051908152f35b346101d05760203660031901126101d05760206104e860405161051281612081565b61040081527f0400000003fd3b2d03fa784503f7b74703f4f83003f23b0003ef7fb603ecc64f838201527f03ea0ecb03e7592903e4a56703e1f38403df437e03dc955403d9e90603d73e9160408201527f03d495f403d1ef2f03cf4a3f03cca72503ca05dd03c7666703c4c8c303c22ced60608201527f03bf92e603bcfaad03ba643e03b7cf9b03b53cc003b2abae03b01c6303ad8edd60808201527f03ab031c03a8791d03a5f0e103a36a6503a0e5a9039e62ab039be16b039961e660a08201527f0396e41c0394680b0391edb3038f7511038cfe26038a88ef0388156c0385a39b60c08201527f0383337c0380c50c037e584b037bed38037983d203771c170374b6060372519e60e08201527f036feede036d8dc5036b2e520368d08303667457036419ce0361c0e5035f699d6101008201527f035d13f3035abfe703586d7803561ca40353cd6b03517fca034f33c2034ce9516101208201527f034aa076034859300346137e0343cf5e03418ccf033f4bd2033d0c63033ace836101408201527f033892300336576a03341e2e0331e67d032fb054032d7bb3032b4899032917056101608201527f0326e6f60324b86a03228b6103205fda031e35d3031c0d4c0319e6430317c0b76101808201527f03159ca803137a15031158fb030f395b030d1b33030afe830308e3490306c9846101a08201527f0304b13303029a56030084eb02fe70f102fc5e6702fa4d4c02f83da002f62f616101c08201527f02f4228e02f2172702f00d2a02ee049602ebfd6b02e9f7a702e7f34902e5f0516101e08201527f02e3eebd02e1ee8d02dfefbf02ddf25302dbf64802d9fb9c02d8024f02d60a5f6102008201527f02d413cd02d21e9602d02abb02ce383902cc471002ca574002c868c702c67ba46102208201527f02c48fd602c2a55d02c0bc3702bed46402bcede302bb08b202b924d102b7423f6102408201527f02b560fc02b3810502b1a25b02afc4fb02ade8e702ac0e1c02aa349902a85c5f6102608201527f02a6856b02a4afbd02a2db5402a10830029f364f029d65b0029b96530299c8376102808201527f0297fb5b02962fbd0294655e02929c3c0290d457028f0dad028d483e028b84086102a08201527f0289c10c0287ff4802863ebb02847f650282c14402810458027f48a1027d8e1c6102c08201527f027bd4ca027a1ca9027865b80276aff80274fb6702734803027195ce026fe4c46102e08201527f026e34e7026c8634026ad8ac02692c4d026781160265d70702642e200262865e6103008201527f0260dfc1025f3a49025d95f5025bf2c4025a50b50258afc702570ffa0255714d6103208201527f0253d3bf0252374f02509bfc024f01c7024d68ad024bd0ae024a39ca0248a3ff6103408201527f02470f4e02457bb40243e932024257c70240c771023f3831023daa04023c1cec6103608201527f023a90e6023905f302377c110235f33f02346b7d0232e4cb02315f27022fda916103808201527f022e5708022cd48b022b53190229d2b2022853560226d503022557b80223db756103a08201527f0222603a0220e605021f6cd6021df4ac021c7d86021b07640219924502181e296103c08201527f0216ab0e021538f30213c7d9021257bf0210e8a3020f7a85020e0d65020ca1426103e08201527f020b361a0209cbee020862bd0206fa860205934802042d030202c7b50201635f6104008201526004356124fe565b346101d05760a03660031901126101d0576004356001600160401b0381116101d057610a27903690600401612000565b90604435906001600160401b0382116101d057610a7492610a8e610a516020943690600401612000565b60405163d20e0f6560e01b815260a06004820152968795869560a48701916120d2565b9160243560248601526003198584030160448601526120d2565b60643560648301526084356084830152038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760c03660031901126101d05760a4356001600160401b0381168091036101d0576040519063629d9bfb60e11b82526004356004830152602435602483015260443560448301526064356064830152608435608483015260a482015260208160c48173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760803660031901126101d0576004356001600160401b0381116101d057610b92903690600401612000565b90602435906001600160401b0382116101d057610bdf92610bf1610bbc6020943690600401612000565b6040516353c2be6d60e11b815260806004820152968795869560848701916120d2565b848103600319016024860152916120d2565b60443560448301526064356064830152038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760603660031901126101d0576004356001600160401b0381116101d0576020610c66610c89923690600401612000565b604051632c23e0a960e11b815260606004820152938492839260648401916120d2565b60243560248301526044356044830152038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760203660031901126101d05760206104e86004356124b2565b346101d0575f3660031901126101d057612000604051610d0782826120b1565b81368237604051610d1883826120b1565b82368237604051610d2881612081565b61040081527f0400000003fd3b2d03fa784503f7b74703f4f83003f23b0003ef7fb603ecc64f60208201527f03ea0ecb03e7592903e4a56703e1f38403df437e03dc955403d9e90603d73e9160408201527f03d495f403d1ef2f03cf4a3f03cca72503ca05dd03c7666703c4c8c303c22ced60608201527f03bf92e603bcfaad03ba643e03b7cf9b03b53cc003b2abae03b01c6303ad8edd60808201527f03ab031c03a8791d03a5f0e103a36a6503a0e5a9039e62ab039be16b039961e660a08201527f0396e41c0394680b0391edb3038f7511038cfe26038a88ef0388156c0385a39b60c08201527f0383337c0380c50c037e584b037bed38037983d203771c170374b6060372519e60e08201527f036feede036d8dc5036b2e520368d08303667457036419ce0361c0e5035f699d6101008201527f035d13f3035abfe703586d7803561ca40353cd6b03517fca034f33c2034ce9516101208201527f034aa076034859300346137e0343cf5e03418ccf033f4bd2033d0c63033ace836101408201527f033892300336576a03341e2e0331e67d032fb054032d7bb3032b4899032917056101608201527f0326e6f60324b86a03228b6103205fda031e35d3031c0d4c0319e6430317c0b76101808201527f03159ca803137a15031158fb030f395b030d1b33030afe830308e3490306c9846101a08201527f0304b13303029a56030084eb02fe70f102fc5e6702fa4d4c02f83da002f62f616101c08201527f02f4228e02f2172702f00d2a02ee049602ebfd6b02e9f7a702e7f34902e5f0516101e08201527f02e3eebd02e1ee8d02dfefbf02ddf25302dbf64802d9fb9c02d8024f02d60a5f6102008201527f02d413cd02d21e9602d02abb02ce383902cc471002ca574002c868c702c67ba46102208201527f02c48fd602c2a55d02c0bc3702bed46402bcede302bb08b202b924d102b7423f6102408201527f02b560fc02b3810502b1a25b02afc4fb02ade8e702ac0e1c02aa349902a85c5f6102608201527f02a6856b02a4afbd02a2db5402a10830029f364f029d65b0029b96530299c8376102808201527f0297fb5b02962fbd0294655e02929c3c0290d457028f0dad028d483e028b84086102a08201527f0289c10c0287ff4802863ebb02847f650282c14402810458027f48a1027d8e1c6102c08201527f027bd4ca027a1ca9027865b80276aff80274fb6702734803027195ce026fe4c46102e08201527f026e34e7026c8634026ad8ac02692c4d026781160265d70702642e200262865e6103008201527f0260dfc1025f3a49025d95f5025bf2c4025a50b50258afc702570ffa0255714d6103208201527f0253d3bf0252374f02509bfc024f01c7024d68ad024bd0ae024a39ca0248a3ff6103408201527f02470f4e02457bb40243e932024257c70240c771023f3831023daa04023c1cec6103608201527f023a90e6023905f302377c110235f33f02346b7d0232e4cb02315f27022fda916103808201527f022e5708022cd48b022b53190229d2b2022853560226d503022557b80223db756103a08201527f0222603a0220e605021f6cd6021df4ac021c7d86021b07640219924502181e296103c08201527f0216ab0e021538f30213c7d9021257bf0210e8a3020f7a85020e0d65020ca1426103e08201527f020b361a0209cbee020862bd0206fa860205934802042d030202c7b50201635f6104008201525f5b6101008110611231576140008461122f85886112276040518095612059565b830190612059565bf35b61123a816121cb565b61124482866120f2565b52600281901b906001600160fe1b03811681036103855763ff0000008061126b8486612118565b5160e01c1616600183018084116103855762ff000061128b819287612118565b5160e81c161617600283018084116103855761ff006112ab819287612118565b5160f01c16161760038301809311610385576112c960019385612118565b5160f81c176112d882866120f2565b5201611208565b346101d05760603660031901126101d0576112f8612043565b6001600160401b0360405191634ac2554d60e01b83521660048201526024356024820152604435604482015260208160648173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760203660031901126101d0576004356001600160401b0381116101d057602061138d6113b0923690600401612000565b604051634514464f60e01b815260048101849052938492839260248401916120d2565b038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760203660031901126101d0576114016113fc612043565b6123a2565b5f8113156114b2575f905b600160611b811261142a576114249060011d9161249e565b9061140c565b905b600160601b821261149a5761144090612129565b906bffffffffffffffffffffffff1981016001828213166103855761146490612155565b91600160601b828101925f13801591841291821691151617610385576103c76102c36114956104e8946020966121b1565b6125be565b9060011b90600160ff1b8114610385575f190161142c565b63de84c1f360e01b5f5260045ffd5b346101d05760203660031901126101d05760206104e86040516114e381612081565b61040081527f0400000003fd3b2d03fa784503f7b74703f4f83003f23b0003ef7fb603ecc64f838201527f03ea0ecb03e7592903e4a56703e1f38403df437e03dc955403d9e90603d73e9160408201527f03d495f403d1ef2f03cf4a3f03cca72503ca05dd03c7666703c4c8c303c22ced60608201527f03bf92e603bcfaad03ba643e03b7cf9b03b53cc003b2abae03b01c6303ad8edd60808201527f03ab031c03a8791d03a5f0e103a36a6503a0e5a9039e62ab039be16b039961e660a08201527f0396e41c0394680b0391edb3038f7511038cfe26038a88ef0388156c0385a39b60c08201527f0383337c0380c50c037e584b037bed38037983d203771c170374b6060372519e60e08201527f036feede036d8dc5036b2e520368d08303667457036419ce0361c0e5035f699d6101008201527f035d13f3035abfe703586d7803561ca40353cd6b03517fca034f33c2034ce9516101208201527f034aa076034859300346137e0343cf5e03418ccf033f4bd2033d0c63033ace836101408201527f033892300336576a03341e2e0331e67d032fb054032d7bb3032b4899032917056101608201527f0326e6f60324b86a03228b6103205fda031e35d3031c0d4c0319e6430317c0b76101808201527f03159ca803137a15031158fb030f395b030d1b33030afe830308e3490306c9846101a08201527f0304b13303029a56030084eb02fe70f102fc5e6702fa4d4c02f83da002f62f616101c08201527f02f4228e02f2172702f00d2a02ee049602ebfd6b02e9f7a702e7f34902e5f0516101e08201527f02e3eebd02e1ee8d02dfefbf02ddf25302dbf64802d9fb9c02d8024f02d60a5f6102008201527f02d413cd02d21e9602d02abb02ce383902cc471002ca574002c868c702c67ba46102208201527f02c48fd602c2a55d02c0bc3702bed46402bcede302bb08b202b924d102b7423f6102408201527f02b560fc02b3810502b1a25b02afc4fb02ade8e702ac0e1c02aa349902a85c5f6102608201527f02a6856b02a4afbd02a2db5402a10830029f364f029d65b0029b96530299c8376102808201527f0297fb5b02962fbd0294655e02929c3c0290d457028f0dad028d483e028b84086102a08201527f0289c10c0287ff4802863ebb02847f650282c14402810458027f48a1027d8e1c6102c08201527f027bd4ca027a1ca9027865b80276aff80274fb6702734803027195ce026fe4c46102e08201527f026e34e7026c8634026ad8ac02692c4d026781160265d70702642e200262865e6103008201527f0260dfc1025f3a49025d95f5025bf2c4025a50b50258afc702570ffa0255714d6103208201527f0253d3bf0252374f02509bfc024f01c7024d68ad024bd0ae024a39ca0248a3ff6103408201527f02470f4e02457bb40243e932024257c70240c771023f3831023daa04023c1cec6103608201527f023a90e6023905f302377c110235f33f02346b7d0232e4cb02315f27022fda916103808201527f022e5708022cd48b022b53190229d2b2022853560226d503022557b80223db756103a08201527f0222603a0220e605021f6cd6021df4ac021c7d86021b07640219924502181e296103c08201527f0216ab0e021538f30213c7d9021257bf0210e8a3020f7a85020e0d65020ca1426103e08201527f020b361a0209cbee020862bd0206fa860205934802042d030202c7b50201635f6104008201526004356122d8565b346101d05760203660031901126101d0576080806040516119e982826120b1565b369037604051631644f7d160e11b81526004803590820152818160248173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af49081156101dc575f91611a5c575b50604051905f825b60048210611a4057505050f35b60208060019263ffffffff865116815201930191019091611a33565b9050813d8311611ad1575b611a7181836120b1565b81019082818303126101d05781601f820112156101d05760405191611a9684846120b1565b82918481019182116101d057915b818310611ab45750505082611a2b565b825163ffffffff811681036101d057815260209283019201611aa4565b503d611a67565b346101d05760803660031901126101d0576004356001600160401b0381116101d057611b08903690600401612000565b90604435906001600160401b0382116101d057610a7492611b55611b326020943690600401612000565b6040516315f94c0160e11b815260806004820152968795869560848701916120d2565b6064356064830152038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760203660031901126101d05760206104e86004356121cb565b346101d0576101403660031901126101d0576004356001600160401b0381116101d057611bdc903690600401612000565b60603660431901126101d05736610124116101d057610124356001600160401b0381116101d057611c1283913690600401612000565b909260a093849283604051611c2782826120b1565b369037611c5060405195869463cc91c22560e01b865261014060048701526101448601916120d2565b91602435602485015260443560448501526064356064850152608435608485015260a4840160a45f915b60048310611d5e5750505091611c9e918493600319858403016101248601526120d2565b038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af49081156101dc575f91611cf0575b50604051905f825b60058210611cda57505050f35b6020806001928551815201930191019091611ccd565b9050813d8311611d57575b611d0581836120b1565b810182828203126101d05780601f830112156101d05760405191611d2984846120b1565b82908481019283116101d057905b828210611d475750505082611cc5565b8151815260209182019101611d37565b503d611cfb565b919395508092949650359063ffffffff82168092036101d057602081600193829352019201920186949288969492611c7a565b346101d05760803660031901126101d057611daa612043565b6001600160401b0360405191631a896ac160e01b835216600482015260243560248201526044356044820152606435606482015260408160848173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f905f90611e1a575b6040809350519182526020820152f35b50506040813d604011611e4c575b81611e35604093836120b1565b810103126101d05780602060409251910151611e0a565b3d9150611e28565b346101d05760803660031901126101d0576004356001600160401b0381116101d0576020611e89610482923690600401612000565b604051630686a44160e21b815260806004820152938492839260848401916120d2565b346101d057611eba3661202d565b60405191630495059b60e11b83526004830152602482015260208160448173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760a03660031901126101d0576004356001600160401b0381116101d0576020611f3b611f5e923690600401612000565b60405163023596bb60e21b815260a06004820152938492839260a48401916120d2565b6024356024830152604435604483015260643560648301526084356084830152038173__$3cefaef66a78e5ea21875908ee77bfa3f7$__5af480156101dc575f906101a557602090604051908152f35b346101d05760203660031901126101d0576004356001600160401b0381116101d05781806113b0611fe56020943690600401612000565b6306f1cb3d60e01b84526004840186905260248401916120d2565b9181601f840112156101d0578235916001600160401b0383116101d057602083818601950101116101d057565b60409060031901126101d0576004359060243590565b600435906001600160401b03821682036101d057565b905f905b610100821061206b57505050565b602080600192855181520193019101909161205d565b61042081019081106001600160401b0382111761209d57604052565b634e487b7160e01b5f52604160045260245ffd5b90601f801991011681019081106001600160401b0382111761209d57604052565b908060209392818452848401375f828201840152601f01601f1916010190565b906101008110156121045760051b0190565b634e487b7160e01b5f52603260045260245ffd5b908151811015612104570160200190565b906bb17217f7d1cf79abc9e3b37a8202918083056bb17217f7d1cf79abc9e3b37a149015171561038557565b908160601b91808305600160601b149015171561038557565b908160011b91600283050361038557565b81810292915f8212600160ff1b82141661038557818405149015171561038557565b600160ff1b8114610385575f0390565b81156103e057600160ff1b81145f19831416610385570590565b6121df6121da61010092612129565b6121a1565b055f81136114b2576121f0816121a1565b6bb17217f7d1cf79abc9e3b37a8101906bb17217f7d1cf79abc9e3b37a82125f8212908015821691151617610385576bb17217f7d1cf79abc9e3b37901908113600116610385576bb17217f7d1cf79abc9e3b37a6122539105916103c783612129565b600160601b919060019083805b61229f57505060c8821290506122995750505f5b600160451b8101905f600160451b831291129080158216911516176103855760461d90565b1d612274565b936122d26122c36122b4846122cc969861217f565b6122bd88612155565b906121b1565b93848093612387565b9561249e565b92612260565b905f8213612358575f91621fffff198112156122f357505090565b62080000919250635c551d95905f03020190602063020000006302c5c8606203ffff8560141c160201601a1c916103fc84602e1c9460241c1601015160e01c6001601584011b91630400000081800201601b1c90630400000003010201906016011c90565b5063071e46ad60e51b5f5260045260245ffd5b9060028201915f60028412911290801582169115161761038557565b9190915f838201938412911290801582169115161761038557565b6107ff8160341c16660fffffffffffff821691600181603f1c1615801590612493575b8015612482575b8015612477575b61245b5750801591821561244c57915b15612447575060015b61043219810190600181831316610385576103d21901905f606083129112908015821691151617610385575f8112156124435761010061242b826121a1565b126124365750505f90565b61243f906121a1565b1c90565b1b90565b6123ec565b661000000000000017916123e3565b6001600160401b03906375c884b160e01b5f521660045260245ffd5b5061049582116123d3565b50811580156123cc575082156123cc565b506107ff82146123c5565b6001600160ff1b0381146103855760010190565b9081156124ef576001806124c584612554565b01811c1b915b9180156103e057808304810160011c90808210156124ea5750916124cb565b925050565b5f9150565b81156103e0570590565b5f81121561252d5761252a91612513916122d8565b634000000081810160011b918060111b01016124f4565b90565b61252a9161253c915f036122d8565b658000400000008163400000000160011b91016124f4565b806fffffffffffffffffffffffffffffffff1060071b81811c6001600160401b031060061b1781811c63ffffffff1060051b1781811c61ffff1060041b1781811c60ff1060031b1781811c600f1060021b1781811c60031060011b1781151591811c600110170190565b906125c9828061217f565b60039060601d83805b6125db57505050565b936126036125ed836125fd959761217f565b60601d9384926103c788856121b1565b9561236b565b926125d256fea2646970667358221220c133ec18b09944001c569dbfd30d05ef043ba8a4707f3ca9e5d68e2e48b68b0864736f6c63430008250033' as const
+
+export const oneStepHarnessLinkReferences = {
+  'contracts/src/dispute/OneStepLib.sol': {
+    OneStepLib: [
+      { length: 20, start: 402 },
+      { length: 20, start: 559 },
+      { length: 20, start: 649 },
+      { length: 20, start: 1208 },
+      { length: 20, start: 2748 },
+      { length: 20, start: 2896 },
+      { length: 20, start: 3103 },
+      { length: 20, start: 3255 },
+      { length: 20, start: 4934 },
+      { length: 20, start: 5070 },
+      { length: 20, start: 6690 },
+      { length: 20, start: 7035 },
+      { length: 20, start: 7356 },
+      { length: 20, start: 7680 },
+      { length: 20, start: 7924 },
+      { length: 20, start: 8092 },
+    ],
+  },
+} as const
+
+export const oneStepLibAbi = [
+  {
+    inputs: [{ internalType: 'uint256', name: 'length', type: 'uint256' }],
+    name: 'ChunkBytes',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'element', type: 'uint256' },
+      { internalType: 'uint256', name: 'length', type: 'uint256' },
+    ],
+    name: 'ElementOutOfRange',
+    type: 'error',
+  },
+  { inputs: [], name: 'ExpArgumentPositive', type: 'error' },
+  {
+    inputs: [{ internalType: 'int256', name: 'd', type: 'int256' }],
+    name: 'ExpPositive',
+    type: 'error',
+  },
+  { inputs: [], name: 'FixedMathDomain', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'position', type: 'uint256' },
+      { internalType: 'uint256', name: 'index', type: 'uint256' },
+    ],
+    name: 'OrderIndex',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'given', type: 'uint256' },
+      { internalType: 'uint256', name: 'expected', type: 'uint256' },
+    ],
+    name: 'OrderLength',
+    type: 'error',
+  },
+  { inputs: [], name: 'OrderNotCandidate', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'atOrBefore', type: 'uint256' },
+      { internalType: 'uint256', name: 'inOrder', type: 'uint256' },
+    ],
+    name: 'OrderNotPrefix',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'position', type: 'uint256' }],
+    name: 'OrderNotSorted',
+    type: 'error',
+  },
+  { inputs: [], name: 'Sha256Failed', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'offset', type: 'uint256' },
+      { internalType: 'uint256', name: 'count', type: 'uint256' },
+      { internalType: 'uint256', name: 'elements', type: 'uint256' },
+    ],
+    name: 'SliceOutOfRange',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'temperatureMilli', type: 'uint256' }],
+    name: 'TemperatureTooHigh',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint64', name: 'bits', type: 'uint64' }],
+    name: 'ThetaUnsupported',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'bytesGiven', type: 'uint256' },
+      { internalType: 'uint256', name: 'elements', type: 'uint256' },
+    ],
+    name: 'VectorLength',
+    type: 'error',
+  },
+  { inputs: [], name: 'Vocabulary', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'probs', type: 'bytes' },
+      { internalType: 'uint256', name: 'pOff', type: 'uint256' },
+      { internalType: 'bytes', name: 'values', type: 'bytes' },
+      { internalType: 'uint256', name: 'len', type: 'uint256' },
+    ],
+    name: 'attnMix',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'int256', name: 'acc', type: 'int256' }],
+    name: 'attnMixFinal',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'acc', type: 'int256' },
+      { internalType: 'int256', name: 'p', type: 'int256' },
+      { internalType: 'int256', name: 'v', type: 'int256' },
+    ],
+    name: 'attnMixStep',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'row', type: 'bytes' },
+      { internalType: 'int256', name: 'm', type: 'int256' },
+      { internalType: 'int256', name: 'e', type: 'int256' },
+      { internalType: 'uint256', name: 'j', type: 'uint256' },
+    ],
+    name: 'embed',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes', name: 'g', type: 'bytes' }],
+    name: 'normLeaf',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'seed', type: 'uint256' }],
+    name: 'prngSeed',
+    outputs: [{ internalType: 'uint32[4]', name: '', type: 'uint32[4]' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'x', type: 'bytes' },
+      { internalType: 'bytes', name: 'row', type: 'bytes' },
+      { internalType: 'int256', name: 'm', type: 'int256' },
+      { internalType: 'int256', name: 'e', type: 'int256' },
+    ],
+    name: 'projection',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'a', type: 'int256' },
+      { internalType: 'int256', name: 'b', type: 'int256' },
+    ],
+    name: 'residual',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'x', type: 'bytes' },
+      { internalType: 'uint256', name: 'n', type: 'uint256' },
+      { internalType: 'uint256', name: 'j', type: 'uint256' },
+      { internalType: 'int256', name: 'g', type: 'int256' },
+      { internalType: 'int256', name: 'epsQ', type: 'int256' },
+    ],
+    name: 'rmsnorm',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'x0', type: 'int256' },
+      { internalType: 'int256', name: 'x1', type: 'int256' },
+      { internalType: 'uint256', name: 'pos', type: 'uint256' },
+      { internalType: 'uint256', name: 'j', type: 'uint256' },
+      { internalType: 'uint256', name: 'ropeDim', type: 'uint256' },
+      { internalType: 'uint64', name: 'thetaBits', type: 'uint64' },
+    ],
+    name: 'rope',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'thetaBits', type: 'uint64' },
+      { internalType: 'uint256', name: 'pos', type: 'uint256' },
+      { internalType: 'uint256', name: 'i', type: 'uint256' },
+      { internalType: 'uint256', name: 'ropeDim', type: 'uint256' },
+    ],
+    name: 'ropeCosSin',
+    outputs: [
+      { internalType: 'int256', name: 'c', type: 'int256' },
+      { internalType: 'int256', name: 's', type: 'int256' },
+    ],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'thetaBits', type: 'uint64' },
+      { internalType: 'uint256', name: 'i', type: 'uint256' },
+      { internalType: 'uint256', name: 'ropeDim', type: 'uint256' },
+    ],
+    name: 'ropeInvFreq',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'row', type: 'bytes' },
+      { internalType: 'int256', name: 'm', type: 'int256' },
+      { internalType: 'int256', name: 'e', type: 'int256' },
+    ],
+    name: 'rowLeaf',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'logits', type: 'bytes' },
+      { internalType: 'uint256', name: 'n', type: 'uint256' },
+      {
+        components: [
+          { internalType: 'uint256', name: 'temperatureMilli', type: 'uint256' },
+          { internalType: 'uint256', name: 'topK', type: 'uint256' },
+          { internalType: 'uint256', name: 'topPMilli', type: 'uint256' },
+        ],
+        internalType: 'struct SamplingParams',
+        name: 'params',
+        type: 'tuple',
+      },
+      { internalType: 'uint32[4]', name: 'state', type: 'uint32[4]' },
+      { internalType: 'bytes', name: 'order', type: 'bytes' },
+    ],
+    name: 'sample',
+    outputs: [{ internalType: 'int256[5]', name: 'out', type: 'int256[5]' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'q', type: 'bytes' },
+      { internalType: 'uint256', name: 'qOff', type: 'uint256' },
+      { internalType: 'bytes', name: 'k', type: 'bytes' },
+      { internalType: 'uint256', name: 'kOff', type: 'uint256' },
+      { internalType: 'uint256', name: 'headDim', type: 'uint256' },
+    ],
+    name: 'score',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes', name: 'scores', type: 'bytes' },
+      { internalType: 'uint256', name: 'off', type: 'uint256' },
+      { internalType: 'uint256', name: 'len', type: 'uint256' },
+      { internalType: 'uint256', name: 's', type: 'uint256' },
+    ],
+    name: 'softmax',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'int256', name: 'g', type: 'int256' },
+      { internalType: 'int256', name: 'u', type: 'int256' },
+    ],
+    name: 'swiglu',
+    outputs: [{ internalType: 'int256', name: '', type: 'int256' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes', name: 'chunks', type: 'bytes' }],
+    name: 'vecRoot',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const oneStepLibBytecode =
+  '0x608080604052346019576135ea908161001e823930815050f35b5f80fdfe60a0806040526004361015610012575f80fd5b5f905f3560e01c90816306f1cb3d14610f0d5750806308d65aec14610ec7578063092a0b3614610eb05780631a1a910414610e1d5780631a896ac114610de75780632bf2980214610cbc5780632c89efa214610bad5780634514464f14610b4c5780634ac2554d14610b155780635847c15214610a4a578063a7857cda146109e9578063c53b37f6146109ae578063cc91c225146107fc578063d20e0f65146105ec578063e6178d23146101af578063f0b7cf711461013e578063f5db0d73146101165763f9a3d2a1146100e4575f80fd5b606036600319011261011357602061010b61010360443560243561112f565b60043561118f565b604051908152f35b80fd5b50602036600319011261011357602061010b61013661800060043561118f565b60101d611bde565b602061010b6101aa61017b6101a161800061017b610180610136836101623661103e565b979061017561016f612850565b82612df8565b9061112f565b61118f565b6101758560101d9561019b610195888561112f565b976110d2565b9061107b565b60101d9061118f565b611bde565b506080366003190112610113576004356001600160401b0381116105e8576101db903690600401611011565b604435929160643591848310156105d1576101fb91859160243591611dbf565b600284901b601f19168101918380835b8581106105185750600787169687610455575b5063ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f528385030160201c1602905f5160206135955f395f51905f528218169116179463ffffffff8660801c815f5160206135355f395f51905f525f5160206135555f395f51905f52836001600160801b038c16030160201c1602905f5160206135955f395f51905f528218169716966001600160801b03828216838a161798161760401c1686811161044d575b506102d3612850565b93856020860191855b81811061038057508361033b575b505050508361017b61032a61032561010b97966103206103359761031b61032f9860209d637fffffff190192611bb6565b61107b565b612dc5565b6110c1565b6110d2565b916110c1565b90611093565b610349909392919335611718565b828410156102ea57909192966001906103758463800000008c868d60051b60e0031c60030b0301612d4e565b019701929190610349565b976020908a61038f8b35611718565b916103a8876380000000848660801c60030b0301612d4e565b6103c0886380000000858760a01c60030b0301612d4e565b016103d9886380000000858760c01c60030b0301612d4e565b6103ee896380000000868860e01d0301612d4e565b0101019161044387638000000061040c8282878760030b0301612d4e565b61041f838388888c1c60030b0301612d4e565b01946104358383838860401c60030b0301612d4e565b9460601c60030b0301612d4e565b01010198016102dc565b95505f6102ca565b60e05f199160051b161c195f5160206135755f395f51905f526104788735611718565b18169163ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f525f5160206135955f395f51905f52861684030160201c16025f5160206135955f395f51905f528082188516169116179160201c5f5160206135955f395f51905f5263ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f5283851686030160201c16029181831816169116175f61021e565b906020905f5160206135755f395f51905f526105348435611718565b189363ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f525f5160206135955f395f51905f528816840301851c16025f5160206135955f395f51905f5280821887161691161793821c5f5160206135955f395f51905f5263ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f52838516860301861c1602918183181616911617910161020b565b60448486856395c2998960e01b8352600452602452fd5b5080fd5b5060a0366003190112610113576004356001600160401b0381116105e857610618903690600401611011565b6044356001600160401b0381116107f85761063a610659913690600401611011565b929061064f6084358096819460243591611dbf565b9360643591611dbf565b9061066c61066784836117b2565b612793565b928261067c6106678387966117b2565b948591879488926107ea575b88936107dc575b949392918688928560031c978b985b808a1061079857506106fd98506007871661074c575b5050505050506106c69060201b61280d565b90856106f36106e36106dd8564020000000061118f565b946110c1565b6106ed8186611093565b94612e4b565b126107425761112f565b928082602003921260208312811690602084139015161761072e57602061010b85610728868661107b565b90611c0b565b634e487b7160e01b81526011600452602490fd5b906101759061106a565b916106c6969795939161078b9593610785610771601f198c60021b1680940135611718565b925f1960e08d60051b161c19920135611718565b166127b9565b019190855f8681806106b4565b928660019396866107ca938d60059d96999b9c9d1b6107c56107bc828d0135611718565b918b0135611718565b6127b9565b0197019695949391928993899261069e565b60015f1989011b935061068f565b60015f1988011b9250610688565b8380fd5b50610140366003190112610113576004356001600160401b0381116105e857610829903690600401611011565b90919060603660431901126105e85736610124116105e857610124356001600160401b0381116109aa57610861903690600401611011565b9061086c60a06113fe565b9260a0368537604051606081018181106001600160401b03821117610996576040969596526044358152606435602082015260843560408201526108b060806113fe565b96879260a4985b6101248a1061096f57506108d19697985060243591611fcd565b908352815b6004811061090a5750506040519190825b600582106108f45760a084f35b60208060019285518152019301910190916108e7565b63ffffffff61091c82849596946116a7565b511660030b6001820180831161095b5760058110156109475760051b830152909291906001016108d6565b634e487b7160e01b86526032600452602486fd5b634e487b7160e01b86526011600452602486fd5b899897983563ffffffff811681036109925781526020998a0199979897016108b7565b8980fd5b634e487b7160e01b87526041600452602487fd5b8280fd5b5060c03660031901126101135760a435906001600160401b038216820361011357602061010b83608435606435604435602435600435611633565b506080366003190112610113576004356001600160401b0381116105e857610a15903690600401611011565b91602435906001600160401b03821161011357602061010b8585610a3c3660048801611011565b906064359360443593611437565b50606036600319011261011357600435816001600160401b038211610113576008610a7b6020933690600401611011565b604051929181908437610ab360443560ff8160181c1661ff008260081c16179063ff00000062ff00008260081b169160181b16171790565b610ae260243560ff8160181c1661ff008260081c16179063ff00000062ff00008260081b169160181b16171790565b861b1760c01b81840152019060025afa9080519115610b0657602082604051908152f35b63c176b3c560e01b8152600490fd5b50606036600319011261011357602061010b610b2f611054565b60443590610b47610b4260243592612e69565b612f65565b61307a565b50602036600319011261011357600435816001600160401b03821161011357610b7b6020923690600401611011565b908160405192839283378101838152039060025afa15610ba15760209051604051908152f35b604051903d90823e3d90fd5b5060203660031901126101135760809060043582610bca816113fe565b369037610bd6836113fe565b908336833763ffffffff80639e3779b98360201c021691161882905b60048210610c6857505063ffffffff81511663ffffffff6020830151161763ffffffff6040830151169063ffffffff60608401511691171715610c5f575b60405191825b60048210610c4357505050f35b60208060019263ffffffff865116815201930191019091610c36565b60018152610c30565b639e3779b9600191019163ffffffff63c2b2ae356385ebca6b61ffff8387169660101c16861802826207ffff82600d1c16911618028161ffff8260101c1691161816610cb482866116a7565b520190610bf2565b6080366003190112610de3576004356001600160401b038111610de357610ce7903690600401611011565b90604435906001600160401b038211610de357610d0b610d1d923690600401611011565b92909360643592839160243591611dbf565b9160021c808211610dc957505f918160031c5f905b808210610d9757602061010b610136618000888a898960078216610d59575b50505061118f565b610d88610d8e93610d74601f198560021b1680920135611718565b9360e05f199160051b161c19920135611718565b16611df7565b01858080610d51565b9093600190610dc08660051b610dbb610db2828b0135611718565b91870135611718565b611df7565b01940190610d32565b90632c9dbf5960e21b5f525f60045260245260445260645ffd5b5f80fd5b6080366003190112610de3576040610e11610e00611054565b606435906044359060243590611c62565b82519182526020820152f35b6080366003190112610de3576004356001600160401b038111610de357610e48903690600401611011565b906044359060643583811015610e9957610e6a9160243591013560f81d61112f565b600f198201918213600116610e855760209161010b91611c0b565b634e487b7160e01b5f52601160045260245ffd5b83906395c2998960e01b5f5260045260245260445ffd5b602061010b6101aa610ec13661103e565b9061118f565b60a0366003190112610de3576004356001600160401b038111610de35761010b610ef76020923690600401611011565b90608435916064359160443591602435916111aa565b6020366003190112610de3576004356001600160401b038111610de357610f38903690600401611011565b80929192158015611005575b610ff35780600193833760051c905f915b60018111610f7f5781518415610f7057602090604051908152f35b63c176b3c560e01b5f5260045ffd5b60018116610fe2575b60011c5f5b818110610fbc57506001811115610f555791805f9492945260205260205f60408160025afa16915f5191610f55565b9360019060208660059594951b840160408860061b860160025afa169401919091610f8d565b808360019260051b84015201610f88565b63f63181a360e01b5f5260045260245ffd5b50601f81161515610f44565b9181601f84011215610de3578235916001600160401b038311610de35760208381860195010111610de357565b6040906003190112610de3576004359060243590565b600435906001600160401b0382168203610de357565b905f198201918213600116610e8557565b81810392915f138015828513169184121617610e8557565b81156110ad57600160ff1b81145f19831416610e85570590565b634e487b7160e01b5f52601260045260245ffd5b908160011b916002830503610e8557565b908160101b91808305620100001490151715610e8557565b908160601b91808305600160601b1490151715610e8557565b906bb17217f7d1cf79abc9e3b37a8202918083056bb17217f7d1cf79abc9e3b37a1490151715610e8557565b81810292915f8212600160ff1b821416610e85578184051490151715610e8557565b9060018201915f600184129112908015821691151617610e8557565b9063800000008201915f638000000084129112908015821691151617610e8557565b9190915f8382019384129112908015821691151617610e8557565b9490826111bb9195949395876116d9565b838210156113e7576111cd84866117b2565b80156113dd576111dc90611a4c565b936013198501948513600116610e855784600719136113d3575b5f601f198260021b168701600783165f881360011461135a57875f0390895b83811061133b57509061123194939291611314575b5050611093565b61123a856110c1565b9182600801928312600116610e855761125692610ec191611b90565b9283600c1b938085056110001490151715610e85575f84126113055761128b611290926112856112959661280d565b96611bb6565b611b90565b61112f565b908160061b9180830560401490151715610e85575f8212156112ee57600119820291600160ff1b8114600116610e8557600119830503610e85576112e68161033561032f6101aa946112eb9661118f565b611b80565b90565b8061033561032f6101aa9361017b6112eb966110c1565b63246d85e360e21b5f5260045ffd5b6113339161132d5f1960e08760051b161c199135611718565b16611b25565b015f8061122a565b936020906113528461134d8835611718565b611b25565b019401611215565b92919060015f1989011b888a5b8381106113a8575061123195611380575b505050611093565b61139f926113995f1960e08860051b161c199135611718565b16611aad565b015f8088611378565b94959192936113c3846020936113be8935611718565b611aad565b0194018990959493929195611367565b60071994506111f6565b5050505050505f90565b83826395c2998960e01b5f5260045260245260445ffd5b6040519190601f01601f191682016001600160401b0381118382101761142357604052565b634e487b7160e01b5f52604160045260245ffd5b91908361144791959495846116d9565b61145184836117b2565b9384156113dd5761146185611a4c565b915f836013039312601384128116906013851390151617610e855782956114888482613162565b93610fff8513611613575b505f9484915060018689128114611605578801905b8260011b93845f03958291928160021b607f19811682015b8085106115715750601f1916015b8083106115445750926112eb9b9a9895926115059895928560076107289d9a971661150b575b50505050505050610175919261112f565b9261118f565b9161153795939161152e6101759a98969460e05f199160051b161c199135611718565b16903590611ea0565b01915f80808080806114f4565b92919860206008916115668a8a8a8f8b906115618b359135611718565b611ea0565b019a019201926114ce565b94939a8b8a8a8a8a89359586858585858a3561158c90611718565b9461159695611ea0565b018660401b8585858560208b01356115ad90611718565b946115b795611ea0565b018660801b8585858560408b01356115ce90611718565b946115d895611ea0565b019560c01b94606001356115eb90611718565b946115f595611ea0565b019a6080602091019401946114c0565b90915084885f031b916114a8565b61162491975061162b92945061106a565b8096613162565b915f80611493565b9490939182841015611694578361165d6112eb979461167c97946001946208000098861c91611c62565b92909116611684579061167661019b9261017b9561112f565b9261112f565b60141d611bde565b611676610ec19261017b9561112f565b5050506001166116a2575090565b905090565b9060048110156116b85760051b0190565b634e487b7160e01b5f52603260045260245ffd5b91908201809211610e8557565b50816117015760205b81036116ec575050565b63182aa29560e31b5f5260045260245260445ffd5b60078201808311610e855760021b601f19166116e2565b7eff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff7fff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff008260081b169160081c16177dffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff7fffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff00008260101b169160101c161790565b5f915f91601f198260021b168101905b81811061196f575060078216611886575b505063ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f528385030160201c1602905f5160206135955f395f51905f528218169116179063ffffffff8260801c815f5160206135355f395f51905f525f5160206135555f395f51905f52836001600160801b038816030160201c1602905f5160206135955f395f51905f528218169316926001600160801b038282168386161794161760401c168281116118825750565b9150565b61189f6118d09260e05f199160051b161c199135611718565b167c010000000100000001000000010000000100000001000000010000000181601f1c169063ffffffff8202180190565b9163ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f525f5160206135955f395f51905f52861684030160201c16025f5160206135955f395f51905f528082188516169116179160201c5f5160206135955f395f51905f5263ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f5283851686030160201c16029181831816169116175f806117d3565b926020906119b06119808635611718565b7c010000000100000001000000010000000100000001000000010000000181601f1c169063ffffffff8202180190565b9563ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f525f5160206135955f395f51905f528a16840301851c16025f5160206135955f395f51905f5280821889161691161795821c5f5160206135955f395f51905f5263ffffffff5f5160206135355f395f51905f525f5160206135555f395f51905f52838516860301861c160291818318161691161793016117c2565b806001600160801b031060071b81811c6001600160401b031060061b1781811c63ffffffff1060051b1781811c61ffff1060041b1781811c60ff1060031b1781811c600f1060021b1781811c60031060011b1781151591811c600110170190565b9190818360e01d01811d828460c01c60030b01821d838560a01c60030b01831d90848660801c60030b01841d92858760601c60030b01851d94868860401c60030b01811d96808960201c60030b01821d9860030b01901d80029680029580029480029380029280029180029080020101010101010190565b8060e01d8160c01c60030b8260a01c60030b8360801c60030b908460601c60030b928560401c60030b948660201c60030b9660030b8002968002958002948002938002928002918002908002010101010101019060011b1b90565b600160ff1b8114610e85575f0390565b5f8212611ba157906112eb91611e73565b6001611baf6112eb93611b80565b1b9061112f565b9060021b0135805f1a8160011a60081b17908060021a60101b9060031a60181b171760030b90565b637fffffff8113611c0257637ffffffe198112611bf85790565b50637ffffffe1990565b50637fffffff90565b905f811215611c55578115611c4f57601f19811315611c36576112eb916001611baf6101aa93611b80565b505f1215611c4657637fffffff90565b637ffffffe1990565b50505f90565b6101aa906112eb92611e73565b926101759192610b47610b42611c7796612e69565b90611c906c06487ed5110b4611a6263314708093612e4b565b915f8312611dae575b6c03243f6a8885a308d313198a388313611d9d575b50611cb9828061112f565b6001929060601d81600160601b805b8015801590611d94575b15611d6557611d54849392611d4e611d46611d256112e6611d1d8d610335611d18611d036112e68e611d5a9d61112f565b9261017561032f611d13836110c1565b61106a565b6110ea565b998a9861112f565b610335611d188d610175611d41611d3b836110c1565b926110c1565b611151565b96879261118f565b9661118f565b96612e55565b959390929192611cc8565b50611d8e93955069080000000000000000009250611d859150829061118f565b604c1d9361118f565b604c1d90565b50821515611cd2565b611da7919261107b565b905f611cae565b9182611db99161118f565b91611c99565b92611dca81846116cc565b9160021c809211611dde57505060021b0190565b82632c9dbf5960e21b5f5260045260245260445260645ffd5b8160030b8160030b02918060201c60030b8260201c60030b02918160401c60030b8160401c60030b02918060601c60030b8260601c60030b02918160801c60030b8160801c60030b02918060a01c60030b8260a01c60030b02918160c01c60030b8160c01c60030b029160e01d9060e01d020101010101010190565b81156116a25760fe821015611c4f575f19820190828211610e85576001611e9b921b9061118f565b901d90565b9193929093838360030b83888260ff1d1691841b0101058560071a5f0b029584818560201c60030b60ff1d16848660201c60030b851b0101058660061a5f0b029585828660401c60030b60ff1d16858760401c60030b861b0101058160051a5f0b029580838760601c60030b60ff1d16868860601c60030b871b0101058260041a5f0b029581848260801c60030b60ff1d16878360801c60030b881b0101058360031a5f0b029582858360a01c60030b60ff1d16828460a01c60030b891b0101058460021a5f0b029583868460c01c60030b60ff1d16838560c01c60030b841b0101058560011a5f0b02958360e01d60ff1d169260e01d901b010105905f1a5f0b020101010101010190565b8051156116b85760200190565b80518210156116b85760209160051b010190565b93969491929083611fee91611fe260806113fe565b608036823750866116d9565b8215612785578051620186a0811161277357508560021c158015612767575b6127505761201d8660021c6131c0565b9361203261202d8860021c6131a9565b6113fe565b928760021c8452601f196120488960021c6131a9565b013660208601375f5b8860021c81106126805750508151156125205761206d83611fac565b51968251948562100001026210000181058703610e85576103e861209291058a61107b565b600283901c5f198101908111610e8557816120ad8289611fb9565b5112612511576120c86120c0828b611fb9565b519188611fb9565b518160031c6120d882828961328b565b926001820180831180610e85578760031c82106124e7575b610e855760031b908682116124df575b60071981165b8281106124a3575050508460031c11612463575b508360021c810361244957505f998a97909690612135612850565b90825191612142836131c0565b995f6080525b8360805110612332575b50505050508996998360021c145f14612306576020850151801580156122fa575b156122e25750612187818360031c8661328b565b9360071983165b8381106122b457505050508060021c820361229c5750506040905b01946103e8865110612220575b6121c5919293949550866131f6565b5f805b8482106121ec57505050505f198101908111610e85576121e791611fb9565b519190565b612201906121fa8386611fb9565b51906116cc565b9082821161221257600101906121c8565b93505050506121e791611fb9565b5f95865b848810612233575b50506121b6565b612241906121fa8986611fb9565b966103e888028881046103e81489151715610e855782519084820291808304861490151715610e855710156122795760010196612224565b92935050506001819593949501809111610e85578493929091906121c55f61222c565b630955eab560e41b5f5260021c60045260245260445ffd5b826122bf8284611bb6565b12156122ce575b60010161218e565b946122da6001916131e8565b9590506122c6565b935050508060021c820361229c5750506040906121a9565b508360021c8111612173565b50506020830151915081151580612326575b61229c5750506040906121a9565b50818160021c11612318565b909192939d9a6123538f8361234d6103259260805190611fb9565b5161107b565b6103e88102908082056103e81490151715610e855783612376866123a69361118f565b5f61239c61238c6123868a6110c1565b84611093565b926123968a6110c1565b90612e4b565b1261244057612dc5565b6102008101809111610e855780600a1c156123f8576123e591818d6123d56123df94600a1c9160805190611fb9565b52600a1c906116cc565b9b6131e8565b9d60016080510160805293929190612148565b509a9d505050505f198101818111610e85576080510361241b5780808080612152565b600160805101908160805111610e8557630955eab560e41b5f5260045260245260445ffd5b6103209061106a565b839063016a3e5b60e61b5f5260045260021c60245260445ffd5b60071984165b848110612476575061211a565b816124818289611bb6565b1361248f575b600101612469565b9161249b6001916131e8565b929050612487565b846124ae828c611bb6565b8383116124d95712155b6124c5575b600101612106565b946124d16001916131e8565b9590506124bd565b136124b8565b869150612100565b5061250b5f956125056124f987611151565b8c858c60031c9161338f565b906116cc565b946120f0565b637f1fcafb60e01b5f5260045ffd5b91939495905060018160021c03612666575061254561253e85611fac565b5193611fac565b51908360031c8360031c9061255b84828561328b565b956001820180831180610e8557848210612646575b610e855760031b9086821161263e575b60071981165b82811061260257505050106125c2575b505050600181036125ab57506121e790611fac565b63016a3e5b60e61b5f52600452600160245260445ffd5b60071983165b8381106125d55750612596565b826125e08284611bb6565b136125ee575b6001016125c8565b936125fa6001916131e8565b9490506125e6565b8661260d8288611bb6565b8383116126385712155b612624575b600101612586565b976126306001916131e8565b98905061261c565b13612617565b869150612580565b506126605f9861250561265889611151565b87858a61338f565b97612570565b630955eab560e41b5f5260021c600452600160245260445ffd5b8060021b82013560e01c8681101561273a5761269c8185611bb6565b90821515806126de575b6126cb579082916126b96001948b611fb9565b526126c48288611fb9565b5201612051565b8263b584c26160e01b5f5260045260245ffd5b505f198301838111610e8557826126f5828a611fb9565b5113908115612706575b50156126a6565b90508183612714838b611fb9565b51149182612725575b50505f6126ff565b6127319192508b611fb9565b5110815f61271d565b9063510d724760e01b5f5260045260245260445ffd5b85630955eab560e41b5f526004525f60245260445ffd5b5060038616151561200d565b6364989bb160e11b5f5260045260245ffd5b62a26c7160e01b5f5260045ffd5b61279c90611a4c565b600f8111156127b457600e198101908111610e855790565b505f90565b925f9695939291925f955b600887106127d55750505050505050565b600587901b60e00382811c600390810b8501861d9187901c900b8701821d02909801976001909601956127c4565b81156110ad570490565b90811561284b5760018061282084611a4c565b01811c1b915b916128318184612803565b810160011c9080821015612846575091612826565b925050565b5f9150565b6040519061042082018281106001600160401b038211176114235760405261040082527f020b361a0209cbee020862bd0206fa860205934802042d030202c7b50201635f610400837f0400000003fd3b2d03fa784503f7b74703f4f83003f23b0003ef7fb603ecc64f60208201527f03ea0ecb03e7592903e4a56703e1f38403df437e03dc955403d9e90603d73e9160408201527f03d495f403d1ef2f03cf4a3f03cca72503ca05dd03c7666703c4c8c303c22ced60608201527f03bf92e603bcfaad03ba643e03b7cf9b03b53cc003b2abae03b01c6303ad8edd60808201527f03ab031c03a8791d03a5f0e103a36a6503a0e5a9039e62ab039be16b039961e660a08201527f0396e41c0394680b0391edb3038f7511038cfe26038a88ef0388156c0385a39b60c08201527f0383337c0380c50c037e584b037bed38037983d203771c170374b6060372519e60e08201527f036feede036d8dc5036b2e520368d08303667457036419ce0361c0e5035f699d6101008201527f035d13f3035abfe703586d7803561ca40353cd6b03517fca034f33c2034ce9516101208201527f034aa076034859300346137e0343cf5e03418ccf033f4bd2033d0c63033ace836101408201527f033892300336576a03341e2e0331e67d032fb054032d7bb3032b4899032917056101608201527f0326e6f60324b86a03228b6103205fda031e35d3031c0d4c0319e6430317c0b76101808201527f03159ca803137a15031158fb030f395b030d1b33030afe830308e3490306c9846101a08201527f0304b13303029a56030084eb02fe70f102fc5e6702fa4d4c02f83da002f62f616101c08201527f02f4228e02f2172702f00d2a02ee049602ebfd6b02e9f7a702e7f34902e5f0516101e08201527f02e3eebd02e1ee8d02dfefbf02ddf25302dbf64802d9fb9c02d8024f02d60a5f6102008201527f02d413cd02d21e9602d02abb02ce383902cc471002ca574002c868c702c67ba46102208201527f02c48fd602c2a55d02c0bc3702bed46402bcede302bb08b202b924d102b7423f6102408201527f02b560fc02b3810502b1a25b02afc4fb02ade8e702ac0e1c02aa349902a85c5f6102608201527f02a6856b02a4afbd02a2db5402a10830029f364f029d65b0029b96530299c8376102808201527f0297fb5b02962fbd0294655e02929c3c0290d457028f0dad028d483e028b84086102a08201527f0289c10c0287ff4802863ebb02847f650282c14402810458027f48a1027d8e1c6102c08201527f027bd4ca027a1ca9027865b80276aff80274fb6702734803027195ce026fe4c46102e08201527f026e34e7026c8634026ad8ac02692c4d026781160265d70702642e200262865e6103008201527f0260dfc1025f3a49025d95f5025bf2c4025a50b50258afc702570ffa0255714d6103208201527f0253d3bf0252374f02509bfc024f01c7024d68ad024bd0ae024a39ca0248a3ff6103408201527f02470f4e02457bb40243e932024257c70240c771023f3831023daa04023c1cec6103608201527f023a90e6023905f302377c110235f33f02346b7d0232e4cb02315f27022fda916103808201527f022e5708022cd48b022b53190229d2b2022853560226d503022557b80223db756103a08201527f0222603a0220e605021f6cd6021df4ac021c7d86021b07640219924502181e296103c08201527f0216ab0e021538f30213c7d9021257bf0210e8a3020f7a85020e0d65020ca1426103e08201520152565b5f929190621fffff19811215612d62575050565b6208000091929350635c551d95905f0302019063020000006302c5c8606203ffff8460141c160201601a1c906103fc83602e1c9360241c16015160e01c6001601584011b91630400000081800201601b1c90630400000003010201906016011c90565b905f8213612ddb579060206112eb920190612d4e565b5063071e46ad60e51b5f5260045260245ffd5b81156110ad570590565b5f811215612e24576112eb91612e0d91612dc5565b634000000081810160011b918060111b0101612dee565b6112eb91612e33915f03612dc5565b658000400000008163400000000160011b9101612dee565b81156110ad570790565b6001600160ff1b038114610e855760010190565b6107ff8160341c16660fffffffffffff821691600181603f1c1615801590612f5a575b8015612f49575b8015612f3e575b612f2257508015918215612f1357915b15612f0e575060015b61043219810190600181831316610e85576103d21901905f606083129112908015821691151617610e85575f811215612f0a57610100612ef282611b80565b12612efd5750505f90565b612f0690611b80565b1c90565b1b90565b612eb3565b66100000000000001791612eaa565b6001600160401b03906375c884b160e01b5f521660045260245ffd5b506104958211612e9a565b5081158015612e9357508215612e93565b506107ff8214612e8c565b5f81131561306b575f905b600160611b8112612f8e57612f889060011d91612e55565b90612f70565b905b600160601b821261305357612fa490611103565b906bffffffffffffffffffffffff198101600182821316610e8557612fc8906110ea565b90600160601b808201915f13801591831291821691151617610e8557612fed91611093565b612ff7818061112f565b60039060601d82805b6130145750505090610ec16112eb926110c1565b613024826130329295949561112f565b60601d92610ec18585611093565b9260028101905f600283129112908015821691151617610e85579180613000565b9060011b90600160ff1b8114610e85575f1901612f90565b63de84c1f360e01b5f5260045ffd5b9091906001600160ff1b0383168303610e85576112e66130a0916130a59460011b61112f565b611093565b5f811361306b576130b581611b80565b6bb17217f7d1cf79abc9e3b37a8101905f6bb17217f7d1cf79abc9e3b37a83129112908015821691151617610e85576bb17217f7d1cf79abc9e3b37a6130fd6131089261106a565b0591610ec183611103565b600160601b919060019083805b61312f57505060c88212905061312b5750505f90565b1d90565b9361315c61314d61314484613156969861112f565b610335886110ea565b9384809361118f565b95612e55565b92613115565b905f81121561319657607f61317961318192611b80565b1b80926116cc565b5f19810191908211610e85576112eb91612803565b1b607e8101809111610e8557607f900490565b6001600160401b0381116114235760051b60200190565b906131cd61202d836131a9565b82815280926131de601f19916131a9565b0190602036910137565b5f198114610e855760010190565b91905f926001821115613284575f905f198301838111610e855792919092805b61326c57505b919350906020811161324b57613231846134a0565b816020031c935b82851061324657919061321c565b505050565b613254846134a0565b816040031c60201b613265856134a0565b1793613238565b919290613278906131e8565b90929160011c80613216565b505f925050565b9091821561338857637fffffff19811361334757505f5160206135355f395f51905f525f5b6401000000000302905f9260051b810190915b8183106132ee575050506001600160801b038160801c9116016001600160401b038160401c91160190565b9091926020905f5160206135755f395f51905f5261330c8635611718565b18905f5160206135355f395f51905f52845f5160206135955f395f51905f5282828287891c1601871c16941601841c160101930191906132c3565b6380000000811261336c57505f5160206135355f395f51905f526401000000006132b0565b6133835f5160206135355f395f51905f529161116d565b6132b0565b5050505f90565b9091928383101561349857637fffffff1981136134535750905f5160206135355f395f51905f525f5b6401000000000302915f9360051b81019160051b01915b8183106133fa575050506001600160801b038160801c9116016001600160401b038160401c91160190565b9091926020905f5160206135755f395f51905f526134188635611718565b18905f5160206135355f395f51905f52845f5160206135955f395f51905f5282828287891c1601871c16941601841c160101930191906133cf565b6380000000811261347c57505f5160206135355f395f51905f526401000000005b9291926133b8565b6134935f5160206135355f395f51905f529161116d565b613474565b505050505f90565b90815163ffffffff16916020810192835163ffffffff81166040840191825163ffffffff1696606086019583875163ffffffff169187600583028060191c607f169060071b63ffffff80161760090263ffffffff169b189586931880981863ffffffff1690521863ffffffff16905260091b63fffffe00161863ffffffff1690528060151c90600b1b1763ffffffff16905256fe00000000000000010000000000000001000000000000000100000000000000010000000100000000000000010000000000000001000000000000000100000000800000008000000080000000800000008000000080000000800000008000000000000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffffa264697066735822122076642643bf341ecfdc0d6cea82b5a28df3b570df71e29f7a364d04f76ee2aa1d64736f6c63430008250033' as const
+
+export const prngLibAbi = [] as const
+
+export const prngLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220b3c11548c4ac8102f6814244dd629e9fd13f926d0ad76331c37602991a2df00664736f6c63430008250033' as const
+
+export const quantLibAbi = [] as const
+
+export const quantLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea26469706673582212205c3a4b95f7bb31e42409576cf64ac90d3626a9cc6e0181f822482c0028aa890564736f6c63430008250033' as const
+
 export const registrationLibAbi = [
   {
     inputs: [
@@ -1511,6 +2138,95 @@ export const registrationLibAbi = [
 
 export const registrationLibBytecode =
   '0x60808060405234601b576112b390816100208239308160070152f35b5f80fdfe6080604052307f0000000000000000000000000000000000000000000000000000000000000000146004361015610034575f80fd5b5f3560e01c8063402e387314610dfe57806353731a0414610adc5780635bf1726e14610aa2578063638015c6146109865763a775b56d14610073575f80fd5b6109825760a03660031901126109825761008b610e3e565b606435906001600160a01b0382168203610982576001600160a01b0382165f908152600435600a016020526040902054608435929061095a576100cf600435610fed565b90939192600860043501546001600160801b0381168503610925575b4365ffffffffffff8260c01c16145f1461091d5760f01c955b6007600435015461ffff8160701c1690811515918261090e575b5081156108dd575b506108c6578085116108b057506004355461ffff8160a01c16906003600435015461ffff8160901c1683105f146102f65750508061016761ffff92916111bc565b60043554908360a01b9060a01b16908360a01b191617600435555b61019181600b600435016111d0565b504360a081901b65ffffffffffff60a01b166001600160a01b0386161760d09190911b6001600160d01b0319161790551660018101969095908787116102e25761023587946102739360409a60018060a01b0387165f52600a600435016020528b5f2055600860043501549065ffffffffffff60801b9060801b16906001600160801b038a169069ffffffffffffffffffff60b01b161717600860043501556111bc565b600435600801805467ffffffffffffffff60b01b191660b09290921b61ffff60b01b16919091174360c01b65ffffffffffff60c01b161790556111bc565b60043560080180546001600160f01b031660f09290921b6001600160f01b03191691909117905585518481526001600160a01b039091169261ffff16907fffba2e1e9332d058294ef302934d8dc76bb3816f80092d39b2eea31e649af0b990602090a482519182526020820152f35b634e487b7160e01b5f52601160045260245ffd5b600435600b01985f199890979096909590949093909260b09290921c63ffffffff169189906001600160a01b03165f5b8c84821061081f575050505050505f1987146108085761034b61ffff881680996111d0565b509660018060a01b03885416906affffffffffffffffffffff60018a015460581c1660018060a01b0383165f5260243560205261038d60405f20918254610fcd565b90556001890180546affffffffffffffffffffff60581b191690556001600160a01b0382165f908152600435600a81016020908152604080842084905561b05b9092019052902080546103df906111e4565b806107c3575b50600181018054905f81558161074d575b505060025f91015561ffff6004355460a01c1698600f8a01808b116102e25760043561484b018c5f5b8360041c81106106bc5750905061043d915061440b600435016111d0565b6106a9575f5b6002811061069c5750505f5b60ff6104618d61b04b60043501611237565b90549060031b1c168110156104b8576102008c10156104a457600a8110156104a457805f600161884b8f60148396841b910260043501010182815501550161044f565b634e487b7160e01b5f52603260045260245ffd5b5090919294969899939597996104d48561b04b60043501611237565b60ff82549160031b1b19169055610fff8360041c169060f08460041b1661ffff811b199061480b600435019161050a8984611251565b63ffffffff82549160031b1b191690555f5b8481106105eb5750505050600192830180546affffffffffffffffffffff60581b1690555061ffff94939260ff8082169390931b19926105bc92506105a09160081c166105926105728261b2b26004350161126e565b819291549087828260031b1c16919060031b91821b915f19901b19161790565b905561b2b46004350161126e565b815491935f1960039290921b91821b19831692821c16901b1790565b9055818387167f5a4211a7ee22ee258fc5a19ca7a50d09b4ee893f975a3d3c36b58c3b0c1013165f80a4610182565b610605866105ff8361040b60043501610e4f565b50610e63565b90549060031b1c9061ffff82851c169182610626575b50600191500161051c565b6106578461063e8a6105ff8661040b60043501610e4f565b919093169083549060031b91821b915f19901b19161790565b90556106638186611251565b9263ffffffff82549460031b94851c16039263ffffffff84116102e25760019363ffffffff8084549216831b921b19161790555f61061b565b5f82820155600101610443565b634e487b7160e01b5f525f60045260245ffd5b816106d3826105ff60019561040b60043501610e4f565b90549060031b1c610726575b816106ee816105ff8488610e4f565b90549060031b1c610704575b5050018d9061041f565b6105ff6107119286610e4f565b8154905f199060031b1b191690558e816106fa565b61073a826105ff8361040b60043501610e4f565b8154905f199060031b1b191690556106df565b5f5260205f205f5b82811061076257506103f6565b80600191830161077281546111e4565b9081610781575b505001610755565b81601f5f931185146107975750555b5f80610779565b818352602083206107b391601f0160051c84190190860161121c565b8082528160208120915555610790565b601f81116001146107d957505f81555b5f6103e5565b5f828152602090206107f791601f0160051c5f19019060010161121c565b805f525f60208120818355556107d3565b61ffff8363329b553b60e21b5f521660045260245ffd5b81610829916111d0565b5090815465ffffffffffff8160a01c1643034381116102e25787116108a6576001600160a01b03811684146108a65767ffffffffffff000072ffffffffffffffffffffff000000000000000060018495015460401b169160901c161717838110610899575b506001905b01610326565b909b5091508a600161088e565b5060019150610893565b8463247cb8f760e01b5f5260045260245260445ffd5b61ffff84633dfee21b60e11b5f521660045260245ffd5b61ffff168015159150816108f3575b505f610126565b600380820292508204036102e25761ffff841610155f6108ec565b61ffff8a16101591505f61011e565b505f95610104565b6040518581527f5e3360ca958be34c4553000eed90b1f170a951896b989f4219c31b3cafc50304602061ffff871692a26100eb565b63ebcc06d560e01b5f90815261ffff83166004526001600160a01b0391909116602452604490fd5b5f80fd5b60403660031901126109825760043561099d610e2d565b9061ffff815460a01c16906109b1826111a4565b6040519390601f01601f1916840167ffffffffffffffff811185821017610a8e576040939293528184526109e4826111a4565b602085019390601f190136853761484b015f5b838110610a46578486604051918291602083019060208452518091526040830191905f5b818110610a29575050500390f35b825161ffff16845285945060209384019390920191600101610a1b565b610a5e610a538484610e4f565b508260041c90610e63565b90549060031b1c9086518110156104a45761ffff60019260f08360041b161c1660208260051b89010152016109f7565b634e487b7160e01b5f52604160045260245ffd5b602036600319011261098257606065ffffffffffff61ffff610ac5600435610fed565b919390604051948552166020840152166040820152f35b6103c03660031901126109825760043561ffff811690818103610982575015610dd05761ffff610b0a610f30565b16158015610dba575b610d8a5761ffff610b22610f42565b16158015610d75575b610d3f5760643563ffffffff811680910361098257620f424010610d045761066661ffff610b57610f54565b1610610cd25761066661ffff610b6b610f65565b16108015610cb4575b610c835761ffff610b83610f76565b16158015610c6e575b610c3357610b98610f88565b6001600160801b0380610ba9610f9f565b169116118015610c10575b8015610bed575b610bc157005b6064604051632c53709560e11b8152602060048201526004602482015263313ab93760e11b6044820152fd5b50610bf6610fb6565b6001600160801b0380610c07610f9f565b16911611610bbb565b50610c19610fb6565b6001600160801b0380610c2a610f88565b16911610610bb4565b604051632c53709560e11b815260206004820152601260248201527172657665616c506572696f6445706f63687360701b6044820152606490fd5b50606461ffff610c7c610f76565b1611610b8c565b604051632c53709560e11b8152602060048201526008602482015267616c7068614c6f7760c01b6044820152606490fd5b50610cbd610f65565b61ffff80610cc9610f54565b16911611610b74565b604051632c53709560e11b81526020600482015260096024820152680c2d8e0d0c290d2ced60bb1b6044820152606490fd5b604051632c53709560e11b8152602060048201526012602482015271626f6e64734d6f76696e674176657261676560701b6044820152606490fd5b604051632c53709560e11b815260206004820152600d60248201526c6d617856616c696461746f727360981b6044820152606490fd5b50608061ffff610d83610f42565b1611610b2b565b604051632c53709560e11b81526020600482015260076024820152666d61785569647360c81b6044820152606490fd5b5061020061ffff610dc9610f30565b1611610b13565b604051632c53709560e11b815260206004820152600560248201526474656d706f60d81b6044820152606490fd5b5061098257606036600319011261098257610e2b610e1a610e2d565b610e22610e3e565b90600435610e72565b005b6024359061ffff8216820361098257565b6044359061ffff8216820361098257565b906102008110156104a45760051b01905f90565b60208210156104a45701905f90565b91909160ff600482015460a81c1615610f2b5761ffff815460a01c1690610fff8360041c169061ffff60f08560041b161b9182199061484b5f9301925b858110610eea5750505050505061ffff80911691167f937c54f4328cf1e6196ee341b2502d47a06431afac3d05da89ea52a972b7439e5f80a3565b80610efb836105ff60019488610e4f565b90549060031b1c868116610f11575b5001610eaf565b610f238561063e866105ff868b610e4f565b90555f610f0a565b505050565b6101243561ffff811681036109825790565b6101443561ffff811681036109825790565b60e43561ffff811681036109825790565b60c43561ffff811681036109825790565b6101a43561ffff811681036109825790565b6102e4356001600160801b03811681036109825790565b610304356001600160801b03811681036109825790565b6102c4356001600160801b03811681036109825790565b919082018092116102e257565b818102929181159184041417156102e257565b6008810154906001600160801b0382169161ffff65ffffffffffff8260801c169160b01c169360078301549363ffffffff8560101c1693841561119a579261ffff869793971667ffffffffffffffff8760301c16905f6006821515970154936001600160801b0385169460801c965b602083108061117f575b1561114b57908991896110c1575b508587106110b8575b8787116110b0575b65ffffffffffff91826110989216610fcd565b16965f915f1981146102e2576001019197909761105c565b879650611085565b9550849561107d565b6110dc919792508461ffff6110d69216610fcd565b82610fda565b9060018b901b6201fffe169061ffff8c1685036102e2578115611137576111039086610fda565b85600160401b0392600160401b84116102e2578b9361112d93611127920490610fda565b90610fcd565b60401c955f611074565b634e487b7160e01b5f52601260045260245ffd5b98959a9750985050505050611169915065ffffffffffff8516610fcd565b43101561117257565b4365ffffffffffff169250565b506111928a65ffffffffffff8416610fcd565b431015611066565b5094919350909150565b67ffffffffffffffff8111610a8e5760051b60200190565b61ffff60019116019061ffff82116102e257565b906102008110156104a45760011b01905f90565b90600182811c92168015611212575b60208310146111fe57565b634e487b7160e01b5f52602260045260245ffd5b91607f16916111f3565b5f5b82811061122a57505050565b5f8282015560010161121e565b9190916102008310156104a457601f908360051c01921690565b9190916102008310156104a457601c908360031c019260021b1690565b60028210156104a45701905f9056fea2646970667358221220f77587c7039857b84122c9a733d38ad8cb846be33ecd8c53f6f454df2ba4f66e64736f6c63430008250033' as const
+
+export const ropeLibAbi = [
+  { inputs: [], name: 'ExpArgumentPositive', type: 'error' },
+  {
+    inputs: [{ internalType: 'uint64', name: 'bits', type: 'uint64' }],
+    name: 'ThetaUnsupported',
+    type: 'error',
+  },
+] as const
+
+export const ropeLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220a6df1eb63ebe5df1687ff6bc8eb53fb242b0a13f14f652bd82aaa0bbf17d30e264736f6c63430008250033' as const
+
+export const samplerLibAbi = [
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'position', type: 'uint256' },
+      { internalType: 'uint256', name: 'index', type: 'uint256' },
+    ],
+    name: 'OrderIndex',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'given', type: 'uint256' },
+      { internalType: 'uint256', name: 'expected', type: 'uint256' },
+    ],
+    name: 'OrderLength',
+    type: 'error',
+  },
+  { inputs: [], name: 'OrderNotCandidate', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'atOrBefore', type: 'uint256' },
+      { internalType: 'uint256', name: 'inOrder', type: 'uint256' },
+    ],
+    name: 'OrderNotPrefix',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'position', type: 'uint256' }],
+    name: 'OrderNotSorted',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint256', name: 'temperatureMilli', type: 'uint256' }],
+    name: 'TemperatureTooHigh',
+    type: 'error',
+  },
+  { inputs: [], name: 'Vocabulary', type: 'error' },
+] as const
+
+export const samplerLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea26469706673582212203d19be347bf4b146082e488e5f90402836b3a7477b0fb5e4823dfde59709394d64736f6c63430008250033' as const
+
+export const traceMerkleLibAbi = [
+  {
+    inputs: [{ internalType: 'uint256', name: 'length', type: 'uint256' }],
+    name: 'ChunkBytes',
+    type: 'error',
+  },
+  { inputs: [], name: 'Sha256Failed', type: 'error' },
+] as const
+
+export const traceMerkleLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea264697066735822122026339df746cf0503803a5f527bf9b7cc8c6f33f80d176e234cde9818936196e664736f6c63430008250033' as const
+
+export const vecLibAbi = [
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'offset', type: 'uint256' },
+      { internalType: 'uint256', name: 'count', type: 'uint256' },
+      { internalType: 'uint256', name: 'elements', type: 'uint256' },
+    ],
+    name: 'SliceOutOfRange',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint256', name: 'bytesGiven', type: 'uint256' },
+      { internalType: 'uint256', name: 'elements', type: 'uint256' },
+    ],
+    name: 'VectorLength',
+    type: 'error',
+  },
+] as const
+
+export const vecLibBytecode =
+  '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea26469706673582212206b340d838178a74cb0de7046c876db3ecee142b2cc09ff39b5ebe3214b2337b864736f6c63430008250033' as const
 
 export const verityAbi = [
   {
