@@ -17,11 +17,18 @@ import { toHex as bytesHex } from '../runtime/trace/merkle.ts'
 import { weightRowBytes } from '../runtime/trace/open.ts'
 import { OP_NAMES, OpKind } from '../runtime/trace/ops.ts'
 import { type ElementInputs, recomputeElement } from '../runtime/trace/recompute.ts'
-import { oneStepHarnessAbi, oneStepLibAbi } from './abis.ts'
+import {
+  oneStepAttentionLibAbi,
+  oneStepHarnessAbi,
+  oneStepLibAbi,
+  oneStepSamplerLibAbi,
+} from './abis.ts'
 import { type Devnet, startDevnet } from './devnet.ts'
 import {
   deployOneStep,
   float64Bits,
+  maxAbsIndex,
+  maxIndex,
   oneStepCall,
   orderBytes,
   rowBytes,
@@ -52,7 +59,12 @@ afterAll(async () => {
 })
 
 /** The harness's functions with the library's errors, which revert through it. */
-const abi = [...oneStepHarnessAbi, ...oneStepLibAbi.filter((x) => x.type === 'error')]
+const abi = [
+  ...oneStepHarnessAbi,
+  ...[...oneStepLibAbi, ...oneStepAttentionLibAbi, ...oneStepSamplerLibAbi].filter(
+    (x) => x.type === 'error',
+  ),
+]
 
 async function call<T = bigint>(functionName: string, args: readonly unknown[]): Promise<T> {
   return (await devnet.publicClient.readContract({
@@ -292,6 +304,11 @@ describe('ops against recomputeElement', () => {
       }),
       opts,
     )
+    // -2^31 is no sat32 value, but an int32 lane can hold it: |x| = 2^31 is the maximum.
+    const x = Int32Array.from([INT32_MIN, 5, -INT32_MAX, 0, 1 << 20])
+    const g = Int32Array.from([65536, -70000, 3, 1 << 23, -1])
+    for (let e = 0; e < x.length; e++)
+      await expectMatch({ kind: OpKind.FFN_NORM, x, g, epsQ: 1 }, e)
   })
 
   it('projection, with quantization ties, amax at powers of two and mx past 4095', async () => {
@@ -345,6 +362,79 @@ describe('ops against recomputeElement', () => {
     await expectMatch({ kind: OpKind.Q, x: new Int32Array(33).fill(INT32_MAX), row }, 0)
     await expectMatch({ kind: OpKind.Q, x: new Int32Array(33).fill(-INT32_MAX), row }, 0)
     await expectMatch({ kind: OpKind.Q, x: new Int32Array(33).fill(INT32_MIN), row }, 0)
+  })
+
+  it('projection in chunk-aligned parts equals the whole, and checks amax', async () => {
+    const arb = fc.record({
+      x: vectorArb(1, 300),
+      seed: fc.array(fc.integer({ min: -127, max: 127 }), { minLength: 300, maxLength: 300 }),
+      m: fc.integer({ min: 2048, max: 4095 }),
+      e: fc.integer({ min: 0, max: 40 }),
+      cut: fc.nat(),
+    })
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ x, seed, m, e, cut }) => {
+        const row = { q: Int8Array.from(seed.slice(0, x.length)), m, e }
+        const expected = recomputeElement({ kind: OpKind.UP, x, row }, 0) + 0
+        const amax = BigInt(Math.abs(x[maxAbsIndex(x)]!))
+        // Parts end on a chunk (8 elements); the last one is the padded tail.
+        const split = 8 * (cut % (Math.ceil(x.length / 8) + 1))
+        let acc = 0n
+        for (const [from, to] of [
+          [0, Math.min(split, x.length)],
+          [Math.min(split, x.length), x.length],
+        ] as const) {
+          if (to === from) continue
+          acc = await call('projectionPartial', [
+            vectorBytes(x.subarray(from, to)),
+            rowBytes(row.q.subarray(from, to)),
+            amax,
+            acc,
+          ])
+        }
+        const got = await call('projectionFinal', [acc, amax, BigInt(m), BigInt(e)])
+        expect(Number(got)).toBe(expected)
+        if (amax > 0n) {
+          await expect(
+            call('projectionPartial', [vectorBytes(x), rowBytes(row.q), amax - 1n, 0n]),
+          ).rejects.toThrow(/NotTheMaximum/)
+        }
+      }),
+      opts,
+    )
+  })
+
+  it('rejects a maximum hint that is not a maximum, accepts any tied one', async () => {
+    const x = Int32Array.from([5, -900, 12, 900, -3, 899, 0, 7, 1])
+    const row = rowBytes(Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]))
+    const expected = recomputeElement(
+      {
+        kind: OpKind.Q,
+        x,
+        row: { q: Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), m: 3000, e: 12 },
+      },
+      0,
+    )
+    for (const j of [1n, 3n]) {
+      expect(Number(await call('projection', [vectorBytes(x), row, 3000n, 12n, j]))).toBe(expected)
+    }
+    await expect(call('projection', [vectorBytes(x), row, 3000n, 12n, 5n])).rejects.toThrow(
+      /NotTheMaximum/,
+    )
+    await expect(call('projection', [vectorBytes(x), row, 3000n, 12n, 9n])).rejects.toThrow(
+      /ElementOutOfRange/,
+    )
+    await expect(call('rmsnorm', [vectorBytes(x), 9n, 2n, 65536n, 10995116n, 0n])).rejects.toThrow(
+      /NotTheMaximum/,
+    )
+    await expect(call('softmax', [vectorBytes(x), 0n, 9n, 2n, 5n])).rejects.toThrow(/NotTheMaximum/)
+    expect(Number(await call('softmax', [vectorBytes(x), 0n, 9n, 2n, 3n]))).toBe(
+      recomputeElement({ kind: OpKind.SOFTMAX, scores: x }, 2),
+    )
+    // A vector whose chunk bytes are not its length's.
+    await expect(
+      call('projection', [vectorBytes(x), rowBytes(new Int8Array(17)), 3000n, 12n, 1n]),
+    ).rejects.toThrow(/VectorLength/)
   })
 
   it('rope: theta 10000 and 500000 and others, positions 0 and 2^20 - 1, pass-through', async () => {
@@ -463,8 +553,28 @@ describe('ops against recomputeElement', () => {
           BigInt(off),
           BigInt(scores.length),
           BigInt(s),
+          BigInt(maxIndex(scores)),
         ])
         expect(Number(got)).toBe(expected)
+        // The same through the bisectable form: the denominator in two parts, then the final.
+        const mx = scores[maxIndex(scores)]!
+        const cut = at % (scores.length + 1)
+        let sum = 0n
+        for (const [from, to] of [
+          [0, cut],
+          [cut, scores.length],
+        ] as const) {
+          sum = await call('softmaxPartial', [
+            vectorBytes(all),
+            BigInt(off + from),
+            BigInt(to - from),
+            BigInt(mx),
+            sum,
+          ])
+        }
+        expect(Number(await call('softmaxFinal', [BigInt(scores[s]!), BigInt(mx), sum]))).toBe(
+          expected,
+        )
       }),
       opts,
     )

@@ -15,10 +15,12 @@ import { vecChunks } from '../runtime/trace/hasher.ts'
 import { OpKind } from '../runtime/trace/ops.ts'
 import type { ElementInputs } from '../runtime/trace/recompute.ts'
 import {
+  oneStepAttentionLibBytecode,
   oneStepHarnessAbi,
   oneStepHarnessBytecode,
   oneStepHarnessLinkReferences,
   oneStepLibBytecode,
+  oneStepSamplerLibBytecode,
 } from './abis.ts'
 import { linkBytecode } from './devnet.ts'
 
@@ -42,6 +44,20 @@ export function rowBytes(q: Int8Array): Hex {
 /** The IEEE 754 bits of a double (the rope base as the config bytes store it). */
 export function float64Bits(x: number): bigint {
   return new BigUint64Array(new Float64Array([x]).buffer)[0]!
+}
+
+/** The index of a largest |v_j| (the lowest one): the maximum hint of rmsnorm and projection. */
+export function maxAbsIndex(v: ArrayLike<number>): number {
+  let best = 0
+  for (let j = 1; j < v.length; j++) if (Math.abs(v[j]!) > Math.abs(v[best]!)) best = j
+  return best
+}
+
+/** The index of a largest v_j (the lowest one): softmax's maximum hint. */
+export function maxIndex(v: ArrayLike<number>): number {
+  let best = 0
+  for (let j = 1; j < v.length; j++) if (v[j]! > v[best]!) best = j
+  return best
 }
 
 /**
@@ -88,6 +104,23 @@ export type OneStepFunction =
   | 'swiglu'
   | 'sample'
 
+/** Which linked library holds each one-step function (OneStepHarness forwards to all three). */
+export const ONE_STEP_LIBRARY: Record<
+  OneStepFunction,
+  'OneStepLib' | 'OneStepAttentionLib' | 'OneStepSamplerLib'
+> = {
+  embed: 'OneStepLib',
+  rmsnorm: 'OneStepLib',
+  projection: 'OneStepLib',
+  rope: 'OneStepLib',
+  residual: 'OneStepLib',
+  swiglu: 'OneStepLib',
+  score: 'OneStepAttentionLib',
+  softmax: 'OneStepAttentionLib',
+  attnMix: 'OneStepAttentionLib',
+  sample: 'OneStepSamplerLib',
+}
+
 export type OneStepCall = {
   functionName: OneStepFunction
   args: readonly unknown[]
@@ -122,6 +155,7 @@ export function oneStepCall(
           BigInt(e),
           BigInt(inputs.g[e]!),
           BigInt(inputs.epsQ),
+          BigInt(maxAbsIndex(inputs.x)),
         ],
       }
     case OpKind.Q:
@@ -139,6 +173,7 @@ export function oneStepCall(
           rowBytes(inputs.row.q),
           BigInt(inputs.row.m),
           BigInt(inputs.row.e),
+          BigInt(maxAbsIndex(inputs.x)),
         ],
       }
     case OpKind.Q_ROPE:
@@ -168,7 +203,13 @@ export function oneStepCall(
     case OpKind.SOFTMAX:
       return {
         functionName: 'softmax',
-        args: [vectorBytes(inputs.scores), 0n, BigInt(inputs.scores.length), BigInt(e)],
+        args: [
+          vectorBytes(inputs.scores),
+          0n,
+          BigInt(inputs.scores.length),
+          BigInt(e),
+          BigInt(maxIndex(inputs.scores)),
+        ],
       }
     case OpKind.ATTN_MIX: {
       const column = Int32Array.from(inputs.values, (v) => v[e]!)
@@ -208,9 +249,14 @@ export function oneStepCall(
   }
 }
 
-export type OneStepDeployment = { oneStepLib: Address; harness: Address }
+export type OneStepDeployment = {
+  oneStepLib: Address
+  oneStepAttentionLib: Address
+  oneStepSamplerLib: Address
+  harness: Address
+}
 
-/** Deploys OneStepLib and the OneStepHarness linked to it (tests and benchmarks). */
+/** Deploys the three one-step libraries and the OneStepHarness linked to them. */
 export async function deployOneStep(
   publicClient: PublicClient<Transport, Chain>,
   wallet: WalletClient<Transport, Chain>,
@@ -223,18 +269,22 @@ export async function deployOneStep(
   }
   const account = wallet.account
   if (!account) throw new Error('the wallet has no account')
-  const oneStepLib = await deployed(
-    await wallet.deployContract({ abi: [], bytecode: oneStepLibBytecode, account, chain: null }),
-  )
+  const library = async (bytecode: Hex) =>
+    await deployed(await wallet.deployContract({ abi: [], bytecode, account, chain: null }))
+  const oneStepLib = await library(oneStepLibBytecode)
+  const oneStepAttentionLib = await library(oneStepAttentionLibBytecode)
+  const oneStepSamplerLib = await library(oneStepSamplerLibBytecode)
   const harness = await deployed(
     await wallet.deployContract({
       abi: oneStepHarnessAbi,
       bytecode: linkBytecode(oneStepHarnessBytecode, oneStepHarnessLinkReferences, {
         OneStepLib: oneStepLib,
+        OneStepAttentionLib: oneStepAttentionLib,
+        OneStepSamplerLib: oneStepSamplerLib,
       }),
       account,
       chain: null,
     }),
   )
-  return { oneStepLib, harness }
+  return { oneStepLib, oneStepAttentionLib, oneStepSamplerLib, harness }
 }

@@ -88,39 +88,105 @@ library ExpLib {
         }
     }
 
-    /// @dev sum_j expQ30(x_j - mx) over the slice at `base` (VecLib), mx >= every x_j: softmax's
-    /// denominator. Each term is at most 2^30, so the sum of up to 2^20 terms is below 2^51.
-    function sumExp(uint256 base, uint256 len, int256 mx, bytes memory tbl) internal pure returns (int256 sum) {
+    /// @dev sum_j expQ30(x_j - mx) over the slice at `base` (VecLib), softmax's denominator, with
+    /// above = true if some x_j > mx (mx is the caller's maximum, checked, not searched for;
+    /// |mx| < 2^31).
+    /// Each term is at most 2^30, so the sum of up to 2^20 terms is below 2^51. The lanes run
+    /// expQ30 inline and without its d < -32 cut: there n >= 46, so the final shift is at least
+    /// 68 and table * p <= 2^52 rounds to 0 anyway (for any d >= -(2^32 - 2): shifts past 255
+    /// give 0 in the EVM too); the index (u >> 18) & 255, times 4, is (u >> 16) & 0x3fc.
+    function sumExp(uint256 base, uint256 len, int256 mx, bytes memory tbl)
+        internal
+        pure
+        returns (int256 sum, bool above)
+    {
         assembly ("memory-safe") {
             let t := add(tbl, 0x20)
+            let bad := 0
+            // x > mx, checked a word at a time: with sign bits flipped (signed order becomes
+            // unsigned), bit 32 of a lane's 64-bit slot in x' + 2^32 - 1 - mx' is set where x > mx.
+            let k := mul(sub(0xffffffff, add(mx, 0x80000000)), 0x0000000000000001000000000000000100000000000000010000000000000001)
             let end := add(base, shl(5, shr(3, len)))
             for { let p := base } lt(p, end) { p := add(p, 0x20) } {
                 let w := swap(calldataload(p))
-                sum := add(sum, add(add(ex(sub(signextend(3, shr(224, w)), mx), t), ex(sub(signextend(3, shr(192, w)), mx), t)), add(ex(sub(signextend(3, shr(160, w)), mx), t), ex(sub(signextend(3, shr(128, w)), mx), t))))
-                sum := add(sum, add(add(ex(sub(signextend(3, shr(96, w)), mx), t), ex(sub(signextend(3, shr(64, w)), mx), t)), add(ex(sub(signextend(3, shr(32, w)), mx), t), ex(sub(signextend(3, w), mx), t))))
+                {
+                    let f := xor(w, 0x8000000080000000800000008000000080000000800000008000000080000000)
+                    bad := or(bad, or(add(and(f, 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), k), add(and(shr(32, f), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), k)))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(224, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(192, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(160, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(128, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(96, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(64, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, shr(32, w)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
+                {
+                    let d := sub(mx, signextend(3, w))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
+                }
             }
             let rest := and(len, 7)
             if rest {
                 let w := swap(calldataload(end))
-                for { let k := 0 } lt(k, rest) { k := add(k, 1) } {
-                    sum := add(sum, ex(sub(signextend(3, shr(sub(224, shl(5, k)), w)), mx), t))
+                for { let j := 0 } lt(j, rest) { j := add(j, 1) } {
+                    let d := sub(mx, signextend(3, shr(sub(224, shl(5, j)), w)))
+                    bad := or(bad, shl(32, slt(d, 0)))
+                    let u := shr(20, add(mul(d, 1549082005), 0x80000))
+                    let y := shr(26, add(mul(and(u, 0x3ffff), 46516320), 0x2000000))
+                    let s := add(22, shr(26, u))
+                    sum := add(sum, shr(s, add(mul(shr(224, mload(add(t, and(shr(16, u), 0x3fc)))), add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))), shl(sub(s, 1), 1))))
                 }
             }
+            above := iszero(iszero(and(bad, 0x0000000100000000000000010000000000000001000000000000000100000000)))
 
             function swap(w_) -> r_ {
                 w_ := or(and(shr(8, w_), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff), and(shl(8, w_), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
                 r_ := or(and(shr(16, w_), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff), and(shl(16, w_), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
-            }
-            function ex(d_, t_) -> r_ {
-                if iszero(slt(d_, sub(0, 2097152))) {
-                    let u := shr(20, add(mul(sub(0, d_), 1549082005), 0x80000))
-                    let f := and(u, 0x3ffff)
-                    let y := shr(26, add(mul(f, 46516320), 0x2000000))
-                    let p := add(sub(0x4000000, y), shr(27, add(mul(y, y), 0x4000000)))
-                    let s := add(22, shr(26, u))
-                    let e := shr(224, mload(add(t_, shl(2, and(shr(18, u), 0xff)))))
-                    r_ := shr(s, add(mul(e, p), shl(sub(s, 1), 1)))
-                }
             }
         }
     }

@@ -205,31 +205,59 @@ library VecLib {
     }
 
     /// @dev Sum of the slice's elements after roundShift by `sh` (>= -8 here), squared: the
-    /// rmsnorm sum of squares. |xs| <= 2^31 * 2^8 keeps each square below 2^78.
-    function sumSquares(uint256 base, uint256 len, int256 sh) internal pure returns (uint256 ss) {
+    /// rmsnorm sum of squares. |xs| <= 2^31 * 2^8 keeps each square below 2^78. Every |x_j|
+    /// must be at most amax (the caller's maximum, checked here as QuantLib does: bit 32 of a
+    /// 64-bit slot of |x| + 2^32 - 1 - amax), else it returns above = true.
+    function sumSquares(uint256 base, uint256 len, int256 sh, uint256 amax)
+        internal
+        pure
+        returns (uint256 ss, bool above)
+    {
         assembly ("memory-safe") {
             let words := shr(3, len)
             let end := add(base, shl(5, words))
             let rest := and(len, 7)
+            let mask := not(shr(shl(5, rest), not(0)))
+            let k := mul(sub(0xffffffff, amax), 0x0000000000000001000000000000000100000000000000010000000000000001)
+            let bad := 0
             switch sgt(sh, 0)
             case 1 {
                 let half := shl(sub(sh, 1), 1)
                 for { let p := base } lt(p, end) { p := add(p, 0x20) } {
-                    ss := add(ss, sq8r(swap(calldataload(p)), sh, half))
+                    let w := swap(calldataload(p))
+                    bad := or(bad, over(w, k))
+                    ss := add(ss, sq8r(w, sh, half))
                 }
-                if rest { ss := add(ss, sq8r(and(swap(calldataload(end)), not(shr(shl(5, rest), not(0)))), sh, half)) }
+                if rest {
+                    let w := and(swap(calldataload(end)), mask)
+                    bad := or(bad, over(w, k))
+                    ss := add(ss, sq8r(w, sh, half))
+                }
             }
             default {
                 let l := sub(0, sh)
                 for { let p := base } lt(p, end) { p := add(p, 0x20) } {
-                    ss := add(ss, sq8l(swap(calldataload(p)), l))
+                    let w := swap(calldataload(p))
+                    bad := or(bad, over(w, k))
+                    ss := add(ss, sq8l(w, l))
                 }
-                if rest { ss := add(ss, sq8l(and(swap(calldataload(end)), not(shr(shl(5, rest), not(0)))), l)) }
+                if rest {
+                    let w := and(swap(calldataload(end)), mask)
+                    bad := or(bad, over(w, k))
+                    ss := add(ss, sq8l(w, l))
+                }
             }
+            above := iszero(iszero(and(bad, 0x0000000100000000000000010000000000000001000000000000000100000000)))
 
             function swap(w) -> r {
                 w := or(and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff), and(shl(8, w), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
                 r := or(and(shr(16, w), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff), and(shl(16, w), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
+            }
+            // |x| lane by lane into 64-bit slots, plus 2^32 - 1 - amax: bit 32 set where above.
+            function over(w, k_) -> v {
+                let sg := and(shr(31, w), 0x0000000100000001000000010000000100000001000000010000000100000001)
+                let a := add(xor(w, mul(sg, 0xffffffff)), sg)
+                v := or(add(and(a, 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), k_), add(and(shr(32, a), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), k_))
             }
             // (x + 2^(s-1)) >> s, squared, for the eight lanes.
             function sq8r(w, s, h) -> t {

@@ -3,16 +3,27 @@ pragma solidity ^0.8.28;
 
 import {ExpLib} from "../dispute/ExpLib.sol";
 import {FixedMathLib} from "../dispute/FixedMathLib.sol";
+import {OneStepAttentionLib} from "../dispute/OneStepAttentionLib.sol";
 import {OneStepLib} from "../dispute/OneStepLib.sol";
+import {OneStepSamplerLib} from "../dispute/OneStepSamplerLib.sol";
 import {RopeLib} from "../dispute/RopeLib.sol";
 import {SamplingParams} from "../dispute/SamplerLib.sol";
 
 /// @title OneStepHarness
-/// @notice Test and benchmark harness: forwards to the linked OneStepLib as the dispute game will
+/// @notice Test and benchmark harness: forwards to the linked OneStepLib, OneStepAttentionLib and
+/// OneStepSamplerLib as the dispute game will
 /// (DELEGATECALL, arguments re-encoded from calldata), so a transaction to it measures what a
 /// one-step costs the game: calldata, the copy into the library call, and the compute.
 /// @dev Not part of the protocol. A few internal RopeLib routines are exposed for the tests.
 contract OneStepHarness {
+    /// @dev Execution gas of one call to this harness (`data`: its calldata), measured around a
+    /// DELEGATECALL to itself: what the step costs beyond its transaction's intrinsic gas.
+    function gasOf(bytes calldata data) external returns (uint256 used, bool ok) {
+        uint256 before = gasleft();
+        (ok,) = address(this).delegatecall(data);
+        used = before - gasleft();
+    }
+
     function vecRoot(bytes calldata chunks) external view returns (bytes32) {
         return OneStepLib.vecRoot(chunks);
     }
@@ -29,12 +40,32 @@ contract OneStepHarness {
         return OneStepLib.embed(row, m, e, j);
     }
 
-    function rmsnorm(bytes calldata x, uint256 n, uint256 j, int256 g, int256 epsQ) external pure returns (int256) {
-        return OneStepLib.rmsnorm(x, n, j, g, epsQ);
+    function rmsnorm(bytes calldata x, uint256 n, uint256 j, int256 g, int256 epsQ, uint256 jmax)
+        external
+        pure
+        returns (int256)
+    {
+        return OneStepLib.rmsnorm(x, n, j, g, epsQ, jmax);
     }
 
-    function projection(bytes calldata x, bytes calldata row, int256 m, int256 e) external pure returns (int256) {
-        return OneStepLib.projection(x, row, m, e);
+    function projection(bytes calldata x, bytes calldata row, int256 m, int256 e, uint256 jmax)
+        external
+        pure
+        returns (int256)
+    {
+        return OneStepLib.projection(x, row, m, e, jmax);
+    }
+
+    function projectionPartial(bytes calldata x, bytes calldata row, uint256 amax, int256 acc)
+        external
+        pure
+        returns (int256)
+    {
+        return OneStepLib.projectionPartial(x, row, amax, acc);
+    }
+
+    function projectionFinal(int256 acc, uint256 amax, int256 m, int256 e) external pure returns (int256) {
+        return OneStepLib.projectionFinal(acc, amax, m, e);
     }
 
     function rope(int256 x0, int256 x1, uint256 pos, uint256 j, uint256 ropeDim, uint64 thetaBits)
@@ -62,11 +93,27 @@ contract OneStepHarness {
         pure
         returns (int256)
     {
-        return OneStepLib.score(q, qOff, k, kOff, headDim);
+        return OneStepAttentionLib.score(q, qOff, k, kOff, headDim);
     }
 
-    function softmax(bytes calldata scores, uint256 off, uint256 len, uint256 s) external pure returns (int256) {
-        return OneStepLib.softmax(scores, off, len, s);
+    function softmax(bytes calldata scores, uint256 off, uint256 len, uint256 s, uint256 jmax)
+        external
+        pure
+        returns (int256)
+    {
+        return OneStepAttentionLib.softmax(scores, off, len, s, jmax);
+    }
+
+    function softmaxPartial(bytes calldata scores, uint256 off, uint256 len, int256 mx, int256 acc)
+        external
+        pure
+        returns (int256)
+    {
+        return OneStepAttentionLib.softmaxPartial(scores, off, len, mx, acc);
+    }
+
+    function softmaxFinal(int256 x, int256 mx, int256 sum) external pure returns (int256) {
+        return OneStepAttentionLib.softmaxFinal(x, mx, sum);
     }
 
     function attnMix(bytes calldata probs, uint256 pOff, bytes calldata values, uint256 len)
@@ -74,15 +121,15 @@ contract OneStepHarness {
         pure
         returns (int256)
     {
-        return OneStepLib.attnMix(probs, pOff, values, len);
+        return OneStepAttentionLib.attnMix(probs, pOff, values, len);
     }
 
     function attnMixStep(int256 acc, int256 p, int256 v) external pure returns (int256) {
-        return OneStepLib.attnMixStep(acc, p, v);
+        return OneStepAttentionLib.attnMixStep(acc, p, v);
     }
 
     function attnMixFinal(int256 acc) external pure returns (int256) {
-        return OneStepLib.attnMixFinal(acc);
+        return OneStepAttentionLib.attnMixFinal(acc);
     }
 
     function residual(int256 a, int256 b) external pure returns (int256) {
@@ -100,11 +147,11 @@ contract OneStepHarness {
         uint32[4] calldata state,
         bytes calldata order
     ) external pure returns (int256[5] memory) {
-        return OneStepLib.sample(logits, n, params, state, order);
+        return OneStepSamplerLib.sample(logits, n, params, state, order);
     }
 
     function prngSeed(uint256 seed) external pure returns (uint32[4] memory) {
-        return OneStepLib.prngSeed(seed);
+        return OneStepSamplerLib.prngSeed(seed);
     }
 
     /// @dev The BigInt constants as computed on chain, and one EXP2 table entry from them.
