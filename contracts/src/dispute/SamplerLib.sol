@@ -55,24 +55,22 @@ library SamplerLib {
         uint256 base = VecLib.start(logits);
         uint256 len = order.length >> 2;
         if (len == 0 || order.length & 3 != 0) revert OrderLength(order.length, 0);
-        (uint256[] memory idx, int256[] memory z) = readOrder(base, n, order, len);
         if (p.temperatureMilli == 0) {
             if (len != 1) revert OrderLength(len, 1);
-            requirePrefix(base, n, idx[0], z[0], 1);
-            return (idx[0], state);
+            uint256 j = entry(order, 0, n);
+            requirePrefix(base, n, j, VecLib.get(base, j), 1);
+            return (j, state);
         }
-        int256 zmax = z[0];
-        int256 t = int256(p.temperatureMilli);
-        // Candidates: (z - zmax) 1000 >= -(16 2^16 + 1) t, i.e. z >= zmax - floor((16 2^16 + 1) t / 1000).
-        int256 zthr = zmax - ((16 * 65536 + 1) * t) / 1000;
-        if (z[len - 1] < zthr) revert OrderNotCandidate();
-        requirePrefix(base, n, idx[len - 1], z[len - 1], len);
-        (uint256[] memory weights, uint256 count, uint256 total) = weigh(z, zmax, t);
+        Scan memory sc = scan(base, n, order, len, int256(p.temperatureMilli));
+        if (sc.zLast < sc.zthr) revert OrderNotCandidate();
+        requirePrefix(base, n, sc.last, sc.zLast, len);
+        uint256 count = sc.count;
+        uint256 total = sc.total;
         if (count == len) {
             // No zero weight: the loop ran k = min(topK, m) times. With topK <= len, m >= len
             // holds already (len distinct candidates); otherwise len must be every candidate.
             if (p.topK == 0 || p.topK > len) {
-                uint256 m = countCandidates(base, n, zthr);
+                uint256 m = countCandidates(base, n, sc.zthr);
                 if (m != len) revert OrderLength(len, m);
             } else if (p.topK != len) {
                 revert OrderLength(len, p.topK);
@@ -81,94 +79,133 @@ library SamplerLib {
             // The zero weight at entry len - 1 was visited only if len - 1 < topK.
             revert OrderLength(len, p.topK);
         }
-        if (p.topPMilli < 1000) {
-            uint256 cum = 0;
-            for (uint256 i = 0; i < count; i++) {
-                cum += weights[i];
-                if (cum * 1000 >= p.topPMilli * total) {
-                    count = i + 1;
-                    total = cum;
-                    break;
+        uint256 w = sc.weights;
+        // Unchecked: cumulative weights stay below 2^37, times 1000 (or topPMilli <= 1000 times
+        // the total) below 2^47; i < count <= len.
+        unchecked {
+            if (p.topPMilli < 1000) {
+                uint256 cum = 0;
+                for (uint256 i = 0; i < count; i++) {
+                    cum += weightAt(w, i);
+                    if (cum * 1000 >= p.topPMilli * total) {
+                        count = i + 1;
+                        total = cum;
+                        break;
+                    }
                 }
             }
-        }
-        uint256 u = PrngLib.below(state, total);
-        uint256 acc = 0;
-        for (uint256 i = 0; i < count; i++) {
-            acc += weights[i];
-            if (acc > u) return (idx[i], state);
-        }
-        return (idx[count - 1], state);
-    }
-
-    /// @dev The order's indices and logits; reverts unless strictly in (logit desc, index asc).
-    function readOrder(uint256 base, uint256 n, bytes calldata order, uint256 len)
-        private
-        pure
-        returns (uint256[] memory idx, int256[] memory z)
-    {
-        idx = new uint256[](len);
-        z = new int256[](len);
-        for (uint256 i = 0; i < len; i++) {
-            uint256 j;
-            assembly ("memory-safe") {
-                j := shr(224, calldataload(add(order.offset, shl(2, i))))
+            uint256 u = PrngLib.below(state, total);
+            uint256 acc = 0;
+            for (uint256 i = 0; i < count; i++) {
+                acc += weightAt(w, i);
+                if (acc > u) return (entry(order, i, n), state);
             }
-            if (j >= n) revert OrderIndex(i, j);
-            int256 zj = VecLib.get(base, j);
-            if (i > 0 && !(z[i - 1] > zj || (z[i - 1] == zj && idx[i - 1] < j))) revert OrderNotSorted(i);
-            idx[i] = j;
-            z[i] = zj;
+            return (entry(order, count - 1, n), state);
         }
     }
 
-    /// @dev Weights E_i = roundShift(expQ30(w_i), 10), w_i = roundDiv((z_i - zmax) 1000, t),
-    /// up to the first zero (sample.ts stops there). Returns them, how many are non-zero, and
-    /// their sum (each <= 2^20; the sum stays below 2^37).
-    function weigh(int256[] memory z, int256 zmax, int256 t)
+    /// @dev What one pass over the order finds.
+    struct Scan {
+        int256 zthr; // the candidates' lowest logit
+        uint256 last; // the order's last index and its logit
+        int256 zLast;
+        uint256 count; // entries with a non-zero weight
+        uint256 total; // their sum
+        uint256 weights; // memory: weight i as a big-endian uint32 at weights + 4i
+    }
+
+    /// @dev Order entry i (a token index below n).
+    function entry(bytes calldata order, uint256 i, uint256 n) private pure returns (uint256 j) {
+        assembly ("memory-safe") {
+            j := shr(224, calldataload(add(order.offset, shl(2, i))))
+        }
+        if (j >= n) revert OrderIndex(i, j);
+    }
+
+    function weightAt(uint256 w, uint256 i) private pure returns (uint256 e) {
+        assembly ("memory-safe") {
+            e := shr(224, mload(add(w, shl(2, i))))
+        }
+    }
+
+    /// @dev One pass over the order: strictly in (logit desc, index asc), and the weights
+    /// E_i = roundShift(expQ30(w_i), 10), w_i = roundDiv((z_i - zmax) 1000, t), up to the first
+    /// zero (sample.ts stops there; it must be the last entry). Each weight is <= 2^20 and their
+    /// sum stays below 2^37; they are kept 4 bytes each (memory grows with the order's length).
+    function scan(uint256 base, uint256 n, bytes calldata order, uint256 len, int256 t)
         private
         pure
-        returns (uint256[] memory weights, uint256 count, uint256 total)
+        returns (Scan memory sc)
     {
         bytes memory tbl = ExpLib.table();
-        uint256 len = z.length;
-        weights = new uint256[](len);
-        for (uint256 i = 0; i < len; i++) {
-            // (z - zmax) 1000 <= 0: floor((2a + t) / (2t)) by floor division.
-            int256 a = 2 * (z[i] - zmax) * 1000 + t;
-            int256 w = a / (2 * t);
-            if (a % (2 * t) < 0) w -= 1;
-            uint256 e = (uint256(ExpLib.expQ30(w, tbl)) + 512) >> 10;
-            if (e == 0) {
-                if (i != len - 1) revert OrderLength(len, i + 1);
-                break;
+        uint256 w;
+        assembly ("memory-safe") {
+            // 4 bytes per weight; the last write spills 28 bytes past them.
+            w := mload(0x40)
+            mstore(0x40, add(w, add(shl(2, len), 0x20)))
+        }
+        sc.weights = w;
+        uint256 prev = entry(order, 0, n);
+        int256 zmax = VecLib.get(base, prev);
+        // Candidates: (z - zmax) 1000 >= -(16 2^16 + 1) t, i.e. z >= zmax - floor((16 2^16 + 1) t / 1000).
+        sc.zthr = zmax - ((16 * 65536 + 1) * t) / 1000;
+        int256 zPrev = zmax;
+        // Unchecked: logits are int32 and t <= 100,000, so |2 (z - zmax) 1000 + t| < 2^44; the
+        // weights' sum stays below 2^37; i < len.
+        unchecked {
+            for (uint256 i = 0; i < len; i++) {
+                uint256 j = prev;
+                int256 zj = zmax;
+                if (i > 0) {
+                    j = entry(order, i, n);
+                    zj = VecLib.get(base, j);
+                    if (!(zPrev > zj || (zPrev == zj && prev < j))) revert OrderNotSorted(i);
+                }
+                // (z - zmax) 1000 <= 0: roundDiv is floor((2a + t) / (2t)) by floor division.
+                int256 a = 2 * (zj - zmax) * 1000 + t;
+                int256 q = a / (2 * t);
+                if (a % (2 * t) < 0) q -= 1;
+                uint256 e = (uint256(ExpLib.expQ30(q, tbl)) + 512) >> 10;
+                sc.last = j;
+                sc.zLast = zj;
+                if (e == 0) {
+                    if (i != len - 1) revert OrderLength(len, i + 1);
+                    break;
+                }
+                assembly ("memory-safe") {
+                    mstore(add(w, shl(2, i)), shl(224, e))
+                }
+                sc.total += e;
+                sc.count++;
+                prev = j;
+                zPrev = zj;
             }
-            weights[i] = e;
-            total += e;
-            count++;
         }
     }
 
     /// @dev Reverts unless exactly `len` indices j have (z_j, j) at or before (zLast, last) in
     /// the order: z_j >= zLast for j <= last, z_j > zLast after it.
     function requirePrefix(uint256 base, uint256 n, uint256 last, int256 zLast, uint256 len) private pure {
-        uint256 wl = last >> 3;
-        uint256 full = n >> 3;
-        uint256 c = countGE(base, 0, wl, zLast);
-        if (wl + 1 < full) c += countGE(base, wl + 1, full, zLast + 1);
-        // The word holding `last`, then the last partial word if it is another one.
-        uint256 stop = (wl + 1) << 3;
-        if (stop > n) stop = n;
-        for (uint256 j = wl << 3; j < stop; j++) {
-            int256 zj = VecLib.get(base, j);
-            if (j <= last ? zj >= zLast : zj > zLast) c++;
-        }
-        if (wl < full) {
-            for (uint256 j = full << 3; j < n; j++) {
-                if (VecLib.get(base, j) > zLast) c++;
+        // Counts stay below n; unchecked.
+        unchecked {
+            uint256 wl = last >> 3;
+            uint256 full = n >> 3;
+            uint256 c = countGE(base, 0, wl, zLast);
+            if (wl + 1 < full) c += countGE(base, wl + 1, full, zLast + 1);
+            // The word holding `last`, then the last partial word if it is another one.
+            uint256 stop = (wl + 1) << 3;
+            if (stop > n) stop = n;
+            for (uint256 j = wl << 3; j < stop; j++) {
+                int256 zj = VecLib.get(base, j);
+                if (j <= last ? zj >= zLast : zj > zLast) c++;
             }
+            if (wl < full) {
+                for (uint256 j = full << 3; j < n; j++) {
+                    if (VecLib.get(base, j) > zLast) c++;
+                }
+            }
+            if (c != len) revert OrderNotPrefix(c, len);
         }
-        if (c != len) revert OrderNotPrefix(c, len);
     }
 
     /// @dev m: the number of j with z_j >= zthr.
