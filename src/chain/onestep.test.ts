@@ -157,12 +157,28 @@ describe('primitives', () => {
   it('expQ30 and sigmoidQ16 match exp.ts and swiglu.ts, across the -32 cut-off', async () => {
     const d = fc.oneof(
       fc.integer({ min: -(2 ** 21) - 5, max: 0 }),
+      // Log-uniform: small |d|, where every rounding step shows in the result.
+      fc.integer({ min: 0, max: 21 }).chain((b) => fc.integer({ min: -(2 ** b), max: 0 })),
       fc.constantFrom(0, -1, -(2 ** 21), -(2 ** 21) - 1, -(2 ** 18), -65536, -(2 ** 31) + 1),
     )
     await fc.assert(
       fc.asyncProperty(d, int32, async (x, g) => {
         expect(Number(await call('expQ30', [BigInt(x)]))).toBe(expQ30(x))
         expect(Number(await call('sigmoidQ16', [BigInt(g)]))).toBe(sigmoidQ16(g))
+        // The softmax kernel's inline copy, in every lane of a word and in the tail: one lane
+        // holds mx + x, the others are far below the maximum (their terms are 0).
+        for (let lane = 0; lane < 9; lane++) {
+          const scores = new Int32Array(9).fill(-(2 ** 30))
+          scores[lane] = 2 ** 29 + x
+          const sum = await call('softmaxPartial', [
+            vectorBytes(scores),
+            0n,
+            9n,
+            BigInt(2 ** 29),
+            0n,
+          ])
+          expect(Number(sum), `lane ${lane}`).toBe(expQ30(x))
+        }
       }),
       { ...opts, numRuns: RUNS * 2 },
     )
@@ -531,7 +547,17 @@ describe('ops against recomputeElement', () => {
 
   it('softmax: one score, scores 32 * 2^16 apart, a head mid-chunk', async () => {
     const arb = fc.record({
-      scores: fc.oneof(vectorArb(1, 300), vectorArb(1, 1)),
+      scores: fc.oneof(
+        vectorArb(1, 300),
+        vectorArb(1, 1),
+        // Scores of an attention head's scale: most terms of the denominator are not 0.
+        fc
+          .array(fc.integer({ min: -12 * 65536, max: 12 * 65536 }), {
+            minLength: 1,
+            maxLength: 300,
+          })
+          .map((v) => Int32Array.from(v)),
+      ),
       spread: fc.constantFrom(0, 32 * 65536, 32 * 65536 + 1, 32 * 65536 - 1),
       off: fc.integer({ min: 0, max: 15 }),
       at: fc.nat(),
@@ -575,6 +601,10 @@ describe('ops against recomputeElement', () => {
         expect(Number(await call('softmaxFinal', [BigInt(scores[s]!), BigInt(mx), sum]))).toBe(
           expected,
         )
+        // The denominator itself, exactly: one ulp of one term would rarely move a rounded P.
+        let want = 0
+        for (const v of scores) want += expQ30(v - mx)
+        expect(sum).toBe(BigInt(want))
       }),
       opts,
     )
