@@ -174,5 +174,4 @@ library OneStepLib {
     function roundShift(int256 v, int256 s) private pure returns (int256) {
         return s >= 0 ? M.roundShiftRight(v, uint256(s)) : v * int256(1 << uint256(-s));
     }
-
 }

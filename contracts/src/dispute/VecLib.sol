@@ -95,45 +95,6 @@ library VecLib {
         }
     }
 
-    /// @dev Largest x_j of a non-empty slice: maxAbs's lane-wise maximum on lanes whose sign bit
-    /// is flipped (signed order becomes unsigned order; a cleared lane is then the minimum).
-    function maxSigned(uint256 base, uint256 len) internal pure returns (int256 mx) {
-        assembly ("memory-safe") {
-            let lo := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
-            let flip := 0x8000000080000000800000008000000080000000800000008000000080000000
-            let me := 0
-            let mo := 0
-            let end := add(base, shl(5, shr(3, len)))
-            for { let p := base } lt(p, end) { p := add(p, 0x20) } {
-                let a := xor(swap(calldataload(p)), flip)
-                me := smax(me, and(a, lo), lo)
-                mo := smax(mo, and(shr(32, a), lo), lo)
-            }
-            let rest := and(len, 7)
-            if rest {
-                let a := and(xor(swap(calldataload(end)), flip), not(shr(shl(5, rest), not(0))))
-                me := smax(me, and(a, lo), lo)
-                mo := smax(mo, and(shr(32, a), lo), lo)
-            }
-            let m := smax(me, mo, lo)
-            m := smax(and(m, 0xffffffffffffffffffffffffffffffff), shr(128, m), lo)
-            let u := and(m, 0xffffffff)
-            let other := and(shr(64, m), 0xffffffff)
-            if gt(other, u) { u := other }
-            mx := sub(u, 0x80000000)
-
-            function swap(w) -> r {
-                w := or(and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff), and(shl(8, w), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
-                r := or(and(shr(16, w), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff), and(shl(16, w), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
-            }
-            function smax(x, y, lo_) -> r {
-                let ge := and(shr(32, sub(add(x, 0x0000000100000000000000010000000000000001000000000000000100000000), y)), 0x0000000000000001000000000000000100000000000000010000000000000001)
-                let mk := mul(ge, 0xffffffff)
-                r := or(and(x, mk), and(y, xor(mk, lo_)))
-            }
-        }
-    }
-
     /// @dev sum_j p_j v_j over two slices of `len` (the attention mix: p >= 0 with sum p below
     /// 2^16 + len / 2 and |v| < 2^31 keep the sum below 2^51; the lanes are exact int256 anyway).
     function dot(uint256 pb, uint256 vb, uint256 len) internal pure returns (int256 acc) {
