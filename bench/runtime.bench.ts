@@ -1,21 +1,24 @@
 /**
- * npm run bench:runtime [-- --json] [-- --decode N] [-- --prompt N]
+ * npm run bench:runtime [-- --json] [-- --decode N] [-- --prompt N] [-- --rounds N] [-- --no-llama]
  * Builds, with the project's GGUF writer, a model of the TinyStories-15M shape (dim 288, 6 layers,
  * 6 heads, ffn 768, vocab 32000; random weights) as F32 and Q8_0, and measures single-thread
  * prefill and decode tokens/s of Verity (with and without trace commitments) and of llama.cpp
- * (node-llama-cpp, CPU, 1 thread) on each file. Ratios are Verity / llama.cpp in the same run,
- * each side's best of --rounds interleaved rounds (default 3).
+ * (node-llama-cpp, CPU, 1 thread) on each file. Ratios are measured in the same run, each side's
+ * best of --rounds interleaved rounds (default 3): Verity / llama.cpp, and Verity traced /
+ * untraced (`decodeTraceRatio`, `prefillTraceRatio`). Without node-llama-cpp (or with
+ * --no-llama) only Verity runs.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { disposeLlama, llamaCppSpeed } from '../crosscheck/llamacpp.ts'
-import { forwardToken, Sequence } from '../src/runtime/forward.ts'
+import { disposeLlama, hasLlamaCpp, llamaCppSpeed } from '../crosscheck/llamacpp.ts'
+import { forwardBlock, forwardToken, Sequence } from '../src/runtime/forward.ts'
 import { loadModel, type Model } from '../src/runtime/model/load.ts'
 import { buildSyntheticModel } from '../src/runtime/model/synthetic.ts'
 import { Prng } from '../src/runtime/sampler/prng.ts'
 import { syntheticLlamaVocab } from '../src/runtime/tokenizer/build-vocab.ts'
 import { TraceHasher } from '../src/runtime/trace/hasher.ts'
+import { NO_LAYER, OpKind } from '../src/runtime/trace/ops.ts'
 
 const args = process.argv.slice(2)
 const json = args.includes('--json')
@@ -26,19 +29,31 @@ const flag = (name: string, fallback: number) => {
 const promptLength = flag('--prompt', 64)
 const decodeLength = flag('--decode', 128)
 const rounds = flag('--rounds', 3)
+const withLlama = !args.includes('--no-llama') && hasLlamaCpp()
 const log = (...m: unknown[]) => {
   if (!json) console.log(...m)
 }
 
-/** One timed run of Verity: prefill the prompt, then decode the tokens one at a time. */
+/**
+ * One timed run of Verity as `generate` runs a request: the prompt in blocks (prefill), then the
+ * tokens one at a time (decode), each with its logits. The sampler is left out (llama.cpp's loop
+ * is greedy); a traced run records a sample entry per logits, as a miner's trace has.
+ */
 function verityRun(model: Model, prompt: number[], decode: number[], trace: boolean) {
   const seq = new Sequence(model, prompt.length + decode.length)
   const sink = trace ? new TraceHasher(model) : undefined
+  const sampled = new Int32Array(5)
   const t0 = performance.now()
-  for (let i = 0; i < prompt.length; i++)
-    forwardToken(seq, prompt[i]!, i === prompt.length - 1, sink)
+  for (let i = 0; i < prompt.length; i += seq.maxBlock) {
+    const block = prompt.slice(i, i + seq.maxBlock)
+    forwardBlock(seq, block, i + block.length === prompt.length, sink)
+  }
   const t1 = performance.now()
-  for (const token of decode) forwardToken(seq, token, true, sink)
+  for (const token of decode) {
+    sampled[0] = token
+    sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
+    forwardToken(seq, token, true, sink)
+  }
   sink?.root()
   const t2 = performance.now()
   return { prefill: (prompt.length * 1000) / (t1 - t0), decode: (decode.length * 1000) / (t2 - t1) }
@@ -78,33 +93,43 @@ try {
     verityRun(model, prompt, decode, true) // warm-up: V8 tiers up the WebAssembly and JavaScript
     const runs = { llama: [] as Speed[], trace: [] as Speed[], noTrace: [] as Speed[] }
     for (let round = 0; round < rounds; round++) {
-      const l = await llamaCppSpeed(path, prompt, decode)
-      runs.llama.push({ prefill: l.prefillTokensPerSecond, decode: l.decodeTokensPerSecond })
+      if (withLlama) {
+        const l = await llamaCppSpeed(path, prompt, decode)
+        runs.llama.push({ prefill: l.prefillTokensPerSecond, decode: l.decodeTokensPerSecond })
+      }
       runs.trace.push(verityRun(model, prompt, decode, true))
       runs.noTrace.push(verityRun(model, prompt, decode, false))
     }
-    const llama = best(runs.llama)
     const withTrace = best(runs.trace)
     const noTrace = best(runs.noTrace)
-    results[tensorType] = {
+    const r: Record<string, number | string> = {
       fileMiB: Math.round((bytes.length / 2 ** 20) * 10) / 10,
       kernel: model.kernel.name,
       verityPrefill: round(withTrace.prefill),
       verityDecode: round(withTrace.decode),
       verityPrefillNoTrace: round(noTrace.prefill),
       verityDecodeNoTrace: round(noTrace.decode),
-      llamaCppPrefill: round(llama.prefill),
-      llamaCppDecode: round(llama.decode),
-      prefillRatio: round(noTrace.prefill / llama.prefill, 3),
-      decodeRatio: round(noTrace.decode / llama.decode, 3),
-      prefillRatioWithTrace: round(withTrace.prefill / llama.prefill, 3),
-      decodeRatioWithTrace: round(withTrace.decode / llama.decode, 3),
+      // What committing costs a miner: traced / untraced, same run, best of the rounds each.
+      decodeTraceRatio: round(withTrace.decode / noTrace.decode, 3),
+      prefillTraceRatio: round(withTrace.prefill / noTrace.prefill, 3),
     }
+    if (withLlama) {
+      const llama = best(runs.llama)
+      Object.assign(r, {
+        llamaCppPrefill: round(llama.prefill),
+        llamaCppDecode: round(llama.decode),
+        prefillRatio: round(noTrace.prefill / llama.prefill, 3),
+        decodeRatio: round(noTrace.decode / llama.decode, 3),
+        prefillRatioWithTrace: round(withTrace.prefill / llama.prefill, 3),
+        decodeRatioWithTrace: round(withTrace.decode / llama.decode, 3),
+      })
+    }
+    results[tensorType] = r
     log(`${tensorType}:`, results[tensorType])
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })
-  await disposeLlama()
+  if (withLlama) await disposeLlama()
 }
 const q8 = results.Q8_0!
 const summary = {
@@ -112,19 +137,28 @@ const summary = {
   promptTokens: promptLength,
   rounds,
   decodeTokens: decodeLength,
+  llamaCpp: withLlama,
+  // What committing costs: traced / untraced decode and prefill of the same run.
+  decodeTraceRatio: q8.decodeTraceRatio,
+  prefillTraceRatio: q8.prefillTraceRatio,
   // Like for like: inference against inference (llama.cpp commits to nothing).
   decodeRatio: q8.decodeRatio,
   prefillRatio: q8.prefillRatio,
-  // What a miner runs: every op output committed (vecRoots, leaves, traceRoot).
+  // What a miner runs: the trace committed as it answers.
   decodeRatioWithTrace: q8.decodeRatioWithTrace,
   prefillRatioWithTrace: q8.prefillRatioWithTrace,
   results,
 }
 if (json) console.log(JSON.stringify(summary))
-else
+else {
   log(
-    `\nQ8_0 decodeRatio ${q8.decodeRatio} (with trace ${q8.decodeRatioWithTrace}), prefillRatio ${q8.prefillRatio} (with trace ${q8.prefillRatioWithTrace})`,
+    `\nQ8_0 decodeTraceRatio ${q8.decodeTraceRatio}, prefillTraceRatio ${q8.prefillTraceRatio} (traced / untraced)`,
   )
+  if (withLlama)
+    log(
+      `Q8_0 decodeRatio ${q8.decodeRatio} (with trace ${q8.decodeRatioWithTrace}), prefillRatio ${q8.prefillRatio} (with trace ${q8.prefillRatioWithTrace})`,
+    )
+}
 
 function round(x: number, digits = 1) {
   const p = 10 ** digits
