@@ -17,7 +17,7 @@ import { loadModel, type Model } from '../src/runtime/model/load.ts'
 import { buildSyntheticModel } from '../src/runtime/model/synthetic.ts'
 import { Prng } from '../src/runtime/sampler/prng.ts'
 import { syntheticLlamaVocab } from '../src/runtime/tokenizer/build-vocab.ts'
-import { TraceHasher } from '../src/runtime/trace/hasher.ts'
+import { CheckpointHasher } from '../src/runtime/trace/hasher.ts'
 import { NO_LAYER, OpKind } from '../src/runtime/trace/ops.ts'
 
 const args = process.argv.slice(2)
@@ -41,7 +41,7 @@ const log = (...m: unknown[]) => {
  */
 function verityRun(model: Model, prompt: number[], decode: number[], trace: boolean) {
   const seq = new Sequence(model, prompt.length + decode.length)
-  const sink = trace ? new TraceHasher(model) : undefined
+  const sink = trace ? new CheckpointHasher(model) : undefined
   const sampled = new Int32Array(5)
   const t0 = performance.now()
   for (let i = 0; i < prompt.length; i += seq.maxBlock) {

@@ -1,123 +1,419 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { TraceError } from '../../errors/runtime.ts'
-import { type GenerateRequest, generate } from '../generate.ts'
+import { fanOut, type GenerateRequest, generate, generateSteps } from '../generate.ts'
 import type { Model } from '../model/load.ts'
-import { TraceCapture } from './capture.ts'
-import { TraceHasher, traceLeaf, vecChunks } from './hasher.ts'
-import { bytesEqual, merkleProof, merkleRoot, nextPow2, rootFromProof } from './merkle.ts'
-import { opIdBytes, parseOpId, type TraceSink } from './ops.ts'
+import type {
+  BoundaryOpening,
+  CheckpointOpening,
+  ElementOpening,
+  PositionLeafOpening,
+  TraceContext,
+  VectorInput,
+  WeightOpening,
+} from './checks.ts'
+import { CheckpointHasher, PositionTraceHasher, vecChunks, vecRoot } from './hasher.ts'
+import { matrixOf } from './inputs.ts'
+import { bytesEqual, MerkleTree } from './merkle.ts'
+import { type MixFinalProof, type MixStepProof, mixPartialSums, mixSumsTree } from './mix.ts'
+import {
+  type OneStepContext,
+  type OneStepProof,
+  oneStepVectors,
+  oneStepWeights,
+} from './onestep.ts'
+import { kindMask, OpKind, opIdBytes, type TraceFault, type TraceSink } from './ops.ts'
+import {
+  boundaryIndexOf,
+  boundaryOpAt,
+  positionOpAt,
+  positionOpIndex,
+  shapeOf,
+  type TraceShape,
+  type WeightRef,
+  weightLeafIndex,
+} from './schedule.ts'
 
-/** One element of one trace entry, with the proofs that tie it to a traceRoot. */
-export type TraceOpening = {
-  leafIndex: number
-  leafCount: number
-  opId: Uint8Array
-  element: number
-  value: number
-  /** The 32-byte chunk holding the element (8 little-endian int32). */
-  chunk: Uint8Array
-  /** Siblings from the chunk up to the entry's vecRoot. */
-  elementProof: Uint8Array[]
-  vecRoot: Uint8Array
-  /** Siblings from the leaf up to the traceRoot. */
-  leafProof: Uint8Array[]
-  /** The entry's whole output vector (the game's one-step check takes whole input vectors). */
-  vector: Int32Array
+/**
+ * The prover's side of the dispute game: re-runs a request (deterministic, so a miner keeps only
+ * the request and its seed) and builds the openings the checks in checks.ts, onestep.ts and
+ * mix.ts verify. `request.maxTokens` must be the number of tokens the receipt covers.
+ */
+
+/** Copies of the boundary ops of every position (k_rope, v, sample), by (pos, boundary index). */
+class BoundaryCapture implements TraceSink {
+  readonly kinds = kindMask(OpKind.K_ROPE, OpKind.V, OpKind.SAMPLE)
+  readonly anyOrder = true
+  readonly vectors = new Map<string, Int32Array>()
+  private readonly model: Model
+
+  constructor(model: Model) {
+    this.model = model
+  }
+
+  record(pos: number, layer: number, kind: number, vec: Int32Array, off: number, len: number) {
+    const j = boundaryIndexOf(this.model.config, layer, kind)
+    this.vectors.set(`${pos}/${j}`, vec.slice(off, off + len))
+  }
 }
 
-const log2 = (n: number) => {
-  let k = 0
-  while (1 << k < n) k++
-  return k
+/** Copies of every op output of one position, by index in R_p. */
+class PositionCapture implements TraceSink {
+  readonly anyOrder = true
+  readonly vectors: Int32Array[] = []
+  private readonly model: Model
+  private readonly pos: number
+
+  constructor(model: Model, pos: number) {
+    this.model = model
+    this.pos = pos
+  }
+
+  record(pos: number, layer: number, kind: number, vec: Int32Array, off: number, len: number) {
+    if (pos !== this.pos) return
+    this.vectors[positionOpIndex(this.model.config, layer, kind)] = vec.slice(off, off + len)
+  }
+}
+
+export type ReplayOptions = {
+  /** The position whose trace R_p (every op output) is rebuilt too. */
+  position?: number
+  /** Replays a cheater's run (see TraceFault). */
+  fault?: TraceFault
+}
+
+/** Element `element` of a vector, under its vecRoot. */
+export function openElement(vector: Int32Array, element: number): ElementOpening {
+  if (!Number.isSafeInteger(element) || element < 0 || element >= vector.length)
+    throw new TraceError(`element ${element} is outside the vector (${vector.length} elements)`)
+  const chunks = vecChunks(vector)
+  const tree = new MerkleTree(chunks, chunks.length / 32)
+  const c = Math.floor(element / 8)
+  return {
+    element,
+    value: vector[element]!,
+    chunk: chunks.slice(32 * c, 32 * c + 32),
+    proof: tree.proof(c),
+    vecRoot: tree.root,
+  }
 }
 
 /**
- * Re-runs the generation (deterministic, so a miner keeps only the request) and opens element
- * `element` of trace entry `leafIndex`.
+ * What a party knows of a run once it has re-run it: every checkpoint and boundary op, and, for
+ * one position, every op output and R_p. Builds every opening the game asks of that party.
  */
-export function openTraceElement(
+export class TraceReplay {
+  readonly model: Model
+  readonly request: GenerateRequest
+  readonly tokens: number[]
+  readonly shape: TraceShape
+  readonly traceRoot: Uint8Array
+  /** The tree over c_0 .. c_{P-1}. */
+  readonly checkpoints: MerkleTree
+  private readonly boundaryLeaves: Uint8Array[]
+  private readonly boundaryTrees = new Map<number, MerkleTree>()
+  private readonly boundaryVectors: Map<string, Int32Array>
+  /** The position rebuilt in full, its R_p tree and op outputs (by index). */
+  readonly position: { pos: number; tree: MerkleTree; vectors: Int32Array[] } | undefined
+
+  constructor(model: Model, request: GenerateRequest, options: ReplayOptions = {}) {
+    this.model = model
+    this.request = request
+    const hasher = new CheckpointHasher(model)
+    const boundary = new BoundaryCapture(model)
+    const sinks: TraceSink[] = [hasher, boundary]
+    const { position: pos } = options
+    const positionHasher =
+      pos === undefined ? undefined : new PositionTraceHasher(model, (p) => p === pos)
+    const positionCapture = pos === undefined ? undefined : new PositionCapture(model, pos)
+    if (positionHasher && positionCapture) sinks.push(positionHasher, positionCapture)
+    const result = generate(
+      model,
+      request,
+      options.fault
+        ? { trace: false, sink: fanOut(sinks), fault: options.fault }
+        : { trace: false, sink: fanOut(sinks) },
+    )
+    this.tokens = result.tokens
+    this.shape = shapeOf(request.promptTokens.length, hasher.count)
+    const cks = hasher.checkpoints()
+    this.checkpoints = new MerkleTree(cks, hasher.count)
+    this.traceRoot = this.checkpoints.root
+    this.boundaryLeaves = Array.from({ length: hasher.count }, (_, p) => hasher.boundaryLeaves(p))
+    this.boundaryVectors = boundary.vectors
+    if (pos !== undefined && positionHasher && positionCapture) {
+      if (!positionHasher.positions().includes(pos))
+        throw new TraceError(`position ${pos} is outside the trace (${hasher.count} positions)`)
+      const leaves = positionHasher.leaves(pos)
+      this.position = {
+        pos,
+        tree: new MerkleTree(leaves, leaves.length / 32),
+        vectors: positionCapture.vectors,
+      }
+    } else {
+      this.position = undefined
+    }
+  }
+
+  get positions(): number {
+    return this.checkpoints.count
+  }
+
+  /** The context a verifier builds from this party's receipt (its traceRoot). */
+  context(): TraceContext {
+    return { config: this.model.config, shape: this.shape, traceRoot: this.traceRoot }
+  }
+
+  /** The one-step context with this party's R_p as the posted one. */
+  oneStepContext(): OneStepContext {
+    return {
+      ...this.context(),
+      modelRoot: this.model.modelRoot,
+      positionRoot: this.full().tree.root,
+      request: this.request,
+    }
+  }
+
+  private boundaryTree(pos: number): MerkleTree {
+    let tree = this.boundaryTrees.get(pos)
+    if (!tree) {
+      const leaves = this.boundaryLeaves[pos]
+      if (!leaves) throw new TraceError(`position ${pos} is outside the trace`)
+      tree = new MerkleTree(leaves, leaves.length / 32)
+      this.boundaryTrees.set(pos, tree)
+    }
+    return tree
+  }
+
+  private full(): { pos: number; tree: MerkleTree; vectors: Int32Array[] } {
+    if (!this.position) throw new TraceError('this replay rebuilt no position trace')
+    return this.position
+  }
+
+  /** R_p of the rebuilt position. */
+  get positionRoot(): Uint8Array {
+    return this.full().tree.root
+  }
+
+  checkpoint(pos: number): CheckpointOpening {
+    const tree = this.boundaryTree(pos)
+    return {
+      pos,
+      boundaryCount: tree.count,
+      boundaryRoot: tree.root,
+      proof: this.checkpoints.proof(pos),
+    }
+  }
+
+  boundaryVector(pos: number, j: number): Int32Array {
+    const v = this.boundaryVectors.get(`${pos}/${j}`)
+    if (!v) throw new TraceError(`no boundary leaf ${j} at position ${pos}`)
+    return v
+  }
+
+  boundary(pos: number, j: number): BoundaryOpening {
+    const op = boundaryOpAt(this.model.config, this.shape, pos, j)
+    const tree = this.boundaryTree(pos)
+    return {
+      pos,
+      index: j,
+      opId: opIdBytes(pos, op.layer, op.kind, op.length),
+      vecRoot: vecRoot(this.boundaryVector(pos, j)),
+      proof: tree.proof(j),
+      checkpoint: this.checkpoint(pos),
+    }
+  }
+
+  /** Op `index` of the rebuilt position's trace. */
+  positionVector(index: number): Int32Array {
+    const v = this.full().vectors[index]
+    if (!v) throw new TraceError(`op ${index} was not recorded`)
+    return v
+  }
+
+  positionLeaf(index: number): PositionLeafOpening {
+    const { pos, tree } = this.full()
+    const op = positionOpAt(this.model.config, this.shape, pos, index)
+    return {
+      pos,
+      index,
+      opId: opIdBytes(pos, op.layer, op.kind, op.length),
+      vecRoot: vecRoot(this.positionVector(index)),
+      proof: tree.proof(index),
+    }
+  }
+
+  /** The binding move for boundary leaf j of the rebuilt position. */
+  binding(j: number): { boundary: BoundaryOpening; leaf: PositionLeafOpening } {
+    const boundary = this.boundary(this.full().pos, j)
+    const op = boundaryOpAt(this.model.config, this.shape, boundary.pos, j)
+    return {
+      boundary,
+      leaf: this.positionLeaf(positionOpIndex(this.model.config, op.layer, op.kind)),
+    }
+  }
+
+  /** An input vector as the one-step check takes it, proven where the schedule puts it. */
+  vectorInput(pos: number, layer: number, kind: number): VectorInput {
+    const { config } = this.model
+    const full = this.full()
+    if (pos === full.pos) {
+      const index = positionOpIndex(config, layer, kind)
+      return { vector: this.positionVector(index), proof: full.tree.proof(index) }
+    }
+    const j = boundaryIndexOf(config, layer, kind)
+    return {
+      vector: this.boundaryVector(pos, j),
+      proof: this.boundaryTree(pos).proof(j),
+      checkpoint: this.checkpoint(pos),
+    }
+  }
+
+  /** Everything the one-step check of element `element` of op `index` needs. */
+  oneStepProof(index: number, element: number): OneStepProof {
+    const { config } = this.model
+    const { pos, tree } = this.full()
+    const op = positionOpAt(config, this.shape, pos, index)
+    const refs = oneStepVectors(config, this.shape, pos, index, element)
+    const vector = this.positionVector(index)
+    const vectors = refs.map((r) => this.vectorInput(r.pos, r.layer, r.kind))
+    const token =
+      op.kind !== OpKind.EMBED
+        ? 0
+        : pos < this.shape.promptLength
+          ? this.request.promptTokens[pos]!
+          : this.boundaryVector(pos - 1, 2 * config.nLayers)[0]!
+    const weights = oneStepWeights(op.kind, op.layer, element, token).map((ref) =>
+      openWeight(this.model, ref),
+    )
+    return {
+      pos,
+      index,
+      claim: openElement(vector, element),
+      claimProof: tree.proof(index),
+      vectors,
+      weights,
+    }
+  }
+
+  /** The honest partial sums of attn_mix element `element` at (rebuilt position, layer). */
+  mixSums(layer: number, element: number): number[] {
+    const { config } = this.model
+    const pos = this.full().pos
+    const n = pos + 1
+    const h = Math.floor(element / config.headDim)
+    const j = element % config.headDim
+    const g = Math.floor(h / (config.nHeads / config.nKvHeads))
+    const probs = this.vectorInput(pos, layer, OpKind.SOFTMAX).vector.subarray(h * n, (h + 1) * n)
+    const values = Array.from(
+      { length: n },
+      (_, s) => this.vectorInput(s, layer, OpKind.V).vector[g * config.headDim + j]!,
+    )
+    return mixPartialSums(probs, values)
+  }
+
+  private mixClaim(layer: number, element: number) {
+    const { pos, tree } = this.full()
+    const index = positionOpIndex(this.model.config, layer, OpKind.ATTN_MIX)
+    return {
+      pos,
+      layer,
+      element,
+      claim: openElement(this.positionVector(index), element),
+      claimProof: tree.proof(index),
+    }
+  }
+
+  /** The final check of the sub-trace, over `sums` (the honest ones by default). */
+  mixFinalProof(
+    layer: number,
+    element: number,
+    sums = this.mixSums(layer, element),
+  ): MixFinalProof {
+    const tree = mixSumsTree(sums)
+    const s = sums.length - 1
+    return {
+      ...this.mixClaim(layer, element),
+      accRoot: tree.root,
+      last: { s, acc: sums[s]!, proof: tree.proof(s) },
+    }
+  }
+
+  /** Step s of the sub-trace over `sums` (the honest ones by default). */
+  mixStepProof(
+    layer: number,
+    element: number,
+    s: number,
+    sums = this.mixSums(layer, element),
+  ): MixStepProof {
+    const { config } = this.model
+    const pos = this.full().pos
+    const tree = mixSumsTree(sums)
+    const h = Math.floor(element / config.headDim)
+    const g = Math.floor(h / (config.nHeads / config.nKvHeads))
+    const probs = this.vectorInput(pos, layer, OpKind.SOFTMAX)
+    const values = this.vectorInput(s, layer, OpKind.V)
+    const step: MixStepProof = {
+      ...this.mixClaim(layer, element),
+      s,
+      current: { s, acc: sums[s]!, proof: tree.proof(s) },
+      prob: { opening: openElement(probs.vector, h * (pos + 1) + s), proof: probs.proof },
+      value: {
+        opening: openElement(values.vector, g * config.headDim + (element % config.headDim)),
+        proof: values.proof,
+        ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
+      },
+    }
+    if (s > 0) step.previous = { s: s - 1, acc: sums[s - 1]!, proof: tree.proof(s - 1) }
+    return step
+  }
+}
+
+/** Re-runs a request and keeps what its openings need (see TraceReplay). */
+export function replayTrace(
   model: Model,
   request: GenerateRequest,
-  leafIndex: number,
-  element: number,
-): TraceOpening {
-  // One run feeds both the hasher (every leaf, for the leaf proof) and the capture (the one
-  // vector opened).
-  const capture = new TraceCapture((i) => i === leafIndex)
-  const hasher = new TraceHasher(model)
-  generate(model, request, { trace: false, sink: both(hasher, capture) })
-  const leaves = hasher.leaves()
-  const leafCount = hasher.count
-  if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex >= leafCount)
-    throw new TraceError(`leaf ${leafIndex} is outside the trace (${leafCount} entries)`)
-  const entry = capture.entries[0]!
-  if (!Number.isInteger(element) || element < 0 || element >= entry.vec.length)
-    throw new TraceError(
-      `element ${element} is outside entry ${leafIndex} (${entry.vec.length} elements)`,
-    )
-  const chunks = vecChunks(entry.vec)
-  const chunkCount = chunks.length / 32
-  const chunkIndex = Math.floor(element / 8)
-  return {
-    leafIndex,
-    leafCount,
-    opId: opIdBytes(entry.pos, entry.layer, entry.kind, entry.vec.length),
-    element,
-    value: entry.vec[element]!,
-    chunk: chunks.slice(chunkIndex * 32, chunkIndex * 32 + 32),
-    elementProof: merkleProof(chunks, chunkCount, chunkIndex),
-    vecRoot: merkleRoot(chunks, chunkCount),
-    leafProof: merkleProof(leaves, leafCount, leafIndex),
-    vector: entry.vec,
-  }
-}
-
-/** All leaf hashes of a request's trace (32 bytes each). */
-export function leafHashes(model: Model, request: GenerateRequest): Uint8Array {
-  const hasher = new TraceHasher(model)
-  generate(model, request, { trace: false, sink: hasher })
-  return hasher.leaves().slice()
-}
-
-function both(a: TraceSink, b: TraceSink): TraceSink {
-  return {
-    record(pos, layer, kind, vec, off, len) {
-      a.record(pos, layer, kind, vec, off, len)
-      b.record(pos, layer, kind, vec, off, len)
-    },
-  }
+  options: ReplayOptions = {},
+): TraceReplay {
+  return new TraceReplay(model, request, options)
 }
 
 /**
- * Checks an opening against a traceRoot: the value sits in the chunk, the chunk under the vecRoot
- * (proof length fixed by the op id's element count), the leaf under the root (fixed by leafCount).
- * Throws TraceError naming the first check that fails.
+ * R_p alone, as a party computes it when the game reaches position p: the request re-run up to
+ * p (untraced before it), every op output of p hashed.
  */
-export function verifyTraceOpening(traceRoot: Uint8Array, o: TraceOpening): true {
-  const { length } = parseOpId(o.opId)
-  if (o.element < 0 || o.element >= length)
-    throw new TraceError(`element ${o.element} is outside the entry (${length} elements)`)
-  const view = new DataView(o.chunk.buffer, o.chunk.byteOffset, 32)
-  if (view.getInt32((o.element % 8) * 4, true) !== o.value)
-    throw new TraceError('the value is not the one in the opened chunk')
-  const chunkCount = Math.max(1, Math.ceil(length / 8))
-  if (o.elementProof.length !== log2(nextPow2(chunkCount)))
-    throw new TraceError('the element proof has the wrong length')
-  if (!bytesEqual(rootFromProof(o.chunk, Math.floor(o.element / 8), o.elementProof), o.vecRoot))
-    throw new TraceError('the element proof does not lead to the vecRoot')
-  if (o.leafProof.length !== log2(nextPow2(o.leafCount)) || o.leafIndex >= o.leafCount)
-    throw new TraceError('the leaf proof has the wrong length')
-  if (!bytesEqual(rootFromProof(traceLeaf(o.opId, o.vecRoot), o.leafIndex, o.leafProof), traceRoot))
-    throw new TraceError('the leaf proof does not lead to the traceRoot')
-  return true
+export function positionTrace(
+  model: Model,
+  request: GenerateRequest,
+  pos: number,
+  options: { fault?: TraceFault } = {},
+): { root: Uint8Array; leaves: Uint8Array } {
+  const hasher = new PositionTraceHasher(model, (p) => p === pos)
+  const steps = generateSteps(
+    model,
+    request,
+    options.fault
+      ? { trace: false, sink: hasher, fault: options.fault }
+      : { trace: false, sink: hasher },
+  )
+  // Position p is complete once its sample is taken (or, before the last prompt position, once
+  // the prompt has run, which the first sample follows).
+  const samplesNeeded = Math.max(1, pos - request.promptTokens.length + 2)
+  for (let taken = 0; taken < samplesNeeded; taken++) if (steps.next().done) break
+  if (!hasher.positions().includes(pos))
+    throw new TraceError(`position ${pos} is outside the trace`)
+  return { root: hasher.root(pos), leaves: hasher.leaves(pos) }
 }
 
-/** A weight row (or norm vector, or the config) with its proof against modelRoot. */
-export type WeightOpening = {
-  leafIndex: number
-  leafCount: number
-  data: Uint8Array
-  proof: Uint8Array[]
+const weightTrees = new WeakMap<Model, MerkleTree>()
+
+/** The modelRoot tree, built once per model for many proofs. */
+function weightTree(model: Model): MerkleTree {
+  let tree = weightTrees.get(model)
+  if (!tree) {
+    tree = new MerkleTree(model.weightLeaves, model.weightLeafCount)
+    weightTrees.set(model, tree)
+  }
+  return tree
 }
 
 /**
@@ -131,7 +427,7 @@ export function openWeightLeaf(model: Model, leafIndex: number, data: Uint8Array
     leafIndex,
     leafCount: model.weightLeafCount,
     data,
-    proof: merkleProof(model.weightLeaves, model.weightLeafCount, leafIndex),
+    proof: weightTree(model).proof(leafIndex),
   }
 }
 
@@ -149,10 +445,19 @@ export function weightRowBytes(
   return out
 }
 
-export function verifyWeightOpening(modelRoot: Uint8Array, o: WeightOpening): true {
-  if (o.proof.length !== log2(nextPow2(o.leafCount)) || o.leafIndex >= o.leafCount)
-    throw new TraceError('the weight proof has the wrong length')
-  if (!bytesEqual(rootFromProof(sha256(o.data), o.leafIndex, o.proof), modelRoot))
-    throw new TraceError('the weight proof does not lead to the modelRoot')
-  return true
+/** A weight named by reference, opened under modelRoot. */
+export function openWeight(model: Model, ref: WeightRef): WeightOpening {
+  const leaf = weightLeafIndex(model.config, ref)
+  const normBytes = (g: Int32Array) => new Uint8Array(g.buffer, g.byteOffset, g.byteLength).slice()
+  const layer = (l: number) => model.layers[l]!
+  switch (ref.tensor) {
+    case 'attn_norm':
+      return openWeightLeaf(model, leaf, normBytes(layer(ref.layer).attnNorm))
+    case 'ffn_norm':
+      return openWeightLeaf(model, leaf, normBytes(layer(ref.layer).ffnNorm))
+    case 'output_norm':
+      return openWeightLeaf(model, leaf, normBytes(model.outputNorm))
+    default:
+      return openWeightLeaf(model, leaf, weightRowBytes(model, matrixOf(model, ref), ref.row))
+  }
 }
