@@ -13,11 +13,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { disposeLlama, hasLlamaCpp, llamaCppSpeed } from '../crosscheck/llamacpp.ts'
 import { forwardBlock, forwardToken, Sequence } from '../src/runtime/forward.ts'
+import { generate } from '../src/runtime/generate.ts'
 import { loadModel, type Model } from '../src/runtime/model/load.ts'
 import { buildSyntheticModel } from '../src/runtime/model/synthetic.ts'
 import { Prng } from '../src/runtime/sampler/prng.ts'
+import { samplingParams } from '../src/runtime/sampler/sample.ts'
 import { syntheticLlamaVocab } from '../src/runtime/tokenizer/build-vocab.ts'
-import { CheckpointHasher } from '../src/runtime/trace/hasher.ts'
+import { CheckpointHasher, PositionTraceHasher } from '../src/runtime/trace/hasher.ts'
+import { positionTrace } from '../src/runtime/trace/open.ts'
 import { NO_LAYER, OpKind } from '../src/runtime/trace/ops.ts'
 
 const args = process.argv.slice(2)
@@ -37,26 +40,62 @@ const log = (...m: unknown[]) => {
 /**
  * One timed run of Verity as `generate` runs a request: the prompt in blocks (prefill), then the
  * tokens one at a time (decode), each with its logits. The sampler is left out (llama.cpp's loop
- * is greedy); a traced run records a sample entry per logits, as a miner's trace has.
+ * is greedy); a traced run records a sample entry per logits, as a miner's trace has. `trace`:
+ * 'checkpoints' is what a miner commits to while answering; 'every-op' hashes every op output of
+ * every position (what answering cost when the receipt committed to all of them).
  */
-function verityRun(model: Model, prompt: number[], decode: number[], trace: boolean) {
+function verityRun(
+  model: Model,
+  prompt: number[],
+  decode: number[],
+  trace: 'none' | 'checkpoints' | 'every-op',
+) {
   const seq = new Sequence(model, prompt.length + decode.length)
-  const sink = trace ? new CheckpointHasher(model) : undefined
+  const hasher =
+    trace === 'checkpoints'
+      ? new CheckpointHasher(model)
+      : trace === 'every-op'
+        ? new PositionTraceHasher(model, () => true)
+        : undefined
   const sampled = new Int32Array(5)
   const t0 = performance.now()
   for (let i = 0; i < prompt.length; i += seq.maxBlock) {
     const block = prompt.slice(i, i + seq.maxBlock)
-    forwardBlock(seq, block, i + block.length === prompt.length, sink)
+    forwardBlock(seq, block, i + block.length === prompt.length, hasher)
   }
   const t1 = performance.now()
   for (const token of decode) {
     sampled[0] = token
-    sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
-    forwardToken(seq, token, true, sink)
+    hasher?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
+    forwardToken(seq, token, true, hasher)
   }
-  sink?.root()
+  if (hasher instanceof CheckpointHasher) hasher.root()
+  else hasher?.leaves(seq.pos - 1)
   const t2 = performance.now()
   return { prefill: (prompt.length * 1000) / (t1 - t0), decode: (decode.length * 1000) / (t2 - t1) }
+}
+
+/**
+ * Milliseconds to rebuild R_p, as a party does when the game reaches position p: the request
+ * re-run (greedy) up to p, then every op output of p hashed; fed the run's own tokens in blocks
+ * (`tokens`, how a party that answered or checked the request does it), or generated again.
+ */
+function positionTraceRun(
+  model: Model,
+  prompt: number[],
+  generated: number,
+  pos: number,
+  tokens?: number[],
+): number {
+  const request = {
+    promptTokens: prompt,
+    maxTokens: generated,
+    params: samplingParams({ temperature: 0 }),
+    seed: 0,
+  }
+  const t0 = performance.now()
+  positionTrace(model, request, pos, tokens ? { tokens } : {})
+  return performance.now() - t0
 }
 
 type Speed = { prefill: number; decode: number }
@@ -90,18 +129,46 @@ try {
     // The machine is shared: the contenders take turns for `rounds` rounds and each keeps its
     // best, so a burst of load elsewhere does not decide the ratio.
     const model = loadModel(bytes, { kernel: 'auto' })
-    verityRun(model, prompt, decode, true) // warm-up: V8 tiers up the WebAssembly and JavaScript
-    const runs = { llama: [] as Speed[], trace: [] as Speed[], noTrace: [] as Speed[] }
+    // warm-up: V8 tiers up the WebAssembly and JavaScript
+    verityRun(model, prompt, decode, 'checkpoints')
+    verityRun(model, prompt, decode, 'every-op')
+    const runs = {
+      llama: [] as Speed[],
+      trace: [] as Speed[],
+      noTrace: [] as Speed[],
+      everyOp: [] as Speed[],
+    }
+    // R_p of the last position (the whole request re-run) and of the last prompt position.
+    const lastPos = prompt.length + decode.length - 1
+    const rebuild = {
+      last: [] as number[],
+      lastRegenerated: [] as number[],
+      promptEnd: [] as number[],
+    }
+    const greedy = generate(model, {
+      promptTokens: prompt,
+      maxTokens: decode.length + 1,
+      params: samplingParams({ temperature: 0 }),
+      seed: 0,
+    }).tokens
     for (let round = 0; round < rounds; round++) {
       if (withLlama) {
         const l = await llamaCppSpeed(path, prompt, decode)
         runs.llama.push({ prefill: l.prefillTokensPerSecond, decode: l.decodeTokensPerSecond })
       }
-      runs.trace.push(verityRun(model, prompt, decode, true))
-      runs.noTrace.push(verityRun(model, prompt, decode, false))
+      runs.trace.push(verityRun(model, prompt, decode, 'checkpoints'))
+      runs.noTrace.push(verityRun(model, prompt, decode, 'none'))
+      runs.everyOp.push(verityRun(model, prompt, decode, 'every-op'))
+      rebuild.last.push(positionTraceRun(model, prompt, decode.length + 1, lastPos, greedy))
+      rebuild.lastRegenerated.push(positionTraceRun(model, prompt, decode.length + 1, lastPos))
+      rebuild.promptEnd.push(
+        positionTraceRun(model, prompt, decode.length + 1, prompt.length - 1, greedy),
+      )
     }
     const withTrace = best(runs.trace)
     const noTrace = best(runs.noTrace)
+    const everyOp = best(runs.everyOp)
+    const decodeStepMs = 1000 / noTrace.decode
     const r: Record<string, number | string> = {
       fileMiB: Math.round((bytes.length / 2 ** 20) * 10) / 10,
       kernel: model.kernel.name,
@@ -112,6 +179,19 @@ try {
       // What committing costs a miner: traced / untraced, same run, best of the rounds each.
       decodeTraceRatio: round(withTrace.decode / noTrace.decode, 3),
       prefillTraceRatio: round(withTrace.prefill / noTrace.prefill, 3),
+      // Every op of every position hashed (the former commitment), for comparison.
+      verityDecodeEveryOp: round(everyOp.decode),
+      decodeEveryOpRatio: round(everyOp.decode / noTrace.decode, 3),
+      // Rebuilding one position's trace R_p on demand, in ms and in untraced decode steps.
+      decodeStepMs: round(decodeStepMs, 2),
+      positionTraceLastMs: round(Math.min(...rebuild.last)),
+      positionTraceLastDecodeSteps: round(Math.min(...rebuild.last) / decodeStepMs),
+      positionTraceLastRegeneratedMs: round(Math.min(...rebuild.lastRegenerated)),
+      positionTraceLastRegeneratedDecodeSteps: round(
+        Math.min(...rebuild.lastRegenerated) / decodeStepMs,
+      ),
+      positionTracePromptEndMs: round(Math.min(...rebuild.promptEnd)),
+      positionTracePromptEndDecodeSteps: round(Math.min(...rebuild.promptEnd) / decodeStepMs),
     }
     if (withLlama) {
       const llama = best(runs.llama)
@@ -141,6 +221,8 @@ const summary = {
   // What committing costs: traced / untraced decode and prefill of the same run.
   decodeTraceRatio: q8.decodeTraceRatio,
   prefillTraceRatio: q8.prefillTraceRatio,
+  // Rebuilding R_p of the last position, in untraced decode steps.
+  positionTraceLastDecodeSteps: q8.positionTraceLastDecodeSteps,
   // Like for like: inference against inference (llama.cpp commits to nothing).
   decodeRatio: q8.decodeRatio,
   prefillRatio: q8.prefillRatio,
@@ -152,7 +234,7 @@ const summary = {
 if (json) console.log(JSON.stringify(summary))
 else {
   log(
-    `\nQ8_0 decodeTraceRatio ${q8.decodeTraceRatio}, prefillTraceRatio ${q8.prefillTraceRatio} (traced / untraced)`,
+    `\nQ8_0 decodeTraceRatio ${q8.decodeTraceRatio}, prefillTraceRatio ${q8.prefillTraceRatio} (traced / untraced); R_p of the last position rebuilt in ${q8.positionTraceLastMs} ms = ${q8.positionTraceLastDecodeSteps} decode steps`,
   )
   if (withLlama)
     log(

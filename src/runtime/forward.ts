@@ -34,6 +34,7 @@ export class Sequence {
   readonly up: Int32Array // (B, ffn)
   readonly hidden: Int32Array // (B, ffn)
   readonly logits: Int32Array // (vocab)
+  private blockLogits: Int32Array | undefined // (B, vocab), for blocks with several heads
   readonly scaleM: Int32Array // (B): activation scales of a block's rows
   readonly scaleE: Int32Array // (B)
   readonly expTmp: Float64Array // (ctx)
@@ -71,6 +72,12 @@ export class Sequence {
     this.expTmp = new Float64Array(ctx)
     this.mixAcc = new Float64Array(c.headDim)
     this.invSqrt = invSqrtQ16(c.headDim)
+  }
+
+  /** Logits of a block with several heads (see forwardBlockHeads), allocated on first use. */
+  get headLogits(): Int32Array {
+    this.blockLogits ??= new Int32Array(this.maxBlock * this.model.config.vocabSize)
+    return this.blockLogits
   }
 
   get capacity(): number {
@@ -179,6 +186,35 @@ export function forwardBlock(
   withLogits: boolean,
   sink: TraceSink = noTrace,
 ): Int32Array | undefined {
+  runBlock(seq, tokens, withLogits ? seq.pos + tokens.length - 1 : Number.POSITIVE_INFINITY, sink)
+  return withLogits ? seq.logits : undefined
+}
+
+/**
+ * A block whose positions from `headsFrom` on all get the final norm and logits (one int8 matmul
+ * over the output rows for all of them): a run with known tokens (rebuilding a position's trace)
+ * runs generated positions as blocks too. Returns the logits, one row of vocab per head position,
+ * in position order. The sink must not need the trace's order (samples come after the block).
+ */
+export function forwardBlockHeads(
+  seq: Sequence,
+  tokens: readonly number[],
+  headsFrom: number,
+  sink: TraceSink = noTrace,
+): Int32Array {
+  if (sink.kinds !== 0 && !sink.anyOrder)
+    throw new RangeError('a block with several heads needs a sink that takes any order')
+  const heads = runBlock(seq, tokens, headsFrom, sink)
+  return heads === 1 ? seq.logits : seq.headLogits.subarray(0, heads * seq.model.config.vocabSize)
+}
+
+/** The forward pass of a block with heads at positions >= headsFrom; returns the head count. */
+function runBlock(
+  seq: Sequence,
+  tokens: readonly number[],
+  headsFrom: number,
+  sink: TraceSink,
+): number {
   const model = seq.model
   const c = model.config
   const B = tokens.length
@@ -322,17 +358,19 @@ export function forwardBlock(
   }
   seq.pos = pos0 + B
 
-  let logits: Int32Array | undefined
-  if (withLogits) {
-    // --- head, for the block's last position
-    const last = pos0 + B - 1
-    const xLast = x.subarray((B - 1) * dim, B * dim)
-    rmsnorm(xLast, 0, dim, model.outputNorm, model.epsQ, xn, 0)
-    out(last, NO_LAYER, OpKind.FINAL_NORM, xn, 0, dim)
-    project(seq, [model.output], xn, 1, [seq.logits])
-    out(last, NO_LAYER, OpKind.LOGITS, seq.logits, 0, c.vocabSize)
-    logits = seq.logits
+  // --- head, for the block's positions from headsFrom on
+  const first = Math.max(0, headsFrom - pos0)
+  const heads = Math.max(0, B - first)
+  if (heads > 0) {
+    for (let i = 0; i < heads; i++) {
+      rmsnorm(x, (first + i) * dim, dim, model.outputNorm, model.epsQ, xn, i * dim)
+      out(pos0 + first + i, NO_LAYER, OpKind.FINAL_NORM, xn, i * dim, dim)
+    }
+    const logits = heads === 1 ? seq.logits : seq.headLogits
+    project(seq, [model.output], xn, heads, [logits])
+    for (let i = 0; i < heads; i++)
+      out(pos0 + first + i, NO_LAYER, OpKind.LOGITS, logits, i * c.vocabSize, c.vocabSize)
   }
   block?.replay(sink)
-  return logits
+  return heads
 }

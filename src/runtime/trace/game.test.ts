@@ -9,7 +9,7 @@ import { verifyBinding } from './checks.ts'
 import { bisect, bytesEqual, toHex } from './merkle.ts'
 import { mixSumsTree, verifyMixFinal, verifyMixStep } from './mix.ts'
 import { oneStep } from './onestep.ts'
-import { replayTrace, type TraceReplay } from './open.ts'
+import { positionTrace, replayTrace, type TraceReplay } from './open.ts'
 import { NO_LAYER, OP_NAMES, OpKind, type TraceFault } from './ops.ts'
 import {
   boundaryCount,
@@ -262,6 +262,29 @@ describe('a subtle cheater: one element changed, everything after it consistent'
     // Most faults matter, and every op kind was caught at least once.
     expect(masked).toBeLessThan(faults.length / 3)
     expect([...found].sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, k) => k))
+  })
+
+  it('R_p rebuilt from the known tokens in blocks equals R_p regenerated, honest or not', () => {
+    const fault = { pos: 17, layer: 2, kind: OpKind.SWIGLU, element: 40, delta: 1 << 19 }
+    const cheat = replayTrace(model, request, { fault })
+    for (const pos of [0, 15, 16, 17, 18, P - 1]) {
+      const again = positionTrace(model, request, pos)
+      expect(toHex(positionTrace(model, request, pos, { tokens: honest.tokens }).root)).toBe(
+        toHex(again.root),
+      )
+      expect(toHex(again.root)).toBe(toHex(challengerAt(pos).positionRoot))
+      const lie = positionTrace(model, request, pos, { fault })
+      expect(toHex(positionTrace(model, request, pos, { fault, tokens: cheat.tokens }).root)).toBe(
+        toHex(lie.root),
+      )
+      expect(bytesEqual(lie.root, again.root)).toBe(pos < 17)
+    }
+    // Tokens that are not this run's are refused.
+    const wrong = honest.tokens.map((t, i) => (i === 2 ? (t + 1) % config.vocabSize : t))
+    expect(() => positionTrace(model, request, P - 1, { tokens: wrong })).toThrow(/not the/)
+    expect(() => positionTrace(model, request, P, { tokens: honest.tokens })).toThrow(
+      /outside the trace/,
+    )
   })
 
   it('a fault never shows up before its position', () => {

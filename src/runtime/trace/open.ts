@@ -1,7 +1,16 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { TraceError } from '../../errors/runtime.ts'
-import { fanOut, type GenerateRequest, generate, generateSteps } from '../generate.ts'
+import { applyFault, forwardBlockHeads, Sequence } from '../forward.ts'
+import {
+  fanOut,
+  type GenerateRequest,
+  generate,
+  generateSteps,
+  validateRequest,
+} from '../generate.ts'
 import type { Model } from '../model/load.ts'
+import { Prng } from '../sampler/prng.ts'
+import { sample } from '../sampler/sample.ts'
 import type {
   BoundaryOpening,
   CheckpointOpening,
@@ -21,7 +30,7 @@ import {
   oneStepVectors,
   oneStepWeights,
 } from './onestep.ts'
-import { kindMask, OpKind, opIdBytes, type TraceFault, type TraceSink } from './ops.ts'
+import { kindMask, NO_LAYER, OpKind, opIdBytes, type TraceFault, type TraceSink } from './ops.ts'
 import {
   boundaryIndexOf,
   boundaryOpAt,
@@ -379,29 +388,84 @@ export function replayTrace(
 
 /**
  * R_p alone, as a party computes it when the game reaches position p: the request re-run up to
- * p (untraced before it), every op output of p hashed.
+ * p (untraced before it), every op output of p hashed. With `tokens` (the party's own output, which
+ * it knows from answering or checking), positions are fed those tokens and run in blocks, each
+ * with its logits where the trace has them, and the sampler checks each token as it goes: about
+ * prefill speed instead of one decode step per generated token. Without, the request is generated
+ * again up to p.
  */
 export function positionTrace(
   model: Model,
   request: GenerateRequest,
   pos: number,
-  options: { fault?: TraceFault } = {},
+  options: { fault?: TraceFault; tokens?: readonly number[] } = {},
 ): { root: Uint8Array; leaves: Uint8Array } {
+  validateRequest(model, request)
   const hasher = new PositionTraceHasher(model, (p) => p === pos)
-  const steps = generateSteps(
-    model,
-    request,
-    options.fault
-      ? { trace: false, sink: hasher, fault: options.fault }
-      : { trace: false, sink: hasher },
-  )
-  // Position p is complete once its sample is taken (or, before the last prompt position, once
-  // the prompt has run, which the first sample follows).
-  const samplesNeeded = Math.max(1, pos - request.promptTokens.length + 2)
-  for (let taken = 0; taken < samplesNeeded; taken++) if (steps.next().done) break
+  if (options.tokens) runKnownTokens(model, request, pos, options.tokens, hasher, options.fault)
+  else {
+    const steps = generateSteps(
+      model,
+      request,
+      options.fault
+        ? { trace: false, sink: hasher, fault: options.fault }
+        : { trace: false, sink: hasher },
+    )
+    // Position p is complete once its sample is taken (or, before the last prompt position, once
+    // the prompt has run, which the first sample follows).
+    const samplesNeeded = Math.max(1, pos - request.promptTokens.length + 2)
+    for (let taken = 0; taken < samplesNeeded; taken++) if (steps.next().done) break
+  }
   if (!hasher.positions().includes(pos))
     throw new TraceError(`position ${pos} is outside the trace`)
   return { root: hasher.root(pos), leaves: hasher.leaves(pos) }
+}
+
+/**
+ * Positions 0..last fed the prompt then `tokens`, in blocks with a head at every sampling
+ * position, sampled in order as generate samples (same PRNG, same fault handling); every sampled
+ * token must be the one given.
+ */
+function runKnownTokens(
+  model: Model,
+  request: GenerateRequest,
+  last: number,
+  tokens: readonly number[],
+  sink: TraceSink,
+  fault: TraceFault | undefined,
+): void {
+  const { vocabSize } = model.config
+  const T = request.promptTokens.length
+  const feed = [...request.promptTokens, ...tokens]
+  if (!Number.isSafeInteger(last) || last < 0 || last >= feed.length - 1)
+    throw new TraceError(`position ${last} is outside the trace (${feed.length - 1} positions)`)
+  const seq = new Sequence(model, last + 1)
+  seq.fault = fault
+  const prng = new Prng(request.seed)
+  const order = new Int32Array(vocabSize)
+  const weights = new Float64Array(vocabSize)
+  const sampled = new Int32Array(5)
+  for (let start = 0; start <= last; start += seq.maxBlock) {
+    const block = feed.slice(start, Math.min(start + seq.maxBlock, last + 1))
+    const logits = forwardBlockHeads(seq, block, T - 1, sink)
+    const firstHead = Math.max(start, T - 1)
+    for (let q = firstHead; q < start + block.length; q++) {
+      const row = logits.subarray((q - firstHead) * vocabSize, (q - firstHead + 1) * vocabSize)
+      let token = sample(row, request.params, prng, order, weights)
+      sampled[0] = token
+      for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
+      if (fault?.kind === OpKind.SAMPLE && fault.pos === q) {
+        applyFault(fault, sampled, 0, 5)
+        token = sampled[0]!
+        for (let i = 0; i < 4; i++) prng.s[i] = sampled[i + 1]! >>> 0
+      }
+      sink.record(q, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
+      if (token !== feed[q + 1])
+        throw new TraceError(
+          `the run samples token ${token} at position ${q}, not the ${feed[q + 1]} given`,
+        )
+    }
+  }
 }
 
 const weightTrees = new WeakMap<Model, MerkleTree>()
