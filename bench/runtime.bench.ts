@@ -20,8 +20,8 @@ import { Prng } from '../src/runtime/sampler/prng.ts'
 import { samplingParams } from '../src/runtime/sampler/sample.ts'
 import { syntheticLlamaVocab } from '../src/runtime/tokenizer/build-vocab.ts'
 import { CheckpointHasher, PositionTraceHasher } from '../src/runtime/trace/hasher.ts'
-import { positionTrace } from '../src/runtime/trace/open.ts'
 import { NO_LAYER, OpKind } from '../src/runtime/trace/ops.ts'
+import { positionTrace } from '../src/runtime/trace/replay.ts'
 
 const args = process.argv.slice(2)
 const json = args.includes('--json')

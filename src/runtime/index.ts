@@ -90,16 +90,7 @@ export {
   oneStepVectors,
   oneStepWeights,
 } from './trace/onestep.ts'
-export {
-  openElement,
-  openWeight,
-  openWeightLeaf,
-  positionTrace,
-  type ReplayOptions,
-  replayTrace,
-  TraceReplay,
-  weightRowBytes,
-} from './trace/open.ts'
+export { openElement, openWeight, openWeightLeaf, weightRowBytes } from './trace/open.ts'
 export {
   ALL_KINDS,
   CHECKPOINT_KIND,
@@ -115,6 +106,12 @@ export {
   type TraceSink,
 } from './trace/ops.ts'
 export { type ElementInputs, recomputeElement, type WeightRow } from './trace/recompute.ts'
+export {
+  positionTrace,
+  type ReplayOptions,
+  replayTrace,
+  TraceReplay,
+} from './trace/replay.ts'
 export {
   boundaryCount,
   boundaryIndexOf,

@@ -9,8 +9,8 @@ import { verifyBinding } from './checks.ts'
 import { bisect, bytesEqual, toHex } from './merkle.ts'
 import { mixSumsTree, verifyMixFinal, verifyMixStep } from './mix.ts'
 import { oneStep } from './onestep.ts'
-import { positionTrace, replayTrace, type TraceReplay } from './open.ts'
 import { NO_LAYER, OP_NAMES, OpKind, type TraceFault } from './ops.ts'
+import { positionTrace, replayTrace, type TraceReplay } from './replay.ts'
 import {
   boundaryCount,
   opLength,

@@ -36,16 +36,24 @@ export type InputParts = {
 }
 
 /** The token fed at position p: the prompt's, else the one sampled at p - 1. */
-export function tokenAt(request: RequestContext, parts: InputParts, pos: number): number {
+export function tokenAt(
+  request: RequestContext,
+  vector: InputParts['vector'],
+  pos: number,
+): number {
   return pos < request.promptTokens.length
     ? request.promptTokens[pos]!
-    : parts.vector(pos - 1, NO_LAYER, OpKind.SAMPLE)[0]!
+    : vector(pos - 1, NO_LAYER, OpKind.SAMPLE)[0]!
 }
 
 /** The PRNG state before the sample at p: from the seed for the first sample, else p - 1's. */
-export function stateBefore(request: RequestContext, parts: InputParts, pos: number): Uint32Array {
+export function stateBefore(
+  request: RequestContext,
+  vector: InputParts['vector'],
+  pos: number,
+): Uint32Array {
   if (pos === request.promptTokens.length - 1) return new Prng(request.seed).s
-  const previous = parts.vector(pos - 1, NO_LAYER, OpKind.SAMPLE)
+  const previous = vector(pos - 1, NO_LAYER, OpKind.SAMPLE)
   return Uint32Array.from(previous.subarray(1, 5), (v) => v >>> 0)
 }
 
@@ -76,7 +84,7 @@ export function buildElementInputs(
   })
   switch (kind) {
     case OpKind.EMBED: {
-      const token = tokenAt(request, parts, pos)
+      const token = tokenAt(request, get, pos)
       return { inputs: { kind, row: parts.row({ tensor: 'embed', row: token }) }, element: e }
     }
     case OpKind.ATTN_NORM:
@@ -178,7 +186,7 @@ export function buildElementInputs(
         inputs: {
           kind,
           logits: get(pos, NO_LAYER, OpKind.LOGITS),
-          state: stateBefore(request, parts, pos),
+          state: stateBefore(request, get, pos),
           params: request.params,
         },
         element: e,

@@ -247,16 +247,7 @@ export function oneStep(ctx: OneStepContext, proof: OneStepProof): OneStepResult
     return v
   }
 
-  const partsWithoutWeights: InputParts = {
-    vector,
-    row: () => {
-      throw new TraceError('internal: no weights yet')
-    },
-    norm: () => {
-      throw new TraceError('internal: no weights yet')
-    },
-  }
-  const token = op.kind === OpKind.EMBED ? tokenAt(ctx.request, partsWithoutWeights, pos) : 0
+  const token = op.kind === OpKind.EMBED ? tokenAt(ctx.request, vector, pos) : 0
   if (!Number.isSafeInteger(token) || token < 0 || token >= config.vocabSize)
     throw new TraceError(`token ${token} is outside the vocabulary`)
   const weightRefs = oneStepWeights(op.kind, op.layer, claim.element, token)

@@ -20,8 +20,9 @@ import {
 import { traceLeaf, vecRoot } from './hasher.ts'
 import { merkleRoot, merkleRootInArena, toHex } from './merkle.ts'
 import { oneStep } from './onestep.ts'
-import { openElement, openWeightLeaf, positionTrace, replayTrace, weightRowBytes } from './open.ts'
+import { openElement, openWeightLeaf, weightRowBytes } from './open.ts'
 import { NO_LAYER, OpKind, opIdBytes } from './ops.ts'
+import { positionTrace, replayTrace } from './replay.ts'
 import { boundaryOpAt, positionOpIndex, weightLeafCount, weightLeafIndex } from './schedule.ts'
 
 const request = {
