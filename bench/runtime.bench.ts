@@ -58,12 +58,14 @@ function verityRun(
         ? new PositionTraceHasher(model, () => true)
         : undefined
   const sampled = new Int32Array(5)
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   for (let i = 0; i < prompt.length; i += seq.maxBlock) {
     const block = prompt.slice(i, i + seq.maxBlock)
     forwardBlock(seq, block, i + block.length === prompt.length, hasher)
   }
   const t1 = performance.now()
+  const c1 = process.cpuUsage()
   for (const token of decode) {
     sampled[0] = token
     hasher?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
@@ -72,7 +74,16 @@ function verityRun(
   if (hasher instanceof CheckpointHasher) hasher.root()
   else hasher?.leaves(seq.pos - 1)
   const t2 = performance.now()
-  return { prefill: (prompt.length * 1000) / (t1 - t0), decode: (decode.length * 1000) / (t2 - t1) }
+  const c2 = process.cpuUsage()
+  const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) =>
+    (b.user - a.user + b.system - a.system) / 1000
+  return {
+    prefill: (prompt.length * 1000) / (t1 - t0),
+    decode: (decode.length * 1000) / (t2 - t1),
+    // The same per CPU second: on a shared machine, time spent waiting for a core is left out.
+    prefillCpu: (prompt.length * 1000) / cpuMs(c0, c1),
+    decodeCpu: (decode.length * 1000) / cpuMs(c1, c2),
+  }
 }
 
 /**
@@ -98,10 +109,12 @@ function positionTraceRun(
   return performance.now() - t0
 }
 
-type Speed = { prefill: number; decode: number }
-const best = (runs: Speed[]): Speed => ({
+type Speed = { prefill: number; decode: number; prefillCpu?: number; decodeCpu?: number }
+const best = (runs: Speed[]): Required<Speed> => ({
   prefill: Math.max(...runs.map((r) => r.prefill)),
   decode: Math.max(...runs.map((r) => r.decode)),
+  prefillCpu: Math.max(...runs.map((r) => r.prefillCpu ?? 0)),
+  decodeCpu: Math.max(...runs.map((r) => r.decodeCpu ?? 0)),
 })
 
 const prng = new Prng(1)
@@ -179,9 +192,12 @@ try {
       // What committing costs a miner: traced / untraced, same run, best of the rounds each.
       decodeTraceRatio: round(withTrace.decode / noTrace.decode, 3),
       prefillTraceRatio: round(withTrace.prefill / noTrace.prefill, 3),
+      decodeTraceRatioCpu: round(withTrace.decodeCpu / noTrace.decodeCpu, 3),
+      prefillTraceRatioCpu: round(withTrace.prefillCpu / noTrace.prefillCpu, 3),
       // Every op of every position hashed (the former commitment), for comparison.
       verityDecodeEveryOp: round(everyOp.decode),
       decodeEveryOpRatio: round(everyOp.decode / noTrace.decode, 3),
+      decodeEveryOpRatioCpu: round(everyOp.decodeCpu / noTrace.decodeCpu, 3),
       // Rebuilding one position's trace R_p on demand, in ms and in untraced decode steps.
       decodeStepMs: round(decodeStepMs, 2),
       positionTraceLastMs: round(Math.min(...rebuild.last)),
@@ -221,6 +237,7 @@ const summary = {
   // What committing costs: traced / untraced decode and prefill of the same run.
   decodeTraceRatio: q8.decodeTraceRatio,
   prefillTraceRatio: q8.prefillTraceRatio,
+  decodeTraceRatioCpu: q8.decodeTraceRatioCpu,
   // Rebuilding R_p of the last position, in untraced decode steps.
   positionTraceLastDecodeSteps: q8.positionTraceLastDecodeSteps,
   // Like for like: inference against inference (llama.cpp commits to nothing).

@@ -61,7 +61,7 @@ export const command: Command = {
       }
       reexecuted = true
       lines.push(
-        `re-execution ok: outputHash, traceRoot and ${receipt.traceLeaves} trace leaves reproduced`,
+        `re-execution ok: outputHash, traceRoot and its ${receipt.traceLeaves} checkpoints reproduced`,
       )
     }
     if (flags.json)

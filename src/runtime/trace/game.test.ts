@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { bitFlips } from '../../../test/bit-flips.ts'
 import { TraceError } from '../../errors/runtime.ts'
 import { roundShift, sat32 } from '../fixed/int.ts'
 import { generate } from '../generate.ts'
@@ -109,6 +110,36 @@ describe('an honest miner against a lying challenger', () => {
       }
     }
     expect(steps).toBe(L * 3 * (1 + 7 + positions))
+  })
+
+  it('sub-trace proofs fail when any bit is flipped or a partial sum is moved', () => {
+    const miner = miners[6]!
+    const ctx = miner.oneStepContext()
+    const sums = miner.mixSums(2, 45)
+    const accRoot = mixSumsTree(sums).root
+    let flips = 0
+    // s = 3: an earlier position's value, under its checkpoint; s = 6: this position's, under R_p.
+    for (const s of [3, 6]) {
+      for (const [where, bad] of bitFlips(miner.mixStepProof(2, 45, s), 3)) {
+        expect(() => verifyMixStep(ctx, accRoot, bad), where).toThrow(TraceError)
+        flips++
+      }
+    }
+    for (const [where, bad] of bitFlips(miner.mixFinalProof(2, 45), 3)) {
+      expect(() => verifyMixFinal(ctx, bad), where).toThrow(TraceError)
+      flips++
+    }
+    expect(flips).toBeGreaterThan(300)
+    const step = miner.mixStepProof(2, 45, 3)
+    expect(() =>
+      verifyMixStep(ctx, accRoot, {
+        ...step,
+        current: { ...step.current, acc: step.current.acc + 1 },
+      }),
+    ).toThrow(/does not lead to accRoot/)
+    expect(() => verifyMixStep(ctx, accRoot, { ...step, s: 4 })).toThrow(TraceError)
+    const { previous: _, ...withoutPrevious } = step
+    expect(() => verifyMixStep(ctx, accRoot, withoutPrevious)).toThrow(/s - 1/)
   })
 
   it('a challenger who names an impossible element or op is turned away', () => {
