@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { forwardBlock, forwardToken, Sequence } from './forward.ts'
+import { forwardBlock, forwardBlockHeads, forwardToken, Sequence } from './forward.ts'
 import { fanOut, generate } from './generate.ts'
 import { samplingParams } from './sampler/sample.ts'
 import { testModel } from './test-model.ts'
@@ -9,6 +9,7 @@ import { tokenizerFromGguf } from './tokenizer/index.ts'
 import { CheckpointHasher, PositionTraceHasher } from './trace/hasher.ts'
 import { toHex } from './trace/merkle.ts'
 
+const noSink = { kinds: 0, record() {} }
 const bin = join(import.meta.dirname, '../../bin/verity.js')
 const cliArgs = [
   'generate',
@@ -113,6 +114,24 @@ describe('determinism', () => {
       expect(toHex(blockedOps.leaves(p)), `position ${p}`).toBe(toHex(singleOps.leaves(p)))
     }
     expect(Array.from(a.logits)).toEqual(Array.from(b.logits))
+  })
+
+  it('a block with a head at several positions gives the logits of one position at a time', () => {
+    const model = testModel()
+    const tokens = Array.from({ length: 20 }, (_, i) => 3 + ((i * 53) % 900))
+    const single = new Sequence(model, 32)
+    const expected = tokens.map((t) => Array.from(forwardToken(single, t, true)!))
+    const blocked = new Sequence(model, 32)
+    forwardBlockHeads(blocked, tokens.slice(0, 16), 16, noSink) // no head in this block
+    const rows = forwardBlockHeads(blocked, tokens.slice(16), 17, noSink) // heads at 17, 18, 19
+    const vocab = model.config.vocabSize
+    expect(rows.length).toBe(3 * vocab)
+    for (let i = 0; i < 3; i++)
+      expect(Array.from(rows.subarray(i * vocab, (i + 1) * vocab))).toEqual(expected[17 + i])
+    // Samples come after the block, so a sink that needs the trace's order cannot take it.
+    expect(() =>
+      forwardBlockHeads(new Sequence(model, 32), tokens.slice(0, 4), 0, { record() {} }),
+    ).toThrow(/any order/)
   })
 
   it('a different seed changes the tokens and the traceRoot', () => {
