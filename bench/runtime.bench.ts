@@ -109,6 +109,35 @@ function positionTraceRun(
   return performance.now() - t0
 }
 
+/**
+ * sha256 compressions of 64-byte messages per decoded token with a trace mode: the work the
+ * commitment adds, independent of the machine's load. Counted through the kernel's batched hash.
+ */
+function hashesPerToken(
+  model: Model,
+  prompt: number[],
+  decode: number[],
+  trace: 'checkpoints' | 'every-op',
+): number {
+  const kernel = model.kernel
+  const original = kernel.sha256Pairs
+  let prefillHashes = 0
+  let count = 0
+  kernel.sha256Pairs = (inPtr, n, outPtr) => {
+    count += n
+    original.call(kernel, inPtr, n, outPtr)
+  }
+  try {
+    verityRun(model, prompt, [], trace)
+    prefillHashes = count
+    count = 0
+    verityRun(model, prompt, decode, trace)
+  } finally {
+    kernel.sha256Pairs = original
+  }
+  return (count - prefillHashes) / decode.length
+}
+
 type Speed = { prefill: number; decode: number; prefillCpu?: number; decodeCpu?: number }
 const best = (runs: Speed[]): Required<Speed> => ({
   prefill: Math.max(...runs.map((r) => r.prefill)),
@@ -178,6 +207,10 @@ try {
         positionTraceRun(model, prompt, decode.length + 1, prompt.length - 1, greedy),
       )
     }
+    const hashes = {
+      checkpoints: hashesPerToken(model, prompt, decode, 'checkpoints'),
+      everyOp: hashesPerToken(model, prompt, decode, 'every-op'),
+    }
     const withTrace = best(runs.trace)
     const noTrace = best(runs.noTrace)
     const everyOp = best(runs.everyOp)
@@ -198,6 +231,9 @@ try {
       verityDecodeEveryOp: round(everyOp.decode),
       decodeEveryOpRatio: round(everyOp.decode / noTrace.decode, 3),
       decodeEveryOpRatioCpu: round(everyOp.decodeCpu / noTrace.decodeCpu, 3),
+      // sha256 compressions per decoded token: checkpoints, and every op (the former commitment).
+      hashesPerTokenCheckpoints: round(hashes.checkpoints),
+      hashesPerTokenEveryOp: round(hashes.everyOp),
       // Rebuilding one position's trace R_p on demand, in ms and in untraced decode steps.
       decodeStepMs: round(decodeStepMs, 2),
       positionTraceLastMs: round(Math.min(...rebuild.last)),
