@@ -110,7 +110,7 @@ function positionTraceRun(
 }
 
 /**
- * sha256 compressions of 64-byte messages per decoded token with a trace mode: the work the
+ * sha256 hashes of 64-byte messages per decoded token with a trace mode: the work the
  * commitment adds, independent of the machine's load. Counted through the kernel's batched hash.
  */
 function hashesPerToken(
@@ -231,7 +231,7 @@ try {
       verityDecodeEveryOp: round(everyOp.decode),
       decodeEveryOpRatio: round(everyOp.decode / noTrace.decode, 3),
       decodeEveryOpRatioCpu: round(everyOp.decodeCpu / noTrace.decodeCpu, 3),
-      // sha256 compressions per decoded token: checkpoints, and every op (the former commitment).
+      // sha256 hashes per decoded token: checkpoints, and every op (the former commitment).
       hashesPerTokenCheckpoints: round(hashes.checkpoints),
       hashesPerTokenEveryOp: round(hashes.everyOp),
       // Rebuilding one position's trace R_p on demand, in ms and in untraced decode steps.
