@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { INFER_PROTOCOL } from './frames.ts'
+import { log } from './log.ts'
 import type { Peer } from './peer.ts'
 import type { NeuronView } from './subnet-view.ts'
 
@@ -13,6 +14,7 @@ import type { NeuronView } from './subnet-view.ts'
 export class MinerDiscovery {
   private readonly known = new Map<string, { miner: boolean } | { failedAt: number }>()
   private readonly pending = new Map<string, Promise<boolean | undefined>>()
+  private readonly log = log('node:discover')
 
   constructor(
     private readonly peer: Peer,
@@ -50,14 +52,22 @@ export class MinerDiscovery {
         }
       })
       if (multiaddrs.length > 0) await this.peer.peerStore.merge(peerId, { multiaddrs })
-      const connection = await this.peer.dial(peerId, { signal: AbortSignal.timeout(5000) })
-      const result = await this.peer.services.identify.identify(connection, {
-        signal: AbortSignal.timeout(5000),
-      })
-      const miner = result.protocols.includes(INFER_PROTOCOL)
+      await this.peer.dial(peerId, { signal: AbortSignal.timeout(5000) })
+      // libp2p runs identify on every new connection and records the remote's protocols in the
+      // peer store; asking again on the same connection would race it (one stream at a time).
+      const deadline = Date.now() + 5000
+      let protocols: string[] = []
+      for (;;) {
+        protocols = (await this.peer.peerStore.get(peerId).catch(() => undefined))?.protocols ?? []
+        if (protocols.length > 0 || Date.now() > deadline) break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      if (protocols.length === 0) throw new Error('identify told nothing within 5 s')
+      const miner = protocols.includes(INFER_PROTOCOL)
       this.known.set(id, { miner })
       return miner
-    } catch {
+    } catch (error) {
+      this.log('cannot ask %s which protocols it speaks: %s', id, (error as Error).message)
       this.known.set(id, { failedAt: Date.now() })
       return undefined
     }
