@@ -230,6 +230,7 @@ function runBlock(
   const { dim, headDim, nHeads, nKvHeads, ffnDim, ropeDim } = c
   const kvDim = nKvHeads * headDim
   const group = nHeads / nKvHeads
+  const neox = c.ropeType === 'neox'
   const { x, xn, q, q16, k, v, scores, probs, mix, proj, gate, up, hidden } = seq
   const kinds = sink.kinds ?? ALL_KINDS
   const block = B > 1 && kinds !== 0 && !sink.anyOrder ? new BlockSink(pos0, B, kinds) : undefined
@@ -273,9 +274,9 @@ function runBlock(
       out(pos, l, OpKind.K, k, b * kvDim, kvDim)
       out(pos, l, OpKind.V, v, b * kvDim, kvDim)
       const rope = ropeAt(model, pos)
-      applyRope(q, b * dim, nHeads, headDim, ropeDim, rope)
+      applyRope(q, b * dim, nHeads, headDim, ropeDim, rope, neox)
       out(pos, l, OpKind.Q_ROPE, q, b * dim, dim)
-      applyRope(k, b * kvDim, nKvHeads, headDim, ropeDim, rope)
+      applyRope(k, b * kvDim, nKvHeads, headDim, ropeDim, rope, neox)
       out(pos, l, OpKind.K_ROPE, k, b * kvDim, kvDim)
       // The cache takes this position's key (reduced to 16 bits) and value; positions attend
       // only to keys at or before them, so later keys of the block are never read early.

@@ -5,13 +5,20 @@ export const ROPE_BITS = 20
 
 /**
  * The inverse frequencies theta^(-2i/d) for i < d/2, in F-bit fixed point:
- * exp(-(2i * ln(theta)) / d), where the division truncates.
+ * exp(-(2i * ln(theta)) / d), where the division truncates. With frequency factors f (Llama 3.1+
+ * `rope_freqs.weight`), each is then divided by its factor: (invFreq_i * 2^F) / f_i, f_i converted
+ * exactly to fixed point, the division truncating (llama.cpp's angle theta_i / f_i).
  */
-export function ropeInverseFrequencies(theta: number, ropeDim: number): bigint[] {
+export function ropeInverseFrequencies(
+  theta: number,
+  ropeDim: number,
+  factors?: readonly number[],
+): bigint[] {
   const lnTheta = ln(fromDouble(theta))
   const out: bigint[] = []
   for (let i = 0; i < ropeDim / 2; i++) {
-    out.push(expNonPositive(-(BigInt(2 * i) * lnTheta) / BigInt(ropeDim)))
+    const base = expNonPositive(-(BigInt(2 * i) * lnTheta) / BigInt(ropeDim))
+    out.push(factors === undefined ? base : (base * ONE) / fromDouble(factors[i]!))
   }
   return out
 }

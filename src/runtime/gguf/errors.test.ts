@@ -253,24 +253,25 @@ describe('readGguf rejects', () => {
   })
 
   it('unsupported tensor types, naming them', () => {
-    const q4k = new Bytes()
+    const q3k = new Bytes()
       .header(1, 0)
-      .tensor('blk.0.ffn_up.weight', [256], GgmlType.Q4_K, 0)
-      .data(144)
+      .tensor('blk.0.ffn_up.weight', [256], GgmlType.Q3_K, 0)
+      .data(112)
       .bytes()
+    const supported = 'F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K'
     expectGgufError(
-      q4k,
-      "tensor 'blk.0.ffn_up.weight' has type Q4_K (12), supported: F32, F16, Q8_0 (type field at offset 63)",
+      q3k,
+      `tensor 'blk.0.ffn_up.weight' has type Q3_K (11), supported: ${supported} (type field at offset 63)`,
     )
     expectGgufError(
       new Bytes().header(1, 0).tensor('w', [4], 77, 0).data(64).bytes(),
-      "tensor 'w' has type unknown (77), supported: F32, F16, Q8_0 (type field at offset 45)",
+      `tensor 'w' has type unknown (77), supported: ${supported} (type field at offset 45)`,
     )
     // Tools that only describe files may opt in; decoding still refuses.
-    const file = readGguf(q4k, { anyTensorType: true })
-    expect(file.tensors[0]!.byteLength).toBe(144)
+    const file = readGguf(q3k, { anyTensorType: true })
+    expect(file.tensors[0]!.byteLength).toBe(110)
     expect(() => tensorToFloat32(file, file.tensors[0]!)).toThrow(
-      "GGUF: tensor 'blk.0.ffn_up.weight' has type Q4_K (12), supported: F32, F16, Q8_0",
+      `GGUF: tensor 'blk.0.ffn_up.weight': tensor type Q3_K (11) cannot be decoded (supported: ${supported})`,
     )
   })
 
@@ -352,10 +353,13 @@ describe('writeGguf rejects', () => {
       "tensor 'w' has 32 values for dims [33] (33 expected)",
     )
     expect(w({ tensors: [t({ type: GgmlType.Q4_K })] })).toThrow(
-      "tensor 'w' has type Q4_K (12), the writer supports: F32, F16, Q8_0",
+      "tensor 'w' is Q4_K (12) with rows of 32 elements, not a multiple of 256",
+    )
+    expect(w({ tensors: [t({ type: GgmlType.Q3_K })] })).toThrow(
+      "tensor 'w' has type Q3_K (11), the writer supports: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K",
     )
     expect(w({ tensors: [t({ type: GgmlType.Q8_0, dims: [16, 2] })] })).toThrow(
-      "tensor 'w' is Q8_0 with rows of 16 elements, not a multiple of 32",
+      "tensor 'w' is Q8_0 (8) with rows of 16 elements, not a multiple of 32",
     )
     const nan = new Float32Array(32)
     nan[5] = Number.NaN

@@ -1,3 +1,4 @@
+export { decodeRow, rowBytes } from './dequant.ts'
 export { floatToHalf, halfToFloat } from './half.ts'
 export {
   metaArray,
@@ -15,8 +16,11 @@ export {
   metaString,
   metaStringArray,
 } from './meta.ts'
+export { encodeTensorData } from './quantize.ts'
 export { type ReadGgufOptions, readGguf } from './read.ts'
+export { type ByteSource, bytesSource, toSource } from './source.ts'
 export {
+  forEachRow,
   optionalTensor,
   type Q8_0Raw,
   tensorByName,
@@ -36,15 +40,19 @@ export {
   ggmlTypeName,
   ggufValueTypeName,
   SUPPORTED_GGML_TYPES,
+  SUPPORTED_TYPE_NAMES,
 } from './types.ts'
 export {
   type GgufArrayWriteValue,
+  type GgufLayout,
   type GgufScalarJs,
   type GgufScalarTypeName,
   type GgufScalarWriteValue,
+  type GgufTensorHeader,
   type GgufWriteSpec,
   type GgufWriteTensor,
   type GgufWriteValue,
   gguf,
+  ggufLayout,
   writeGguf,
 } from './write.ts'

@@ -1,4 +1,5 @@
 import { GgufError } from '../../errors/runtime.ts'
+import { type ByteSource, toSource } from './source.ts'
 import {
   GGML_TYPE_LAYOUT,
   GGUF_DEFAULT_ALIGNMENT,
@@ -12,12 +13,13 @@ import {
   ggmlTypeLabel,
   ggufValueTypeName,
   SUPPORTED_GGML_TYPES,
+  SUPPORTED_TYPE_NAMES,
 } from './types.ts'
 
 export type ReadGgufOptions = {
   /**
    * Accept tensors of any type whose block layout is known (Q4_K, BF16, …) instead of rejecting
-   * the file; `tensorToFloat32` still refuses them. For tools that only describe a file.
+   * the file; decoding still refuses them. For tools that only describe a file.
    */
   anyTensorType?: boolean
 }
@@ -33,22 +35,37 @@ const MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8 // name length, n_dims, one dim,
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
+/** The header is read in windows that grow until it fits: a file's data is never read here. */
+const FIRST_WINDOW = 1 << 20
+
+/** Reads the file's head through a window of its first bytes, grown (doubled) as parsing needs. */
 class Cursor {
   pos = 0
-  readonly view: DataView
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  bytes: Uint8Array
+  view: DataView
+  constructor(readonly source: ByteSource) {
+    this.bytes = source.read(0, Math.min(source.size, FIRST_WINDOW)).slice()
+    this.view = new DataView(this.bytes.buffer)
   }
 
+  /** Bytes left in the file (not only the window). */
   get remaining(): number {
-    return this.bytes.length - this.pos
+    return this.source.size - this.pos
   }
 
   need(n: number, what: string): void {
-    if (n > this.bytes.length - this.pos) {
+    if (n > this.source.size - this.pos) {
       throw new GgufError(
         `truncated file: ${what} needs ${n} bytes at offset ${this.pos}, but the file has ${this.remaining} left`,
       )
+    }
+    if (this.pos + n > this.bytes.length) {
+      const size = Math.min(this.source.size, Math.max(2 * this.bytes.length, this.pos + n))
+      const grown = new Uint8Array(size)
+      grown.set(this.bytes)
+      grown.set(this.source.read(this.bytes.length, size - this.bytes.length), this.bytes.length)
+      this.bytes = grown
+      this.view = new DataView(grown.buffer)
     }
   }
 
@@ -111,31 +128,31 @@ function decodeUtf8(
 }
 
 function readValue(c: Cursor, type: number, what: string, depth: number): GgufValue {
-  const v = c.view
+  // `need` may grow the window: read c.view only after it.
   switch (type) {
     case GgufValueType.UINT8:
       return c.u8(what)
     case GgufValueType.INT8:
       c.need(1, what)
-      return v.getInt8(c.pos++)
+      return c.view.getInt8(c.pos++)
     case GgufValueType.UINT16:
       c.need(2, what)
       c.pos += 2
-      return v.getUint16(c.pos - 2, true)
+      return c.view.getUint16(c.pos - 2, true)
     case GgufValueType.INT16:
       c.need(2, what)
       c.pos += 2
-      return v.getInt16(c.pos - 2, true)
+      return c.view.getInt16(c.pos - 2, true)
     case GgufValueType.UINT32:
       return c.u32(what)
     case GgufValueType.INT32:
       c.need(4, what)
       c.pos += 4
-      return v.getInt32(c.pos - 4, true)
+      return c.view.getInt32(c.pos - 4, true)
     case GgufValueType.FLOAT32:
       c.need(4, what)
       c.pos += 4
-      return v.getFloat32(c.pos - 4, true)
+      return c.view.getFloat32(c.pos - 4, true)
     case GgufValueType.BOOL: {
       const at = c.pos
       const b = c.u8(what)
@@ -149,15 +166,15 @@ function readValue(c: Cursor, type: number, what: string, depth: number): GgufVa
     case GgufValueType.UINT64:
       c.need(8, what)
       c.pos += 8
-      return v.getBigUint64(c.pos - 8, true)
+      return c.view.getBigUint64(c.pos - 8, true)
     case GgufValueType.INT64:
       c.need(8, what)
       c.pos += 8
-      return v.getBigInt64(c.pos - 8, true)
+      return c.view.getBigInt64(c.pos - 8, true)
     case GgufValueType.FLOAT64:
       c.need(8, what)
       c.pos += 8
-      return v.getFloat64(c.pos - 8, true)
+      return c.view.getFloat64(c.pos - 8, true)
     default:
       throw new GgufError(`${what} has unknown value type ${type} at offset ${c.pos - 4}`)
   }
@@ -187,17 +204,19 @@ function readArray(c: Cursor, what: string, depth: number): [GgufValue[], number
 
 /**
  * Parses a GGUF v2/v3 file (little-endian). Validates the whole structure and every tensor's
- * placement; tensor data stays in `bytes` and is only touched by `tensorToFloat32`.
- * Throws `GgufError` for anything malformed or unsupported.
+ * placement; only the head of the file is read (tensor data is read on demand, by rows, when a
+ * model loads). Throws `GgufError` for anything malformed or unsupported.
  */
-export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): GgufFile {
-  const c = new Cursor(bytes)
+export function readGguf(input: Uint8Array | ByteSource, options: ReadGgufOptions = {}): GgufFile {
+  const source = toSource(input)
+  const fileSize = source.size
+  if (fileSize < 4) throw new GgufError(`truncated file: ${fileSize} bytes, no header`)
+  const c = new Cursor(source)
 
   // --- header
-  if (bytes.length < 4) throw new GgufError(`truncated file: ${bytes.length} bytes, no header`)
   const magic = c.u32('magic')
   if (magic !== GGUF_MAGIC) {
-    const hex = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')
+    const hex = Array.from(c.bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')
     throw new GgufError(`bad magic at offset 0: ${hex} (expected 47 47 55 46, "GGUF")`)
   }
   const version = c.u32('version')
@@ -296,7 +315,7 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
       elements *= dim
       // No ggml type packs more than 8 elements per byte (Q1_0: 7.1), so a larger product is
       // corrupt; the bound also keeps the product an exact integer.
-      if (elements > bytes.length * 8) {
+      if (elements > fileSize * 8) {
         throw new GgufError(
           `tensor '${name}' dims [${[...dims, dim].join(', ')}] at offset ${dimAt} have more elements than the file can hold`,
         )
@@ -308,7 +327,7 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
     const supported = SUPPORTED_GGML_TYPES.includes(type)
     if (!supported && !(options.anyTensorType && GGML_TYPE_LAYOUT.has(type))) {
       throw new GgufError(
-        `tensor '${name}' has type ${ggmlTypeLabel(type)}, supported: F32, F16, Q8_0 (type field at offset ${typeAt})`,
+        `tensor '${name}' has type ${ggmlTypeLabel(type)}, supported: ${SUPPORTED_TYPE_NAMES} (type field at offset ${typeAt})`,
       )
     }
     const rel = c.u64n(`tensor '${name}' offset`)
@@ -317,9 +336,9 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
 
   const infoEnd = c.pos
   const dataOffset = Math.ceil(infoEnd / alignment) * alignment
-  if (raw.length > 0 && dataOffset > bytes.length) {
+  if (raw.length > 0 && dataOffset > fileSize) {
     throw new GgufError(
-      `truncated file: tensor data section starts at offset ${dataOffset}, past the end (${bytes.length})`,
+      `truncated file: tensor data section starts at offset ${dataOffset}, past the end (${fileSize})`,
     )
   }
 
@@ -341,9 +360,9 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
       )
     }
     const offset = dataOffset + rel
-    if (offset + byteLength > bytes.length) {
+    if (offset + byteLength > fileSize) {
       throw new GgufError(
-        `truncated file: tensor '${name}' data [${offset}, ${offset + byteLength}) extends past the end of the file (${bytes.length} bytes)`,
+        `truncated file: tensor '${name}' data [${offset}, ${offset + byteLength}) extends past the end of the file (${fileSize} bytes)`,
       )
     }
     return { name, dims, type, offset, byteLength }
@@ -368,6 +387,7 @@ export function readGguf(bytes: Uint8Array, options: ReadGgufOptions = {}): Gguf
     arrayItemTypes,
     tensors,
     dataOffset,
-    bytes,
+    size: fileSize,
+    source,
   }
 }

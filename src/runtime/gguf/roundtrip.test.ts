@@ -282,7 +282,7 @@ describe('writeGguf -> readGguf', () => {
     const t = file.tensors[0]!
     const got = tensorToFloat32(file, t)
     const raw = tensorRawQ8_0(file, t)
-    const bytes = file.bytes
+    const bytes = file.source.read(0, file.size)
     for (let b = 0; b < n / 32; b++) {
       // Independent reference: re-quantize the block in plain float code.
       let amax = 0

@@ -1,8 +1,7 @@
 import { GgufError } from '../../errors/runtime.ts'
+import { BadBlock, decodeRow, rowBytes } from './dequant.ts'
 import { halfToFloatBitsTable } from './half.ts'
 import { GgmlType, type GgufFile, type GgufTensorInfo, ggmlTypeLabel, QK8_0 } from './types.ts'
-
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 /** Number of elements of a tensor (product of its dims). */
 export function tensorElementCount(tensor: GgufTensorInfo): number {
@@ -24,59 +23,59 @@ export function optionalTensor(file: GgufFile, name: string): GgufTensorInfo | u
 }
 
 function checkInFile(file: GgufFile, tensor: GgufTensorInfo): void {
-  if (tensor.offset < 0 || tensor.offset + tensor.byteLength > file.bytes.length) {
+  if (tensor.offset < 0 || tensor.offset + tensor.byteLength > file.size) {
     throw new GgufError(`tensor '${tensor.name}' data lies outside the file`)
   }
 }
 
+/** Source bytes read per call while decoding rows: bounds the memory a load needs beside the weights. */
+export const ROW_CHUNK_BYTES = 4 << 20
+
 /**
- * Decodes a tensor to float32, row-major in ne order (dims[0] fastest). F16 is exact; Q8_0 is
- * `d * q` rounded once to float32, which is what llama.cpp's dequantize_row_q8_0 computes.
+ * Decodes a tensor row by row (dims[0] is the row length), reading about `ROW_CHUNK_BYTES` of the
+ * file at a time: `fn(r, values)` gets row r as float32, in a buffer reused for the next row. No
+ * copy of the whole tensor is made. A malformed block is a GgufError naming tensor, row and block.
+ */
+export function forEachRow(
+  file: GgufFile,
+  tensor: GgufTensorInfo,
+  fn: (row: number, values: Float32Array) => void,
+): void {
+  checkInFile(file, tensor)
+  const cols = tensor.dims[0]!
+  const rows = tensorElementCount(tensor) / cols
+  const bytesPerRow = rowBytes(tensor.type, cols)
+  const perChunk = Math.max(1, Math.floor(ROW_CHUNK_BYTES / bytesPerRow))
+  const values = new Float32Array(cols)
+  for (let first = 0; first < rows; first += perChunk) {
+    const count = Math.min(perChunk, rows - first)
+    const chunk = file.source.read(tensor.offset + first * bytesPerRow, count * bytesPerRow)
+    for (let i = 0; i < count; i++) {
+      try {
+        decodeRow(tensor.type, chunk, i * bytesPerRow, cols, values, 0)
+      } catch (error) {
+        if (error instanceof BadBlock)
+          throw new GgufError(
+            `tensor '${tensor.name}' (${ggmlTypeLabel(tensor.type)}) row ${first + i}: ${error.message}`,
+          )
+        const message = error instanceof GgufError ? error.shortMessage.slice(6) : String(error)
+        throw new GgufError(`tensor '${tensor.name}': ${message}`)
+      }
+      fn(first + i, values)
+    }
+  }
+}
+
+/**
+ * Decodes a whole tensor to float32, row-major in ne order (dims[0] fastest), as llama.cpp's
+ * dequantize_row_* computes it (dequant.ts). For small tensors and tools: loading a model never
+ * calls it (it decodes row by row with forEachRow).
  */
 export function tensorToFloat32(file: GgufFile, tensor: GgufTensorInfo): Float32Array {
-  checkInFile(file, tensor)
-  const n = tensorElementCount(tensor)
-  const { bytes } = file
-  const start = bytes.byteOffset + tensor.offset
-  const out = new Float32Array(n)
-  switch (tensor.type) {
-    case GgmlType.F32: {
-      if (littleEndian && start % 4 === 0) {
-        out.set(new Float32Array(bytes.buffer, start, n))
-      } else {
-        const view = new DataView(bytes.buffer, start, n * 4)
-        for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true)
-      }
-      return out
-    }
-    case GgmlType.F16: {
-      // Copy bit patterns through a u32 view so NaN payloads survive unchanged.
-      const bits = new Uint32Array(out.buffer)
-      const table = halfToFloatBitsTable()
-      for (let i = 0, p = tensor.offset; i < n; i++, p += 2) {
-        bits[i] = table[bytes[p]! | (bytes[p + 1]! << 8)]!
-      }
-      return out
-    }
-    case GgmlType.Q8_0: {
-      const table = new Float32Array(halfToFloatBitsTable().buffer)
-      const qs = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      const blocks = n / QK8_0
-      for (let b = 0, p = tensor.offset, o = 0; b < blocks; b++) {
-        const d = table[bytes[p]! | (bytes[p + 1]! << 8)]!
-        p += 2
-        // d * q is exact in a double; the Float32Array store rounds it once, as C's float product.
-        for (let j = 0; j < QK8_0; j++) out[o + j] = d * qs[p + j]!
-        p += QK8_0
-        o += QK8_0
-      }
-      return out
-    }
-    default:
-      throw new GgufError(
-        `tensor '${tensor.name}' has type ${ggmlTypeLabel(tensor.type)}, supported: F32, F16, Q8_0`,
-      )
-  }
+  const cols = tensor.dims[0]!
+  const out = new Float32Array(tensorElementCount(tensor))
+  forEachRow(file, tensor, (r, values) => out.set(values, r * cols))
+  return out
 }
 
 export type Q8_0Raw = {
@@ -94,12 +93,12 @@ export function tensorRawQ8_0(file: GgufFile, tensor: GgufTensorInfo): Q8_0Raw {
   checkInFile(file, tensor)
   const n = tensorElementCount(tensor)
   const blocks = n / QK8_0
-  const { bytes } = file
+  const bytes = file.source.read(tensor.offset, tensor.byteLength)
   const table = new Float32Array(halfToFloatBitsTable().buffer)
   const scales = new Float32Array(blocks)
   const qs = new Int8Array(n)
   const src = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  for (let b = 0, p = tensor.offset; b < blocks; b++, p += 2 + QK8_0) {
+  for (let b = 0, p = 0; b < blocks; b++, p += 2 + QK8_0) {
     scales[b] = table[bytes[p]! | (bytes[p + 1]! << 8)]!
     qs.set(src.subarray(p + 2, p + 2 + QK8_0), b * QK8_0)
   }

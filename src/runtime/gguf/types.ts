@@ -1,3 +1,5 @@
+import type { ByteSource } from './source.ts'
+
 /**
  * GGUF and ggml constants and the shapes the reader returns.
  * Ids follow llama.cpp's `ggml.h` / gguf-py `constants.py`; they are part of the file format.
@@ -45,8 +47,23 @@ export type GgmlTypeName = keyof typeof GgmlType
 /** A ggml type id. Files may carry ids we do not know, so this stays a plain number. */
 export type GgmlType = number
 
-/** The types this runtime can decode; everything else is named in an error. */
-export const SUPPORTED_GGML_TYPES: readonly GgmlType[] = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0]
+/** The types this runtime can decode (dequant.ts); everything else is named in an error. */
+export const SUPPORTED_GGML_TYPES: readonly GgmlType[] = [
+  GgmlType.F32,
+  GgmlType.F16,
+  GgmlType.BF16,
+  GgmlType.Q4_0,
+  GgmlType.Q4_1,
+  GgmlType.Q5_0,
+  GgmlType.Q5_1,
+  GgmlType.Q8_0,
+  GgmlType.Q4_K,
+  GgmlType.Q5_K,
+  GgmlType.Q6_K,
+]
+
+/** `F32, F16, …`: the supported types, for error messages. */
+export const SUPPORTED_TYPE_NAMES = 'F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K'
 
 const typeNames = new Map<number, string>(Object.entries(GgmlType).map(([name, id]) => [id, name]))
 
@@ -141,7 +158,7 @@ export type GgufTensorInfo = {
   /** ne order as stored: dims[0] is the fastest-varying (row length). */
   dims: number[]
   type: GgmlType
-  /** Absolute byte offset of the data in `GgufFile.bytes`. */
+  /** Absolute byte offset of the data in the file. */
   offset: number
   byteLength: number
 }
@@ -156,8 +173,10 @@ export type GgufFile = {
   tensors: GgufTensorInfo[]
   /** Absolute offset of the (aligned) tensor data section. */
   dataOffset: number
-  /** The file itself; tensor data is read from here lazily, never copied while parsing. */
-  bytes: Uint8Array
+  /** The file's length in bytes. */
+  size: number
+  /** The file itself; tensor data is read from here on demand, never while parsing. */
+  source: ByteSource
 }
 
 export const GGUF_MAGIC = 0x46554747 // "GGUF" read as a little-endian u32

@@ -1,15 +1,15 @@
 import { GgufError } from '../../errors/runtime.ts'
-import { encodeF16, quantizeQ8_0 } from './quantize.ts'
+import { encodeTensorData } from './quantize.ts'
 import {
   GGML_MAX_NAME,
   GGML_TYPE_LAYOUT,
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_MAX_DIMS,
-  GgmlType,
   GgufValueType,
   ggmlTypeLabel,
-  QK8_0,
+  SUPPORTED_GGML_TYPES,
+  SUPPORTED_TYPE_NAMES,
 } from './types.ts'
 
 /** JS type of each scalar metadata type the writer accepts. */
@@ -46,7 +46,7 @@ export type GgufWriteTensor = {
   name: string
   /** ne order: dims[0] is the row length (fastest-varying). */
   dims: number[]
-  /** F32, F16 or Q8_0; the writer converts `data` to it. */
+  /** Any supported type; the writer converts `data` to it (encodeTensorData). */
   type: number
   data: Float32Array
 }
@@ -113,7 +113,6 @@ const INT_RANGES: Partial<Record<string, [number, number]>> = {
 }
 
 const encoder = new TextEncoder()
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 // With the u flag a well-formed surrogate pair is one code point, so this finds lone halves
 // only; TextEncoder would silently turn those into U+FFFD and break the round trip.
 const loneSurrogate = /\p{Cs}/u
@@ -248,13 +247,30 @@ function writeValue(sink: Sink, value: GgufWriteValue, what: string): void {
 
 const pad = (n: number, alignment: number) => Math.ceil(n / alignment) * alignment
 
+/** A tensor's name, shape and type: what the header says of it (its data is written apart). */
+export type GgufTensorHeader = Omit<GgufWriteTensor, 'data'>
+
+/** The head of a file (header, metadata, tensor infos, padding) and where each tensor's data goes. */
+export type GgufLayout = {
+  /** Everything before the data section, padded to the alignment. */
+  head: Uint8Array
+  alignment: number
+  /** Per tensor, in spec order: byte offset from the file's start, and byte length. */
+  tensors: { name: string; offset: number; byteLength: number }[]
+  /** The file's total length. */
+  size: number
+}
+
 /**
- * Serializes a GGUF v3 file laid out exactly as llama.cpp's gguf_write: header, metadata, tensor
- * infos, zero padding to the alignment, then each tensor's data padded to the alignment.
- * Float data is converted to each tensor's type (F16 round-to-nearest-even, Q8_0 as
- * quantize_row_q8_0_ref).
+ * Lays out a GGUF v3 file exactly as llama.cpp's gguf_write: header, metadata, tensor infos, zero
+ * padding to the alignment, then each tensor's data padded to the alignment. Writers that stream
+ * a large file (the benchmark's) write `head`, then each tensor's encoded rows at its offset.
  */
-export function writeGguf(spec: GgufWriteSpec): Uint8Array {
+export function ggufLayout(spec: {
+  metadata: GgufWriteSpec['metadata']
+  tensors: readonly GgufTensorHeader[]
+  alignment?: number
+}): GgufLayout {
   const metadata = [...spec.metadata]
   const keys = new Set<string>()
   for (const [key] of metadata) {
@@ -289,7 +305,7 @@ export function writeGguf(spec: GgufWriteSpec): Uint8Array {
   // --- tensors: validate and lay out
   const names = new Set<string>()
   const layout = spec.tensors.map((t) => {
-    const { name, dims, type, data } = t
+    const { name, dims, type } = t
     if (typeof name !== 'string') throw new GgufError('tensor name is not a string')
     if (names.has(name)) throw new GgufError(`duplicate tensor name '${name}'`)
     names.add(name)
@@ -308,23 +324,18 @@ export function writeGguf(spec: GgufWriteSpec): Uint8Array {
       }
       n *= d
     }
-    if (type !== GgmlType.F32 && type !== GgmlType.F16 && type !== GgmlType.Q8_0) {
+    if (!SUPPORTED_GGML_TYPES.includes(type)) {
       throw new GgufError(
-        `tensor '${name}' has type ${ggmlTypeLabel(type)}, the writer supports: F32, F16, Q8_0`,
-      )
-    }
-    if (type === GgmlType.Q8_0 && dims[0]! % QK8_0 !== 0) {
-      throw new GgufError(
-        `tensor '${name}' is Q8_0 with rows of ${dims[0]} elements, not a multiple of ${QK8_0}`,
-      )
-    }
-    if (!(data instanceof Float32Array) || data.length !== n) {
-      throw new GgufError(
-        `tensor '${name}' has ${data?.length} values for dims [${dims.join(', ')}] (${n} expected)`,
+        `tensor '${name}' has type ${ggmlTypeLabel(type)}, the writer supports: ${SUPPORTED_TYPE_NAMES}`,
       )
     }
     const [block, blockBytes] = GGML_TYPE_LAYOUT.get(type)!
-    return { ...t, byteLength: (n / block) * blockBytes, rel: 0 }
+    if (dims[0]! % block !== 0) {
+      throw new GgufError(
+        `tensor '${name}' is ${ggmlTypeLabel(type)} with rows of ${dims[0]} elements, not a multiple of ${block}`,
+      )
+    }
+    return { name, dims, type, n, byteLength: (n / block) * blockBytes, rel: 0 }
   })
   let dataSize = 0
   for (const t of layout) {
@@ -349,24 +360,41 @@ export function writeGguf(spec: GgufWriteSpec): Uint8Array {
     sink.u32(t.type)
     sink.u64(t.rel)
   }
-
-  // --- one allocation for the whole file; padding stays zero
   const dataOffset = pad(sink.pos, alignment)
-  const out = new Uint8Array(dataOffset + dataSize)
-  out.set(sink.buf.subarray(0, sink.pos))
-  for (const t of layout) {
-    const at = dataOffset + t.rel
-    if (t.type === GgmlType.F32 && littleEndian) {
-      // Byte copy keeps every bit, NaN payloads included.
-      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.byteLength), at)
-    } else if (t.type === GgmlType.F32) {
-      const view = new DataView(out.buffer, at, t.byteLength)
-      for (let i = 0; i < t.data.length; i++) view.setFloat32(i * 4, t.data[i]!, true)
-    } else if (t.type === GgmlType.F16) {
-      encodeF16(t.data, out, at)
-    } else {
-      quantizeQ8_0(t.data, out, at, t.name)
+  const head = new Uint8Array(dataOffset)
+  head.set(sink.buf.subarray(0, sink.pos))
+  return {
+    head,
+    alignment,
+    tensors: layout.map((t) => ({
+      name: t.name,
+      offset: dataOffset + t.rel,
+      byteLength: t.byteLength,
+    })),
+    size: dataOffset + dataSize,
+  }
+}
+
+/**
+ * Serializes a GGUF v3 file (see ggufLayout) in one allocation. Float data is converted to each
+ * tensor's type (encodeTensorData: F16 and BF16 round to nearest even, Q8_0 and Q4_0..Q5_1 as
+ * llama.cpp's reference quantizers, K-quants by the project's own fit).
+ */
+export function writeGguf(spec: GgufWriteSpec): Uint8Array {
+  const layout = ggufLayout(spec)
+  for (const t of spec.tensors) {
+    let n = 1
+    for (const d of Array.isArray(t.dims) ? t.dims : []) n *= d
+    if (!(t.data instanceof Float32Array) || t.data.length !== n) {
+      throw new GgufError(
+        `tensor '${t.name}' has ${t.data?.length} values for dims [${String(t.dims)}] (${n} expected)`,
+      )
     }
   }
+  const out = new Uint8Array(layout.size)
+  out.set(layout.head)
+  spec.tensors.forEach((t, i) => {
+    encodeTensorData(t.type, t.data, out, layout.tensors[i]!.offset, t.name)
+  })
   return out
 }

@@ -1,8 +1,28 @@
 import { ModelError } from '../../errors/runtime.ts'
 
+/** The architectures the runtime runs: the same forward pass, differing only as the fields say. */
+export type Architecture = 'llama' | 'qwen2'
+
+/**
+ * RoPE pairing: 'norm' rotates adjacent pairs (2i, 2i+1) (llama), 'neox' pairs (i, i + ropeDim/2)
+ * (qwen2), as ggml's rope modes 0 and 2.
+ */
+export type RopeType = 'norm' | 'neox'
+
 /** The llama-architecture hyper-parameters the runtime needs, as read from GGUF metadata. */
 export type ModelConfig = {
   name: string
+  /** Absent means 'llama' (configs written before qwen2 support). */
+  arch?: Architecture
+  /** Absent means 'norm'. */
+  ropeType?: RopeType
+  /** Whether q, k and v projections add a per-row bias (qwen2). */
+  attnBias?: boolean
+  /**
+   * Per-pair RoPE frequency divisors (llama's `rope_freqs.weight`, Llama 3.1+ long-context
+   * scaling), float32 values, ropeDim / 2 of them; the angle of pair i is pos * invFreq_i / f_i.
+   */
+  ropeFreqFactors?: readonly number[]
   vocabSize: number
   dim: number
   nLayers: number
@@ -60,7 +80,28 @@ export function validateConfig(c: ModelConfig): ModelConfig {
   if (!(c.ropeTheta > 0) || !Number.isFinite(c.ropeTheta))
     fail(`rope freq base ${c.ropeTheta} must be positive`)
   if (!(c.normEps > 0) || c.normEps > 1) fail(`rms norm epsilon ${c.normEps} must be in (0, 1]`)
+  const factors = c.ropeFreqFactors
+  if (factors !== undefined) {
+    if (factors.length !== c.ropeDim / 2)
+      fail(
+        `rope frequency factors: ${factors.length} values, expected ropeDim / 2 = ${c.ropeDim / 2}`,
+      )
+    factors.forEach((f, i) => {
+      if (!(f > 0) || !Number.isFinite(f) || Math.fround(f) !== f)
+        fail(`rope frequency factor ${i} is ${f}: it must be a positive finite float32`)
+    })
+  }
   return c
+}
+
+/** Whether the config uses nothing beyond the first (llama-only) layout. */
+export function isPlainLlama(c: ModelConfig): boolean {
+  return (
+    (c.arch ?? 'llama') === 'llama' &&
+    (c.ropeType ?? 'norm') === 'norm' &&
+    !c.attnBias &&
+    c.ropeFreqFactors === undefined
+  )
 }
 
 /**
@@ -68,10 +109,19 @@ export function validateConfig(c: ModelConfig): ModelConfig {
  * "verity/llama/v1" (15 bytes), then u32 vocabSize, dim, nLayers, nHeads, nKvHeads, headDim,
  * ffnDim, contextLength, ropeDim, u8 tiedOutput, f64 ropeTheta, f64 normEps. The name is not
  * part of the identity: renaming a file does not change its model.
+ *
+ * A config that uses anything beyond plain llama (another architecture, NEOX rope, attention
+ * biases, rope frequency factors) has the tag "verity/model/v2" and, after the v1 fields: u8 arch
+ * (0 llama, 1 qwen2), u8 rope type (ggml's mode: 0 norm, 2 neox), u8 attnBias, u32 n, then n f32
+ * rope frequency factors (n = 0 without). Plain llama models keep the v1 bytes, so their
+ * modelRoot does not change.
  */
 export function configBytes(c: ModelConfig): Uint8Array {
-  const tag = new TextEncoder().encode('verity/llama/v1')
-  const out = new Uint8Array(tag.length + 9 * 4 + 1 + 16)
+  const plain = isPlainLlama(c)
+  const tag = new TextEncoder().encode(plain ? 'verity/llama/v1' : 'verity/model/v2')
+  const factors = c.ropeFreqFactors ?? []
+  const extra = plain ? 0 : 3 + 4 + 4 * factors.length
+  const out = new Uint8Array(tag.length + 9 * 4 + 1 + 16 + extra)
   out.set(tag, 0)
   const view = new DataView(out.buffer)
   let o = tag.length
@@ -92,5 +142,14 @@ export function configBytes(c: ModelConfig): Uint8Array {
   view.setUint8(o, c.tiedOutput ? 1 : 0)
   view.setFloat64(o + 1, c.ropeTheta)
   view.setFloat64(o + 9, c.normEps)
+  if (plain) return out
+  o += 17
+  view.setUint8(o, (c.arch ?? 'llama') === 'qwen2' ? 1 : 0)
+  view.setUint8(o + 1, c.ropeType === 'neox' ? 2 : 0)
+  view.setUint8(o + 2, c.attnBias ? 1 : 0)
+  view.setUint32(o + 3, factors.length)
+  factors.forEach((f, i) => {
+    view.setFloat32(o + 7 + 4 * i, f)
+  })
   return out
 }

@@ -58,7 +58,59 @@ describe('loadModel', () => {
                 : x,
             ),
         }),
-        /tensor 'blk.0.attn_q.weight': row 0 holds a non-finite weight/,
+        /tensor 'blk.0.attn_q.weight' row 0 holds a non-finite weight/,
+      ],
+      // Keys and tensors the runtime would ignore are refused, never skipped.
+      [
+        variant({ metadata: (m) => [...m, ['llama.attention.sliding_window', gguf.u32(64)]] }),
+        /metadata key 'llama.attention.sliding_window' is not supported: the runtime would ignore it/,
+      ],
+      [
+        variant({ metadata: (m) => [...m, ['llama.expert_count', gguf.u32(8)]] }),
+        /'llama.expert_count' is 8: mixture-of-experts models are not supported/,
+      ],
+      [
+        variant({ metadata: (m) => [...m, ['llama.rope.scaling.type', gguf.string('yarn')]] }),
+        /'llama.rope.scaling.type' is 'yarn': RoPE scaling other than rope_freqs.weight/,
+      ],
+      [
+        variant({ metadata: (m) => [...m, ['llama.attention.key_length', gguf.u32(64)]] }),
+        /'llama.attention.key_length' is 64: only head dim = embedding \/ heads \(16\)/,
+      ],
+      [
+        variant({ metadata: (m) => [...m, ['split.count', gguf.u16(2)]] }),
+        /'split.count': split GGUF files are not supported/,
+      ],
+      [
+        variant({ metadata: (m) => [...m, ['clip.vision.image_size', gguf.u32(224)]] }),
+        /metadata key 'clip.vision.image_size' is not supported/,
+      ],
+      [
+        variant({
+          tensors: (t) => [
+            ...t,
+            { name: 'blk.0.attn_output.bias', dims: [128], type: 0, data: new Float32Array(128) },
+          ],
+        }),
+        /tensor 'blk.0.attn_output.bias' is not used by the runtime's llama forward pass: refusing to ignore it/,
+      ],
+      [
+        variant({
+          tensors: (t) => [
+            ...t,
+            { name: 'rope_freqs.weight', dims: [4], type: 0, data: new Float32Array(4).fill(1) },
+          ],
+        }),
+        /tensor 'rope_freqs.weight' has shape \[4\], expected \[8\]/,
+      ],
+      [
+        variant({
+          tensors: (t) => [
+            ...t,
+            { name: 'rope_freqs.weight', dims: [8], type: 0, data: new Float32Array(8) },
+          ],
+        }),
+        /rope frequency factor 0 is 0: it must be a positive finite float32/,
       ],
     ]
     for (const [bytes, message] of cases) {

@@ -91,6 +91,22 @@ export function quantizeNorm(src: Float32Array): Int32Array {
   return out
 }
 
+/**
+ * Biases in Q16: round-half-away(b * 2^16), clamped to the int32 range of activations (sat32).
+ * Added to the projection's output element (docs/DETERMINISM.md, "projections").
+ */
+export function quantizeQ16(src: Float32Array): Int32Array {
+  const out = new Int32Array(src.length)
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!
+    if (!Number.isFinite(v)) throw new RangeError(`value ${i} is not finite`)
+    const s = v * 65536
+    const q = s < 0 ? -Math.floor(-s + 0.5) : Math.floor(s + 0.5)
+    out[i] = q > 0x7fffffff ? 0x7fffffff : Math.max(q, -0x7fffffff)
+  }
+  return out
+}
+
 /** eps in units of 2^-40, the form RMSNorm adds it in. */
 export function epsQ40(eps: number): number {
   return Math.round(eps * 2 ** 40)

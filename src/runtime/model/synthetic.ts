@@ -1,5 +1,5 @@
 import { isqrt } from '../fixed/int.ts'
-import { GgmlType } from '../gguf/types.ts'
+import { GgmlType, type GgmlTypeName } from '../gguf/types.ts'
 import { type GgufWriteSpec, type GgufWriteValue, gguf, writeGguf } from '../gguf/write.ts'
 import { Prng } from '../sampler/prng.ts'
 import type { MetadataEntry } from '../tokenizer/build-vocab.ts'
@@ -15,7 +15,14 @@ export type SyntheticModelSpec = {
   ffnDim: number
   contextLength: number
   seed: number
-  tensorType: 'F32' | 'F16' | 'Q8_0'
+  /** The matrices' type; norms (and biases, rope factors) stay F32 as llama.cpp's converters write them. */
+  tensorType: GgmlTypeName
+  /** 'llama' (default) or 'qwen2' (q, k, v biases, NEOX rope, its own metadata namespace). */
+  arch?: 'llama' | 'qwen2'
+  /** Llama 3.1-style per-pair RoPE divisors, written as `rope_freqs.weight` (llama only). */
+  ropeFreqFactors?: readonly number[]
+  /** Random q, k, v biases on a llama model too (llama.cpp reads them when present). */
+  attnBias?: boolean
   tiedOutput?: boolean
   ropeTheta?: number
   normEps?: number
@@ -68,22 +75,70 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): Uint8Array {
   }
   tensors.push(norm('output_norm.weight'))
   if (!spec.tiedOutput) tensors.push(matrix('output.weight', vocabSize, dim))
+  const arch = spec.arch ?? 'llama'
+  if (arch === 'qwen2' || spec.attnBias) {
+    // Biases of the size real checkpoints have (Qwen2's k biases reach tens), after the matrices.
+    for (let l = 0; l < nLayers; l++) {
+      for (const [which, rows] of [
+        ['q', dim],
+        ['k', kvDim],
+        ['v', kvDim],
+      ] as const) {
+        const data = new Float32Array(rows)
+        for (let i = 0; i < rows; i++)
+          data[i] = (prng.next() / 2 ** 31 - 1) * (which === 'k' ? 4 : 0.5)
+        tensors.push({
+          name: `blk.${l}.attn_${which}.bias`,
+          dims: [rows],
+          type: GgmlType.F32,
+          data,
+        })
+      }
+    }
+  }
+  if (spec.ropeFreqFactors) {
+    tensors.push({
+      name: 'rope_freqs.weight',
+      dims: [spec.ropeFreqFactors.length],
+      type: GgmlType.F32,
+      data: Float32Array.from(spec.ropeFreqFactors),
+    })
+  }
 
-  const fileType = { F32: 0, F16: 1, Q8_0: 7 }[spec.tensorType]
+  // llama.cpp's LLAMA_FTYPE of an all-`type` file (MOSTLY_*), for the descriptive key.
+  const fileTypes: Partial<Record<GgmlTypeName, number>> = {
+    F32: 0,
+    F16: 1,
+    Q4_0: 2,
+    Q4_1: 3,
+    Q8_0: 7,
+    Q5_0: 8,
+    Q5_1: 9,
+    Q4_K: 15,
+    Q5_K: 17,
+    Q6_K: 18,
+    BF16: 32,
+  }
+  const a = (key: string) => `${arch}.${key}`
   const metadata: Array<[string, GgufWriteValue]> = [
-    ['general.architecture', gguf.string('llama')],
+    ['general.architecture', gguf.string(arch)],
     ['general.name', gguf.string(spec.name)],
-    ['general.file_type', gguf.u32(fileType)],
-    ['llama.vocab_size', gguf.u32(vocabSize)],
-    ['llama.context_length', gguf.u32(spec.contextLength)],
-    ['llama.embedding_length', gguf.u32(dim)],
-    ['llama.block_count', gguf.u32(nLayers)],
-    ['llama.feed_forward_length', gguf.u32(ffnDim)],
-    ['llama.rope.dimension_count', gguf.u32(headDim)],
-    ['llama.attention.head_count', gguf.u32(nHeads)],
-    ['llama.attention.head_count_kv', gguf.u32(nKvHeads)],
-    ['llama.attention.layer_norm_rms_epsilon', gguf.f32(spec.normEps ?? 1e-5)],
-    ['llama.rope.freq_base', gguf.f32(spec.ropeTheta ?? 10000)],
+    ['general.file_type', gguf.u32(fileTypes[spec.tensorType] ?? 0)],
+    ...(arch === 'llama'
+      ? [[a('vocab_size'), gguf.u32(vocabSize)] as [string, GgufWriteValue]]
+      : []),
+    [a('context_length'), gguf.u32(spec.contextLength)],
+    [a('embedding_length'), gguf.u32(dim)],
+    [a('block_count'), gguf.u32(nLayers)],
+    [a('feed_forward_length'), gguf.u32(ffnDim)],
+    [a('rope.dimension_count'), gguf.u32(headDim)],
+    [a('attention.head_count'), gguf.u32(nHeads)],
+    [a('attention.head_count_kv'), gguf.u32(nKvHeads)],
+    [
+      a('attention.layer_norm_rms_epsilon'),
+      gguf.f32(spec.normEps ?? (arch === 'qwen2' ? 1e-6 : 1e-5)),
+    ],
+    [a('rope.freq_base'), gguf.f32(spec.ropeTheta ?? 10000)],
     ...spec.vocab.map(([k, v]) => [k, v as GgufWriteValue] as [string, GgufWriteValue]),
   ]
   if (spec.chatTemplate) metadata.push(['tokenizer.chat_template', gguf.string(spec.chatTemplate)])

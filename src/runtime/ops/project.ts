@@ -3,8 +3,9 @@ import type { QMatrix } from '../model/load.ts'
 
 /**
  * Requantizes a projection's int32 accumulators to Q16:
- *   y_r = sat32(roundShift(acc_r * (m_r * mx), e_r + ex))
- * where (m_r, e_r) is row r's weight scale and (mx, ex) the input's activation scale.
+ *   y_r = sat32(roundShift(acc_r * (m_r * mx), e_r + ex) + b_r)
+ * where (m_r, e_r) is row r's weight scale, (mx, ex) the input's activation scale and b_r the
+ * row's Q16 bias (0 without one; the product term is 0 for an all-zero input).
  * |acc| < 2^14 * cols <= 2^28 and m_r * mx < 2^24, so the product is below 2^52: exact.
  */
 export function requantize(
@@ -16,9 +17,18 @@ export function requantize(
   out: Int32Array,
   outOff: number,
 ): void {
-  const { rows, scaleM, scaleE } = w
+  const { rows, scaleM, scaleE, bias } = w
   if (mx === 0) {
-    out.fill(0, outOff, outOff + rows)
+    if (bias) for (let r = 0; r < rows; r++) out[outOff + r] = bias[r]!
+    else out.fill(0, outOff, outOff + rows)
+    return
+  }
+  if (bias) {
+    for (let r = 0; r < rows; r++) {
+      const a = acc[accOff + r]!
+      const p = a === 0 ? 0 : roundShift(a * (scaleM[r]! * mx), scaleE[r]! + ex)
+      out[outOff + r] = sat32(p + bias[r]!)
+    }
     return
   }
   for (let r = 0; r < rows; r++) {

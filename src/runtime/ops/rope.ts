@@ -2,9 +2,10 @@ import { roundShift, sat32 } from '../fixed/int.ts'
 import { ROPE_BITS } from '../fixed/rope.ts'
 
 /**
- * Rotates adjacent pairs (2i, 2i+1), i < ropeDim/2, of every head of x in place, using the
- * position's table row (cos, sin interleaved, Q20):
- *   y0 = sat32(roundShift(x0 c - x1 s, 20)), y1 = sat32(roundShift(x0 s + x1 c, 20))
+ * Rotates the pairs of every head of x in place, using the position's table row (cos, sin
+ * interleaved, Q20): pair i < ropeDim/2 is (2i, 2i+1) in 'norm' mode (llama) and (i, i + ropeDim/2)
+ * in 'neox' mode (qwen2); with a, b the pair's elements:
+ *   a' = sat32(roundShift(a c - b s, 20)), b' = sat32(roundShift(a s + b c, 20))
  * |x| < 2^31 and |c|, |s| <= 2^20, so each sum is below 2^52.
  */
 export function applyRope(
@@ -14,16 +15,20 @@ export function applyRope(
   headDim: number,
   ropeDim: number,
   table: Int32Array,
+  neox = false,
 ): void {
+  const half = ropeDim / 2
   for (let h = 0; h < nHeads; h++) {
     const base = off + h * headDim
-    for (let i = 0; i < ropeDim / 2; i++) {
+    for (let i = 0; i < half; i++) {
       const c = table[2 * i]!
       const s = table[2 * i + 1]!
-      const x0 = x[base + 2 * i]!
-      const x1 = x[base + 2 * i + 1]!
-      x[base + 2 * i] = sat32(roundShift(x0 * c - x1 * s, ROPE_BITS))
-      x[base + 2 * i + 1] = sat32(roundShift(x0 * s + x1 * c, ROPE_BITS))
+      const ia = neox ? base + i : base + 2 * i
+      const ib = neox ? ia + half : ia + 1
+      const a = x[ia]!
+      const b = x[ib]!
+      x[ia] = sat32(roundShift(a * c - b * s, ROPE_BITS))
+      x[ib] = sat32(roundShift(a * s + b * c, ROPE_BITS))
     }
   }
 }

@@ -9,7 +9,13 @@ import { projectionWeight, type WeightRef } from './schedule.ts'
 
 export function weightRow(model: Model, w: QMatrix, r: number): WeightRow {
   const start = w.ptr + r * w.cols
-  return { q: model.kernel.i8.slice(start, start + w.cols), m: w.scaleM[r]!, e: w.scaleE[r]! }
+  const row: WeightRow = {
+    q: model.kernel.i8.slice(start, start + w.cols),
+    m: w.scaleM[r]!,
+    e: w.scaleE[r]!,
+  }
+  if (w.bias) row.bias = w.bias[r]!
+  return row
 }
 
 export type RequestContext = {
@@ -106,6 +112,7 @@ export function buildElementInputs(
           pos,
           headDim: c.headDim,
           ropeDim: c.ropeDim,
+          neox: c.ropeType === 'neox',
           invFreq: constants.ropeInvFreq,
         },
         element: e,

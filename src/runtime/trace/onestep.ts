@@ -174,7 +174,7 @@ export function configConstants(config: ModelConfig): ModelConstants {
     c = {
       config,
       epsQ: epsQ40(config.normEps),
-      ropeInvFreq: ropeInverseFrequencies(config.ropeTheta, config.ropeDim),
+      ropeInvFreq: ropeInverseFrequencies(config.ropeTheta, config.ropeDim, config.ropeFreqFactors),
     }
     constantsCache.set(config, c)
   }
@@ -183,15 +183,21 @@ export function configConstants(config: ModelConfig): ModelConstants {
 
 const key = (pos: number, layer: number, kind: number) => `${pos}/${layer}/${kind}`
 
-/** Decodes a weight leaf's data: a row (int8 values, int32le m, int32le e) or a norm (int32le). */
-function decodeRow(data: Uint8Array, cols: number): WeightRow {
-  if (data.length !== cols + 8) throw new TraceError(`a weight row is ${cols + 8} bytes`)
+/**
+ * Decodes a weight leaf's data: a row (int8 values, int32le m, int32le e, and int32le bias for
+ * q, k, v rows of a model with attention biases) or a norm (int32le).
+ */
+function decodeRow(data: Uint8Array, cols: number, hasBias: boolean): WeightRow {
+  const size = cols + (hasBias ? 12 : 8)
+  if (data.length !== size) throw new TraceError(`a weight row is ${size} bytes`)
   const view = new DataView(data.buffer, data.byteOffset, data.length)
-  return {
+  const row: WeightRow = {
     q: new Int8Array(data.slice(0, cols).buffer),
     m: view.getInt32(cols, true),
     e: view.getInt32(cols + 4, true),
   }
+  if (hasBias) row.bias = view.getInt32(cols + 8, true)
+  return row
 }
 
 function decodeNorm(data: Uint8Array, dim: number): Int32Array {
@@ -270,7 +276,13 @@ export function oneStep(ctx: OneStepContext, proof: OneStepProof): OneStepResult
   }
   const parts: InputParts = {
     vector,
-    row: (ref) => decodeRow(weight(ref), ref.tensor === 'down' ? config.ffnDim : config.dim),
+    row: (ref) =>
+      decodeRow(
+        weight(ref),
+        ref.tensor === 'down' ? config.ffnDim : config.dim,
+        config.attnBias === true &&
+          (ref.tensor === 'q' || ref.tensor === 'k' || ref.tensor === 'v'),
+      ),
     norm: (ref) => decodeNorm(weight(ref), config.dim),
   }
 

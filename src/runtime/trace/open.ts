@@ -59,14 +59,15 @@ export function openWeightLeaf(model: Model, leafIndex: number, data: Uint8Array
 /** The bytes of weight row r of a matrix, as its leaf hashes them. */
 export function weightRowBytes(
   model: Model,
-  w: { ptr: number; cols: number; scaleM: Int32Array; scaleE: Int32Array },
+  w: { ptr: number; cols: number; scaleM: Int32Array; scaleE: Int32Array; bias?: Int32Array },
   r: number,
 ): Uint8Array {
-  const out = new Uint8Array(w.cols + 8)
+  const out = new Uint8Array(w.cols + (w.bias ? 12 : 8))
   out.set(model.kernel.u8.subarray(w.ptr + r * w.cols, w.ptr + (r + 1) * w.cols))
   const view = new DataView(out.buffer)
   view.setInt32(w.cols, w.scaleM[r]!, true)
   view.setInt32(w.cols + 4, w.scaleE[r]!, true)
+  if (w.bias) view.setInt32(w.cols + 8, w.bias[r]!, true)
   return out
 }
 

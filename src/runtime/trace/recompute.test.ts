@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { generate } from '../generate.ts'
+import { loadModel, type Model } from '../model/load.ts'
+import { buildSyntheticModel } from '../model/synthetic.ts'
 import { samplingParams } from '../sampler/sample.ts'
 import { testModel } from '../test-model.ts'
+import { syntheticLlamaVocab } from '../tokenizer/build-vocab.ts'
 import { TraceCapture } from './capture.ts'
 import { elementInputs } from './inputs.ts'
 import { OP_NAMES, OpKind } from './ops.ts'
 import { recomputeElement } from './recompute.ts'
 import { positionCount, positionOpAt, positionOpCount, positionOpIndex } from './schedule.ts'
 
-describe('recomputeElement (the one-step reference)', () => {
-  it('reproduces every element of every op of a trace from its inputs alone', () => {
-    const model = testModel()
+/** Recomputes every element of every op of one request's trace and checks the schedule. */
+function checkEveryElement(model: Model): void {
+  {
     const request = {
       promptTokens: [1, 40, 90, 300, 7],
       maxTokens: 6,
@@ -71,7 +74,54 @@ describe('recomputeElement (the one-step reference)', () => {
       }
     }
     expect(at).toBe(capture.entries.length)
+  }
+}
+
+/** Small models with each feature the one step must fold into an existing op. */
+function featureModel(spec: 'qwen2' | 'llama-rope-freqs-bias'): Model {
+  return loadModel(
+    buildSyntheticModel({
+      name: spec,
+      vocab: syntheticLlamaVocab(512),
+      dim: 64,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      ffnDim: 96,
+      contextLength: 64,
+      seed: 3,
+      tensorType: 'Q8_0',
+      ...(spec === 'qwen2'
+        ? { arch: 'qwen2' as const, tiedOutput: true, ropeTheta: 1e6 }
+        : { attnBias: true, ropeFreqFactors: [1, 1, 1.5, 2.25, 4, 7.5, 8, 8] }),
+    }),
+  )
+}
+
+describe('recomputeElement (the one-step reference)', () => {
+  it('qwen2 (biases, NEOX rope) and llama with rope_freqs and biases load as configured', () => {
+    const q = featureModel('qwen2').config
+    expect([q.arch, q.ropeType, q.attnBias, q.ropeFreqFactors, q.tiedOutput]).toEqual([
+      'qwen2',
+      'neox',
+      true,
+      undefined,
+      true,
+    ])
+    const l = featureModel('llama-rope-freqs-bias').config
+    expect([l.arch, l.ropeType, l.attnBias, l.ropeFreqFactors]).toEqual([
+      undefined,
+      undefined,
+      true,
+      [1, 1, 1.5, 2.25, 4, 7.5, 8, 8],
+    ])
   })
+
+  for (const spec of ['verity-tiny', 'qwen2', 'llama-rope-freqs-bias'] as const) {
+    it(`${spec}: reproduces every element of every op of a trace from its inputs alone`, () => {
+      checkEveryElement(spec === 'verity-tiny' ? testModel() : featureModel(spec))
+    })
+  }
 
   it('detects a wrong value: a changed input changes the recomputed element', () => {
     const model = testModel()

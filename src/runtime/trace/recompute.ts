@@ -25,8 +25,11 @@ import { OpKind } from './ops.ts'
  * these functions; the tests check them against the fast forward pass on every op kind.
  */
 
-/** A weight row as committed in modelRoot: int8 values and the scale m * 2^-e. */
-export type WeightRow = { q: Int8Array; m: number; e: number }
+/**
+ * A weight row as committed in modelRoot: int8 values, the scale m * 2^-e, and for q, k, v rows
+ * of a model with attention biases the row's Q16 bias (added to the projection's element).
+ */
+export type WeightRow = { q: Int8Array; m: number; e: number; bias?: number }
 
 export type ElementInputs =
   | { kind: typeof OpKind.EMBED; row: WeightRow }
@@ -57,6 +60,8 @@ export type ElementInputs =
       pos: number
       headDim: number
       ropeDim: number
+      /** NEOX pairing (j, j + ropeDim/2) instead of (2i, 2i+1); absent means false. */
+      neox?: boolean
       invFreq: readonly bigint[]
     }
   /** q: the head's rotated query; keys: the rotated keys of its KV head at positions 0..t. */
@@ -103,28 +108,34 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
     case OpKind.DOWN:
     case OpKind.LOGITS: {
       const { x, row } = inputs
+      const bias = row.bias ?? 0
       const [mx, ex] = activationScale(maxAbs(x))
-      if (mx === 0) return 0
+      if (mx === 0) return sat32(bias)
       let acc = 0
       for (let j = 0; j < x.length; j++) {
         const xq = ex >= 0 ? roundDivSym(x[j]! * pow2(ex), mx) : roundDivSym(x[j]!, mx * pow2(-ex))
         acc += row.q[j]! * xq
       }
-      return sat32(roundShift(acc * (row.m * mx), row.e + ex))
+      return sat32(roundShift(acc * (row.m * mx), row.e + ex) + bias)
     }
     case OpKind.Q_ROPE:
     case OpKind.K_ROPE: {
       const { x, pos, headDim, ropeDim, invFreq } = inputs
       const j = e % headDim
       if (j >= ropeDim) return x[e]!
-      const i = j >> 1
+      // The pair (a, b) that element j belongs to, pair index i, and whether j is its first.
+      const half = ropeDim / 2
+      const neox = inputs.neox === true
+      const i = neox ? j % half : j >> 1
+      const first = neox ? j < half : j % 2 === 0
+      const ia = e - j + (neox ? i : 2 * i)
+      const ib = ia + (neox ? half : 1)
       const [cb, sb] = cosSin(BigInt(pos) * invFreq[i]!)
       const c = toFixed(cb, BigInt(ROPE_BITS))
       const s = toFixed(sb, BigInt(ROPE_BITS))
-      const base = e - j + 2 * i
-      const x0 = x[base]!
-      const x1 = x[base + 1]!
-      return sat32(roundShift(j % 2 === 0 ? x0 * c - x1 * s : x0 * s + x1 * c, ROPE_BITS))
+      const a = x[ia]!
+      const b = x[ib]!
+      return sat32(roundShift(first ? a * c - b * s : a * s + b * c, ROPE_BITS))
     }
     case OpKind.SCORES: {
       const { q, keys } = inputs
