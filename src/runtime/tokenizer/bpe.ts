@@ -3,24 +3,81 @@ import { BYTE_TO_CHAR } from './byte-unicode.ts'
 import { Heap } from './heap.ts'
 import { utf8Encode } from './utf8.ts'
 
-/** GPT-2's pre-tokenizer with `\s+` as the last resort, as HF tokenizers and llama.cpp behave. */
-const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu
+// Unicode White_Space, which llama.cpp's and HF's \s mean; JS's \s differs (it has U+FEFF and
+// lacks U+0085).
+const WS = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
+const s = `[${WS}]`
+const S = `[^${WS}]`
+const notSLN = `[^${WS}\\p{L}\\p{N}]`
+const CONTRACTIONS_CI = "'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]"
+/** GPT-2's pattern, as llama.cpp lists it (unmatched text becomes its own piece, see splitWords). */
+const GPT2 = `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?${notSLN}+|${s}+(?!${S})`
+/** Llama 3's pattern; qwen2's is the same with single digits. */
+const llama3Like = (digits: string) =>
+  `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}${digits}| ?${notSLN}+[\\r\\n]*|${s}*[\\r\\n]+|${s}+(?!${S})|${s}+`
 
-const PRE_TOKENIZERS: Readonly<Record<string, RegExp>> = {
-  default: GPT2_SPLIT,
-  gpt2: GPT2_SPLIT,
-  'gpt-2': GPT2_SPLIT,
+/** A pre-tokenizer: regexes applied in sequence (llama.cpp's regex_exprs), and whether whole words that are tokens skip merging. */
+export type PreTokenizer = { regexes: readonly RegExp[]; ignoreMerges: boolean }
+
+const re = (source: string) => new RegExp(source, 'gu')
+const GPT2_PRE: PreTokenizer = { regexes: [re(GPT2)], ignoreMerges: false }
+const LLAMA3_PRE: PreTokenizer = { regexes: [re(llama3Like('{1,3}'))], ignoreMerges: true }
+const QWEN2_PRE: PreTokenizer = { regexes: [re(llama3Like(''))], ignoreMerges: false }
+const SMOLLM_PRE: PreTokenizer = { regexes: [re('\\p{N}'), re(GPT2)], ignoreMerges: false }
+const DEFAULT_PRE: PreTokenizer = {
+  regexes: [re('[\\p{P}\\$\\+<=>\\^~\\|]+'), re(GPT2), re('\\p{N}+'), re('[0-9][0-9][0-9]')],
+  ignoreMerges: false,
 }
 
-/** The pre-tokenizer regex for `tokenizer.ggml.pre`; a missing name means 'default'. */
-export function preTokenizer(name: string | undefined): RegExp {
-  const regex = PRE_TOKENIZERS[name ?? 'default']
-  if (regex === undefined) {
+/**
+ * llama.cpp's pre-tokenizers by `tokenizer.ggml.pre` name (llama-vocab.cpp): the regex lists and
+ * ignore_merges of LLAMA_VOCAB_PRE_TYPE_{DEFAULT, GPT2, LLAMA3, QWEN2, SMOLLM}.
+ */
+const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizer>> = {
+  default: DEFAULT_PRE,
+  gpt2: GPT2_PRE,
+  'gpt-2': GPT2_PRE,
+  'llama-bpe': LLAMA3_PRE,
+  llama3: LLAMA3_PRE,
+  'llama-v3': LLAMA3_PRE,
+  qwen2: QWEN2_PRE,
+  'qwen2.5': QWEN2_PRE,
+  'qwen-2.5': QWEN2_PRE,
+  smollm: SMOLLM_PRE,
+}
+
+/** The pre-tokenizer for `tokenizer.ggml.pre`; a missing name means 'default', as in llama.cpp. */
+export function preTokenizer(name: string | undefined): PreTokenizer {
+  const pre = PRE_TOKENIZERS[name ?? 'default']
+  if (pre === undefined) {
     throw new TokenizerError(
       `unsupported pre-tokenizer ${JSON.stringify(name)} in tokenizer.ggml.pre (supported: ${Object.keys(PRE_TOKENIZERS).join(', ')})`,
     )
   }
-  return regex
+  return pre
+}
+
+/**
+ * Splits text into words as llama.cpp's unicode_regex_split: each regex in turn splits every
+ * piece so far into its matches and the unmatched runs between them (which stay pieces too).
+ */
+export function splitWords(pre: PreTokenizer, text: string): string[] {
+  let pieces = [text]
+  for (const regex of pre.regexes) {
+    const next: string[] = []
+    for (const piece of pieces) {
+      let at = 0
+      for (const match of piece.matchAll(regex)) {
+        if (match[0].length === 0) continue
+        if (match.index > at) next.push(piece.slice(at, match.index))
+        next.push(match[0])
+        at = match.index + match[0].length
+      }
+      if (at < piece.length) next.push(piece.slice(at))
+    }
+    pieces = next
+  }
+  return pieces
 }
 
 export type BpeModel = {
@@ -28,7 +85,7 @@ export type BpeModel = {
   pieces: ReadonlyMap<string, number>
   /** Pair key (see pairKey) → merge rank. */
   ranks: ReadonlyMap<string, number>
-  split: RegExp
+  pre: PreTokenizer
   unknownId: number | undefined
 }
 
@@ -41,12 +98,17 @@ type Bigram = { left: number; right: number; rank: number; text: string }
 const before = (a: Bigram, b: Bigram): boolean =>
   a.rank < b.rank || (a.rank === b.rank && a.left < b.left)
 
-/** Appends the ids of one text fragment: regex split, byte mapping, then rank-ordered merges. */
+/**
+ * Appends the ids of one text fragment: regex split, byte mapping, then rank-ordered merges
+ * (a word that is itself a token is taken whole when the pre-tokenizer ignores merges, as Llama 3).
+ */
 export function encodeBpe(model: BpeModel, fragment: string, output: number[]): void {
-  for (const match of fragment.matchAll(model.split)) {
+  for (const piece of splitWords(model.pre, fragment)) {
     let word = ''
-    for (const b of utf8Encode(match[0])) word += BYTE_TO_CHAR[b]
-    encodeWord(model, word, output)
+    for (const b of utf8Encode(piece)) word += BYTE_TO_CHAR[b]
+    const whole = model.pre.ignoreMerges ? model.pieces.get(word) : undefined
+    if (whole !== undefined) output.push(whole)
+    else encodeWord(model, word, output)
   }
 }
 

@@ -21,25 +21,20 @@ const before = (a: Bigram, b: Bigram): boolean =>
   a.score > b.score || (a.score === b.score && a.left < b.left)
 
 /**
- * Appends the ids of one text fragment, like llama.cpp's llm_tokenizer_spm_session: spaces become
- * '▁', then adjacent symbols are merged best-score-first through a heap over a linked list.
- *
- * Two deliberate differences keep decode(encode(s)) === s: a literal '▁' in the input is never
- * merged (it is emitted as its UTF-8 bytes, so it does not come back as a space), and a space with
- * no '▁' token falls back to `<0x20>` instead of the bytes of '▁'.
+ * Appends the ids of one text fragment, exactly like llama.cpp's llm_tokenizer_spm_session: spaces
+ * become '▁', then adjacent symbols are merged best-score-first through a heap over a linked list;
+ * a symbol that is no token falls back to its UTF-8 bytes (`<0xNN>`), else to the unknown token.
+ * As in llama.cpp, a literal '▁' in the input is the same as a space (it decodes as one).
  */
 export function encodeSpm(model: SpmModel, fragment: string, output: number[]): void {
   // --- split into code points; `text` is the escaped string the symbols index into
   const text = fragment.replaceAll(' ', SPACE_MARK)
   const start: number[] = []
   const size: number[] = []
-  const literal: boolean[] = []
   for (let i = 0; i < text.length; ) {
-    const cp = text.codePointAt(i)!
-    const len = cp > 0xffff ? 2 : 1
+    const len = text.codePointAt(i)! > 0xffff ? 2 : 1
     start.push(i)
     size.push(len)
-    literal.push(cp === 0x2581 && fragment.charCodeAt(i) === 0x2581)
     i += len
   }
   const count = start.length
@@ -53,7 +48,7 @@ export function encodeSpm(model: SpmModel, fragment: string, output: number[]): 
   // --- merge the best-scoring adjacent pair until none forms a token
   const queue = new Heap<Bigram>(before)
   const tryAdd = (left: number, right: number): void => {
-    if (left < 0 || right < 0 || literal[left] || literal[right]) return
+    if (left < 0 || right < 0) return
     const pieceSize = size[left]! + size[right]!
     const id = model.pieces.get(text.substr(start[left]!, pieceSize))
     if (id === undefined) return
@@ -76,9 +71,9 @@ export function encodeSpm(model: SpmModel, fragment: string, output: number[]): 
   // --- emit: merged symbols are tokens by construction; single characters may need byte fallback
   for (let i = count > 0 ? 0 : -1; i !== -1; i = next[i]!) {
     const piece = text.substr(start[i]!, size[i]!)
-    const id = literal[i] ? undefined : model.pieces.get(piece)
+    const id = model.pieces.get(piece)
     if (id !== undefined) output.push(id)
-    else byteFallback(model, literal[i] || piece !== SPACE_MARK ? piece : ' ', output)
+    else byteFallback(model, piece, output)
   }
 }
 

@@ -41,6 +41,9 @@ export function tokenizerFromGguf(metadata: ReadonlyMap<string, unknown>): Token
 
   const encodeFragment = makeFragmentEncoder(vocab, pieces, byteIds)
   const specialOrder = specialTokenOrder(tokens, types)
+  // llama.cpp splits user-defined tokens out of any text; control and unknown tokens only when
+  // special tokens are parsed (tokenizer_st_partition).
+  const userDefinedOrder = specialOrder.filter((id) => types[id] === TokenType.userDefined)
   const cache: (Uint8Array | undefined)[] = new Array(tokens.length)
 
   const checkId = (id: number): void => {
@@ -82,17 +85,20 @@ export function tokenizerFromGguf(metadata: ReadonlyMap<string, unknown>): Token
         if (vocab.bosId === undefined) throw new TokenizerError('cannot add BOS: no bos_token_id')
         output.push(vocab.bosId)
       }
-      const fragments = options?.parseSpecial
-        ? partitionSpecial(text, specialOrder, tokens)
-        : [{ text }]
+      const order = options?.parseSpecial ? specialOrder : userDefinedOrder
+      const fragments = order.length > 0 ? partitionSpecial(text, order, tokens) : [{ text }]
       // llama.cpp adds the space prefix to the first text and to any text after a special token.
       let afterSpecial = true
+      const mark = options?.specialMark
       for (const fragment of fragments) {
         if (fragment.text === undefined) {
           output.push(fragment.id)
           afterSpecial = true
-        } else if (fragment.text.length > 0) {
-          encodeFragment(fragment.text, afterSpecial, output)
+          continue
+        }
+        const text = mark ? fragment.text.replaceAll(mark, '') : fragment.text
+        if (text.length > 0) {
+          encodeFragment(text, afterSpecial, output)
           afterSpecial = false
         }
       }
@@ -156,7 +162,7 @@ function makeFragmentEncoder(
   const model: BpeModel = {
     pieces,
     ranks,
-    split: preTokenizer(vocab.pre),
+    pre: preTokenizer(vocab.pre),
     unknownId: vocab.unknownId,
   }
   return (text, _prefix, output) => encodeBpe(model, text, output)

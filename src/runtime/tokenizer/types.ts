@@ -15,8 +15,17 @@ export type EncodeOptions = {
   addBos?: boolean
   /** Append the EOS token; defaults to the model's `add_eos_token`. */
   addEos?: boolean
-  /** Turn control, user-defined and unknown token texts in the input (`<s>`, `<|im_start|>`) into their ids. */
+  /**
+   * Turn control and unknown token texts in the input (`<s>`, `<|im_start|>`) into their ids.
+   * User-defined tokens are always split out, as llama.cpp does.
+   */
   parseSpecial?: boolean
+  /**
+   * A character that, placed inside a special token's text, keeps it from being parsed; every
+   * occurrence is removed from the text before it is encoded. Chat rendering marks the special
+   * texts of message contents with it, so that they stay text (see verify/prompt/render.ts).
+   */
+  specialMark?: string
 }
 
 export type DecodeOptions = {

@@ -85,20 +85,21 @@ describe('chat templates', () => {
     const r = (s: string, ctx: Record<string, unknown> = {}) => compileTemplate(s)(ctx)
     expect(r('{{ xs[::-1] | join(",") }}', { xs: [1, 2, 3] })).toBe('3,2,1')
     expect(r('{{ xs[-1] }}{{ xs[1:2][0] }}', { xs: [1, 2, 3] })).toBe('32')
+    // @huggingface/jinja prints booleans as JavaScript does (true/false).
     expect(r("{{ 'a b'.split() | length }}{{ 'Hi'.upper() }}{{ 'x'.startswith('x') }}")).toBe(
-      '2HITrue',
+      '2HItrue',
     )
     expect(r('{{ missing is defined }}{{ none is none }}{{ 7 // 2 }}{{ 7 % 3 }}')).toBe(
-      'FalseTrue31',
+      'falsetrue31',
     )
     expect(r("{{ {'a': 1}['a'] }}{{ d.get('b', 'z') }}{{ 'a' in d }}", { d: { a: 1 } })).toBe(
-      '1zTrue',
+      '1ztrue',
     )
     expect(
       r('{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}', { d: { a: 1, b: 2 } }),
     ).toBe('a=1;b=2;')
     expect(r('{% for x in [] %}x{% else %}empty{% endfor %}')).toBe('empty')
-    expect(r('{{ x | tojson }}{{ y | default("d") }}', { x: { a: [1] } })).toBe('{"a":[1]}d')
+    expect(r('{{ x | tojson }}{{ y | default("d") }}', { x: { a: [1] } })).toBe('{"a": [1]}d')
     expect(
       r('{{- "  a  " | trim -}}  {# comment #}  {{ "b" if not f else "c" }}', { f: false }),
     ).toBe('a  b')
@@ -114,13 +115,38 @@ describe('chat templates', () => {
     expect(at(1_796_228_468)).toBe(at(1_796_228_468))
   })
 
-  it('a template it cannot handle is a ChatTemplateError naming the construct', () => {
-    expect(() => compileTemplate('{% macro m() %}x{% endmacro %}')).toThrow(
-      /unsupported tag 'macro'/,
-    )
+  it('macros, break, selectattr, map, indent, sort and tojson(indent) work (@huggingface/jinja)', () => {
+    const r = (s: string, ctx: Record<string, unknown> = {}) => compileTemplate(s)(ctx)
+    expect(r('{% macro m(x) %}[{{ x }}]{% endmacro %}{{ m(1) }}{{ m("a") }}')).toBe('[1][a]')
+    expect(
+      r('{% for x in xs %}{% if x > 2 %}{% break %}{% endif %}{{ x }}{% endfor %}', {
+        xs: [1, 2, 3, 4],
+      }),
+    ).toBe('12')
+    const ms = [
+      { role: 'system', content: 's' },
+      { role: 'user', content: 'u' },
+    ]
+    expect(
+      r("{{ ms | selectattr('role', 'equalto', 'user') | map(attribute='content') | join }}", {
+        ms,
+      }),
+    ).toBe('u')
+    expect(r('{{ xs | sort | join(",") }}', { xs: [3, 1, 2] })).toBe('1,2,3')
+    expect(r('{{ "a\nb" | indent(2) }}')).toBe('a\n  b')
+    expect(r('{{ d | tojson(indent=2) }}', { d: { a: [1] } })).toBe('{\n  "a": [\n    1\n  ]\n}')
+  })
+
+  it('a template that cannot be parsed or rendered is a ChatTemplateError; raise_exception rejects the messages', () => {
     expect(() => compileTemplate('{% if x %}never closed')).toThrow(ChatTemplateError)
-    expect(() => compileTemplate('{{ x | frobnicate }}')({ x: 1 })).toThrow(/unsupported filter/)
-    expect(() => compileTemplate('{{ 1 + }}')).toThrow(ChatTemplateError)
-    expect(() => compileTemplate('{{ x')).toThrow(/unclosed tag/)
+    expect(() => compileTemplate('{{ 1 + }}')).toThrow(
+      /chat template: the template cannot be parsed/,
+    )
+    expect(() => compileTemplate('{{ x | frobnicate }}')({ x: 1 })).toThrow(
+      /chat template: the template cannot be rendered: .*frobnicate/,
+    )
+    expect(() => compileTemplate("{{ raise_exception('no system role') }}")({})).toThrow(
+      ChatTemplateRejectedError,
+    )
   })
 })

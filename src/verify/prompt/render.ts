@@ -1,8 +1,8 @@
-import { ChatTemplateError } from '../../errors/gateway.ts'
+import { ChatTemplateError, InvalidRequestError } from '../../errors/gateway.ts'
 import { RequestAuthError } from '../../errors/node.ts'
 import type { Tokenizer } from '../../runtime/tokenizer/index.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
-import type { InferenceRequest, PromptSource } from '../../types/inference.ts'
+import type { ChatMessage, InferenceRequest, PromptSource } from '../../types/inference.ts'
 import { type ChatTemplate, chatTemplate, renderChat } from './chat.ts'
 
 /**
@@ -31,8 +31,16 @@ export function promptRenderer(metadata: ReadonlyMap<string, unknown>): PromptRe
 
 /**
  * The prompt tokens of a source: chat messages rendered with the model's template at the source's
- * time, then tokenized with control tokens parsed (no second BOS when the template wrote one);
- * a text prompt tokenized as is (BOS as the model says, no EOS).
+ * time, then tokenized with the template's control tokens parsed (no second BOS when the template
+ * wrote one); a text prompt tokenized as is (BOS as the model says, no EOS).
+ *
+ * What a user writes stays text: a message containing `</s><s>` or `<|im_end|>` must not become
+ * control tokens (it would forge turns). Each control or unknown token's text inside a message's
+ * content is interrupted by a mark character before rendering (so the tokenizer's special-token
+ * parse cannot match it) and the marks are removed before encoding: contents are tokenized as
+ * llama.cpp tokenizes text without parse_special. The mark is the first Unicode noncharacter
+ * (U+FDD0..U+FDEF) that appears in no content, template or token text, so rendering stays a pure
+ * function of the request.
  */
 export function renderPromptTokens(renderer: PromptRenderer, source: PromptSource): number[] {
   const { tokenizer, template } = renderer
@@ -40,16 +48,67 @@ export function renderPromptTokens(renderer: PromptRenderer, source: PromptSourc
   if (template instanceof Error) throw template
   const special = (id: number | undefined) => (id === undefined ? '' : tokenizer.tokenText(id))
   const bosToken = special(tokenizer.bosId)
-  const prompt = renderChat(template, source.messages, {
+  const texts = controlTexts(tokenizer)
+  const mark = pickMark(source.messages, template.source, texts)
+  const messages = source.messages.map((m) => ({
+    ...m,
+    content: interrupt(m.content, texts, mark),
+  }))
+  const prompt = renderChat(template, messages, {
     bosToken,
     eosToken: special(tokenizer.eosId),
     time: source.time,
   })
   return tokenizer.encode(prompt, {
     parseSpecial: true,
+    specialMark: mark,
     addBos: tokenizer.addBos && !(bosToken && prompt.startsWith(bosToken)),
     addEos: false,
   })
+}
+
+const controlTextCache = new WeakMap<Tokenizer, string[]>()
+
+/** Texts of the tokens only a special-token parse turns into ids: control and unknown. */
+function controlTexts(tokenizer: Tokenizer): string[] {
+  let texts = controlTextCache.get(tokenizer)
+  if (!texts) {
+    texts = []
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      const type = tokenizer.tokenType(id)
+      if ((type === 3 || type === 2) && tokenizer.tokenText(id).length > 0)
+        texts.push(tokenizer.tokenText(id))
+    }
+    controlTextCache.set(tokenizer, texts)
+  }
+  return texts
+}
+
+function pickMark(messages: readonly ChatMessage[], template: string, texts: string[]): string {
+  for (let cp = 0xfdd0; cp <= 0xfdef; cp++) {
+    const mark = String.fromCodePoint(cp)
+    if (
+      !template.includes(mark) &&
+      !messages.some((m) => String(m.content).includes(mark)) &&
+      !texts.some((t) => t.includes(mark))
+    )
+      return mark
+  }
+  throw new InvalidRequestError('the messages use every Unicode noncharacter U+FDD0..U+FDEF', {
+    param: 'messages',
+  })
+}
+
+/** `content` with `mark` after the first code point of every occurrence of each text. */
+function interrupt(content: string, texts: readonly string[], mark: string): string {
+  if (typeof content !== 'string') return content
+  let out = content
+  for (const text of texts) {
+    if (!out.includes(text)) continue
+    const head = String.fromCodePoint(text.codePointAt(0)!)
+    out = out.split(text).join(head + mark + text.slice(head.length))
+  }
+  return out
 }
 
 /**
