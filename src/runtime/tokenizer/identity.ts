@@ -27,7 +27,8 @@ const NO_TOKENIZER = 'verity/tokenizer/none'
  * Layout (big-endian): tag, u8 kind (0 llama, 1 gpt2), u32 n, n × (u32 len, utf8 token), n × f64
  * score, n × u8 type, 4 × i32 (bos, eos, unk, pad; -1 = none), 3 × u8 (addBos, addEos,
  * addSpacePrefix), u32 m, m × (u32 len, utf8 merge), u8 hasPre (+ u32 len, utf8 pre), u32 len,
- * utf8 template.
+ * utf8 template; then, only for files that name end-of-turn tokens (eot/eom ids), the text
+ * "end-of-turn", u32 k and k × i32 ids.
  */
 export function tokenizerIdentity(metadata: ReadonlyMap<string, unknown>): Uint8Array {
   if (!metadata.has('tokenizer.ggml.model')) return sha256(new TextEncoder().encode(NO_TOKENIZER))
@@ -51,6 +52,12 @@ function encodeVocab(vocab: Vocab): Uint8Array {
   out.u8(vocab.pre === undefined ? 0 : 1)
   if (vocab.pre !== undefined) out.text(vocab.pre)
   out.text(effectiveChatTemplate(vocab))
+  // Appended only when present, so vocabularies without them keep their digest.
+  if (vocab.endOfTurnIds.length > 0) {
+    out.text('end-of-turn')
+    out.u32(vocab.endOfTurnIds.length)
+    for (const id of vocab.endOfTurnIds) out.i32(id)
+  }
   return out.finish()
 }
 

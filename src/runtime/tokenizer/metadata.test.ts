@@ -23,6 +23,30 @@ describe('tokenizerFromGguf metadata checks', () => {
     failsWith(g, /tokenizer\.ggml\.merges/)
   })
 
+  it('refuses keys it would ignore, and normalizations it does not implement', () => {
+    const m = llama()
+    m.set('tokenizer.ggml.token_type_count', 2)
+    failsWith(
+      m,
+      /tokenizer\.ggml\.token_type_count is not supported: the tokenizer would ignore it/,
+    )
+    const w = llama()
+    w.set('tokenizer.ggml.remove_extra_whitespaces', true)
+    failsWith(w, /remove_extra_whitespaces is on/)
+    const c = llama()
+    c.set('tokenizer.ggml.precompiled_charsmap', [1, 2])
+    failsWith(c, /precompiled_charsmap is set/)
+    const h = llama()
+    h.set('tokenizer.huggingface.json', '{}')
+    failsWith(h, /tokenizer\.huggingface\.json is not supported/)
+    // Infill and named-template keys change nothing a chat or completion computes.
+    const ok = llama()
+    ok.set('tokenizer.ggml.fim_pre_token_id', 1)
+    ok.set('tokenizer.chat_template.tool_use', '{{ x }}')
+    ok.set('tokenizer.ggml.eot_token_id', 2)
+    expect(tokenizerFromGguf(ok).endOfTurnIds).toEqual([2])
+  })
+
   it('rejects unknown model kinds', () => {
     const m = llama()
     m.set('tokenizer.ggml.model', 'bert')

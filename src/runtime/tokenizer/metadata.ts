@@ -11,6 +11,8 @@ export type Vocab = {
   eosId: number | undefined
   unknownId: number | undefined
   paddingId: number | undefined
+  /** End-of-turn tokens the file names (`eot_token_id`, `eom_token_id`): generation stops at them. */
+  endOfTurnIds: readonly number[]
   addBos: boolean
   addEos: boolean
   addSpacePrefix: boolean
@@ -21,8 +23,78 @@ export type Vocab = {
 
 const PREFIX = 'tokenizer.ggml.'
 
+/**
+ * `tokenizer.ggml.*` keys the tokenizer reads, or that change nothing it computes (with why).
+ * Any other key there is refused: the tokenizer would ignore it and tokenize differently.
+ */
+const KNOWN_KEYS = new Set([
+  'model',
+  'pre',
+  'tokens',
+  'scores',
+  'token_type',
+  'merges',
+  'bos_token_id',
+  'eos_token_id',
+  'unknown_token_id',
+  'padding_token_id',
+  'eot_token_id',
+  'eom_token_id',
+  'add_bos_token',
+  'add_eos_token',
+  'add_space_prefix',
+  // Checked below to be off: the normalizations they turn on are not implemented.
+  'remove_extra_whitespaces',
+  'precompiled_charsmap',
+  'add_sep_token',
+  // Name tokens for other tasks (separator, mask, fill-in-the-middle infill): no chat or
+  // completion request reads them.
+  'seperator_token_id',
+  'separator_token_id',
+  'mask_token_id',
+  'cls_token_id',
+  'fim_pre_token_id',
+  'fim_suf_token_id',
+  'fim_mid_token_id',
+  'fim_pad_token_id',
+  'fim_rep_token_id',
+  'fim_sep_token_id',
+  'prefix_token_id',
+  'suffix_token_id',
+  'middle_token_id',
+])
+
+function checkKeys(metadata: ReadonlyMap<string, unknown>): void {
+  for (const key of metadata.keys()) {
+    if (key.startsWith(PREFIX) && !KNOWN_KEYS.has(key.slice(PREFIX.length)))
+      throw new TokenizerError(
+        `metadata key ${key} is not supported: the tokenizer would ignore it and tokenize differently`,
+      )
+    // Only the default template is used; named ones (tool_use, rag) are alternatives a caller picks.
+    if (
+      key.startsWith('tokenizer.') &&
+      !key.startsWith(PREFIX) &&
+      key !== 'tokenizer.chat_template' &&
+      !key.startsWith('tokenizer.chat_template.')
+    )
+      throw new TokenizerError(`metadata key ${key} is not supported`)
+  }
+  if (metadata.get(`${PREFIX}remove_extra_whitespaces`) === true)
+    throw new TokenizerError(
+      `${PREFIX}remove_extra_whitespaces is on: that normalization is not supported`,
+    )
+  if (metadata.get(`${PREFIX}add_sep_token`) === true)
+    throw new TokenizerError(`${PREFIX}add_sep_token is on: separator tokens are not supported`)
+  const charsmap = metadata.get(`${PREFIX}precompiled_charsmap`)
+  if (charsmap !== undefined && (!Array.isArray(charsmap) || charsmap.length > 0))
+    throw new TokenizerError(
+      `${PREFIX}precompiled_charsmap is set: SentencePiece normalization is not supported`,
+    )
+}
+
 /** Reads llama.cpp's `tokenizer.ggml.*` keys; throws a TokenizerError naming the first bad key. */
 export function readVocab(metadata: ReadonlyMap<string, unknown>): Vocab {
+  checkKeys(metadata)
   const model = metadata.get(`${PREFIX}model`)
   if (model === undefined) throw new TokenizerError(`missing metadata key ${PREFIX}model`)
   if (model !== 'llama' && model !== 'gpt2') {
@@ -87,6 +159,10 @@ export function readVocab(metadata: ReadonlyMap<string, unknown>): Vocab {
     eosId: readId(metadata, 'eos_token_id', n, llama ? 2 : undefined),
     unknownId: readId(metadata, 'unknown_token_id', n, llama ? 0 : undefined),
     paddingId: readId(metadata, 'padding_token_id', n, undefined),
+    endOfTurnIds: [
+      readId(metadata, 'eot_token_id', n, undefined),
+      readId(metadata, 'eom_token_id', n, undefined),
+    ].filter((id): id is number => id !== undefined),
     addBos: readBool(metadata, 'add_bos_token', llama),
     addEos: readBool(metadata, 'add_eos_token', false),
     addSpacePrefix: readBool(metadata, 'add_space_prefix', true),

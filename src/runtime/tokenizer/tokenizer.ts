@@ -75,6 +75,7 @@ export function tokenizerFromGguf(metadata: ReadonlyMap<string, unknown>): Token
     eosId: vocab.eosId,
     unknownId: vocab.unknownId,
     paddingId: vocab.paddingId,
+    endOfTurnIds: vocab.endOfTurnIds,
     addBos: vocab.addBos,
     addEos: vocab.addEos,
     chatTemplate: vocab.chatTemplate,

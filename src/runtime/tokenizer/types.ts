@@ -40,6 +40,8 @@ export interface Tokenizer {
   readonly eosId: number | undefined
   readonly unknownId: number | undefined
   readonly paddingId: number | undefined
+  /** End-of-turn tokens the file names (eot, eom ids): a chat turn ends at them. */
+  readonly endOfTurnIds: readonly number[]
   readonly addBos: boolean
   readonly addEos: boolean
   readonly chatTemplate: string | undefined

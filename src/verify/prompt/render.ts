@@ -143,7 +143,14 @@ export function assertPromptTokens(renderer: PromptRenderer, request: InferenceR
 }
 
 /** Control-token texts that end an assistant turn in common templates. */
-const END_OF_TURN = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<end_of_turn>', '<|endoftext|>']
+const END_OF_TURN = [
+  '<|im_end|>',
+  '<|eot_id|>',
+  '<|eom_id|>',
+  '<|end|>',
+  '<end_of_turn>',
+  '<|endoftext|>',
+]
 
 /**
  * The token ids that end a chat turn or a completion for this tokenizer: EOS plus the end-of-turn
@@ -153,6 +160,7 @@ const END_OF_TURN = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<end_of_turn>', '<|
 export function defaultStopTokens(tokenizer: Tokenizer): number[] {
   const stop = new Set<number>()
   if (tokenizer.eosId !== undefined) stop.add(tokenizer.eosId)
+  for (const id of tokenizer.endOfTurnIds) stop.add(id)
   for (let id = 0; id < tokenizer.vocabSize; id++)
     if (tokenizer.isControl(id) && END_OF_TURN.includes(tokenizer.tokenText(id))) stop.add(id)
   return [...stop].sort((a, b) => a - b)
