@@ -1,28 +1,87 @@
-import { readFileSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { UsageError } from '../errors/cli.ts'
+import type { ByteSource } from '../runtime/gguf/source.ts'
 
 /**
  * The default model: verity-tiny, trained by the project on the King James Bible and committed
- * (scripts/train-model.ts; docs/MODEL.md).
+ * (scripts/train-model.ts; docs/MODEL.md). A 1.33M-parameter demo, not a model to talk to.
  */
 export const DEFAULT_MODEL_PATH = join(import.meta.dirname, '../../models/verity-tiny.gguf')
 
-/** The bytes of a model given on the command line: a GGUF path, or 'default'. */
-export function readModelFile(arg: string | undefined): Uint8Array {
-  if (arg === undefined || arg === 'default') arg = DEFAULT_MODEL_PATH
-  let size: number
+/** A model file open for reading: the runtime pulls byte ranges from it (no whole-file buffer). */
+export type ModelFile = ByteSource & {
+  readonly path: string
+  /** sha256 of the whole file, read in chunks (the model registry records it). */
+  sha256(): Uint8Array
+  close(): void
+}
+
+function resolve(arg: string | undefined): string {
+  const path = arg === undefined || arg === 'default' ? DEFAULT_MODEL_PATH : arg
   try {
-    const st = statSync(arg)
-    if (!st.isFile()) throw new UsageError(`model '${arg}' is not a file`)
-    size = st.size
+    if (!statSync(path).isFile()) throw new UsageError(`model '${path}' is not a file`)
   } catch (error) {
     if (error instanceof UsageError) throw error
     throw new UsageError(
-      `model file '${arg}' cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      `model file '${path}' cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     )
   }
-  if (size > 4 * 2 ** 30)
-    throw new UsageError(`model file '${arg}' is ${size} bytes: larger than 4 GiB is not supported`)
-  return readFileSync(arg)
+  return path
+}
+
+/**
+ * Opens a model given on the command line (a GGUF path, or 'default') as a ByteSource that reads
+ * with positioned reads into one reused buffer: loading a model of any size holds only the
+ * chunk being decoded, so files over 2 GiB load and peak memory stays near the int8 weights.
+ */
+export function openModelFile(arg: string | undefined): ModelFile {
+  const path = resolve(arg)
+  const fd = openSync(path, 'r')
+  const size = fstatSync(fd).size
+  let buffer = new Uint8Array(1 << 20)
+  const read = (offset: number, length: number): Uint8Array => {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > size
+    )
+      throw new RangeError(`read [${offset}, +${length}) is outside '${path}' (${size} bytes)`)
+    if (length > buffer.length) buffer = new Uint8Array(Math.max(length, 2 * buffer.length))
+    for (let done = 0; done < length; ) {
+      const n = readSync(fd, buffer, done, length - done, offset + done)
+      if (n === 0) throw new RangeError(`'${path}' ended at ${offset + done} while reading`)
+      done += n
+    }
+    return buffer.subarray(0, length)
+  }
+  return {
+    path,
+    size,
+    read,
+    sha256() {
+      const h = sha256.create()
+      for (let at = 0; at < size; at += 1 << 24) h.update(read(at, Math.min(1 << 24, size - at)))
+      return h.digest()
+    },
+    close: () => closeSync(fd),
+  }
+}
+
+/** The bytes of a small model file given on the command line (a GGUF path, or 'default'). */
+export function readModelFile(arg: string | undefined): Uint8Array {
+  const file = openModelFile(arg)
+  try {
+    return file.read(0, file.size).slice()
+  } finally {
+    file.close()
+  }
+}
+
+/** Peak resident memory of this process so far, in MiB (what `verity model info` reports). */
+export function peakRssMiB(): number {
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
 }

@@ -63,7 +63,8 @@ export async function setupSubnet(
   devnet: Devnet,
   options: {
     model: Model
-    ggufBytes: Uint8Array
+    /** The model file's bytes, or its sha256 when it is too large to hold (streamed by the caller). */
+    ggufBytes: Uint8Array | { sha256: Uint8Array }
     miners: Wallet[]
     validators: Wallet[]
     /** Hotkeys registered without stake, e.g. gateways (miners serve registered callers). */
@@ -88,7 +89,11 @@ export async function setupSubnet(
         address,
         modelRoot,
         name: options.model.config.name,
-        ggufHash: viemToHex(sha256(options.ggufBytes)),
+        ggufHash: viemToHex(
+          options.ggufBytes instanceof Uint8Array
+            ? sha256(options.ggufBytes)
+            : options.ggufBytes.sha256,
+        ),
       },
       o,
     )

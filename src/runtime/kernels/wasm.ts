@@ -2,7 +2,7 @@ import { KernelError } from '../../errors/runtime.ts'
 import { checkMatmul, checkPairs, createBumpAllocator } from './arena.ts'
 import { SHA256_TABLES } from './sha256.ts'
 import type { Kernel } from './types.ts'
-import { KERNELS_WASM_BASE64 } from './wasm/kernels.wasm.ts'
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './wasm/kernels.wasm.ts'
 
 /** The slice of the WebAssembly JS API we use (the project's lib has no DOM types). */
 type WasmMemory = { readonly buffer: ArrayBuffer }
@@ -10,11 +10,20 @@ type WasmApi = {
   validate(bytes: Uint8Array): boolean
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> }
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory
+  Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => WasmMemory
 }
 type Exports = {
   matvec(w: number, rows: number, cols: number, x: number, acc: number): void
   matmul(w: number, rows: number, cols: number, x: number, n: number, acc: number): void
+  matmul_strided(
+    w: number,
+    rows: number,
+    cols: number,
+    x: number,
+    n: number,
+    acc: number,
+    stride: number,
+  ): void
   sha256_pairs(inPtr: number, count: number, outPtr: number): void
 }
 
@@ -25,17 +34,21 @@ const MAX_PAGES = 65536
 
 let bytes: Uint8Array | undefined
 let compiled: object | null | undefined
+let compiledShared: object | undefined
+
+function decode(base64: string): Uint8Array {
+  const text = atob(base64)
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i)
+  return out
+}
 
 function wasmApi(): WasmApi | undefined {
   return (globalThis as { WebAssembly?: WasmApi }).WebAssembly
 }
 
 function binary(): Uint8Array {
-  if (!bytes) {
-    const text = atob(KERNELS_WASM_BASE64)
-    bytes = new Uint8Array(text.length)
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
-  }
+  bytes ??= decode(KERNELS_WASM_BASE64)
   return bytes
 }
 
@@ -62,27 +75,72 @@ export function wasmSimdAvailable(): boolean {
  * needed for 4 KiB of kernel tables and scratch plus `arenaBytes`, and never grown, so typed-array views stay valid.
  */
 export function createWasmKernel(arenaBytes: number): Kernel {
+  return instantiate(arenaBytes, false).kernel
+}
+
+/**
+ * The same kernel over a shared memory (a SharedArrayBuffer arena), with the memory and the
+ * compiled module that worker threads instantiate to compute bands of rows of the same products
+ * (src/parallel). `matmulBand` is matmul for rows [r0, r1) of a product whose output has `rows`
+ * rows (acc keeps its full layout).
+ */
+export function createSharedWasmKernel(arenaBytes: number): {
+  kernel: Kernel
+  memory: object
+  module: object
+  matvecBand(w: number, r0: number, r1: number, cols: number, x: number, acc: number): void
+  matmulBand(
+    w: number,
+    rows: number,
+    r0: number,
+    r1: number,
+    cols: number,
+    x: number,
+    n: number,
+    acc: number,
+  ): void
+} {
+  const { kernel, memory, module, exports } = instantiate(arenaBytes, true)
+  return {
+    kernel,
+    memory,
+    module,
+    matvecBand: (w, r0, r1, cols, x, acc) =>
+      exports.matvec(w + r0 * cols, r1 - r0, cols, x, acc + 4 * r0),
+    matmulBand: (w, rows, r0, r1, cols, x, n, acc) =>
+      exports.matmul_strided(w + r0 * cols, r1 - r0, cols, x, n, acc + 4 * r0, rows),
+  }
+}
+
+function instantiate(
+  arenaBytes: number,
+  shared: boolean,
+): { kernel: Kernel; memory: WasmMemory; module: object; exports: Exports } {
   const api = wasmApi()
   if (!api)
     throw new KernelError('WebAssembly is not available in this engine', {
       details: "node --jitless has no WebAssembly; use createKernel('auto' | 'typescript')",
     })
-  const module = wasmModule()
+  let module = wasmModule()
   if (!module)
     throw new KernelError('WebAssembly SIMD is not supported by this engine', {
       details: "use createKernel('auto' | 'typescript')",
     })
+  if (shared) {
+    compiledShared ??= new api.Module(decode(KERNELS_SHARED_WASM_BASE64))
+    module = compiledShared
+  }
   const pages = Math.max(1, Math.ceil((RESERVED + arenaBytes) / PAGE))
   if (pages > MAX_PAGES)
     throw new KernelError(`arena of ${arenaBytes} bytes exceeds the 4 GiB WebAssembly memory`)
   let memory: WasmMemory
   try {
-    memory = new api.Memory({ initial: pages, maximum: pages })
+    memory = new api.Memory({ initial: pages, maximum: pages, ...(shared ? { shared } : {}) })
   } catch (cause) {
     throw new KernelError(`cannot allocate a WebAssembly memory of ${pages} pages`, { cause })
   }
   const exports = new api.Instance(module, { env: { memory } }).exports as unknown as Exports
-  const buffer = memory.buffer
+  const buffer = memory.buffer as ArrayBuffer
   const size = buffer.byteLength
   const view = new DataView(buffer)
   const { K, KW_PAD, IV } = SHA256_TABLES
@@ -94,7 +152,7 @@ export function createWasmKernel(arenaBytes: number): Kernel {
   }
   for (let i = 0; i < 8; i++) view.setInt32(768 + 4 * i, IV[i] as number, true)
   const { matvec, matmul, sha256_pairs } = exports
-  return {
+  const kernel: Kernel = {
     name: 'wasm-simd',
     buffer,
     i8: new Int8Array(buffer),
@@ -114,4 +172,5 @@ export function createWasmKernel(arenaBytes: number): Kernel {
       sha256_pairs(inPtr, count, outPtr)
     },
   }
+  return { kernel, memory, module, exports }
 }

@@ -3,7 +3,8 @@
 ;; TypeScript kernel (../typescript.ts) is the reference, and kernel.case.ts checks both.
 ;;
 ;; The memory is imported: the host creates it with exactly the pages it needs and never grows
-;; it. Bytes [0, 4096) are reserved for the kernels (the host writes the sha256 tables there):
+;; it (scripts/build-wasm.ts also emits this module importing it shared, for worker threads;
+;; those only call matvec and matmul_strided, which touch no reserved bytes). Bytes [0, 4096) are reserved for the kernels (the host writes the sha256 tables there):
 ;;     0  K[64]       sha256 round constants (i32, little-endian)
 ;;   256  KW_PAD[64]  K[t] + W[t] of the fixed padding block of a 64-byte message
 ;;   512  W[64]       message schedule scratch (holds K[t] + W[t] once expanded)
@@ -14,7 +15,7 @@
 ;;  3072  H4[8]       four-lane running hash state
 ;; Everything at or above 4096 belongs to the host's arena. Pointers are byte offsets.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536))
 
   ;; --- int8 dot products ---------------------------------------------------------------------
 
@@ -270,12 +271,17 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
-  ;; acc[v*rows + r] = Σ_j w[r*cols + j] * x[v*cols + j] for v < n, r < rows. Groups of four
-  ;; weight rows are the outer loop, so each group stays in L1 while all n vectors pass by, two
-  ;; vectors per step.
+  ;; acc[v*rows + r] = Σ_j w[r*cols + j] * x[v*cols + j] for v < n, r < rows.
   (func (export "matmul") (param $w i32) (param $rows i32) (param $cols i32) (param $x i32) (param $n i32) (param $acc i32)
+    (call $matmul_strided (local.get $w) (local.get $rows) (local.get $cols) (local.get $x)
+      (local.get $n) (local.get $acc) (local.get $rows)))
+
+  ;; acc[v*stride + r] = Σ_j w[r*cols + j] * x[v*cols + j] for v < n, r < rows: a band of rows of
+  ;; a larger output (threads each take a band). Groups of four weight rows are the outer loop,
+  ;; so each group stays in L1 while all n vectors pass by, two vectors per step.
+  (func $matmul_strided (export "matmul_strided") (param $w i32) (param $rows i32) (param $cols i32) (param $x i32) (param $n i32) (param $acc i32) (param $stride i32)
     (local $r i32) (local $v i32) (local $pw i32) (local $px i32) (local $pa i32) (local $accStride i32)
-    (local.set $accStride (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $accStride (i32.shl (local.get $stride) (i32.const 2)))
     (block $done
       (loop $group
         (br_if $done (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rows)))
