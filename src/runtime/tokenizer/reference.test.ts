@@ -8,7 +8,7 @@ import { tokenizerFromGguf } from './tokenizer.ts'
 // The llama.cpp side of the same claim is crosscheck/tokens.test.ts.
 
 /** Code, numbers, emoji, CJK, accents, contractions, leading spaces, whitespace runs, special-token text. */
-export const CORPUS = [
+const CORPUS = [
   'def square(x):\n    return x ** 2  # the square\n\nprint(square(12))',
   'const xs = [1, 2, 3].map((v) => v * 2); // {"a": true}',
   'Numbers: 1234567 3.14159 -42 1,000,000 2024-12-02 0x1F 1e-9 99.5%',
