@@ -2,7 +2,10 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { UsageError } from '../errors/cli.ts'
+import { createThreadedKernel, defaultThreads } from '../parallel/kernel.ts'
 import type { ByteSource } from '../runtime/gguf/source.ts'
+import type { KernelKind } from '../runtime/kernels/types.ts'
+import { loadModel, type Model } from '../runtime/model/load.ts'
 
 /**
  * The default model: verity-tiny, trained by the project on the King James Bible and committed
@@ -84,4 +87,40 @@ export function readModelFile(arg: string | undefined): Uint8Array {
 /** Peak resident memory of this process so far, in MiB (what `verity model info` reports). */
 export function peakRssMiB(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
+}
+
+/**
+ * Loads the model named on the command line, reading the file in chunks, with its products on
+ * `threads` threads (the WebAssembly kernel over shared memory; 1 is the plain kernel).
+ * `kernel: 'typescript'` runs on one thread.
+ */
+export function loadModelFile(
+  arg: string | undefined,
+  options: { threads?: number; kernel?: KernelKind } = {},
+): Model {
+  const threads = options.threads ?? 1
+  const kernel = options.kernel ?? 'auto'
+  if (threads > 1 && kernel === 'typescript')
+    throw new UsageError('--threads above 1 needs the WebAssembly kernel (--kernel auto or wasm)')
+  const file = openModelFile(arg)
+  try {
+    return loadModel(file, {
+      kernel,
+      ...(threads > 1
+        ? { createKernel: (bytes: number) => createThreadedKernel(bytes, threads) }
+        : {}),
+    })
+  } finally {
+    file.close()
+  }
+}
+
+/** The --threads flag: an integer in 1..256, by default every core this process may use. */
+export function threadsFlag(flags: Record<string, unknown>): number {
+  const value = flags.threads
+  if (value === undefined) return defaultThreads()
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 1 || n > 256)
+    throw new UsageError(`--threads must be an integer from 1 to 256, got '${String(value)}'`)
+  return n
 }

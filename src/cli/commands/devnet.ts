@@ -10,14 +10,13 @@ import { startGatewayNode } from '../../node/gateway.ts'
 import { startLoad } from '../../node/load.ts'
 import { setupSubnet, startMinerNode, startValidatorNode } from '../../node/network.ts'
 import type { ValidatorService } from '../../node/validator.ts'
-import { loadModel } from '../../runtime/model/load.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
-import { readModelFile } from '../model-file.ts'
+import { loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 
 const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--cheat-mode always|selective]
-                    [--load C] [--sample-rate R] [--port P] [--model F]
+                    [--load C] [--sample-rate R] [--port P] [--model F] [--threads N]
                     [--epochs E --json] [--epoch-seconds S]
 
 Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
@@ -27,7 +26,8 @@ miner can see: caller key and role, prompt shape, lengths, timing; see src/node/
 M validators (default 2, staked; they re-execute a secret share R of all answers, default 0.25,
 and send their own checks through the gateway), and a gateway on 127.0.0.1:P (default 8080).
 --load C keeps C concurrent chat requests, drawn like users' traffic, flowing through the
-gateway. An epoch runs every S seconds (default 15). Ctrl-C stops everything.
+gateway. An epoch runs every S seconds (default 15). --threads N: the model's products run on N
+threads (default all cores; the same bits for every N). Ctrl-C stops everything.
 With --epochs E: runs E epochs of S seconds, prints one JSON line and exits: per miner uid,
 hotkey, cheater, cheatMode, emission (of the last epoch, and emissionByEpoch) and flags (evidence
 records against it at all validators); overall checkedAnswers (answers the validators
@@ -46,6 +46,7 @@ const spec = {
   port: { type: 'string' },
   'epoch-seconds': { type: 'string' },
   model: { type: 'string' },
+  threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -95,8 +96,12 @@ export const command: Command = {
       rmSync(dir, { recursive: true, force: true })
     }
     try {
-      const bytes = readModelFile(flags.model as string | undefined)
-      const model = loadModel(bytes)
+      const file = openModelFile(flags.model as string | undefined)
+      const ggufSha256 = file.sha256()
+      file.close()
+      const model = loadModelFile(flags.model as string | undefined, {
+        threads: threadsFlag(flags),
+      })
       const tokenizer = tokenizerFromGguf(model.metadata)
       const minerIdx = Array.from({ length: nMiners }, (_, i) => 1 + i)
       const validatorIdx = Array.from({ length: nValidators }, (_, i) => 1 + nMiners + i)
@@ -104,7 +109,7 @@ export const command: Command = {
       const address = devnet.addresses.verity
       const netuid = await setupSubnet(devnet, {
         model,
-        ggufBytes: bytes,
+        ggufBytes: { sha256: ggufSha256 },
         miners: minerIdx.map((i) => devnet.walletClients[i]!),
         validators: validatorIdx.map((i) => devnet.walletClients[i]!),
         gateways: [devnet.walletClients[gatewayIdx]!],

@@ -1,19 +1,21 @@
 import { UsageError } from '../../errors/cli.ts'
 import { generate } from '../../runtime/generate.ts'
-import { loadModel } from '../../runtime/model/load.ts'
 import { samplingParams } from '../../runtime/sampler/sample.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { intFlag, numberFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
-import { readModelFile } from '../model-file.ts'
+import { loadModelFile, threadsFlag } from '../model-file.ts'
 
 const HELP = `usage: verity generate --prompt <text> [--model <file.gguf|default>] [--max-tokens N]
-       [--temperature T] [--top-p P] [--top-k K] [--seed S] [--kernel auto|wasm|typescript] [--json]
+       [--temperature T] [--top-p P] [--top-k K] [--seed S] [--kernel auto|wasm|typescript]
+       [--threads N] [--json]
 
 Runs the deterministic integer runtime. The same model, prompt, parameters and seed give the same
-tokens and traceRoot on every machine. Defaults: --max-tokens 32, --temperature 1, --top-p 1,
---top-k 0 (off), --seed 0. --temperature 0 is greedy.`
+tokens and traceRoot on every machine, with any number of threads. Defaults: --max-tokens 32,
+--temperature 1, --top-p 1, --top-k 0 (off), --seed 0, --threads all cores. --temperature 0 is
+greedy. Without --model, the default model is verity-tiny, a 1.33M-parameter demo that writes
+King James-style word salad: pass --model <file.gguf> to serve a real model.`
 
 const spec = {
   model: { type: 'string' },
@@ -24,6 +26,7 @@ const spec = {
   'top-k': { type: 'string' },
   seed: { type: 'string' },
   kernel: { type: 'string' },
+  threads: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -54,7 +57,8 @@ export const command: Command = {
     const maxTokens = intFlag(flags, 'max-tokens', 32, 1, 1 << 20)
 
     const t0 = performance.now()
-    const model = loadModel(readModelFile(flags.model as string | undefined), { kernel })
+    const threads = threadsFlag(flags)
+    const model = loadModelFile(flags.model as string | undefined, { kernel, threads })
     const tokenizer = tokenizerFromGguf(model.metadata)
     const promptTokens = tokenizer.encode(prompt)
     const t1 = performance.now()
@@ -84,6 +88,7 @@ export const command: Command = {
       prefillTokensPerSecond: round((promptTokens.length * 1000) / (firstToken - t1)),
       decodeTokensPerSecond: decoded > 0 ? round((decoded * 1000) / (t2 - firstToken)) : null,
       kernel: model.kernel.name,
+      threads: kernel === 'typescript' ? 1 : threads,
     }
     if (flags.json) {
       console.log(

@@ -5,12 +5,14 @@ import { loadModel } from '../../runtime/model/load.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
-import { readModelFile } from '../model-file.ts'
+import { openModelFile, peakRssMiB } from '../model-file.ts'
 
 const HELP = `usage: verity model info <file.gguf|default> [--json]
 
 Prints the architecture, dimensions, tensor types and the modelRoot: the Merkle root over the
-quantized weight rows and the config that identifies the model on chain.`
+quantized weight rows and the config that identifies the model on chain; and the memory the load
+took: the int8 weights and the process's peak resident set (the file is read in chunks, so the
+peak stays below 1.25 x the int8 weights + 200 MiB).`
 
 export const command: Command = {
   summary: 'inspect a GGUF model',
@@ -32,9 +34,24 @@ export const command: Command = {
       )
     if (!file) throw new UsageError("'verity model info' needs a GGUF file (or 'default')")
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    const bytes = readModelFile(file)
-    const gguf = readGguf(bytes)
-    const model = loadModel(bytes)
+    const source = openModelFile(file)
+    let gguf: ReturnType<typeof readGguf>
+    let model: ReturnType<typeof loadModel>
+    try {
+      gguf = readGguf(source)
+      model = loadModel(source)
+    } finally {
+      source.close()
+    }
+    const peakRss = peakRssMiB()
+    let int8Bytes = 0
+    for (const m of [
+      model.embed,
+      ...model.layers.flatMap((l) => [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown]),
+    ])
+      int8Bytes += m.rows * m.cols
+    if (model.output !== model.embed) int8Bytes += model.output.rows * model.output.cols
+    const int8WeightsMiB = Math.round((int8Bytes / 2 ** 20) * 10) / 10
     const types: Record<string, number> = {}
     let parameters = 0
     for (const t of gguf.tensors) {
@@ -45,9 +62,9 @@ export const command: Command = {
     const c = model.config
     const info = {
       name: c.name,
-      architecture: 'llama',
+      architecture: model.config.arch ?? 'llama',
       ggufVersion: gguf.version,
-      fileBytes: bytes.length,
+      fileBytes: source.size,
       parameters,
       config: c,
       tensors: gguf.tensors.length,
@@ -56,6 +73,9 @@ export const command: Command = {
       chatTemplate: gguf.metadata.has('tokenizer.chat_template'),
       modelRoot: toHex(model.modelRoot),
       weightLeaves: model.weightLeafCount,
+      int8WeightsMiB,
+      peakRssMiB: peakRss,
+      peakRssBoundMiB: Math.round(1.25 * int8WeightsMiB + 200),
     }
     if (flags.json) {
       console.log(JSON.stringify(info))
@@ -63,7 +83,7 @@ export const command: Command = {
     }
     const lines = [
       `name           ${info.name}`,
-      `architecture   llama (GGUF v${info.ggufVersion}, ${(info.fileBytes / 2 ** 20).toFixed(2)} MiB)`,
+      `architecture   ${info.architecture} (GGUF v${info.ggufVersion}, ${(info.fileBytes / 2 ** 20).toFixed(2)} MiB)${c.ropeType === 'neox' ? ', NEOX rope' : ''}${c.attnBias ? ', q/k/v biases' : ''}${c.ropeFreqFactors ? ', rope_freqs' : ''}`,
       `parameters     ${parameters.toLocaleString('en-US')}`,
       `dimensions     vocab ${c.vocabSize}, dim ${c.dim}, layers ${c.nLayers}, heads ${c.nHeads} (kv ${c.nKvHeads}, head dim ${c.headDim}), ffn ${c.ffnDim}`,
       `context        ${c.contextLength} (rope dim ${c.ropeDim}, base ${c.ropeTheta}), rms eps ${c.normEps}, output ${c.tiedOutput ? 'tied to embeddings' : 'separate'}`,
@@ -72,6 +92,7 @@ export const command: Command = {
         .join(', ')}`,
       `tokenizer      ${String(info.tokenizer)}${info.chatTemplate ? ', chat template' : ''}`,
       `modelRoot      ${info.modelRoot} (${info.weightLeaves} leaves)`,
+      `memory         int8 weights ${int8WeightsMiB} MiB, peak RSS while loading ${peakRss} MiB (bound ${info.peakRssBoundMiB} MiB)`,
     ]
     console.log(lines.join('\n'))
     return 0

@@ -4,16 +4,15 @@ import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
 import { startMinerNode, startValidatorNode } from '../../node/network.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
-import { loadModel } from '../../runtime/model/load.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
-import { readModelFile } from '../model-file.ts'
+import { loadModelFile, threadsFlag } from '../model-file.ts'
 
 const HELP = `usage: verity node --role miner|validator|gateway --chain <rpc-url> --key <hotkey.json>
                   --data-dir <dir> [--netuid N] [--contract <address>] [--model <file.gguf|default>]
                   [--port P] [--passphrase-file <file>] [--gateway <url>]
-                  [--cheat-mode always|selective]
+                  [--cheat-mode always|selective] [--threads N]
 
 Runs one node until Ctrl-C. The hotkey keyfile is decrypted with the passphrase from
 --passphrase-file or VERITY_PASSPHRASE. The node publishes its libp2p peer id and addresses on
@@ -24,7 +23,8 @@ a secret sample of the answers gateways gossip and its own checks, sent through 
 --gateway <url> (without it, straight to miners, which they can tell apart), and sets weights
 with commit-reveal. Gateway: the OpenAI-compatible HTTP API on 127.0.0.1:--port (default 8080);
 its hotkey must be registered on the subnet for miners to serve it.
-Set DEBUG=verity:* for logs.`
+--threads N runs the model's products on N threads (default: all cores; results are the same bits
+for every N). Set DEBUG=verity:* for logs.`
 
 const spec = {
   role: { type: 'string' },
@@ -38,6 +38,7 @@ const spec = {
   'passphrase-file': { type: 'string' },
   'cheat-mode': { type: 'string' },
   gateway: { type: 'string' },
+  threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -91,7 +92,7 @@ export const command: Command = {
       netuid,
       ...(contract ? { address: contract as `0x${string}` } : {}),
     })
-    const model = loadModel(readModelFile(flags.model as string | undefined))
+    const model = loadModelFile(flags.model as string | undefined, { threads: threadsFlag(flags) })
     const tokenizer = tokenizerFromGguf(model.metadata)
     const controller = new AbortController()
     let stop: () => Promise<void>
