@@ -1,5 +1,8 @@
 /**
  * npm run bench:runtime [-- --json] [-- --decode N] [-- --prompt N] [-- --rounds N] [-- --no-llama]
+ * npm run bench:runtime -- --model <file.gguf> | --shape llama-3.2-1b [--threads N] [--json]: the
+ * benchmark on a real-sized file instead (bench/file-bench.ts).
+ *
  * Builds, with the project's GGUF writer, a model of the TinyStories-15M shape (dim 288, 6 layers,
  * 6 heads, ffn 768, vocab 32000; random weights) as F32 and Q8_0, and measures single-thread
  * prefill and decode tokens/s of Verity (with and without trace commitments) and of llama.cpp
@@ -22,8 +25,13 @@ import { syntheticLlamaVocab } from '../src/runtime/tokenizer/build-vocab.ts'
 import { CheckpointHasher, PositionTraceHasher } from '../src/runtime/trace/hasher.ts'
 import { NO_LAYER, OpKind } from '../src/runtime/trace/ops.ts'
 import { positionTrace } from '../src/runtime/trace/replay.ts'
+import { runFileBench } from './file-bench.ts'
 
 const args = process.argv.slice(2)
+if (args.includes('--model') || args.includes('--shape')) {
+  await runFileBench(args)
+  process.exit(0)
+}
 const json = args.includes('--json')
 const flag = (name: string, fallback: number) => {
   const i = args.indexOf(name)

@@ -74,6 +74,20 @@ async function withModel<T>(path: string, fn: (model: LlamaModel) => Promise<T>)
   }
 }
 
+/** llama.cpp's tokens for `text` (no BOS; special-token text parsed only when asked). */
+export async function llamaCppTokenize(
+  path: string,
+  texts: readonly string[],
+  special = false,
+): Promise<number[][]> {
+  return withModel(path, async (model) =>
+    texts.map((text) =>
+      Array.from((model as unknown as Tokenizing).tokenize(text, special) as ArrayLike<number>),
+    ),
+  )
+}
+type Tokenizing = { tokenize(text: string, specialTokens?: boolean): readonly number[] }
+
 /** llama.cpp's logits after each token of `tokens` (teacher forcing), one Float32Array per position. */
 export async function llamaCppLogits(
   path: string,
@@ -104,18 +118,19 @@ export async function llamaCppLogits(
 }
 
 /**
- * Single-thread speed: the prompt evaluated as one batch (prefill), then `decodeTokens` tokens fed
- * one at a time (decode), as tokens per second.
+ * Speed on `threads` threads (default 1): the prompt evaluated as one batch (prefill), then
+ * `decodeTokens` tokens fed one at a time (decode), as tokens per second.
  */
 export async function llamaCppSpeed(
   path: string,
   prompt: readonly number[],
   decodeTokens: readonly number[],
+  threads = 1,
 ): Promise<{ prefillTokensPerSecond: number; decodeTokensPerSecond: number }> {
   return withModel(path, async (model) => {
     const context = await model.createContext({
       contextSize: prompt.length + decodeTokens.length + 16,
-      threads: 1,
+      threads,
       batchSize: 512,
     })
     try {

@@ -24,6 +24,12 @@ export type SyntheticModelSpec = {
   /** Random q, k, v biases on a llama model too (llama.cpp reads them when present). */
   attnBias?: boolean
   tiedOutput?: boolean
+  /**
+   * Scales the output matrix (the embedding when tied; RMSNorm undoes the scale on the input
+   * side) so that logits are peaked as a trained model's are: a cross-check then has clear top-1
+   * margins to compare.
+   */
+  outputScale?: number
   ropeTheta?: number
   normEps?: number
   chatTemplate?: string
@@ -59,7 +65,13 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): Uint8Array {
   // Norm weights stay F32, as llama.cpp's converters write them.
   const norm = (name: string) => ({ name, dims: [dim], type: GgmlType.F32, data: ones(dim) })
 
-  const tensors: GgufWriteSpec['tensors'] = [matrix('token_embd.weight', vocabSize, dim)]
+  const scaled = (m: ReturnType<typeof matrix>) => {
+    if (spec.outputScale !== undefined)
+      for (let i = 0; i < m.data.length; i++) m.data[i]! *= spec.outputScale
+    return m
+  }
+  const embd = matrix('token_embd.weight', vocabSize, dim)
+  const tensors: GgufWriteSpec['tensors'] = [spec.tiedOutput ? scaled(embd) : embd]
   for (let l = 0; l < nLayers; l++) {
     tensors.push(
       norm(`blk.${l}.attn_norm.weight`),
@@ -74,7 +86,7 @@ export function buildSyntheticModel(spec: SyntheticModelSpec): Uint8Array {
     )
   }
   tensors.push(norm('output_norm.weight'))
-  if (!spec.tiedOutput) tensors.push(matrix('output.weight', vocabSize, dim))
+  if (!spec.tiedOutput) tensors.push(scaled(matrix('output.weight', vocabSize, dim)))
   const arch = spec.arch ?? 'llama'
   if (arch === 'qwen2' || spec.attnBias) {
     // Biases of the size real checkpoints have (Qwen2's k biases reach tens), after the matrices.

@@ -1,0 +1,20 @@
+/** Code, numbers, emoji, CJK, accents, contractions, leading spaces, whitespace runs, special-token text. */
+export const CORPUS = [
+  'def square(x):\n    return x ** 2  # the square\n\nprint(square(12))',
+  'const xs = [1, 2, 3].map((v) => v * 2); // {"a": true}',
+  'Numbers: 1234567 3.14159 -42 1,000,000 2024-12-02 0x1F 1e-9 99.5%',
+  'Emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇫🇷🇯🇵 ❤️',
+  '中文测试，日本語のテキスト、한국어 텍스트。混合 mixed 文字',
+  'Accents: café naïve résumé Ångström über Søren Dvořák',
+  "Contractions: I'm you're he's she'll we've they'd DON'T IT'S y'all",
+  '   three leading spaces, then trailing   ',
+  '\ttabs\tand\nnewlines\n\n\nthree blank lines\r\nand CRLF',
+  'Special-token text: <|begin_of_text|><|eot_id|></s><s><|im_start|>user<|im_end|><|endoftext|>',
+  'URLs https://example.com/a?b=c&d=e#frag and e-mail a.b@c.de',
+  'double  spaces   and a\u00a0no-break space',
+  'Ünïcödé Straße ﬁ ligature — dashes – and “quotes”',
+  'a',
+  ' ',
+  '  \n ',
+  'The quick brown fox jumps over the lazy dog. '.repeat(4),
+]
