@@ -21,7 +21,7 @@ describe('project-made files of each architecture and tensor type, real vocabula
       expect(report.tokenDiffs).toEqual([])
       expect(report.meanCosine).toBeGreaterThanOrEqual(0.99)
       expect(report.minCosine).toBeGreaterThanOrEqual(0.97)
-      // Greedy tokens agree wherever llama.cpp's top-1 is clear (margin >= CLEAR_MARGIN logits),
+      // Greedy tokens agree wherever llama.cpp's top-1 is clear (margin >= CLEAR_MARGIN x RMS),
       // and such positions are common enough for that to mean something.
       expect(report.clearPositions).toBeGreaterThanOrEqual(report.positions / 4)
       expect(report.clearTop1).toBe(1)

@@ -5,6 +5,7 @@ import { UsageError } from '../errors/cli.ts'
 import { createThreadedKernel, defaultThreads } from '../parallel/kernel.ts'
 import type { ByteSource } from '../runtime/gguf/source.ts'
 import type { KernelKind } from '../runtime/kernels/types.ts'
+import { wasmSimdAvailable } from '../runtime/kernels/wasm.ts'
 import { loadModel, type Model } from '../runtime/model/load.ts'
 
 /**
@@ -91,15 +92,16 @@ export function peakRssMiB(): number {
 
 /**
  * Loads the model named on the command line, reading the file in chunks, with its products on
- * `threads` threads (the WebAssembly kernel over shared memory; 1 is the plain kernel).
- * `kernel: 'typescript'` runs on one thread.
+ * `threads` threads (the WebAssembly kernel over shared memory; 1 is the plain kernel). Without
+ * a count: every core, or one where there is no WebAssembly SIMD or the TypeScript kernel is asked for.
  */
 export function loadModelFile(
   arg: string | undefined,
-  options: { threads?: number; kernel?: KernelKind } = {},
+  options: { threads?: number | undefined; kernel?: KernelKind } = {},
 ): Model {
-  const threads = options.threads ?? 1
   const kernel = options.kernel ?? 'auto'
+  const threads =
+    options.threads ?? (kernel === 'typescript' || !wasmSimdAvailable() ? 1 : defaultThreads())
   if (threads > 1 && kernel === 'typescript')
     throw new UsageError('--threads above 1 needs the WebAssembly kernel (--kernel auto or wasm)')
   const file = openModelFile(arg)
@@ -115,10 +117,10 @@ export function loadModelFile(
   }
 }
 
-/** The --threads flag: an integer in 1..256, by default every core this process may use. */
-export function threadsFlag(flags: Record<string, unknown>): number {
+/** The --threads flag: an integer in 1..256, or undefined (loadModelFile then uses every core). */
+export function threadsFlag(flags: Record<string, unknown>): number | undefined {
   const value = flags.threads
-  if (value === undefined) return defaultThreads()
+  if (value === undefined) return undefined
   const n = Number(value)
   if (!Number.isSafeInteger(n) || n < 1 || n > 256)
     throw new UsageError(`--threads must be an integer from 1 to 256, got '${String(value)}'`)

@@ -88,7 +88,7 @@ export const command: Command = {
       prefillTokensPerSecond: round((promptTokens.length * 1000) / (firstToken - t1)),
       decodeTokensPerSecond: decoded > 0 ? round((decoded * 1000) / (t2 - firstToken)) : null,
       kernel: model.kernel.name,
-      threads: kernel === 'typescript' ? 1 : threads,
+      threads: (model.kernel as { threads?: number }).threads ?? 1,
     }
     if (flags.json) {
       console.log(

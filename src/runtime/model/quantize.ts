@@ -68,11 +68,16 @@ export function quantizeRows(
     const [m, e] = weightScale(amax)
     scaleM[r] = m
     scaleE[r] = e
-    const p2 = pow2(Math.abs(e))
+    // w * 2^e is exact (a power of two; |w| >= 2^-149 and |e| < 200 stay in double range), so
+    // one division by m is the only rounding: the same as w * 2^e / m in exact arithmetic.
+    const p2 = e >= 0 ? pow2(e) : 1 / pow2(-e)
+    const at = outOffset + base
     for (let j = 0; j < cols; j++) {
-      const scaled = e >= 0 ? (src[base + j]! * p2) / m : src[base + j]! / p2 / m
-      const q = scaled < 0 ? -Math.floor(-scaled + 0.5) : Math.floor(scaled + 0.5)
-      out[outOffset + base + j] = q > 127 ? 127 : Math.max(q, -127)
+      const scaled = (src[base + j]! * p2) / m
+      const a = scaled < 0 ? -scaled : scaled
+      let q = Math.floor(a + 0.5)
+      if (q > 127) q = 127
+      out[at + j] = scaled < 0 ? -q : q
     }
   }
 }
