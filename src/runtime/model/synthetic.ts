@@ -7,7 +7,8 @@ import type { MetadataEntry } from '../tokenizer/build-vocab.ts'
 /** The shape and seed of a model with random weights, written as GGUF by the project's writer. */
 export type SyntheticModelSpec = {
   name: string
-  vocab: MetadataEntry[]
+  /** Tokenizer metadata (and any other keys to write), typed as the writer takes them. */
+  vocab: ReadonlyArray<readonly [string, GgufWriteValue | MetadataEntry[1]]>
   dim: number
   nLayers: number
   nHeads: number
