@@ -31,6 +31,7 @@ describe('src/runtime entry', () => {
         "boundaryToPositionIndex",
         "buildSyntheticModel",
         "bytesEqual",
+        "bytesSource",
         "checkpointHash",
         "configBytes",
         "configConstants",

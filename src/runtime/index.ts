@@ -12,7 +12,7 @@ export {
   generateSteps,
   validateRequest,
 } from './generate.ts'
-export { readGguf, writeGguf } from './gguf/index.ts'
+export { type ByteSource, bytesSource, readGguf, writeGguf } from './gguf/index.ts'
 export { createKernel, type Kernel, type KernelKind } from './kernels/index.ts'
 export { configBytes, LIMITS, type ModelConfig } from './model/config.ts'
 export { DEFAULT_MODEL_NAME, defaultModelBytes, defaultModelSpec } from './model/default.ts'

@@ -2,6 +2,7 @@ import { ChatTemplateError, InvalidRequestError } from '../../errors/gateway.ts'
 import { RequestAuthError } from '../../errors/node.ts'
 import type { Tokenizer } from '../../runtime/tokenizer/index.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
+import { TokenType } from '../../runtime/tokenizer/types.ts'
 import type { ChatMessage, InferenceRequest, PromptSource } from '../../types/inference.ts'
 import { type ChatTemplate, chatTemplate, renderChat } from './chat.ts'
 
@@ -76,7 +77,10 @@ function controlTexts(tokenizer: Tokenizer): string[] {
     texts = []
     for (let id = 0; id < tokenizer.vocabSize; id++) {
       const type = tokenizer.tokenType(id)
-      if ((type === 3 || type === 2) && tokenizer.tokenText(id).length > 0)
+      if (
+        (type === TokenType.control || type === TokenType.unknown) &&
+        tokenizer.tokenText(id).length > 0
+      )
         texts.push(tokenizer.tokenText(id))
     }
     controlTextCache.set(tokenizer, texts)
