@@ -6,6 +6,7 @@
  * on the same file and thread count. Verity's rounds run first so that the peak RSS it reports is
  * Verity's alone (llama.cpp maps the same file into this process afterwards).
  */
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -91,6 +92,7 @@ export async function runFileBench(args: string[]): Promise<void> {
     let model: Model
     try {
       model = loadModel(file, {
+        sha256: (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest()),
         ...(threads > 1
           ? { createKernel: (bytes: number) => createThreadedKernel(bytes, threads) }
           : {}),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -85,6 +86,11 @@ export function readModelFile(arg: string | undefined): Uint8Array {
   }
 }
 
+/** OpenSSL's sha256 for the weight leaves: the same digests, several times faster than JavaScript. */
+export function nativeSha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
+}
+
 /** Peak resident memory of this process so far, in MiB (what `verity model info` reports). */
 export function peakRssMiB(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
@@ -108,6 +114,7 @@ export function loadModelFile(
   try {
     return loadModel(file, {
       kernel,
+      sha256: nativeSha256,
       ...(threads > 1
         ? { createKernel: (bytes: number) => createThreadedKernel(bytes, threads) }
         : {}),

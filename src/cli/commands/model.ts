@@ -5,7 +5,7 @@ import { loadModel } from '../../runtime/model/load.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
-import { openModelFile, peakRssMiB } from '../model-file.ts'
+import { nativeSha256, openModelFile, peakRssMiB } from '../model-file.ts'
 
 const HELP = `usage: verity model info <file.gguf|default> [--json]
 
@@ -39,7 +39,7 @@ export const command: Command = {
     let model: ReturnType<typeof loadModel>
     try {
       gguf = readGguf(source)
-      model = loadModel(source)
+      model = loadModel(source, { sha256: nativeSha256 })
     } finally {
       source.close()
     }

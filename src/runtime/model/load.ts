@@ -86,6 +86,11 @@ export type LoadModelOptions = {
   kernel?: KernelKind
   /** Creates the kernel (and its arena of the given size) instead of `kernel`: a threaded backend. */
   createKernel?: (arenaBytes: number) => Kernel
+  /**
+   * sha256 for the weight leaves (one per row: most of a large model's load): a host may pass a
+   * native one (node:crypto) that the pure runtime cannot import. It must be sha256.
+   */
+  sha256?: (bytes: Uint8Array) => Uint8Array
   /** Largest number of positions processed at once (prefill batches). */
   maxBatch?: number
 }
@@ -302,6 +307,7 @@ export function loadModel(input: Uint8Array | ByteSource, options: LoadModelOpti
     : createKernel(options.kernel ?? 'auto', arenaBytes)
 
   const leaves = new Uint8Array(weightLeafCount * 32)
+  const rowHash = options.sha256 ?? sha256
   let leafCount = 0
   const pushLeaf = (digest: Uint8Array) => {
     leaves.set(digest, 32 * leafCount)
@@ -358,7 +364,7 @@ export function loadModel(input: Uint8Array | ByteSource, options: LoadModelOpti
       rowLeafView.setInt32(cols, m.scaleM[r]!, true)
       rowLeafView.setInt32(cols + 4, m.scaleE[r]!, true)
       if (m.bias) rowLeafView.setInt32(cols + 8, m.bias[r]!, true)
-      pushLeaf(sha256(rowLeaf.subarray(0, leafBytes)))
+      pushLeaf(rowHash(rowLeaf.subarray(0, leafBytes)))
     })
     return m
   }
