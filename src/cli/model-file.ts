@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { UsageError } from '../errors/cli.ts'
@@ -91,9 +91,20 @@ export function nativeSha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
 
-/** Peak resident memory of this process so far, in MiB (what `verity model info` reports). */
+/**
+ * Peak resident memory of this process so far, in MiB (what `verity model info` reports). On Linux
+ * it is /proc/self/status's VmHWM: getrusage's maxRSS survives exec, so a process started by a
+ * large parent would report the parent's size.
+ */
 export function peakRssMiB(): number {
-  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
+  let kib = process.resourceUsage().maxRSS
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (m) kib = Number(m[1])
+  } catch {
+    // not Linux: maxRSS it is
+  }
+  return Math.round((kib / 1024) * 10) / 10
 }
 
 /**

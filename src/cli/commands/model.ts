@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors/cli.ts'
 import { readGguf } from '../../runtime/gguf/read.ts'
 import { ggmlTypeLabel } from '../../runtime/gguf/types.ts'
-import { loadModel } from '../../runtime/model/load.ts'
+import { loadModelFromGguf } from '../../runtime/model/load.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
@@ -36,10 +36,10 @@ export const command: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
     const source = openModelFile(file)
     let gguf: ReturnType<typeof readGguf>
-    let model: ReturnType<typeof loadModel>
+    let model: ReturnType<typeof loadModelFromGguf>
     try {
       gguf = readGguf(source)
-      model = loadModel(source, { sha256: nativeSha256 })
+      model = loadModelFromGguf(gguf, { sha256: nativeSha256 })
     } finally {
       source.close()
     }

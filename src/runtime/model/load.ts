@@ -255,7 +255,11 @@ export function readConfig(file: GgufFile): ModelConfig {
  * kernel arena: besides the int8 weights, a load holds one chunk of the file and one float row.
  */
 export function loadModel(input: Uint8Array | ByteSource, options: LoadModelOptions = {}): Model {
-  const file = readGguf(input)
+  return loadModelFromGguf(readGguf(input), options)
+}
+
+/** loadModel for a file already parsed (a caller that also describes it parses it once). */
+export function loadModelFromGguf(file: GgufFile, options: LoadModelOptions = {}): Model {
   const config = readConfig(file)
   const { vocabSize, dim, nLayers, ffnDim, headDim, nKvHeads } = config
   const kvDim = nKvHeads * headDim
