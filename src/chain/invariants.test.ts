@@ -4,6 +4,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verityAbi, verityTokenAbi } from './abis.ts'
 import { computeCommitHash } from './actions/computeCommitHash.ts'
+import { enactGovernanceChange } from './actions/enactGovernanceChange.ts'
 import { runEpoch } from './actions/runEpoch.ts'
 import { type Devnet, startDevnet } from './devnet.ts'
 import { DEFAULT_HYPERPARAMS } from './types.ts'
@@ -25,12 +26,14 @@ type Wallet = Devnet['walletClients'][number]
 const action = fc.oneof(
   fc.record({
     t: fc.constant('stake'),
+    net: fc.nat(1),
     c: fc.nat(KEYS - 1),
     h: fc.nat(KEYS - 1),
     a: fc.bigInt(1n, 10n ** 20n),
   }),
   fc.record({
     t: fc.constant('unstake'),
+    net: fc.nat(1),
     c: fc.nat(KEYS - 1),
     h: fc.nat(KEYS - 1),
     a: fc.bigInt(1n, 10n ** 20n),
@@ -49,7 +52,6 @@ const action = fc.oneof(
   }),
   fc.record({ t: fc.constant('epoch'), net: fc.nat(1), fund: fc.bigInt(0n, 10n ** 19n) }),
   fc.record({ t: fc.constant('claim'), h: fc.nat(KEYS) }),
-  fc.record({ t: fc.constant('slash'), h: fc.nat(KEYS - 1), a: fc.bigInt(1n, 10n ** 20n) }),
   fc.record({ t: fc.constant('mine'), b: fc.integer({ min: 1, max: 12 }) }),
 )
 
@@ -131,24 +133,15 @@ describe('protocol invariants over random action sequences', () => {
         address: devnet.addresses.verity,
         abi: verityAbi,
         functionName: 'createSubnet',
-        args: [p],
+        args: [p, parseEther('1000')],
       })
       await devnet.publicClient.waitForTransactionReceipt({ hash })
     }
-    hash = await owner.writeContract({
+    await enactGovernanceChange(owner, {
       address: devnet.addresses.verity,
-      abi: verityAbi,
-      functionName: 'setSlasher',
-      args: [owner.account.address, true],
+      change: { kind: 'emissionShare', netuid: 1, shareBps: 5000 },
+      mine: true,
     })
-    await devnet.publicClient.waitForTransactionReceipt({ hash })
-    hash = await owner.writeContract({
-      address: devnet.addresses.verity,
-      abi: verityAbi,
-      functionName: 'setSubnetEmissionShare',
-      args: [1, 5000],
-    })
-    await devnet.publicClient.waitForTransactionReceipt({ hash })
     snapshot = (await rpc('evm_snapshot')) as Hex
   })
 
@@ -165,25 +158,30 @@ describe('protocol invariants over random action sequences', () => {
       read<bigint>(t, verityTokenAbi, 'balanceOf', [devnet.addresses.verity]),
     ])
     expect(supply).toBe(minted - burned)
-    const [staked, withdrawing, claimable, pending, entered] = await read<readonly bigint[]>(
+    const [staked, withdrawing, claimable, pending, locked] = await read<readonly bigint[]>(
       devnet.addresses.verity,
       verityAbi,
       'totals',
     )
-    expect(held).toBe(staked! + withdrawing! + claimable! + pending!)
-    expect(staked! + claimable!).toBeLessThanOrEqual(entered!)
-    for (const h of keys) {
-      const pool = await read<bigint>(devnet.addresses.verity, verityAbi, 'stakeOf', [
-        h.account.address,
-      ])
-      let sum = 0n
-      for (const c of [owner, ...keys]) {
-        sum += await read<bigint>(devnet.addresses.verity, verityAbi, 'stakeOfColdkey', [
+    expect(held).toBe(staked! + withdrawing! + claimable! + pending! + locked!)
+    for (const net of nets) {
+      for (const h of keys) {
+        const pool = await read<bigint>(devnet.addresses.verity, verityAbi, 'stakeOf', [
+          net,
           h.account.address,
-          c.account.address,
         ])
+        let sum = 0n
+        for (const c of [owner, ...keys]) {
+          const [, value] = await read<readonly bigint[]>(
+            devnet.addresses.verity,
+            verityAbi,
+            'position',
+            [net, h.account.address, c.account.address],
+          )
+          sum += value!
+        }
+        expect(sum).toBeLessThanOrEqual(pool)
       }
-      expect(sum).toBeLessThanOrEqual(pool)
     }
   }
 
@@ -197,10 +195,10 @@ describe('protocol invariants over random action sequences', () => {
         for (const a of actions) {
           switch (a.t) {
             case 'stake':
-              await tryWrite(keys[a.c]!, 'stake', [keys[a.h]!.account.address, a.a])
+              await tryWrite(keys[a.c]!, 'stake', [nets[a.net]!, keys[a.h]!.account.address, a.a])
               break
             case 'unstake':
-              await tryWrite(keys[a.c]!, 'unstake', [keys[a.h]!.account.address, a.a])
+              await tryWrite(keys[a.c]!, 'unstake', [nets[a.net]!, keys[a.h]!.account.address, a.a])
               break
             case 'withdraw':
               await tryWrite(keys[a.c]!, 'withdraw', [keys[a.c]!.account.address])
@@ -234,22 +232,24 @@ describe('protocol invariants over random action sequences', () => {
               commits.push({ h: a.h, w: a.w })
               break
             }
-            case 'epoch':
+            case 'epoch': {
               if (a.fund > 0n) await tryWrite(owner, 'fundEmission', [nets[a.net]!, a.fund])
+              const [due] = await read<readonly bigint[]>(
+                devnet.addresses.verity,
+                verityAbi,
+                'epochInfo',
+                [nets[a.net]!],
+              )
+              const now = BigInt(await devnet.publicClient.getBlockNumber({ cacheTime: 0 }))
+              if (due! > now) await rpc('anvil_mine', [toHex(due! - now)])
               await runEpoch(owner, { address: devnet.addresses.verity, netuid: nets[a.net]! })
               break
+            }
             case 'claim': {
               const w = a.h === KEYS ? owner : keys[a.h]!
               await tryWrite(w, 'claim', [w.account.address])
               break
             }
-            case 'slash':
-              await tryWrite(owner, 'slash', [
-                keys[a.h]!.account.address,
-                a.a,
-                keys[0]!.account.address,
-              ])
-              break
             case 'mine':
               await rpc('anvil_mine', [toHex(a.b)])
               break

@@ -9,13 +9,15 @@ import {
   type WalletClient,
 } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
+import { readContract } from 'viem/actions'
+import { verityAbi } from '../chain/abis.ts'
 import { addStake } from '../chain/actions/addStake.ts'
 import { approveToken } from '../chain/actions/approveToken.ts'
 import { createSubnet } from '../chain/actions/createSubnet.ts'
+import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
 import { getModel } from '../chain/actions/getModel.ts'
 import { registerModel } from '../chain/actions/registerModel.ts'
 import { registerNeuron } from '../chain/actions/registerNeuron.ts'
-import { setSubnetEmissionShare } from '../chain/actions/setSubnetEmissionShare.ts'
 import { setSubnetModel } from '../chain/actions/setSubnetModel.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import { DEFAULT_HYPERPARAMS, type Hyperparams } from '../chain/types.ts'
@@ -28,10 +30,16 @@ import { createPeer, loadPeerKey, type Peer } from './peer.ts'
 import { NodeStore } from './store.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
 
-/** Subnet parameters for a local network: epochs driven by the owner, commit-reveal on. */
+/**
+ * Subnet parameters for a local network: epochs driven by the owner, commit-reveal on. Tempo 1:
+ * an epoch may begin a block after the last one (the contract holds everyone, the owner too, to
+ * the tempo). Weights need no permit, so a validator can reveal before its stake has counted at an
+ * epoch (stake counts from the epoch after the one it arrived in).
+ */
 export const DEVNET_HYPERPARAMS: Hyperparams = {
   ...DEFAULT_HYPERPARAMS,
-  tempo: 10,
+  tempo: 1,
+  weightsNeedPermit: false,
   maxUids: 64,
   maxValidators: 16,
   immunityPeriod: 0,
@@ -51,9 +59,10 @@ export const DEVNET_HYPERPARAMS: Hyperparams = {
 type Wallet = WalletClient<Transport, Chain, Account>
 
 /**
- * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0) with
- * the model and the whole block emission, registers every hotkey, and stakes `validatorStake`
- * from the owner on each validator hotkey. Returns the netuid.
+ * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0, who
+ * locks its creation cost) with the model and the block emission no other subnet has, registers
+ * every hotkey, and stakes `validatorStake` from the owner on each validator hotkey (it counts
+ * from the subnet's second epoch on). Returns the netuid.
  */
 export async function setupSubnet(
   devnet: Devnet,
@@ -86,26 +95,40 @@ export async function setupSubnet(
       },
       o,
     )
+  // the owner locks the creation cost and stakes on the validators
+  await approveToken(
+    owner,
+    { token: devnet.addresses.token, spender: address, amount: maxUint256 },
+    o,
+  )
   const { netuid } = await createSubnet(
     owner,
     { address, params: options.params ?? DEVNET_HYPERPARAMS },
     o,
   )
   await setSubnetModel(owner, { address, netuid, modelRoot }, o)
-  await setSubnetEmissionShare(owner, { address, netuid, shareBps: 10_000 }, o)
+  // the emission not yet shared out (all subnets' shares add up to at most 100%), through the
+  // governance delay (one block on a devnet)
+  const shared = await readContract(devnet.publicClient, {
+    address,
+    abi: verityAbi,
+    functionName: 'totalEmissionShare',
+  })
+  if (shared < 10_000)
+    await enactGovernanceChange(
+      owner,
+      { address, change: { kind: 'emissionShare', netuid, shareBps: 10_000 - shared }, mine: true },
+      o,
+    )
   for (const w of [...options.validators, ...options.miners])
     await registerNeuron(w, { address, netuid, maxBurn: 0n }, o)
   if (options.validators.length > 0) {
-    await approveToken(
-      owner,
-      { token: devnet.addresses.token, spender: address, amount: maxUint256 },
-      o,
-    )
     for (const v of options.validators)
       await addStake(
         owner,
         {
           address,
+          netuid,
           hotkey: v.account.address,
           amount: options.validatorStake ?? 1000n * 10n ** 18n,
         },

@@ -6,6 +6,8 @@ import { verityAbi } from '../abis.ts'
 export type RemoveStakeParameters = {
   /** The Verity contract. */
   address: Address
+  /** subnet the stake is on */
+  netuid: number
   /** hotkey */
   hotkey: Address
   /** VTY base units */
@@ -36,7 +38,7 @@ export async function removeStake(
     address: params.address,
     abi: verityAbi,
     functionName: 'unstake',
-    args: [params.hotkey, params.amount],
+    args: [params.netuid, params.hotkey, params.amount],
     account: client.account,
     chain: client.chain,
     ...(params.gas === undefined ? {} : { gas: params.gas }),
