@@ -54,6 +54,9 @@ export async function startTestChain(
   const verity = devnet.addresses.verity
   const rpc = async (method: string, params: unknown[] = []): Promise<unknown> =>
     await devnet.publicClient.request({ method, params } as never)
+  // the devnet's token speaks VTY's ABI; any other address is taken for a Verity contract
+  const abiOf = (address: Address) =>
+    address === devnet.addresses.token ? verityTokenAbi : verityAbi
   const wait = async (hash: Hex) =>
     await devnet.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 })
 
@@ -66,7 +69,7 @@ export async function startTestChain(
   ) => {
     const hash = await wallet.writeContract({
       address,
-      abi: address === verity ? verityAbi : verityTokenAbi,
+      abi: abiOf(address),
       functionName,
       args,
     } as Parameters<Wallet['writeContract']>[0])
@@ -81,7 +84,7 @@ export async function startTestChain(
   ): Promise<T> =>
     (await devnet.publicClient.readContract({
       address,
-      abi: address === verity ? verityAbi : verityTokenAbi,
+      abi: abiOf(address),
       functionName,
       args,
     } as Parameters<typeof devnet.publicClient.readContract>[0])) as T
@@ -136,7 +139,7 @@ export async function startTestChain(
     try {
       await wallet.writeContract({
         address,
-        abi: address === verity ? verityAbi : verityTokenAbi,
+        abi: abiOf(address),
         functionName,
         args,
       } as Parameters<Wallet['writeContract']>[0])
@@ -200,7 +203,12 @@ export async function startTestChain(
   let snap = (await rpc('evm_snapshot')) as Hex
   /** Returns the chain to its state after setup (call in beforeEach). */
   const reset = async () => {
+    // viem's receipt watchers wait for a block number above the highest they saw: keep the
+    // height growing across reverts so that none of them waits for a block that already was
+    const height = await devnet.publicClient.getBlockNumber({ cacheTime: 0 })
     await rpc('evm_revert', [snap])
+    const back = await devnet.publicClient.getBlockNumber({ cacheTime: 0 })
+    await mine(height - back + 1n)
     snap = (await rpc('evm_snapshot')) as Hex
   }
 
