@@ -662,9 +662,10 @@ contract Verity is IVerity, Ownable2Step, Pausable {
     }
 
     /// @inheritdoc IVerity
-    function cancelChange(bytes32 id) external {
-        if (msg.sender != owner() && msg.sender != gov.guardian) revert NotOwnerOrGuardian(msg.sender);
-        GovernanceLib.cancel(gov, id);
+    function cancelChange(uint8 kind, bytes calldata data, uint256 nonce) external {
+        bool byOwner = msg.sender == owner();
+        if (!byOwner && msg.sender != gov.guardian) revert NotOwnerOrGuardian(msg.sender);
+        GovernanceLib.cancel(gov, kind, data, nonce, byOwner);
     }
 
     /// @inheritdoc IVerity

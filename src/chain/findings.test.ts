@@ -141,13 +141,32 @@ describe('finding: one key controls all stake', () => {
       address: c.verity,
       change: { kind: 'params', params: { ...p, keeperBps: 200 } },
     })
-    // the guardian may veto a queued change; a vetoed change cannot be executed
-    await c.reverts(c.keys[1]!, 'cancelChange', [q.id], 'NotOwnerOrGuardian')
-    await c.write(c.owner, 'cancelChange', [q.id])
+    // the owner or the guardian may veto a queued change; a vetoed change cannot be executed
+    const cancel = [q.kind, q.data, q.nonce] as const
+    await c.reverts(c.keys[1]!, 'cancelChange', cancel, 'NotOwnerOrGuardian')
+    await c.write(c.owner, 'cancelChange', cancel)
     await c.mine(5)
     await c.reverts(c.keys[1]!, 'executeChange', [q.kind, q.data, q.nonce], 'ChangeNotQueued')
     await c.govern({ kind: 'params', params: { ...p, keeperBps: 200 } }, c.keys[1]!)
     expect((await params()).keeperBps).toBe(200)
+  })
+
+  it('a guardian vetoes changes but not its own replacement', async () => {
+    const guardian = c.keys[5]!
+    await c.govern({ kind: 'guardian', guardian: guardian.account.address })
+    const q = await queueGovernanceChange(c.owner, {
+      address: c.verity,
+      change: { kind: 'params', params: { ...(await params()), keeperBps: 0 } },
+    })
+    await c.write(guardian, 'cancelChange', [q.kind, q.data, q.nonce])
+    const r = await queueGovernanceChange(c.owner, {
+      address: c.verity,
+      change: { kind: 'guardian', guardian: addr(6) },
+    })
+    await c.reverts(guardian, 'cancelChange', [r.kind, r.data, r.nonce], 'NotOwnerOrGuardian')
+    await c.mine(2)
+    await c.write(c.keys[1]!, 'executeChange', [r.kind, r.data, r.nonce])
+    expect(await c.read('guardian')).toBe(addr(6))
   })
 })
 

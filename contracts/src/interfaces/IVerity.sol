@@ -312,9 +312,10 @@ interface IVerity {
     function epochFinish(uint16 netuid, uint16 count) external;
 
     /// @notice Ends an epoch stuck in its consensus stage for epochDeadline clock units (anyone):
-    /// nothing it computed is kept, the unpaid keeper reward returns to the pending emission, and
-    /// the next epoch may begin at once. An epoch past consensus is finished instead (each stage is
-    /// open to anyone and paid).
+    /// no output, bond or emission of it is written (only the validator permits its begin computed
+    /// from stake stand), the unpaid keeper reward returns to the pending emission, and the next
+    /// epoch may begin at once. An epoch past consensus is finished instead (each stage is open to
+    /// anyone and paid).
     function epochAbort(uint16 netuid) external;
 
     /// @notice The epoch's current stage (0 idle, 1 consensus, 2 bonds, 3 finish) and next column.
@@ -384,8 +385,9 @@ interface IVerity {
     /// @notice Applies a queued change once its eta has passed (anyone); checked again against the bounds.
     function executeChange(uint8 kind, bytes calldata data, uint256 nonce) external;
 
-    /// @notice Drops a queued change (the owner or the guardian).
-    function cancelChange(bytes32 id) external;
+    /// @notice Drops a queued change: the owner any, the guardian any but a change of guardian (so
+    /// that a hostile guardian cannot keep itself in place).
+    function cancelChange(uint8 kind, bytes calldata data, uint256 nonce) external;
 
     /// @notice When a queued change may be executed (0: not queued).
     function changeEta(bytes32 id) external view returns (uint48);
@@ -394,7 +396,8 @@ interface IVerity {
     function protocolParams() external view returns (ProtocolParams memory);
 
     /// @notice The guardian: may pause and unpause new entries (stake, registration, subnet
-    /// creation, emission funding), never withdrawals, claims or epochs, and may cancel queued changes.
+    /// creation, emission funding), never withdrawals, claims or epochs, and may cancel queued
+    /// changes other than its own replacement.
     function guardian() external view returns (address);
 
     /// @notice Pauses new entries (guardian only).

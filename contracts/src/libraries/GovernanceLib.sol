@@ -47,7 +47,11 @@ library GovernanceLib {
         delete g.eta[id];
     }
 
-    function cancel(Gov storage g, bytes32 id) external {
+    /// @notice Drops a queued change. The guardian may veto any change but its own replacement,
+    /// so that a hostile guardian cannot block the governance that removes it.
+    function cancel(Gov storage g, uint8 kind, bytes calldata data, uint256 nonce, bool byOwner) external {
+        if (!byOwner && kind == GUARDIAN) revert IVerity.NotOwnerOrGuardian(msg.sender);
+        bytes32 id = keccak256(abi.encode(kind, data, nonce));
         if (g.eta[id] == 0) revert IVerity.ChangeNotQueued(id);
         delete g.eta[id];
         emit IVerity.ChangeCancelled(id, msg.sender);

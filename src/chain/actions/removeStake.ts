@@ -21,7 +21,8 @@ export type RemoveStakeReturnType = { hash: Hash; receipt: TransactionReceipt }
 export type RemoveStakeErrorType = ChainError
 
 /**
- * Unstakes from a hotkey; the tokens unlock after the cooldown.
+ * Unstakes from a hotkey on a subnet: a new withdrawal that unlocks after the unstake delay
+ * (earlier withdrawals keep their own unlock), slashable by a dispute until then.
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
