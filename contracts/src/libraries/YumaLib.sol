@@ -34,10 +34,10 @@ library YumaLib {
         unchecked {
             EpochState storage e = s.epoch;
             uint256 n = s.n;
-            e.block = uint48(now_);
+            e.block = uint48(now_); // a clock value: < 2^48
             e.n = uint16(n); // <= MAX_UIDS
             e.nextCol = 0;
-            e.emission = uint96(emission);
+            e.emission = uint96(emission); // < 2^85, the supply cap
             // an empty subnet's epoch is one finish call: nothing to pay for
             e.keeperBps = n == 0 ? 0 : uint16(keeperBps); // <= 500
             e.anyConsensus = false;
@@ -119,7 +119,7 @@ library YumaLib {
                 if (sumA != 0) A[r] = (A[r] << 32) / sumA;
                 sumUse += A[r];
             }
-            e.activeSum = uint64(sumA);
+            e.activeSum = uint64(sumA); // a sum of normalised stakes: <= 2^32
             // the median's stake: rows with A > 0, renormalised
             uint256 stakeSum;
             {
@@ -131,9 +131,9 @@ library YumaLib {
                 }
                 _storePacked(_slotOf(e.rowUse), use, rows, 64);
             }
-            e.stakeSum = uint64(stakeSum);
+            e.stakeSum = uint64(stakeSum); // normalised: <= 2^32 + rows
             e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
-            e.rows = uint16(rows);
+            e.rows = uint16(rows); // <= MAX_VALIDATORS
             {
                 uint256[] memory commit = new uint256[](rows);
                 uint256[] memory rowSum = new uint256[](rows);
@@ -154,7 +154,7 @@ library YumaLib {
                 _storePacked(_slotOf(e.rowTrust), new uint256[](0), rows, 64);
                 _storePacked(_slotOf(e.rowDiv), new uint256[](0), rows, 64);
             }
-            e.maxReg = uint48(maxReg);
+            e.maxReg = uint48(maxReg); // a clock value
             e.stage = n == 0 ? 3 : 1;
             emit IVerity.EpochStarted(netuid, s.epochIndex, now_, emission);
         }
@@ -481,8 +481,8 @@ library YumaLib {
                 s.lastEpochBlock = e.block;
                 emit IVerity.EpochFinished(netuid, index, total);
             } else {
-                e.paid = uint128(total);
-                e.nextCol = uint16(to);
+                e.paid = uint128(total); // <= the emission < 2^85
+                e.nextCol = uint16(to); // <= n <= MAX_UIDS
                 emit IVerity.EpochProgress(netuid, 3, uint16(to));
             }
     
@@ -528,8 +528,8 @@ library YumaLib {
                 uint256 rank = ranks[j];
                 esum += rankSum == 0 ? rank : (rank << 32) / rankSum;
             }
-            e.divSum = uint64(sumD);
-            e.emissionSum = uint64(esum);
+            e.divSum = uint64(sumD); // rows x I32F32 <= 1: < 2^39
+            e.emissionSum = uint64(esum); // two normalised vectors: <= 2^33 + n
     
         }
     }
