@@ -43,7 +43,6 @@ interface IVerity {
     event EpochProgress(uint16 indexed netuid, uint8 stage, uint16 nextCol);
     event EpochFinished(uint16 indexed netuid, uint64 indexed epochIndex, uint256 distributed);
     event EpochAborted(uint16 indexed netuid, uint64 indexed epochIndex, address by);
-    event KeeperPaid(uint16 indexed netuid, address indexed keeper, uint8 stage, uint256 amount);
     /// @notice Per-uid emission of a finished epoch chunk, one word per uid from `fromUid`: the
     /// server (incentive) part in the high 128 bits, the validator (dividend) part in the low 128.
     /// Their sum is added to the uid's unclaimed emission.
