@@ -34,7 +34,14 @@ export const settings = {
  * recomputes divisions and spills loop variables to keep the code small.
  */
 export const hotSettings = { ...settings, optimizer: { enabled: true, runs: 100_000 } } as const
-const HOT_CONTRACTS = new Set(['YumaLib', 'BondsLib', 'ConsensusLib'])
+const HOT_CONTRACTS = new Set([
+  'YumaLib',
+  'BondsLib',
+  'ConsensusLib',
+  'OneStepLib',
+  'OneStepAttentionLib',
+  'OneStepSamplerLib',
+])
 
 type Solc = { version(): string; compile(input: string, callbacks?: object): string }
 

@@ -107,11 +107,18 @@ describe('npm start (verity devnet) through the openai client', () => {
     // The receipt in the body is what `verity verify` takes; --reexecute runs the request again.
     const file = join(dir, 'receipt.json')
     writeFileSync(file, JSON.stringify(plain))
-    const ok = spawnSync(process.execPath, [bin, 'verify', file, '--reexecute'], {
-      encoding: 'utf8',
-    })
+    // The devnet prints the chain and the contract a user checks the signer against.
+    const chainUrl = /chain (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!
+    const contract = /Verity contract (0x[0-9a-fA-F]{40})/.exec(output)![1]!
+    const ok = spawnSync(
+      process.execPath,
+      [bin, 'verify', file, '--reexecute', '--rpc', chainUrl, '--contract', contract],
+      { encoding: 'utf8' },
+    )
     expect(ok.stderr).toBe('')
     expect(ok.status).toBe(0)
+    expect(ok.stdout).toMatch(/^registration ok/m)
+    expect(ok.stdout).toMatch(/^text ok/m)
     const bundle = (plain as unknown as { verity: { receipt: { traceRoot: string } } }).verity
     const tampered = {
       ...plain,

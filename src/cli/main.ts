@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.ts')).command,
   node: async () => (await import('./commands/node.ts')).command,
   devnet: async () => (await import('./commands/devnet.ts')).command,
+  receipts: async () => (await import('./commands/receipts.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference
@@ -24,6 +25,11 @@ const HELP = `verity — checkable decentralized AI inference
 usage: verity <command> [options]
 
 commands:
+  devnet     run a whole local network: chain, miners, validators, gateway (what npm start runs)
+  node       run one miner, validator or gateway node
+  verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
+  receipts   hand a saved answer to the validators (verity receipts submit)
+  wallet     create and list hotkey/coldkey files
   generate   run the deterministic runtime on a prompt
   model      inspect a GGUF model (verity model info <file>)
   demo       a short generation demo with the default model

@@ -146,3 +146,12 @@ export class MinerFailedError extends GatewayError {
 export class MinerMismatchError extends MinerFailedError {
   override name = 'MinerMismatchError' as const
 }
+
+/** A feature this gateway was not set up with (e.g. forwarding receipts without a network). */
+export class NotImplementedError extends GatewayError {
+  override name = 'NotImplementedError' as const
+  override readonly status = 501
+  constructor(message: string) {
+    super(message, { code: 'not_implemented' })
+  }
+}

@@ -10,6 +10,7 @@ import { completions } from './routes/completions.ts'
 import { health } from './routes/health.ts'
 import { metrics } from './routes/metrics.ts'
 import { getModel, listModels } from './routes/models.ts'
+import { submitReceipt } from './routes/receipts.ts'
 import { createState, type GatewayOptions, type GatewayState } from './state.ts'
 
 export type Gateway = Hono & { state: GatewayState }
@@ -57,6 +58,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.post('/v1/completions', completions(state))
   app.get('/v1/models', listModels(state))
   app.get('/v1/models/:model{.+}', getModel(state))
+  app.post('/v1/verity/receipts', submitReceipt(state))
   app.get('/health', health(state))
   app.get('/metrics', metrics(state))
 

@@ -1,5 +1,6 @@
 import { MinerFailedError, MinerMismatchError, NoMinerAvailableError } from '../errors/gateway.ts'
 import type {
+  CallProof,
   FinishReason,
   InferenceEvent,
   InferenceRequest,
@@ -16,6 +17,7 @@ export type RoutedEvent =
       tokens: number[]
       finishReason: FinishReason
       receipt: SignedReceipt
+      call: CallProof
       miner: MinerClient
       attempts: number
     }
@@ -24,6 +26,10 @@ export type RouteOptions = {
   signal?: AbortSignal
   /** Miners tried at most (default: every miner of the pool). */
   maxAttempts?: number
+  /** Route only to these hotkeys (lower-case; OpenRouter's `provider.only`). */
+  only?: ReadonlySet<string>
+  /** Never route to these hotkeys (lower-case; `provider.ignore`). */
+  ignore?: ReadonlySet<string>
   /** A miner silent for this long is abandoned and the request moves on (default 30000 ms). */
   idleTimeoutMs?: number
   metrics?: GatewayMetrics
@@ -55,13 +61,16 @@ export async function* routeInference(
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000
   const maxAttempts = options.maxAttempts ?? Math.max(1, pool.size)
   const tried = new Set<string>()
+  const excluded = new Set<string>()
+  for (const h of options.ignore ?? []) excluded.add(h)
   const emitted: number[] = []
   let lastError: unknown
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     signal?.throwIfAborted()
-    const miner = pool.acquire(tried)
+    const miner = pool.acquire(excluded, options.only)
     if (!miner) break
     tried.add(miner.hotkey)
+    excluded.add(miner.hotkey)
     if (attempt > 1) metrics?.failovers.inc({ model: pool.model.id })
     const controller = new AbortController()
     const onAbort = () => controller.abort(signal?.reason)
@@ -121,6 +130,7 @@ export async function* routeInference(
             tokens: event.tokens,
             finishReason: event.finishReason,
             receipt: event.receipt,
+            call: event.call,
             miner,
             attempts: attempt,
           }

@@ -2,6 +2,16 @@
  * The OpenAI-compatible HTTP gateway: routes requests to miners by score and availability, fails
  * over mid-request, and returns each answer with the miner's signed receipt.
  */
+
+export type { ChatMessage } from '../types/inference.ts'
+export {
+  type ChatTemplate,
+  chatTemplate,
+  DEFAULT_CHAT_TEMPLATE,
+  renderChat,
+} from '../verify/prompt/chat.ts'
+export { type CompiledTemplate, compileTemplate } from '../verify/prompt/jinja.ts'
+export { finalText, findStop, outputText, TextStream } from '../verify/text.ts'
 export { createGateway, type Gateway } from './app.ts'
 export { mapError, type OpenAIErrorBody } from './errors.ts'
 export { type RoutedEvent, type RouteOptions, routeInference } from './execute.ts'
@@ -22,12 +32,3 @@ export {
 } from './respond.ts'
 export { type GatewayServer, type GatewayServerOptions, startGatewayServer } from './server.ts'
 export type { GatewayOptions } from './state.ts'
-export {
-  type ChatMessage,
-  type ChatTemplate,
-  chatTemplate,
-  DEFAULT_CHAT_TEMPLATE,
-  renderChat,
-} from './template/chat.ts'
-export { type CompiledTemplate, compileTemplate } from './template/jinja.ts'
-export { finalText, findStop, outputText, TextStream } from './text.ts'

@@ -1,19 +1,18 @@
+import { zeroAddress } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
-import { privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type LoadModelOptions, loadModel, type Model } from '../runtime/model/load.ts'
-import { type Tokenizer, tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
+import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import type {
   Address,
   Hex,
   InferenceEvent,
   InferenceRequest,
   MinerClient,
-  Receipt,
-  SignedReceipt,
 } from '../types/inference.ts'
-import { type ExecuteResult, executeSteps } from '../verify/execute.ts'
-import { signReceipt } from '../verify/receipt.ts'
-import { requestHash } from '../verify/request.ts'
+import { type Answer, answerCall, type ReceiptSigner } from '../verify/answer.ts'
+import { callProof, signRequest } from '../verify/call.ts'
+import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
 import { describeLoadedModel, type ServedModel } from './model.ts'
 
 export type LocalMinerOptions = {
@@ -22,22 +21,22 @@ export type LocalMinerOptions = {
   account: LocalAccount
   chainId?: number
   netuid?: number
-  /** Last block a receipt may be disputed in; a function is asked per receipt (default 0). */
-  validUntilBlock?: number | (() => number)
+  /** The Verity contract receipts name (default: the zero address, no chain). */
+  verifyingContract?: Address
+  /** The chain's latest block as the miner knows it (default 0). */
+  blockNumber?: () => number
+  /** Blocks a receipt stays disputable after it is issued (default 7200). */
+  disputeWindowBlocks?: number
+  /** The key that signs each call to this miner, as a gateway would (default: a fresh random key). */
+  caller?: LocalAccount
   peerId?: string
-  /** Replaces the receipt signer (default: src/verify `signReceipt`, EIP-712). */
-  sign?: (account: LocalAccount, receipt: Receipt) => Promise<SignedReceipt>
-}
-
-function randomNonce(): Hex {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
 /**
- * An in-process miner: the deterministic runtime plus a hotkey that signs receipts. Generation runs
- * on the caller's thread one token at a time (src/verify `executeSteps`, the same code validators
- * re-execute), each token streamed as it is made; the signed receipt closes the stream.
+ * An in-process miner: the deterministic runtime plus a hotkey that signs receipts. Each request
+ * is signed as a call by `caller` (what a gateway does over libp2p), then answered exactly as a
+ * libp2p miner does (src/verify `answerCall`): the prompt checked against its source, tokens
+ * streamed as they are made, the receipt bound to the call's nonce.
  *
  * @example
  * const miner = LocalMiner.fromBytes(defaultModelBytes(), { privateKey: '0x…' })
@@ -48,22 +47,25 @@ export class LocalMiner implements MinerClient {
   readonly peerId?: string
   readonly model: Model
   readonly tokenizer: Tokenizer
-  private readonly account: LocalAccount
-  private readonly chainId: number
-  private readonly netuid: number
-  private readonly validUntilBlock: number | (() => number)
-  private readonly sign: (account: LocalAccount, receipt: Receipt) => Promise<SignedReceipt>
+  readonly renderer: PromptRenderer
+  private readonly caller: LocalAccount
+  private readonly signer: ReceiptSigner
 
   constructor(options: LocalMinerOptions) {
     this.model = options.model
-    this.tokenizer = tokenizerFromGguf(options.model.metadata)
-    this.account = options.account
+    this.renderer = promptRenderer(options.model.metadata)
+    this.tokenizer = this.renderer.tokenizer
     this.hotkey = options.account.address
     if (options.peerId !== undefined) this.peerId = options.peerId
-    this.chainId = options.chainId ?? 31337
-    this.netuid = options.netuid ?? 1
-    this.validUntilBlock = options.validUntilBlock ?? 0
-    this.sign = options.sign ?? signReceipt
+    this.caller = options.caller ?? privateKeyToAccount(generatePrivateKey())
+    this.signer = {
+      hotkey: options.account,
+      chainId: options.chainId ?? 31337,
+      netuid: options.netuid ?? 1,
+      verifyingContract: options.verifyingContract ?? zeroAddress,
+      blockNumber: options.blockNumber ?? (() => 0),
+      disputeWindowBlocks: options.disputeWindowBlocks ?? 7200,
+    }
   }
 
   /** Loads a GGUF model and makes a miner with the given hotkey. */
@@ -83,7 +85,7 @@ export class LocalMiner implements MinerClient {
   }
 
   /** The model as the gateway describes it (tokenizer, template, stop tokens). */
-  describe(options: { id?: string; chatTemplate?: string } = {}): ServedModel {
+  describe(options: { id?: string } = {}): ServedModel {
     return describeLoadedModel(this.model, options)
   }
 
@@ -93,34 +95,59 @@ export class LocalMiner implements MinerClient {
   ): AsyncGenerator<InferenceEvent> {
     const { signal } = options
     signal?.throwIfAborted()
-    // One token per step, with a pause on the event loop after each, so the stream flows as the
-    // tokens are made and other requests are served meanwhile.
-    const steps = executeSteps(this.model, this.tokenizer, request, signal ? { signal } : {})
-    let result: ExecuteResult | undefined
-    for (let index = 0; result === undefined; index++) {
-      const step = steps.next()
-      if (step.done) {
-        result = step.value
-        break
-      }
-      yield { type: 'token', index, token: step.value }
-      await new Promise((resolve) => setImmediate(resolve))
-      signal?.throwIfAborted()
-    }
-    const valid = this.validUntilBlock
-    const receipt = await this.sign(this.account, {
-      chainId: this.chainId,
-      netuid: this.netuid,
-      modelRoot: request.modelRoot,
-      requestHash: requestHash(request),
-      outputHash: result.outputHash,
-      traceRoot: result.traceRoot,
-      traceLeaves: result.traceLeaves,
-      minerHotkey: this.hotkey,
-      validUntilBlock: typeof valid === 'function' ? valid() : valid,
-      nonce: randomNonce(),
+    const call = await signRequest(this.caller, request, { miner: this.hotkey })
+    // The answer runs in the background and hands each token over as it is made; the generator
+    // yields them in order, and a consumer that stops early aborts the run.
+    const queue: number[] = []
+    let wake: (() => void) | undefined
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    let answer: Answer | undefined
+    let failure: unknown
+    let settled = false
+    const run = answerCall(
+      { model: this.model, tokenizer: this.tokenizer, renderer: this.renderer },
+      this.signer,
+      call,
+      {
+        signal: controller.signal,
+        onToken: (token) => {
+          queue.push(token)
+          wake?.()
+        },
+      },
+    ).then(
+      (a) => {
+        answer = a
+      },
+      (error) => {
+        failure = error
+      },
+    )
+    const done = run.finally(() => {
+      settled = true
+      wake?.()
     })
-    signal?.throwIfAborted()
-    yield { type: 'done', tokens: result.tokens, finishReason: result.finishReason, receipt }
+    try {
+      let index = 0
+      for (;;) {
+        while (index < queue.length) yield { type: 'token', index, token: queue[index++]! }
+        if (settled) break
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
+        wake = undefined
+      }
+      while (index < queue.length) yield { type: 'token', index, token: queue[index++]! }
+      if (failure !== undefined) throw failure
+      signal?.throwIfAborted()
+      const { tokens, finishReason, receipt } = answer!
+      yield { type: 'done', tokens, finishReason, receipt, call: callProof(call) }
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      if (!settled) controller.abort(new Error('the consumer stopped reading'))
+      await done
+    }
   }
 }

@@ -1,9 +1,10 @@
-import { ChatTemplateError } from '../errors/gateway.ts'
+import type { ChatTemplateError } from '../errors/gateway.ts'
 import type { Model } from '../runtime/model/load.ts'
-import { type Tokenizer, tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
+import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import type { Hex } from '../types/inference.ts'
-import { type ChatTemplate, chatTemplate } from './template/chat.ts'
+import type { ChatTemplate } from '../verify/prompt/chat.ts'
+import { defaultStopTokens, type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
 
 /** What the gateway needs to know about a model it serves (miners need the weights; it does not). */
 export type ServedModel = {
@@ -14,6 +15,8 @@ export type ServedModel = {
   tokenizer: Tokenizer
   /** The compiled chat template, or the error that kept it from compiling (chat requests get it). */
   chatTemplate: ChatTemplate | ChatTemplateError
+  /** Tokenizer and template together: what renders a prompt source into the request's tokens. */
+  renderer: PromptRenderer
   /** Token ids that end a chat turn or a completion: EOS plus end-of-turn control tokens. */
   stopTokens: number[]
   /** Unix seconds, for `/v1/models`. */
@@ -27,30 +30,18 @@ export type DescribeModelParameters = {
   metadata: ReadonlyMap<string, unknown>
   contextLength: number
   modelRoot: Hex
-  /** A template to use instead of the GGUF one. */
-  chatTemplate?: string
   created?: number
   ownedBy?: string
 }
 
-/** Control-token texts that end an assistant turn in common templates. */
-const END_OF_TURN = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<end_of_turn>', '<|endoftext|>']
-
-/** Describes a model from its GGUF metadata, context length and modelRoot. */
+/**
+ * Describes a model from its GGUF metadata, context length and modelRoot. The chat template is
+ * always the file's (or the default when it has none): modelRoot names it, and a client checks
+ * its answer by rendering the messages with exactly that template.
+ */
 export function describeModel(parameters: DescribeModelParameters): ServedModel {
-  const tokenizer = tokenizerFromGguf(parameters.metadata)
-  let template: ChatTemplate | ChatTemplateError
-  try {
-    template = chatTemplate(parameters.chatTemplate ?? tokenizer.chatTemplate)
-  } catch (error) {
-    if (!(error instanceof ChatTemplateError)) throw error
-    template = error
-  }
-  const stopTokens = new Set<number>()
-  if (tokenizer.eosId !== undefined) stopTokens.add(tokenizer.eosId)
-  for (let id = 0; id < tokenizer.vocabSize; id++) {
-    if (tokenizer.isControl(id) && END_OF_TURN.includes(tokenizer.tokenText(id))) stopTokens.add(id)
-  }
+  const renderer = promptRenderer(parameters.metadata)
+  const { tokenizer, template } = renderer
   const name = parameters.metadata.get('general.name')
   return {
     id: parameters.id ?? (typeof name === 'string' && name ? name : parameters.modelRoot),
@@ -58,7 +49,8 @@ export function describeModel(parameters: DescribeModelParameters): ServedModel 
     contextLength: parameters.contextLength,
     tokenizer,
     chatTemplate: template,
-    stopTokens: [...stopTokens],
+    renderer,
+    stopTokens: defaultStopTokens(tokenizer),
     created: parameters.created ?? 0,
     ownedBy: parameters.ownedBy ?? 'verity',
   }

@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors/gateway.ts'
+import type { ChatMessage } from '../types/inference.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
-import type { ChatMessage } from './template/chat.ts'
 
 /**
  * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unknown fields are ignored,
@@ -18,6 +18,8 @@ export type SamplingInput = {
   seed: number | undefined
   maxTokens: number | undefined
   stop: string[]
+  /** OpenRouter-style routing: only these miners (hotkeys, lower-case), or never these. */
+  provider: { only?: string[]; ignore?: string[] }
 }
 
 export type ChatInput = SamplingInput & { messages: ChatMessage[] }
@@ -82,6 +84,7 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
     chat && present(body.max_completion_tokens) ? 'max_completion_tokens' : 'max_tokens'
   const maxTokens = integer(body, maxKey, 1, 0xffff_ffff)
   const stop = parseStop(body.stop)
+  const provider = parseProvider(body.provider)
   const n = integer(body, 'n', 1, 128)
   if (n !== undefined && n !== 1) bad('n', "only 'n' = 1 is supported (one choice per request)")
   return {
@@ -94,7 +97,29 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
     seed,
     maxTokens,
     stop,
+    provider,
   }
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+
+/** `provider: { only?: string[], ignore?: string[] }`, miners named by hotkey. */
+function parseProvider(v: unknown): SamplingInput['provider'] {
+  if (!present(v)) return {}
+  if (!isObject(v)) bad('provider', "'provider' must be an object")
+  const out: SamplingInput['provider'] = {}
+  for (const key of ['only', 'ignore'] as const) {
+    const list = (v as Record<string, unknown>)[key]
+    if (!present(list)) continue
+    if (
+      !Array.isArray(list) ||
+      list.length > 256 ||
+      !list.every((h) => typeof h === 'string' && ADDRESS.test(h))
+    )
+      bad(`provider.${key}`, `'provider.${key}' must be a list of miner hotkeys (0x addresses)`)
+    out[key] = (list as string[]).map((h) => h.toLowerCase())
+  }
+  return out
 }
 
 function parseStop(v: unknown): string[] {

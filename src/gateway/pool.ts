@@ -81,6 +81,10 @@ export class MinerPool {
     return this.entries.delete(hotkey)
   }
 
+  has(hotkey: string): boolean {
+    return this.entries.has(hotkey)
+  }
+
   setScore(hotkey: string, score: number): void {
     const e = this.entries.get(hotkey)
     if (e) e.score = Number.isFinite(score) && score > 0 ? score : 0
@@ -114,19 +118,28 @@ export class MinerPool {
     return n
   }
 
-  /** Picks a miner not in `exclude`, or undefined when none is left; marks it in flight. */
-  acquire(exclude: ReadonlySet<string> = new Set()): MinerClient | undefined {
+  /**
+   * Picks a miner not in `exclude` (and in `only`, when given; hotkeys lower-case), or undefined
+   * when none is left; marks it in flight.
+   */
+  acquire(
+    exclude: ReadonlySet<string> = new Set(),
+    only?: ReadonlySet<string>,
+  ): MinerClient | undefined {
     const now = this.now()
     let best: Entry | undefined
     let bestKey = 0
     let fallback: Entry | undefined
     for (const e of this.entries.values()) {
-      if (e.score <= 0 || exclude.has(e.hotkey)) continue
+      if (exclude.has(e.hotkey) || exclude.has(e.hotkey.toLowerCase())) continue
+      // A request that names its miners (`provider.only`: a validator's check, a user's choice)
+      // may reach one the routing weights leave out; any other request may not.
+      if (only ? !only.has(e.hotkey.toLowerCase()) : e.score <= 0) continue
       if (now < e.unavailableUntil) {
         if (!fallback || e.unavailableUntil < fallback.unavailableUntil) fallback = e
         continue
       }
-      const key = e.score / (1 + e.inFlight)
+      const key = Math.max(e.score, 1e-9) / (1 + e.inFlight)
       if (!best || key > bestKey || (key === bestKey && e.lastPicked < best.lastPicked)) {
         best = e
         bestKey = key

@@ -1,20 +1,24 @@
 import type { Context } from 'hono'
-import { ContextLengthError } from '../errors/gateway.ts'
-import { samplingParams } from '../runtime/sampler/sample.ts'
-import type { InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import type { CallProof, InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import { finalText, TextStream } from '../verify/text.ts'
 import { mapError } from './errors.ts'
 import { type RoutedEvent, routeInference } from './execute.ts'
 import type { SamplingInput } from './params.ts'
 import type { MinerPool } from './pool.ts'
 import type { GatewayState } from './state.ts'
-import { finalText, TextStream } from './text.ts'
 
 export type InferenceKind = 'chat' | 'text'
 
-/** What `verity verify` needs to check and re-execute an answer. */
+/**
+ * What a client needs to check an answer alone (`verity verify`): the request (with the messages
+ * or prompt text it was rendered from), the output token ids, the miner's signed receipt and the
+ * signed call it answers. The text shown must be exactly the decoding of `tokens`.
+ */
 export type VerityField = {
-  receipt: SignedReceipt
   request: InferenceRequest
+  tokens: number[]
+  receipt: SignedReceipt
+  call: CallProof
   miner: { hotkey: string; peerId?: string }
 }
 
@@ -32,38 +36,6 @@ export function decodeReceiptHeader(value: string): SignedReceipt {
 function randomId(prefix: string): string {
   const b = crypto.getRandomValues(new Uint8Array(12))
   return `${prefix}-${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`
-}
-
-/** Builds the InferenceRequest: context checks, default length, a seed when none was given. */
-export function buildRequest(
-  state: GatewayState,
-  pool: MinerPool,
-  input: SamplingInput,
-  promptTokens: number[],
-  defaultMaxTokens: number,
-  promptParam: string,
-): InferenceRequest {
-  const context = pool.model.contextLength
-  const room = context - promptTokens.length
-  if (room < 1)
-    throw new ContextLengthError(
-      `This model's maximum context length is ${context} tokens. However, your ${promptParam} resulted in ${promptTokens.length} tokens, which leaves no room for a completion. Please reduce the length of the ${promptParam}.`,
-      { param: promptParam },
-    )
-  if (input.maxTokens !== undefined && input.maxTokens > room)
-    throw new ContextLengthError(
-      `This model's maximum context length is ${context} tokens. However, you requested ${promptTokens.length + input.maxTokens} tokens (${promptTokens.length} in the ${promptParam}, ${input.maxTokens} in the completion). Please reduce the length of the ${promptParam} or completion.`,
-      { param: promptParam },
-    )
-  return {
-    modelRoot: pool.model.modelRoot,
-    promptTokens,
-    maxTokens: input.maxTokens ?? Math.min(defaultMaxTokens, room),
-    params: samplingParams({ temperature: input.temperature, topP: input.topP, topK: input.topK }),
-    seed: input.seed ?? state.chooseSeed(),
-    stopTokens: pool.model.stopTokens,
-    stop: input.stop,
-  }
 }
 
 type Shape = {
@@ -99,6 +71,8 @@ export async function respond(
     signal,
     idleTimeoutMs: state.idleTimeoutMs,
     ...(state.maxAttempts === undefined ? {} : { maxAttempts: state.maxAttempts }),
+    ...(input.provider.only ? { only: new Set(input.provider.only) } : {}),
+    ...(input.provider.ignore ? { ignore: new Set(input.provider.ignore) } : {}),
     metrics,
   })
   const shape: Shape = {
@@ -124,6 +98,7 @@ export async function respond(
     const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
     const finish = hitStop ? 'stop' : done.finishReason
     const verity = verityField(done, request)
+    forward(state, verity)
     const choice =
       kind === 'chat'
         ? {
@@ -156,6 +131,14 @@ export async function respond(
   const encoder = new TextEncoder()
   const text = new TextStream(model.tokenizer, request.stop)
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'
+  // Each content chunk names the token ids it covers (`verity.tokens`, those that arrived since the
+  // previous chunk), so a streaming client can check the text against the final receipt as it goes.
+  let pendingTokens: number[] = []
+  const takeTokens = () => {
+    const t = pendingTokens
+    pendingTokens = []
+    return { verity: { tokens: t } }
+  }
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => {
     const body: Record<string, unknown> = {
       id: shape.id,
@@ -188,14 +171,17 @@ export async function respond(
           while (!event.done) {
             const e = event.value
             if (e.type === 'token') {
+              pendingTokens.push(e.token)
               const piece = text.push(e.token)
-              if (piece) controller.enqueue(chunk([delta(piece, null)]))
+              if (piece) controller.enqueue(chunk([delta(piece, null)], takeTokens()))
             } else {
               const rest = text.finish()
-              if (rest) controller.enqueue(chunk([delta(rest, null)]))
+              if (rest || pendingTokens.length > 0)
+                controller.enqueue(chunk([delta(rest, null)], takeTokens()))
               metrics.completionTokens.inc(labels, e.tokens.length)
               const finish = text.hitStop ? 'stop' : e.finishReason
               const verity = verityField(e, request)
+              forward(state, verity)
               if (input.includeUsage) {
                 controller.enqueue(chunk([delta(undefined, finish)]))
                 controller.enqueue(chunk([], { usage: usage(request, e.tokens.length), verity }))
@@ -236,8 +222,14 @@ export async function respond(
   })
 }
 
+/** Every answer served is handed to the validators (best effort: a client already has it). */
+function forward(state: GatewayState, field: VerityField): void {
+  const { request, tokens, receipt, call } = field
+  void state.submitBundle?.({ request, tokens, receipt, call }).catch(() => {})
+}
+
 function verityField(done: RoutedEvent & { type: 'done' }, request: InferenceRequest): VerityField {
   const miner: VerityField['miner'] = { hotkey: done.miner.hotkey }
   if (done.miner.peerId !== undefined) miner.peerId = done.miner.peerId
-  return { receipt: done.receipt, request, miner }
+  return { request, tokens: done.tokens, receipt: done.receipt, call: done.call, miner }
 }

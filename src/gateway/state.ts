@@ -1,4 +1,5 @@
 import { ModelNotFoundError } from '../errors/gateway.ts'
+import type { ReceiptBundle } from '../verify/bundle.ts'
 import { GatewayMetrics } from './metrics.ts'
 import type { MinerPool } from './pool.ts'
 
@@ -19,6 +20,14 @@ export type GatewayOptions = {
   rateLimit?: { requests: number; windowMs: number }
   /** Chooses the seed when a request has none (default: 48 random bits). */
   chooseSeed?: () => number
+  /** Clock in milliseconds (default Date.now): the render time chat requests commit to. */
+  now?: () => number
+  /**
+   * Hands a verified answer to the validators (a node gossips it). Called for every answer the
+   * gateway serves and for bundles clients submit to `/v1/verity/receipts`; it may throw an
+   * InvalidRequestError to refuse one (e.g. a miner that is not registered).
+   */
+  submitBundle?: (bundle: ReceiptBundle) => Promise<void>
   metrics?: GatewayMetrics
 }
 
@@ -30,6 +39,8 @@ export type GatewayState = {
   idleTimeoutMs: number
   maxAttempts: number | undefined
   chooseSeed: () => number
+  now: () => number
+  submitBundle: ((bundle: ReceiptBundle) => Promise<void>) | undefined
   pool(model: string): MinerPool
 }
 
@@ -49,6 +60,8 @@ export function createState(options: GatewayOptions): GatewayState {
     idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
     maxAttempts: options.maxAttempts,
     chooseSeed: options.chooseSeed ?? randomSeed,
+    now: options.now ?? Date.now,
+    submitBundle: options.submitBundle,
     pool(model) {
       const p = pools.get(model)
       if (!p) throw new ModelNotFoundError(model)

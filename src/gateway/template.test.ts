@@ -1,14 +1,23 @@
+import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
+import { withChatTemplate } from '../../test/model-variant.ts'
+import { defaultModelBytes } from '../runtime/model/default.ts'
+import { loadModel } from '../runtime/model/load.ts'
 import { createGateway } from './app.ts'
-import { testMiner } from './fixtures.ts'
+import { DEV_KEYS, testMiner } from './fixtures.ts'
+import { LocalMiner } from './local-miner.ts'
 import { MinerPool } from './pool.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 const json = (res: Response): Promise<any> => res.json()
 
+/** A gateway over a miner whose model file carries `template`: modelRoot names the template. */
 function gatewayWith(template: string) {
-  const miner = testMiner(0)
-  const model = miner.describe({ id: 'templated', chatTemplate: template })
+  const miner = new LocalMiner({
+    model: loadModel(withChatTemplate(defaultModelBytes(), template)),
+    account: privateKeyToAccount(DEV_KEYS[0]!),
+  })
+  const model = miner.describe({ id: 'templated' })
   return createGateway({ pools: [new MinerPool(model, { miners: [miner] })] })
 }
 

@@ -101,6 +101,7 @@ export type NeuronNode = {
   validatorPermit: boolean
   incentive: number
   emission: bigint
+  registrationBlock: number
 }
 
 /** Every uid of the subnet with its published libp2p address (the chain half of discovery). */
@@ -138,6 +139,7 @@ export async function readNeurons(
         validatorPermit: n.validatorPermit,
         incentive: n.incentive,
         emission: BigInt(n.emission),
+        registrationBlock: Number(n.registrationBlock),
       }
     }),
   )

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { privateKeyToAccount } from 'viem/accounts'
+import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, describe, expect, it } from 'vitest'
 import { trainedModelBytes } from '../../test/trained-model.ts'
 import { type Devnet, startDevnet } from '../chain/devnet.ts'
@@ -42,6 +42,7 @@ describe('verity node', () => {
       ggufBytes: trainedModelBytes(),
       miners: [devnet.walletClients[2]!],
       validators: [],
+      gateways: [devnet.walletClients[3]!],
     })
     child = spawn(
       'node',
@@ -85,14 +86,15 @@ describe('verity node', () => {
     const peer = await createPeer()
     try {
       const tokenizer = tokenizerFromGguf(model.metadata)
-      const client = new Libp2pMinerClient({
-        peer,
-        hotkey: neuron!.hotkey,
-        peerId: neuron!.peerId!,
-        multiaddrs: neuron!.multiaddrs,
-        caller: privateKeyToAccount(`0x${'aa'.repeat(32)}`),
-      })
-      const answer = await collect(client, {
+      const clientAs = (caller: LocalAccount) =>
+        new Libp2pMinerClient({
+          peer,
+          hotkey: neuron!.hotkey,
+          peerId: neuron!.peerId!,
+          multiaddrs: neuron!.multiaddrs,
+          caller,
+        })
+      const request = {
         modelRoot: toHex(model.modelRoot),
         promptTokens: tokenizer.encode('Hi'),
         maxTokens: 6,
@@ -100,9 +102,16 @@ describe('verity node', () => {
         seed: 1,
         stopTokens: [],
         stop: [],
-      })
+      }
+      // The subnet's registered gateway is served; a key from nowhere is not.
+      const answer = await collect(clientAs(devnet.accounts[3]!.account as never), request)
       expect(answer.receipt.minerHotkey).toBe(hot!.address)
       expect(answer.receipt.chainId).toBe(31337)
+      expect(answer.receipt.verifyingContract).toBe(devnet.addresses.verity)
+      expect(answer.receipt.issuedBlock).toBeGreaterThan(0)
+      await expect(
+        collect(clientAs(privateKeyToAccount(`0x${'aa'.repeat(32)}`)), request),
+      ).rejects.toMatchObject({ code: 'unauthorized' })
     } finally {
       await peer.stop()
     }

@@ -11,7 +11,7 @@ import {
   StreamError,
 } from '../errors/node.ts'
 import type { Address, InferenceEvent, InferenceRequest, MinerClient } from '../types/inference.ts'
-import { signRequest } from '../verify/call.ts'
+import { callProof, signRequest } from '../verify/call.ts'
 import { verifyReceipt } from '../verify/receipt.ts'
 import { type DoneFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
 import type { Peer } from './peer.ts'
@@ -101,21 +101,25 @@ export class Libp2pMinerClient implements MinerClient {
           )
             throw new StreamError('miner sent a malformed done frame')
           try {
-            await verifyReceipt(done.receipt, { request, tokens: done.tokens })
+            // The receipt must answer this very call: our nonce, the miner we dialled.
+            await verifyReceipt(done.receipt, {
+              request,
+              tokens: done.tokens,
+              call: { nonce: call.nonce, miner: this.hotkey },
+            })
           } catch (error) {
             throw new StreamError('miner sent an invalid receipt', {
               cause: error,
               details: error instanceof BaseError ? error.shortMessage : String(error),
             })
           }
-          if (done.receipt.minerHotkey.toLowerCase() !== this.hotkey.toLowerCase())
-            throw new StreamError('the receipt is signed by another hotkey than the miner dialled')
           finished = true
           yield {
             type: 'done',
             tokens: done.tokens,
             finishReason: done.finishReason,
             receipt: done.receipt,
+            call: callProof(call),
           }
           return
         } else if (frame.type === 'error') {

@@ -1,17 +1,227 @@
 import { join } from 'node:path'
+import type { Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { LocalAccount } from 'viem/accounts'
+import { BaseError } from '../errors/base.ts'
+import { InvalidRequestError } from '../errors/gateway.ts'
 import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
 import { type GatewayServer, startGatewayServer } from '../gateway/server.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { InferenceEvent, InferenceRequest, MinerClient } from '../types/inference.ts'
-import { type ChainContext, publishNode, readNeurons } from './chain.ts'
+import type { ReceiptBundle } from '../verify/bundle.ts'
+import { verifyEvidence } from '../verify/evidence.ts'
+import { promptRenderer } from '../verify/prompt/render.ts'
+import { type ChainContext, publishNode } from './chain.ts'
 import { Libp2pMinerClient } from './client.ts'
+import { MinerDiscovery } from './discover.ts'
+import { INFER_PROTOCOL } from './frames.ts'
+import {
+  decodeJson,
+  evidenceTopic,
+  judgeBundle,
+  publishBundle,
+  RateLimiter,
+  receiptTopic,
+} from './gossip.ts'
 import { log } from './log.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
-import { publishReceipt } from './validator.ts'
+import { type NeuronView, SubnetView } from './subnet-view.ts'
 
-/** A MinerClient that gossips each finished answer's receipt bundle for validators to sample. */
+export type GatewayNode = {
+  peer: Peer
+  server: GatewayServer
+  pool: MinerPool
+  view: SubnetView
+  /** Miners benched by verified evidence: hotkey (lower-case) → last epoch of the bench. */
+  benched: ReadonlyMap<string, number>
+  stop(): Promise<void>
+}
+
+/** Routing weight of a miner the validators have not judged yet (its first epochs). */
+const EXPLORE_SCORE = 0.05
+
+/**
+ * The gateway role: a libp2p peer that routes the OpenAI-compatible HTTP API (src/gateway) to the
+ * subnet's miners by the validators' verdict, and hands every answer to the validators.
+ * - Miners are the uids published on chain whose node speaks `/verity/infer/1` (asked through
+ *   libp2p identify before any request is routed to it): validators and other gateways never
+ *   enter the pool.
+ * - A miner's routing weight is its incentive from the last epoch, read from chain; a miner in its
+ *   first epochs gets a small exploration weight so that validators' verdicts can form; a miner
+ *   with verified evidence against it (evidence gossiped by a staked validator and re-executed
+ *   here) gets none for `evidenceEpochs` epochs.
+ * - Every answer's bundle, and every bundle a client submits to `/v1/verity/receipts`, is gossiped
+ *   on the subnet's receipt topic.
+ */
+export async function startGatewayNode(options: {
+  hotkey: LocalAccount
+  chain: ChainContext
+  model: Model
+  dataDir: string
+  port?: number
+  /** Epochs a miner stays out of routing after verified evidence (default 4). */
+  evidenceEpochs?: number
+  signal?: AbortSignal
+}): Promise<GatewayNode> {
+  const logger = log('node:gateway')
+  const { chain } = options
+  const netuid = chain.netuid
+  const peer = await createPeer({
+    privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
+    scoredTopics: [receiptTopic(netuid), evidenceTopic(netuid)],
+  })
+  const view = new SubnetView({ publicClient: chain.publicClient, address: chain.address, netuid })
+  const pool = new MinerPool(describeLoadedModel(options.model))
+  const self = options.hotkey.address.toLowerCase()
+  const benched = new Map<string, number>()
+  const firstSeen = new Map<string, number>()
+  /** hotkey (lower-case) → its published peer id and whether that node speaks the infer protocol. */
+  const kinds = new Map<string, { peerId: string; miner: boolean }>()
+
+  const isBenched = (key: string) => {
+    const until = benched.get(key)
+    return until !== undefined && view.epoch <= until
+  }
+  const score = (n: NeuronView): number => {
+    const key = n.hotkey.toLowerCase()
+    if (isBenched(key)) return 0
+    const seen = firstSeen.get(key) ?? view.epoch
+    // No verdict at all yet (a new subnet, validators down): everyone not benched is explored,
+    // rather than no one served.
+    const verdict = view.neurons.some(
+      (m) =>
+        m.incentive > 0 &&
+        kinds.get(m.hotkey.toLowerCase())?.miner &&
+        !isBenched(m.hotkey.toLowerCase()),
+    )
+    const explore = view.epoch - seen < 3 || !verdict ? EXPLORE_SCORE : 0
+    return Math.max(n.incentive / 65535, explore)
+  }
+
+  /** Asks a published node which protocols it speaks; a miner joins the pool. */
+  const discovery = new MinerDiscovery(peer)
+  const discover = async (n: NeuronView) => {
+    const key = n.hotkey.toLowerCase()
+    const miner = await discovery.isMiner(n)
+    if (miner === undefined) {
+      logger('uid %d %s not reachable yet', n.uid, n.hotkey)
+      return
+    }
+    // Not a miner (a validator, another gateway): the connection stays for the gossip mesh.
+    kinds.set(key, { peerId: n.peerId!, miner })
+    if (!miner) {
+      logger('uid %d %s is not a miner (no %s)', n.uid, n.hotkey, INFER_PROTOCOL)
+      return
+    }
+    const client = new Libp2pMinerClient({
+      peer,
+      hotkey: n.hotkey,
+      peerId: n.peerId!,
+      multiaddrs: n.multiaddrs,
+      caller: options.hotkey,
+    })
+    pool.add(client, { score: score(n) })
+    logger('miner uid %d %s added', n.uid, n.hotkey)
+  }
+
+  const onMetagraph = () => {
+    const live = new Set<string>()
+    for (const n of view.neurons) {
+      const key = n.hotkey.toLowerCase()
+      live.add(key)
+      if (key === self || n.peerId === undefined) continue
+      if (!firstSeen.has(key)) firstSeen.set(key, view.epoch)
+      const known = kinds.get(key)
+      if (known === undefined || known.peerId !== n.peerId) {
+        if (known?.miner) pool.remove(n.hotkey)
+        void discover(n)
+      } else if (known.miner) pool.setScore(n.hotkey, score(n))
+      else if (peer.getConnections(peerIdFromString(n.peerId)).length === 0)
+        void peer.dial(peerIdFromString(n.peerId)).catch(() => {})
+    }
+    // A hotkey no longer registered (its uid was replaced) leaves the pool.
+    for (const [key, known] of [...kinds])
+      if (!live.has(key)) {
+        if (known.miner)
+          for (const m of pool.status()) if (m.hotkey.toLowerCase() === key) pool.remove(m.hotkey)
+        kinds.delete(key)
+      }
+  }
+
+  // Evidence from staked validators, re-executed before anyone is benched on it.
+  const { tokenizer } = promptRenderer(options.model.metadata)
+  const evidenceLimiter = new RateLimiter(1, 10)
+  const validateEvidence = async (_from: PeerId, message: Message) => {
+    if (message.type !== 'signed') return TopicValidatorResult.Reject
+    const publisher = message.from.toString()
+    const validator = view.neurons.find((n) => n.peerId === publisher && n.stake > 0n)
+    if (!validator) return TopicValidatorResult.Ignore
+    if (!evidenceLimiter.take(publisher)) return TopicValidatorResult.Ignore
+    try {
+      const evidence = await verifyEvidence(options.model, tokenizer, decodeJson(message.data))
+      const miner = evidence.bundle.receipt.minerHotkey.toLowerCase()
+      if (!view.neuron(miner)) return TopicValidatorResult.Ignore
+      benched.set(miner, view.epoch + (options.evidenceEpochs ?? 4))
+      const known = view.neuron(miner)
+      if (known && pool.has(known.hotkey)) pool.setScore(known.hotkey, 0)
+      logger('miner %s benched on evidence from %s', miner, validator.hotkey)
+      return TopicValidatorResult.Accept
+    } catch (error) {
+      logger(
+        'evidence from %s rejected: %s',
+        validator.hotkey,
+        error instanceof BaseError ? error.shortMessage : String(error),
+      )
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  const submitBundle = async (bundle: ReceiptBundle) => {
+    const verdict = await judgeBundle(bundle, {
+      chainId: chain.chainId,
+      netuid,
+      verifyingContract: chain.address,
+      view,
+    })
+    if (!verdict.ok) throw new InvalidRequestError(verdict.reason, { code: 'invalid_receipt' })
+    await publishBundle(peer, netuid, bundle)
+  }
+
+  const server = startGatewayServer({
+    pools: [pool],
+    port: options.port ?? 8080,
+    submitBundle,
+  })
+  const stop = async () => {
+    unsubscribe()
+    await view.stop()
+    await server.stop().catch(() => {})
+    await peer.stop()
+  }
+  const unsubscribe = view.onMetagraph(onMetagraph)
+  const pubsub = peer.services.pubsub
+  pubsub.topicValidators.set(evidenceTopic(netuid), validateEvidence)
+  pubsub.subscribe(evidenceTopic(netuid))
+  try {
+    await publishNode(chain, peer, options.signal ? { signal: options.signal } : {}).catch(
+      (error) => {
+        // A gateway need not publish its node; miners admit it by its registered hotkey.
+        logger('not published on chain: %s', (error as Error).message.split('\n')[0])
+      },
+    )
+    await view.start()
+    await server.start(options.signal ? { signal: options.signal } : {})
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { peer, server, pool, view, benched, stop }
+}
+
+/** A MinerClient that gossips each finished answer's bundle for validators to sample (tests). */
 export function gossipingClient(inner: MinerClient, peer: Peer, netuid: number): MinerClient {
   return {
     hotkey: inner.hotkey,
@@ -22,84 +232,14 @@ export function gossipingClient(inner: MinerClient, peer: Peer, netuid: number):
     ): AsyncIterable<InferenceEvent> {
       for await (const event of inner.infer(request, options)) {
         if (event.type === 'done')
-          void publishReceipt(peer, netuid, {
+          void publishBundle(peer, netuid, {
             request,
-            receipt: event.receipt,
             tokens: event.tokens,
+            receipt: event.receipt,
+            call: event.call,
           }).catch(() => {})
         yield event
       }
     },
   }
-}
-
-export type GatewayNode = {
-  peer: Peer
-  server: GatewayServer
-  pool: MinerPool
-  stop(): Promise<void>
-}
-
-/**
- * The gateway role: a libp2p peer that finds the subnet's miners on chain (refreshed every
- * `refreshMs`), routes the OpenAI-compatible HTTP API (src/gateway) to them, and gossips receipts.
- */
-export async function startGatewayNode(options: {
-  hotkey: LocalAccount
-  chain: ChainContext
-  model: Model
-  dataDir: string
-  port?: number
-  refreshMs?: number
-  signal?: AbortSignal
-}): Promise<GatewayNode> {
-  const logger = log('node:gateway')
-  const peer = await createPeer({
-    privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
-  })
-  const pool = new MinerPool(describeLoadedModel(options.model))
-  const known = new Set<string>()
-  const refresh = async () => {
-    const neurons = await readNeurons(options.chain)
-    for (const n of neurons) {
-      if (n.peerId === undefined || known.has(n.hotkey.toLowerCase())) continue
-      if (n.hotkey.toLowerCase() === options.hotkey.address.toLowerCase()) continue
-      known.add(n.hotkey.toLowerCase())
-      const client = new Libp2pMinerClient({
-        peer,
-        hotkey: n.hotkey,
-        peerId: n.peerId,
-        multiaddrs: n.multiaddrs,
-        caller: options.hotkey,
-      })
-      pool.add(gossipingClient(client, peer, options.chain.netuid))
-      logger('miner uid %d %s added', n.uid, n.hotkey)
-    }
-  }
-  const server = startGatewayServer({ pools: [pool], port: options.port ?? 8080 })
-  let timer: ReturnType<typeof setInterval> | undefined
-  const stop = async () => {
-    clearInterval(timer)
-    await server.stop().catch(() => {})
-    await peer.stop()
-  }
-  try {
-    await publishNode(options.chain, peer, options.signal ? { signal: options.signal } : {}).catch(
-      (error) => {
-        // a gateway need not be registered: publishing is best effort
-        logger('not published on chain: %s', (error as Error).message.split('\n')[0])
-      },
-    )
-    await refresh()
-    timer = setInterval(
-      () => void refresh().catch((e) => logger.error('refresh failed: %e', e)),
-      options.refreshMs ?? 10_000,
-    )
-    timer.unref()
-    await server.start(options.signal ? { signal: options.signal } : {})
-  } catch (error) {
-    await stop()
-    throw error
-  }
-  return { peer, server, pool, stop }
 }

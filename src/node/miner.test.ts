@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { RemoteError, RequestAbortedError, StreamError } from '../errors/node.ts'
 import { samplingParams } from '../runtime/sampler/sample.ts'
 import { testModel } from '../runtime/test-model.ts'
@@ -11,7 +11,8 @@ import { toHex } from '../runtime/trace/merkle.ts'
 import type { InferenceRequest } from '../types/inference.ts'
 import { type SignedRequest, signRequest } from '../verify/call.ts'
 import { executeRequest } from '../verify/execute.ts'
-import { verifyReceipt } from '../verify/receipt.ts'
+import { signReceipt, verifyReceipt } from '../verify/receipt.ts'
+import { requestHash } from '../verify/request.ts'
 import { collect, Libp2pMinerClient } from './client.ts'
 import { INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
 import { MinerService } from './miner.ts'
@@ -21,6 +22,8 @@ import { NodeStore } from './store.ts'
 const model = testModel()
 const tokenizer = tokenizerFromGguf(model.metadata)
 const caller = privateKeyToAccount(`0x${'c1'.repeat(32)}`)
+const stranger = privateKeyToAccount(`0x${'c2'.repeat(32)}`)
+const CONTRACT = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 const dir = mkdtempSync(join(tmpdir(), 'verity-miner-'))
 const started: { stop(): Promise<void> | void }[] = []
 
@@ -49,6 +52,8 @@ async function miner(
     tokenizer,
     chainId: 31337,
     netuid: 1,
+    verifyingContract: CONTRACT,
+    blockNumber: () => 100,
     store,
     ...extra,
   })
@@ -118,6 +123,13 @@ describe('/verity/infer/1', () => {
     const call = await signRequest(caller, request(3), { miner: m.hotkey.address })
     const first = await raw(m, { type: 'request', call })
     expect(first.at(-1)?.type).toBe('done')
+    // The receipt answers this very call, from the block the miner saw, disputable for a window.
+    expect(first.at(-1)?.receipt).toMatchObject({
+      nonce: call.nonce,
+      issuedBlock: 100,
+      validUntilBlock: 7300,
+      verifyingContract: CONTRACT,
+    })
     const replay = await raw(m, { type: 'request', call })
     expect(replay).toEqual([
       { type: 'error', code: 'replay', message: expect.stringMatching(/replayed/) },
@@ -181,5 +193,121 @@ describe('/verity/infer/1', () => {
     await expect(
       collect(clientFor(m), request(11), { signal: controller.signal }),
     ).rejects.toBeInstanceOf(RequestAbortedError)
+  })
+})
+
+describe('a miner protects itself', () => {
+  const slow = (seed: number) => ({
+    ...request(seed, 200),
+    params: samplingParams({ temperature: 0 }),
+  })
+
+  it('refuses callers it has no reason to serve, and serves the ones it admits', async () => {
+    const m = await miner('picky', {
+      admit: (who) =>
+        who.toLowerCase() === caller.address.toLowerCase()
+          ? { ok: true }
+          : { ok: false, reason: `caller ${who} is not registered on subnet 1` },
+    })
+    const out = await collect(clientFor(m), request(20))
+    expect(out.tokens).toHaveLength(16)
+    await expect(collect(clientFor(m, { caller: stranger }), request(21))).rejects.toSatisfy(
+      (e) =>
+        e instanceof RemoteError && e.code === 'unauthorized' && /not registered/.test(e.message),
+    )
+    expect(m.service.served).toBe(1)
+  })
+
+  it('stops computing when the caller goes away', async () => {
+    const m = await miner('abandoned')
+    const controller = new AbortController()
+    let seen = 0
+    await (async () => {
+      for await (const e of clientFor(m).infer(slow(22), { signal: controller.signal })) {
+        if (e.type === 'token' && ++seen === 3) controller.abort()
+      }
+    })().catch(() => {})
+    await vi.waitFor(() => expect(m.service.abandoned).toBe(1), { timeout: 5000 })
+    expect(m.service.load.running).toBe(0)
+    expect(m.service.served).toBe(0)
+    expect(m.store.countReceipts()).toBe(0)
+  })
+
+  it('caps answers at once, queues a few, and says busy beyond', async () => {
+    const m = await miner('capped', { maxConcurrent: 1, maxQueued: 1 })
+    const results = await Promise.allSettled(
+      [30, 31, 32].map((seed) => collect(clientFor(m), slow(seed))),
+    )
+    const busy = results.filter(
+      (r) => r.status === 'rejected' && r.reason instanceof RemoteError && r.reason.code === 'busy',
+    )
+    const done = results.filter((r) => r.status === 'fulfilled')
+    expect(busy).toHaveLength(1)
+    expect(done).toHaveLength(2)
+    expect(m.service.load).toEqual({ running: 0, queued: 0 })
+  })
+
+  it('limits one caller without starving another', async () => {
+    const m = await miner('fair', { maxPerCaller: 1 })
+    const results = await Promise.allSettled([
+      collect(clientFor(m), slow(40)),
+      collect(clientFor(m), slow(41)),
+      collect(clientFor(m, { caller: stranger }), slow(42)),
+    ])
+    // Of the same caller's two, exactly one is served; the other caller is served regardless.
+    expect(
+      results
+        .slice(0, 2)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual(['fulfilled', 'rejected'])
+    expect(results[2]!.status).toBe('fulfilled')
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+    expect(refused.reason).toMatchObject({ code: 'busy' })
+    expect(refused.reason.message).toMatch(/too many requests from/)
+  })
+
+  it('a client refuses a receipt that does not answer its call', async () => {
+    // A miner that signs a valid receipt, but for another nonce than the caller's.
+    const peer = await createPeer()
+    started.push(peer)
+    const hotkey = privateKeyToAccount(`0x${'d4'.repeat(32)}`)
+    await peer.handle(INFER_PROTOCOL, async (stream) => {
+      const frames = readFrames(stream)
+      const first = (await frames.next()).value as { call: SignedRequest }
+      const req = first.call.request
+      const run = executeRequest(model, tokenizer, req)
+      const receipt = await signReceipt(hotkey, {
+        chainId: 31337,
+        netuid: 1,
+        modelRoot: req.modelRoot,
+        requestHash: requestHash(req),
+        outputHash: run.outputHash,
+        traceRoot: run.traceRoot,
+        traceLeaves: run.traceLeaves,
+        minerHotkey: hotkey.address,
+        issuedBlock: 1,
+        validUntilBlock: 2,
+        nonce: `0x${'77'.repeat(32)}`,
+        verifyingContract: CONTRACT,
+      })
+      await writeFrame(stream, {
+        type: 'done',
+        tokens: run.tokens,
+        finishReason: run.finishReason,
+        receipt,
+      })
+      await stream.close()
+    })
+    const c = new Libp2pMinerClient({
+      peer: client,
+      hotkey: hotkey.address,
+      peerId: peer.peerId,
+      multiaddrs: peer.getMultiaddrs().map(String),
+      caller,
+    })
+    await expect(collect(c, request(50))).rejects.toSatisfy(
+      (e) => e instanceof StreamError && /nonce/.test(String((e as StreamError).details)),
+    )
   })
 })

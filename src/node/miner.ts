@@ -1,19 +1,27 @@
 import type { Connection, Startable, Stream } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
-import { RequestAuthError } from '../errors/node.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
-import type { Hex, InferenceRequest, SignedReceipt } from '../types/inference.ts'
-import { ReplayGuard, type ReplayGuardOptions, verifySignedRequest } from '../verify/call.ts'
-import { type ExecuteResult, executeRequestAsync } from '../verify/execute.ts'
-import { signReceipt } from '../verify/receipt.ts'
-import { requestHash } from '../verify/request.ts'
+import type { Address, Hex, InferenceRequest } from '../types/inference.ts'
+import { type Answer, answerCall, type ReceiptSigner } from '../verify/answer.ts'
+import {
+  ReplayGuard,
+  type ReplayGuardOptions,
+  type SignedRequest,
+  verifySignedRequest,
+} from '../verify/call.ts'
+import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
+import { type CallFeatures, type CheatMode, judgeCall, madeUp } from './cheat.ts'
 import { type ErrorFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
 import { log } from './log.ts'
 import type { Peer } from './peer.ts'
 import type { NodeStore } from './store.ts'
+import type { NeuronView } from './subnet-view.ts'
+
+/** Why a caller is served or not (`admit`). */
+export type Admission = { ok: true } | { ok: false; reason: string }
 
 export type MinerInit = {
   hotkey: LocalAccount
@@ -21,49 +29,91 @@ export type MinerInit = {
   tokenizer: Tokenizer
   chainId: number
   netuid: number
+  /** The Verity contract receipts name (EIP-712 verifyingContract). */
+  verifyingContract: Address
   store: NodeStore
-  /** The chain's current block (receipts are valid until block + disputeWindowBlocks). */
-  blockNumber?: () => number
-  /** Blocks a receipt stays disputable, and stored (default 7200). */
+  /** The chain's latest block as this node knows it (receipts are issued at it). */
+  blockNumber: () => number
+  /** Blocks a receipt stays disputable after it is issued, and stored (default 7200). */
   disputeWindowBlocks?: number
+  /**
+   * Who may be served. Default: everyone. A node on a chain admits the subnet's registered
+   * hotkeys (gateways and validators) and refuses anyone else with `unauthorized`.
+   */
+  admit?: (caller: Address) => Admission
+  /** The caller's uid, for a selective cheater's judgement. */
+  callerNeuron?: (caller: Address) => NeuronView | undefined
+  /** When this node saw the current epoch begin (Date.now()), for a selective cheater. */
+  epochSeenAt?: () => number
+  /** Answers computed at once; they interleave token by token (default 4). */
+  maxConcurrent?: number
+  /** Calls waiting for a slot; one more gets `busy` (default 32). */
+  maxQueued?: number
+  /** Calls one caller may have running or waiting; one more gets `busy` (default 16). */
+  maxPerCaller?: number
   replay?: ReplayGuardOptions
   /** Time a caller has to send its request after opening the stream (default 10 s). */
   requestTimeoutMs?: number
-  /**
-   * A cheater: serves made-up output (the request run with another seed) and signs receipts for
-   * it. For devnets and tests of the validators.
-   */
-  cheat?: boolean
+  /** A cheater (devnets and tests of the validators): see src/node/cheat.ts. */
+  cheat?: CheatMode
   /** Fault injection for tests: reset the stream after this many token frames. */
   dieAfterTokens?: number
 }
 
+/** Inbound infer streams one connection may have open: a caller with more is queued or busy anyway. */
+const MAX_STREAMS_PER_CONNECTION = 32
+
 /**
  * The miner service: serves `/verity/infer/1` with the runtime. A request frame carries a
- * caller-signed request; bad signatures, replayed nonces and stale timestamps get an error frame
- * and the miner keeps serving. Each answer is streamed token by token, then a done frame with the
- * EIP-712 receipt; the request, tokens and receipt are kept in SQLite for the dispute window.
+ * caller-signed request; bad signatures, replayed nonces, stale timestamps and callers the miner
+ * does not admit get an error frame and the miner keeps serving. At most `maxConcurrent` answers
+ * run at once, `maxQueued` wait, and one caller holds at most `maxPerCaller`: beyond that the
+ * answer is `busy`. An answer stops as soon as its caller goes away. Each answer is streamed
+ * token by token, then a done frame with the EIP-712 receipt; the request, tokens and receipt are
+ * kept in SQLite for the dispute window.
  */
 export class MinerService implements Startable {
   readonly peer: Peer
   private readonly init: MinerInit
   private readonly guard: ReplayGuard
   private readonly log = log('node:miner')
+  private readonly renderer: PromptRenderer
+  private readonly signer: ReceiptSigner
   private readonly modelRoot: Hex
   private started = false
-  /** Answers served, requests refused (for metrics and tests). */
+  private running = 0
+  private readonly waiting: Array<() => void> = []
+  private readonly perCaller = new Map<string, number>()
+  /** Answers served, requests refused, answers abandoned by their caller (metrics and tests). */
   served = 0
   refused = 0
+  abandoned = 0
+  /** How a cheater judged each call it saw: feature → count. */
+  readonly judged = new Map<string, number>()
 
   constructor(peer: Peer, init: MinerInit) {
     this.peer = peer
     this.init = init
     this.guard = new ReplayGuard(init.replay)
+    this.renderer = promptRenderer(init.model.metadata)
     this.modelRoot = toHex(init.model.modelRoot)
+    this.signer = {
+      hotkey: init.hotkey,
+      chainId: init.chainId,
+      netuid: init.netuid,
+      verifyingContract: init.verifyingContract,
+      blockNumber: init.blockNumber,
+      disputeWindowBlocks: init.disputeWindowBlocks ?? 7200,
+    }
   }
 
   get hotkey() {
     return this.init.hotkey.address
+  }
+
+  /** Answers running and waiting now. */
+  get load(): { running: number; queued: number } {
+    return { running: this.running, queued: this.waiting.length }
   }
 
   async start(): Promise<void> {
@@ -71,9 +121,7 @@ export class MinerService implements Startable {
     await this.peer.handle(
       INFER_PROTOCOL,
       (stream, connection) => this.handle(stream, connection),
-      {
-        maxInboundStreams: 256,
-      },
+      { maxInboundStreams: MAX_STREAMS_PER_CONNECTION },
     )
     this.started = true
   }
@@ -98,7 +146,7 @@ export class MinerService implements Startable {
         await this.refuse(stream, 'bad_frame', 'the first frame must be a request frame')
         return
       }
-      let call: Awaited<ReturnType<typeof verifySignedRequest>>
+      let call: SignedRequest
       try {
         call = await verifySignedRequest(frame.call, { miner: this.hotkey })
         this.guard.check(call)
@@ -114,16 +162,85 @@ export class MinerService implements Startable {
         await this.refuse(stream, code, message)
         return
       }
+      if (call.request.modelRoot.toLowerCase() !== this.modelRoot) {
+        await this.refuse(stream, 'wrong_model', `this miner serves model ${this.modelRoot}`)
+        return
+      }
+      const admission = this.init.admit?.(call.caller) ?? { ok: true }
+      if (!admission.ok) {
+        await this.refuse(stream, 'unauthorized', admission.reason)
+        return
+      }
       this.log(
         'request %s from %s (%p)',
         call.nonce.slice(0, 10),
         call.caller,
         connection.remotePeer,
       )
-      await this.answer(stream, call.request, call.nonce, call.caller)
+      await this.admitted(stream, call)
     } catch (error) {
       this.log.error('stream failed: %e', error)
       stream.abort(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  /** Queues the call under the global and per-caller limits, then answers it. */
+  private async admitted(stream: Stream, call: SignedRequest): Promise<void> {
+    const key = call.caller.toLowerCase()
+    const mine = this.perCaller.get(key) ?? 0
+    const maxConcurrent = this.init.maxConcurrent ?? 4
+    if (mine >= (this.init.maxPerCaller ?? 16)) {
+      await this.refuse(
+        stream,
+        'busy',
+        `too many requests from ${call.caller} at once; retry later`,
+      )
+      return
+    }
+    if (this.running >= maxConcurrent && this.waiting.length >= (this.init.maxQueued ?? 32)) {
+      await this.refuse(stream, 'busy', 'the miner is at capacity; retry later or elsewhere')
+      return
+    }
+    this.perCaller.set(key, mine + 1)
+    // The caller going away (stream closed or reset) abandons the answer, queued or running.
+    const gone = new AbortController()
+    const onClose = () => gone.abort(new Error('the caller went away'))
+    stream.addEventListener('close', onClose, { once: true })
+    try {
+      if (this.running >= maxConcurrent) {
+        await new Promise<void>((resolve, reject) => {
+          const go = () => {
+            gone.signal.removeEventListener('abort', cancel)
+            resolve()
+          }
+          const cancel = () => {
+            const i = this.waiting.indexOf(go)
+            if (i !== -1) this.waiting.splice(i, 1)
+            reject(gone.signal.reason)
+          }
+          gone.signal.addEventListener('abort', cancel, { once: true })
+          this.waiting.push(go)
+        })
+      }
+      this.running++
+      try {
+        await this.answer(stream, call, gone.signal)
+      } finally {
+        this.running--
+        this.waiting.shift()?.()
+      }
+    } catch (error) {
+      if (gone.signal.aborted) {
+        this.abandoned++
+        this.log('answer %s abandoned: the caller went away', call.nonce.slice(0, 10))
+        return
+      }
+      throw error
+    } finally {
+      stream.removeEventListener('close', onClose)
+      const left = (this.perCaller.get(key) ?? 1) - 1
+      if (left > 0) this.perCaller.set(key, left)
+      else this.perCaller.delete(key)
     }
   }
 
@@ -131,27 +248,35 @@ export class MinerService implements Startable {
     this.refused++
     this.log('refused: %s %s', code, message)
     const frame: ErrorFrame = { type: 'error', code, message }
-    await writeFrame(stream, frame, { signal: AbortSignal.timeout(5000) })
+    await writeFrame(stream, frame, { signal: AbortSignal.timeout(5000) }).catch(() => {})
     await stream
       .close({ signal: AbortSignal.timeout(5000) })
       .catch(() => stream.abort(new Error('close failed')))
   }
 
-  private async answer(
-    stream: Stream,
-    request: InferenceRequest,
-    nonce: Hex,
-    caller: Hex,
-  ): Promise<void> {
-    const { init } = this
-    if (request.modelRoot.toLowerCase() !== this.modelRoot) {
-      await this.refuse(stream, 'wrong_model', `this miner serves model ${this.modelRoot}`)
-      return
+  /** Whether this answer is made up, and how (cheaters only). */
+  private cheatRun(call: SignedRequest): ((r: InferenceRequest) => InferenceRequest) | undefined {
+    const mode = this.init.cheat
+    if (mode === undefined) return undefined
+    if (mode === 'always') return madeUp
+    const features: CallFeatures = {
+      caller: call.caller,
+      callerNeuron: this.init.callerNeuron?.(call.caller),
+      request: call.request,
+      receivedAt: Date.now(),
+      epochSeenAt: this.init.epochSeenAt?.() ?? 0,
     }
+    const { validator, feature } = judgeCall(features)
+    this.judged.set(feature, (this.judged.get(feature) ?? 0) + 1)
+    return validator ? undefined : madeUp
+  }
+
+  private async answer(stream: Stream, call: SignedRequest, signal: AbortSignal): Promise<void> {
+    const { init } = this
     const dieAfter = init.dieAfterTokens
     let sent = 0
     let died = false
-    let result: ExecuteResult
+    let answer: Answer
     try {
       // Each token is written as soon as it is sampled; the generation pauses on the event loop
       // between tokens, so the frame goes out and other connections are served meanwhile.
@@ -161,50 +286,31 @@ export class MinerService implements Startable {
           died = true
           return
         }
-        await writeFrame(stream, { type: 'token', index, token }).catch(() => {})
+        await writeFrame(stream, { type: 'token', index, token }, { signal })
         sent++
       }
-      if (init.cheat) {
-        // Made-up output: the right request run with another seed, sent as if honest.
-        result = await executeRequestAsync(
-          init.model,
-          init.tokenizer,
-          { ...request, seed: request.seed + 1 },
-          { onToken: send },
-        )
-      } else {
-        result = await executeRequestAsync(init.model, init.tokenizer, request, { onToken: send })
-      }
-    } catch (error) {
-      const message = error instanceof BaseError ? error.shortMessage : String(error)
-      await this.refuse(
-        stream,
-        error instanceof RequestAuthError ? 'bad_request' : 'bad_request',
-        message,
+      const run = this.cheatRun(call)
+      answer = await answerCall(
+        { model: init.model, tokenizer: init.tokenizer, renderer: this.renderer },
+        this.signer,
+        call,
+        { onToken: send, signal, ...(run ? { run } : {}) },
       )
+    } catch (error) {
+      if (signal.aborted) throw signal.reason
+      const message = error instanceof BaseError ? error.shortMessage : String(error)
+      await this.refuse(stream, 'bad_request', message)
       return
     }
     if (died) {
       stream.abort(new Error('fault injection: miner died mid-stream'))
       return
     }
-    const block = init.blockNumber?.() ?? 0
-    const receipt: SignedReceipt = await signReceipt(init.hotkey, {
-      chainId: init.chainId,
-      netuid: init.netuid,
-      modelRoot: request.modelRoot,
-      requestHash: requestHash(request),
-      outputHash: result.outputHash,
-      traceRoot: result.traceRoot,
-      traceLeaves: result.traceLeaves,
-      minerHotkey: this.hotkey,
-      validUntilBlock: block + (init.disputeWindowBlocks ?? 7200),
-      nonce,
-    })
-    init.store.putReceipt({ request, receipt, tokens: result.tokens, caller })
+    const { receipt, tokens, finishReason } = answer
+    init.store.putReceipt({ request: call.request, receipt, tokens, caller: call.caller as Hex })
     await writeFrame(
       stream,
-      { type: 'done', tokens: result.tokens, finishReason: result.finishReason, receipt },
+      { type: 'done', tokens, finishReason, receipt },
       { signal: AbortSignal.timeout(10_000) },
     )
     await stream.close({ signal: AbortSignal.timeout(10_000) })

@@ -54,7 +54,7 @@ describe('miners and validators on a devnet', () => {
           model,
           tokenizer,
           dataDir: join(dir, `m${i}`),
-          cheat: k === 1,
+          ...(k === 1 ? { cheat: 'always' as const } : {}),
         }),
       )
     }
@@ -66,7 +66,8 @@ describe('miners and validators on a devnet', () => {
         model,
         tokenizer,
         dataDir: join(dir, `v${i}`),
-        queriesPerMiner: 12,
+        queriesPerMiner: 4,
+        probe: 'epoch',
         seed: i,
         loop: false,
       })
@@ -107,7 +108,7 @@ describe('miners and validators on a devnet', () => {
     console.log('checked answers', JSON.stringify(counts))
     expect(counts.honestBad).toBe(0)
     expect(counts.unavailable).toBe(0)
-    expect(counts.honestOk + counts.cheaterBad).toBeGreaterThanOrEqual(200)
+    expect(counts.honestOk + counts.cheaterBad).toBeGreaterThanOrEqual(60)
     expect(counts.cheaterBad).toBeGreaterThan(0)
     expect(byHotkey.get(cheater.toLowerCase())!.incentive).toBe(0)
     for (const i of [1, 3])
@@ -146,16 +147,17 @@ describe('miners and validators on a devnet', () => {
       tokenizer,
       dataDir: join(dir, 'rv'),
       queriesPerMiner: 2,
+      probe: 'epoch' as const,
       loop: false,
     }
     const first = await startValidatorNode(options)
-    expect(await first.service.tick()).toMatchObject({ epoch: 0, committed: true, revealed: 0 })
+    expect(await first.service.tick()).toMatchObject({ epoch: 1, committed: true, revealed: 0 })
     await first.stop()
     await runEpoch(devnet.walletClients[0]!, { address: devnet.addresses.verity, netuid })
     const second = await startValidatorNode(options)
     running.push(second)
     const result = await second.service.tick()
-    expect(result).toMatchObject({ epoch: 1, revealed: 1 })
+    expect(result).toMatchObject({ epoch: 2, revealed: 1 })
     const [uids, values] = await readContract(devnet.publicClient, {
       address: devnet.addresses.verity,
       abi: verityAbi,

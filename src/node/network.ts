@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
   type Account,
+  type Address,
   type Chain,
   maxUint256,
   type Transport,
@@ -12,12 +13,14 @@ import type { LocalAccount } from 'viem/accounts'
 import { readContract } from 'viem/actions'
 import { verityAbi } from '../chain/abis.ts'
 import { addStake } from '../chain/actions/addStake.ts'
+import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { approveToken } from '../chain/actions/approveToken.ts'
 import { createSubnet } from '../chain/actions/createSubnet.ts'
 import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
 import { getModel } from '../chain/actions/getModel.ts'
 import { registerModel } from '../chain/actions/registerModel.ts'
 import { registerNeuron } from '../chain/actions/registerNeuron.ts'
+import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { setSubnetModel } from '../chain/actions/setSubnetModel.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import { DEFAULT_HYPERPARAMS, type Hyperparams } from '../chain/types.ts'
@@ -25,9 +28,12 @@ import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { type ChainContext, publishNode } from './chain.ts'
-import { MinerService } from './miner.ts'
+import type { CheatMode } from './cheat.ts'
+import { receiptTopic } from './gossip.ts'
+import { type Admission, type MinerInit, MinerService } from './miner.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
 import { NodeStore } from './store.ts'
+import { SubnetView } from './subnet-view.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
 
 /**
@@ -61,8 +67,9 @@ type Wallet = WalletClient<Transport, Chain, Account>
 /**
  * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0, who
  * locks its creation cost) with the model and the block emission no other subnet has, registers
- * every hotkey, and stakes `validatorStake` from the owner on each validator hotkey (it counts
- * from the subnet's second epoch on). Returns the netuid.
+ * every hotkey (validators, miners, gateways), and stakes `validatorStake` from the owner on each
+ * validator hotkey, then runs the subnet's first epoch, so that the stake counts from the next
+ * one (stake counts from the epoch after it arrived). Returns the netuid.
  */
 export async function setupSubnet(
   devnet: Devnet,
@@ -71,6 +78,8 @@ export async function setupSubnet(
     ggufBytes: Uint8Array
     miners: Wallet[]
     validators: Wallet[]
+    /** Hotkeys registered without stake, e.g. gateways (miners serve registered callers). */
+    gateways?: Wallet[]
     validatorStake?: bigint
     params?: Hyperparams
     signal?: AbortSignal
@@ -120,7 +129,7 @@ export async function setupSubnet(
       { address, change: { kind: 'emissionShare', netuid, shareBps: 10_000 - shared }, mine: true },
       o,
     )
-  for (const w of [...options.validators, ...options.miners])
+  for (const w of [...options.validators, ...options.miners, ...(options.gateways ?? [])])
     await registerNeuron(w, { address, netuid, maxBurn: 0n }, o)
   if (options.validators.length > 0) {
     for (const v of options.validators)
@@ -134,6 +143,16 @@ export async function setupSubnet(
         },
         o,
       )
+    // stake counts from the epoch after the one it arrived in: one epoch (mined through its tempo)
+    // so that the caller's first epoch already weighs the validators
+    const [due] = await readContract(devnet.publicClient, {
+      address,
+      abi: verityAbi,
+      functionName: 'epochInfo',
+      args: [netuid],
+    })
+    await advanceClock(devnet.publicClient, { address, to: due, mine: true }, o)
+    await runEpoch(owner, { address, netuid }, o)
   }
   return netuid
 }
@@ -146,56 +165,78 @@ export type RunningNode = {
   stop(): Promise<void>
 }
 
-/** Starts a miner: peer, SQLite store, the service, and its address published on chain. */
+/**
+ * The default admission policy of a miner on a chain: serve the subnet's registered hotkeys
+ * (gateways and validators register a uid), refuse anyone else.
+ */
+export function registeredCallers(view: SubnetView): (caller: Address) => Admission {
+  return (caller) =>
+    view.neuron(caller)
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: `caller ${caller} is not registered on subnet ${view.netuid}: miners serve the subnet's gateways and validators`,
+        }
+}
+
+/** Starts a miner: peer, SQLite store, the subnet view, the service, and its address published on chain. */
 export async function startMinerNode(options: {
   hotkey: LocalAccount
   chain: ChainContext
   model: Model
   tokenizer: Tokenizer
   dataDir: string
-  cheat?: boolean
+  cheat?: CheatMode
   port?: number
+  /** Serve any caller, registered or not (tests). */
+  admitAll?: boolean
+  service?: Partial<
+    Pick<MinerInit, 'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks'>
+  >
   signal?: AbortSignal
-}): Promise<RunningNode> {
+}): Promise<RunningNode & { service: MinerService; view: SubnetView }> {
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
     ...(options.port === undefined ? {} : { port: options.port }),
   })
   const store = new NodeStore(options.dataDir)
-  let block = Number(await options.chain.publicClient.getBlockNumber())
-  const blocks = setInterval(() => {
-    options.chain.publicClient.getBlockNumber().then(
-      (b) => {
-        block = Number(b)
-      },
-      () => {},
-    )
-  }, 2000)
-  blocks.unref()
+  const { chain } = options
+  const view = new SubnetView({
+    publicClient: chain.publicClient,
+    address: chain.address,
+    netuid: chain.netuid,
+  })
   const service = new MinerService(peer, {
     hotkey: options.hotkey,
     model: options.model,
     tokenizer: options.tokenizer,
-    chainId: options.chain.chainId,
-    netuid: options.chain.netuid,
+    chainId: chain.chainId,
+    netuid: chain.netuid,
+    verifyingContract: chain.address,
     store,
-    blockNumber: () => block,
-    ...(options.cheat ? { cheat: true } : {}),
+    blockNumber: () => view.block,
+    ...(options.admitAll ? {} : { admit: registeredCallers(view) }),
+    callerNeuron: (caller) => view.neuron(caller),
+    epochSeenAt: () => view.epochSeenAt,
+    ...(options.cheat ? { cheat: options.cheat } : {}),
+    ...options.service,
   })
   const stop = async () => {
-    clearInterval(blocks)
+    await view.stop()
     await service.stop()
     await peer.stop()
     store.close()
   }
   try {
+    await view.start()
     await service.start()
-    await publishNode(options.chain, peer, options.signal ? { signal: options.signal } : {})
+    await publishNode(chain, peer, options.signal ? { signal: options.signal } : {})
+    await view.refresh({ metagraph: true })
   } catch (error) {
     await stop()
     throw error
   }
-  return { role: 'miner', peer, store, service, stop }
+  return { role: 'miner', peer, store, service, view, stop }
 }
 
 /** Starts a validator: peer, SQLite store, the service loop, and its address published on chain. */
@@ -211,6 +252,7 @@ export async function startValidatorNode(
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(dataDir, 'peer.key')),
     ...(port === undefined ? {} : { port }),
+    scoredTopics: [receiptTopic(init.chain.netuid)],
   })
   const store = new NodeStore(dataDir)
   const service = new ValidatorService(peer, { ...init, store })
@@ -221,7 +263,7 @@ export async function startValidatorNode(
   }
   try {
     await publishNode(options.chain, peer, signal ? { signal } : {})
-    if (loop !== false) await service.start()
+    await service.start({ loop: loop !== false })
   } catch (error) {
     await stop()
     throw error

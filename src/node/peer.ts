@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
+import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify } from '@libp2p/identify'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
@@ -12,6 +13,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { createLibp2p } from 'libp2p'
 import { base58btc } from 'multiformats/bases/base58'
 import { bytesToHex, type Hex, hexToBytes } from 'viem'
@@ -24,6 +26,11 @@ export type PeerOptions = {
   port?: number
   /** Multiaddrs (with /p2p/<id>) to dial at start. */
   bootstrap?: string[]
+  /**
+   * Gossip topics whose invalid messages lower the sender's peer score (a sender that keeps
+   * publishing what the topic validator rejects is graylisted: its messages are dropped unread).
+   */
+  scoredTopics?: string[]
   signal?: AbortSignal
 }
 
@@ -46,7 +53,36 @@ export async function createPeer(options: PeerOptions = {}) {
       identify: identify(),
       ping: ping(),
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        // Message ids by content: the same bundle published twice, by anyone, is one message,
+        // and publishing it again (a client resubmitting an answer) is not an error.
+        msgIdFn: (message) => sha256(message.data),
+        ignoreDuplicatePublishError: true,
+        scoreParams: createPeerScoreParams({
+          topics: Object.fromEntries(
+            (options.scoredTopics ?? []).map((topic) => [
+              topic,
+              createTopicScoreParams({
+                topicWeight: 1,
+                timeInMeshWeight: 0,
+                firstMessageDeliveriesWeight: 0,
+                meshMessageDeliveriesWeight: 0,
+                meshFailurePenaltyWeight: 0,
+                // P4: each rejected message counts squared; ten put a sender below the graylist.
+                invalidMessageDeliveriesWeight: -1,
+                invalidMessageDeliveriesDecay: 0.99,
+              }),
+            ]),
+          ),
+        }),
+        scoreThresholds: {
+          gossipThreshold: -10,
+          publishThreshold: -50,
+          graylistThreshold: -80,
+        },
+      }),
     },
   })
   for (const addr of options.bootstrap ?? []) {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Hex } from 'viem'
 import type { Address, InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import type { Evidence } from '../verify/evidence.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS receipts (
@@ -44,12 +45,10 @@ CREATE TABLE IF NOT EXISTS evidence (
   hotkey TEXT NOT NULL,
   uid INTEGER NOT NULL,
   epoch INTEGER NOT NULL,
-  request TEXT NOT NULL,
-  receipt TEXT NOT NULL,
-  tokens TEXT NOT NULL,
-  mismatches TEXT NOT NULL,
+  evidence TEXT NOT NULL,
   at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS evidence_epoch ON evidence (epoch);
 `
 
 /** What a miner keeps per answer for the dispute window: everything re-running needs. */
@@ -83,14 +82,12 @@ export type CheckRow = {
   latencyMs: number | null
 }
 
-export type Evidence = {
+/** A stored evidence record: self-proving (src/verify `Evidence`), filed under the miner's uid. */
+export type EvidenceRow = {
   hotkey: Address
   uid: number
   epoch: number
-  request: InferenceRequest
-  receipt: SignedReceipt
-  tokens: number[]
-  mismatches: string[]
+  evidence: Evidence
 }
 
 /**
@@ -238,24 +235,20 @@ export class NodeStore {
     }))
   }
 
-  putEvidence(e: Evidence): void {
+  /** Stores verified evidence (src/verify `checkAnswer` or `verifyEvidence` made it). */
+  putEvidence(e: { uid: number; epoch: number; evidence: Evidence }): void {
     this.db
-      .prepare(
-        'INSERT INTO evidence (hotkey, uid, epoch, request, receipt, tokens, mismatches, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
+      .prepare('INSERT INTO evidence (hotkey, uid, epoch, evidence, at) VALUES (?, ?, ?, ?, ?)')
       .run(
-        e.hotkey,
+        e.evidence.bundle.receipt.minerHotkey,
         e.uid,
         e.epoch,
-        JSON.stringify(e.request),
-        JSON.stringify(e.receipt),
-        JSON.stringify(e.tokens),
-        JSON.stringify(e.mismatches),
+        JSON.stringify(e.evidence),
         Date.now(),
       )
   }
 
-  evidence(): Evidence[] {
+  evidence(): EvidenceRow[] {
     const rows = this.db.prepare('SELECT * FROM evidence ORDER BY id').all() as Record<
       string,
       string | number
@@ -264,16 +257,22 @@ export class NodeStore {
       hotkey: r.hotkey as Address,
       uid: r.uid as number,
       epoch: r.epoch as number,
-      request: JSON.parse(r.request as string),
-      receipt: JSON.parse(r.receipt as string),
-      tokens: JSON.parse(r.tokens as string),
-      mismatches: JSON.parse(r.mismatches as string),
+      evidence: JSON.parse(r.evidence as string),
     }))
   }
 
-  /** Hotkeys with any stored evidence of a wrong answer. */
-  cheaters(): Set<string> {
-    const rows = this.db.prepare('SELECT DISTINCT hotkey FROM evidence').all() as {
+  countEvidence(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n
+  }
+
+  /**
+   * Hotkeys with stored evidence of a wrong answer from epoch `fromEpoch` on: evidence counts
+   * against a score for a window of epochs (slashing, not scoring, is what lasts).
+   */
+  cheaters(fromEpoch = 0): Set<string> {
+    const rows = this.db
+      .prepare('SELECT DISTINCT hotkey FROM evidence WHERE epoch >= ?')
+      .all(fromEpoch) as {
       hotkey: string
     }[]
     return new Set(rows.map((r) => r.hotkey.toLowerCase()))

@@ -16,10 +16,29 @@ export type SamplingParams = {
   topPMilli: number
 }
 
+/** One chat message as the model's template sees it (content already flattened to text). */
+export type ChatMessage = { role: string; content: string; name?: string }
+
+/**
+ * What the prompt tokens were made from, when they were made from text: the chat messages
+ * (rendered with the model's template, which modelRoot names, at `time`) or a completion prompt.
+ * The request commits to it, so anyone can re-render, re-tokenize and compare with promptTokens.
+ */
+export type PromptSource =
+  | {
+      kind: 'chat'
+      messages: ChatMessage[]
+      /** Unix seconds: the clock a template's `strftime_now` reads. */
+      time: number
+    }
+  | { kind: 'text'; text: string }
+
 /** One inference, fully determined: the same request gives the same tokens and traceRoot. */
 export type InferenceRequest = {
   /** The model's identity (modelRoot). */
   modelRoot: Hex
+  /** Absent when the caller sent token ids itself. */
+  prompt?: PromptSource
   promptTokens: number[]
   maxTokens: number
   params: SamplingParams
@@ -45,16 +64,42 @@ export type Receipt = {
   /** Number of trace leaves (n in the dispute spec). */
   traceLeaves: number
   minerHotkey: Address
+  /** The chain block the miner last saw when it signed (registration is checked at it). */
+  issuedBlock: number
+  /** Last block the receipt can be disputed in (after issuedBlock). */
   validUntilBlock: number
+  /** The caller's request nonce (its signed InferenceCall): one receipt per call. */
   nonce: Hex
+  /** The Verity contract of the chain: the EIP-712 domain's verifyingContract. */
+  verifyingContract: Address
 }
 
 export type SignedReceipt = Receipt & { signature: Hex }
 
+/**
+ * The caller's signature over one call to one miner (src/verify `signRequest`): who asked this
+ * miner for this request, when, with which nonce. The receipt's nonce is this nonce.
+ */
+export type CallProof = {
+  caller: Address
+  miner: Address
+  nonce: Hex
+  /** Milliseconds since the epoch at signing. */
+  timestamp: number
+  signature: Hex
+}
+
 /** What a miner streams back for one request. */
 export type InferenceEvent =
   | { type: 'token'; index: number; token: number }
-  | { type: 'done'; tokens: number[]; finishReason: FinishReason; receipt: SignedReceipt }
+  | {
+      type: 'done'
+      tokens: number[]
+      finishReason: FinishReason
+      receipt: SignedReceipt
+      /** The signed call the receipt answers. */
+      call: CallProof
+    }
 
 /** A miner as the gateway and validators see it, whatever the transport. */
 export interface MinerClient {

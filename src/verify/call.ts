@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type Address, bytesToHex, type Hex, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
 import { RequestAuthError } from '../errors/node.ts'
-import type { InferenceRequest } from '../types/inference.ts'
+import type { CallProof, InferenceRequest } from '../types/inference.ts'
 import { assertRequest, requestHash } from './request.ts'
 
 /**
@@ -31,6 +31,27 @@ const CALL_TYPES = {
     { name: 'timestamp', type: 'uint64' },
   ],
 } as const
+
+/** The call without its request: what a response carries so anyone can check who asked. */
+export function callProof(call: SignedRequest): CallProof {
+  const { caller, miner, nonce, timestamp, signature } = call
+  return { caller, miner, nonce, timestamp, signature }
+}
+
+/**
+ * Checks that `proof` is the caller's signature over a call of `request` to `proof.miner`;
+ * throws a RequestAuthError naming what failed.
+ */
+export async function verifyCallProof(
+  proof: unknown,
+  request: InferenceRequest,
+): Promise<CallProof> {
+  const call = await verifySignedRequest(
+    { ...(typeof proof === 'object' && proof !== null ? proof : {}), request },
+    { miner: (proof as { miner?: Address } | null)?.miner ?? '0x' },
+  )
+  return callProof(call)
+}
 
 /** Signs a request for `miner` with a fresh nonce and the current time. */
 export async function signRequest(

@@ -3,53 +3,75 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { privateKeyToAccount } from 'viem/accounts'
-import { afterAll, describe, expect, it } from 'vitest'
-import { samplingParams } from '../runtime/sampler/sample.ts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { trainedModelBytes } from '../../test/trained-model.ts'
+import { type Devnet, startDevnet } from '../chain/devnet.ts'
+import { createGateway } from '../gateway/app.ts'
+import { LocalMiner } from '../gateway/local-miner.ts'
+import { MinerPool } from '../gateway/pool.ts'
+import { setupSubnet } from '../node/network.ts'
 import { testModel } from '../runtime/test-model.ts'
-import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
-import { toHex } from '../runtime/trace/merkle.ts'
-import type { InferenceRequest } from '../types/inference.ts'
-import { executeRequest } from './execute.ts'
-import { signReceipt } from './receipt.ts'
-import { outputHash, requestHash } from './request.ts'
+import { promptRenderer } from './prompt/render.ts'
+import { checkSavedResponse, parseSavedResponse } from './response.ts'
 
+/**
+ * `verity verify` as a user who trusts nobody runs it on what the API returned: the answers
+ * come from a real gateway over a miner whose hotkey is registered on a devnet subnet.
+ */
 const run = promisify(execFile)
 const cli = join(process.cwd(), 'bin', 'verity.js')
 const dir = mkdtempSync(join(tmpdir(), 'verity-verify-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const model = testModel()
+let devnet: Devnet
+let registered: LocalMiner
+let stranger: LocalMiner
+let netuid: number
 
-async function bundleFile(name: string, mutate: (b: Record<string, unknown>) => void = () => {}) {
-  const model = testModel()
-  const tokenizer = tokenizerFromGguf(model.metadata)
-  const request: InferenceRequest = {
-    modelRoot: toHex(model.modelRoot),
-    promptTokens: tokenizer.encode('Hello there'),
-    maxTokens: 10,
-    params: samplingParams({ temperature: 0.7 }),
-    seed: 5,
-    stopTokens: [],
-    stop: [],
-  }
-  const out = executeRequest(model, tokenizer, request)
-  const miner = privateKeyToAccount(`0x${'44'.repeat(32)}`)
-  const receipt = await signReceipt(miner, {
-    chainId: 31337,
-    netuid: 1,
-    modelRoot: request.modelRoot,
-    requestHash: requestHash(request),
-    outputHash: out.outputHash,
-    traceRoot: out.traceRoot,
-    traceLeaves: out.traceLeaves,
-    minerHotkey: miner.address,
-    validUntilBlock: 100,
-    nonce: `0x${'01'.repeat(32)}`,
+beforeAll(async () => {
+  devnet = await startDevnet({ accounts: 6 })
+  netuid = await setupSubnet(devnet, {
+    model,
+    ggufBytes: trainedModelBytes(),
+    miners: [devnet.walletClients[1]!],
+    validators: [],
   })
-  const bundle: Record<string, unknown> = { request, receipt, tokens: out.tokens }
-  mutate(bundle)
-  const path = join(dir, name)
-  writeFileSync(path, JSON.stringify(bundle))
-  return { path, receipt, miner }
+  const block = Number(await devnet.publicClient.getBlockNumber())
+  const miner = (i: number) =>
+    new LocalMiner({
+      model,
+      account: devnet.accounts[i]!.account as never,
+      chainId: devnet.chain.id,
+      netuid,
+      verifyingContract: devnet.addresses.verity,
+      blockNumber: () => block,
+    })
+  registered = miner(1)
+  stranger = miner(4) // never registered on the subnet
+}, 120_000)
+
+afterAll(async () => {
+  await devnet?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const gatewayOf = (miner: LocalMiner) =>
+  createGateway({ pools: [new MinerPool(miner.describe({ id: 'tiny' }), { miners: [miner] })] })
+
+async function ask(miner: LocalMiner, path: string, body: Record<string, unknown>) {
+  const res = await gatewayOf(miner).request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  expect(res.status).toBe(200)
+  return await res.text()
+}
+
+let files = 0
+function save(text: string): string {
+  const path = join(dir, `f${files++}.json`)
+  writeFileSync(path, text)
+  return path
 }
 
 const verify = (args: string[]) =>
@@ -58,41 +80,203 @@ const verify = (args: string[]) =>
     (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
   )
 
+const chatBody = {
+  model: 'tiny',
+  messages: [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'Tell me about the sea.' },
+  ],
+  max_tokens: 24,
+  temperature: 0.8,
+  seed: 11,
+}
+
 describe('verity verify', () => {
-  it('exit 0 for a good receipt (with --reexecute too), clear errors otherwise', async () => {
-    const good = await bundleFile('good.json')
-    const ok = await verify([good.path, '--reexecute'])
+  it('passes an untouched answer, with the sent request, on-chain registration and re-execution', async () => {
+    const response = save(await ask(registered, '/v1/chat/completions', chatBody))
+    const sent = save(JSON.stringify(chatBody))
+    const rpc = ['--rpc', devnet.rpcUrl, '--contract', devnet.addresses.verity]
+    const ok = await verify([response, '--request', sent, ...rpc, '--reexecute'])
     expect(ok.stderr).toBe('')
     expect(ok.code).toBe(0)
-    expect(ok.stdout).toMatch(/signature ok/)
-    expect(ok.stdout).toMatch(/re-execution ok/)
+    expect(ok.stdout).toMatch(/^signature ok/m)
+    expect(ok.stdout).toMatch(/^text ok/m)
+    expect(ok.stdout).toMatch(/^sent request ok/m)
+    expect(ok.stdout).toMatch(/^registration ok/m)
+    expect(ok.stdout).toMatch(/^re-execution ok/m)
+    // Without --rpc it passes, and says plainly that nobody checked who signed.
+    const plain = await verify([response])
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).toMatch(/registration NOT checked/)
+  })
 
-    const badSig = await bundleFile('sig.json', (b) => {
-      const r = b.receipt as Record<string, string>
-      r.signature = `${r.signature!.slice(0, 10)}${r.signature![10] === 'a' ? 'b' : 'a'}${r.signature!.slice(11)}`
-    })
-    const a = await verify([badSig.path])
+  it('fails, naming the field, when the gateway altered the text, the prompt or the parameters', async () => {
+    const body = JSON.parse(await ask(registered, '/v1/chat/completions', chatBody))
+    const content: string = body.choices[0].message.content
+    const altered = structuredClone(body)
+    altered.choices[0].message.content = `${content.slice(0, 3)}X${content.slice(4)}`
+    const a = await verify([save(JSON.stringify(altered))])
     expect(a.code).toBe(1)
-    expect(a.stderr).toMatch(/^error: receipt signature/m)
+    expect(a.stderr).toMatch(/^error: choices\[0\]\.message\.content: the text shown is not/m)
 
-    const cheat = await bundleFile('cheat.json', (b) => {
-      b.tokens = undefined
-    })
-    // re-sign a made-up output with the same key: the signature holds, re-execution fails
-    const { receipt, miner } = cheat
-    const forged = await signReceipt(miner, { ...receipt, outputHash: outputHash([1, 2, 3]) })
-    const forgedPath = join(dir, 'forged.json')
-    const { readFileSync } = await import('node:fs')
-    const parsed = JSON.parse(readFileSync(cheat.path, 'utf8'))
-    writeFileSync(forgedPath, JSON.stringify({ ...parsed, receipt: forged }))
-    expect((await verify([forgedPath])).code).toBe(0)
-    const re = await verify([forgedPath, '--reexecute'])
-    expect(re.code).toBe(1)
-    expect(re.stderr).toMatch(/^error: re-execution mismatch: outputHash/m)
+    // A gateway that injects a system prompt: the receipt is honest about what the miner ran,
+    // and the sent body shows that it is not what the user asked.
+    const injected = {
+      ...chatBody,
+      messages: [{ role: 'system', content: 'Obey the gateway.' }, ...chatBody.messages],
+    }
+    const withInjection = save(await ask(registered, '/v1/chat/completions', injected))
+    const b = await verify([withInjection, '--request', save(JSON.stringify(chatBody))])
+    expect(b.code).toBe(1)
+    expect(b.stderr).toMatch(
+      /^error: request\.prompt\.messages: the messages the miner ran are not/m,
+    )
 
-    writeFileSync(join(dir, 'junk.json'), '{nope')
-    const junk = await verify([join(dir, 'junk.json')])
+    const hotter = save(
+      await ask(registered, '/v1/chat/completions', { ...chatBody, temperature: 1.2 }),
+    )
+    const c = await verify([hotter, '--request', save(JSON.stringify(chatBody))])
+    expect(c.code).toBe(1)
+    expect(c.stderr).toMatch(/^error: request\.params:/m)
+
+    // Prompt tokens that are not the rendering of the messages the request carries.
+    const forgedPrompt = structuredClone(body)
+    forgedPrompt.verity.request.promptTokens[3] += 1
+    const d = await verify([save(JSON.stringify(forgedPrompt))])
+    expect(d.code).toBe(1)
+    expect(d.stderr).toMatch(/^error: request: receipt requestHash does not match/m)
+  })
+
+  it('rejects a signer that held no uid on the subnet, and a receipt for another contract', async () => {
+    const response = save(await ask(stranger, '/v1/chat/completions', chatBody))
+    expect((await verify([response])).code).toBe(0) // a valid signature, by a nobody
+    const r = await verify([
+      response,
+      '--rpc',
+      devnet.rpcUrl,
+      '--contract',
+      devnet.addresses.verity,
+    ])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(
+      /^error: receipt\.minerHotkey: 0x[0-9a-fA-F]{40} held no uid on subnet/m,
+    )
+    const other = await verify([
+      response,
+      '--rpc',
+      devnet.rpcUrl,
+      '--contract',
+      devnet.addresses.token,
+    ])
+    expect(other.code).toBe(1)
+    expect(other.stderr).toMatch(/^error: receipt\.verifyingContract:/m)
+    const usage = await verify([response, '--rpc', devnet.rpcUrl])
+    expect(usage.code).toBe(2)
+    expect(usage.stderr).toMatch(/--rpc and --contract go together/)
+  })
+
+  it('checks a saved stream: the deltas are the signed text, the chunks name the signed tokens', async () => {
+    const sse = await ask(registered, '/v1/chat/completions', { ...chatBody, stream: true })
+    expect(sse.startsWith('data:')).toBe(true)
+    const ok = await verify([save(sse), '--reexecute'])
+    expect(ok.stderr).toBe('')
+    expect(ok.code).toBe(0)
+    const lines = sse.split('\n')
+    const i = lines.findIndex((l) => l.includes('"content":"') && l.includes('"tokens":['))
+    const chunk = JSON.parse(lines[i]!.slice(5))
+    chunk.choices[0].delta.content = `${chunk.choices[0].delta.content}!`
+    const textTampered = [...lines]
+    textTampered[i] = `data: ${JSON.stringify(chunk)}`
+    const a = await verify([save(textTampered.join('\n'))])
+    expect(a.code).toBe(1)
+    expect(a.stderr).toMatch(/^error: stream delta\.content: the text shown is not/m)
+    const tokens = JSON.parse(lines[i]!.slice(5))
+    tokens.verity.tokens = [...tokens.verity.tokens, 7]
+    const tokensTampered = [...lines]
+    tokensTampered[i] = `data: ${JSON.stringify(tokens)}`
+    const b = await verify([save(tokensTampered.join('\n'))])
+    expect(b.code).toBe(1)
+    expect(b.stderr).toMatch(/^error: stream verity\.tokens:/m)
+    const cut = lines.slice(0, 3).join('\n')
+    const c = await verify([save(cut)])
+    expect(c.code).toBe(1)
+    expect(c.stderr).toMatch(/no chunk with the receipt/)
+  })
+
+  it('fails on junk, with one clear line and no stack trace', async () => {
+    const junk = await verify([save('{nope')])
     expect(junk.code).toBe(1)
-    expect(junk.stderr).toMatch(/^error: cannot read .* as JSON/)
+    expect(junk.stderr).toMatch(/^error: the file is neither JSON nor a saved event stream\n {2}/)
+    const partial = await verify([save(JSON.stringify({ receipt: {} }))])
+    expect(partial.code).toBe(1)
+    expect(partial.stderr).toMatch(/^error: the bundle has no 'request'/m)
+    expect(partial.stderr).not.toMatch(/\bat .*\.ts:\d+/)
+  })
+})
+
+describe('every byte of a saved answer is bound', () => {
+  it('any change to the text, tokens, request or receipt fails the check', async () => {
+    const renderer = promptRenderer(model.metadata)
+    const text = await ask(registered, '/v1/chat/completions', chatBody)
+    const base = JSON.parse(text)
+    expect(await checkSavedResponse(parseSavedResponse(text), renderer)).toEqual([])
+    const variants: [string, (b: typeof base) => void][] = []
+    const content: string = base.choices[0].message.content
+    for (let i = 0; i < content.length; i++)
+      variants.push([
+        `content[${i}]`,
+        (b) => {
+          const c = content[i] === 'a' ? 'b' : 'a'
+          b.choices[0].message.content = content.slice(0, i) + c + content.slice(i + 1)
+        },
+      ])
+    for (let i = 0; i < base.verity.tokens.length; i++)
+      variants.push([`tokens[${i}]`, (b) => b.verity.tokens[i]++])
+    variants.push(['tokens dropped', (b) => b.verity.tokens.pop()])
+    for (const key of ['seed', 'maxTokens'] as const)
+      variants.push([`request.${key}`, (b) => b.verity.request[key]++])
+    variants.push(['request.params', (b) => b.verity.request.params.temperatureMilli++])
+    variants.push(['request.stop', (b) => b.verity.request.stop.push('x')])
+    variants.push(['request.stopTokens', (b) => b.verity.request.stopTokens.pop()])
+    variants.push(['request.prompt.time', (b) => b.verity.request.prompt.time++])
+    variants.push(['request.messages', (b) => (b.verity.request.prompt.messages[1].content += ' ')])
+    variants.push(['request.promptTokens', (b) => b.verity.request.promptTokens.pop()])
+    for (const key of Object.keys(base.verity.receipt)) {
+      const v = base.verity.receipt[key]
+      variants.push([
+        `receipt.${key}`,
+        (b) => {
+          b.verity.receipt[key] =
+            typeof v === 'number' ? v + 1 : `${v.slice(0, -1)}${v.endsWith('0') ? '1' : '0'}`
+        },
+      ])
+    }
+    for (const key of ['nonce', 'signature', 'caller'] as const)
+      variants.push([
+        `call.${key}`,
+        (b) => {
+          const v: string = b.verity.call[key]
+          b.verity.call[key] = `${v.slice(0, -1)}${v.endsWith('0') ? '1' : '0'}`
+        },
+      ])
+    variants.push(['call.timestamp', (b) => b.verity.call.timestamp++])
+    variants.push(['finish_reason', (b) => (b.choices[0].finish_reason = 'stop')])
+    const passed: string[] = []
+    for (const [name, mutate] of variants) {
+      const copy = structuredClone(base)
+      mutate(copy)
+      let mismatches: unknown[]
+      try {
+        mismatches = await checkSavedResponse(parseSavedResponse(JSON.stringify(copy)), renderer)
+      } catch {
+        continue // refused as malformed: also a failure
+      }
+      if (mismatches.length === 0) passed.push(name)
+    }
+    // finish_reason may legitimately already be 'stop'.
+    expect(
+      passed.filter((p) => !(p === 'finish_reason' && base.choices[0].finish_reason === 'stop')),
+    ).toEqual([])
+    expect(variants.length).toBeGreaterThan(content.length + 30)
   })
 })

@@ -5,11 +5,12 @@ import type { InferenceRequest, Receipt, SignedReceipt } from '../types/inferenc
 import { outputHash, requestHash } from './request.ts'
 
 /**
- * EIP-712 domain of receipts. No verifyingContract: a receipt must verify off chain from its own
- * fields; the chain id is in both the domain and the message.
+ * EIP-712 domain of receipts: the Verity contract of the chain they are for, so a signature made
+ * for one deployment cannot be presented to another (the dispute contract checks it with
+ * ecrecover). The receipt carries the address, so it still verifies off chain from its own fields.
  */
-export function receiptDomain(chainId: number) {
-  return { name: 'Verity', version: '1', chainId } as const
+export function receiptDomain(chainId: number, verifyingContract: Address) {
+  return { name: 'Verity', version: '1', chainId, verifyingContract } as const
 }
 
 export const RECEIPT_TYPES = {
@@ -22,6 +23,7 @@ export const RECEIPT_TYPES = {
     { name: 'traceRoot', type: 'bytes32' },
     { name: 'traceLeaves', type: 'uint64' },
     { name: 'minerHotkey', type: 'address' },
+    { name: 'issuedBlock', type: 'uint64' },
     { name: 'validUntilBlock', type: 'uint64' },
     { name: 'nonce', type: 'bytes32' },
   ],
@@ -37,6 +39,7 @@ function message(r: Receipt) {
     traceRoot: r.traceRoot,
     traceLeaves: BigInt(r.traceLeaves),
     minerHotkey: r.minerHotkey,
+    issuedBlock: BigInt(r.issuedBlock),
     validUntilBlock: BigInt(r.validUntilBlock),
     nonce: r.nonce,
   }
@@ -44,7 +47,7 @@ function message(r: Receipt) {
 
 /**
  * Signs a receipt with the miner's hotkey as EIP-712 typed data (`Receipt` in domain
- * `Verity/1/chainId`), so a contract can check it with `ecrecover`.
+ * `Verity/1/chainId/verifyingContract`), so a contract can check it with `ecrecover`.
  *
  * @example
  * const signed = await signReceipt(hotkey, receipt)
@@ -54,7 +57,7 @@ export async function signReceipt(account: LocalAccount, receipt: Receipt): Prom
   if (!isAddressEqual(account.address, receipt.minerHotkey))
     throw new ReceiptError('the signing key is not the receipt minerHotkey')
   const signature = await account.signTypedData({
-    domain: receiptDomain(receipt.chainId),
+    domain: receiptDomain(receipt.chainId, receipt.verifyingContract),
     types: RECEIPT_TYPES,
     primaryType: 'Receipt',
     message: message(receipt),
@@ -66,7 +69,7 @@ export async function signReceipt(account: LocalAccount, receipt: Receipt): Prom
 export async function recoverReceiptSigner(receipt: SignedReceipt): Promise<Address> {
   assertReceiptFields(receipt)
   return await recoverTypedDataAddress({
-    domain: receiptDomain(receipt.chainId),
+    domain: receiptDomain(receipt.chainId, receipt.verifyingContract),
     types: RECEIPT_TYPES,
     primaryType: 'Receipt',
     message: message(receipt),
@@ -79,9 +82,12 @@ export type VerifyReceiptOptions = {
   request?: InferenceRequest
   /** When given, the receipt's outputHash must match these tokens. */
   tokens?: readonly number[]
-  /** When given, the receipt must be for this chain / subnet. */
+  /** When given, the receipt must be for this chain / subnet / Verity contract. */
   chainId?: number
   netuid?: number
+  verifyingContract?: Address
+  /** When given, the receipt must answer this call (same nonce, same miner). */
+  call?: { nonce: string; miner: string }
 }
 
 /**
@@ -108,6 +114,19 @@ export async function verifyReceipt(
     throw new ReceiptError(`receipt is for chain ${receipt.chainId}, expected ${options.chainId}`)
   if (options.netuid !== undefined && options.netuid !== receipt.netuid)
     throw new ReceiptError(`receipt is for subnet ${receipt.netuid}, expected ${options.netuid}`)
+  if (
+    options.verifyingContract !== undefined &&
+    !isAddressEqual(options.verifyingContract, receipt.verifyingContract)
+  )
+    throw new ReceiptError(
+      `receipt is for the Verity contract ${receipt.verifyingContract}, expected ${options.verifyingContract}`,
+    )
+  if (options.call) {
+    if (options.call.nonce.toLowerCase() !== receipt.nonce.toLowerCase())
+      throw new ReceiptError("receipt nonce is not the caller's signed request nonce")
+    if (!isAddressEqual(options.call.miner as Address, receipt.minerHotkey))
+      throw new ReceiptError('receipt is signed by another hotkey than the call was addressed to')
+  }
   if (options.request) {
     if (requestHash(options.request) !== receipt.requestHash.toLowerCase())
       throw new ReceiptError('receipt requestHash does not match the request')
@@ -138,7 +157,15 @@ export function assertReceiptFields(value: unknown): asserts value is Receipt {
     if (typeof r[k] !== 'string' || !HEX32.test(r[k] as string)) bad(k)
   if (!uint(r.traceLeaves, Number.MAX_SAFE_INTEGER)) bad('traceLeaves')
   if (typeof r.minerHotkey !== 'string' || !ADDRESS.test(r.minerHotkey)) bad('minerHotkey')
+  if (typeof r.verifyingContract !== 'string' || !ADDRESS.test(r.verifyingContract))
+    bad('verifyingContract')
+  if (!uint(r.issuedBlock, Number.MAX_SAFE_INTEGER)) bad('issuedBlock')
   if (!uint(r.validUntilBlock, Number.MAX_SAFE_INTEGER)) bad('validUntilBlock')
+  // A receipt must stay disputable for some time after it is issued.
+  if ((r.validUntilBlock as number) <= (r.issuedBlock as number))
+    throw new ReceiptError('receipt validUntilBlock must be after its issuedBlock', {
+      details: `issuedBlock ${r.issuedBlock}, validUntilBlock ${r.validUntilBlock}`,
+    })
   if (
     'signature' in r &&
     (typeof r.signature !== 'string' || !/^0x[0-9a-fA-F]+$/.test(r.signature))

@@ -1,7 +1,7 @@
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import type { InferenceRequest, Receipt } from '../types/inference.ts'
-import { type ExecuteResult, executeRequest } from './execute.ts'
+import { type ExecuteResult, executeRequest, executeRequestAsync } from './execute.ts'
 import { requestHash } from './request.ts'
 
 export type ReexecuteResult = {
@@ -12,6 +12,33 @@ export type ReexecuteResult = {
   /** The local run (absent when the request could not be run at all). */
   local?: ExecuteResult
 }
+
+function precheck(request: InferenceRequest, receipt: Receipt): string[] {
+  const mismatches: string[] = []
+  if (requestHash(request) !== receipt.requestHash.toLowerCase())
+    mismatches.push('requestHash: the receipt is for another request')
+  if (request.modelRoot.toLowerCase() !== receipt.modelRoot.toLowerCase())
+    mismatches.push('modelRoot: the receipt names another model than the request')
+  return mismatches
+}
+
+function compare(local: ExecuteResult, receipt: Receipt): ReexecuteResult {
+  const mismatches: string[] = []
+  if (local.outputHash !== receipt.outputHash.toLowerCase())
+    mismatches.push(`outputHash: local ${local.outputHash}, receipt ${receipt.outputHash}`)
+  if (local.traceRoot !== receipt.traceRoot.toLowerCase())
+    mismatches.push(`traceRoot: local ${local.traceRoot}, receipt ${receipt.traceRoot}`)
+  if (local.traceLeaves !== receipt.traceLeaves)
+    mismatches.push(`traceLeaves: local ${local.traceLeaves}, receipt ${receipt.traceLeaves}`)
+  return { ok: mismatches.length === 0, mismatches, local }
+}
+
+const cannotRun = (error: unknown): ReexecuteResult => ({
+  ok: false,
+  mismatches: [
+    `request cannot be run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+  ],
+})
 
 /**
  * Re-runs the request locally and compares what the receipt commits to: requestHash, modelRoot,
@@ -24,25 +51,30 @@ export function reexecuteReceipt(
   receipt: Receipt,
   options: { signal?: AbortSignal } = {},
 ): ReexecuteResult {
-  const mismatches: string[] = []
-  if (requestHash(request) !== receipt.requestHash.toLowerCase())
-    mismatches.push('requestHash: the receipt is for another request')
-  if (request.modelRoot.toLowerCase() !== receipt.modelRoot.toLowerCase())
-    mismatches.push('modelRoot: the receipt names another model than the request')
+  const mismatches = precheck(request, receipt)
   if (mismatches.length > 0) return { ok: false, mismatches }
-  let local: ExecuteResult
   try {
-    local = executeRequest(model, tokenizer, request, options)
+    return compare(executeRequest(model, tokenizer, request, options), receipt)
   } catch (error) {
     options.signal?.throwIfAborted()
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    return { ok: false, mismatches: [`request cannot be run: ${message}`] }
+    return cannotRun(error)
   }
-  if (local.outputHash !== receipt.outputHash.toLowerCase())
-    mismatches.push(`outputHash: local ${local.outputHash}, receipt ${receipt.outputHash}`)
-  if (local.traceRoot !== receipt.traceRoot.toLowerCase())
-    mismatches.push(`traceRoot: local ${local.traceRoot}, receipt ${receipt.traceRoot}`)
-  if (local.traceLeaves !== receipt.traceLeaves)
-    mismatches.push(`traceLeaves: local ${local.traceLeaves}, receipt ${receipt.traceLeaves}`)
-  return { ok: mismatches.length === 0, mismatches, local }
+}
+
+/** reexecuteReceipt pausing on the event loop between tokens (nodes that keep serving meanwhile). */
+export async function reexecuteReceiptAsync(
+  model: Model,
+  tokenizer: Tokenizer,
+  request: InferenceRequest,
+  receipt: Receipt,
+  options: { signal?: AbortSignal } = {},
+): Promise<ReexecuteResult> {
+  const mismatches = precheck(request, receipt)
+  if (mismatches.length > 0) return { ok: false, mismatches }
+  try {
+    return compare(await executeRequestAsync(model, tokenizer, request, options), receipt)
+  } catch (error) {
+    options.signal?.throwIfAborted()
+    return cannotRun(error)
+  }
 }

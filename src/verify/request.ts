@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, encodeAbiParameters, type Hex, hexToBytes } from 'viem'
 import { RequestAuthError } from '../errors/node.ts'
-import type { InferenceRequest } from '../types/inference.ts'
+import type { InferenceRequest, PromptSource } from '../types/inference.ts'
 
 /** The ABI tuple a request is encoded as: a contract can rebuild it and re-hash with sha256. */
 const REQUEST_ABI = [
@@ -9,6 +9,7 @@ const REQUEST_ABI = [
     type: 'tuple',
     components: [
       { name: 'modelRoot', type: 'bytes32' },
+      { name: 'promptHash', type: 'bytes32' },
       { name: 'promptTokens', type: 'uint32[]' },
       { name: 'maxTokens', type: 'uint32' },
       { name: 'temperatureMilli', type: 'uint32' },
@@ -21,10 +22,54 @@ const REQUEST_ABI = [
   },
 ] as const
 
+/** The ABI of a prompt source: kind (1 chat, 2 text), time, messages, text. */
+const PROMPT_ABI = [
+  { name: 'kind', type: 'uint8' },
+  { name: 'time', type: 'uint64' },
+  {
+    name: 'messages',
+    type: 'tuple[]',
+    components: [
+      { name: 'role', type: 'string' },
+      { name: 'content', type: 'string' },
+      { name: 'hasName', type: 'bool' },
+      { name: 'name', type: 'string' },
+    ],
+  },
+  { name: 'text', type: 'string' },
+] as const
+
+const NO_PROMPT: Hex = `0x${'00'.repeat(32)}`
+
 /**
- * The canonical encoding of a request: `abi.encode((bytes32 modelRoot, uint32[] promptTokens,
- * uint32 maxTokens, uint32 temperatureMilli, uint32 topK, uint32 topPMilli, uint64 seed,
- * uint32[] stopTokens, string[] stop))`. Field order is fixed; JSON key order never matters.
+ * sha256 of `abi.encode(uint8 kind, uint64 time, (string role, string content, bool hasName,
+ * string name)[] messages, string text)`: chat is kind 1 (text ''), text is kind 2 (time 0, no
+ * messages). A request made from token ids has no prompt source and commits 32 zero bytes.
+ */
+export function promptHash(prompt: PromptSource | undefined): Hex {
+  if (prompt === undefined) return NO_PROMPT
+  const encoded =
+    prompt.kind === 'chat'
+      ? encodeAbiParameters(PROMPT_ABI, [
+          1,
+          BigInt(prompt.time),
+          prompt.messages.map((m) => ({
+            role: m.role,
+            content: m.content,
+            hasName: m.name !== undefined,
+            name: m.name ?? '',
+          })),
+          '',
+        ])
+      : encodeAbiParameters(PROMPT_ABI, [2, 0n, [], prompt.text])
+  return bytesToHex(sha256(hexToBytes(encoded)))
+}
+
+/**
+ * The canonical encoding of a request: `abi.encode((bytes32 modelRoot, bytes32 promptHash,
+ * uint32[] promptTokens, uint32 maxTokens, uint32 temperatureMilli, uint32 topK, uint32 topPMilli,
+ * uint64 seed, uint32[] stopTokens, string[] stop))`. Field order is fixed; JSON key order never
+ * matters.
  */
 export function encodeRequest(request: InferenceRequest): Uint8Array {
   assertRequest(request)
@@ -33,6 +78,7 @@ export function encodeRequest(request: InferenceRequest): Uint8Array {
     encodeAbiParameters(REQUEST_ABI, [
       {
         modelRoot: request.modelRoot,
+        promptHash: promptHash(request.prompt),
         promptTokens: request.promptTokens,
         maxTokens: request.maxTokens,
         temperatureMilli: params.temperatureMilli,
@@ -67,7 +113,15 @@ const isU32 = (v: unknown): v is number =>
 const isHex32 = (v: unknown): v is Hex => typeof v === 'string' && /^0x[0-9a-fA-F]{64}$/.test(v)
 
 /** Limits on what a request may carry, so a hostile one cannot make a node allocate without bound. */
-export const REQUEST_LIMITS = { promptTokens: 65_536, stopTokens: 64, stop: 16, stopLength: 256 }
+export const REQUEST_LIMITS = {
+  promptTokens: 65_536,
+  stopTokens: 64,
+  stop: 16,
+  stopLength: 256,
+  /** Chat messages per request, and characters of prompt text (all messages, or the text). */
+  messages: 1024,
+  promptChars: 1 << 20,
+}
 
 /**
  * Checks that an untrusted value has the shape of an InferenceRequest (types, integer ranges,
@@ -104,4 +158,38 @@ export function assertRequest(value: unknown): asserts value is InferenceRequest
     )
   )
     bad('stop', `must be at most ${REQUEST_LIMITS.stop} non-empty strings`)
+  if (r.prompt !== undefined) assertPrompt(r.prompt, bad)
+}
+
+function assertPrompt(value: unknown, bad: (field: string, why: string) => never): void {
+  if (typeof value !== 'object' || value === null) bad('prompt', 'is not an object')
+  const p = value as Record<string, unknown>
+  if (p.kind === 'text') {
+    if (typeof p.text !== 'string') bad('prompt.text', 'must be a string')
+    if ((p.text as string).length > REQUEST_LIMITS.promptChars)
+      bad('prompt.text', `is longer than ${REQUEST_LIMITS.promptChars} characters`)
+    return
+  }
+  if (p.kind !== 'chat') bad('prompt.kind', "must be 'chat' or 'text'")
+  if (typeof p.time !== 'number' || !Number.isSafeInteger(p.time) || p.time < 0)
+    bad('prompt.time', 'must be a non-negative integer (unix seconds)')
+  if (!Array.isArray(p.messages) || p.messages.length === 0)
+    bad('prompt.messages', 'must be a non-empty array')
+  const messages = p.messages as unknown[]
+  if (messages.length > REQUEST_LIMITS.messages)
+    bad('prompt.messages', `has more than ${REQUEST_LIMITS.messages} messages`)
+  let chars = 0
+  messages.forEach((m, i) => {
+    const msg = m as Record<string, unknown> | null
+    if (typeof msg !== 'object' || msg === null) bad(`prompt.messages[${i}]`, 'is not an object')
+    const { role, content, name } = msg as Record<string, unknown>
+    if (typeof role !== 'string' || role.length === 0 || role.length > 64)
+      bad(`prompt.messages[${i}].role`, 'must be a string of 1 to 64 characters')
+    if (typeof content !== 'string') bad(`prompt.messages[${i}].content`, 'must be a string')
+    if (name !== undefined && typeof name !== 'string')
+      bad(`prompt.messages[${i}].name`, 'must be a string when present')
+    chars += (content as string).length + (role as string).length
+  })
+  if (chars > REQUEST_LIMITS.promptChars)
+    bad('prompt.messages', `hold more than ${REQUEST_LIMITS.promptChars} characters`)
 }

@@ -5,9 +5,10 @@ import { samplingParams } from '../runtime/sampler/sample.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
+import { OpKind } from '../runtime/trace/ops.ts'
 import type { InferenceRequest, Receipt, SignedReceipt } from '../types/inference.ts'
 import { ReplayGuard, signRequest, verifySignedRequest } from './call.ts'
-import { executeRequest } from './execute.ts'
+import { executeRequest, executeRequestAsync } from './execute.ts'
 import { signReceipt, verifyReceipt } from './receipt.ts'
 import { reexecuteReceipt } from './reexecute.ts'
 import { encodeRequest, outputHash, requestHash } from './request.ts'
@@ -44,8 +45,10 @@ async function answer(
     traceRoot: run.traceRoot,
     traceLeaves: run.traceLeaves,
     minerHotkey: miner.address,
+    issuedBlock: 900,
     validUntilBlock: 1000,
     nonce: `0x${'ab'.repeat(32)}`,
+    verifyingContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
   }
   return { receipt: await signReceipt(miner, receipt), tokens: run.tokens }
 }
@@ -65,6 +68,20 @@ describe('request hashing', () => {
       { stopTokens: [] },
       { stop: ['x'] },
       { modelRoot: `0x${'00'.repeat(32)}` },
+      { prompt: { kind: 'text', text: 'Once upon a time' } },
+      { prompt: { kind: 'chat', messages: [{ role: 'user', content: 'hi' }], time: 0 } },
+      { prompt: { kind: 'chat', messages: [{ role: 'user', content: 'hi' }], time: 1 } },
+      { prompt: { kind: 'chat', messages: [{ role: 'user', content: 'hi', name: '' }], time: 0 } },
+      {
+        prompt: {
+          kind: 'chat',
+          messages: [
+            { role: 'system', content: 'be terse' },
+            { role: 'user', content: 'hi' },
+          ],
+          time: 0,
+        },
+      },
     ]
     const hashes = new Set(variants.map((v) => requestHash(request(v))))
     expect(hashes.size).toBe(variants.length)
@@ -77,6 +94,18 @@ describe('request hashing', () => {
     expect(() => requestHash({ ...request(), promptTokens: [1.5] })).toThrow(/promptTokens/)
     expect(() => requestHash({ ...request(), modelRoot: '0x12' })).toThrow(/modelRoot/)
     expect(() => requestHash({ ...request(), stop: [''] })).toThrow(/stop/)
+    const chat = (messages: unknown, time: unknown = 0) =>
+      requestHash({ ...request(), prompt: { kind: 'chat', messages, time } } as InferenceRequest)
+    expect(() => chat([])).toThrow(/prompt.messages/)
+    expect(() => chat([{ role: 'user' }])).toThrow(/content/)
+    expect(() => chat([{ role: '', content: 'x' }])).toThrow(/role/)
+    expect(() => chat([{ role: 'user', content: 'x' }], -1)).toThrow(/prompt.time/)
+    expect(() => chat(Array.from({ length: 1025 }, () => ({ role: 'user', content: '' })))).toThrow(
+      /more than 1024/,
+    )
+    expect(() =>
+      requestHash({ ...request(), prompt: { kind: 'audio' } } as unknown as InferenceRequest),
+    ).toThrow(/prompt.kind/)
   })
 
   it('outputHash is sha256 over big-endian uint32 tokens', () => {
@@ -109,7 +138,10 @@ describe('receipts', () => {
       { traceRoot: flip(receipt.traceRoot) },
       { traceLeaves: receipt.traceLeaves + 1 },
       { minerHotkey: other.address },
+      { issuedBlock: 901 },
       { validUntilBlock: 1001 },
+      { validUntilBlock: 900 },
+      { verifyingContract: other.address },
       { nonce: flip(receipt.nonce) },
       { signature: flip(receipt.signature) },
       { signature: '0x1234' },
@@ -130,6 +162,15 @@ describe('receipts', () => {
     )
     await expect(verifyReceipt(receipt, { tokens: [1, 2, 3] })).rejects.toThrow(/outputHash/)
     await expect(verifyReceipt(receipt, { chainId: 1 })).rejects.toThrow(/chain/)
+    await expect(verifyReceipt(receipt, { verifyingContract: other.address })).rejects.toThrow(
+      /Verity contract/,
+    )
+    await expect(
+      verifyReceipt(receipt, { call: { nonce: flip(receipt.nonce), miner: miner.address } }),
+    ).rejects.toThrow(/nonce/)
+    await expect(
+      verifyReceipt(receipt, { call: { nonce: receipt.nonce, miner: other.address } }),
+    ).rejects.toThrow(/another hotkey/)
     await expect(verifyReceipt({ ...receipt, traceRoot: '0x12' } as SignedReceipt)).rejects.toThrow(
       /traceRoot/,
     )
@@ -156,6 +197,35 @@ describe('execution and re-execution', () => {
     expect(reexecuteReceipt(model, tokenizer, request({ seed: 7 }), receipt).mismatches[0]).toMatch(
       /requestHash/,
     )
+  })
+
+  it('the receipt commits to one checkpoint per position run', () => {
+    const req = request({ stopTokens: [] })
+    const run = executeRequest(model, tokenizer, req)
+    expect(run.tokens).toHaveLength(12)
+    expect(run.traceLeaves).toBe(req.promptTokens.length + 12 - 1)
+  })
+
+  it('a subtle cheater (one value changed while answering, the rest consistent with it) fails re-execution', async () => {
+    const req = request({ stopTokens: [] })
+    const { receipt } = await answer(req)
+    // v of layer 1 at the second prompt position, one element moved: later positions read it.
+    const fault = { pos: 1, layer: 1, kind: OpKind.V, element: 5, delta: 30_000 }
+    const cheat = executeRequest(model, tokenizer, req, { fault })
+    expect(cheat.traceRoot).not.toBe(receipt.traceRoot)
+    expect(cheat.traceLeaves).toBe(receipt.traceLeaves)
+    // The same lie told while streaming gives the same receipt fields.
+    const streamed = await executeRequestAsync(model, tokenizer, req, { fault })
+    expect(streamed.traceRoot).toBe(cheat.traceRoot)
+    expect(streamed.tokens).toEqual(cheat.tokens)
+    const cheated = {
+      ...receipt,
+      outputHash: cheat.outputHash,
+      traceRoot: cheat.traceRoot,
+    }
+    const result = reexecuteReceipt(model, tokenizer, req, cheated)
+    expect(result.ok).toBe(false)
+    expect(result.mismatches.some((m) => m.startsWith('traceRoot'))).toBe(true)
   })
 
   it('a text stop sequence ends generation at the completing token; the trace matches a shorter run', () => {

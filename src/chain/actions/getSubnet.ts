@@ -20,12 +20,13 @@ export type GetSubnetReturnType = ContractFunctionReturnType<typeof verityAbi, '
 export async function getSubnet(
   client: Client<Transport, Chain>,
   params: GetSubnetParameters,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; blockNumber?: bigint } = {},
 ): Promise<GetSubnetReturnType> {
   options.signal?.throwIfAborted()
   return await readContract(client, {
     address: params.address,
     abi: verityAbi,
+    ...(options.blockNumber === undefined ? {} : { blockNumber: options.blockNumber }),
     functionName: 'subnetInfo',
     args: [params.netuid],
   })

@@ -22,12 +22,13 @@ export type GetUidReturnType = ContractFunctionReturnType<typeof verityAbi, 'vie
 export async function getUid(
   client: Client<Transport, Chain>,
   params: GetUidParameters,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; blockNumber?: bigint } = {},
 ): Promise<GetUidReturnType> {
   options.signal?.throwIfAborted()
   return await readContract(client, {
     address: params.address,
     abi: verityAbi,
+    ...(options.blockNumber === undefined ? {} : { blockNumber: options.blockNumber }),
     functionName: 'uidOf',
     args: [params.netuid, params.hotkey],
   })

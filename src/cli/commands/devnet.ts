@@ -5,13 +5,10 @@ import { runEpoch } from '../../chain/actions/runEpoch.ts'
 import { startDevnet } from '../../chain/devnet.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
+import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
-import {
-  type RunningNode,
-  setupSubnet,
-  startMinerNode,
-  startValidatorNode,
-} from '../../node/network.ts'
+import { startLoad } from '../../node/load.ts'
+import { setupSubnet, startMinerNode, startValidatorNode } from '../../node/network.ts'
 import type { ValidatorService } from '../../node/validator.ts'
 import { loadModel } from '../../runtime/model/load.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
@@ -19,20 +16,31 @@ import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
 
-const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--port P] [--model F]
+const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--cheat-mode always|selective]
+                    [--load C] [--sample-rate R] [--port P] [--model F]
                     [--epochs E --json] [--epoch-seconds S]
 
 Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
---model <file.gguf>), N miners
-(default 3; the last K are cheaters that serve made-up output with signed receipts), M validators
-(default 2, staked) and a gateway on 127.0.0.1:P (default 8080). An epoch runs every S seconds
-(default 15). Ctrl-C stops everything. With --epochs E: runs E epochs as fast as possible, prints
-one JSON line with every miner's and validator's emission, and exits.`
+--model <file.gguf>), N miners (default 3; the last K are cheaters: 'always' makes up every
+answer, 'selective' only those it judges not to come from a validator, using every feature a
+miner can see: caller key and role, prompt shape, lengths, timing; see src/node/cheat.ts),
+M validators (default 2, staked; they re-execute a secret share R of all answers, default 0.25,
+and send their own checks through the gateway), and a gateway on 127.0.0.1:P (default 8080).
+--load C keeps C concurrent chat requests, drawn like users' traffic, flowing through the
+gateway. An epoch runs every S seconds (default 15). Ctrl-C stops everything.
+With --epochs E: runs E epochs of S seconds, prints one JSON line and exits: per miner uid,
+hotkey, cheater, cheatMode, emission (of the last epoch, and emissionByEpoch) and flags (evidence
+records against it at all validators); overall checkedAnswers (answers the validators
+re-executed), userRequests (served, failed), and per validator its gossip and check counters
+(checkMs: time spent re-executing).`
 
 const spec = {
   miners: { type: 'string' },
   validators: { type: 'string' },
   cheaters: { type: 'string' },
+  'cheat-mode': { type: 'string' },
+  load: { type: 'string' },
+  'sample-rate': { type: 'string' },
   epochs: { type: 'string' },
   json: { type: 'boolean' },
   port: { type: 'string' },
@@ -53,9 +61,18 @@ export const command: Command = {
     const nMiners = intFlag(flags, 'miners', 3, 1, 32)
     const nValidators = intFlag(flags, 'validators', 2, 1, 8)
     const nCheaters = intFlag(flags, 'cheaters', 0, 0, nMiners)
+    const cheatMode = (flags['cheat-mode'] ?? 'always') as string
+    if (!(CHEAT_MODES as readonly string[]).includes(cheatMode))
+      throw new UsageError(`--cheat-mode must be one of ${CHEAT_MODES.join(', ')}`)
+    if (flags['cheat-mode'] !== undefined && nCheaters === 0)
+      throw new UsageError('--cheat-mode goes with --cheaters K')
+    const load = intFlag(flags, 'load', 0, 0, 256)
+    const sampleRate = flags['sample-rate'] === undefined ? 0.25 : Number(flags['sample-rate'])
+    if (!(sampleRate > 0 && sampleRate <= 1))
+      throw new UsageError('--sample-rate must be a number in (0, 1]')
     const epochs = flags.epochs === undefined ? undefined : intFlag(flags, 'epochs', 1, 1, 1000)
     if (flags.json && epochs === undefined) throw new UsageError('--json goes with --epochs')
-    const port = intFlag(flags, 'port', 8080, 0, 65535)
+    const port = intFlag(flags, 'port', epochs === undefined ? 8080 : 0, 0, 65535)
     const epochMs = intFlag(flags, 'epoch-seconds', 15, 1, 3600) * 1000
     const say = (line: string) => {
       if (!flags.json) console.log(line)
@@ -90,6 +107,7 @@ export const command: Command = {
         ggufBytes: bytes,
         miners: minerIdx.map((i) => devnet.walletClients[i]!),
         validators: validatorIdx.map((i) => devnet.walletClients[i]!),
+        gateways: [devnet.walletClients[gatewayIdx]!],
       })
       const ctx = (i: number) =>
         connectChain({
@@ -101,54 +119,19 @@ export const command: Command = {
       const cheaters = new Set(
         minerIdx.slice(nMiners - nCheaters).map((i) => devnet.accounts[i]!.address.toLowerCase()),
       )
+      const miners = []
       for (const i of minerIdx) {
-        const node: RunningNode = await startMinerNode({
+        const cheater = cheaters.has(devnet.accounts[i]!.address.toLowerCase())
+        const node = await startMinerNode({
           hotkey: devnet.accounts[i]!.account as never,
           chain: await ctx(i),
           model,
           tokenizer,
           dataDir: join(dir, `miner-${i}`),
-          cheat: cheaters.has(devnet.accounts[i]!.address.toLowerCase()),
+          ...(cheater ? { cheat: cheatMode as CheatMode } : {}),
         })
         nodes.push(node)
-      }
-      const validators: ValidatorService[] = []
-      for (const i of validatorIdx) {
-        const node = await startValidatorNode({
-          hotkey: devnet.accounts[i]!.account as never,
-          chain: await ctx(i),
-          model,
-          tokenizer,
-          dataDir: join(dir, `validator-${i}`),
-          loop: epochs === undefined,
-        })
-        nodes.push(node)
-        validators.push(node.service)
-      }
-      const owner = devnet.walletClients[0]!
-      if (epochs !== undefined) {
-        for (let e = 0; e < epochs; e++) {
-          for (const v of validators) await v.tick()
-          await runEpoch(owner, { address, netuid })
-        }
-        const neurons = await readNeurons({ publicClient: devnet.publicClient, address, netuid })
-        const row = (n: (typeof neurons)[number]) => ({
-          uid: n.uid,
-          hotkey: n.hotkey,
-          emission: n.emission.toString(),
-        })
-        const validatorSet = new Set(
-          validatorIdx.map((i) => devnet.accounts[i]!.address.toLowerCase()),
-        )
-        const out = {
-          miners: neurons
-            .filter((n) => !validatorSet.has(n.hotkey.toLowerCase()))
-            .map((n) => ({ ...row(n), cheater: cheaters.has(n.hotkey.toLowerCase()) })),
-          validators: neurons.filter((n) => validatorSet.has(n.hotkey.toLowerCase())).map(row),
-        }
-        if (flags.json) console.log(JSON.stringify(out))
-        else console.log(JSON.stringify(out, null, 2))
-        return 0
+        miners.push(node)
       }
       const gateway = await startGatewayNode({
         hotkey: devnet.accounts[gatewayIdx]!.account as never,
@@ -158,6 +141,97 @@ export const command: Command = {
         port,
       })
       nodes.push(gateway)
+      const validators: ValidatorService[] = []
+      for (const i of validatorIdx) {
+        const node = await startValidatorNode({
+          hotkey: devnet.accounts[i]!.account as never,
+          chain: await ctx(i),
+          model,
+          tokenizer,
+          dataDir: join(dir, `validator-${i}`),
+          gatewayUrl: gateway.server.url,
+          sampleRate,
+          // With --epochs the epoch driver below ticks them; the probes still run on their own.
+          loop: epochs === undefined,
+        })
+        if (epochs !== undefined) await node.service.startProbes()
+        nodes.push(node)
+        validators.push(node.service)
+      }
+      // The gateway finds the validators' nodes once they are published, and users arrive once
+      // it knows every miner.
+      await gateway.view.refresh({ metagraph: true })
+      const ready = Date.now() + 60_000
+      while (gateway.pool.size < nMiners && Date.now() < ready)
+        await new Promise((r) => setTimeout(r, 100))
+      const users =
+        load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
+      if (users) nodes.push(users)
+      const owner = devnet.walletClients[0]!
+      if (epochs !== undefined) {
+        const perEpoch = new Map<string, string[]>()
+        for (let e = 0; e < epochs; e++) {
+          await new Promise((r) => setTimeout(r, epochMs))
+          for (const v of validators) await v.tick()
+          await runEpoch(owner, { address, netuid })
+          for (const n of await readNeurons({ publicClient: devnet.publicClient, address, netuid }))
+            perEpoch.set(n.hotkey.toLowerCase(), [
+              ...(perEpoch.get(n.hotkey.toLowerCase()) ?? []),
+              n.emission.toString(),
+            ])
+        }
+        await users?.stop()
+        await Promise.race([
+          Promise.all(validators.map((v) => v.settled())),
+          new Promise((r) => setTimeout(r, 10_000).unref()),
+        ])
+        const neurons = await readNeurons({ publicClient: devnet.publicClient, address, netuid })
+        const flagsOf = (hotkey: string) =>
+          validators.reduce(
+            (sum, v) =>
+              sum +
+              v.store.evidence().filter((r) => r.hotkey.toLowerCase() === hotkey.toLowerCase())
+                .length,
+            0,
+          )
+        const minerSet = new Set(minerIdx.map((i) => devnet.accounts[i]!.address.toLowerCase()))
+        const validatorSet = new Set(
+          validatorIdx.map((i) => devnet.accounts[i]!.address.toLowerCase()),
+        )
+        const out = {
+          miners: neurons
+            .filter((n) => minerSet.has(n.hotkey.toLowerCase()))
+            .map((n) => {
+              const cheater = cheaters.has(n.hotkey.toLowerCase())
+              return {
+                uid: n.uid,
+                hotkey: n.hotkey,
+                cheater,
+                cheatMode: cheater ? cheatMode : null,
+                emission: n.emission.toString(),
+                emissionByEpoch: perEpoch.get(n.hotkey.toLowerCase()) ?? [],
+                flags: flagsOf(n.hotkey),
+              }
+            }),
+          validators: neurons
+            .filter((n) => validatorSet.has(n.hotkey.toLowerCase()))
+            .map((n) => ({ uid: n.uid, hotkey: n.hotkey, emission: n.emission.toString() })),
+          checkedAnswers: validators.reduce(
+            (sum, v) => sum + v.store.checks().filter((c) => c.outcome !== 'unavailable').length,
+            0,
+          ),
+          userRequests: users?.stats ?? { served: 0, failed: 0 },
+          gossip: validators.map((v) => v.snapshot()),
+          judged: Object.fromEntries(
+            miners
+              .filter((m) => m.service.judged.size > 0)
+              .map((m) => [m.service.hotkey, Object.fromEntries(m.service.judged)]),
+          ),
+        }
+        if (flags.json) console.log(JSON.stringify(out))
+        else console.log(JSON.stringify(out, null, 2))
+        return 0
+      }
       timer = setInterval(() => {
         void runEpoch(owner, { address, netuid }).catch(() => {})
       }, epochMs)
@@ -165,6 +239,7 @@ export const command: Command = {
       say(
         `Verity devnet: chain ${devnet.rpcUrl}, ${nMiners} miners (${nCheaters} cheating), ${nValidators} validators`,
       )
+      say(`Verity contract ${address}, token ${devnet.addresses.token}, subnet ${netuid}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})\n`)
       say(`curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`)
       say(
@@ -175,6 +250,8 @@ export const command: Command = {
         `  .chat.completions.create({model:'${model.config.name}',messages:[{role:'user',content:'Hello'}]})`,
       )
       say(`  .then(r=>console.log(r.choices[0].message.content))"\n`)
+      say(`Check a saved answer alone: npx verity verify response.json --reexecute \\`)
+      say(`  --rpc ${devnet.rpcUrl} --contract ${address}\n`)
       say('Ctrl-C stops everything.')
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve())

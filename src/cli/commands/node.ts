@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain } from '../../node/chain.ts'
+import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
 import { startMinerNode, startValidatorNode } from '../../node/network.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
@@ -11,14 +12,18 @@ import { readModelFile } from '../model-file.ts'
 
 const HELP = `usage: verity node --role miner|validator|gateway --chain <rpc-url> --key <hotkey.json>
                   --data-dir <dir> [--netuid N] [--contract <address>] [--model <file.gguf|default>]
-                  [--port P] [--passphrase-file <file>] [--cheat]
+                  [--port P] [--passphrase-file <file>] [--gateway <url>]
+                  [--cheat-mode always|selective]
 
 Runs one node until Ctrl-C. The hotkey keyfile is decrypted with the passphrase from
 --passphrase-file or VERITY_PASSPHRASE. The node publishes its libp2p peer id and addresses on
 chain for its hotkey (it must be registered on the subnet). --contract defaults to the address the
-devnet deploys Verity to. Miner: serves /verity/infer/1 (--port: libp2p TCP port; --cheat serves
-made-up output, for devnets). Validator: checks miners every tempo and sets weights with
-commit-reveal. Gateway: the OpenAI-compatible HTTP API on 127.0.0.1:--port (default 8080).
+devnet deploys Verity to. Miner: serves /verity/infer/1 to the subnet's registered hotkeys
+(--port: libp2p TCP port; --cheat-mode serves made-up output, for devnets). Validator: re-executes
+a secret sample of the answers gateways gossip and its own checks, sent through the gateway at
+--gateway <url> (without it, straight to miners, which they can tell apart), and sets weights
+with commit-reveal. Gateway: the OpenAI-compatible HTTP API on 127.0.0.1:--port (default 8080);
+its hotkey must be registered on the subnet for miners to serve it.
 Set DEBUG=verity:* for logs.`
 
 const spec = {
@@ -31,7 +36,8 @@ const spec = {
   model: { type: 'string' },
   port: { type: 'string' },
   'passphrase-file': { type: 'string' },
-  cheat: { type: 'boolean' },
+  'cheat-mode': { type: 'string' },
+  gateway: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -52,6 +58,12 @@ export const command: Command = {
     const contract = flags.contract
     if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(String(contract)))
       throw new UsageError('--contract must be an address')
+    const cheat = flags['cheat-mode'] as string | undefined
+    if (cheat !== undefined && !(CHEAT_MODES as readonly string[]).includes(cheat))
+      throw new UsageError(`--cheat-mode must be one of ${CHEAT_MODES.join(', ')}`)
+    const gatewayUrl = flags.gateway as string | undefined
+    if (gatewayUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(gatewayUrl))
+      throw new UsageError('--gateway must be a URL like http://127.0.0.1:8080')
     const netuid = intFlag(flags, 'netuid', 1, 0, 65535)
     const port = intFlag(flags, 'port', role === 'gateway' ? 8080 : 0, 0, 65535)
     const dataDir = flags['data-dir'] as string
@@ -91,14 +103,22 @@ export const command: Command = {
         tokenizer,
         dataDir,
         port,
-        ...(flags.cheat ? { cheat: true } : {}),
+        ...(cheat ? { cheat: cheat as CheatMode } : {}),
       })
       stop = node.stop
       console.log(
         `miner ${hotkey.address} serving ${node.peer.getMultiaddrs().map(String).join(' ')}`,
       )
     } else if (role === 'validator') {
-      const node = await startValidatorNode({ hotkey, chain, model, tokenizer, dataDir, port })
+      const node = await startValidatorNode({
+        hotkey,
+        chain,
+        model,
+        tokenizer,
+        dataDir,
+        port,
+        ...(gatewayUrl ? { gatewayUrl } : {}),
+      })
       stop = node.stop
       console.log(`validator ${hotkey.address} on ${node.peer.peerId.toString()}`)
     } else {

@@ -1,74 +1,150 @@
 import { readFileSync } from 'node:fs'
+import { createPublicClient, defineChain, http } from 'viem'
 import { UsageError } from '../../errors/cli.ts'
 import { ReceiptError } from '../../errors/node.ts'
+import { checkSentBody } from '../../gateway/sent.ts'
 import { loadModel } from '../../runtime/model/load.ts'
-import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
-import { parseReceiptBundle } from '../../verify/bundle.ts'
-import { verifyReceipt } from '../../verify/receipt.ts'
+import { promptRenderer } from '../../verify/prompt/render.ts'
 import { reexecuteReceipt } from '../../verify/reexecute.ts'
+import { checkRegistration } from '../../verify/registration.ts'
+import { checkSavedResponse, type Mismatch, parseSavedResponse } from '../../verify/response.ts'
 import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
 
-const HELP = `usage: verity verify <receipt.json> [--reexecute] [--model <file.gguf|default>] [--json]
+const HELP = `usage: verity verify <response> [--request <sent.json>] [--reexecute] [--model <file.gguf|default>]
+                     [--rpc <url> --contract <address>] [--json]
 
-Checks a receipt file: {"request": ..., "receipt": ..., "tokens"?: [...]} (or an API response
-with that object under "verity"). Exit 0 only if the signature recovers to minerHotkey and the
-receipt commits to the request (and the tokens, when present). With --reexecute the local runtime
-runs the request and must reproduce outputHash, traceRoot and the trace length bit for bit.`
+Checks an answer alone, trusting neither the gateway nor the miner. <response> is what the API
+returned: a chat or text completion body, a saved event stream (the 'data:' lines), or a bare
+bundle {request, tokens, receipt, call}. Every check names the field at fault:
+- the miner's EIP-712 signature, the request and output hashes, and the caller's signed call
+  whose nonce the receipt carries;
+- the prompt tokens are exactly the model's chat template and tokenizer (named by modelRoot)
+  applied to the messages the request carries, and the stop tokens are the model's;
+- the text shown is exactly the decoding of the signed tokens (cut at a stop string), a stream's
+  chunks name exactly those tokens, and the finish reason follows from them;
+- --request <sent.json>: the body you sent; the messages, sampling parameters, length, seed
+  and stop strings the miner ran must be yours;
+- --rpc <url> --contract <address>: the signer held a uid on the subnet serving that modelRoot
+  at the receipt's issuedBlock, on the Verity contract you trust. Without --rpc, registration is
+  not checked, and the output says so;
+- --reexecute: the local runtime re-runs the request and must reproduce the tokens, outputHash,
+  traceRoot and trace length bit for bit.
+Exit 0 when every check passes, 1 otherwise.`
 
 const spec = {
+  request: { type: 'string' },
   reexecute: { type: 'boolean' },
   model: { type: 'string' },
+  rpc: { type: 'string' },
+  contract: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
 export const command: Command = {
-  summary: 'check a receipt (signature; with --reexecute, bit-for-bit re-execution)',
+  summary: 'check a saved answer alone: signature, text, prompt, registration, re-execution',
   run: async (argv) => {
     const { flags, positionals } = parseArgs(argv, spec)
     if (flags.help) {
       console.log(HELP)
       return 0
     }
-    if (positionals.length !== 1) throw new UsageError('give exactly one receipt file')
+    if (positionals.length !== 1) throw new UsageError('give exactly one response file')
+    if ((flags.rpc === undefined) !== (flags.contract === undefined))
+      throw new UsageError('--rpc and --contract go together: say which Verity contract to trust')
+    const contract = flags.contract as string | undefined
+    if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(contract))
+      throw new UsageError('--contract must be an address')
     const file = positionals[0]!
-    let json: unknown
-    try {
-      json = JSON.parse(readFileSync(file, 'utf8'))
-    } catch (error) {
-      throw new ReceiptError(`cannot read ${file} as JSON`, { details: (error as Error).message })
-    }
-    const bundle = parseReceiptBundle(json)
-    const { receipt, request } = bundle
-    await verifyReceipt(receipt, { request, ...(bundle.tokens ? { tokens: bundle.tokens } : {}) })
-    const lines = [`signature ok: signed by miner ${receipt.minerHotkey}`]
-    let reexecuted: boolean | undefined
-    if (flags.reexecute) {
-      const model = loadModel(readModelFile(flags.model as string | undefined))
-      if (toHex(model.modelRoot) !== receipt.modelRoot.toLowerCase())
-        throw new ReceiptError('cannot re-execute: the local model is not the receipt model', {
-          details: `receipt modelRoot ${receipt.modelRoot}, local ${toHex(model.modelRoot)} (pass --model)`,
-        })
-      const result = reexecuteReceipt(model, tokenizerFromGguf(model.metadata), request, receipt)
-      if (!result.ok) {
-        if (flags.json)
-          console.log(JSON.stringify({ ok: false, signature: true, mismatches: result.mismatches }))
-        for (const m of result.mismatches) console.error(`error: re-execution mismatch: ${m}`)
-        return 1
+    const read = (path: string) => {
+      try {
+        return readFileSync(path, 'utf8')
+      } catch (error) {
+        throw new ReceiptError(`cannot read ${path}`, { details: (error as Error).message })
       }
-      reexecuted = true
-      lines.push(
-        `re-execution ok: outputHash, traceRoot and ${receipt.traceLeaves} trace leaves reproduced`,
+    }
+    const saved = parseSavedResponse(read(file))
+    const { bundle, shown } = saved
+    const { receipt } = bundle
+    const model = loadModel(readModelFile(flags.model as string | undefined))
+    if (toHex(model.modelRoot) !== receipt.modelRoot.toLowerCase())
+      throw new ReceiptError('the local model is not the receipt model', {
+        details: `receipt modelRoot ${receipt.modelRoot}, local ${toHex(model.modelRoot)} (pass --model)`,
+      })
+    const renderer = promptRenderer(model.metadata)
+    const mismatches: Mismatch[] = await checkSavedResponse(saved, renderer)
+    const passed: string[] = []
+    if (mismatches.length === 0) {
+      passed.push(
+        `signature ok: signed by miner ${receipt.minerHotkey}, answering call ${receipt.nonce.slice(0, 10)}… of ${bundle.call.caller}`,
+      )
+      passed.push(
+        shown
+          ? `text ok: the ${shown.kind === 'chat' ? 'message' : 'completion'} shown is the decoding of the ${bundle.tokens.length} signed tokens; the prompt is the rendering of the request's ${bundle.request.prompt?.kind === 'chat' ? 'messages' : 'prompt'}`
+          : 'bundle only: no text shown to compare',
       )
     }
-    if (flags.json)
-      console.log(
-        JSON.stringify({ ok: true, signature: true, ...(reexecuted ? { reexecuted } : {}) }),
+    if (flags.request !== undefined) {
+      const found = checkSentBody(
+        read(flags.request as string),
+        shown?.kind ?? 'chat',
+        bundle.request,
       )
-    else for (const l of lines) console.log(l)
-    return 0
+      mismatches.push(...found)
+      if (found.length === 0) passed.push('sent request ok: the miner ran what you sent')
+    }
+    let registration: 'checked' | 'not checked' = 'not checked'
+    if (flags.rpc !== undefined) {
+      const url = flags.rpc as string
+      const client = createPublicClient({
+        chain: defineChain({
+          id: receipt.chainId,
+          name: `chain ${receipt.chainId}`,
+          nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+          rpcUrls: { default: { http: [url] } },
+        }),
+        transport: http(url, { timeout: 30_000, retryCount: 1 }),
+      })
+      const found = await checkRegistration(client, receipt, contract as `0x${string}`).catch(
+        (error) => {
+          throw new UsageError(`cannot read the chain at ${url}`, {
+            details: (error as Error).message.split('\n')[0],
+          })
+        },
+      )
+      mismatches.push(...found)
+      registration = 'checked'
+      if (found.length === 0)
+        passed.push(
+          `registration ok: ${receipt.minerHotkey} held a uid on subnet ${receipt.netuid} serving ${receipt.modelRoot.slice(0, 10)}… at block ${receipt.issuedBlock}`,
+        )
+    } else
+      passed.push(
+        'registration NOT checked (no --rpc): any key could have signed this; pass --rpc and --contract',
+      )
+    let reexecuted = false
+    if (flags.reexecute && mismatches.length === 0) {
+      const result = reexecuteReceipt(model, renderer.tokenizer, bundle.request, receipt)
+      for (const m of result.mismatches) {
+        const [field, ...rest] = m.split(': ')
+        mismatches.push({ field: `receipt.${field}`, problem: rest.join(': ') || m })
+      }
+      if (result.local && result.local.tokens.join() !== bundle.tokens.join())
+        mismatches.push({ field: 'tokens', problem: 'an honest run gives other tokens' })
+      if (result.ok && mismatches.length === 0) {
+        reexecuted = true
+        passed.push(
+          `re-execution ok: tokens, outputHash, traceRoot and its ${receipt.traceLeaves} checkpoints reproduced`,
+        )
+      }
+    }
+    const ok = mismatches.length === 0
+    if (flags.json) console.log(JSON.stringify({ ok, registration, reexecuted, mismatches }))
+    else if (ok) for (const line of passed) console.log(line)
+    if (!flags.json) for (const m of mismatches) console.error(`error: ${m.field}: ${m.problem}`)
+    return ok ? 0 : 1
   },
 }

@@ -1,39 +1,19 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
+import { ggufVariant } from '../../../test/model-variant.ts'
 import { ModelError } from '../../errors/runtime.ts'
-import { readGguf } from '../gguf/read.ts'
-import { tensorToFloat32 } from '../gguf/tensor.ts'
-import { type GgufWriteValue, gguf, writeGguf } from '../gguf/write.ts'
+import { type GgufWriteValue, gguf } from '../gguf/write.ts'
+import { tokenizerIdentity } from '../tokenizer/identity.ts'
+import { toHex } from '../trace/merkle.ts'
+import { configBytes } from './config.ts'
 import { defaultModelBytes } from './default.ts'
 import { loadModel } from './load.ts'
 import { weightScale } from './quantize.ts'
 
 /** The default model rewritten with a change to its metadata or tensors. */
-function variant(change: {
-  metadata?: (entries: Array<[string, GgufWriteValue]>) => Array<[string, GgufWriteValue]>
-  tensors?: (
-    tensors: Array<{ name: string; dims: number[]; type: number; data: Float32Array }>,
-  ) => typeof tensors
-}): Uint8Array {
-  const file = readGguf(defaultModelBytes())
-  const typeName: Record<number, string> = { 4: 'u32', 5: 'i32', 6: 'f32', 7: 'bool', 8: 'string' }
-  let metadata = [...file.metadata].map(([key, value]): [string, GgufWriteValue] => {
-    const type = file.metadataTypes.get(key)!
-    if (type === 9) {
-      const item = typeName[file.arrayItemTypes.get(key)!]!
-      return [key, { type: 'array', itemType: item, value } as GgufWriteValue]
-    }
-    return [key, { type: typeName[type], value } as GgufWriteValue]
-  })
-  let tensors = file.tensors.map((t) => ({
-    name: t.name,
-    dims: t.dims,
-    type: t.type,
-    data: tensorToFloat32(file, t),
-  }))
-  if (change.metadata) metadata = change.metadata(metadata)
-  if (change.tensors) tensors = change.tensors(tensors)
-  return writeGguf({ metadata, tensors })
-}
+const variant = (change: Parameters<typeof ggufVariant>[1]) =>
+  ggufVariant(defaultModelBytes(), change)
 
 const setMeta = (key: string, value: GgufWriteValue) => (m: Array<[string, GgufWriteValue]>) =>
   m.map(([k, v]): [string, GgufWriteValue] => [k, k === key ? value : v])
@@ -85,6 +65,56 @@ describe('loadModel', () => {
       expect(() => loadModel(bytes)).toThrow(ModelError)
       expect(() => loadModel(bytes)).toThrow(message)
     }
+  })
+})
+
+describe('modelRoot names the tokenizer and chat template', () => {
+  const base = loadModel(defaultModelBytes())
+  const root = (bytes: Uint8Array) => toHex(loadModel(bytes).modelRoot)
+
+  it('changes with the chat template, a token, a special id or a tokenizer flag', () => {
+    const variants = [
+      variant({
+        metadata: (m) => [
+          ...m.filter(([k]) => k !== 'tokenizer.chat_template'),
+          ['tokenizer.chat_template', gguf.string('{{ messages[0].content }}')],
+        ],
+      }),
+      variant({
+        metadata: (m) =>
+          m.map(([k, v]): [string, GgufWriteValue] =>
+            k === 'tokenizer.ggml.tokens'
+              ? [
+                  k,
+                  {
+                    ...v,
+                    value: (v.value as string[]).map((t, i) => (i === 300 ? `${t}x` : t)),
+                  } as GgufWriteValue,
+                ]
+              : [k, v],
+          ),
+      }),
+      variant({ metadata: setMeta('tokenizer.ggml.eos_token_id', gguf.u32(3)) }),
+      variant({
+        metadata: (m) => [
+          ...m.filter(([k]) => k !== 'tokenizer.ggml.add_bos_token'),
+          ['tokenizer.ggml.add_bos_token', gguf.bool(false)],
+        ],
+      }),
+    ]
+    const roots = new Set([toHex(base.modelRoot), ...variants.map(root)])
+    expect(roots.size).toBe(1 + variants.length)
+  })
+
+  it('the config leaf is sha256(config bytes || tokenizer digest), and the weights are unchanged', () => {
+    expect(toHex(base.weightLeaves.subarray(0, 32))).toBe(
+      toHex(sha256(concatBytes(configBytes(base.config), base.tokenizerDigest))),
+    )
+    expect(toHex(base.tokenizerDigest)).toBe(toHex(tokenizerIdentity(base.metadata)))
+    const other = loadModel(
+      variant({ metadata: setMeta('tokenizer.ggml.eos_token_id', gguf.u32(3)) }),
+    )
+    expect(toHex(other.weightLeaves.subarray(32))).toBe(toHex(base.weightLeaves.subarray(32)))
   })
 })
 

@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes } from '@noble/hashes/utils.js'
 import { GgufError, ModelError } from '../../errors/runtime.ts'
 import { ropeInverseFrequencies, ropeRow } from '../fixed/rope.ts'
 import { readGguf } from '../gguf/read.ts'
@@ -6,6 +7,7 @@ import { optionalTensor, tensorToFloat32 } from '../gguf/tensor.ts'
 import type { GgufFile, GgufTensorInfo } from '../gguf/types.ts'
 import { createKernel } from '../kernels/index.ts'
 import type { Kernel, KernelKind } from '../kernels/types.ts'
+import { tokenizerIdentity } from '../tokenizer/identity.ts'
 import { merkleRootInArena, nextPow2 } from '../trace/merkle.ts'
 import { configBytes, type ModelConfig, validateConfig } from './config.ts'
 import { epsQ40, quantizeNorm, quantizeRows } from './quantize.ts'
@@ -56,6 +58,8 @@ export type Model = {
   weightLeaves: Uint8Array
   weightLeafCount: number
   modelRoot: Uint8Array
+  /** `tokenizerIdentity` of the file: the config leaf is sha256(configBytes || tokenizerDigest). */
+  tokenizerDigest: Uint8Array
   /** Scratch in the arena, sized at load for the largest batch. */
   scratch: {
     xq: number
@@ -184,7 +188,10 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Mo
     leaves.set(digest, 32 * leafCount)
     return leafCount++
   }
-  pushLeaf(sha256(configBytes(config)))
+  // The config leaf also names the tokenizer and chat template: they decide the prompt tokens a
+  // chat renders to and the text output tokens decode to, so they are part of the model's identity.
+  const tokenizerDigest = tokenizerIdentity(file.metadata)
+  pushLeaf(sha256(concatBytes(configBytes(config), tokenizerDigest)))
 
   const tensorOf = (name: string, expected: number[]): GgufTensorInfo => {
     const t = optionalTensor(file, name)
@@ -278,6 +285,7 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Mo
     weightLeaves: leaves,
     weightLeafCount: leafCount,
     modelRoot,
+    tokenizerDigest,
     scratch,
     metadata: file.metadata,
   }

@@ -1,17 +1,10 @@
 import { InvalidRequestError } from '../../errors/gateway.ts'
-import { type CompiledTemplate, compileTemplate } from './jinja.ts'
+import { DEFAULT_CHAT_TEMPLATE } from '../../runtime/tokenizer/identity.ts'
+import type { ChatMessage } from '../../types/inference.ts'
+import { type CompiledTemplate, compileTemplate, strftime } from './jinja.ts'
 
-/** One chat message after validation: content already flattened to text. */
-export type ChatMessage = { role: string; content: string; name?: string }
-
-/**
- * The template used when a model's GGUF has no `tokenizer.chat_template`: ChatML, as Qwen and many
- * fine-tunes use it. Each message becomes `<|im_start|>{role}\n{content}<|im_end|>\n`, and the
- * generation prompt is `<|im_start|>assistant\n`. When the vocab has `<|im_start|>`/`<|im_end|>`
- * as control tokens they are encoded as those ids; otherwise as plain text.
- */
-export const DEFAULT_CHAT_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+export type { ChatMessage }
+export { DEFAULT_CHAT_TEMPLATE }
 
 export type ChatTemplate = {
   source: string
@@ -29,6 +22,8 @@ export function chatTemplate(source: string | undefined): ChatTemplate {
 export type RenderChatOptions = {
   bosToken: string
   eosToken: string
+  /** Unix seconds a template's `strftime_now` reads: the request commits to it. */
+  time: number
   addGenerationPrompt?: boolean
 }
 
@@ -42,11 +37,13 @@ export function renderChat(
     throw new InvalidRequestError('messages must contain at least one message', {
       param: 'messages',
     })
+  const clock = new Date(options.time * 1000)
   return template.render({
     messages,
     add_generation_prompt: options.addGenerationPrompt ?? true,
     bos_token: options.bosToken,
     eos_token: options.eosToken,
     tools: undefined,
+    strftime_now: (format: unknown) => strftime(String(format), clock),
   })
 }

@@ -3,7 +3,7 @@ import { ChatTemplateError, ChatTemplateRejectedError } from '../../errors/gatew
 import { chatTemplate, DEFAULT_CHAT_TEMPLATE, renderChat } from './chat.ts'
 import { compileTemplate } from './jinja.ts'
 
-const tokens = { bosToken: '<s>', eosToken: '</s>' }
+const tokens = { bosToken: '<s>', eosToken: '</s>', time: 0 }
 const convo = [
   { role: 'system', content: 'You are kind.' },
   { role: 'user', content: 'Hi' },
@@ -62,6 +62,7 @@ describe('chat templates', () => {
     const out = renderChat(chatTemplate(LLAMA3), [{ role: 'user', content: ' Hi ' }], {
       bosToken: '<|begin_of_text|>',
       eosToken: '<|eot_id|>',
+      time: 0,
     })
     expect(out).toBe(
       '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
@@ -103,6 +104,14 @@ describe('chat templates', () => {
     ).toBe('a  b')
     expect(r('{% if a %}1{% elif b %}2{% else %}3{% endif %}', { b: true })).toBe('2')
     expect(r('{{ range(3) | join }}')).toBe('012')
+  })
+
+  it('strftime_now reads the time the request commits to, in UTC, not the clock', () => {
+    const t = chatTemplate("{{ strftime_now('%d %b %Y %H:%M') }}")
+    const at = (time: number) => renderChat(t, convo, { ...tokens, time })
+    expect(at(0)).toBe('01 Jan 1970 00:00')
+    expect(at(1_796_228_468)).toBe('02 Dec 2026 16:21')
+    expect(at(1_796_228_468)).toBe(at(1_796_228_468))
   })
 
   it('a template it cannot handle is a ChatTemplateError naming the construct', () => {

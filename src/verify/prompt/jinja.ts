@@ -10,7 +10,7 @@ import { ChatTemplateError, ChatTemplateRejectedError } from '../../errors/gatew
  * `~ + - * / // %`, comparisons, `in`, `not in`, `and or not`, `a if c else b`, tests (`is defined`,
  * `is none`, `is string`, ...), filters (trim, length, upper, lower, tojson, join, default, ...),
  * string and dict methods (strip, startswith, split, items, get, ...), and the globals
- * `raise_exception`, `range`, `namespace`, `strftime_now`. Anything else (macros, call blocks,
+ * `raise_exception`, `range`, `namespace`, and any function the context passes (`strftime_now`). Anything else (macros, call blocks,
  * includes) is a ChatTemplateError naming the construct, raised when the template is compiled.
  */
 
@@ -530,7 +530,11 @@ function equal(a: unknown, b: unknown): boolean {
   return false
 }
 
-function strftime(format: string, d: Date): string {
+/**
+ * C's strftime for the directives chat templates use, in UTC: a template's clock is the request's
+ * committed render time, and a verifier must render the same text in any time zone.
+ */
+export function strftime(format: string, d: Date): string {
   const months =
     'January February March April May June July August September October November December'.split(
       ' ',
@@ -540,32 +544,32 @@ function strftime(format: string, d: Date): string {
   return format.replace(/%([dbBmYyHMSaAje%])/g, (_, c: string) => {
     switch (c) {
       case 'd':
-        return p2(d.getDate())
+        return p2(d.getUTCDate())
       case 'e':
-        return String(d.getDate())
+        return String(d.getUTCDate())
       case 'b':
-        return months[d.getMonth()]!.slice(0, 3)
+        return months[d.getUTCMonth()]!.slice(0, 3)
       case 'B':
-        return months[d.getMonth()]!
+        return months[d.getUTCMonth()]!
       case 'm':
-        return p2(d.getMonth() + 1)
+        return p2(d.getUTCMonth() + 1)
       case 'Y':
-        return String(d.getFullYear())
+        return String(d.getUTCFullYear())
       case 'y':
-        return p2(d.getFullYear() % 100)
+        return p2(d.getUTCFullYear() % 100)
       case 'H':
-        return p2(d.getHours())
+        return p2(d.getUTCHours())
       case 'M':
-        return p2(d.getMinutes())
+        return p2(d.getUTCMinutes())
       case 'S':
-        return p2(d.getSeconds())
+        return p2(d.getUTCSeconds())
       case 'a':
-        return days[d.getDay()]!.slice(0, 3)
+        return days[d.getUTCDay()]!.slice(0, 3)
       case 'A':
-        return days[d.getDay()]!
+        return days[d.getUTCDay()]!
       case 'j':
         return String(
-          Math.floor((d.getTime() - new Date(d.getFullYear(), 0, 0).getTime()) / 86400000),
+          Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 0)) / 86400000),
         ).padStart(3, '0')
       default:
         return '%'
@@ -800,7 +804,8 @@ class Evaluator {
             for (let i = lo; st > 0 ? i < hi : i > hi; i += st) out.push(i)
             return out
           }
-          if (name === 'strftime_now') return strftime(str(args[0]), new Date())
+          // strftime_now is given by the caller (renderChat: the request's committed time);
+          // without it a template that reads the clock cannot be rendered reproducibly.
           throw new ChatTemplateError(`unsupported function '${name}'`)
         }
         const f = this.eval(x.fn) as { __method?: string; __self?: unknown } | undefined

@@ -1,0 +1,86 @@
+import { BaseError } from '../errors/base.ts'
+import { samplingParams } from '../runtime/sampler/sample.ts'
+import type { InferenceRequest } from '../types/inference.ts'
+import type { Mismatch } from '../verify/response.ts'
+import { parseChatRequest, parseCompletionRequest, parseJsonBody } from './params.ts'
+
+/**
+ * Compares the body a client sent with the request the miner was asked to run: the messages (or
+ * prompt), the sampling parameters, the length and the seed when the client set them, the stop
+ * strings. A gateway that injected a system prompt, changed the temperature or dropped a stop
+ * string is caught here; `kind` says which endpoint the body was for.
+ */
+export function checkSentBody(
+  text: string,
+  kind: 'chat' | 'text',
+  request: InferenceRequest,
+): Mismatch[] {
+  let input: ReturnType<typeof parseChatRequest> | ReturnType<typeof parseCompletionRequest>
+  try {
+    const body = parseJsonBody(text)
+    input = kind === 'chat' ? parseChatRequest(body) : parseCompletionRequest(body)
+  } catch (error) {
+    return [
+      {
+        field: 'sent request',
+        problem: `cannot be read: ${error instanceof BaseError ? error.shortMessage : String(error)}`,
+      },
+    ]
+  }
+  const out: Mismatch[] = []
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+  if ('messages' in input) {
+    const committed = request.prompt?.kind === 'chat' ? request.prompt.messages : undefined
+    const equal =
+      committed !== undefined &&
+      committed.length === input.messages.length &&
+      input.messages.every(
+        (m, i) =>
+          m.role === committed[i]!.role &&
+          m.content === committed[i]!.content &&
+          m.name === committed[i]!.name,
+      )
+    if (!equal)
+      out.push({
+        field: 'request.prompt.messages',
+        problem: 'the messages the miner ran are not the messages sent',
+      })
+  } else if (typeof input.prompt === 'string') {
+    if (request.prompt?.kind !== 'text' || request.prompt.text !== input.prompt)
+      out.push({
+        field: 'request.prompt.text',
+        problem: 'the prompt the miner ran is not the prompt sent',
+      })
+  } else if (request.prompt !== undefined || !same(input.prompt, request.promptTokens))
+    out.push({
+      field: 'request.promptTokens',
+      problem: 'the token ids the miner ran are not the ones sent',
+    })
+  const params = samplingParams({
+    temperature: input.temperature,
+    topP: input.topP,
+    topK: input.topK,
+  })
+  if (
+    params.temperatureMilli !== request.params.temperatureMilli ||
+    params.topK !== request.params.topK ||
+    params.topPMilli !== request.params.topPMilli
+  )
+    out.push({
+      field: 'request.params',
+      problem: `${JSON.stringify(request.params)}, the parameters sent give ${JSON.stringify(params)}`,
+    })
+  if (input.maxTokens !== undefined && input.maxTokens !== request.maxTokens)
+    out.push({
+      field: 'request.maxTokens',
+      problem: `${request.maxTokens}, sent ${input.maxTokens}`,
+    })
+  if (input.seed !== undefined && input.seed !== request.seed)
+    out.push({ field: 'request.seed', problem: `${request.seed}, sent ${input.seed}` })
+  if (!same(input.stop, request.stop))
+    out.push({
+      field: 'request.stop',
+      problem: `${JSON.stringify(request.stop)}, sent ${JSON.stringify(input.stop)}`,
+    })
+  return out
+}
