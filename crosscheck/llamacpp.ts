@@ -3,6 +3,7 @@
  * the runtime's cross-check and benchmark. Lives in its own package (crosscheck/) because
  * node-llama-cpp is about 700 MB; install it with `npm --prefix crosscheck install`.
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -39,12 +40,18 @@ type Module = {
 
 let llamaPromise: Promise<Llama> | undefined
 
+const entryPath = () => join(import.meta.dirname, 'node_modules/node-llama-cpp/dist/index.js')
+
+/** Whether node-llama-cpp is installed (the benchmark runs without it, Verity alone). */
+export function hasLlamaCpp(): boolean {
+  return existsSync(entryPath())
+}
+
 async function llama(): Promise<Llama> {
   let mod: Module
   try {
     // Resolved from this folder's own node_modules, also when this file runs from a bundle.
-    const entry = join(import.meta.dirname, 'node_modules/node-llama-cpp/dist/index.js')
-    mod = (await import(pathToFileURL(entry).href)) as Module
+    mod = (await import(pathToFileURL(entryPath()).href)) as Module
   } catch {
     throw new Error('node-llama-cpp is not installed: run `npm --prefix crosscheck install` first')
   }

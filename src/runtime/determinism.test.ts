@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { forwardBlock, forwardToken, Sequence } from './forward.ts'
-import { generate } from './generate.ts'
+import { forwardBlock, forwardBlockHeads, forwardToken, Sequence } from './forward.ts'
+import { fanOut, generate } from './generate.ts'
 import { samplingParams } from './sampler/sample.ts'
 import { testModel } from './test-model.ts'
 import { tokenizerFromGguf } from './tokenizer/index.ts'
-import { TraceHasher } from './trace/hasher.ts'
+import { CheckpointHasher, PositionTraceHasher } from './trace/hasher.ts'
 import { toHex } from './trace/merkle.ts'
 
+const noSink = { kinds: 0, record() {} }
 const bin = join(import.meta.dirname, '../../bin/verity.js')
 const cliArgs = [
   'generate',
@@ -84,26 +85,53 @@ describe('determinism', () => {
     }
   })
 
-  it('a prompt run in blocks gives the same trace, leaf for leaf, as one position at a time', () => {
+  it('a prompt run in blocks gives the same checkpoints and position traces as one position at a time', () => {
     const model = testModel()
     const prompt = Array.from({ length: 40 }, (_, i) => 1 + ((i * 37) % 500))
     expect(prompt.length).toBeGreaterThan(2 * model.scratch.maxBatch) // two full blocks and a partial one
-    const blocked = new TraceHasher(model)
+    const every = () => true
+    const blocked = new CheckpointHasher(model)
+    const blockedOps = new PositionTraceHasher(model, every)
     const a = new Sequence(model, 64)
     for (let i = 0; i < prompt.length; i += a.maxBlock) {
       const block = prompt.slice(i, i + a.maxBlock)
-      forwardBlock(a, block, i + block.length === prompt.length, blocked)
+      forwardBlock(a, block, i + block.length === prompt.length, fanOut([blocked, blockedOps]))
     }
-    const single = new TraceHasher(model)
+    const single = new CheckpointHasher(model)
+    const singleOps = new PositionTraceHasher(model, every)
     const b = new Sequence(model, 64)
     prompt.forEach((t, i) => {
-      forwardToken(b, t, i === prompt.length - 1, single)
+      forwardToken(b, t, i === prompt.length - 1, fanOut([single, singleOps]))
     })
-    // Both hashers are still open here: they share the model's staging area (see stageOwner).
+    // All four hashers are still open here: they share the model's staging area (stageOwner).
     expect(toHex(blocked.root())).toBe(toHex(single.root()))
-    expect(blocked.count).toBe(40 * (1 + model.config.nLayers * 17) + 2)
-    expect(toHex(blocked.leaves())).toBe(toHex(single.leaves()))
+    expect(blocked.count).toBe(40)
+    expect(toHex(blocked.checkpoints())).toBe(toHex(single.checkpoints()))
+    expect(blockedOps.positions()).toHaveLength(40)
+    for (let p = 0; p < 40; p++) {
+      const ops = 1 + model.config.nLayers * 17 + (p === 39 ? 2 : 0) // the last has final_norm, logits
+      expect(blockedOps.leaves(p).length, `position ${p}`).toBe(32 * ops)
+      expect(toHex(blockedOps.leaves(p)), `position ${p}`).toBe(toHex(singleOps.leaves(p)))
+    }
     expect(Array.from(a.logits)).toEqual(Array.from(b.logits))
+  })
+
+  it('a block with a head at several positions gives the logits of one position at a time', () => {
+    const model = testModel()
+    const tokens = Array.from({ length: 20 }, (_, i) => 3 + ((i * 53) % 900))
+    const single = new Sequence(model, 32)
+    const expected = tokens.map((t) => Array.from(forwardToken(single, t, true)!))
+    const blocked = new Sequence(model, 32)
+    forwardBlockHeads(blocked, tokens.slice(0, 16), 16, noSink) // no head in this block
+    const rows = forwardBlockHeads(blocked, tokens.slice(16), 17, noSink) // heads at 17, 18, 19
+    const vocab = model.config.vocabSize
+    expect(rows.length).toBe(3 * vocab)
+    for (let i = 0; i < 3; i++)
+      expect(Array.from(rows.subarray(i * vocab, (i + 1) * vocab))).toEqual(expected[17 + i])
+    // Samples come after the block, so a sink that needs the trace's order cannot take it.
+    expect(() =>
+      forwardBlockHeads(new Sequence(model, 32), tokens.slice(0, 4), 0, { record() {} }),
+    ).toThrow(/any order/)
   })
 
   it('a different seed changes the tokens and the traceRoot', () => {

@@ -6,7 +6,7 @@ import { quantizeActivation } from './ops/quantize-activation.ts'
 import { rmsnorm } from './ops/rmsnorm.ts'
 import { applyRope } from './ops/rope.ts'
 import { swiglu } from './ops/swiglu.ts'
-import { NO_LAYER, OpKind, type TraceSink } from './trace/ops.ts'
+import { ALL_KINDS, NO_LAYER, OpKind, type TraceFault, type TraceSink } from './trace/ops.ts'
 
 /**
  * The state of one sequence: KV caches and every buffer the forward pass needs, allocated once.
@@ -34,11 +34,14 @@ export class Sequence {
   readonly up: Int32Array // (B, ffn)
   readonly hidden: Int32Array // (B, ffn)
   readonly logits: Int32Array // (vocab)
+  private blockLogits: Int32Array | undefined // (B, vocab), for blocks with several heads
   readonly scaleM: Int32Array // (B): activation scales of a block's rows
   readonly scaleE: Int32Array // (B)
   readonly expTmp: Float64Array // (ctx)
   readonly mixAcc: Float64Array // (headDim)
   readonly invSqrt: number
+  /** A fault to inject (cheater simulations); undefined on every honest run. */
+  fault: TraceFault | undefined = undefined
 
   constructor(model: Model, maxPositions = model.config.contextLength) {
     const c = model.config
@@ -71,23 +74,39 @@ export class Sequence {
     this.invSqrt = invSqrtQ16(c.headDim)
   }
 
+  /** Logits of a block with several heads (see forwardBlockHeads), allocated on first use. */
+  get headLogits(): Int32Array {
+    this.blockLogits ??= new Int32Array(this.maxBlock * this.model.config.vocabSize)
+    return this.blockLogits
+  }
+
   get capacity(): number {
     return this.kShift[0]!.length / this.model.config.nKvHeads
   }
 }
 
-const noTrace: TraceSink = { record() {} }
+const noTrace: TraceSink = { kinds: 0, record() {} }
+
+/** Sets or moves the faulted element in place (see TraceFault). */
+export function applyFault(fault: TraceFault, vec: Int32Array, off: number, len: number): void {
+  const { element, value, delta } = fault
+  if (!Number.isInteger(element) || element < 0 || element >= len)
+    throw new RangeError(`fault element ${element} is outside the op's ${len} elements`)
+  vec[off + element] = value ?? sat32(vec[off + element]! + (delta ?? 0))
+}
 
 /**
  * Keeps a block's op outputs and hands them on in the trace's order (position by position),
- * since a block computes layer by layer across its positions.
+ * since a block computes layer by layer across its positions. Only for sinks that need that order.
  */
 class BlockSink implements TraceSink {
+  readonly kinds: number
   private readonly first: number
   private readonly lists: { layer: number; kind: number; vec: Int32Array }[][]
 
-  constructor(first: number, count: number) {
+  constructor(first: number, count: number, kinds: number) {
     this.first = first
+    this.kinds = kinds
     this.lists = Array.from({ length: count }, () => [])
   }
 
@@ -167,6 +186,35 @@ export function forwardBlock(
   withLogits: boolean,
   sink: TraceSink = noTrace,
 ): Int32Array | undefined {
+  runBlock(seq, tokens, withLogits ? seq.pos + tokens.length - 1 : Number.POSITIVE_INFINITY, sink)
+  return withLogits ? seq.logits : undefined
+}
+
+/**
+ * A block whose positions from `headsFrom` on all get the final norm and logits (one int8 matmul
+ * over the output rows for all of them): a run with known tokens (rebuilding a position's trace)
+ * runs generated positions as blocks too. Returns the logits, one row of vocab per head position,
+ * in position order. The sink must not need the trace's order (samples come after the block).
+ */
+export function forwardBlockHeads(
+  seq: Sequence,
+  tokens: readonly number[],
+  headsFrom: number,
+  sink: TraceSink = noTrace,
+): Int32Array {
+  if (sink.kinds !== 0 && !sink.anyOrder)
+    throw new RangeError('a block with several heads needs a sink that takes any order')
+  const heads = runBlock(seq, tokens, headsFrom, sink)
+  return heads === 1 ? seq.logits : seq.headLogits.subarray(0, heads * seq.model.config.vocabSize)
+}
+
+/** The forward pass of a block with heads at positions >= headsFrom; returns the head count. */
+function runBlock(
+  seq: Sequence,
+  tokens: readonly number[],
+  headsFrom: number,
+  sink: TraceSink,
+): number {
   const model = seq.model
   const c = model.config
   const B = tokens.length
@@ -183,13 +231,29 @@ export function forwardBlock(
   const kvDim = nKvHeads * headDim
   const group = nHeads / nKvHeads
   const { x, xn, q, q16, k, v, scores, probs, mix, proj, gate, up, hidden } = seq
-  const block = B > 1 && sink !== noTrace ? new BlockSink(pos0, B) : undefined
+  const kinds = sink.kinds ?? ALL_KINDS
+  const block = B > 1 && kinds !== 0 && !sink.anyOrder ? new BlockSink(pos0, B, kinds) : undefined
   const rec = block ?? sink
+  const fault = seq.fault
+  // Every op output passes here once computed and before any later op reads it: the place to
+  // inject a fault, and to skip the kinds the sink does not want.
+  const out = (
+    pos: number,
+    layer: number,
+    kind: number,
+    v: Int32Array,
+    off: number,
+    len: number,
+  ) => {
+    if (fault !== undefined && fault.pos === pos && fault.layer === layer && fault.kind === kind)
+      applyFault(fault, v, off, len)
+    if ((kinds >>> kind) & 1) rec.record(pos, layer, kind, v, off, len)
+  }
 
   // --- embedding
   for (let b = 0; b < B; b++) {
     embedRow(model.embed, model.kernel.i8, tokens[b]!, x, b * dim)
-    rec.record(pos0 + b, NO_LAYER, OpKind.EMBED, x, b * dim, dim)
+    out(pos0 + b, NO_LAYER, OpKind.EMBED, x, b * dim, dim)
   }
 
   for (let l = 0; l < c.nLayers; l++) {
@@ -200,19 +264,19 @@ export function forwardBlock(
     // --- attention
     for (let b = 0; b < B; b++) {
       rmsnorm(x, b * dim, dim, L.attnNorm, model.epsQ, xn, b * dim)
-      rec.record(pos0 + b, l, OpKind.ATTN_NORM, xn, b * dim, dim)
+      out(pos0 + b, l, OpKind.ATTN_NORM, xn, b * dim, dim)
     }
     project(seq, [L.wq, L.wk, L.wv], xn, B, [q, k, v])
     for (let b = 0; b < B; b++) {
       const pos = pos0 + b
-      rec.record(pos, l, OpKind.Q, q, b * dim, dim)
-      rec.record(pos, l, OpKind.K, k, b * kvDim, kvDim)
-      rec.record(pos, l, OpKind.V, v, b * kvDim, kvDim)
+      out(pos, l, OpKind.Q, q, b * dim, dim)
+      out(pos, l, OpKind.K, k, b * kvDim, kvDim)
+      out(pos, l, OpKind.V, v, b * kvDim, kvDim)
       const rope = ropeAt(model, pos)
       applyRope(q, b * dim, nHeads, headDim, ropeDim, rope)
-      rec.record(pos, l, OpKind.Q_ROPE, q, b * dim, dim)
+      out(pos, l, OpKind.Q_ROPE, q, b * dim, dim)
       applyRope(k, b * kvDim, nKvHeads, headDim, ropeDim, rope)
-      rec.record(pos, l, OpKind.K_ROPE, k, b * kvDim, kvDim)
+      out(pos, l, OpKind.K_ROPE, k, b * kvDim, kvDim)
       // The cache takes this position's key (reduced to 16 bits) and value; positions attend
       // only to keys at or before them, so later keys of the block are never read early.
       vCache.set(v.subarray(b * kvDim, (b + 1) * kvDim), pos * kvDim)
@@ -249,9 +313,9 @@ export function forwardBlock(
           h * n,
         )
       }
-      rec.record(t, l, OpKind.SCORES, scores, 0, nHeads * n)
+      out(t, l, OpKind.SCORES, scores, 0, nHeads * n)
       for (let h = 0; h < nHeads; h++) softmax(scores, h * n, n, probs, seq.expTmp)
-      rec.record(t, l, OpKind.SOFTMAX, probs, 0, nHeads * n)
+      out(t, l, OpKind.SOFTMAX, probs, 0, nHeads * n)
       for (let h = 0; h < nHeads; h++) {
         const g = Math.floor(h / group)
         mixValues(
@@ -267,44 +331,46 @@ export function forwardBlock(
           seq.mixAcc,
         )
       }
-      rec.record(t, l, OpKind.ATTN_MIX, mix, b * dim, dim)
+      out(t, l, OpKind.ATTN_MIX, mix, b * dim, dim)
     }
     project(seq, [L.wo], mix, B, [proj])
     for (let b = 0; b < B; b++) {
-      rec.record(pos0 + b, l, OpKind.ATTN_OUT, proj, b * dim, dim)
+      out(pos0 + b, l, OpKind.ATTN_OUT, proj, b * dim, dim)
       for (let j = b * dim; j < (b + 1) * dim; j++) x[j] = sat32(x[j]! + proj[j]!)
-      rec.record(pos0 + b, l, OpKind.RESID_ATTN, x, b * dim, dim)
+      out(pos0 + b, l, OpKind.RESID_ATTN, x, b * dim, dim)
       // --- feed-forward
       rmsnorm(x, b * dim, dim, L.ffnNorm, model.epsQ, xn, b * dim)
-      rec.record(pos0 + b, l, OpKind.FFN_NORM, xn, b * dim, dim)
+      out(pos0 + b, l, OpKind.FFN_NORM, xn, b * dim, dim)
     }
     project(seq, [L.wGate, L.wUp], xn, B, [gate, up])
     for (let b = 0; b < B; b++) {
-      rec.record(pos0 + b, l, OpKind.GATE, gate, b * ffnDim, ffnDim)
-      rec.record(pos0 + b, l, OpKind.UP, up, b * ffnDim, ffnDim)
+      out(pos0 + b, l, OpKind.GATE, gate, b * ffnDim, ffnDim)
+      out(pos0 + b, l, OpKind.UP, up, b * ffnDim, ffnDim)
       swiglu(gate, up, hidden, b * ffnDim, ffnDim)
-      rec.record(pos0 + b, l, OpKind.SWIGLU, hidden, b * ffnDim, ffnDim)
+      out(pos0 + b, l, OpKind.SWIGLU, hidden, b * ffnDim, ffnDim)
     }
     project(seq, [L.wDown], hidden, B, [proj])
     for (let b = 0; b < B; b++) {
-      rec.record(pos0 + b, l, OpKind.DOWN, proj, b * dim, dim)
+      out(pos0 + b, l, OpKind.DOWN, proj, b * dim, dim)
       for (let j = b * dim; j < (b + 1) * dim; j++) x[j] = sat32(x[j]! + proj[j]!)
-      rec.record(pos0 + b, l, OpKind.RESID_FFN, x, b * dim, dim)
+      out(pos0 + b, l, OpKind.RESID_FFN, x, b * dim, dim)
     }
   }
   seq.pos = pos0 + B
 
-  let logits: Int32Array | undefined
-  if (withLogits) {
-    // --- head, for the block's last position
-    const last = pos0 + B - 1
-    const xLast = x.subarray((B - 1) * dim, B * dim)
-    rmsnorm(xLast, 0, dim, model.outputNorm, model.epsQ, xn, 0)
-    rec.record(last, NO_LAYER, OpKind.FINAL_NORM, xn, 0, dim)
-    project(seq, [model.output], xn, 1, [seq.logits])
-    rec.record(last, NO_LAYER, OpKind.LOGITS, seq.logits, 0, c.vocabSize)
-    logits = seq.logits
+  // --- head, for the block's positions from headsFrom on
+  const first = Math.max(0, headsFrom - pos0)
+  const heads = Math.max(0, B - first)
+  if (heads > 0) {
+    for (let i = 0; i < heads; i++) {
+      rmsnorm(x, (first + i) * dim, dim, model.outputNorm, model.epsQ, xn, i * dim)
+      out(pos0 + first + i, NO_LAYER, OpKind.FINAL_NORM, xn, i * dim, dim)
+    }
+    const logits = heads === 1 ? seq.logits : seq.headLogits
+    project(seq, [model.output], xn, heads, [logits])
+    for (let i = 0; i < heads; i++)
+      out(pos0 + first + i, NO_LAYER, OpKind.LOGITS, logits, i * c.vocabSize, c.vocabSize)
   }
   block?.replay(sink)
-  return logits
+  return heads
 }

@@ -1,10 +1,10 @@
 import { GenerationError } from '../errors/runtime.ts'
-import { forwardBlock, forwardToken, Sequence } from './forward.ts'
+import { applyFault, forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
 import { Prng } from './sampler/prng.ts'
 import { type SamplingParams, sample } from './sampler/sample.ts'
-import { TraceHasher } from './trace/hasher.ts'
-import { NO_LAYER, OpKind, type TraceSink } from './trace/ops.ts'
+import { CheckpointHasher } from './trace/hasher.ts'
+import { ALL_KINDS, NO_LAYER, OpKind, type TraceFault, type TraceSink } from './trace/ops.ts'
 
 export type GenerateRequest = {
   promptTokens: readonly number[]
@@ -21,16 +21,19 @@ export type GenerateResult = {
   finishReason: 'stop' | 'length'
   /** Present when the trace was committed. */
   traceRoot?: Uint8Array
+  /** The number of checkpoints under traceRoot: one per position run. */
   traceLeafCount?: number
 }
 
 export type GenerateOptions = {
   /** Commit to the trace (default true). */
   trace?: boolean
-  /** Extra sink that sees every op output (openings, tests). */
+  /** Extra sink that sees op outputs (openings, tests). */
   sink?: TraceSink
   /** Called with each token as soon as it is sampled. */
   onToken?: (token: number) => void
+  /** Changes one element of one op output as it is computed (a cheater's run; see TraceFault). */
+  fault?: TraceFault
 }
 
 /** Checks a request against the model; every problem is a GenerationError naming it. */
@@ -53,12 +56,16 @@ export function validateRequest(model: Model, request: GenerateRequest): void {
     throw new GenerationError(`seed must be an integer in [0, 2^53), got ${seed}`)
 }
 
-/** Fans one op output out to several sinks. */
-function fanOut(sinks: TraceSink[]): TraceSink {
+/** Fans one op output out to several sinks, each getting the kinds it wants. */
+export function fanOut(sinks: TraceSink[]): TraceSink {
   if (sinks.length === 1) return sinks[0]!
+  const masks = sinks.map((s) => s.kinds ?? ALL_KINDS)
   return {
+    kinds: masks.reduce((a, b) => a | b, 0),
+    anyOrder: sinks.every((s) => s.anyOrder === true),
     record(pos, layer, kind, vec, off, len) {
-      for (const s of sinks) s.record(pos, layer, kind, vec, off, len)
+      for (let i = 0; i < sinks.length; i++)
+        if ((masks[i]! >>> kind) & 1) sinks[i]!.record(pos, layer, kind, vec, off, len)
     },
   }
 }
@@ -66,7 +73,8 @@ function fanOut(sinks: TraceSink[]): TraceSink {
 /**
  * Runs the prompt, then samples up to maxTokens tokens. The trace covers every prompt position
  * (logits only at the last one), then for each sampled token the SAMPLE op (output: the token and
- * the PRNG state after it) and, unless it is the last, the forward pass of that token.
+ * the PRNG state after it) and, unless it is the last, the forward pass of that token. The
+ * committed traceRoot is over one checkpoint per position (docs/DETERMINISM.md, "Trace").
  */
 export function generate(
   model: Model,
@@ -96,10 +104,12 @@ export function* generateSteps(
   validateRequest(model, request)
   const { promptTokens, maxTokens, params } = request
   const stop = new Set(request.stopTokens ?? [])
-  const hasher = options.trace === false ? undefined : new TraceHasher(model)
+  const hasher = options.trace === false ? undefined : new CheckpointHasher(model)
   const sinks = [hasher, options.sink].filter((s): s is TraceSink => s !== undefined)
   const sink = sinks.length === 0 ? undefined : fanOut(sinks)
   const seq = new Sequence(model, promptTokens.length + maxTokens)
+  const fault = options.fault
+  seq.fault = fault
   const prng = new Prng(request.seed)
   const order = new Int32Array(model.config.vocabSize)
   const weights = new Float64Array(model.config.vocabSize)
@@ -114,9 +124,15 @@ export function* generateSteps(
   const tokens: number[] = []
   let finishReason: GenerateResult['finishReason'] = 'length'
   for (;;) {
-    const token = sample(logits!, params, prng, order, weights)
+    let token = sample(logits!, params, prng, order, weights)
     sampled[0] = token
     for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
+    if (fault?.kind === OpKind.SAMPLE && fault.pos === seq.pos - 1) {
+      // The faulted token and PRNG state are what the rest of the run uses.
+      applyFault(fault, sampled, 0, 5)
+      token = sampled[0]!
+      for (let i = 0; i < 4; i++) prng.s[i] = sampled[i + 1]! >>> 0
+    }
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
     tokens.push(token)
     yield token

@@ -29,33 +29,103 @@ export { Prng } from './sampler/prng.ts'
 export { argmax, type SamplingParams, sample, samplingParams } from './sampler/sample.ts'
 export { type Tokenizer, tokenizerFromGguf } from './tokenizer/index.ts'
 export { TraceCapture } from './trace/capture.ts'
-export { TraceHasher, traceLeaf, vecChunks, vecRoot } from './trace/hasher.ts'
+export {
+  type BoundaryOpening,
+  type CheckpointOpening,
+  checkpointHash,
+  type ElementOpening,
+  type PositionLeafOpening,
+  type TraceContext,
+  type VectorInput,
+  verifyBinding,
+  verifyBoundaryOpening,
+  verifyBoundaryVector,
+  verifyCheckpointOpening,
+  verifyElementOpening,
+  verifyPositionLeafOpening,
+  verifyPositionVector,
+  verifyScheduledOpId,
+  verifyWeightOpening,
+  type WeightOpening,
+} from './trace/checks.ts'
+export {
+  CheckpointHasher,
+  LeafStager,
+  PositionTraceHasher,
+  traceLeaf,
+  vecChunks,
+  vecRoot,
+} from './trace/hasher.ts'
 export { elementInputs, weightRow } from './trace/inputs.ts'
 export {
+  bisect,
   bytesEqual,
   fromHex,
+  MerkleTree,
   merkleProof,
   merkleRoot,
+  proofLength,
   rootFromProof,
   toHex,
 } from './trace/merkle.ts'
 export {
-  leafHashes,
-  openTraceElement,
-  openWeightLeaf,
-  type TraceOpening,
-  verifyTraceOpening,
-  verifyWeightOpening,
-  type WeightOpening,
-  weightRowBytes,
-} from './trace/open.ts'
+  type MixClaim,
+  type MixFinalProof,
+  type MixStepProof,
+  type MixSumOpening,
+  mixPartialSums,
+  mixSumLeaf,
+  mixSumsTree,
+  verifyMixFinal,
+  verifyMixStep,
+  verifyMixSumOpening,
+} from './trace/mix.ts'
 export {
+  configConstants,
+  type InputRef,
+  type OneStepContext,
+  type OneStepProof,
+  type OneStepResult,
+  oneStep,
+  oneStepVectors,
+  oneStepWeights,
+} from './trace/onestep.ts'
+export { openElement, openWeight, openWeightLeaf, weightRowBytes } from './trace/open.ts'
+export {
+  ALL_KINDS,
+  CHECKPOINT_KIND,
+  kindMask,
   LAYER_OPS,
   NO_LAYER,
   OP_NAMES,
   OpKind,
   opIdBytes,
   parseOpId,
+  positionTag,
+  type TraceFault,
   type TraceSink,
 } from './trace/ops.ts'
 export { type ElementInputs, recomputeElement, type WeightRow } from './trace/recompute.ts'
+export {
+  positionTrace,
+  type ReplayOptions,
+  replayTrace,
+  TraceReplay,
+} from './trace/replay.ts'
+export {
+  boundaryCount,
+  boundaryIndexOf,
+  boundaryOpAt,
+  boundaryToPositionIndex,
+  opLength,
+  positionCount,
+  positionOpAt,
+  positionOpCount,
+  positionOpIndex,
+  samplesAt,
+  shapeOf,
+  type TraceShape,
+  type WeightRef,
+  weightLeafCount,
+  weightLeafIndex,
+} from './trace/schedule.ts'

@@ -2,8 +2,9 @@ import { GenerationError } from '../errors/runtime.ts'
 import { generateSteps } from '../runtime/generate.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
-import { TraceHasher } from '../runtime/trace/hasher.ts'
+import { CheckpointHasher } from '../runtime/trace/hasher.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
+import type { TraceFault } from '../runtime/trace/ops.ts'
 import type { FinishReason, Hex, InferenceRequest } from '../types/inference.ts'
 import { outputHash } from './request.ts'
 
@@ -13,7 +14,14 @@ export type ExecuteResult = {
   finishReason: FinishReason
   outputHash: Hex
   traceRoot: Hex
+  /** Checkpoints under traceRoot: one per position run (prompt tokens + tokens - 1). */
   traceLeaves: number
+}
+
+export type ExecuteOptions = {
+  signal?: AbortSignal
+  /** A cheater's run: one op output element changed as it is computed (tests, simulations). */
+  fault?: TraceFault
 }
 
 /**
@@ -27,7 +35,7 @@ export function* executeSteps(
   model: Model,
   tokenizer: Tokenizer,
   request: InferenceRequest,
-  options: { signal?: AbortSignal } = {},
+  options: ExecuteOptions = {},
 ): Generator<number, ExecuteResult, void> {
   const { signal } = options
   signal?.throwIfAborted()
@@ -35,7 +43,7 @@ export function* executeSteps(
     throw new GenerationError('the request is for another model', {
       details: `request modelRoot ${request.modelRoot}, served ${toHex(model.modelRoot)}`,
     })
-  const hasher = new TraceHasher(model)
+  const hasher = new CheckpointHasher(model)
   const tokens: number[] = []
   let stopped = false
   const stops = request.stop
@@ -48,7 +56,9 @@ export function* executeSteps(
       seed: request.seed,
       stopTokens: request.stopTokens,
     },
-    { trace: false, sink: hasher },
+    options.fault
+      ? { trace: false, sink: hasher, fault: options.fault }
+      : { trace: false, sink: hasher },
   )
   for (let step = steps.next(); !step.done; step = steps.next()) {
     const token = step.value
@@ -81,18 +91,14 @@ export function executeRequest(
   model: Model,
   tokenizer: Tokenizer,
   request: InferenceRequest,
-  options: { onToken?: (token: number, index: number) => void; signal?: AbortSignal } = {},
+  options: ExecuteOptions & { onToken?: (token: number, index: number) => void } = {},
 ): ExecuteResult {
-  const steps = executeSteps(
-    model,
-    tokenizer,
-    request,
-    options.signal ? { signal: options.signal } : {},
-  )
+  const { onToken, ...rest } = options
+  const steps = executeSteps(model, tokenizer, request, rest)
   for (let index = 0; ; index++) {
     const step = steps.next()
     if (step.done) return step.value
-    options.onToken?.(step.value, index)
+    onToken?.(step.value, index)
   }
 }
 
@@ -104,21 +110,16 @@ export async function executeRequestAsync(
   model: Model,
   tokenizer: Tokenizer,
   request: InferenceRequest,
-  options: {
+  options: ExecuteOptions & {
     onToken?: (token: number, index: number) => void | Promise<void>
-    signal?: AbortSignal
   } = {},
 ): Promise<ExecuteResult> {
-  const steps = executeSteps(
-    model,
-    tokenizer,
-    request,
-    options.signal ? { signal: options.signal } : {},
-  )
+  const { onToken, ...rest } = options
+  const steps = executeSteps(model, tokenizer, request, rest)
   for (let index = 0; ; index++) {
     const step = steps.next()
     if (step.done) return step.value
-    await options.onToken?.(step.value, index)
+    await onToken?.(step.value, index)
     await new Promise<void>((resolve) => setImmediate(resolve))
   }
 }

@@ -5,9 +5,10 @@ import { samplingParams } from '../runtime/sampler/sample.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
+import { OpKind } from '../runtime/trace/ops.ts'
 import type { InferenceRequest, Receipt, SignedReceipt } from '../types/inference.ts'
 import { ReplayGuard, signRequest, verifySignedRequest } from './call.ts'
-import { executeRequest } from './execute.ts'
+import { executeRequest, executeRequestAsync } from './execute.ts'
 import { signReceipt, verifyReceipt } from './receipt.ts'
 import { reexecuteReceipt } from './reexecute.ts'
 import { encodeRequest, outputHash, requestHash } from './request.ts'
@@ -196,6 +197,35 @@ describe('execution and re-execution', () => {
     expect(reexecuteReceipt(model, tokenizer, request({ seed: 7 }), receipt).mismatches[0]).toMatch(
       /requestHash/,
     )
+  })
+
+  it('the receipt commits to one checkpoint per position run', () => {
+    const req = request({ stopTokens: [] })
+    const run = executeRequest(model, tokenizer, req)
+    expect(run.tokens).toHaveLength(12)
+    expect(run.traceLeaves).toBe(req.promptTokens.length + 12 - 1)
+  })
+
+  it('a subtle cheater (one value changed while answering, the rest consistent with it) fails re-execution', async () => {
+    const req = request({ stopTokens: [] })
+    const { receipt } = await answer(req)
+    // v of layer 1 at the second prompt position, one element moved: later positions read it.
+    const fault = { pos: 1, layer: 1, kind: OpKind.V, element: 5, delta: 30_000 }
+    const cheat = executeRequest(model, tokenizer, req, { fault })
+    expect(cheat.traceRoot).not.toBe(receipt.traceRoot)
+    expect(cheat.traceLeaves).toBe(receipt.traceLeaves)
+    // The same lie told while streaming gives the same receipt fields.
+    const streamed = await executeRequestAsync(model, tokenizer, req, { fault })
+    expect(streamed.traceRoot).toBe(cheat.traceRoot)
+    expect(streamed.tokens).toEqual(cheat.tokens)
+    const cheated = {
+      ...receipt,
+      outputHash: cheat.outputHash,
+      traceRoot: cheat.traceRoot,
+    }
+    const result = reexecuteReceipt(model, tokenizer, req, cheated)
+    expect(result.ok).toBe(false)
+    expect(result.mismatches.some((m) => m.startsWith('traceRoot'))).toBe(true)
   })
 
   it('a text stop sequence ends generation at the completing token; the trace matches a shorter run', () => {

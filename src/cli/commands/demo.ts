@@ -32,7 +32,7 @@ export const command: Command = {
       )
       console.log(`  tokens    ${result.tokens.join(' ')}`)
       console.log(
-        `  traceRoot ${toHex(result.traceRoot!)} (${result.traceLeafCount} trace entries)\n`,
+        `  traceRoot ${toHex(result.traceRoot!)} (${result.traceLeafCount} checkpoints, one per position)\n`,
       )
     }
     console.log("Try: npx verity generate --prompt 'Hello' --seed 1 --json")

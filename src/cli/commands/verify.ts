@@ -137,7 +137,7 @@ export const command: Command = {
       if (result.ok && mismatches.length === 0) {
         reexecuted = true
         passed.push(
-          `re-execution ok: tokens, outputHash, traceRoot and ${receipt.traceLeaves} trace leaves reproduced`,
+          `re-execution ok: tokens, outputHash, traceRoot and its ${receipt.traceLeaves} checkpoints reproduced`,
         )
       }
     }

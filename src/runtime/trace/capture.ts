@@ -9,8 +9,7 @@ export type CapturedEntry = {
 }
 
 /**
- * Keeps a copy of trace entries: all of them, or only the indices asked for (an opening needs
- * one vector, not the whole trace).
+ * Keeps a copy of trace entries, in execution order: all of them, or only the indices asked for.
  */
 export class TraceCapture implements TraceSink {
   readonly entries: CapturedEntry[] = []

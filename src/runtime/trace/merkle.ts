@@ -67,6 +67,74 @@ export function merkleProof(leaves: Uint8Array, count: number, index: number): U
   return proof
 }
 
+/** log2 of the padded width of a tree of `count` leaves: the length of its proofs. */
+export function proofLength(count: number): number {
+  let k = 0
+  for (let width = 1; width < count; width *= 2) k++
+  return k
+}
+
+/**
+ * A tree kept whole, level by level, for many proofs of one set of leaves (openings, the
+ * game's bisection) at O(log n) each. levels[0] holds the padded leaves, the last level the root.
+ */
+export class MerkleTree {
+  readonly count: number
+  readonly levels: Uint8Array[]
+
+  constructor(leaves: Uint8Array, count: number) {
+    this.count = count
+    let level = new Uint8Array(nextPow2(Math.max(1, count)) * 32)
+    level.set(leaves.subarray(0, count * 32))
+    this.levels = [level]
+    for (let n = level.length / 32; n > 1; n /= 2) {
+      const next = new Uint8Array((n / 2) * 32)
+      for (let i = 0; i < n / 2; i++) next.set(sha256(level.subarray(64 * i, 64 * i + 64)), 32 * i)
+      this.levels.push(next)
+      level = next
+    }
+  }
+
+  get root(): Uint8Array {
+    return this.levels[this.levels.length - 1]!.slice(0, 32)
+  }
+
+  /** Node i of level h (h = 0: the leaves). */
+  node(h: number, i: number): Uint8Array {
+    return this.levels[h]!.subarray(32 * i, 32 * i + 32)
+  }
+
+  leaf(i: number): Uint8Array {
+    return this.node(0, i).slice()
+  }
+
+  proof(index: number): Uint8Array[] {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.count)
+      throw new RangeError(`leaf ${index} out of range (${this.count} leaves)`)
+    const out: Uint8Array[] = []
+    for (let h = 0, i = index; h < this.levels.length - 1; h++, i >>= 1)
+      out.push(this.node(h, i ^ 1).slice())
+    return out
+  }
+}
+
+/**
+ * The game's bisection over two trees of the same shape with different roots: from the root, go
+ * left while the left children differ, else right. Returns the leaf reached, the first that
+ * differs; every subtree left of it is agreed.
+ */
+export function bisect(a: MerkleTree, b: MerkleTree): number {
+  if (a.levels.length !== b.levels.length) throw new RangeError('the trees differ in shape')
+  const top = a.levels.length - 1
+  if (bytesEqual(a.node(top, 0), b.node(top, 0))) throw new RangeError('the trees agree')
+  let i = 0
+  for (let h = top - 1; h >= 0; h--) {
+    i *= 2
+    if (bytesEqual(a.node(h, i), b.node(h, i))) i++
+  }
+  return i
+}
+
 /** Recomputes the root from a leaf and its proof. */
 export function rootFromProof(
   leaf: Uint8Array,

@@ -6,6 +6,7 @@ import { TraceCapture } from './capture.ts'
 import { elementInputs } from './inputs.ts'
 import { OP_NAMES, OpKind } from './ops.ts'
 import { recomputeElement } from './recompute.ts'
+import { positionCount, positionOpAt, positionOpCount, positionOpIndex } from './schedule.ts'
 
 describe('recomputeElement (the one-step reference)', () => {
   it('reproduces every element of every op of a trace from its inputs alone', () => {
@@ -49,7 +50,27 @@ describe('recomputeElement (the one-step reference)', () => {
     )
     // 10 positions run (5 prompt + 5 fed back), each 1 embed + layers x 17 ops; logits at 6 positions; 6 samples.
     expect(capture.entries.length).toBe(10 * (1 + model.config.nLayers * 17) + 6 * 2 + 6)
-    expect(result.traceLeafCount).toBe(capture.entries.length)
+    // The receipt commits to one checkpoint per position.
+    expect(result.traceLeafCount).toBe(10)
+    // The schedule names every op of the trace where the run puts it, and nothing else.
+    const shape = { promptLength: 5, generated: 6 }
+    expect(positionCount(shape)).toBe(10)
+    let at = 0
+    for (let pos = 0; pos < 10; pos++) {
+      const count = positionOpCount(model.config, shape, pos)
+      expect(count).toBe(1 + model.config.nLayers * 17 + (pos >= 4 ? 3 : 0))
+      for (let index = 0; index < count; index++) {
+        const entry = capture.entries[at++]!
+        expect(positionOpAt(model.config, shape, pos, index)).toEqual({
+          pos: entry.pos,
+          layer: entry.layer,
+          kind: entry.kind,
+          length: entry.vec.length,
+        })
+        expect(positionOpIndex(model.config, entry.layer, entry.kind)).toBe(index)
+      }
+    }
+    expect(at).toBe(capture.entries.length)
   })
 
   it('detects a wrong value: a changed input changes the recomputed element', () => {
