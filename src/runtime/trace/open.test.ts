@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes } from '@noble/hashes/utils.js'
 import { describe, expect, it } from 'vitest'
 import { bitFlips } from '../../../test/bit-flips.ts'
 import { TraceError } from '../../errors/runtime.ts'
@@ -252,7 +253,10 @@ describe('weight openings', () => {
     )
     expect(verifyWeightOpening(model.modelRoot, normOpening)).toBe(true)
     expect(
-      verifyWeightOpening(model.modelRoot, openWeightLeaf(model, 0, configBytes(config))),
+      verifyWeightOpening(
+        model.modelRoot,
+        openWeightLeaf(model, 0, concatBytes(configBytes(config), model.tokenizerDigest)),
+      ),
     ).toBe(true)
     expectEveryFlipRejected(rowOpening, (o) => verifyWeightOpening(model.modelRoot, o))
     expect(() => openWeightLeaf(model, w.leafBase, weightRowBytes(model, w, 1))).toThrow(
