@@ -26,30 +26,30 @@ import {TraceProofLib} from "./TraceProofLib.sol";
 contract DisputeGame is IDisputeGame {
     using SafeERC20 for IERC20;
 
-    /* PHASES */
+    /* PHASES (src/chain/dispute.ts DisputePhase mirrors them) */
 
-    uint8 public constant NONE = 0;
-    uint8 public constant BISECT = 1;
-    uint8 public constant POSITION = 2;
-    uint8 public constant BISECT2 = 3;
-    uint8 public constant BINDING = 4;
-    uint8 public constant LEAF = 5;
-    uint8 public constant CHUNKS = 6;
-    uint8 public constant STEP = 7;
-    uint8 public constant SUM_POST = 8;
-    uint8 public constant SUM_BISECT = 9;
-    uint8 public constant SUM_STEP = 10;
-    uint8 public constant OUTPUT = 11;
-    uint8 public constant DONE = 12;
+    uint8 internal constant NONE = 0;
+    uint8 internal constant BISECT = 1;
+    uint8 internal constant POSITION = 2;
+    uint8 internal constant BISECT2 = 3;
+    uint8 internal constant BINDING = 4;
+    uint8 internal constant LEAF = 5;
+    uint8 internal constant CHUNKS = 6;
+    uint8 internal constant STEP = 7;
+    uint8 internal constant SUM_POST = 8;
+    uint8 internal constant SUM_BISECT = 9;
+    uint8 internal constant SUM_STEP = 10;
+    uint8 internal constant OUTPUT = 11;
+    uint8 internal constant DONE = 12;
 
-    /* DECISION REASONS (1..7: OpenLib's one-shot checks) */
+    /* DECISION REASONS (1..7: OpenLib's one-shot checks; src/chain/dispute.ts DisputeReason) */
 
-    uint8 public constant TIMEOUT = 10;
-    uint8 public constant ONE_STEP = 11;
-    uint8 public constant BINDING_PROVEN = 12;
-    uint8 public constant OUTPUT_PROVEN = 13;
-    uint8 public constant SUM_STEP_CHECKED = 14;
-    uint8 public constant SUM_MAX_BROKEN = 15;
+    uint8 internal constant TIMEOUT = 10;
+    uint8 internal constant ONE_STEP = 11;
+    uint8 internal constant BINDING_PROVEN = 12;
+    uint8 internal constant OUTPUT_PROVEN = 13;
+    uint8 internal constant SUM_STEP_CHECKED = 14;
+    uint8 internal constant SUM_MAX_BROKEN = 15;
 
     /* BOUNDS */
 
@@ -78,7 +78,12 @@ contract DisputeGame is IDisputeGame {
 
     uint256 public disputeCount;
     mapping(uint256 => Dispute) private disputes;
-    mapping(bytes32 => uint256) public disputeOf;
+    /// @dev Receipt digest => challenger => its dispute. Several challengers may dispute one
+    /// receipt at once: were one dispute per receipt the rule, a cheater's own sock puppet could
+    /// open first, lose on purpose and shield the receipt from everyone else.
+    mapping(bytes32 => mapping(address => uint256)) private disputeBy;
+    /// @dev Receipt digest => the dispute whose loss slashed the miner for it (once per receipt).
+    mapping(bytes32 => uint256) public slashedBy;
 
     DisputeParams private defaults;
     mapping(uint16 => DisputeParams) private subnetParams;
@@ -115,7 +120,10 @@ contract DisputeGame is IDisputeGame {
         Receipt calldata rc = o.receipt;
         OpenLib.Opened memory r = OpenLib.check(o, verity, uint64(NO_OUTPUT_CLAIM));
         if (r.signer != rc.minerHotkey || r.signer == address(0)) revert BadSignature(r.signer, rc.minerHotkey);
-        if (disputeOf[r.digest] != 0) revert ReceiptAlreadyDisputed(r.digest, disputeOf[r.digest]);
+        if (slashedBy[r.digest] != 0) revert ReceiptAlreadySlashed(r.digest, slashedBy[r.digest]);
+        if (disputeBy[r.digest][msg.sender] != 0) {
+            revert ReceiptAlreadyDisputed(r.digest, disputeBy[r.digest][msg.sender]);
+        }
         try core.uidOf(rc.netuid, rc.minerHotkey) returns (uint16) {}
         catch {
             revert NotRegistered(rc.netuid, rc.minerHotkey);
@@ -128,7 +136,7 @@ contract DisputeGame is IDisputeGame {
         if (block.number > last) revert ReceiptExpired(last);
 
         id = ++disputeCount;
-        disputeOf[r.digest] = id;
+        disputeBy[r.digest][msg.sender] = id;
         Dispute storage d = record(disputes[id], rc, r, p);
         emit DisputeOpened(
             id, rc.netuid, rc.minerHotkey, msg.sender, r.digest, rc.traceRoot, o.claimedRoot, rc.traceLeaves
@@ -162,6 +170,7 @@ contract DisputeGame is IDisputeGame {
         uint256 slash = core.stakeOf(rc.netuid, rc.minerHotkey) * p.slashBps / 10_000;
         if (slash < p.slashMin) slash = p.slashMin;
         d.challenger = msg.sender;
+        d.receipt = r.digest;
         d.netuid = rc.netuid;
         d.miner = rc.minerHotkey;
         d.promptLength = uint32(r.promptLength);
@@ -508,6 +517,11 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @inheritdoc IDisputeGame
+    function disputeOf(bytes32 digest, address challenger) external view returns (uint256) {
+        return disputeBy[digest][challenger];
+    }
+
+    /// @inheritdoc IDisputeGame
     function receiptDigest(Receipt calldata r) external view returns (bytes32) {
         return OpenLib.digest(r, verity);
     }
@@ -620,17 +634,20 @@ contract DisputeGame is IDisputeGame {
         ctx.partElements = partElements;
     }
 
-    /// @dev Ends a dispute: state first, then the core's hook, then the bond.
+    /// @dev Ends a dispute: state first, then the core's hook, then the bond. A receipt slashes
+    /// its miner once: a later win on the same receipt returns the bond and slashes nothing.
     function decide(uint256 id, Dispute storage d, bool minerLost, uint8 reason) private {
         d.phase = DONE;
         d.outcome = minerLost ? 1 : 2;
         uint256 bond = d.bond;
         address challenger = d.challenger;
         address miner = d.miner;
+        bool slash = minerLost && slashedBy[d.receipt] == 0;
+        if (slash) slashedBy[d.receipt] = id;
         emit DisputeDecided(id, minerLost, reason);
         if (minerLost) {
             (uint256 slashed, uint256 paid) =
-                core.slashForDispute(d.netuid, miner, d.slashAmount, challenger, d.rewardBps);
+                slash ? core.slashForDispute(d.netuid, miner, d.slashAmount, challenger, d.rewardBps) : (0, 0);
             emit MinerSlashed(id, miner, slashed, paid);
             if (bond != 0) {
                 emit BondPaid(id, challenger, bond);

@@ -23,6 +23,8 @@ struct DisputeParams {
 /// @dev A dispute as stored (DisputeGame's phases and fields; see `dispute`).
 struct Dispute {
     address challenger;
+    /// @dev The receipt's EIP-712 digest.
+    bytes32 receipt;
     uint16 netuid;
     uint8 phase;
     uint8 outcome;
@@ -112,6 +114,7 @@ interface IDisputeGame {
     error WrongModel(bytes32 receiptModel, bytes32 subnetModel);
     error ReceiptExpired(uint256 lastBlock);
     error ReceiptAlreadyDisputed(bytes32 receiptDigest, uint256 id);
+    error ReceiptAlreadySlashed(bytes32 receiptDigest, uint256 id);
     error SameTraceRoot(bytes32 traceRoot);
     error UnknownDispute(uint256 id);
     error WrongPhase(uint256 id, uint8 phase);
@@ -144,6 +147,8 @@ interface IDisputeGame {
     /* OPEN */
 
     /// @notice Opens a dispute over a receipt and takes the challenger's bond (approved first).
+    /// Each challenger may dispute a receipt once, several at the same time; none once a
+    /// dispute on it has slashed the miner.
     /// A receipt that contradicts itself (traceLeaves != T + G - 1, a stop token before the last
     /// token, more tokens than maxTokens, no token, a request the runtime refuses, an output
     /// token outside the vocabulary, an issuedBlock still to come) is decided at once, without a
@@ -231,8 +236,11 @@ interface IDisputeGame {
 
     function dispute(uint256 id) external view returns (Dispute memory);
 
-    /// @notice The dispute of a receipt (by its EIP-712 digest); 0 if none.
-    function disputeOf(bytes32 receiptDigest) external view returns (uint256);
+    /// @notice A challenger's dispute of a receipt (by its EIP-712 digest); 0 if none.
+    function disputeOf(bytes32 receiptDigest, address challenger) external view returns (uint256);
+
+    /// @notice The dispute that slashed the miner for a receipt; 0 if none.
+    function slashedBy(bytes32 receiptDigest) external view returns (uint256);
 
     function receiptDigest(Receipt calldata r) external view returns (bytes32);
 

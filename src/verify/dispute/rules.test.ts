@@ -747,25 +747,83 @@ describe('side by side', () => {
     )
     const ids = new Set(games.map((g) => g.id))
     expect(ids.size).toBe(3)
-    for (let round = 0; round < 100 && games.some((g) => !('done' in g)); round++) {
-      for (const g of games) {
-        if ('done' in g) continue
-        const view = await readDispute(fx.devnet.publicClient, gameA.game, g.id)
-        if (view.dispute.phase === DisputePhase.DONE) {
-          Object.assign(g, { done: view.log.decided })
-          continue
-        }
-        const role = minerToMove(view.dispute) ? 'miner' : 'challenger'
-        const move = g.players[role].nextMove(view)
-        expect(move, `dispute ${g.id}`).toBeDefined()
-        await sendMove(g.wallets[role], gameA.game, g.id, move!)
-      }
-    }
-    expect(games.map((g) => (g as { done?: unknown }).done)).toEqual([
+    const done = await playTogether(
+      games.map((g) => ({
+        id: g.id,
+        miner: [g.wallets.miner, g.players.miner] as const,
+        challenger: [g.wallets.challenger, g.players.challenger] as const,
+      })),
+    )
+    expect(done.map((g) => g.decided)).toEqual([
       { minerLost: true, reason: DisputeReason.ONE_STEP },
       { minerLost: false, reason: expect.any(Number) },
       { minerLost: true, reason: DisputeReason.SUM_STEP },
     ])
+  })
+})
+
+describe('one receipt, several challengers', () => {
+  it("a cheater's own challenger losing on purpose shields nothing; the miner is slashed once", async () => {
+    const miner = fx.miners[2]!
+    const [honestA, puppet, honestB] = fx.challengers as [Wallet, Wallet, Wallet]
+    await topUp(gameA, miner)
+    const req = request(4)
+    const fault = { pos: 18, layer: 0, kind: OpKind.GATE, element: 9, delta: 70_000 }
+    const a = await answer(fx, gameA, miner, req, { fault })
+    const run = disputeRequest(req, a.tokens)
+    const cheater = () =>
+      new DisputePlayer({ model: fx.model, request: run, role: 'miner', fault, partElements: 4096 })
+    const challengerPlayer = (liar?: number) =>
+      new DisputePlayer({
+        model: fx.model,
+        request: run,
+        role: 'challenger',
+        partElements: 4096,
+        ...(liar === undefined ? {} : { liar: { seed: liar } }),
+      })
+    // The cheater's puppet opens first with a false claim and plays to lose.
+    const puppetOpen = await openDispute(puppet, {
+      address: gameA.game,
+      open: opening(gameA, a, req, { claimedRoot: toHex(new Uint8Array(32).fill(5)) }),
+    })
+    expect(
+      await revertName(openDispute(puppet, { address: gameA.game, open: opening(gameA, a, req) })),
+    ).toBe('ReceiptAlreadyDisputed')
+    // Two honest challengers open the same receipt meanwhile.
+    const first = await openDispute(honestA, { address: gameA.game, open: opening(gameA, a, req) })
+    const second = await openDispute(honestB, { address: gameA.game, open: opening(gameA, a, req) })
+    const stake = await stakeOf(gameA, miner)
+    const before = await balance(honestB.account.address)
+    const [p, r1, r2] = await playTogether([
+      { id: puppetOpen.id, miner: [miner, cheater()], challenger: [puppet, challengerPlayer(9)] },
+      { id: first.id, miner: [miner, cheater()], challenger: [honestA, challengerPlayer()] },
+      { id: second.id, miner: [miner, cheater()], challenger: [honestB, challengerPlayer()] },
+    ])
+    expect([p!.decided.minerLost, r1!.decided.minerLost, r2!.decided.minerLost]).toEqual([
+      false,
+      true,
+      true,
+    ])
+    // Slashed once, by the first win (the first honest dispute moves first each round); the
+    // second gets its bond back and nothing else.
+    expect(r1!.slashed).toBe(stake / 2n)
+    expect(r2!.slashed).toBe(0n)
+    expect(await stakeOf(gameA, miner)).toBe(stake - stake / 2n)
+    expect(await balance(honestB.account.address)).toBe(before + PARAMS.bond)
+    const digest = (await getDispute(fx.devnet.publicClient, { address: gameA.game, id: first.id }))
+      .receipt
+    const slashedBy = await fx.devnet.publicClient.readContract({
+      address: gameA.game,
+      abi: disputeGameErrorsAbi,
+      functionName: 'slashedBy',
+      args: [digest],
+    })
+    expect(slashedBy).toBe(first.id)
+    expect(
+      await revertName(
+        openDispute(fx.challengers[0]!, { address: gameA.game, open: opening(gameA, a, req) }),
+      ),
+    ).toBe('ReceiptAlreadySlashed')
   })
 })
 
@@ -836,6 +894,39 @@ describe('parameters', () => {
 })
 
 /* HELPERS */
+
+type Side = readonly [Wallet, DisputePlayer]
+
+/**
+ * Plays several disputes of game A in lockstep, one move of each per round (a side without a
+ * move is timed out once its deadline passes), as nodes playing many at once would.
+ */
+async function playTogether(list: { id: bigint; miner: Side; challenger: Side }[]) {
+  const out = list.map(
+    () =>
+      undefined as undefined | { decided: { minerLost: boolean; reason: number }; slashed: bigint },
+  )
+  for (let round = 0; round < 200 && out.some((o) => !o); round++) {
+    for (const [k, g] of list.entries()) {
+      if (out[k]) continue
+      const view = await readDispute(fx.devnet.publicClient, gameA.game, g.id)
+      if (view.dispute.phase === DisputePhase.DONE) {
+        out[k] = { decided: view.log.decided!, slashed: view.log.slashed?.slashed ?? 0n }
+        continue
+      }
+      const role = minerToMove(view.dispute) ? 'miner' : 'challenger'
+      const [wallet, player] = g[role]
+      const move = player.nextMove(view)
+      if (move) await sendMove(wallet, gameA.game, g.id, move)
+      else if ((await fx.devnet.publicClient.getBlockNumber()) > view.dispute.deadline)
+        await timeoutDispute(g[role === 'miner' ? 'challenger' : 'miner'][0], {
+          address: gameA.game,
+          id: g.id,
+        })
+    }
+  }
+  return out.map((o) => o!)
+}
 
 async function send(wallet: Wallet, address: Hex, fn: string, args: unknown[]) {
   const hash = await wallet.writeContract({
