@@ -13,9 +13,34 @@
  *   npm run bench:dispute -- --json    one JSON line: rounds, gasPerMove, oneStepGas,
  *                                      oneStepGasMax4096, endToEnd
  */
+
+import { sha256 } from '@noble/hashes/sha2.js'
+import {
+  type Address,
+  concatHex,
+  encodeAbiParameters,
+  type Hex,
+  keccak256,
+  toBytes,
+  toHex,
+} from 'viem'
+import { stepLibAbi } from '../src/chain/abis.ts'
+import { maxAbsIndex } from '../src/chain/onestep.ts'
+import type { ModelConfig } from '../src/runtime/model/config.ts'
 import { samplingParams } from '../src/runtime/sampler/sample.ts'
-import { OpKind, type TraceFault } from '../src/runtime/trace/ops.ts'
-import { positionOpCount, shapeOf } from '../src/runtime/trace/schedule.ts'
+import { traceLeaf, vecChunks, vecRoot, ZERO_SUBTREES } from '../src/runtime/trace/hasher.ts'
+import { MerkleTree } from '../src/runtime/trace/merkle.ts'
+import { OpKind, opIdBytes, type TraceFault } from '../src/runtime/trace/ops.ts'
+import {
+  positionOpCount,
+  positionOpIndex,
+  shapeOf,
+  weightLeafCount,
+  weightLeafIndex,
+} from '../src/runtime/trace/schedule.ts'
+import { configArg, type StepContextArg, stepContext } from '../src/verify/dispute/context.ts'
+import type { StepProofArg } from '../src/verify/dispute/openings.ts'
+import { compactProof, hexes, treeNodes } from '../src/verify/dispute/proofs.ts'
 import {
   answer,
   type DisputeFixture,
@@ -24,6 +49,33 @@ import {
   startDisputeFixture,
 } from '../test/dispute-fixture.ts'
 import { measureOneStepGas, type OneStepGasRow } from './onestep.bench.ts'
+
+/** StepLib.recompute called directly (libraries' view functions may be): its selector names the structs. */
+const RECOMPUTE = keccak256(toBytes('recompute(StepContext,StepProof)')).slice(0, 10) as Hex
+
+function recomputeData(ctx: StepContextArg, proof: StepProofArg): Hex {
+  const f = stepLibAbi.find((x) => x.type === 'function' && x.name === 'recompute')!
+  return concatHex([
+    RECOMPUTE,
+    encodeAbiParameters((f as unknown as { inputs: never }).inputs, [ctx, proof] as never),
+  ])
+}
+
+/** Gas of a transaction that runs one one-step check (StepLib.recompute) with this proof. */
+async function stepGas(
+  fx: DisputeFixture,
+  stepLib: Address,
+  ctx: StepContextArg,
+  proof: StepProofArg,
+) {
+  const data = recomputeData(ctx, proof)
+  const gas = await fx.devnet.publicClient.estimateGas({
+    to: stepLib,
+    data,
+    account: fx.owner.account,
+  })
+  return Number(gas)
+}
 
 type RoundsRow = {
   positions: number
@@ -35,6 +87,9 @@ type RoundsRow = {
   /** A lie in an attention-mix element: the same, then the partial sums. */
   roundsMix: number
   moves: number
+  /** Gas of every move of the projection dispute: the miner's, the challenger's (open included). */
+  minerGas: number
+  challengerGas: number
 }
 
 const params = samplingParams({ temperature: 0.8, topK: 40 })
@@ -65,6 +120,7 @@ async function roundsAndGas(fx: DisputeFixture) {
     const last = positions - 1
     const result: number[] = []
     let moves = 0
+    const sides = { miner: 0, challenger: 0 }
     for (const fault of [
       { pos: last, layer: 1, kind: OpKind.GATE, element: 33, delta: 80_000 },
       { pos: last, layer: 2, kind: OpKind.ATTN_MIX, element: 21, delta: 80_000 },
@@ -76,6 +132,18 @@ async function roundsAndGas(fx: DisputeFixture) {
       if (!r.minerLost) throw new Error('the cheater won')
       result.push(r.rounds)
       moves = Math.max(moves, r.moves.length)
+      if (fault.kind === OpKind.GATE) {
+        for (const m of r.moves) sides[m.role] += Number(m.gas)
+        sides.challenger += r.openGas
+        const step = r.moves.find((m) => m.kind === 'oneStep')
+        if (step?.move?.kind === 'oneStep' && step.view && !stepSample) {
+          const ctx = stepContext(step.view, fx.model.config, 4096, Number(step.move.proof.lane))
+          stepSample = {
+            tx: Number(step.gas),
+            library: await stepGas(fx, setup.stepLib, ctx, step.move.proof),
+          }
+        }
+      }
       for (const m of r.moves) {
         const list = gas.get(m.kind) ?? []
         list.push(Number(m.gas))
@@ -91,6 +159,8 @@ async function roundsAndGas(fx: DisputeFixture) {
       rounds: result[0]!,
       roundsMix: result[1]!,
       moves,
+      minerGas: sides.miner,
+      challengerGas: sides.challenger,
     })
   }
   const gasPerMove = Object.fromEntries(
@@ -103,7 +173,132 @@ async function roundsAndGas(fx: DisputeFixture) {
       },
     ]),
   )
-  return { rows, gasPerMove }
+  return { rows, gasPerMove, stepSample }
+}
+
+let stepSample: { tx: number; library: number } | undefined
+
+/** A seeded xorshift stream of Q16 activations around +-1 with a few outliers, and int8 rows. */
+function stream(seed: number) {
+  let s = seed >>> 0 || 1
+  const u32 = () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s
+  }
+  const gauss = () =>
+    Math.sqrt(-2 * Math.log(u32() / 4294967296 + 1e-12)) *
+    Math.cos((2 * Math.PI * u32()) / 4294967296)
+  return { u32, gauss }
+}
+
+/**
+ * The game's one step at hidden size 4096, off the test model: a projection (q at layer 5) and
+ * an rmsnorm (ffn_norm), each with its whole 4096-element input proven under a synthetic R_p and
+ * its weight under a synthetic modelRoot of a Llama-3-8B shape (every other leaf zero), as one
+ * transaction to StepLib: calldata, the proofs, the vecRoot binding and the kernel.
+ */
+async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
+  const config: ModelConfig = {
+    name: 'llama-3-8b shape',
+    vocabSize: 128256,
+    dim: 4096,
+    nLayers: 32,
+    nHeads: 32,
+    nKvHeads: 8,
+    headDim: 128,
+    ffnDim: 14336,
+    contextLength: 8192,
+    ropeDim: 128,
+    ropeTheta: 500000,
+    normEps: 1e-5,
+    tiedOutput: false,
+  }
+  const r = stream(4096)
+  const x = Int32Array.from({ length: 4096 }, (_, i) =>
+    Math.round(r.gauss() * (i % 97 === 0 ? 8 : 1) * 65536),
+  )
+  const pos = 100
+  const layer = 5
+  const count = 1 + 17 * config.nLayers + 3
+  const leaves = new Uint8Array(count * 32)
+  const put = (kind: number, vec: Int32Array) => {
+    const index = positionOpIndex(config, layer, kind)
+    leaves.set(traceLeaf(opIdBytes(pos, layer, kind, vec.length), vecRoot(vec)), 32 * index)
+    return index
+  }
+  const norm = put(1, x) // attn_norm at layer 5: the q projection's input
+  const resid = put(11, x) // resid_attn at layer 5: ffn_norm's input
+  const tree = new MerkleTree(leaves, count)
+  const weights = weightLeafCount(config)
+  // A modelRoot with one non-zero leaf: its path's siblings are zero subtrees.
+  const sparse = (index: number, data: Uint8Array) => {
+    let node = sha256(data)
+    const proof: Hex[] = []
+    for (let h = 0, i = index; 2 ** h < weights; h++, i = Math.floor(i / 2)) {
+      const z = ZERO_SUBTREES[h]!
+      if ((i ^ 1) * 2 ** h < weights) proof.push(toHex(z))
+      const pair = new Uint8Array(64)
+      pair.set(i % 2 === 0 ? node : z, 0)
+      pair.set(i % 2 === 0 ? z : node, 32)
+      node = sha256(pair)
+    }
+    return { root: toHex(node), proof }
+  }
+  const row = new Uint8Array(4096 + 8)
+  for (let j = 0; j < 4096; j++)
+    row[j] = Math.max(-127, Math.min(127, Math.round(r.gauss() * 40))) & 0xff
+  new DataView(row.buffer).setInt32(4096, 3001, true)
+  new DataView(row.buffer).setInt32(4100, 22, true)
+  const g = new Uint8Array(4 * 4096)
+  for (let j = 0; j < 4096; j++) new DataView(g.buffer).setInt32(4 * j, 60000 + (j % 9000), true)
+  const whole = (index: number) => ({
+    chunks: toHex(vecChunks(x)),
+    firstChunk: 0n,
+    rangeProof: [],
+    leafProof: hexes(compactProof(treeNodes(tree), index)),
+    boundaryRoot: toHex(new Uint8Array(32)),
+    checkpointProof: [],
+  })
+  const base = (kind: number, modelRoot: Hex): StepContextArg => ({
+    config: configArg(config),
+    promptLength: 50n,
+    positions: 200n,
+    pos: BigInt(pos),
+    index: BigInt(positionOpIndex(config, layer, kind)),
+    layer: BigInt(layer),
+    kind: BigInt(kind),
+    element: 7n,
+    traceRoot: toHex(new Uint8Array(32)),
+    modelRoot,
+    promptRoot: toHex(new Uint8Array(32)),
+    positionRoot: toHex(tree.root),
+    seed: 1n,
+    temperatureMilli: 0n,
+    topK: 0n,
+    topPMilli: 1000n,
+    partElements: 4096n,
+  })
+  const q = sparse(weightLeafIndex(config, { tensor: 'q', layer, row: 7 }), row)
+  const projection = await stepGas(fx, stepLib, base(2, q.root), {
+    lane: 7n,
+    vectors: [whole(norm)],
+    weights: [{ data: toHex(row), proof: q.proof }],
+    hint: BigInt(maxAbsIndex(x)),
+    order: '0x',
+  })
+  const n = sparse(weightLeafIndex(config, { tensor: 'ffn_norm', layer }), g)
+  const rmsnorm = await stepGas(fx, stepLib, base(12, n.root), {
+    lane: 7n,
+    vectors: [whole(resid)],
+    weights: [{ data: toHex(g), proof: n.proof }],
+    hint: BigInt(maxAbsIndex(x)),
+    order: '0x',
+  })
+  return { projection, rmsnorm }
 }
 
 async function endToEnd() {
@@ -155,11 +350,16 @@ function oneStepSummary(rows: OneStepGasRow[]) {
 
 const fx = await startDisputeFixture({ partElements: [4096], miners: 2, challengers: 2 })
 let rounds: Awaited<ReturnType<typeof roundsAndGas>>
+let game4096: Awaited<ReturnType<typeof stepAt4096>>
 try {
   rounds = await roundsAndGas(fx)
+  game4096 = await stepAt4096(fx, fx.games[0]!.stepLib)
 } finally {
   await fx.stop()
 }
+// What the game's oneStep transaction adds to the step library's own (state reads, the
+// decision, the hook): measured on the test model.
+const overhead = stepSample ? stepSample.tx - stepSample.library : 0
 const e2e = await endToEnd()
 const oneStep = oneStepSummary(await measureOneStepGas())
 
@@ -171,6 +371,13 @@ if (process.argv.includes('--json')) {
       oneStepGas: oneStep.oneStepGas,
       oneStepGasMax4096: oneStep.oneStepGasMax4096,
       heaviest4096: oneStep.heaviest4096,
+      gameStep4096: {
+        projection: game4096.projection + overhead,
+        rmsnorm: game4096.rmsnorm + overhead,
+        libraryProjection: game4096.projection,
+        libraryRmsnorm: game4096.rmsnorm,
+        gameOverhead: overhead,
+      },
       endToEnd: e2e,
     }),
   )
@@ -187,6 +394,9 @@ if (process.argv.includes('--json')) {
     console.log(`| ${k} | ${f(v.mean)} | ${f(v.max)} | ${v.count} |`)
   console.log(
     `\none-step max at hidden 4096: ${f(oneStep.oneStepGasMax4096)} (${oneStep.heaviest4096})`,
+  )
+  console.log(
+    `game one step at hidden 4096: projection ${f(game4096.projection + overhead)}, rmsnorm ${f(game4096.rmsnorm + overhead)} (StepLib ${f(game4096.projection)} / ${f(game4096.rmsnorm)} + game ${f(overhead)})`,
   )
   console.log(`end to end, 1-block windows: ${JSON.stringify(e2e)}`)
 }

@@ -44,6 +44,7 @@ export const PARAMS: DisputeParams = {
 export type GameSetup = {
   core: Address
   game: Address
+  stepLib: Address
   partElements: number
 }
 
@@ -109,7 +110,7 @@ export async function startDisputeFixture(
       token,
       minUnstakeDelay: UNSTAKE_DELAY,
     })
-    const { game } = await deployDisputeGame(devnet.publicClient, owner, {
+    const { game, stepLib } = await deployDisputeGame(devnet.publicClient, owner, {
       core,
       token,
       minBond: parseEther('1'),
@@ -135,7 +136,7 @@ export async function startDisputeFixture(
     }
     for (const c of challengers)
       await send(devnet, c, token, verityTokenAbi, 'approve', [game, parseEther('100000')])
-    games.push({ core, game, partElements })
+    games.push({ core, game, stepLib, partElements })
   }
   return {
     devnet,
@@ -250,7 +251,7 @@ export async function dispute(
     lazy?: boolean
     stall?: { role: 'miner' | 'challenger'; after: number }
   },
-): Promise<PlayResult & { id: bigint }> {
+): Promise<PlayResult & { id: bigint; openGas: number }> {
   const { request, answer: a } = args
   const open = openParams({
     receipt: a.receipt,
@@ -261,7 +262,7 @@ export async function dispute(
       ? { claimedRoot: args.claimedRoot ?? honestRoot(fx.model, request, a.tokens) }
       : { outputIndex: args.outputIndex }),
   })
-  const { id } = await openDispute(args.challenger, { address: setup.game, open })
+  const { id, receipt } = await openDispute(args.challenger, { address: setup.game, open })
   const run = disputeRequest(request, a.tokens)
   const player = (role: 'miner' | 'challenger') =>
     new DisputePlayer({
@@ -281,7 +282,7 @@ export async function dispute(
     challenger: { wallet: args.challenger, player: player('challenger') },
     ...(args.stall ? { stall: args.stall } : {}),
   })
-  return { ...result, id }
+  return { ...result, id, openGas: Number(receipt.gasUsed) }
 }
 
 export { disputeGameAbi }

@@ -101,7 +101,15 @@ function pick<T extends { kind: string }>(move: T): Omit<T, 'kind'> {
 
 export type PlaySide = { wallet: Wallet; player: DisputePlayer }
 
-export type PlayedMove = { role: DisputeRole; kind: string; gas: bigint; block: bigint }
+export type PlayedMove = {
+  role: DisputeRole
+  kind: string
+  gas: bigint
+  block: bigint
+  /** The move and the state it was made in (absent for a timeout). */
+  move?: DisputeMove
+  view?: DisputeView
+}
 
 export type PlayResult = {
   minerLost: boolean
@@ -154,7 +162,14 @@ export async function playDispute(params: {
         move,
         params.signal ? { signal: params.signal } : {},
       )
-      moves.push({ role, kind: move.kind, gas: receipt.gasUsed, block: receipt.blockNumber })
+      moves.push({
+        role,
+        kind: move.kind,
+        gas: receipt.gasUsed,
+        block: receipt.blockNumber,
+        move,
+        view,
+      })
       made[role]++
       continue
     }
