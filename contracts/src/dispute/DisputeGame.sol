@@ -486,6 +486,7 @@ contract DisputeGame is IDisputeGame {
             hasParams[netuid] = true;
             delete pendingParams[netuid];
             delete pendingFrom[netuid];
+            emit ParamsApplied(netuid, subnetParams[netuid]);
         }
         return hasParams[netuid] ? subnetParams[netuid] : defaults;
     }

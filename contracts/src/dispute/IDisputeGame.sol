@@ -106,6 +106,8 @@ interface IDisputeGame {
     event MinerSlashed(uint256 indexed id, address indexed miner, uint256 slashed, uint256 paid);
     event BondPaid(uint256 indexed id, address indexed to, uint256 amount);
     event ParamsProposed(uint16 indexed netuid, DisputeParams params, uint256 effectiveBlock);
+    /// @notice Proposed parameters became the subnet's (at the first open after their delay).
+    event ParamsApplied(uint16 indexed netuid, DisputeParams params);
 
     /* ERRORS */
 

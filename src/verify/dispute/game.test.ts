@@ -5,6 +5,7 @@ import {
   type DisputeFixture,
   dispute,
   type GameSetup,
+  honestRoot,
   makeRequest,
   STAKE,
   startDisputeFixture,
@@ -12,15 +13,17 @@ import {
 } from '../../../test/dispute-fixture.ts'
 import { disputeCoreStandInAbi, verityTokenAbi } from '../../chain/abis.ts'
 import { getDispute } from '../../chain/actions/getDispute.ts'
-import { DisputeReason } from '../../chain/dispute.ts'
+import { openDispute } from '../../chain/actions/openDispute.ts'
+import { DisputePhase, DisputeReason } from '../../chain/dispute.ts'
 import { generate } from '../../runtime/generate.ts'
 import { Prng } from '../../runtime/sampler/prng.ts'
 import { samplingParams } from '../../runtime/sampler/sample.ts'
 import { NO_LAYER, OP_NAMES, OpKind, type TraceFault } from '../../runtime/trace/ops.ts'
 import { opLength } from '../../runtime/trace/schedule.ts'
-import { disputeRequest } from './open.ts'
+import { disputeRequest, openParams } from './open.ts'
 import { isProjection } from './openings.ts'
-import type { PlayResult } from './play.ts'
+import { type PlayResult, playDispute, readDispute, sendMove } from './play.ts'
+import { DisputePlayer, minerToMove } from './player.ts'
 
 /**
  * The dispute game played on anvil against the core's stand-in, by the player library on both
@@ -187,10 +190,12 @@ function parties() {
 describe('a miner lying at a random element of a random op loses, for every op kind', () => {
   const prng = new Prng(SEED)
   for (const which of ['A', 'B'] as const) {
-    it(`game ${which}: 21 op kinds, each a random lie, each refuted and slashed`, async () => {
-      const setup = which === 'A' ? gameA : gameB
-      const reasons = new Map<number, number>()
-      for (let kind = 0; kind <= OpKind.SAMPLE; kind++) {
+    const reasons = new Map<number, number>()
+    for (let kind = 0; kind <= OpKind.SAMPLE; kind++) {
+      it(`game ${which}: a lie in ${OP_NAMES[kind]} is refuted and slashed`, {
+        timeout: 300_000,
+      }, async () => {
+        const setup = which === 'A' ? gameA : gameB
         const request = makeRequest(fx.model, prompt, params, 11 + kind, 5)
         const fault = randomFault(prng, kind, request)
         const { miner, challenger } = parties()
@@ -211,7 +216,9 @@ describe('a miner lying at a random element of a random op loses, for every op k
           (which === 'B' && (isProjection(kind) || (kind === OpKind.SOFTMAX && fault.pos + 1 > 16)))
         if (sum) expect([DisputeReason.SUM_STEP, DisputeReason.TIMEOUT], label).toContain(r.reason)
         else expect(r.reason, label).toBe(DisputeReason.ONE_STEP)
-      }
+      })
+    }
+    it(`game ${which}: settled by the one step and by sums`, () => {
       expect(reasons.get(DisputeReason.ONE_STEP)).toBeGreaterThan(10)
       expect(reasons.get(DisputeReason.SUM_STEP)).toBeGreaterThan(which === 'A' ? 0 : 4)
     })
@@ -233,8 +240,89 @@ describe('a miner lying at a random element of a random op loses, for every op k
   })
 })
 
+describe('resuming and small traces', () => {
+  it('both sides resume from the chain alone: new players finish a game old ones started', async () => {
+    const setup = gameA
+    const request = makeRequest(fx.model, prompt, params, 31, 4)
+    const fault = { pos: 19, layer: 1, kind: OpKind.ATTN_OUT, element: 77, delta: 70_000 }
+    const { miner, challenger } = parties()
+    await topUp(setup, miner)
+    const a = await answer(fx, setup, miner, request, { fault })
+    const before = await ledger(setup, miner, challenger)
+    const { id } = await openDispute(challenger, {
+      address: setup.game,
+      open: openParams({
+        receipt: a.receipt,
+        request,
+        tokens: a.tokens,
+        model: fx.model,
+        claimedRoot: honestRoot(fx.model, request, a.tokens),
+      }),
+    })
+    const run = disputeRequest(request, a.tokens)
+    const players = () => ({
+      miner: new DisputePlayer({
+        model: fx.model,
+        request: run,
+        role: 'miner',
+        fault,
+        partElements: 4096,
+      }),
+      challenger: new DisputePlayer({
+        model: fx.model,
+        request: run,
+        role: 'challenger',
+        partElements: 4096,
+      }),
+    })
+    // Twelve moves (into R_p's bisection), then both nodes "restart".
+    const first = players()
+    for (let n = 0; n < 12; n++) {
+      const view = await readDispute(fx.devnet.publicClient, setup.game, id)
+      const role = minerToMove(view.dispute) ? 'miner' : 'challenger'
+      await sendMove(
+        role === 'miner' ? miner : challenger,
+        setup.game,
+        id,
+        first[role].nextMove(view)!,
+      )
+    }
+    expect((await getDispute(fx.devnet.publicClient, { address: setup.game, id })).phase).toBe(
+      DisputePhase.BISECT2,
+    )
+    const second = players()
+    const r = await playDispute({
+      client: fx.devnet.publicClient,
+      game: setup.game,
+      id,
+      miner: { wallet: miner, player: second.miner },
+      challenger: { wallet: challenger, player: second.challenger },
+    })
+    expect(r.minerLost).toBe(true)
+    expect(r.reason).toBe(DisputeReason.ONE_STEP)
+    await expectConservation(setup, before, miner, challenger, { ...r, id })
+  })
+
+  it('a one-position trace (one prompt token, one token sampled) starts at the position post', async () => {
+    const setup = gameA
+    const request = makeRequest(fx.model, [42], params, 3, 1)
+    const fault = { pos: 0, layer: 2, kind: OpKind.V, element: 5, delta: 70_000 }
+    const { miner, challenger } = parties()
+    await topUp(setup, miner)
+    const a = await answer(fx, setup, miner, request, { fault })
+    expect(a.receipt.traceLeaves).toBe(1)
+    const before = await ledger(setup, miner, challenger)
+    const r = await dispute(fx, setup, { miner, challenger, request, answer: a, fault })
+    expect(r.moves[0]!.kind).toBe('postPosition')
+    expect(r.minerLost).toBe(true)
+    await expectConservation(setup, before, miner, challenger, r)
+  })
+})
+
 describe('an honest miner against a lying challenger', () => {
-  it('random claims at every level (binding, chunks, lanes, sums): the challenger loses its bond', async () => {
+  it('random claims at every level (binding, chunks, lanes, sums): the challenger loses its bond', {
+    timeout: 600_000,
+  }, async () => {
     const reasons = new Set<number>()
     const kinds = new Set<string>()
     for (let g = 0; g < 10; g++) {

@@ -4,6 +4,7 @@ import {
   type Hex,
   numberToHex,
   parseEther,
+  parseEventLogs,
   toHex,
 } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -880,6 +881,11 @@ describe('parameters', () => {
     }
     const early = await open()
     await mine(10)
+    expect(
+      parseEventLogs({ abi: disputeGameErrorsAbi, logs: (await open()).receipt.logs }).map(
+        (l) => l.eventName,
+      ),
+    ).toContain('ParamsApplied')
     expect(
       (await getDisputeParams(fx.devnet.publicClient, { address: gameA.game, netuid: 1 })).bond,
     ).toBe(next.bond)
