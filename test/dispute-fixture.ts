@@ -6,6 +6,7 @@ import {
   type DisputeParams,
   deployDisputeGame,
   deployDisputeStandIn,
+  waitMined,
 } from '../src/chain/dispute.ts'
 import { generate } from '../src/runtime/generate.ts'
 import type { Model } from '../src/runtime/model/load.ts'
@@ -77,7 +78,7 @@ async function send(
   args: unknown[],
 ) {
   const hash = await wallet.writeContract({ address, abi, functionName, args } as never)
-  const r = await devnet.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  const r = await waitMined(devnet.publicClient, hash)
   if (r.status !== 'success') throw new Error(`${functionName} reverted`)
   return r
 }

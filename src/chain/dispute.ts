@@ -10,10 +10,11 @@ import {
   type Hex,
   type PublicClient,
   type TransactionReceipt,
+  TransactionReceiptNotFoundError,
   type Transport,
   type WalletClient,
 } from 'viem'
-import { waitForTransactionReceipt, writeContract } from 'viem/actions'
+import { getTransactionReceipt, writeContract } from 'viem/actions'
 import { ChainError } from '../errors/chain.ts'
 import {
   disputeCoreStandInAbi,
@@ -132,7 +133,7 @@ export type DeployDisputeGameParameters = {
 }
 
 async function deployed(publicClient: PublicClient<Transport, Chain>, hash: Hex): Promise<Address> {
-  const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 })
+  const receipt = await waitMined(publicClient, hash)
   if (receipt.status !== 'success' || !receipt.contractAddress)
     throw new ChainError(`deployment ${hash} reverted`)
   return getAddress(receipt.contractAddress)
@@ -244,8 +245,31 @@ export async function writeGame<name extends GameWriteName>(
     chain: client.chain,
     ...(options.gas === undefined ? {} : { gas: options.gas }),
   } as never)
-  const receipt = await waitForTransactionReceipt(client, { hash, pollingInterval: 20 })
+  const receipt = await waitMined(client, hash, options)
   if (receipt.status !== 'success')
     throw new ChainError(`${functionName}: transaction ${hash} reverted`)
   return { hash, receipt }
+}
+
+/**
+ * The receipt of a sent transaction, polled every 20 ms until it exists (10 minutes at most): a
+ * plain poll, which does not depend on seeing a block after the transaction's (on an automining
+ * devnet the transaction's own block may be the last one for a long time).
+ */
+export async function waitMined(
+  client: Client<Transport, Chain>,
+  hash: Hash,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<TransactionReceipt> {
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000)
+  for (;;) {
+    options.signal?.throwIfAborted()
+    try {
+      return await getTransactionReceipt(client, { hash })
+    } catch (error) {
+      if (!(error instanceof TransactionReceiptNotFoundError)) throw error
+    }
+    if (Date.now() > deadline) throw new ChainError(`transaction ${hash} was not mined`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
 }

@@ -14,7 +14,7 @@ import {
 import { disputeCoreStandInAbi, verityTokenAbi } from '../../chain/abis.ts'
 import { getDispute } from '../../chain/actions/getDispute.ts'
 import { openDispute } from '../../chain/actions/openDispute.ts'
-import { DisputePhase, DisputeReason } from '../../chain/dispute.ts'
+import { DisputePhase, DisputeReason, waitMined } from '../../chain/dispute.ts'
 import { generate } from '../../runtime/generate.ts'
 import { Prng } from '../../runtime/sampler/prng.ts'
 import { samplingParams } from '../../runtime/sampler/sample.ts'
@@ -65,7 +65,7 @@ const supply = () => read<bigint>(fx.token, verityTokenAbi, 'totalSupply')
 
 async function send(wallet: Wallet, address: Address, abi: unknown, fn: string, args: unknown[]) {
   const hash = await wallet.writeContract({ address, abi, functionName: fn, args } as never)
-  await fx.devnet.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  await waitMined(fx.devnet.publicClient, hash)
 }
 
 /** Tops the miner's pool up to STAKE, so every slash takes a real amount. */
@@ -325,14 +325,27 @@ describe('an honest miner against a lying challenger', () => {
   }, async () => {
     const reasons = new Set<number>()
     const kinds = new Set<string>()
+    // Random honest runs: prompt lengths 1 to 24, greedy or sampled, 1 to 5 tokens.
+    const rng = new Prng(SEED + 1)
     for (let g = 0; g < 10; g++) {
       const setup = g % 2 === 0 ? gameA : gameB
-      const request = makeRequest(fx.model, prompt, params, 100 + g, 4)
+      const length = 1 + rng.below(24)
+      const runParams =
+        rng.below(3) === 0
+          ? samplingParams({})
+          : samplingParams({ temperature: 0.5 + rng.below(10) / 10, topK: rng.below(50) })
+      const request = makeRequest(
+        fx.model,
+        Array.from({ length }, () => rng.below(fx.model.config.vocabSize)),
+        runParams,
+        100 + g,
+        1 + rng.below(5),
+      )
       const { miner, challenger } = parties()
       await topUp(setup, miner)
       const a = await answer(fx, setup, miner, request)
       const before = await ledger(setup, miner, challenger)
-      const claimedRoot = toHex(crypto.getRandomValues(new Uint8Array(32))) as Hex
+      const claimedRoot = toHex(Uint8Array.from({ length: 32 }, () => rng.below(256))) as Hex
       const r = await dispute(fx, setup, {
         miner,
         challenger,

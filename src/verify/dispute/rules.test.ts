@@ -32,6 +32,7 @@ import {
   DisputePhase,
   DisputeReason,
   disputeGameErrorsAbi,
+  waitMined,
   writeGame,
 } from '../../chain/dispute.ts'
 import { samplingParams } from '../../runtime/sampler/sample.ts'
@@ -290,7 +291,8 @@ describe('opening', () => {
 async function stepThrough(
   setup: GameSetup,
   fault: TraceFault,
-  wrong: (move: DisputeMove, id: bigint, view: DisputeView) => [string, Promise<unknown>][],
+  /** Each wrong move is a thunk, started only when its turn comes (no rejection left unheard). */
+  wrong: (move: DisputeMove, id: bigint, view: DisputeView) => [string, () => Promise<unknown>][],
   options: {
     lazy?: boolean
     stopAt?: (move: DisputeMove) => boolean
@@ -337,7 +339,7 @@ async function stepThrough(
       'NotYourTurn',
     )
     for (const [name, attempt] of wrong(move, id, view)) {
-      expect(await revertName(attempt), `${move.kind}: ${name}`).toBe(name)
+      expect(await revertName(attempt()), `${move.kind}: ${name}`).toBe(name)
       seen.push(name)
     }
     if (options.stopAt?.(move)) return { id, view, seen }
@@ -364,8 +366,8 @@ describe('moves', () => {
     const challenger = fx.challengers[1]!
     const fault = { pos: 19, layer: 2, kind: OpKind.Q, element: 11, delta: 70_000 }
     const { seen, view } = await stepThrough(gameA, fault, (move, id, state) => {
-      const m = (fn: string, args: unknown[]) => call(miner, gameA, fn, [id, ...args])
-      const c = (fn: string, args: unknown[]) => call(challenger, gameA, fn, [id, ...args])
+      const m = (fn: string, args: unknown[]) => () => call(miner, gameA, fn, [id, ...args])
+      const c = (fn: string, args: unknown[]) => () => call(challenger, gameA, fn, [id, ...args])
       const below =
         state.dispute.phase === DisputePhase.BISECT2 &&
         state.dispute.node !== state.dispute.positionRoot
@@ -389,11 +391,14 @@ describe('moves', () => {
             ...(below
               ? ([['BindingNotAtRoot', c('challengeBinding', [0n])]] as [
                   string,
-                  Promise<unknown>,
+                  () => Promise<unknown>,
                 ][])
               : []),
             ...(state.dispute.phase === DisputePhase.BISECT
-              ? ([['WrongPhase', c('challengeBinding', [0n])]] as [string, Promise<unknown>][])
+              ? ([['WrongPhase', c('challengeBinding', [0n])]] as [
+                  string,
+                  () => Promise<unknown>,
+                ][])
               : []),
           ]
         case 'postPosition': {
@@ -448,7 +453,7 @@ describe('moves', () => {
               ]),
             ],
             ['NotASumElement', c('startSum', [p.lane])],
-            ['NotTimedOut', call(challenger, gameA, 'timeout', [id])],
+            ['NotTimedOut', () => call(challenger, gameA, 'timeout', [id])],
           ]
         }
         default:
@@ -495,8 +500,8 @@ describe('moves', () => {
     const fault = { pos: 18, layer: 1, kind: OpKind.UP, element: 40, delta: 60_000 }
     let witness: SumOpeningsArg | undefined
     const { seen, view } = await stepThrough(gameB, fault, (move, id) => {
-      const m = (fn: string, args: unknown[]) => call(miner, gameB, fn, [id, ...args])
-      const c = (fn: string, args: unknown[]) => call(challenger, gameB, fn, [id, ...args])
+      const m = (fn: string, args: unknown[]) => () => call(miner, gameB, fn, [id, ...args])
+      const c = (fn: string, args: unknown[]) => () => call(challenger, gameB, fn, [id, ...args])
       switch (move.kind) {
         case 'startSum':
           return [
@@ -582,8 +587,8 @@ describe('moves', () => {
       gameA,
       fault,
       (move, id) => {
-        const m = (fn: string, args: unknown[]) => call(miner, gameA, fn, [id, ...args])
-        const c = (fn: string, args: unknown[]) => call(challenger, gameA, fn, [id, ...args])
+        const m = (fn: string, args: unknown[]) => () => call(miner, gameA, fn, [id, ...args])
+        const c = (fn: string, args: unknown[]) => () => call(challenger, gameA, fn, [id, ...args])
         if (move.kind === 'challengeBinding')
           return [['BindingIndex', c('challengeBinding', [100n])]]
         if (move.kind === 'chooseChild')
@@ -941,7 +946,7 @@ async function send(wallet: Wallet, address: Hex, fn: string, args: unknown[]) {
     functionName: fn,
     args,
   } as never)
-  await fx.devnet.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  await waitMined(fx.devnet.publicClient, hash)
 }
 
 async function balance(who: Hex): Promise<bigint> {
@@ -974,7 +979,7 @@ async function topUp(setup: GameSetup, miner: Wallet) {
     functionName: 'approve',
     args: [setup.core, target - stake],
   } as never)
-  await fx.devnet.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  await waitMined(fx.devnet.publicClient, hash)
   await send(miner, setup.core, 'stake', [1, miner.account.address, target - stake])
 }
 
