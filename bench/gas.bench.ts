@@ -5,7 +5,8 @@
  *   npm run bench:gas            a table
  *   npm run bench:gas -- --json  one JSON line
  *
- * Epoch figures are for a steady-state epoch (the third: bonds exist and are rewritten), Yuma3
+ * Epoch figures are for a steady-state epoch (the third with stake counted: bonds exist and are
+ * rewritten), Yuma3
  * with liquid alpha on, bonds penalty 1, every validator weighting every uid. The epoch that first
  * creates the bonds (zero -> non-zero storage) is reported separately as `...Create`.
  */
@@ -72,7 +73,7 @@ async function hotkeys(devnet: Devnet, count: number, tag: string): Promise<Wall
 
 async function createSubnet(devnet: Devnet, params: Hyperparams): Promise<number> {
   const owner = devnet.walletClients[0]!
-  await send(devnet, owner, 'createSubnet', [params])
+  await send(devnet, owner, 'createSubnet', [params, parseEther('1000000')])
   return Number(
     await devnet.publicClient.readContract({
       address: devnet.addresses.verity,
@@ -111,7 +112,11 @@ async function epochBench(devnet: Devnet, n: number, v: number) {
     amount: parseEther('1000000'),
   })
   for (let i = 0; i < v; i++) {
-    await send(devnet, owner, 'stake', [keys[i]!.account.address, parseEther(String(100 + i))])
+    await send(devnet, owner, 'stake', [
+      netuid,
+      keys[i]!.account.address,
+      parseEther(String(100 + i)),
+    ])
   }
   for (let i = 0; i < v; i++) {
     const uids = Array.from({ length: n }, (_, j) => j)
@@ -119,6 +124,8 @@ async function epochBench(devnet: Devnet, n: number, v: number) {
     await send(devnet, keys[i]!, 'setWeights', [netuid, uids, values, 0n])
   }
   await send(devnet, owner, 'fundEmission', [netuid, parseEther('10')])
+  // stake counts from the epoch after the one it arrived in: one epoch without it first
+  await runEpoch(owner, { address: devnet.addresses.verity, netuid })
   const epochs: { total: bigint; max: bigint; txs: number }[] = []
   for (let e = 0; e < 3; e++) {
     const run = await runEpoch(owner, { address: devnet.addresses.verity, netuid })
@@ -138,6 +145,11 @@ async function epochBench(devnet: Devnet, n: number, v: number) {
 
 async function singleOps(devnet: Devnet) {
   const owner = devnet.walletClients[0]!
+  await approveToken(owner, {
+    token: devnet.addresses.token,
+    spender: devnet.addresses.verity,
+    amount: parseEther('1000000'),
+  })
   const netuid = await createSubnet(devnet, {
     ...DEFAULT_HYPERPARAMS,
     maxUids: 256,
@@ -150,6 +162,7 @@ async function singleOps(devnet: Devnet) {
     ...DEFAULT_HYPERPARAMS,
     tempo: 1,
     maxUids: 256,
+    immunityPeriod: 0,
     commitReveal: true,
     weightsRateLimit: 0,
     weightsNeedPermit: false,

@@ -22,29 +22,62 @@ import { DevnetError } from '../errors/chain.ts'
 import {
   bondsLibBytecode,
   consensusLibBytecode,
+  governanceLibBytecode,
+  governanceLibLinkReferences,
+  protocolLibBytecode,
   registrationLibBytecode,
+  stakingLibBytecode,
+  subnetLibBytecode,
+  subnetLibLinkReferences,
   verityAbi,
   verityBytecode,
   verityLinkReferences,
+  verityScenarioHarnessBytecode,
+  verityScenarioHarnessLinkReferences,
   verityTokenAbi,
   verityTokenBytecode,
   weightsLibBytecode,
   yumaLibBytecode,
 } from './abis.ts'
+import type { ProtocolParams, VerityConfig } from './types.ts'
 
 /** anvil's default mnemonic: its accounts are funded with ETH at genesis. */
 const MNEMONIC = 'test test test test test test test test test test test junk'
 
 export type DevnetAccount = { address: Address; privateKey: Hex; account: HDAccount }
 
+/** The linked libraries the Verity contract needs, by contract name. */
+export type VerityLibraries = {
+  WeightsLib: Address
+  RegistrationLib: Address
+  YumaLib: Address
+  BondsLib: Address
+  ConsensusLib: Address
+  StakingLib: Address
+  ProtocolLib: Address
+  SubnetLib: Address
+  GovernanceLib: Address
+}
+
 export type DevnetAddresses = {
   token: Address
   verity: Address
-  weightsLib: Address
-  registrationLib: Address
-  yumaLib: Address
-  bondsLib: Address
-  consensusLib: Address
+  libraries: VerityLibraries
+}
+
+/**
+ * The devnet's protocol parameters. DEVNET ONLY: the governance delay is one block (production
+ * deployments use days, see docs/SECURITY.md), so a queued change can be executed in the next
+ * transaction.
+ */
+export const DEVNET_PROTOCOL_PARAMS: ProtocolParams = {
+  unstakeDelay: 10,
+  governanceDelay: 1,
+  epochDeadline: 50,
+  keeperBps: 100,
+  maxSubnets: 256,
+  minLock: parseEther('1'),
+  lockReductionInterval: 1000,
 }
 
 export type DevnetOptions = {
@@ -52,8 +85,10 @@ export type DevnetOptions = {
   accounts?: number
   /** VTY minted to account 0 at genesis (default 1,000,000 VTY). */
   genesis?: bigint
-  /** Unstake cooldown in blocks (default 10). */
-  unstakeCooldown?: bigint
+  /** The unstake delay and its floor, in blocks (default 10). */
+  unstakeDelay?: number
+  /** Protocol parameters (default DEVNET_PROTOCOL_PARAMS with `unstakeDelay`). */
+  params?: Partial<ProtocolParams>
   /** Block gas limit (default 2^31); single transactions stay bounded by the hardfork's cap. */
   gasLimit?: bigint
   /** Transaction ordering inside a block; `fifo` keeps the send order (default). */
@@ -214,11 +249,20 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     const walletClients = accounts.map((a) =>
       createWalletClient({ account: a.account, chain, transport, pollingInterval: 50 }),
     )
+    const unstakeDelay = options.unstakeDelay ?? DEVNET_PROTOCOL_PARAMS.unstakeDelay
+    const owner = walletClients[0]!
     const addresses = await deploy(
       publicClient,
-      walletClients[0]!,
+      owner,
       options.genesis ?? parseEther('1000000'),
-      options.unstakeCooldown ?? 10n,
+      {
+        clockMode: 0,
+        minUnstakeDelay: unstakeDelay,
+        minGovernanceDelay: 1,
+        params: { ...DEVNET_PROTOCOL_PARAMS, unstakeDelay, ...options.params },
+        // devnet only: the owner is its own guardian
+        guardian: owner.account.address,
+      },
       signal,
     )
     return { rpcUrl, chain, addresses, accounts, publicClient, walletClients, stop }
@@ -285,63 +329,143 @@ export function linkBytecode(
   return `0x${code}`
 }
 
-async function deploy(
+type Deployer = WalletClient<Transport, Chain, HDAccount | PrivateKeyAccount>
+
+async function deployed(
   publicClient: PublicClient<Transport, Chain>,
-  wallet: WalletClient<Transport, Chain, HDAccount | PrivateKeyAccount>,
-  genesis: bigint,
-  cooldown: bigint,
+  hash: Hex,
   signal?: AbortSignal,
-): Promise<DevnetAddresses> {
-  const owner = wallet.account.address
-  const deployed = async (hash: Hex): Promise<Address> => {
-    signal?.throwIfAborted()
-    const receipt = await publicClient.waitForTransactionReceipt({ hash })
-    if (receipt.status !== 'success' || !receipt.contractAddress) {
-      throw new DevnetError('devnet: deployment reverted')
-    }
-    return getAddress(receipt.contractAddress)
+): Promise<Address> {
+  signal?.throwIfAborted()
+  const receipt = await publicClient.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success' || !receipt.contractAddress) {
+    throw new DevnetError('devnet: deployment reverted')
   }
-  const token = await deployed(
+  return getAddress(receipt.contractAddress)
+}
+
+/** Deploys the libraries Verity links against (a library that calls another is linked first). */
+export async function deployLibraries(
+  publicClient: PublicClient<Transport, Chain>,
+  wallet: Deployer,
+  signal?: AbortSignal,
+): Promise<VerityLibraries> {
+  const lib = async (bytecode: Hex) =>
+    await deployed(publicClient, await wallet.deployContract({ abi: [], bytecode }), signal)
+  const RegistrationLib = await lib(registrationLibBytecode)
+  const ProtocolLib = await lib(protocolLibBytecode)
+  return {
+    WeightsLib: await lib(weightsLibBytecode),
+    RegistrationLib,
+    YumaLib: await lib(yumaLibBytecode),
+    BondsLib: await lib(bondsLibBytecode),
+    ConsensusLib: await lib(consensusLibBytecode),
+    StakingLib: await lib(stakingLibBytecode),
+    ProtocolLib,
+    SubnetLib: await lib(
+      linkBytecode(subnetLibBytecode, subnetLibLinkReferences, { RegistrationLib }),
+    ),
+    GovernanceLib: await lib(
+      linkBytecode(governanceLibBytecode, governanceLibLinkReferences, { ProtocolLib }),
+    ),
+  }
+}
+
+/**
+ * Deploys a Verity contract owned by the wallet's account. `harness: true` deploys
+ * VerityScenarioHarness instead: NOT FOR DEPLOYMENT, it lets scenario replays begin epochs before
+ * their tempo and count stake at once.
+ */
+export async function deployVerity(
+  publicClient: PublicClient<Transport, Chain>,
+  wallet: Deployer,
+  options: {
+    token: Address
+    libraries: VerityLibraries
+    config: VerityConfig
+    harness?: boolean
+    signal?: AbortSignal
+  },
+): Promise<Address> {
+  const bytecode = options.harness
+    ? linkBytecode(
+        verityScenarioHarnessBytecode,
+        verityScenarioHarnessLinkReferences,
+        options.libraries,
+      )
+    : linkBytecode(verityBytecode, verityLinkReferences, options.libraries)
+  const { config } = options
+  return await deployed(
+    publicClient,
+    await wallet.deployContract({
+      abi: verityAbi,
+      bytecode,
+      args: [
+        options.token,
+        wallet.account.address,
+        {
+          clockMode: config.clockMode,
+          minUnstakeDelay: config.minUnstakeDelay,
+          minGovernanceDelay: config.minGovernanceDelay,
+          params: config.params,
+          guardian: config.guardian,
+        },
+      ],
+    }),
+    options.signal,
+  )
+}
+
+/** Deploys VTY (genesis to the wallet's account) and makes `minter` its only minter. */
+export async function deployToken(
+  publicClient: PublicClient<Transport, Chain>,
+  wallet: Deployer,
+  genesis: bigint,
+  signal?: AbortSignal,
+): Promise<Address> {
+  return await deployed(
+    publicClient,
     await wallet.deployContract({
       abi: verityTokenAbi,
       bytecode: verityTokenBytecode,
-      args: [owner, genesis],
+      args: [wallet.account.address, genesis],
     }),
+    signal,
   )
-  const libs = {
-    WeightsLib: await deployed(
-      await wallet.deployContract({ abi: [], bytecode: weightsLibBytecode }),
-    ),
-    RegistrationLib: await deployed(
-      await wallet.deployContract({ abi: [], bytecode: registrationLibBytecode }),
-    ),
-    YumaLib: await deployed(await wallet.deployContract({ abi: [], bytecode: yumaLibBytecode })),
-    BondsLib: await deployed(await wallet.deployContract({ abi: [], bytecode: bondsLibBytecode })),
-    ConsensusLib: await deployed(
-      await wallet.deployContract({ abi: [], bytecode: consensusLibBytecode }),
-    ),
-  }
-  const verity = await deployed(
-    await wallet.deployContract({
-      abi: verityAbi,
-      bytecode: linkBytecode(verityBytecode, verityLinkReferences, libs),
-      args: [token, owner, cooldown],
-    }),
-  )
+}
+
+/** Fixes the token's minter (once). */
+export async function setTokenMinter(
+  publicClient: PublicClient<Transport, Chain>,
+  wallet: Deployer,
+  token: Address,
+  minter: Address,
+): Promise<void> {
   const hash = await wallet.writeContract({
     address: token,
     abi: verityTokenAbi,
     functionName: 'setMinter',
-    args: [verity],
+    args: [minter],
   })
-  await publicClient.waitForTransactionReceipt({ hash })
-  return {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash })
+  if (receipt.status !== 'success') throw new DevnetError('devnet: setMinter reverted')
+}
+
+async function deploy(
+  publicClient: PublicClient<Transport, Chain>,
+  wallet: Deployer,
+  genesis: bigint,
+  config: VerityConfig,
+  signal?: AbortSignal,
+): Promise<DevnetAddresses> {
+  const token = await deployToken(publicClient, wallet, genesis, signal)
+  const libraries = await deployLibraries(publicClient, wallet, signal)
+  const verity = await deployVerity(publicClient, wallet, {
     token,
-    verity,
-    weightsLib: libs.WeightsLib,
-    registrationLib: libs.RegistrationLib,
-    yumaLib: libs.YumaLib,
-    bondsLib: libs.BondsLib,
-    consensusLib: libs.ConsensusLib,
-  }
+    libraries,
+    config,
+    ...(signal ? { signal } : {}),
+  })
+  await setTokenMinter(publicClient, wallet, token, verity)
+  return { token, verity, libraries }
 }

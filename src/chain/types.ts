@@ -70,3 +70,36 @@ export const DEFAULT_HYPERPARAMS: Hyperparams = {
   maxRegistrationsPerBlock: 1,
   ownerCut: 11796,
 }
+
+/** Protocol parameters (bounded, changed only through the governance delay; durations in clock units). */
+export type ProtocolParams = {
+  /** [minUnstakeDelay, 4 × minUnstakeDelay] */
+  unstakeDelay: number
+  /** [minGovernanceDelay, 2^32) */
+  governanceDelay: number
+  /** an epoch stuck in consensus this long may be aborted by anyone: [1, 2^32) */
+  epochDeadline: number
+  /** basis points of each epoch's emission paid to whoever runs its stages: ≤ 500 */
+  keeperBps: number
+  /** live subnets: [1, 4096] */
+  maxSubnets: number
+  /** subnet creation lock floor, VTY base units: [1, 10^24] */
+  minLock: bigint
+  /** the lock decays from twice the last one to the floor over this: [1, 2^32) */
+  lockReductionInterval: number
+}
+
+/** Deployment settings of the Verity contract (immutable). */
+export type VerityConfig = {
+  /** 0 block.number, 1 block.timestamp, 2 ArbSys's L2 block number */
+  clockMode: number
+  /** the unstake delay's floor: must cover the dispute game's longest window */
+  minUnstakeDelay: number
+  /** the governance delay's floor */
+  minGovernanceDelay: number
+  params: ProtocolParams
+  guardian: `0x${string}`
+}
+
+/** Governance change kinds of `queueChange`. */
+export const CHANGE_KIND = { params: 0, emissionShare: 1, disputeGame: 2, guardian: 3 } as const

@@ -20,7 +20,13 @@ import type { Scenario, ScenarioEpochResult } from '../consensus/scenario/types.
 import { EpochError } from '../errors/chain.ts'
 import { verityAbi } from './abis.ts'
 import { epochEmissions, runEpoch } from './actions/runEpoch.ts'
-import { type Devnet, startDevnet } from './devnet.ts'
+import {
+  DEVNET_PROTOCOL_PARAMS,
+  type Devnet,
+  deployToken,
+  deployVerity,
+  startDevnet,
+} from './devnet.ts'
 import type { Hyperparams } from './types.ts'
 
 export type RunScenarioOnchainOptions = {
@@ -83,6 +89,13 @@ async function rpc(client: Rpc, method: string, params: unknown[] = []): Promise
  * weighted-median hints and outputs are read from the pending state between them.
  * Events are applied through the contracts' ordinary functions; the subnet is configured so that
  * subtensor's extrinsic checks do not interfere (no rate limit, no permit needed, no burn).
+ *
+ * The replay runs on a VerityScenarioHarness (NOT FOR DEPLOYMENT) deployed for it with its own
+ * token, linked to the devnet's epoch libraries: subtensor's scenarios run epochs back to back
+ * in one block and set stake in the block of the epoch that uses it, which the production
+ * contract forbids (an epoch waits for its tempo; stake counts from the epoch after it arrived).
+ * The harness lifts exactly these two guards and keeps no keeper reward, so the epoch math is the
+ * production libraries' own.
  */
 export async function runScenarioOnchain(
   scenario: Scenario,
@@ -108,7 +121,6 @@ async function replay(
 ): Promise<ScenarioEpochResult[]> {
   const { publicClient } = devnet
   const owner = devnet.walletClients[0]! as Wallet
-  const verity = devnet.addresses.verity
   const n = scenario.params.n
   const waitOk = async (hash: Hash) => {
     const r = await waitForTransactionReceipt(publicClient, { hash, pollingInterval: 20 })
@@ -116,26 +128,24 @@ async function replay(
     return r
   }
 
-  // --- setup: subnet, allowance for stakes and emission
-  const create = await writeContract(owner, {
-    address: verity,
-    abi: verityAbi,
-    functionName: 'createSubnet',
-    args: [scenarioHyperparams(scenario)],
+  // --- setup: a harness with its own token, allowance for the lock, stakes and emission
+  const token = await deployToken(publicClient, owner as never, 10n ** 25n, signal)
+  const verity = await deployVerity(publicClient, owner as never, {
+    token,
+    libraries: devnet.addresses.libraries,
+    config: {
+      clockMode: 0,
+      minUnstakeDelay: 1,
+      minGovernanceDelay: 1,
+      params: { ...DEVNET_PROTOCOL_PARAMS, unstakeDelay: 1, keeperBps: 0 },
+      guardian: owner.account.address,
+    },
+    harness: true,
+    ...(signal ? { signal } : {}),
   })
-  const created = await waitOk(create)
-  let netuid = 0
-  for (const log of created.logs) {
-    try {
-      const ev = decodeEventLog({ abi: verityAbi, data: log.data, topics: log.topics })
-      if (ev.eventName === 'SubnetCreated') netuid = ev.args.netuid
-    } catch {
-      // not ours
-    }
-  }
   await waitOk(
     await writeContract(owner, {
-      address: devnet.addresses.token,
+      address: token,
       abi: [
         {
           type: 'function',
@@ -152,6 +162,22 @@ async function replay(
       args: [verity, maxUint256],
     }),
   )
+  const create = await writeContract(owner, {
+    address: verity,
+    abi: verityAbi,
+    functionName: 'createSubnet',
+    args: [scenarioHyperparams(scenario), maxUint256],
+  })
+  const created = await waitOk(create)
+  let netuid = 0
+  for (const log of created.logs) {
+    try {
+      const ev = decodeEventLog({ abi: verityAbi, data: log.data, topics: log.topics })
+      if (ev.eventName === 'SubnetCreated') netuid = ev.args.netuid
+    } catch {
+      // not ours
+    }
+  }
 
   // --- hotkeys: deterministic keys, funded with ETH
   const seed = keccak256(toHex(`verity-scenario:${scenario.name}:${netuid}`))
@@ -205,8 +231,9 @@ async function replay(
       }
       const setStake = async (uid: number, value: bigint) => {
         const hotkey = hotkeys[uid]!.account.address
-        if (value > stakes[uid]!) await send(owner, 'stake', [hotkey, value - stakes[uid]!])
-        else if (value < stakes[uid]!) await send(owner, 'unstake', [hotkey, stakes[uid]! - value])
+        if (value > stakes[uid]!) await send(owner, 'stake', [netuid, hotkey, value - stakes[uid]!])
+        else if (value < stakes[uid]!)
+          await send(owner, 'unstake', [netuid, hotkey, stakes[uid]! - value])
         stakes[uid] = value
       }
       // initial registrations of this block, in uid order

@@ -34,11 +34,11 @@ export type ChainContext = {
 }
 
 /**
- * The Verity contract address `startDevnet` deploys to on a fresh anvil: the fifth contract
- * created by anvil's account 0 (token, three libraries, then Verity).
+ * The Verity contract address `startDevnet` deploys to on a fresh anvil: the eleventh contract
+ * created by anvil's account 0 (token, nine libraries, then Verity).
  */
 export function devnetVerityAddress(): Address {
-  return getContractAddress({ from: privateKeyToAccount(devPrivateKey(0)).address, nonce: 4n })
+  return getContractAddress({ from: privateKeyToAccount(devPrivateKey(0)).address, nonce: 10n })
 }
 
 /** Clients for `rpcUrl` acting as `account`; the contract defaults to the devnet's address. */

@@ -7,8 +7,9 @@ import { samplingParams } from '../runtime/sampler/sample.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import type { InferenceRequest } from '../types/inference.ts'
+import { executeRequest } from '../verify/execute.ts'
 import { promptRenderer } from '../verify/prompt/render.ts'
-import { judgeCall } from './cheat.ts'
+import { judgeCall, subtleFault } from './cheat.ts'
 import type { NeuronView } from './subnet-view.ts'
 import { ChatWorkload } from './workload.ts'
 
@@ -108,6 +109,24 @@ describe('a selective cheater', () => {
     // And the cheater does cheat on most of both.
     expect((users.get('looks like a user') ?? 0) / n).toBeGreaterThan(0.5)
     expect((checks.get('looks like a user') ?? 0) / n).toBeGreaterThan(0.5)
+  })
+})
+
+describe('a subtle cheater', () => {
+  it('changes one deep value, and the trace it signs differs from an honest run', () => {
+    const requests = fromWorkload(33, 20)
+    let differ = 0
+    for (const request of requests) {
+      const fault = subtleFault(model.config, request)
+      expect(fault.pos).toBe(request.promptTokens.length - 1)
+      expect(fault.layer).toBeLessThan(model.config.nLayers)
+      expect(fault).toEqual(subtleFault(model.config, request)) // the same request, the same lie
+      const honest = executeRequest(model, renderer.tokenizer, request)
+      const lying = executeRequest(model, renderer.tokenizer, request, { fault })
+      if (lying.traceRoot !== honest.traceRoot) differ++
+    }
+    // A value raised by 1.0 can still be rounded away now and then (then nothing was a lie).
+    expect(differ).toBeGreaterThanOrEqual(18)
   })
 })
 

@@ -1,3 +1,7 @@
+import { sha256 } from '@noble/hashes/sha2.js'
+import type { ModelConfig } from '../runtime/model/config.ts'
+import { LAYER_OPS, type TraceFault } from '../runtime/trace/ops.ts'
+import { opLength } from '../runtime/trace/schedule.ts'
 import type { Address, InferenceRequest } from '../types/inference.ts'
 import type { NeuronView } from './subnet-view.ts'
 
@@ -8,9 +12,13 @@ import type { NeuronView } from './subnet-view.ts'
  * - `selective`: an answer is made up whenever the miner judges the call not to come from a
  *   validator, using every feature a miner can observe (`judgeCall`). It shows what a rational
  *   cheater would dodge: checks that can be told apart from user traffic are worth nothing.
+ * - `subtle`: every answer is computed honestly but for one element of one op output, deep in
+ *   the forward pass (`subtleFault`), and the receipt's trace commits to the wrong value: a miner
+ *   whose kernel is slightly off, or who saves work somewhere. The tokens may or may not change;
+ *   only a dispute game down to that element shows who is right.
  */
-export type CheatMode = 'always' | 'selective'
-export const CHEAT_MODES: readonly CheatMode[] = ['always', 'selective']
+export type CheatMode = 'always' | 'selective' | 'subtle'
+export const CHEAT_MODES: readonly CheatMode[] = ['always', 'selective', 'subtle']
 
 /** What a miner can observe about one call. */
 export type CallFeatures = {
@@ -64,6 +72,25 @@ export function judgeCall(f: CallFeatures): { validator: boolean; feature: strin
 }
 
 /** The made-up answer a cheater computes instead of the request: the same request, another seed. */
-export function madeUp(request: InferenceRequest): InferenceRequest {
-  return { ...request, seed: request.seed + 1 }
+export function madeUp(request: InferenceRequest): { request: InferenceRequest } {
+  return { request: { ...request, seed: request.seed + 1 } }
+}
+
+/**
+ * A subtle cheater's one wrong value for a request: at the last prompt position (always run, and
+ * the one whose logits choose the first token), in a layer before the last, an op kind and an
+ * element drawn from the request's hash, the value raised by 1.0 (2^16 in Q16) so it is not
+ * rounded away; the later layers' K and V, which the checkpoint commits to, carry it.
+ */
+export function subtleFault(config: ModelConfig, request: InferenceRequest): TraceFault {
+  const h = sha256(new TextEncoder().encode(JSON.stringify([request.promptTokens, request.seed])))
+  const pick = (i: number, n: number) => ((h[i]! << 8) | h[i + 1]!) % n
+  const pos = request.promptTokens.length - 1
+  // Not the last layer: there, ops after k and v reach the checkpoint only through the sampled
+  // token, and a changed value that samples the same token is no lie anyone signed.
+  const layer = pick(0, Math.max(1, config.nLayers - 1))
+  // Ops of a layer whose outputs later ops read: attn_norm .. resid_ffn (kinds 1..17).
+  const kind = 1 + pick(2, LAYER_OPS)
+  const element = pick(4, opLength(config, pos, kind))
+  return { pos, layer, kind, element, delta: 1 << 16 }
 }

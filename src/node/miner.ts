@@ -4,6 +4,7 @@ import { BaseError } from '../errors/base.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
+import type { TraceFault } from '../runtime/trace/ops.ts'
 import type { Address, Hex, InferenceRequest } from '../types/inference.ts'
 import { type Answer, answerCall, type ReceiptSigner } from '../verify/answer.ts'
 import {
@@ -13,7 +14,7 @@ import {
   verifySignedRequest,
 } from '../verify/call.ts'
 import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
-import { type CallFeatures, type CheatMode, judgeCall, madeUp } from './cheat.ts'
+import { type CallFeatures, type CheatMode, judgeCall, madeUp, subtleFault } from './cheat.ts'
 import { type ErrorFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
 import { log } from './log.ts'
 import type { Peer } from './peer.ts'
@@ -255,10 +256,14 @@ export class MinerService implements Startable {
   }
 
   /** Whether this answer is made up, and how (cheaters only). */
-  private cheatRun(call: SignedRequest): ((r: InferenceRequest) => InferenceRequest) | undefined {
+  private cheatRun(
+    call: SignedRequest,
+  ): ((r: InferenceRequest) => { request: InferenceRequest; fault?: TraceFault }) | undefined {
     const mode = this.init.cheat
     if (mode === undefined) return undefined
     if (mode === 'always') return madeUp
+    if (mode === 'subtle')
+      return (request) => ({ request, fault: subtleFault(this.init.model.config, request) })
     const features: CallFeatures = {
       caller: call.caller,
       callerNeuron: this.init.callerNeuron?.(call.caller),

@@ -151,13 +151,13 @@ describe('miners and validators on a devnet', () => {
       loop: false,
     }
     const first = await startValidatorNode(options)
-    expect(await first.service.tick()).toMatchObject({ epoch: 0, committed: true, revealed: 0 })
+    expect(await first.service.tick()).toMatchObject({ epoch: 1, committed: true, revealed: 0 })
     await first.stop()
     await runEpoch(devnet.walletClients[0]!, { address: devnet.addresses.verity, netuid })
     const second = await startValidatorNode(options)
     running.push(second)
     const result = await second.service.tick()
-    expect(result).toMatchObject({ epoch: 1, revealed: 1 })
+    expect(result).toMatchObject({ epoch: 2, revealed: 1 })
     const [uids, values] = await readContract(devnet.publicClient, {
       address: devnet.addresses.verity,
       abi: verityAbi,

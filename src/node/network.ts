@@ -10,13 +10,17 @@ import {
   type WalletClient,
 } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
+import { readContract } from 'viem/actions'
+import { verityAbi } from '../chain/abis.ts'
 import { addStake } from '../chain/actions/addStake.ts'
+import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { approveToken } from '../chain/actions/approveToken.ts'
 import { createSubnet } from '../chain/actions/createSubnet.ts'
+import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
 import { getModel } from '../chain/actions/getModel.ts'
 import { registerModel } from '../chain/actions/registerModel.ts'
 import { registerNeuron } from '../chain/actions/registerNeuron.ts'
-import { setSubnetEmissionShare } from '../chain/actions/setSubnetEmissionShare.ts'
+import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { setSubnetModel } from '../chain/actions/setSubnetModel.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import { DEFAULT_HYPERPARAMS, type Hyperparams } from '../chain/types.ts'
@@ -32,10 +36,16 @@ import { NodeStore } from './store.ts'
 import { SubnetView } from './subnet-view.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
 
-/** Subnet parameters for a local network: epochs driven by the owner, commit-reveal on. */
+/**
+ * Subnet parameters for a local network: epochs driven by the owner, commit-reveal on. Tempo 1:
+ * an epoch may begin a block after the last one (the contract holds everyone, the owner too, to
+ * the tempo). Weights need no permit, so a validator can reveal before its stake has counted at an
+ * epoch (stake counts from the epoch after the one it arrived in).
+ */
 export const DEVNET_HYPERPARAMS: Hyperparams = {
   ...DEFAULT_HYPERPARAMS,
-  tempo: 10,
+  tempo: 1,
+  weightsNeedPermit: false,
   maxUids: 64,
   maxValidators: 16,
   immunityPeriod: 0,
@@ -55,9 +65,11 @@ export const DEVNET_HYPERPARAMS: Hyperparams = {
 type Wallet = WalletClient<Transport, Chain, Account>
 
 /**
- * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0) with
- * the model and the whole block emission, registers every hotkey (validators, miners, gateways),
- * and stakes `validatorStake` from the owner on each validator hotkey. Returns the netuid.
+ * Sets up a subnet on a devnet: registers the model, creates the subnet (owner: account 0, who
+ * locks its creation cost) with the model and the block emission no other subnet has, registers
+ * every hotkey (validators, miners, gateways), and stakes `validatorStake` from the owner on each
+ * validator hotkey, then runs the subnet's first epoch, so that the stake counts from the next
+ * one (stake counts from the epoch after it arrived). Returns the netuid.
  */
 export async function setupSubnet(
   devnet: Devnet,
@@ -97,31 +109,55 @@ export async function setupSubnet(
       },
       o,
     )
+  // the owner locks the creation cost and stakes on the validators
+  await approveToken(
+    owner,
+    { token: devnet.addresses.token, spender: address, amount: maxUint256 },
+    o,
+  )
   const { netuid } = await createSubnet(
     owner,
     { address, params: options.params ?? DEVNET_HYPERPARAMS },
     o,
   )
   await setSubnetModel(owner, { address, netuid, modelRoot }, o)
-  await setSubnetEmissionShare(owner, { address, netuid, shareBps: 10_000 }, o)
+  // the emission not yet shared out (all subnets' shares add up to at most 100%), through the
+  // governance delay (one block on a devnet)
+  const shared = await readContract(devnet.publicClient, {
+    address,
+    abi: verityAbi,
+    functionName: 'totalEmissionShare',
+  })
+  if (shared < 10_000)
+    await enactGovernanceChange(
+      owner,
+      { address, change: { kind: 'emissionShare', netuid, shareBps: 10_000 - shared }, mine: true },
+      o,
+    )
   for (const w of [...options.validators, ...options.miners, ...(options.gateways ?? [])])
     await registerNeuron(w, { address, netuid, maxBurn: 0n }, o)
   if (options.validators.length > 0) {
-    await approveToken(
-      owner,
-      { token: devnet.addresses.token, spender: address, amount: maxUint256 },
-      o,
-    )
     for (const v of options.validators)
       await addStake(
         owner,
         {
           address,
+          netuid,
           hotkey: v.account.address,
           amount: options.validatorStake ?? 1000n * 10n ** 18n,
         },
         o,
       )
+    // stake counts from the epoch after the one it arrived in: one epoch (mined through its tempo)
+    // so that the caller's first epoch already weighs the validators
+    const [due] = await readContract(devnet.publicClient, {
+      address,
+      abi: verityAbi,
+      functionName: 'epochInfo',
+      args: [netuid],
+    })
+    await advanceClock(devnet.publicClient, { address, to: due, mine: true }, o)
+    await runEpoch(owner, { address, netuid }, o)
   }
   return netuid
 }

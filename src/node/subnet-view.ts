@@ -89,7 +89,7 @@ export class SubnetView implements Startable {
     const { publicClient, address, netuid } = this.init
     const nodes = await readNeurons({ publicClient, address, netuid }, options)
     const stakes = await Promise.all(
-      nodes.map((n) => getStake(publicClient, { address, hotkey: n.hotkey }, options)),
+      nodes.map((n) => getStake(publicClient, { address, netuid, hotkey: n.hotkey }, options)),
     )
     this.neurons = nodes.map((n, i) => ({ ...n, stake: stakes[i]! }))
     this.byKey = new Map(this.neurons.map((n) => [n.hotkey.toLowerCase(), n]))

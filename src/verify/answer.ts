@@ -3,6 +3,7 @@ import { GenerationError } from '../errors/runtime.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
+import type { TraceFault } from '../runtime/trace/ops.ts'
 import type { Address, FinishReason, InferenceRequest, SignedReceipt } from '../types/inference.ts'
 import type { SignedRequest } from './call.ts'
 import { executeRequestAsync } from './execute.ts'
@@ -31,7 +32,7 @@ export type Answer = { tokens: number[]; finishReason: FinishReason; receipt: Si
  * that contradicts itself); then the runtime runs it, streaming each token through `onToken`, and
  * the receipt commits to the request, the output, the trace, the call's nonce, the block the
  * miner saw and how long the answer stays disputable. `run` replaces the honest execution
- * (cheaters in devnets and tests).
+ * (cheaters in devnets and tests: a made-up request, or a run with one value changed).
  */
 export async function answerCall(
   served: { model: Model; tokenizer: Tokenizer; renderer: PromptRenderer },
@@ -40,7 +41,8 @@ export async function answerCall(
   options: {
     onToken?: (token: number, index: number) => void | Promise<void>
     signal?: AbortSignal
-    run?: (request: InferenceRequest) => InferenceRequest
+    /** A cheater's run instead of the honest one: another request, or one wrong value. */
+    run?: (request: InferenceRequest) => { request: InferenceRequest; fault?: TraceFault }
   } = {},
 ): Promise<Answer> {
   const { model, tokenizer, renderer } = served
@@ -51,8 +53,9 @@ export async function answerCall(
       details: `request modelRoot ${request.modelRoot}, served ${modelRoot}`,
     })
   assertPromptTokens(renderer, request)
-  const ran = options.run ? options.run(request) : request
-  const result = await executeRequestAsync(model, tokenizer, ran, {
+  const ran = options.run ? options.run(request) : { request }
+  const result = await executeRequestAsync(model, tokenizer, ran.request, {
+    ...(ran.fault ? { fault: ran.fault } : {}),
     ...(options.onToken ? { onToken: options.onToken } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   })

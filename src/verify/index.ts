@@ -11,6 +11,7 @@ export {
   signRequest,
   verifySignedRequest,
 } from './call.ts'
+export * from './dispute/index.ts'
 export { type ExecuteResult, executeRequest } from './execute.ts'
 export {
   assertReceiptFields,

@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Hyperparams, NeuronInfo} from "../libraries/Types.sol";
+import {Hyperparams, NeuronInfo, ProtocolParams} from "../libraries/Types.sol";
 
 /// @title IVerity
-/// @notice The incentive layer of Verity: subnets, neurons, staking, weights (with commit-reveal),
-/// the multi-transaction Yuma Consensus epoch, emissions, the model registry and slashing.
+/// @notice The incentive layer of Verity: subnets, neurons, staking and delegation, weights (with
+/// commit-reveal), the multi-transaction Yuma Consensus epoch, emissions, the model registry, the
+/// dispute game's slashing hook and bounded, delayed governance.
 /// @dev Amounts are VTY base units. u16 ratios are value/65535. Fixed-point values are I32F32 bits
-/// (value * 2^32), as in subtensor.
+/// (value * 2^32), as in subtensor. Every time and duration ("block", "delay", "tempo") is in clock
+/// units: see `clock` and `CLOCK_MODE` (EIP-6372).
 interface IVerity {
     /* EVENTS */
 
     event SubnetCreated(uint16 indexed netuid, address indexed owner, Hyperparams params);
+    event SubnetLocked(uint16 indexed netuid, uint256 lock);
+    event SubnetDissolved(uint16 indexed netuid, uint256 lockReturned, uint256 pendingBurned);
+    event HyperparamsProposed(uint16 indexed netuid, Hyperparams params, uint64 applyAtEpoch);
     event HyperparamsSet(uint16 indexed netuid, Hyperparams params);
+    event HyperparamsDropped(uint16 indexed netuid);
+    event SubnetModelProposed(uint16 indexed netuid, bytes32 indexed modelRoot, uint64 applyAtEpoch);
     event SubnetModelSet(uint16 indexed netuid, bytes32 indexed modelRoot);
     event SubnetEmissionShareSet(uint16 indexed netuid, uint16 shareBps);
     event EmissionFunded(uint16 indexed netuid, address indexed from, uint256 amount);
@@ -21,9 +28,13 @@ interface IVerity {
     event NeuronReplaced(uint16 indexed netuid, uint16 indexed uid, address indexed oldHotkey);
     event BurnAdjusted(uint16 indexed netuid, uint256 burn);
     event NodeServed(uint16 indexed netuid, address indexed hotkey, bytes peerId, string[] multiaddrs);
-    event Staked(address indexed coldkey, address indexed hotkey, uint256 amount, uint256 shares);
-    event Unstaked(address indexed coldkey, address indexed hotkey, uint256 amount, uint256 shares, uint64 unlockBlock);
+    event Staked(uint16 indexed netuid, address indexed coldkey, address indexed hotkey, uint256 amount, uint256 shares);
+    event Unstaked(
+        uint16 indexed netuid, address indexed coldkey, address indexed hotkey, uint256 amount, uint256 shares, uint48 unlock
+    );
     event Withdrawn(address indexed coldkey, address indexed to, uint256 amount);
+    event TakeSet(address indexed hotkey, uint16 take, uint48 effectiveFrom);
+    event EmissionSwept(uint16 indexed netuid, address indexed hotkey, uint256 take, uint256 toStakers);
     event WeightsSet(uint16 indexed netuid, uint16 indexed uid, uint16[] uids, uint16[] values);
     event WeightsCommitted(uint16 indexed netuid, uint16 indexed uid, bytes32 hash, uint64 epoch);
     event WeightsRevealed(uint16 indexed netuid, uint16 indexed uid, bytes32 hash);
@@ -31,24 +42,35 @@ interface IVerity {
     event EpochStarted(uint16 indexed netuid, uint64 indexed epochIndex, uint256 blockNumber, uint256 emission);
     event EpochProgress(uint16 indexed netuid, uint8 stage, uint16 nextCol);
     event EpochFinished(uint16 indexed netuid, uint64 indexed epochIndex, uint256 distributed);
-    /// @notice Per-uid server (incentive) and validator (dividend) emission of a finished epoch; the
-    /// sum of the two is added to the uid's unclaimed emission, claimable by its hotkey (one event
-    /// per finish chunk rather than one per uid).
-    event EpochEmissions(uint16 indexed netuid, uint64 indexed epochIndex, uint16 fromUid, uint256[] server, uint256[] validator);
+    event EpochAborted(uint16 indexed netuid, uint64 indexed epochIndex, address by);
+    /// @notice Per-uid emission of a finished epoch chunk, one word per uid from `fromUid`: the
+    /// server (incentive) part in the high 128 bits, the validator (dividend) part in the low 128.
+    /// Their sum is added to the uid's unclaimed emission.
+    event EpochEmissions(uint16 indexed netuid, uint64 indexed epochIndex, uint16 fromUid, uint256[] emissions);
     event Claimed(address indexed account, address indexed to, uint256 amount);
     event ModelRegistered(bytes32 indexed modelRoot, string name, bytes32 ggufHash, address indexed owner);
-    event Slashed(address indexed hotkey, uint256 amount, address indexed recipient, address indexed by);
-    event SlasherSet(address indexed account, bool allowed);
-    event UnstakeCooldownSet(uint64 blocks);
+    event SlashedForDispute(
+        uint16 indexed netuid, address indexed hotkey, uint256 slashed, address indexed recipient, uint256 paid
+    );
+    event ChangeQueued(bytes32 indexed id, uint8 kind, bytes data, uint256 nonce, uint48 eta);
+    event ChangeExecuted(bytes32 indexed id, uint8 kind, bytes data);
+    event ChangeCancelled(bytes32 indexed id, address by);
+    event ProtocolParamsSet(ProtocolParams params);
+    event GuardianSet(address guardian);
+    event DisputeGameSet(address game);
 
     /* ERRORS */
 
     error SubnetNotFound(uint16 netuid);
+    error SubnetIsDissolved(uint16 netuid);
     error NotSubnetOwner(uint16 netuid, address caller);
     error InvalidHyperparameter(string name);
+    error InvalidProtocolParameter(string name);
     error EpochInProgress(uint16 netuid);
     error EpochNotInProgress(uint16 netuid);
     error EpochNotDue(uint16 netuid, uint256 nextBlock);
+    error EpochNotStalled(uint16 netuid, uint256 abortableAt);
+    error EpochNotAbortable(uint16 netuid, uint8 stage);
     error WrongEpochStage(uint8 expected, uint8 actual);
     error ConsensusMismatch(uint16 col, uint64 claimed);
     error BadChunk(uint16 from, uint256 count);
@@ -56,11 +78,15 @@ interface IVerity {
     error NotRegistered(uint16 netuid, address hotkey);
     error RegistrationLimit(uint16 netuid);
     error BurnTooHigh(uint256 price, uint256 maxBurn);
+    error LockTooHigh(uint256 lock, uint256 maxLock);
+    error TooManySubnets(uint256 live, uint256 max);
     error NoNeuronAvailable(uint16 netuid);
     error ZeroAmount();
+    error ZeroShares(uint256 amount);
     error InsufficientStake(uint256 available, uint256 requested);
     error NothingToWithdraw(address coldkey);
-    error StillLocked(uint64 unlockBlock);
+    error StillLocked(uint256 unlock);
+    error TakeTooHigh(uint16 take, uint256 max);
     error LengthMismatch(uint256 uids, uint256 values);
     error TooManyWeights(uint256 length, uint16 n);
     error StakeBelowThreshold(uint256 stake, uint256 threshold);
@@ -74,30 +100,65 @@ interface IVerity {
     error CommitRevealDisabled(uint16 netuid);
     error CommitRevealEnabled(uint16 netuid);
     error TooManyCommits(uint16 netuid, uint16 uid);
+    error AlreadyCommitted(uint16 netuid, uint16 uid, uint64 epoch);
     error CommitNotFound(bytes32 hash);
     error RevealTooEarly(uint64 epoch, uint64 revealEpoch);
     error RevealExpired(uint64 epoch, uint64 revealEpoch);
     error ModelExists(bytes32 modelRoot);
     error ModelNotFound(bytes32 modelRoot);
-    error NotSlasher(address caller);
+    error NotDisputeGame(address caller);
+    error InvalidRecipientShare(uint16 bps);
     error ZeroAddress();
     error NothingToClaim(address account);
+    error EmissionSharesExceeded(uint256 total);
+    error UnknownChange(uint8 kind);
+    error ChangeNotQueued(bytes32 id);
+    error ChangeNotReady(bytes32 id, uint48 eta);
+    error NotOwnerOrGuardian(address caller);
+    error RenounceDisabled();
+    error InvalidClockMode(uint8 mode);
+
+    /* CLOCK */
+
+    /// @notice The protocol's clock (EIP-6372): `block.number`, `block.timestamp`, or ArbSys's L2
+    /// block number, fixed at deployment.
+    function clock() external view returns (uint48);
+
+    /// @notice EIP-6372 description of `clock`: "mode=blocknumber&from=default",
+    /// "mode=timestamp", or "mode=blocknumber&from=arbitrum".
+    function CLOCK_MODE() external view returns (string memory);
 
     /* SUBNETS */
 
-    /// @notice Creates a subnet owned by the caller.
+    /// @notice Creates a subnet owned by the caller, locking the current creation lock (see lockCost).
     /// @param params Its hyperparameters (validated; see InvalidHyperparameter).
+    /// @param maxLock The most the caller agrees to lock (it must have approved it).
     /// @return netuid The new subnet's id (1, 2, ...).
-    function createSubnet(Hyperparams calldata params) external returns (uint16 netuid);
+    function createSubnet(Hyperparams calldata params, uint256 maxLock) external returns (uint16 netuid);
 
-    /// @notice Replaces a subnet's hyperparameters (owner only, not during an epoch; max uids cannot shrink below n).
+    /// @notice The lock a subnet created now costs: max(minLock, 2 * lastLock - lastLock * elapsed /
+    /// lockReductionInterval), as subtensor's network lock cost (doubles with demand, decays over time).
+    function lockCost() external view returns (uint256);
+
+    /// @notice Subnets not dissolved.
+    function liveSubnets() external view returns (uint16);
+
+    /// @notice Proposes new hyperparameters (owner only). They apply at the first epoch begun at
+    /// least one full epoch later (epochIndex + 1), so validators see them for a whole tempo.
     function setHyperparams(uint16 netuid, Hyperparams calldata params) external;
 
-    /// @notice Names the model a subnet serves (owner only); the model must be registered.
+    /// @notice Names the model a subnet serves (owner only; the model must be registered). The first
+    /// model applies at once; a change waits like setHyperparams.
     function setSubnetModel(uint16 netuid, bytes32 modelRoot) external;
 
-    /// @notice Sets the subnet's share of the block emission in basis points (protocol owner only).
-    function setSubnetEmissionShare(uint16 netuid, uint16 shareBps) external;
+    /// @notice What is pending for a subnet: whether hyperparameters are (HyperparamsProposed has
+    /// them), the model (0 = none) and the epoch index at whose begin they apply.
+    function pendingChanges(uint16 netuid) external view returns (bool hasParams, bytes32 modelRoot, uint64 applyAtEpoch);
+
+    /// @notice Ends a subnet (owner only, idle): no more registrations, weights, epochs or stake;
+    /// unstaking, withdrawals and claims go on. The lock is returned to the owner's claimable
+    /// balance, the pending emission is burned and its emission share freed.
+    function dissolveSubnet(uint16 netuid) external;
 
     /// @notice Adds tokens from the caller to the emission the next epoch distributes.
     function fundEmission(uint16 netuid, uint256 amount) external;
@@ -109,18 +170,33 @@ interface IVerity {
     function subnetInfo(uint16 netuid)
         external
         view
-        returns (address owner, uint16 n, bytes32 modelRoot, uint48 lastEpochBlock, uint64 epochIndex, uint128 pendingEmission, uint128 burn);
+        returns (
+            address owner,
+            uint16 n,
+            bytes32 modelRoot,
+            uint48 lastEpochBlock,
+            uint64 epochIndex,
+            uint128 pendingEmission,
+            uint128 burn
+        );
+
+    /// @notice A subnet's emission share (basis points), its lock and whether it was dissolved.
+    function subnetEconomics(uint16 netuid) external view returns (uint16 shareBps, uint128 locked, bool dissolved);
+
+    /// @notice Sum of every subnet's emission share, at most 10,000 basis points.
+    function totalEmissionShare() external view returns (uint16);
 
     /* NEURONS */
 
     /// @notice Registers the caller as a hotkey on `netuid`, burning the current registration price.
     /// @dev Appends a uid while n < maxUids; otherwise replaces the non-immune uid with the lowest
-    /// (emission, registration block, uid). The caller must have approved the price.
+    /// (emission, registration block, uid): its earnings are swept for its old hotkey and stakers,
+    /// and its bond column is cleared. The caller must have approved the price.
     /// @param maxBurn The most the caller agrees to burn.
     /// @return uid The assigned uid.
     function register(uint16 netuid, uint256 maxBurn) external returns (uint16 uid);
 
-    /// @notice The current registration price (after the burn adjustment due at this block).
+    /// @notice The current registration price (after the burn adjustment due now).
     function burnPrice(uint16 netuid) external view returns (uint256);
 
     /// @notice Publishes the caller's libp2p peer id and multiaddrs for `netuid` (the hotkey must be registered).
@@ -144,32 +220,63 @@ interface IVerity {
     /// @notice All stored bond rows, row-major: row i holds ceil(n/16) words of 16 u16 each (low bits first).
     function bondWords(uint16 netuid) external view returns (uint256[] memory);
 
-    /* STAKING */
+    /* STAKING AND DELEGATION */
 
-    /// @notice Stakes `amount` of the caller's tokens (coldkey) to `hotkey`.
-    function stake(address hotkey, uint256 amount) external;
+    /// @notice Stakes `amount` of the caller's (coldkey's) tokens to `hotkey` on `netuid`. Stake that
+    /// arrives in epoch k counts from the epoch after (not at epoch k's begin).
+    function stake(uint16 netuid, address hotkey, uint256 amount) external;
 
-    /// @notice Removes `amount` of the caller's stake from `hotkey`; it can be withdrawn after the cooldown.
-    function unstake(address hotkey, uint256 amount) external;
+    /// @notice Removes `amount` of the caller's stake from `hotkey` on `netuid`. It becomes a new
+    /// withdrawal that unlocks after the unstake delay; earlier withdrawals keep their own unlock.
+    /// Until it unlocks it stays in reach of a dispute slash.
+    function unstake(uint16 netuid, address hotkey, uint256 amount) external;
 
-    /// @notice Sends the caller's unlocked unstaked tokens to `to`.
-    function withdraw(address to) external;
+    /// @notice Sends the caller's unlocked withdrawals (oldest first, at most 32 per call) to `to`.
+    function withdraw(address to) external returns (uint256 amount);
 
-    /// @notice Total stake of a hotkey (the amount the epoch uses).
-    function stakeOf(address hotkey) external view returns (uint256);
+    /// @notice Sets the caller's (hotkey's) take of its emission on every subnet, at most MAX_TAKE
+    /// (18%). A decrease applies at once, an increase after the unstake delay.
+    function setTake(uint16 take) external;
 
-    /// @notice The value of a coldkey's stake on a hotkey.
-    function stakeOfColdkey(address hotkey, address coldkey) external view returns (uint256);
+    /// @notice A hotkey's take in force now (18% until it sets one).
+    function takeOf(address hotkey) external view returns (uint16);
 
-    /// @notice A coldkey's pending withdrawal and the block it unlocks at.
-    function pendingWithdrawal(address coldkey) external view returns (uint256 amount, uint64 unlockBlock);
+    /// @notice Total stake of a hotkey on a subnet.
+    function stakeOf(uint16 netuid, address hotkey) external view returns (uint256);
+
+    /// @notice A pool: its stake, the part of it the next epoch begun now would count (stake that
+    /// arrived in the current epoch left out), shares, the rewards held for its stakers, generation.
+    function pool(uint16 netuid, address hotkey)
+        external
+        view
+        returns (uint256 stakeAmount, uint256 counted, uint256 shares, uint256 rewards, uint32 generation);
+
+    /// @notice A coldkey's position on a pool: shares (0 for a wiped generation), their value, and
+    /// the staking rewards it would harvest now (its part of the hotkey's unswept emission included).
+    function position(uint16 netuid, address hotkey, address coldkey)
+        external
+        view
+        returns (uint256 shares, uint256 value, uint256 rewards);
+
+    /// @notice A coldkey's pending withdrawals: still locked, already unlocked, and the next unlock (0 if none locked).
+    function pendingWithdrawal(address coldkey)
+        external
+        view
+        returns (uint256 locked, uint256 unlocked, uint256 nextUnlock);
+
+    /// @notice Unstaked tokens of a pool unlocking at `bucket * bucketWidth`.
+    function unbonding(uint16 netuid, address hotkey, uint48 bucket) external view returns (uint256 amount, uint256 shares);
+
+    /// @notice Withdrawals unlock at multiples of this many clock units (rounded up).
+    function bucketWidth() external view returns (uint48);
 
     /* WEIGHTS */
 
     /// @notice Sets the caller's weights on `netuid` with subtensor's checks (commit-reveal must be off).
     function setWeights(uint16 netuid, uint16[] calldata uids, uint16[] calldata values, uint64 versionKey) external;
 
-    /// @notice Commits keccak256(abi.encode(hotkey, netuid, uids, values, salt, versionKey)).
+    /// @notice Commits keccak256(abi.encode(hotkey, netuid, uids, values, salt, versionKey)); at most
+    /// one commit per epoch, binding: it cannot be replaced.
     function commitWeights(uint16 netuid, bytes32 hash) external;
 
     /// @notice Reveals a commit in its reveal epoch (commit epoch + revealPeriodEpochs) and sets the weights.
@@ -187,8 +294,9 @@ interface IVerity {
 
     /* EPOCH */
 
-    /// @notice Starts an epoch: stake, permits, active stake, weight masks and row sums.
-    /// @dev Allowed once `tempo` blocks have passed since the last epoch, or any time for the subnet owner.
+    /// @notice Starts an epoch: stake, permits, active stake, weight masks and row sums. Allowed
+    /// once `tempo` has passed since the last epoch began, for anyone and only then. Applies the
+    /// owner's pending changes that are due, and pays the caller its keeper share.
     function epochBegin(uint16 netuid) external;
 
     /// @notice Consensus for the next `medians.length` columns: checks each caller-supplied weighted
@@ -202,20 +310,39 @@ interface IVerity {
     /// uid's amount to its unclaimed emission; the last chunk ends the epoch.
     function epochFinish(uint16 netuid, uint16 count) external;
 
+    /// @notice Ends an epoch stuck in its consensus stage for epochDeadline clock units (anyone):
+    /// no output, bond or emission of it is written (only the validator permits its begin computed
+    /// from stake stand), the unpaid keeper reward returns to the pending emission, and the next
+    /// epoch may begin at once. An epoch past consensus is finished instead (each stage is open to
+    /// anyone and paid).
+    function epochAbort(uint16 netuid) external;
+
     /// @notice The epoch's current stage (0 idle, 1 consensus, 2 bonds, 3 finish) and next column.
     function epochStage(uint16 netuid) external view returns (uint8 stage, uint16 nextCol, uint16 n, uint16 rows);
+
+    /// @notice When the next epoch may begin (clock units), the running epoch's keeper reward and
+    /// the part of it not paid out yet (0, 0 when idle).
+    function epochInfo(uint16 netuid) external view returns (uint256 due, uint256 keeperReward, uint256 keeperUnpaid);
 
     /// @notice Computes the weighted medians of columns [from, from+count) for the running epoch (for callers; gas-heavy).
     function consensusHints(uint16 netuid, uint16 from, uint16 count) external view returns (uint64[] memory);
 
-    /* EMISSIONS */
+    /* EMISSIONS AND CLAIMS */
 
-    /// @notice An account's claimable emission: its settled balance plus what its registered uids
-    /// have earned and not yet swept (each uid's `unclaimed`).
+    /// @notice An account's claimable balance: its take, owner cuts, keeper rewards, harvested
+    /// staking rewards, returned locks, and what its replaced uids earned.
     function claimable(address account) external view returns (uint256);
 
-    /// @notice Sends the caller's claimable emission to `to`, sweeping its uids in every subnet.
+    /// @notice Moves the unclaimed emission of `hotkey`'s uid on `netuid` to the hotkey (its take)
+    /// and the pool's stakers (the rest, pro rata). Anyone may call it; O(1).
+    function sweep(uint16 netuid, address hotkey) external returns (uint256 amount);
+
+    /// @notice Sends the caller's claimable balance to `to`. O(1).
     function claim(address to) external returns (uint256 amount);
+
+    /// @notice Sweeps `hotkey`'s uid on `netuid`, harvests the caller's staking rewards on that pool,
+    /// and sends the caller's whole claimable balance to `to`. O(1).
+    function claimFrom(uint16 netuid, address hotkey, address to) external returns (uint256 amount);
 
     /* MODELS */
 
@@ -225,23 +352,72 @@ interface IVerity {
     /// @notice A registered model.
     function model(bytes32 modelRoot) external view returns (string memory name, bytes32 ggufHash, address owner);
 
-    /* SLASHING */
+    /* DISPUTES */
 
-    /// @notice Grants or revokes the slasher role (protocol owner only).
-    function setSlasher(address account, bool allowed) external;
+    /// @notice Slashes up to `amount` from `hotkey`'s stake on `netuid` for a lost dispute: the
+    /// active stake and every withdrawal of that pool still within its unstake delay lose the same
+    /// fraction. `recipientBps` basis points of what was slashed go to `recipient`, the rest is
+    /// burned. Only the dispute game named by governance may call it.
+    /// @return slashed What was taken (at most `amount`; less when the pool holds less).
+    /// @return paid The part sent to `recipient`.
+    function slashForDispute(uint16 netuid, address hotkey, uint256 amount, address recipient, uint16 recipientBps)
+        external
+        returns (uint256 slashed, uint256 paid);
 
-    /// @notice Moves `amount` of `hotkey`'s stake to `recipient` (slasher only); every coldkey of
-    /// the hotkey loses pro rata.
-    function slash(address hotkey, uint256 amount, address recipient) external;
+    /// @notice The dispute game allowed to slash (zero: none).
+    function disputeGame() external view returns (address);
 
-    /// @notice Sets the unstake cooldown in blocks (protocol owner only).
-    function setUnstakeCooldown(uint64 blocks) external;
+    /// @notice The unstake delay's floor, fixed at deployment: stake stays slashable for at least
+    /// this many clock units after it last backed a receipt, so a dispute game's whole window
+    /// (challenge period plus every round) must fit in it.
+    function minUnstakeDelay() external view returns (uint48);
+
+    /* GOVERNANCE */
+
+    /// @notice Queues a change (protocol owner only). `kind`: 0 protocol parameters
+    /// (abi.encode(ProtocolParams)), 1 a subnet's emission share (abi.encode(uint16 netuid, uint16
+    /// bps)), 2 the dispute game (abi.encode(address)), 3 the guardian (abi.encode(address)). It
+    /// can be executed by anyone from `eta`: the governance delay later, or for a new dispute game
+    /// the longest unstake delay later, so stakers can leave first.
+    function queueChange(uint8 kind, bytes calldata data) external returns (bytes32 id, uint48 eta);
+
+    /// @notice Applies a queued change once its eta has passed (anyone); checked again against the bounds.
+    function executeChange(uint8 kind, bytes calldata data, uint256 nonce) external;
+
+    /// @notice Drops a queued change: the owner any, the guardian any but a change of guardian (so
+    /// that a hostile guardian cannot keep itself in place).
+    function cancelChange(uint8 kind, bytes calldata data, uint256 nonce) external;
+
+    /// @notice When a queued change may be executed (0: not queued).
+    function changeEta(bytes32 id) external view returns (uint48);
+
+    /// @notice The protocol parameters in force.
+    function protocolParams() external view returns (ProtocolParams memory);
+
+    /// @notice The guardian: may pause and unpause new entries (stake, registration, subnet
+    /// creation, emission funding), never withdrawals, claims or epochs, and may cancel queued
+    /// changes other than its own replacement.
+    function guardian() external view returns (address);
+
+    /// @notice Pauses new entries (guardian only).
+    function pause() external;
+
+    /// @notice Lifts a pause (the guardian or the owner).
+    function unpause() external;
 
     /* ACCOUNTING */
 
-    /// @notice Totals: staked, pending withdrawals, claimable, pending emission, and everything that entered.
+    /// @notice Totals: staked, pending withdrawals, claimable, pending emission, creation locks, and
+    /// everything that ever entered as stake. The contract's balance is exactly the sum of the first five.
     function totals()
         external
         view
-        returns (uint256 staked, uint256 withdrawing, uint256 claimableTotal, uint256 pendingEmissionTotal, uint256 entered);
+        returns (
+            uint256 staked,
+            uint256 withdrawing,
+            uint256 claimableTotal,
+            uint256 pendingEmissionTotal,
+            uint256 lockedTotal,
+            uint256 entered
+        );
 }

@@ -66,13 +66,13 @@ library BondsLib {
                 }
             }
             for (uint256 r = 0; r < rows; r++) {
-                e.rowDiv[r] = uint64(div[r]);
+                e.rowDiv[r] = uint64(div[r]); // n columns x I32F32 <= 1: < 2^41
             }
             if (to == n) {
                 e.stage = 3;
                 e.nextCol = 0;
             } else {
-                e.nextCol = uint16(to);
+                e.nextCol = uint16(to); // <= n <= MAX_UIDS
             }
             emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
         }

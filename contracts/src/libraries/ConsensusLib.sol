@@ -114,6 +114,7 @@ library ConsensusLib {
         unchecked {
             if (c0 != 0 || c1 != 16) {
                 for (uint256 c = c0; c < c1; c++) {
+                    // consensus <= 2^32 (a weight), rank <= 2^32 (active stake times weights)
                     e.consensus[base + c] = uint64(EpochRowsLib.at(col, c));
                     e.rank[base + c] = uint64(EpochRowsLib.at(col, c + 80));
                 }
@@ -144,15 +145,15 @@ library ConsensusLib {
         private
     {
         for (uint256 r = 0; r < trust.length; r++) {
-            e.rowTrust[r] = uint64(trust[r]);
+            e.rowTrust[r] = uint64(trust[r]); // clipped weights of one row: <= 2^32
         }
-        e.rankSum = uint64(col[103]);
+        e.rankSum = uint64(col[103]); // n ranks <= 2^32 each: < 2^41
         e.anyConsensus = col[104] == 1;
         if (to == e.n) {
             e.stage = 2;
             e.nextCol = 0;
         } else {
-            e.nextCol = uint16(to);
+            e.nextCol = uint16(to); // <= n <= MAX_UIDS
         }
         emit IVerity.EpochProgress(netuid, e.stage, e.nextCol);
     }

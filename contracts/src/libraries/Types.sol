@@ -7,6 +7,15 @@ uint256 constant MAX_VALIDATORS = 128;
 uint256 constant WORDS = MAX_UIDS / 16; // u16 words per row
 uint256 constant MAX_COMMITS = 10;
 
+/// @dev Protocol bounds on what a subnet owner may set (u16 ratios are /65535).
+uint256 constant MAX_OWNER_CUT = 11796; // 18%, subtensor's SubnetOwnerCut
+uint256 constant MAX_TAKE = 11796; // 18%, subtensor's MaxDelegateTake (and the default take)
+uint256 constant MAX_REGISTRATION_BURN = 100 ether; // subtensor's MaxBurn
+uint256 constant MAX_STAKE_THRESHOLD = 1000 ether;
+uint256 constant MIN_MAX_WEIGHT_LIMIT = 6554; // 10%: ten equal weights always pass
+uint256 constant MAX_IMMUNITY_TEMPOS = 16; // immunity period <= 16 tempos
+uint256 constant MAX_REVEAL_PERIOD = 10; // = MAX_COMMITS: one binding commit per epoch
+
 /// @notice Subnet hyperparameters, named and scaled as in subtensor (u16 ratios are /65535).
 struct Hyperparams {
     uint16 tempo;
@@ -86,15 +95,18 @@ struct NodeInfo {
     uint64 block;
 }
 
-/// @dev Working state of an epoch that spans several transactions.
+/// @dev Working state of an epoch that spans several transactions. Its first slot holds what every
+/// stage reads: the emission it splits and the keeper share of it, so that paying a stage's caller
+/// needs no extra slot.
 struct EpochState {
     uint8 stage; // 0 idle, 1 consensus, 2 bonds, 3 finish
-    uint48 block;
+    uint48 block; // clock at begin
     uint16 n;
     uint16 rows;
     uint16 nextCol;
     bool anyConsensus;
-    uint128 emission;
+    uint96 emission; // the epoch's emission before the keeper reward (< 2^85: the supply cap)
+    uint16 keeperBps; // keeper reward, basis points of `emission`
     int64 minority;
     uint64 stakeSum;
     uint64 rankSum;
@@ -123,8 +135,11 @@ struct Subnet {
     uint16 n;
     bool exists;
     uint48 createdBlock;
+    bool dissolved;
     uint48 lastEpochBlock;
     uint64 epochIndex;
+    // an owner's change waits for the first epoch begun at epochIndex >= pendingEpoch
+    uint64 pendingEpoch; // 0: nothing pending
     bytes32 modelRoot;
     Hyperparams params;
     // registration price control
@@ -135,8 +150,9 @@ struct Subnet {
     uint16 regsThisBlock;
     // emission
     uint128 pendingEmission;
-    uint48 lastAccrualBlock;
-    uint16 emissionShare; // basis points of the block emission
+    uint16 emissionShare; // basis points of the block emission; all subnets' add up to <= 10,000
+    uint256 emissionIndex; // the global index (emission per 100% share) at the last accrual
+    uint128 locked; // the creation lock, returned to the owner when the subnet is dissolved
     mapping(address => uint256) uidPlusOne;
     Neuron[MAX_UIDS] neurons;
     uint256[WORDS][MAX_UIDS] weights; // row i: 16 u16 per word
@@ -147,10 +163,95 @@ struct Subnet {
     uint8[MAX_UIDS] commitCount;
     mapping(address => NodeInfo) nodes;
     EpochState epoch;
+    Hyperparams pendingParams;
+    bytes32 pendingModel; // 0: none pending
+    bool pendingHasParams;
 }
 
-/// @dev A hotkey's stake pool: coldkeys hold shares of it.
+/// @dev A hotkey's stake pool on one subnet: coldkeys hold shares of it. The first slot is all
+/// epochBegin reads: the stake, and the part of it that arrived in epoch `warmEpoch` (it does not
+/// count at that epoch's begin).
 struct Pool {
-    uint128 stake;
+    uint96 stake;
+    uint96 warming;
+    uint64 warmEpoch;
     uint128 shares;
+    uint96 rewards; // emission credited to the stakers and not yet harvested
+    uint32 generation; // bumped when a slash wipes the pool: older shares are worth nothing
+    uint256 rewardPerShare; // cumulative, 2^64 scale
+}
+
+/// @dev A coldkey's shares of a pool and the rewards already accounted for.
+struct Position {
+    uint128 shares;
+    uint32 generation;
+    uint256 rewardDebt; // shares * rewardPerShare / 2^64 at the last update
+}
+
+/// @dev Unstaked tokens of one pool unlocking together (at bucket * width): coldkeys hold shares
+/// of it, so a dispute slash reaches every pending withdrawal of the pool in one write.
+struct Unbonding {
+    uint128 amount;
+    uint128 shares;
+}
+
+/// @dev One entry of a coldkey's withdrawal queue.
+struct Tranche {
+    address hotkey;
+    uint16 netuid;
+    uint48 bucket;
+    uint128 shares;
+}
+
+/// @dev Protocol-wide token accounting. The contract's balance is exactly
+/// staked + withdrawing + claimable + pending + locked.
+struct Ledger {
+    uint128 staked;
+    uint128 withdrawing;
+    uint128 claimable; // settled balances + uids' unclaimed + pools' rewards + keeper rewards in flight
+    uint128 pending; // emission waiting for an epoch
+    uint128 locked; // subnet creation locks
+    uint128 entered;
+}
+
+/// @notice Protocol parameters, each bounded (see GovernanceLib.validate) and changed only
+/// through the governance delay. Durations are in clock units (see IVerity.clock).
+struct ProtocolParams {
+    uint48 unstakeDelay; // [minUnstakeDelay, 4 * minUnstakeDelay]
+    uint48 governanceDelay; // [minGovernanceDelay, 2^32)
+    uint48 epochDeadline; // an epoch open this long may be aborted by anyone: [1, 2^32)
+    uint16 keeperBps; // share of each epoch's emission paid to whoever runs its stages: <= 500
+    uint16 maxSubnets; // live subnets: [1, 4096]
+    uint128 minLock; // subnet creation lock floor: <= 1,000,000 VTY
+    uint48 lockReductionInterval; // the lock decays from twice the last to the floor over this: >= 1
+}
+
+/// @dev A hotkey's take (u16 /65535 of its uids' emission). `set` false: MAX_TAKE, subtensor's default.
+struct Take {
+    uint16 take;
+    uint16 pendingTake;
+    uint48 pendingAt; // clock from which pendingTake applies (0: none)
+    bool set;
+}
+
+/// @dev Everything StakingLib keeps, in one storage struct the core contract passes it.
+struct Stakes {
+    mapping(uint16 => mapping(address => Pool)) pools;
+    mapping(uint16 => mapping(address => mapping(address => Position))) positions;
+    // rewardPerShare of a wiped generation, for its positions' last harvest
+    mapping(uint16 => mapping(address => mapping(uint32 => uint256))) generationReward;
+    mapping(uint16 => mapping(address => mapping(uint48 => Unbonding))) unbonding;
+    mapping(address => Tranche[]) queue;
+    mapping(address => uint256) queueHead;
+    mapping(address => uint256) settled; // claimable balances
+    mapping(address => Take) takes;
+}
+
+/// @dev Governance state: the parameters in force, the two named roles, and queued changes.
+struct Gov {
+    ProtocolParams params;
+    address guardian;
+    address disputeGame;
+    mapping(bytes32 => uint48) eta; // queued change id -> clock from which anyone may execute it
+    uint256 nonce;
 }

@@ -7,7 +7,7 @@ import {Subnet, Neuron, Commit, MAX_COMMITS} from "./Types.sol";
 /// @title WeightsLib
 /// @notice set_weights with subtensor's checks, commit-reveal, and the u16 row storage.
 /// A row is stored dense (16 u16 per word) plus a presence bitmap, so an explicit zero
-/// stays distinct from an omitted uid.
+/// stays distinct from an omitted uid. `now_` is the protocol clock (it fits 48 bits).
 library WeightsLib {
     function _uid(Subnet storage s, uint16 netuid, address hotkey) private view returns (uint16) {
         uint256 p = s.uidPlusOne[hotkey];
@@ -23,30 +23,36 @@ library WeightsLib {
         uint16[] calldata uids,
         uint16[] calldata values,
         uint64 versionKey,
-        uint256 hotkeyStake
+        uint256 hotkeyStake,
+        uint256 now_
     ) external {
         if (s.params.commitReveal) revert IVerity.CommitRevealEnabled(netuid);
-        uint16 uid = _check(s, netuid, hotkey, uids, values, versionKey, hotkeyStake, true);
+        uint16 uid = _check(s, netuid, hotkey, uids, values, versionKey, hotkeyStake, now_, true);
         _store(s, uid, uids, values);
-        s.neurons[uid].lastUpdate = uint48(block.number);
+        s.neurons[uid].lastUpdate = uint48(now_);
         emit IVerity.WeightsSet(netuid, uid, uids, values);
     }
 
-    function commitWeights(Subnet storage s, uint16 netuid, address hotkey, bytes32 hash) external {
+    /// @notice One binding commit per validator per epoch: a second one in the same epoch reverts,
+    /// so a validator cannot hold several and reveal whichever lands closest to the others'.
+    function commitWeights(Subnet storage s, uint16 netuid, address hotkey, bytes32 hash, uint256 now_) external {
         if (!s.params.commitReveal) revert IVerity.CommitRevealDisabled(netuid);
         uint16 uid = _uid(s, netuid, hotkey);
         Neuron storage nr = s.neurons[uid];
         uint256 last = nr.lastUpdate;
-        if (last != 0 && block.number - last < s.params.weightsRateLimit) {
-            revert IVerity.SettingWeightsTooFast(uint64(last), block.number);
+        if (last != 0 && now_ - last < s.params.weightsRateLimit) {
+            revert IVerity.SettingWeightsTooFast(uint64(last), now_);
         }
         _popExpired(s, uid);
         uint256 count = s.commitCount[uid];
-        if (count >= MAX_COMMITS) revert IVerity.TooManyCommits(netuid, uid);
         uint64 epoch = s.epochIndex;
-        s.commits[uid][count] = Commit(hash, uint64(block.number), epoch);
-        s.commitCount[uid] = uint8(count + 1);
-        nr.lastUpdate = uint48(block.number);
+        for (uint256 i = 0; i < count; i++) {
+            if (s.commits[uid][i].epoch == epoch) revert IVerity.AlreadyCommitted(netuid, uid, epoch);
+        }
+        if (count >= MAX_COMMITS) revert IVerity.TooManyCommits(netuid, uid);
+        s.commits[uid][count] = Commit(hash, uint64(now_), epoch);
+        s.commitCount[uid] = uint8(count + 1); // <= MAX_COMMITS
+        nr.lastUpdate = uint48(now_);
         emit IVerity.WeightsCommitted(netuid, uid, hash, epoch);
     }
 
@@ -76,13 +82,13 @@ library WeightsLib {
         uint64 current = s.epochIndex;
         if (current < revealEpoch) revert IVerity.RevealTooEarly(current, revealEpoch);
         if (current > revealEpoch) revert IVerity.RevealExpired(current, revealEpoch);
-        _check(s, netuid, hotkey, uids, values, versionKey, hotkeyStake, false);
+        _check(s, netuid, hotkey, uids, values, versionKey, hotkeyStake, 0, false);
         // remove commit k (keep order)
         for (uint256 i = k; i + 1 < count; i++) {
             s.commits[uid][i] = s.commits[uid][i + 1];
         }
         delete s.commits[uid][count - 1];
-        s.commitCount[uid] = uint8(count - 1);
+        s.commitCount[uid] = uint8(count - 1); // count >= 1
         _store(s, uid, uids, values);
         emit IVerity.WeightsRevealed(netuid, uid, hash);
         emit IVerity.WeightsSet(netuid, uid, uids, values);
@@ -103,7 +109,7 @@ library WeightsLib {
         for (uint256 i = keep; i < count; i++) {
             delete s.commits[uid][i];
         }
-        if (keep != count) s.commitCount[uid] = uint8(keep);
+        if (keep != count) s.commitCount[uid] = uint8(keep); // keep <= count
     }
 
     function _check(
@@ -114,6 +120,7 @@ library WeightsLib {
         uint16[] calldata values,
         uint64 versionKey,
         uint256 hotkeyStake,
+        uint256 now_,
         bool rateLimited
     ) private view returns (uint16 uid) {
         uint16 n = s.n;
@@ -127,8 +134,8 @@ library WeightsLib {
         if (required != 0 && versionKey < required) revert IVerity.IncorrectVersionKey(versionKey, required);
         if (rateLimited) {
             uint256 last = s.neurons[uid].lastUpdate;
-            if (last != 0 && block.number - last < s.params.weightsRateLimit) {
-                revert IVerity.SettingWeightsTooFast(uint64(last), block.number);
+            if (last != 0 && now_ - last < s.params.weightsRateLimit) {
+                revert IVerity.SettingWeightsTooFast(uint64(last), now_);
             }
         }
         bool selfWeight = uids.length == 1 && uids[0] == uid;
@@ -194,7 +201,7 @@ library WeightsLib {
             mask[j >> 8] |= uint256(1) << (j & 255);
             if (j != uid) sum += w;
         }
-        s.rowRawSum[uid] = uint32(sum);
+        s.rowRawSum[uid] = uint32(sum); // <= 512 * 65535 < 2^26
         uint256[32] storage dst = s.weights[uid];
         for (uint256 k = 0; k < words; k++) {
             if (dst[k] != row[k]) dst[k] = row[k];

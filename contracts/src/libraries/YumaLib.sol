@@ -18,16 +18,28 @@ library YumaLib {
 
     /* BEGIN */
 
-    function begin(Subnet storage s, mapping(address => Pool) storage pools, uint16 netuid, uint256 emission)
-        external
-    {
+    /// @param emission The epoch's emission (< 2^85, the supply cap), keeper reward included.
+    /// @param keeperBps Basis points of it paid to whoever runs the stages.
+    /// @param now_ The protocol clock (fits 48 bits).
+    /// @param warmEpoch Stake that arrived in this epoch index is left out (each pool's `warming`).
+    function begin(
+        Subnet storage s,
+        mapping(address => Pool) storage pools,
+        uint16 netuid,
+        uint256 emission,
+        uint256 keeperBps,
+        uint256 now_,
+        uint256 warmEpoch
+    ) external {
         unchecked {
             EpochState storage e = s.epoch;
             uint256 n = s.n;
-            e.block = uint48(block.number);
-            e.n = uint16(n);
+            e.block = uint48(now_); // a clock value: < 2^48
+            e.n = uint16(n); // <= MAX_UIDS
             e.nextCol = 0;
-            e.emission = uint128(emission);
+            e.emission = uint96(emission); // < 2^85, the supply cap
+            // an empty subnet's epoch is one finish call: nothing to pay for
+            e.keeperBps = n == 0 ? 0 : uint16(keeperBps); // <= 500
             e.anyConsensus = false;
             e.rankSum = 0;
 
@@ -57,7 +69,18 @@ library YumaLib {
                     assembly ("memory-safe") {
                         id := sload(slot)
                     }
-                    uint256 st = pools[address(uint160(id))].stake;
+                    // the pool's first slot: stake, warming, warmEpoch (Types.sol's Pool order)
+                    Pool storage pool = pools[address(uint160(id))];
+                    uint256 pw;
+                    assembly ("memory-safe") {
+                        pw := sload(pool.slot)
+                    }
+                    uint256 st = pw & 0xffffffffffffffffffffffff;
+                    if (pw >> 192 == warmEpoch) {
+                        // stake that arrived in this epoch does not count (no flash stake)
+                        uint256 warm = (pw >> 96) & 0xffffffffffffffffffffffff;
+                        st = warm >= st ? 0 : st - warm;
+                    }
                     if (st < threshold) st = 0;
                     S[i] = st;
                     total += st;
@@ -66,7 +89,7 @@ library YumaLib {
                     if (r > maxReg) maxReg = r;
                     uint256 u = id >> 208;
                     upd[i] = u;
-                    if (u + cutoff >= block.number) {
+                    if (u + cutoff >= now_) {
                         if (i < 256) activeBits0 |= 1 << i;
                         else activeBits1 |= 1 << (i - 256);
                     }
@@ -96,7 +119,7 @@ library YumaLib {
                 if (sumA != 0) A[r] = (A[r] << 32) / sumA;
                 sumUse += A[r];
             }
-            e.activeSum = uint64(sumA);
+            e.activeSum = uint64(sumA); // a sum of normalised stakes: <= 2^32
             // the median's stake: rows with A > 0, renormalised
             uint256 stakeSum;
             {
@@ -108,9 +131,9 @@ library YumaLib {
                 }
                 _storePacked(_slotOf(e.rowUse), use, rows, 64);
             }
-            e.stakeSum = uint64(stakeSum);
+            e.stakeSum = uint64(stakeSum); // normalised: <= 2^32 + rows
             e.minority = int64(int256(stakeSum) - int256((uint256(s.params.kappa) << 32) / 65535));
-            e.rows = uint16(rows);
+            e.rows = uint16(rows); // <= MAX_VALIDATORS
             {
                 uint256[] memory commit = new uint256[](rows);
                 uint256[] memory rowSum = new uint256[](rows);
@@ -131,9 +154,9 @@ library YumaLib {
                 _storePacked(_slotOf(e.rowTrust), new uint256[](0), rows, 64);
                 _storePacked(_slotOf(e.rowDiv), new uint256[](0), rows, 64);
             }
-            e.maxReg = uint48(maxReg);
+            e.maxReg = uint48(maxReg); // a clock value
             e.stage = n == 0 ? 3 : 1;
-            emit IVerity.EpochStarted(netuid, s.epochIndex, block.number, emission);
+            emit IVerity.EpochStarted(netuid, s.epochIndex, now_, emission);
         }
     }
 
@@ -416,7 +439,9 @@ library YumaLib {
             if (count == 0 && n != 0) revert IVerity.BadChunk(uint16(from), count);
             if (from == 0) _sums(s, e, n);
             Out memory O = _split(s, e, from, to);
+            // the keeper reward comes off the top (floored: the uids get the rounding)
             uint256 emission = e.emission;
+            emission -= emission * e.keeperBps / 10_000;
             Neuron[MAX_UIDS] storage neurons = s.neurons;
             uint256 base;
             assembly ("memory-safe") {
@@ -426,8 +451,8 @@ library YumaLib {
                 uint256 k = j - from;
                 uint256 sv = (O.server[k] * emission) >> 32;
                 uint256 va = (O.validator[k] * emission) >> 32;
-                O.server[k] = sv;
-                O.validator[k] = va;
+                // one event word per uid: server high, validator low (each < 2^85)
+                O.server[k] = (sv << 128) | va;
                 uint256 amount = sv + va;
                 paid += amount;
                 // the neuron's second slot at once (Types.sol's Neuron order): emission, unclaimed
@@ -446,7 +471,7 @@ library YumaLib {
                 }
             }
             uint64 index = s.epochIndex;
-            emit IVerity.EpochEmissions(netuid, index, uint16(from), O.server, O.validator);
+            emit IVerity.EpochEmissions(netuid, index, uint16(from), O.server);
             uint256 total = uint256(e.paid) + paid;
             if (to == n) {
                 e.stage = 0;
@@ -456,8 +481,8 @@ library YumaLib {
                 s.lastEpochBlock = e.block;
                 emit IVerity.EpochFinished(netuid, index, total);
             } else {
-                e.paid = uint128(total);
-                e.nextCol = uint16(to);
+                e.paid = uint128(total); // <= the emission < 2^85
+                e.nextCol = uint16(to); // <= n <= MAX_UIDS
                 emit IVerity.EpochProgress(netuid, 3, uint16(to));
             }
     
@@ -503,8 +528,8 @@ library YumaLib {
                 uint256 rank = ranks[j];
                 esum += rankSum == 0 ? rank : (rank << 32) / rankSum;
             }
-            e.divSum = uint64(sumD);
-            e.emissionSum = uint64(esum);
+            e.divSum = uint64(sumD); // rows x I32F32 <= 1: < 2^39
+            e.emissionSum = uint64(esum); // two normalised vectors: <= 2^33 + n
     
         }
     }

@@ -6,6 +6,8 @@ import { verityAbi } from '../abis.ts'
 export type AddStakeParameters = {
   /** The Verity contract. */
   address: Address
+  /** subnet the stake is on */
+  netuid: number
   /** hotkey to stake to */
   hotkey: Address
   /** VTY base units (approved beforehand) */
@@ -19,7 +21,8 @@ export type AddStakeReturnType = { hash: Hash; receipt: TransactionReceipt }
 export type AddStakeErrorType = ChainError
 
 /**
- * Stakes the caller's (coldkey's) tokens to a hotkey.
+ * Stakes the caller's (coldkey's) tokens to a hotkey on a subnet. It counts from the next epoch on
+ * (stake that arrives in an epoch does not count at its begin).
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
@@ -36,7 +39,7 @@ export async function addStake(
     address: params.address,
     abi: verityAbi,
     functionName: 'stake',
-    args: [params.hotkey, params.amount],
+    args: [params.netuid, params.hotkey, params.amount],
     account: client.account,
     chain: client.chain,
     ...(params.gas === undefined ? {} : { gas: params.gas }),

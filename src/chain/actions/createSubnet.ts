@@ -1,5 +1,10 @@
 import type { Account, Address, Chain, Client, Hash, TransactionReceipt, Transport } from 'viem'
-import { simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions'
+import {
+  readContract,
+  simulateContract,
+  waitForTransactionReceipt,
+  writeContract,
+} from 'viem/actions'
 import { ChainError } from '../../errors/chain.ts'
 import { verityAbi } from '../abis.ts'
 import type { Hyperparams } from '../types.ts'
@@ -9,6 +14,10 @@ export type CreateSubnetParameters = {
   address: Address
   /** hyperparameters */
   params: Hyperparams
+  /**
+   * The most the caller agrees to lock (approved beforehand); default: the current lock cost.
+   */
+  maxLock?: bigint
   /** Gas limit (estimated when omitted). */
   gas?: bigint
 }
@@ -18,7 +27,7 @@ export type CreateSubnetReturnType = { hash: Hash; receipt: TransactionReceipt; 
 export type CreateSubnetErrorType = ChainError
 
 /**
- * Creates a subnet owned by the caller and returns its netuid.
+ * Creates a subnet owned by the caller, locking the current creation lock, and returns its netuid.
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
@@ -31,11 +40,18 @@ export async function createSubnet(
   options: { signal?: AbortSignal } = {},
 ): Promise<CreateSubnetReturnType> {
   options.signal?.throwIfAborted()
+  const maxLock =
+    params.maxLock ??
+    (await readContract(client, {
+      address: params.address,
+      abi: verityAbi,
+      functionName: 'lockCost',
+    }))
   const { result, request } = await simulateContract(client, {
     address: params.address,
     abi: verityAbi,
     functionName: 'createSubnet',
-    args: [params.params],
+    args: [params.params, maxLock],
     account: client.account,
     chain: client.chain,
   })

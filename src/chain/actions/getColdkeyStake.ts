@@ -1,24 +1,22 @@
-import type { Address, Chain, Client, ContractFunctionReturnType, Transport } from 'viem'
+import type { Address, Chain, Client, Transport } from 'viem'
 import { readContract } from 'viem/actions'
 import { verityAbi } from '../abis.ts'
 
 export type GetColdkeyStakeParameters = {
   /** The Verity contract. */
   address: Address
+  /** subnet */
+  netuid: number
   /** hotkey */
   hotkey: Address
   /** coldkey */
   coldkey: Address
 }
 
-export type GetColdkeyStakeReturnType = ContractFunctionReturnType<
-  typeof verityAbi,
-  'view',
-  'stakeOfColdkey'
->
+export type GetColdkeyStakeReturnType = bigint
 
 /**
- * Reads the value of a coldkey's stake on a hotkey.
+ * Reads the value of a coldkey's stake on a hotkey (0 once a slash wiped the pool's generation).
  *
  * @example
  * const value = await getColdkeyStake(publicClient, { address: devnet.addresses.verity, ... })
@@ -29,10 +27,11 @@ export async function getColdkeyStake(
   options: { signal?: AbortSignal } = {},
 ): Promise<GetColdkeyStakeReturnType> {
   options.signal?.throwIfAborted()
-  return await readContract(client, {
+  const [, value] = await readContract(client, {
     address: params.address,
     abi: verityAbi,
-    functionName: 'stakeOfColdkey',
-    args: [params.hotkey, params.coldkey],
+    functionName: 'position',
+    args: [params.netuid, params.hotkey, params.coldkey],
   })
+  return value
 }

@@ -16,7 +16,7 @@ export type GetPendingWithdrawalReturnType = ContractFunctionReturnType<
 >
 
 /**
- * Reads a coldkey's pending withdrawal and its unlock block.
+ * Reads a coldkey's pending withdrawals: still locked, already unlocked, and the next unlock.
  *
  * @example
  * const value = await getPendingWithdrawal(publicClient, { address: devnet.addresses.verity, ... })

@@ -5,6 +5,8 @@ import { verityAbi } from '../abis.ts'
 export type GetStakeParameters = {
   /** The Verity contract. */
   address: Address
+  /** subnet */
+  netuid: number
   /** hotkey */
   hotkey: Address
 }
@@ -27,6 +29,6 @@ export async function getStake(
     address: params.address,
     abi: verityAbi,
     functionName: 'stakeOf',
-    args: [params.hotkey],
+    args: [params.netuid, params.hotkey],
   })
 }

@@ -6,6 +6,8 @@ import { verityAbi } from '../abis.ts'
 export type RemoveStakeParameters = {
   /** The Verity contract. */
   address: Address
+  /** subnet the stake is on */
+  netuid: number
   /** hotkey */
   hotkey: Address
   /** VTY base units */
@@ -19,7 +21,8 @@ export type RemoveStakeReturnType = { hash: Hash; receipt: TransactionReceipt }
 export type RemoveStakeErrorType = ChainError
 
 /**
- * Unstakes from a hotkey; the tokens unlock after the cooldown.
+ * Unstakes from a hotkey on a subnet: a new withdrawal that unlocks after the unstake delay
+ * (earlier withdrawals keep their own unlock), slashable by a dispute until then.
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
@@ -36,7 +39,7 @@ export async function removeStake(
     address: params.address,
     abi: verityAbi,
     functionName: 'unstake',
-    args: [params.hotkey, params.amount],
+    args: [params.netuid, params.hotkey, params.amount],
     account: client.account,
     chain: client.chain,
     ...(params.gas === undefined ? {} : { gas: params.gas }),

@@ -262,11 +262,10 @@ export function epochEmissions(
           topics: log.topics as [Hex, ...Hex[]],
         })
         if (ev.eventName !== 'EpochEmissions') continue
-        ev.args.server.forEach((v, k) => {
-          server[ev.args.fromUid + k] = v
-        })
-        ev.args.validator.forEach((v, k) => {
-          validator[ev.args.fromUid + k] = v
+        // one word per uid: server in the high 128 bits, validator in the low 128
+        ev.args.emissions.forEach((v, k) => {
+          server[ev.args.fromUid + k] = v >> 128n
+          validator[ev.args.fromUid + k] = v & ((1n << 128n) - 1n)
         })
       } catch {
         // another event

@@ -20,7 +20,8 @@ export type SetHyperparamsReturnType = { hash: Hash; receipt: TransactionReceipt
 export type SetHyperparamsErrorType = ChainError
 
 /**
- * Replaces a subnet's hyperparameters (subnet owner only).
+ * Proposes new hyperparameters for a subnet (its owner only); they apply at the begin of the
+ * epoch after next (epoch index + 1), bounded by the protocol (see docs/SECURITY.md).
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *

@@ -3,46 +3,47 @@ import { waitForTransactionReceipt, writeContract } from 'viem/actions'
 import { ChainError } from '../../errors/chain.ts'
 import { verityAbi } from '../abis.ts'
 
-export type SetSubnetEmissionShareParameters = {
+export type SweepEmissionParameters = {
   /** The Verity contract. */
   address: Address
   /** subnet */
   netuid: number
-  /** share of the block emission, basis points */
-  shareBps: number
+  /** hotkey whose uid is swept */
+  hotkey: Address
   /** Gas limit (estimated when omitted). */
   gas?: bigint
 }
 
-export type SetSubnetEmissionShareReturnType = { hash: Hash; receipt: TransactionReceipt }
+export type SweepEmissionReturnType = { hash: Hash; receipt: TransactionReceipt }
 
-export type SetSubnetEmissionShareErrorType = ChainError
+export type SweepEmissionErrorType = ChainError
 
 /**
- * Sets a subnet's share of the block emission (protocol owner only).
+ * Moves a hotkey's unclaimed emission on a subnet to the hotkey (its take) and its stakers (the
+ * rest, pro rata). Anyone may call it.
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
  * @example
- * const { receipt } = await setSubnetEmissionShare(walletClient, { address: devnet.addresses.verity, ... })
+ * const { receipt } = await sweepEmission(walletClient, { address: devnet.addresses.verity, ... })
  */
-export async function setSubnetEmissionShare(
+export async function sweepEmission(
   client: Client<Transport, Chain, Account>,
-  params: SetSubnetEmissionShareParameters,
+  params: SweepEmissionParameters,
   options: { signal?: AbortSignal } = {},
-): Promise<SetSubnetEmissionShareReturnType> {
+): Promise<SweepEmissionReturnType> {
   options.signal?.throwIfAborted()
   const hash = await writeContract(client, {
     address: params.address,
     abi: verityAbi,
-    functionName: 'setSubnetEmissionShare',
-    args: [params.netuid, params.shareBps],
+    functionName: 'sweep',
+    args: [params.netuid, params.hotkey],
     account: client.account,
     chain: client.chain,
     ...(params.gas === undefined ? {} : { gas: params.gas }),
   })
   const receipt = await waitForTransactionReceipt(client, { hash, pollingInterval: 50 })
   if (receipt.status !== 'success')
-    throw new ChainError(`setSubnetEmissionShare: transaction ${hash} reverted`)
+    throw new ChainError(`sweepEmission: transaction ${hash} reverted`)
   return { hash, receipt }
 }

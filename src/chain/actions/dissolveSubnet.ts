@@ -3,47 +3,45 @@ import { waitForTransactionReceipt, writeContract } from 'viem/actions'
 import { ChainError } from '../../errors/chain.ts'
 import { verityAbi } from '../abis.ts'
 
-export type SlashStakeParameters = {
+export type DissolveSubnetParameters = {
   /** The Verity contract. */
   address: Address
-  /** hotkey */
-  hotkey: Address
-  /** VTY base units */
-  amount: bigint
-  /** receives the slashed amount */
-  recipient: Address
+  /** subnet */
+  netuid: number
   /** Gas limit (estimated when omitted). */
   gas?: bigint
 }
 
-export type SlashStakeReturnType = { hash: Hash; receipt: TransactionReceipt }
+export type DissolveSubnetReturnType = { hash: Hash; receipt: TransactionReceipt }
 
-export type SlashStakeErrorType = ChainError
+export type DissolveSubnetErrorType = ChainError
 
 /**
- * Slashes a hotkey's stake to a recipient (slasher only).
+ * Dissolves a subnet (its owner only): the lock returns to the owner's claimable balance;
+ * stakers keep unstaking, withdrawing and claiming.
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
  * @example
- * const { receipt } = await slashStake(walletClient, { address: devnet.addresses.verity, ... })
+ * const { receipt } = await dissolveSubnet(walletClient, { address: devnet.addresses.verity, ... })
  */
-export async function slashStake(
+export async function dissolveSubnet(
   client: Client<Transport, Chain, Account>,
-  params: SlashStakeParameters,
+  params: DissolveSubnetParameters,
   options: { signal?: AbortSignal } = {},
-): Promise<SlashStakeReturnType> {
+): Promise<DissolveSubnetReturnType> {
   options.signal?.throwIfAborted()
   const hash = await writeContract(client, {
     address: params.address,
     abi: verityAbi,
-    functionName: 'slash',
-    args: [params.hotkey, params.amount, params.recipient],
+    functionName: 'dissolveSubnet',
+    args: [params.netuid],
     account: client.account,
     chain: client.chain,
     ...(params.gas === undefined ? {} : { gas: params.gas }),
   })
   const receipt = await waitForTransactionReceipt(client, { hash, pollingInterval: 50 })
-  if (receipt.status !== 'success') throw new ChainError(`slashStake: transaction ${hash} reverted`)
+  if (receipt.status !== 'success')
+    throw new ChainError(`dissolveSubnet: transaction ${hash} reverted`)
   return { hash, receipt }
 }

@@ -3,45 +3,43 @@ import { waitForTransactionReceipt, writeContract } from 'viem/actions'
 import { ChainError } from '../../errors/chain.ts'
 import { verityAbi } from '../abis.ts'
 
-export type SetSlasherParameters = {
+export type AbortEpochParameters = {
   /** The Verity contract. */
   address: Address
-  /** account */
-  account: Address
-  /** grant or revoke */
-  allowed: boolean
+  /** subnet */
+  netuid: number
   /** Gas limit (estimated when omitted). */
   gas?: bigint
 }
 
-export type SetSlasherReturnType = { hash: Hash; receipt: TransactionReceipt }
+export type AbortEpochReturnType = { hash: Hash; receipt: TransactionReceipt }
 
-export type SetSlasherErrorType = ChainError
+export type AbortEpochErrorType = ChainError
 
 /**
- * Grants or revokes the slasher role (protocol owner only).
+ * Aborts an epoch stuck in its consensus stage past the protocol's epoch deadline (anyone).
  * Waits for the receipt; a revert surfaces as viem's ContractFunctionExecutionError with the
  * decoded custom error.
  *
  * @example
- * const { receipt } = await setSlasher(walletClient, { address: devnet.addresses.verity, ... })
+ * const { receipt } = await abortEpoch(walletClient, { address: devnet.addresses.verity, ... })
  */
-export async function setSlasher(
+export async function abortEpoch(
   client: Client<Transport, Chain, Account>,
-  params: SetSlasherParameters,
+  params: AbortEpochParameters,
   options: { signal?: AbortSignal } = {},
-): Promise<SetSlasherReturnType> {
+): Promise<AbortEpochReturnType> {
   options.signal?.throwIfAborted()
   const hash = await writeContract(client, {
     address: params.address,
     abi: verityAbi,
-    functionName: 'setSlasher',
-    args: [params.account, params.allowed],
+    functionName: 'epochAbort',
+    args: [params.netuid],
     account: client.account,
     chain: client.chain,
     ...(params.gas === undefined ? {} : { gas: params.gas }),
   })
   const receipt = await waitForTransactionReceipt(client, { hash, pollingInterval: 50 })
-  if (receipt.status !== 'success') throw new ChainError(`setSlasher: transaction ${hash} reverted`)
+  if (receipt.status !== 'success') throw new ChainError(`abortEpoch: transaction ${hash} reverted`)
   return { hash, receipt }
 }
