@@ -53,7 +53,8 @@ function devnet(args: string[]): Promise<Report> {
 }
 
 const common = ['--epochs', String(epochs), '--epoch-seconds', String(epochSeconds)]
-const timeout = (epochs * epochSeconds + 120) * 1000
+// setup includes naming the dispute game, which mines through its governance delay (6,018 blocks)
+const timeout = (epochs * epochSeconds + 240) * 1000
 
 describe(`verity devnet under load (${long ? 'long' : 'short'} variant)`, () => {
   it(

@@ -5,22 +5,24 @@ import type { Devnet } from './devnet.ts'
 import { type DisputeDeployment, type DisputeParams, deployDisputeGame } from './dispute.ts'
 
 /**
- * The devnet's dispute parameters: a 20-block window per move (the devnet mines a block per
+ * The devnet's dispute parameters: a 16-block window per move (the devnet mines a block per
  * transaction, so a window counts other nodes' transactions too) and receipts disputable for
- * 200 blocks. The longest dispute then takes 80 * 20 + 1 blocks, so the core's unstake delay floor
- * must be at least DEVNET_DISPUTE_UNSTAKE_DELAY.
+ * 128 blocks. The longest dispute then takes 80 * 16 + 1 blocks, so the core's unstake delay floor
+ * must be at least DEVNET_DISPUTE_UNSTAKE_DELAY (128 + 1,281, rounded up to a multiple of 8). It is
+ * kept that short because naming the game waits out the longest withdrawal, 4 floors and two
+ * buckets (6,018 blocks), which the devnet mines at start.
  */
 export const DEVNET_DISPUTE_PARAMS: DisputeParams = {
   bond: parseEther('10'),
   slashMin: parseEther('5'),
   slashBps: 5000,
   rewardBps: 5000,
-  window: 20,
-  maxValidity: 200,
+  window: 16,
+  maxValidity: 128,
 }
 
 /** The unstake delay floor (blocks) a devnet needs for DEVNET_DISPUTE_PARAMS. */
-export const DEVNET_DISPUTE_UNSTAKE_DELAY = 2048
+export const DEVNET_DISPUTE_UNSTAKE_DELAY = 1416
 
 export type InstallDisputeGameOptions = {
   params?: DisputeParams
