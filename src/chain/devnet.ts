@@ -206,7 +206,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   // EOF means we are gone or stopping, so it kills anvil.
   const guard =
     'exec 3<&0; cmd="$1"; shift; "$cmd" "$@" & c=$!; ' +
-    "trap 'kill $c 2>/dev/null' TERM INT HUP; " +
+    // the trap waits for anvil: it answers while it shuts down, and stop() must mean stopped
+    "trap 'kill $c 2>/dev/null; wait $c; exit 143' TERM INT HUP; " +
     '(cat <&3 >/dev/null; kill $c 2>/dev/null) & wait $c'
   const child = spawn('sh', ['-c', guard, 'anvil-guard', command, ...commandArgs], {
     stdio: ['pipe', 'ignore', 'pipe'],
