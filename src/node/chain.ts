@@ -8,6 +8,7 @@ import {
   defineChain,
   getContractAddress,
   http,
+  nonceManager,
   type PublicClient,
   type Transport,
   type WalletClient,
@@ -62,8 +63,13 @@ export async function connectChain(options: {
     rpcUrls: { default: { http: [options.rpcUrl] } },
   })
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 100 })
+  // A node sends from one wallet on several paths at once (weights, dispute moves, bonds): one
+  // nonce manager per address hands each its own nonce (a failed send resets it).
+  const account: LocalAccount = options.account.nonceManager
+    ? options.account
+    : { ...options.account, nonceManager }
   const walletClient = createWalletClient({
-    account: options.account,
+    account,
     chain,
     transport,
     pollingInterval: 100,

@@ -29,7 +29,11 @@ export type DisputeServiceInit = {
   cheat?: CheatMode
   /** How often games under way are read (default 250 ms). */
   pollMs?: number
-  /** A challenger's most disputes under way at once; more evidence is left to scoring (default 4). */
+  /**
+   * A challenger's most disputes under way at once (default 1): every move mines a block, so many
+   * games at once on a busy chain eat into each other's response windows; evidence beyond that
+   * counts in scoring, and later evidence is disputed once a game has ended.
+   */
   maxActive?: number
   /** Tests: a challenger that names random parts instead of the differing ones. */
   liar?: { seed: number }
@@ -160,7 +164,7 @@ export class DisputeService implements Startable {
     const digest = receiptDigest(receipt)
     if (store.hasDispute(game, digest, 'challenger'))
       return { opened: false, reason: 'already disputed by this node' }
-    if (this.active.length >= (this.init.maxActive ?? 4))
+    if (this.active.length >= (this.init.maxActive ?? 1))
       return { opened: false, reason: 'too many disputes under way' }
     let id: bigint
     let block: bigint
