@@ -53,7 +53,8 @@ function devnet(args: string[]): Promise<Report> {
 }
 
 const common = ['--epochs', String(epochs), '--epoch-seconds', String(epochSeconds)]
-const timeout = (epochs * epochSeconds + 120) * 1000
+// + the dispute game's installation (mining through a game change's delay, about a minute)
+const timeout = (epochs * epochSeconds + 240) * 1000
 
 describe(`verity devnet under load (${long ? 'long' : 'short'} variant)`, () => {
   it(

@@ -1,4 +1,9 @@
-import { type Address, maxUint256 } from 'viem'
+import {
+  type Address,
+  ContractFunctionRevertedError,
+  maxUint256,
+  BaseError as ViemBaseError,
+} from 'viem'
 import { getBlockNumber, readContract } from 'viem/actions'
 import { disputeGameAbi, verityTokenAbi } from '../chain/abis.ts'
 import { approveToken } from '../chain/actions/approveToken.ts'
@@ -102,4 +107,11 @@ export async function openChallenge(
   })
   const opened = await openDispute(chain.walletClient, { address: game, open }, options)
   return { opened: true, id: opened.id, block: opened.receipt.blockNumber, claim }
+}
+
+/** The game's custom error behind a failed write (name and arguments), if it reverted. */
+export function revertOf(error: unknown): ContractFunctionRevertedError['data'] | undefined {
+  if (!(error instanceof ViemBaseError)) return undefined
+  const revert = error.walk((e) => e instanceof ContractFunctionRevertedError)
+  return revert instanceof ContractFunctionRevertedError ? revert.data : undefined
 }

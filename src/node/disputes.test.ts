@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Hex, parseEther, toHex } from 'viem'
@@ -28,6 +29,7 @@ import { DisputeService } from './disputes.ts'
 import { type RunningNode, setupSubnet, startMinerNode, startValidatorNode } from './network.ts'
 import { NodeStore } from './store.ts'
 import type { ValidatorService } from './validator.ts'
+import { createWallet } from './wallet.ts'
 
 /**
  * Nodes playing the dispute game on a devnet with the real core: validators open disputes on
@@ -370,4 +372,67 @@ describe('nodes play the dispute game', () => {
       stop()
     }
   }, 120_000)
+
+  it('verity dispute open: a user re-executes a saved answer, opens and plays to the end; status and list', async () => {
+    // The validators stop disputing by themselves: the user's dispute is the only one.
+    const [a, b] = running.filter((n) => n.role === 'validator') as [RunningNode, RunningNode]
+    await a.disputes!.stop()
+    await b.disputes!.stop()
+    await probe(b, CHEATER)
+    const saved = join(dir, 'answer.json')
+    writeFileSync(saved, JSON.stringify(b.store.evidence().at(-1)!.evidence.bundle))
+    const [hotkey] = createWallet({
+      dir: join(dir, 'wallets'),
+      wallet: 'user',
+      hotkey: 'user',
+      passphrase: 'pass',
+      dev: { chainId: devnet.chain.id, index: LIAR - 1 },
+    }).filter((e) => e.role === 'hotkey')
+    expect(hotkey!.address).toBe(devnet.accounts[LIAR]!.address)
+    const cli = (...args: string[]) =>
+      run(process.execPath, [bin, 'dispute', ...args, '--rpc', devnet.rpcUrl, '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, VERITY_PASSPHRASE: 'pass' },
+      })
+    const opened = await cli('open', saved, '--key', hotkey!.path)
+    expect(opened.stderr).toBe('')
+    expect(opened.code).toBe(0)
+    const result = JSON.parse(opened.stdout.trim().split('\n').pop()!)
+    expect(result).toMatchObject({ opened: true, minerLost: true })
+    expect(result.claim).toMatch(/^traceRoot: /)
+    const status = await cli('status', result.id, '--contract', devnet.addresses.verity)
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      phase: 'done',
+      toMove: null,
+      decided: { minerLost: true },
+    })
+    const list = await cli('list', '--hotkey', devnet.accounts[CHEATER]!.address, '--game', game)
+    expect(JSON.parse(list.stdout).map((d: { id: string }) => d.id)).toContain(result.id)
+    // once per receipt and challenger: the game refuses a second open, and the CLI says why
+    const again = await cli('open', saved, '--key', hotkey!.path, '--no-play')
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/^error: the game refused the dispute\n.*ReceiptAlready/)
+    expect(again.stderr).not.toMatch(/at .*\.ts:\d+/)
+  }, 120_000)
 })
+
+const bin = join(import.meta.dirname, '../../bin/verity.js')
+
+function run(
+  command: string,
+  args: string[],
+  options: { encoding: 'utf8'; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d
+    })
+    child.once('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}

@@ -1,5 +1,5 @@
 import type { Startable } from '@libp2p/interface'
-import { type Address, ContractFunctionRevertedError, BaseError as ViemBaseError } from 'viem'
+import { type Address, BaseError as ViemBaseError } from 'viem'
 import { getBlockNumber, getContractEvents, readContract } from 'viem/actions'
 import { disputeGameAbi } from '../chain/abis.ts'
 import { DisputeReason } from '../chain/dispute.ts'
@@ -12,7 +12,7 @@ import { DisputePlayer, type DisputeRole } from '../verify/dispute/player.ts'
 import { type SideStep, stepSide } from '../verify/dispute/side.ts'
 import { receiptDigest } from '../verify/receipt.ts'
 import type { ChainContext } from './chain.ts'
-import { openChallenge } from './challenge.ts'
+import { openChallenge, revertOf } from './challenge.ts'
 import { type CheatMode, madeUp, subtleFault } from './cheat.ts'
 import { log } from './log.ts'
 import type { DisputeRow, NodeStore } from './store.ts'
@@ -321,13 +321,6 @@ export class DisputeService implements Startable {
       step.slashed,
     )
   }
-}
-
-/** The game's custom error behind a failed write, if it reverted. */
-function revertOf(error: unknown): ContractFunctionRevertedError['data'] | undefined {
-  if (!(error instanceof ViemBaseError)) return undefined
-  const revert = error.walk((e) => e instanceof ContractFunctionRevertedError)
-  return revert instanceof ContractFunctionRevertedError ? revert.data : undefined
 }
 
 function short(error: unknown): string {

@@ -19,7 +19,7 @@ import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { ReceiptError } from '../../errors/node.ts'
 import { connectChain, devnetVerityAddress, readDisputeGame } from '../../node/chain.ts'
-import { openChallenge } from '../../node/challenge.ts'
+import { openChallenge, revertOf } from '../../node/challenge.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
 import { loadModel } from '../../runtime/model/load.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
@@ -171,8 +171,14 @@ async function open(file: string, flags: Flags): Promise<number> {
     if (!flags.json) console.log(line)
   }
   const result = await openChallenge({ chain, game, model, bundle }).catch((error) => {
+    // The game's own error names the reason (ReceiptAlreadyDisputed, ReceiptExpired, ...).
+    const revert = revertOf(error)
     const short = (error as { shortMessage?: string }).shortMessage ?? String(error)
-    throw new ChainError('the game refused the dispute', { details: short.split('\n')[0] })
+    throw new ChainError('the game refused the dispute', {
+      details: revert
+        ? `${revert.errorName}(${(revert.args ?? []).map(String).join(', ')})`
+        : short.split('\n')[0],
+    })
   })
   if (!result.opened) {
     if (flags.json) console.log(JSON.stringify({ opened: false, reason: result.reason }))
