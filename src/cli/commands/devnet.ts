@@ -8,6 +8,7 @@ import { transferToken } from '../../chain/actions/transferToken.ts'
 import { startDevnet } from '../../chain/devnet.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
 import { DisputeReason } from '../../chain/dispute.ts'
+import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
@@ -204,12 +205,24 @@ export const command: Command = {
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
       const owner = devnet.walletClients[0]!
+      // Nodes send transactions (weights, dispute moves and slashes) while an epoch runs: a stage
+      // estimated before another transaction changed the state it reads can revert; runEpoch
+      // picks the epoch up where it stands, so it is tried again.
+      const epoch = async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await runEpoch(owner, { address, netuid })
+          } catch (error) {
+            if (attempt >= 3 || !(error instanceof EpochError)) throw error
+          }
+        }
+      }
       if (epochs !== undefined) {
         const perEpoch = new Map<string, string[]>()
         for (let e = 0; e < epochs; e++) {
           await new Promise((r) => setTimeout(r, epochMs))
           for (const v of validators) await v.tick()
-          await runEpoch(owner, { address, netuid })
+          await epoch()
           for (const n of await readNeurons({ publicClient: devnet.publicClient, address, netuid }))
             perEpoch.set(n.hotkey.toLowerCase(), [
               ...(perEpoch.get(n.hotkey.toLowerCase()) ?? []),
@@ -284,7 +297,7 @@ export const command: Command = {
         return 0
       }
       timer = setInterval(() => {
-        void runEpoch(owner, { address, netuid }).catch(() => {})
+        void epoch().catch(() => {})
       }, epochMs)
       const url = gateway.server.url
       say(
