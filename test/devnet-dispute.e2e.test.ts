@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest'
  * validators' re-executions catch the subtle cheater (one wrong value deep in its forward pass),
  * dispute its receipts on chain and win; its stake is slashed, no honest miner is, and no
  * challenger loses. Two miners (one honest, one cheater) and short epochs keep the work down; the
- * run still takes 2.5 minutes on a quiet 2-core machine and up to 6 under load: about a minute
- * is the game's installation (mining through a game change's governance delay), then every
- * node, the re-executions and both sides' replays share one process.
+ * run still took about 6 minutes on the shared 2-core machine at load 5-6: about a minute is the
+ * game's installation (mining through a game change's governance delay), then every node, the
+ * re-executions and both sides' replays share one process.
  */
 const bin = join(import.meta.dirname, '..', 'bin/verity.js')
 
