@@ -40,7 +40,9 @@ beforeAll(async () => {
     output += d.toString()
   })
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`devnet did not come up:\n${output}`)), 90_000)
+    // The dispute game's installation mines through a game change's governance delay (about a
+    // minute of anvil's time) before the nodes start.
+    const timer = setTimeout(() => reject(new Error(`devnet did not come up:\n${output}`)), 240_000)
     const check = setInterval(() => {
       if (output.includes('Ctrl-C stops everything')) {
         clearInterval(check)
@@ -51,7 +53,7 @@ beforeAll(async () => {
     devnet.once('exit', (code) => reject(new Error(`devnet exited with ${code}:\n${output}`)))
   })
   baseURL = `http://127.0.0.1:${port}/v1`
-})
+}, 300_000)
 
 afterAll(async () => {
   if (devnet.exitCode === null) {

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./commands/node.ts')).command,
   devnet: async () => (await import('./commands/devnet.ts')).command,
   receipts: async () => (await import('./commands/receipts.ts')).command,
+  dispute: async () => (await import('./commands/dispute.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference
@@ -29,6 +30,7 @@ commands:
   node       run one miner, validator or gateway node
   verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
   receipts   hand a saved answer to the validators (verity receipts submit)
+  dispute    challenge a saved answer on chain; a dispute's status; list disputes
   wallet     create and list hotkey/coldkey files
   generate   run the deterministic runtime on a prompt
   model      inspect a GGUF model (verity model info <file>)

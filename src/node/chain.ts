@@ -8,6 +8,7 @@ import {
   defineChain,
   getContractAddress,
   http,
+  nonceManager,
   type PublicClient,
   type Transport,
   type WalletClient,
@@ -29,6 +30,8 @@ export type ChainContext = {
   /** The Verity contract. */
   address: Address
   netuid: number
+  /** The DisputeGame the core names, when the deployment has one (from its manifest). */
+  disputeGame?: Address
   publicClient: PublicClient<Transport, Chain>
   walletClient: WalletClient<Transport, Chain, Account>
 }
@@ -47,6 +50,7 @@ export async function connectChain(options: {
   account: LocalAccount
   netuid: number
   address?: Address
+  disputeGame?: Address
   signal?: AbortSignal
 }): Promise<ChainContext> {
   const transport = http(options.rpcUrl, { timeout: 30_000, retryCount: 1 })
@@ -59,8 +63,13 @@ export async function connectChain(options: {
     rpcUrls: { default: { http: [options.rpcUrl] } },
   })
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 100 })
+  // A node sends from one wallet on several paths at once (weights, dispute moves, bonds): one
+  // nonce manager per address hands each its own nonce (a failed send resets it).
+  const account: LocalAccount = options.account.nonceManager
+    ? options.account
+    : { ...options.account, nonceManager }
   const walletClient = createWalletClient({
-    account: options.account,
+    account,
     chain,
     transport,
     pollingInterval: 100,
@@ -69,9 +78,27 @@ export async function connectChain(options: {
     chainId,
     address: options.address ?? devnetVerityAddress(),
     netuid: options.netuid,
+    ...(options.disputeGame ? { disputeGame: options.disputeGame } : {}),
     publicClient,
     walletClient,
   }
+}
+
+/**
+ * The dispute game the core names (`disputeGame()`, set by governance), or undefined when it
+ * names none: a node that trusts the core trusts the game the core lets slash.
+ */
+export async function readDisputeGame(
+  ctx: Pick<ChainContext, 'address' | 'publicClient'>,
+  options: { signal?: AbortSignal } = {},
+): Promise<Address | undefined> {
+  options.signal?.throwIfAborted()
+  const game = await readContract(ctx.publicClient, {
+    address: ctx.address,
+    abi: verityAbi,
+    functionName: 'disputeGame',
+  })
+  return /^0x0{40}$/.test(game) ? undefined : game
 }
 
 /** Publishes the peer's id and listen addresses on chain for the wallet's hotkey. */

@@ -17,6 +17,7 @@ import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { approveToken } from '../chain/actions/approveToken.ts'
 import { createSubnet } from '../chain/actions/createSubnet.ts'
 import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
+import { getDisputeParams } from '../chain/actions/getDisputeParams.ts'
 import { getModel } from '../chain/actions/getModel.ts'
 import { registerModel } from '../chain/actions/registerModel.ts'
 import { registerNeuron } from '../chain/actions/registerNeuron.ts'
@@ -29,6 +30,7 @@ import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { type ChainContext, publishNode } from './chain.ts'
 import type { CheatMode } from './cheat.ts'
+import { DisputeService, type DisputeServiceInit } from './disputes.ts'
 import { receiptTopic } from './gossip.ts'
 import { type Admission, type MinerInit, MinerService } from './miner.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
@@ -82,6 +84,11 @@ export async function setupSubnet(
     /** Hotkeys registered without stake, e.g. gateways (miners serve registered callers). */
     gateways?: Wallet[]
     validatorStake?: bigint
+    /**
+     * Stake from the owner on each miner hotkey (default none): what a dispute it loses slashes.
+     * Keep it small next to the validators' (stake with no weights still counts in consensus).
+     */
+    minerStake?: bigint
     params?: Hyperparams
     signal?: AbortSignal
   },
@@ -136,6 +143,13 @@ export async function setupSubnet(
     )
   for (const w of [...options.validators, ...options.miners, ...(options.gateways ?? [])])
     await registerNeuron(w, { address, netuid, maxBurn: 0n }, o)
+  if (options.minerStake)
+    for (const m of options.miners)
+      await addStake(
+        owner,
+        { address, netuid, hotkey: m.account.address, amount: options.minerStake },
+        o,
+      )
   if (options.validators.length > 0) {
     for (const v of options.validators)
       await addStake(
@@ -167,7 +181,20 @@ export type RunningNode = {
   peer: Peer
   store: NodeStore
   service: MinerService | ValidatorService
+  /** The node's side of the dispute game, when the chain context names one. */
+  disputes: DisputeService | undefined
   stop(): Promise<void>
+}
+
+/** The game's longest receipt validity on this subnet (receipts must stay disputable). */
+async function maxValidity(chain: ChainContext, signal?: AbortSignal): Promise<number | undefined> {
+  if (!chain.disputeGame) return undefined
+  const params = await getDisputeParams(
+    chain.publicClient,
+    { address: chain.disputeGame, netuid: chain.netuid },
+    signal ? { signal } : {},
+  )
+  return params.maxValidity
 }
 
 /**
@@ -195,6 +222,8 @@ export async function startMinerNode(options: {
   port?: number
   /** Serve any caller, registered or not (tests). */
   admitAll?: boolean
+  /** Options of the node's dispute service (tests: a faster poll). */
+  disputes?: Pick<DisputeServiceInit, 'pollMs'>
   service?: Partial<
     Pick<MinerInit, 'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks'>
   >
@@ -206,6 +235,20 @@ export async function startMinerNode(options: {
   })
   const store = new NodeStore(options.dataDir)
   const { chain } = options
+  // A receipt disputable for longer than the game allows would promise what the game cannot keep.
+  const validity = await maxValidity(chain, options.signal)
+  const window = options.service?.disputeWindowBlocks ?? 7200
+  const disputes = chain.disputeGame
+    ? new DisputeService({
+        role: 'miner',
+        chain,
+        game: chain.disputeGame,
+        model: options.model,
+        store,
+        ...(options.cheat ? { cheat: options.cheat } : {}),
+        ...options.disputes,
+      })
+    : undefined
   const view = new SubnetView({
     publicClient: chain.publicClient,
     address: chain.address,
@@ -225,8 +268,10 @@ export async function startMinerNode(options: {
     epochSeenAt: () => view.epochSeenAt,
     ...(options.cheat ? { cheat: options.cheat } : {}),
     ...options.service,
+    disputeWindowBlocks: validity === undefined ? window : Math.min(window, validity),
   })
   const stop = async () => {
+    await disputes?.stop()
     await view.stop()
     await service.stop()
     await peer.stop()
@@ -235,43 +280,67 @@ export async function startMinerNode(options: {
   try {
     await view.start()
     await service.start()
+    await disputes?.start()
     await publishNode(chain, peer, options.signal ? { signal: options.signal } : {})
     await view.refresh({ metagraph: true })
   } catch (error) {
     await stop()
     throw error
   }
-  return { role: 'miner', peer, store, service, view, stop }
+  return { role: 'miner', peer, store, service, view, disputes, stop }
 }
 
 /** Starts a validator: peer, SQLite store, the service loop, and its address published on chain. */
 export async function startValidatorNode(
-  options: Omit<ValidatorInit, 'store'> & {
+  options: Omit<ValidatorInit, 'store' | 'disputes'> & {
     dataDir: string
     port?: number
     loop?: boolean
+    /** Options of the node's dispute service (tests: a faster poll, a lying challenger). */
+    disputes?: Pick<DisputeServiceInit, 'pollMs' | 'maxActive' | 'liar'>
     signal?: AbortSignal
   },
 ): Promise<RunningNode & { service: ValidatorService }> {
-  const { dataDir, port, loop, signal, ...init } = options
+  const { dataDir, port, loop, signal, disputes: disputeOptions, ...init } = options
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(dataDir, 'peer.key')),
     ...(port === undefined ? {} : { port }),
     scoredTopics: [receiptTopic(init.chain.netuid)],
   })
   const store = new NodeStore(dataDir)
-  const service = new ValidatorService(peer, { ...init, store })
+  const { chain } = init
+  const disputes = chain.disputeGame
+    ? new DisputeService({
+        role: 'challenger',
+        chain,
+        game: chain.disputeGame,
+        model: init.model,
+        store,
+        ...disputeOptions,
+      })
+    : undefined
+  // What the validator requires of a receipt's window must be what the game can give.
+  const validity = await maxValidity(chain, signal)
+  const minimum = init.minDisputeBlocks ?? 100
+  const service = new ValidatorService(peer, {
+    ...init,
+    store,
+    ...(disputes ? { disputes } : {}),
+    minDisputeBlocks: validity === undefined ? minimum : Math.min(minimum, validity),
+  })
   const stop = async () => {
+    await disputes?.stop()
     await service.stop()
     await peer.stop()
     store.close()
   }
   try {
     await publishNode(options.chain, peer, signal ? { signal } : {})
+    await disputes?.start()
     await service.start({ loop: loop !== false })
   } catch (error) {
     await stop()
     throw error
   }
-  return { role: 'validator', peer, store, service, stop }
+  return { role: 'validator', peer, store, service, disputes, stop }
 }

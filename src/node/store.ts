@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import type { Hex } from 'viem'
 import type { Address, InferenceRequest, SignedReceipt } from '../types/inference.ts'
 import type { Evidence } from '../verify/evidence.ts'
+import { receiptDigest } from '../verify/receipt.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS receipts (
@@ -49,6 +50,31 @@ CREATE TABLE IF NOT EXISTS evidence (
   at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS evidence_epoch ON evidence (epoch);
+CREATE TABLE IF NOT EXISTS receipt_digests (
+  digest TEXT PRIMARY KEY,
+  request_hash TEXT NOT NULL,
+  nonce TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disputes (
+  game TEXT NOT NULL,
+  id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  request TEXT,
+  tokens TEXT,
+  status TEXT NOT NULL,
+  opened_block INTEGER NOT NULL,
+  last_seen_block INTEGER NOT NULL,
+  miner_lost INTEGER,
+  reason INTEGER,
+  slashed TEXT,
+  PRIMARY KEY (game, id, role)
+);
+CREATE INDEX IF NOT EXISTS disputes_digest ON disputes (game, digest, role);
+CREATE TABLE IF NOT EXISTS dispute_cursor (
+  game TEXT PRIMARY KEY,
+  block INTEGER NOT NULL
+);
 `
 
 /** What a miner keeps per answer for the dispute window: everything re-running needs. */
@@ -80,6 +106,27 @@ export type CheckRow = {
   kind: 'synthetic' | 'gossip'
   outcome: CheckOutcome
   latencyMs: number | null
+}
+
+/**
+ * A dispute this node plays, as it keeps it to resume after a restart: the chain holds the game's
+ * state; the node keeps what re-running needs (request and tokens) and where it stands.
+ * `active`: under way; `done`: decided (miner_lost, reason, slashed); `unplayable`: the miner
+ * does not hold the receipt, so it cannot answer (it loses by timeout).
+ */
+export type DisputeRow = {
+  game: Address
+  id: bigint
+  role: 'miner' | 'challenger'
+  digest: Hex
+  request: InferenceRequest | undefined
+  tokens: number[] | undefined
+  status: 'active' | 'done' | 'unplayable'
+  openedBlock: bigint
+  lastSeenBlock: bigint
+  minerLost: boolean | undefined
+  reason: number | undefined
+  slashed: bigint | undefined
 }
 
 /** A stored evidence record: self-proving (src/verify `Evidence`), filed under the miner's uid. */
@@ -127,6 +174,20 @@ export class NodeStore {
         r.receipt.validUntilBlock,
         Date.now(),
       )
+    // The dispute game names a receipt by its EIP-712 digest.
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO receipt_digests (digest, request_hash, nonce) VALUES (?, ?, ?)',
+      )
+      .run(receiptDigest(r.receipt).toLowerCase(), r.receipt.requestHash, r.receipt.nonce)
+  }
+
+  /** The receipt with this EIP-712 digest, if this miner holds it. */
+  receiptByDigest(digest: Hex): StoredReceipt | undefined {
+    const row = this.db
+      .prepare('SELECT request_hash, nonce FROM receipt_digests WHERE digest = ?')
+      .get(digest.toLowerCase()) as { request_hash: Hex; nonce: Hex } | undefined
+    return row && this.getReceipt(row.request_hash, row.nonce)
   }
 
   getReceipt(requestHash: Hex, nonce: Hex): StoredReceipt | undefined {
@@ -149,7 +210,126 @@ export class NodeStore {
 
   /** Drops receipts whose dispute window ended before `block`. */
   pruneReceipts(block: number): number {
-    return this.db.prepare('DELETE FROM receipts WHERE valid_until < ?').run(block).changes
+    const pruned = this.db.prepare('DELETE FROM receipts WHERE valid_until < ?').run(block).changes
+    this.db.exec(
+      'DELETE FROM receipt_digests WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.request_hash = receipt_digests.request_hash AND r.nonce = receipt_digests.nonce)',
+    )
+    return pruned
+  }
+
+  /** The oldest issuedBlock among the receipts held (where a miner's watch for disputes starts). */
+  oldestReceiptBlock(): number | undefined {
+    const rows = this.db.prepare('SELECT receipt FROM receipts').all() as { receipt: string }[]
+    let oldest: number | undefined
+    for (const r of rows) {
+      const issued = (JSON.parse(r.receipt) as SignedReceipt).issuedBlock
+      if (oldest === undefined || issued < oldest) oldest = issued
+    }
+    return oldest
+  }
+
+  // --- disputes (miner and challenger)
+
+  /** Records a dispute (once: a second insert of the same game, id and role is ignored). */
+  putDispute(
+    d: Pick<DisputeRow, 'game' | 'id' | 'role' | 'digest' | 'request' | 'tokens' | 'status'> & {
+      openedBlock: bigint
+    },
+  ): boolean {
+    return (
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO disputes (game, id, role, digest, request, tokens, status, opened_block, last_seen_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          d.game.toLowerCase(),
+          d.id.toString(),
+          d.role,
+          d.digest.toLowerCase(),
+          d.request === undefined ? null : JSON.stringify(d.request),
+          d.tokens === undefined ? null : JSON.stringify(d.tokens),
+          d.status,
+          Number(d.openedBlock),
+          Number(d.openedBlock),
+        ).changes === 1
+    )
+  }
+
+  /** Where a dispute stands: the last block seen, and its decision once there is one. */
+  updateDispute(
+    game: Address,
+    id: bigint,
+    role: DisputeRow['role'],
+    update: {
+      lastSeenBlock: bigint
+      decided?: { minerLost: boolean; reason: number; slashed: bigint }
+    },
+  ): void {
+    const d = update.decided
+    this.db
+      .prepare(
+        'UPDATE disputes SET last_seen_block = ?, status = CASE WHEN ? THEN ? ELSE status END, miner_lost = coalesce(?, miner_lost), reason = coalesce(?, reason), slashed = coalesce(?, slashed) WHERE game = ? AND id = ? AND role = ?',
+      )
+      .run(
+        Number(update.lastSeenBlock),
+        d ? 1 : 0,
+        'done',
+        d ? (d.minerLost ? 1 : 0) : null,
+        d ? d.reason : null,
+        d ? d.slashed.toString() : null,
+        game.toLowerCase(),
+        id.toString(),
+        role,
+      )
+  }
+
+  /** Disputes of one role in a game: all, or only those with `status`. */
+  disputes(game: Address, role: DisputeRow['role'], status?: DisputeRow['status']): DisputeRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM disputes WHERE game = ? AND role = ?${status ? ' AND status = ?' : ''} ORDER BY CAST(id AS INTEGER)`,
+      )
+      .all(game.toLowerCase(), role, ...(status ? [status] : [])) as Record<
+      string,
+      string | number | null
+    >[]
+    return rows.map((r) => ({
+      game: r.game as Address,
+      id: BigInt(r.id as string),
+      role: r.role as DisputeRow['role'],
+      digest: r.digest as Hex,
+      request: r.request === null ? undefined : JSON.parse(r.request as string),
+      tokens: r.tokens === null ? undefined : JSON.parse(r.tokens as string),
+      status: r.status as DisputeRow['status'],
+      openedBlock: BigInt(r.opened_block as number),
+      lastSeenBlock: BigInt(r.last_seen_block as number),
+      minerLost: r.miner_lost === null ? undefined : r.miner_lost === 1,
+      reason: r.reason === null ? undefined : (r.reason as number),
+      slashed: r.slashed === null ? undefined : BigInt(r.slashed as string),
+    }))
+  }
+
+  /** Whether this node already disputes (or disputed) the receipt with `digest` as `role`. */
+  hasDispute(game: Address, digest: Hex, role: DisputeRow['role']): boolean {
+    return (
+      this.db
+        .prepare('SELECT 1 FROM disputes WHERE game = ? AND digest = ? AND role = ?')
+        .get(game.toLowerCase(), digest.toLowerCase(), role) !== undefined
+    )
+  }
+
+  /** The next block a miner's watch for DisputeOpened events reads from. */
+  disputeCursor(game: Address): bigint | undefined {
+    const row = this.db
+      .prepare('SELECT block FROM dispute_cursor WHERE game = ?')
+      .get(game.toLowerCase()) as { block: number } | undefined
+    return row === undefined ? undefined : BigInt(row.block)
+  }
+
+  setDisputeCursor(game: Address, block: bigint): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO dispute_cursor (game, block) VALUES (?, ?)')
+      .run(game.toLowerCase(), Number(block))
   }
 
   // --- validator: commits

@@ -20,6 +20,7 @@ import { promptRenderer } from '../verify/prompt/render.ts'
 import { type ChainContext, type NeuronNode, readHyperparams } from './chain.ts'
 import { collect, Libp2pMinerClient } from './client.ts'
 import { MinerDiscovery } from './discover.ts'
+import type { DisputeService } from './disputes.ts'
 import { evidenceTopic, guardEvidenceTopic, guardReceiptTopic, secretSample } from './gossip.ts'
 import { log } from './log.ts'
 import type { Peer } from './peer.ts'
@@ -60,6 +61,11 @@ export type ValidatorInit = {
   requestTimeoutMs?: number
   /** The shortest dispute window a receipt may give (validUntilBlock - issuedBlock; default 100). */
   minDisputeBlocks?: number
+  /**
+   * The validator's side of the dispute game: evidence of a wrong trace or output is disputed on
+   * chain (absent: evidence only counts against the miner's score).
+   */
+  disputes?: DisputeService
   /** Override how miners are reached directly (tests); default: libp2p clients from the chain. */
   miners?: (neurons: NeuronNode[]) => Promise<{ uid: number; client: MinerClient }[]>
 }
@@ -326,7 +332,33 @@ export class ValidatorService implements Startable {
         new TextEncoder().encode(JSON.stringify(evidence)),
       )
       .catch(() => {})
+    this.dispute(evidence)
     return false
+  }
+
+  /**
+   * Disputes on chain what the evidence shows about the trace or the output (a receipt's window
+   * alone is not something the game judges). The open is queued in the dispute service; checks
+   * go on meanwhile.
+   */
+  private dispute(evidence: Evidence): void {
+    const disputes = this.init.disputes
+    if (!disputes) return
+    if (!evidence.mismatches.some((m) => /^(traceRoot|outputHash|tokens)\b/.test(m))) return
+    const signal = this.controller?.signal
+    void disputes
+      .challenge(evidence.bundle, signal ? { signal } : {})
+      .then((r) => {
+        if (!r.opened)
+          this.log(
+            'no dispute over a receipt of %s: %s',
+            evidence.bundle.receipt.minerHotkey,
+            r.reason,
+          )
+      })
+      .catch((error) => {
+        if (!signal?.aborted) this.log.error('opening a dispute failed: %e', error)
+      })
   }
 
   // --- synthetic checks

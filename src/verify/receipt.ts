@@ -1,4 +1,11 @@
-import { type Address, getAddress, isAddressEqual, recoverTypedDataAddress } from 'viem'
+import {
+  type Address,
+  getAddress,
+  type Hex,
+  hashTypedData,
+  isAddressEqual,
+  recoverTypedDataAddress,
+} from 'viem'
 import type { LocalAccount } from 'viem/accounts'
 import { ReceiptError } from '../errors/node.ts'
 import type { InferenceRequest, Receipt, SignedReceipt } from '../types/inference.ts'
@@ -63,6 +70,19 @@ export async function signReceipt(account: LocalAccount, receipt: Receipt): Prom
     message: message(receipt),
   })
   return { ...receipt, signature }
+}
+
+/**
+ * The receipt's EIP-712 digest: the dispute game names a receipt by it (`DisputeOpened`'s
+ * `receiptDigest`; one dispute per digest and challenger, one slash per digest).
+ */
+export function receiptDigest(receipt: Receipt): Hex {
+  return hashTypedData({
+    domain: receiptDomain(receipt.chainId, receipt.verifyingContract),
+    types: RECEIPT_TYPES,
+    primaryType: 'Receipt',
+    message: message(receipt),
+  })
 }
 
 /** The address that signed the receipt (whatever minerHotkey says). */

@@ -1,11 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseEther } from 'viem'
+import { listDisputes } from '../../chain/actions/listDisputes.ts'
 import { runEpoch } from '../../chain/actions/runEpoch.ts'
+import { transferToken } from '../../chain/actions/transferToken.ts'
 import { startDevnet } from '../../chain/devnet.ts'
+import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
+import { DisputeReason } from '../../chain/dispute.ts'
+import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
+import type { DisputeService } from '../../node/disputes.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
 import { startLoad } from '../../node/load.ts'
 import { setupSubnet, startMinerNode, startValidatorNode } from '../../node/network.ts'
@@ -15,16 +22,22 @@ import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 
-const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--cheat-mode always|selective]
+const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K]
+                    [--cheat-mode always|selective|subtle]
                     [--load C] [--sample-rate R] [--port P] [--model F] [--threads N]
                     [--epochs E --json] [--epoch-seconds S]
 
 Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
 --model <file.gguf>), N miners (default 3; the last K are cheaters: 'always' makes up every
 answer, 'selective' only those it judges not to come from a validator, using every feature a
-miner can see: caller key and role, prompt shape, lengths, timing; see src/node/cheat.ts),
+miner can see: caller key and role, prompt shape, lengths, timing; 'subtle' computes honestly
+but for one value deep in the forward pass; see src/node/cheat.ts),
 M validators (default 2, staked; they re-execute a secret share R of all answers, default 0.25,
 and send their own checks through the gateway), and a gateway on 127.0.0.1:P (default 8080).
+The dispute game is deployed and named by governance; every node gets its address. Miners are
+staked (100 VTY each) and sign receipts disputable for the game's maxValidity (200 blocks);
+validators (funded with 1,000 VTY for bonds) dispute on chain every wrong trace or output they
+re-execute, and both sides play each game to the end.
 --load C keeps C concurrent chat requests, drawn like users' traffic, flowing through the
 gateway. An epoch runs every S seconds (default 15). --threads N: the model's products run on N
 threads (default all cores; the same bits for every N). Ctrl-C stops everything.
@@ -32,7 +45,10 @@ With --epochs E: runs E epochs of S seconds, prints one JSON line and exits: per
 hotkey, cheater, cheatMode, emission (of the last epoch, and emissionByEpoch) and flags (evidence
 records against it at all validators); overall checkedAnswers (answers the validators
 re-executed), userRequests (served, failed), and per validator its gossip and check counters
-(checkMs: time spent re-executing).`
+(checkMs: time spent re-executing); per miner slashed (wei, decimal, like emission: what disputes
+it lost took from its stake) and overall disputes {opened, minerLost, challengerLost, timedOut},
+read from the game's events once the games under way have ended (at most 90 s after the last
+epoch).`
 
 const spec = {
   miners: { type: 'string' },
@@ -49,6 +65,11 @@ const spec = {
   threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
+
+/** Each devnet miner's stake: what its lost disputes slash (small next to the validators'). */
+const MINER_STAKE = parseEther('100')
+/** Each devnet validator's VTY for dispute bonds (10 VTY each). */
+const VALIDATOR_FUNDS = parseEther('1000')
 
 export const command: Command = {
   summary: 'run a local network: anvil, miners, validators and a gateway',
@@ -80,7 +101,10 @@ export const command: Command = {
     }
 
     const dir = mkdtempSync(join(tmpdir(), 'verity-devnet-'))
-    const devnet = await startDevnet({ accounts: nMiners + nValidators + 3 })
+    const devnet = await startDevnet({
+      accounts: nMiners + nValidators + 3,
+      unstakeDelay: DEVNET_DISPUTE_UNSTAKE_DELAY,
+    })
     const nodes: { stop(): Promise<void> }[] = []
     let timer: ReturnType<typeof setInterval> | undefined
     const shutdown = async () => {
@@ -107,20 +131,31 @@ export const command: Command = {
       const validatorIdx = Array.from({ length: nValidators }, (_, i) => 1 + nMiners + i)
       const gatewayIdx = 1 + nMiners + nValidators
       const address = devnet.addresses.verity
+      const { game } = await installDisputeGame(devnet)
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },
         miners: minerIdx.map((i) => devnet.walletClients[i]!),
         validators: validatorIdx.map((i) => devnet.walletClients[i]!),
         gateways: [devnet.walletClients[gatewayIdx]!],
+        minerStake: MINER_STAKE,
       })
+      // Validators pay dispute bonds from their hotkey's wallet.
+      for (const i of validatorIdx)
+        await transferToken(devnet.walletClients[0]!, {
+          token: devnet.addresses.token,
+          to: devnet.accounts[i]!.address,
+          amount: VALIDATOR_FUNDS,
+        })
       const ctx = (i: number) =>
         connectChain({
           rpcUrl: devnet.rpcUrl,
           account: devnet.accounts[i]!.account as never,
           netuid,
           address,
+          disputeGame: game,
         })
+      const disputeServices: DisputeService[] = []
       const cheaters = new Set(
         minerIdx.slice(nMiners - nCheaters).map((i) => devnet.accounts[i]!.address.toLowerCase()),
       )
@@ -137,6 +172,7 @@ export const command: Command = {
         })
         nodes.push(node)
         miners.push(node)
+        if (node.disputes) disputeServices.push(node.disputes)
       }
       const gateway = await startGatewayNode({
         hotkey: devnet.accounts[gatewayIdx]!.account as never,
@@ -162,6 +198,7 @@ export const command: Command = {
         if (epochs !== undefined) await node.service.startProbes()
         nodes.push(node)
         validators.push(node.service)
+        if (node.disputes) disputeServices.push(node.disputes)
       }
       // The gateway finds the validators' nodes once they are published, and users arrive once
       // it knows every miner.
@@ -173,12 +210,24 @@ export const command: Command = {
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
       const owner = devnet.walletClients[0]!
+      // Nodes send transactions (weights, dispute moves and slashes) while an epoch runs: a stage
+      // estimated before another transaction changed the state it reads can revert; runEpoch
+      // picks the epoch up where it stands, so it is tried again.
+      const epoch = async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await runEpoch(owner, { address, netuid })
+          } catch (error) {
+            if (attempt >= 3 || !(error instanceof EpochError)) throw error
+          }
+        }
+      }
       if (epochs !== undefined) {
         const perEpoch = new Map<string, string[]>()
         for (let e = 0; e < epochs; e++) {
           await new Promise((r) => setTimeout(r, epochMs))
           for (const v of validators) await v.tick()
-          await runEpoch(owner, { address, netuid })
+          await epoch()
           for (const n of await readNeurons({ publicClient: devnet.publicClient, address, netuid }))
             perEpoch.set(n.hotkey.toLowerCase(), [
               ...(perEpoch.get(n.hotkey.toLowerCase()) ?? []),
@@ -190,6 +239,14 @@ export const command: Command = {
           Promise.all(validators.map((v) => v.settled())),
           new Promise((r) => setTimeout(r, 10_000).unref()),
         ])
+        // No new checks (so no new disputes); the games under way are played to their end.
+        for (const v of validators) await v.stop()
+        await Promise.all(disputeServices.map((d) => d.idle(90_000)))
+        const played = await listDisputes(devnet.publicClient, { address: game, netuid })
+        const slashedOf = (hotkey: string) =>
+          played
+            .filter((d) => d.miner.toLowerCase() === hotkey.toLowerCase())
+            .reduce((sum, d) => sum + d.slashed, 0n)
         const neurons = await readNeurons({ publicClient: devnet.publicClient, address, netuid })
         const flagsOf = (hotkey: string) =>
           validators.reduce(
@@ -216,6 +273,7 @@ export const command: Command = {
                 emission: n.emission.toString(),
                 emissionByEpoch: perEpoch.get(n.hotkey.toLowerCase()) ?? [],
                 flags: flagsOf(n.hotkey),
+                slashed: slashedOf(n.hotkey).toString(),
               }
             }),
           validators: neurons
@@ -226,6 +284,12 @@ export const command: Command = {
             0,
           ),
           userRequests: users?.stats ?? { served: 0, failed: 0 },
+          disputes: {
+            opened: played.length,
+            minerLost: played.filter((d) => d.decided?.minerLost === true).length,
+            challengerLost: played.filter((d) => d.decided?.minerLost === false).length,
+            timedOut: played.filter((d) => d.decided?.reason === DisputeReason.TIMEOUT).length,
+          },
           gossip: validators.map((v) => v.snapshot()),
           judged: Object.fromEntries(
             miners
@@ -238,13 +302,14 @@ export const command: Command = {
         return 0
       }
       timer = setInterval(() => {
-        void runEpoch(owner, { address, netuid }).catch(() => {})
+        void epoch().catch(() => {})
       }, epochMs)
       const url = gateway.server.url
       say(
         `Verity devnet: chain ${devnet.rpcUrl}, ${nMiners} miners (${nCheaters} cheating), ${nValidators} validators`,
       )
       say(`Verity contract ${address}, token ${devnet.addresses.token}, subnet ${netuid}`)
+      say(`Dispute game ${game}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})\n`)
       say(`curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`)
       say(

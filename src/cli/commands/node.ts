@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors/cli.ts'
-import { connectChain } from '../../node/chain.ts'
+import { connectChain, readDisputeGame } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
 import { startMinerNode, startValidatorNode } from '../../node/network.ts'
@@ -12,7 +12,7 @@ import { loadModelFile, threadsFlag } from '../model-file.ts'
 const HELP = `usage: verity node --role miner|validator|gateway --chain <rpc-url> --key <hotkey.json>
                   --data-dir <dir> [--netuid N] [--contract <address>] [--model <file.gguf|default>]
                   [--port P] [--passphrase-file <file>] [--gateway <url>]
-                  [--cheat-mode always|selective] [--threads N]
+                  [--dispute-game <address>] [--cheat-mode always|selective|subtle] [--threads N]
 
 Runs one node until Ctrl-C. The hotkey keyfile is decrypted with the passphrase from
 --passphrase-file or VERITY_PASSPHRASE. The node publishes its libp2p peer id and addresses on
@@ -23,6 +23,10 @@ a secret sample of the answers gateways gossip and its own checks, sent through 
 --gateway <url> (without it, straight to miners, which they can tell apart), and sets weights
 with commit-reveal. Gateway: the OpenAI-compatible HTTP API on 127.0.0.1:--port (default 8080);
 its hotkey must be registered on the subnet for miners to serve it.
+Miners and validators play the dispute game the Verity contract names (or --dispute-game): a
+validator disputes, with a bond from its hotkey's wallet, each wrong trace or output it
+re-executes; a miner answers every dispute over its receipts from its data dir's SQLite store.
+Both keep their games in that store and resume them after a restart.
 --threads N runs the model's products on N threads (default: all cores; results are the same bits
 for every N). Set DEBUG=verity:* for logs.`
 
@@ -39,6 +43,7 @@ const spec = {
   'cheat-mode': { type: 'string' },
   gateway: { type: 'string' },
   threads: { type: 'string' },
+  'dispute-game': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -65,6 +70,9 @@ export const command: Command = {
     const gatewayUrl = flags.gateway as string | undefined
     if (gatewayUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(gatewayUrl))
       throw new UsageError('--gateway must be a URL like http://127.0.0.1:8080')
+    const disputeGame = flags['dispute-game']
+    if (disputeGame !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(String(disputeGame)))
+      throw new UsageError('--dispute-game must be an address')
     const netuid = intFlag(flags, 'netuid', 1, 0, 65535)
     const port = intFlag(flags, 'port', role === 'gateway' ? 8080 : 0, 0, 65535)
     const dataDir = flags['data-dir'] as string
@@ -86,12 +94,15 @@ export const command: Command = {
     )
     const chainId = Number(probe.result)
     const hotkey = loadKey(flags.key as string, passphrase, { chainId })
-    const chain = await connectChain({
+    const connected = await connectChain({
       rpcUrl,
       account: hotkey,
       netuid,
       ...(contract ? { address: contract as `0x${string}` } : {}),
     })
+    // The game the core lets slash (governance names it), unless named on the command line.
+    const game = (disputeGame as `0x${string}` | undefined) ?? (await readDisputeGame(connected))
+    const chain = game ? { ...connected, disputeGame: game } : connected
     const model = loadModelFile(flags.model as string | undefined, { threads: threadsFlag(flags) })
     const tokenizer = tokenizerFromGguf(model.metadata)
     const controller = new AbortController()

@@ -20,4 +20,5 @@ export {
   minerToMove,
   type PlayerOptions,
 } from './player.ts'
+export { playSide, type SideParameters, type SideStep, stepSide } from './side.ts'
 export { SumKind, sumKindOf } from './sums.ts'
