@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./commands/node.ts')).command,
   devnet: async () => (await import('./commands/devnet.ts')).command,
   receipts: async () => (await import('./commands/receipts.ts')).command,
+  dispute: async () => (await import('./commands/dispute-simulate.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference
@@ -34,6 +35,7 @@ commands:
   model      inspect a GGUF model (verity model info <file>)
   demo       a short generation demo with the default model
   yuma       Yuma Consensus: run a scenario or simulate adversaries
+  dispute    the dispute game's economics: when honesty pays (verity dispute simulate)
 
 Run 'verity <command> --help' for a command's options.`
 
