@@ -193,6 +193,11 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     '--chain-id',
     '31337',
     '--silent',
+    // Anvil writes every state past its in-memory window to ~/.foundry/anvil/tmp (a MB or so per
+    // block, never removed): a dispute test that mines through a long unstake delay wrote 5 GB.
+    // Old states are never read here, so none is written.
+    '--max-persisted-states',
+    '0',
   ]
   const bin = anvilBinary()
   const command = bin.endsWith('.mjs') ? process.execPath : bin
