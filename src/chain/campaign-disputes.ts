@@ -130,7 +130,13 @@ export const disputeActions = [
   },
   {
     weight: 8,
-    arbitrary: fc.record({ t: fc.constant('dMove' as const), i: pick, poke: fc.boolean() }),
+    arbitrary: fc.record({
+      t: fc.constant('dMove' as const),
+      i: pick,
+      poke: fc.boolean(),
+      /** The next move, and the ones after it while each goes through (a burst of play). */
+      steps: fc.integer({ min: 1, max: 6 }),
+    }),
   },
   {
     weight: 2,
@@ -986,7 +992,13 @@ export function disputeCampaign(
             ctx.mustFail(r.ok, 'timeout before the deadline')
           }
         }
-        return { ok: (await move(d, 'move')) === 'moved' }
+        let moved = 0
+        for (let k = 0; k < a.steps; k++) {
+          if ((await move(d, 'move')) !== 'moved') break
+          moved++
+          if (k + 1 < a.steps) await ctx.check('dMove')
+        }
+        return { ok: moved > 0 }
       }
       case 'dStall': {
         const d = await openOne(a.i)
