@@ -33,9 +33,11 @@ import { type DisputeParams, DisputePhase, DisputeReason, deployDisputeGame } fr
  * themselves; disputes opened on them by funded and unfunded, approving and unapproving
  * challengers, second challengers on the same receipt, honest challengers and liars, root and
  * output claims; the next move of a random open dispute (DisputePlayer.nextMove + sendMove),
- * whole games played with a side stalling, timeouts, subnet owners' parameter changes, miners
- * replaced while their disputes run; all interleaved with the campaign's stake, unstake and
- * withdraw. Around every transaction that can decide a dispute, checked exactly:
+ * bursts of moves and whole games played with a side stalling, timeouts, subnet owners' parameter
+ * changes, miners replaced by new registrations (dDereg; open disputes on them play on); all
+ * interleaved with the campaign's actions, and stake, unstake and withdraw on the disputed pool
+ * between two moves of a game. Around every transaction that can decide a dispute, checked
+ * exactly:
  *   - a lost miner is slashed through the core once per receipt: the core's slash equals the
  *     slash recomputed from the pool and its withdrawals still in their delay (StakingLib.slash:
  *     the same fraction of the active stake and of every locked bucket, floored), the recipient
