@@ -12,15 +12,30 @@ import {
 import { verityAbi, verityLensAbi, verityLensBytecode, verityTokenAbi } from './abis.ts'
 import { computeCommitHash } from './actions/computeCommitHash.ts'
 import { encodeGovernanceChange } from './actions/queueGovernanceChange.ts'
+import {
+  CAMPAIGN_UNSTAKE_DELAY,
+  type DisputeAction,
+  type DisputeContext,
+  type DisputeStats,
+  disputeActions,
+  disputeCampaign,
+  EXTRA_ACCOUNTS,
+  setupDisputes,
+  UNAPPROVED,
+} from './campaign-disputes.ts'
 import { type Devnet, startDevnet } from './devnet.ts'
+import { disputeGameErrorsAbi } from './dispute.ts'
 import { DEFAULT_HYPERPARAMS, type Hyperparams, type ProtocolParams } from './types.ts'
 
 /**
  * The protocol's invariant campaign: fast-check draws sequences of actions by random callers
  * (stake, unstake, withdraw, take, register, weights, commit/reveal, epochs run whole or stalled
- * and aborted, claims and sweeps, the dispute slash hook called by a stand-in game, governance
- * changes queued, executed and cancelled, pauses, subnet owners' changes, subnet creation and
- * dissolution, and calls by accounts that hold no right to make them). After every action:
+ * and aborted, claims and sweeps, governance changes queued, executed and cancelled, pauses, subnet
+ * owners' changes, subnet creation and dissolution, calls by accounts that hold no right to make
+ * them, the slash hook called by accounts that are not the game) and the real dispute game, named
+ * by governance, on receipts of the trained test model (src/chain/campaign-disputes.ts: opens,
+ * moves, whole games, stalls and timeouts, its parameters; checked exactly around every
+ * transaction that can decide a dispute). After every action:
  *   - the protocol's VTY balance = staked + withdrawing + claimable + pending + locked, exactly;
  *   - staked = sum of pools, withdrawing = sum of withdrawal buckets, pending = sum of subnets'
  *     pending emission, locked = sum of subnets' locks, claimable = claimable balances + uids'
@@ -51,14 +66,17 @@ export type CampaignResult = {
   counts: Record<string, number>
   /** Actions of each kind that went through (the rest were refused, as they may be). */
   succeeded: Record<string, number>
+  /** The dispute game's part: opens, moves, decisions, slashes (campaign-disputes.ts). */
+  disputes: DisputeStats
 }
 
 const OWNER = 0
 const GUARDIAN = 1
-const GAME = 2
+const GAME = 2 // once the stand-in slasher; now an account like any other (the game is a contract)
 const ACTORS = 12
 const NET_OWNER = 3 // owns subnet 2
-const UNSTAKE_DELAY = 8
+// the dispute game's longest dispute must end within it (CAMPAIGN_DISPUTE)
+const UNSTAKE_DELAY = CAMPAIGN_UNSTAKE_DELAY
 const GAS = toHex(15_000_000n)
 
 const who = fc.nat(ACTORS - 1)
@@ -198,8 +216,10 @@ const action = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ t: fc.constant('mine' as const), b: fc.integer({ min: 1, max: 12 }) }),
   },
+  ...disputeActions,
 )
 type Action = typeof action extends fc.Arbitrary<infer A> ? A : never
+const isDispute = (a: Action): a is DisputeAction => a.t.startsWith('d') && a.t !== 'dissolve'
 
 export const CAMPAIGN_SUBNET: Hyperparams = {
   ...DEFAULT_HYPERPARAMS,
@@ -235,7 +255,7 @@ class CampaignError extends Error {
 
 export async function runInvariantCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const devnet = await startDevnet({
-    accounts: ACTORS,
+    accounts: ACTORS + EXTRA_ACCOUNTS,
     unstakeDelay: UNSTAKE_DELAY,
     params: CAMPAIGN_PARAMS,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -278,6 +298,9 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
   }
   let reverted = 0
   let actions = 0
+  let game: Address = '0x0000000000000000000000000000000000000000'
+  const abiOf = (to: Address) =>
+    to === vty ? verityTokenAbi : to === game ? disputeGameErrorsAbi : verityAbi
   const counts: Record<string, number> = {}
   const succeeded: Record<string, number> = {}
   /** Sends from an unlocked account with a fixed gas limit; returns whether it succeeded. */
@@ -287,11 +310,7 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
     args: readonly unknown[],
     to: Address = verity,
   ): Promise<{ ok: boolean; receipt: Receipt }> => {
-    const data = encodeFunctionData({
-      abi: to === vty ? verityTokenAbi : verityAbi,
-      functionName,
-      args,
-    } as never)
+    const data = encodeFunctionData({ abi: abiOf(to), functionName, args } as never)
     const hash = await rpc<Hex>('eth_sendTransaction', [{ from: acct[from], to, data, gas: GAS }])
     const receipt = await receiptOf(hash)
     const ok = receipt.status === '0x1'
@@ -303,7 +322,7 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
     args: readonly unknown[] = [],
     to: Address = verity,
   ) => {
-    const abi = to === vty ? verityTokenAbi : verityAbi
+    const abi = abiOf(to)
     const data = encodeFunctionData({ abi, functionName, args } as never)
     const out = await rpc<Hex>('eth_call', [{ to, data }, 'latest']).catch((error) => {
       throw new CampaignError(`${functionName}(${args.join(', ')}): ${error}`)
@@ -343,7 +362,7 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
     }
     throw new CampaignError(`no ${name} event`)
   }
-  for (let i = 1; i < ACTORS; i++) {
+  for (const i of [...Array.from({ length: ACTORS - 1 }, (_, j) => j + 1), UNAPPROVED]) {
     await require(send(OWNER, 'transfer', [acct[i], parseEther('20000')], vty), 'transfer')
   }
   for (let i = 0; i < ACTORS; i++) {
@@ -368,6 +387,52 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
   ])
   const lens = (await receiptOf(lensHash)).contractAddress
   if (!lens) throw new CampaignError('setup: the lens was not deployed')
+
+  // the dispute game, named by governance, the test model on subnets 1 and 2
+  const batch = async (calls: { method: string; params: unknown[] }[]): Promise<unknown[]> => {
+    const res = await fetch(devnet.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(calls.map((c, i) => ({ jsonrpc: '2.0', id: i, ...c }))),
+    })
+    const body = (await res.json()) as {
+      id: number
+      result?: unknown
+      error?: { message: string }
+    }[]
+    const byId = new Map(body.map((b) => [b.id, b]))
+    return calls.map((_, i) => {
+      const b = byId.get(i)
+      return !b || b.error ? new CampaignError(b?.error?.message ?? 'no answer') : b.result
+    })
+  }
+  const ctx: DisputeContext = {
+    devnet,
+    acct,
+    rpc,
+    batch,
+    send,
+    mine,
+    mustFail,
+    fail: (what) => {
+      throw new CampaignError(what)
+    },
+    check: async (after) => {
+      await check(after)
+      await disputes.check(after)
+    },
+    counted: () => {},
+    note: (receipt) => noteBuckets(receipt as Receipt),
+  }
+  const setup = await setupDisputes(
+    ctx,
+    govern,
+    (address) => encodeGovernanceChange({ kind: 'disputeGame', game: address }),
+    { 1: OWNER, 2: NET_OWNER },
+  )
+  game = setup.game
+  const width = setup.width
+  const disputes = disputeCampaign(ctx, setup)
   const snapshot = { id: '0x' as Hex }
 
   // --- per-sequence state the checks and actions need
@@ -392,11 +457,11 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
         const ev = decodeEventLog({ abi: verityAbi, data: log.data, topics: log.topics as never })
         if (ev.eventName === 'Unstaked') {
           const key = `${ev.args.netuid}:${ev.args.hotkey}:${ev.args.unlock}`
-          // bucketWidth is 1 here (minUnstakeDelay 8): the bucket is the unlock
+          // the unlock is bucket * bucketWidth
           buckets.set(key, {
             netuid: ev.args.netuid,
             hotkey: ev.args.hotkey,
-            bucket: Number(ev.args.unlock),
+            bucket: Number(BigInt(ev.args.unlock) / width),
           })
         } else if (ev.eventName === 'ChangeQueued') {
           changes.push({ kind: ev.args.kind, data: ev.args.data, nonce: ev.args.nonce })
@@ -478,7 +543,8 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
     if (due > now) await mine(due - now)
   }
 
-  const apply = async (a: Action) => {
+  const apply = async (a: Action): Promise<{ ok: boolean }> => {
+    if (isDispute(a)) return await disputes.apply(a)
     const netuid = 'net' in a ? a.net : 1
     // subnet 2's owner proposes for it; the campaign's role-holding callers stand for the owner
     const ownerOf = (n: number) => (n === 2 ? NET_OWNER : OWNER)
@@ -600,7 +666,8 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
           acct[a.who],
           a.bps,
         ])
-        if (a.who !== GAME) mustFail(r.ok, `slashForDispute by ${a.who}`)
+        // only the dispute game, a contract, may slash
+        mustFail(r.ok, `slashForDispute by ${a.who}`)
         return r
       }
       case 'govParams': {
@@ -747,12 +814,14 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
         registered.splice(0, registered.length, ...baseRegistered)
         stalled = 1
         keepers.length = 0
+        disputes.reset()
         for (const a of seq) {
           const r = await apply(a)
           actions++
           counts[a.t] = (counts[a.t] ?? 0) + 1
           if (r.ok) succeeded[a.t] = (succeeded[a.t] ?? 0) + 1
           await check(a.t)
+          await disputes.check(a.t)
         }
         runs++
         if (options.progress && runs % (options.every ?? 100) === 0)
@@ -761,5 +830,13 @@ async function campaign(devnet: Devnet, options: CampaignOptions): Promise<Campa
     ),
     { seed: options.seed, numRuns: options.runs, endOnFailure: true },
   )
-  return { runs, actions, reverted, ms: Date.now() - started, counts, succeeded }
+  return {
+    runs,
+    actions,
+    reverted,
+    ms: Date.now() - started,
+    counts,
+    succeeded,
+    disputes: disputes.result(),
+  }
 }

@@ -36,6 +36,7 @@ commands:
   model      inspect a GGUF model (verity model info <file>)
   demo       a short generation demo with the default model
   yuma       Yuma Consensus: run a scenario or simulate adversaries
+  dispute    the dispute game's economics: when honesty pays (verity dispute simulate)
 
 Run 'verity <command> --help' for a command's options.`
 

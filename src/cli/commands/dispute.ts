@@ -31,11 +31,13 @@ import { parseSavedResponse } from '../../verify/response.ts'
 import { parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
+import { simulateDisputeCommand } from './dispute-simulate.ts'
 
 const HELP = `usage: verity dispute open <response> --rpc <url> --key <keyfile> [--passphrase-file <file>]
                             [--game <address>] [--model <file.gguf|default>] [--no-play] [--json]
        verity dispute status <id> --rpc <url> [--contract <address> | --game <address>] [--json]
        verity dispute list [--hotkey <address>] --rpc <url> [--contract <address> | --game <address>] [--json]
+       verity dispute simulate [--sample-rate p --stake S --cost C --reward R ...] [--json]
 
 Challenges a miner's answer on chain, by hand. open: <response> is an answer saved from the
 gateway (a completion body, a saved event stream or a bare bundle: its 'verity' field holds the
@@ -319,6 +321,8 @@ async function list(flags: Flags): Promise<number> {
 export const command: Command = {
   summary: 'challenge a saved answer on chain; dispute status and list',
   run: async (argv) => {
+    // simulate has its own options (src/cli/commands/dispute-simulate.ts)
+    if (argv[0] === 'simulate') return await simulateDisputeCommand(argv.slice(1))
     const { flags, positionals } = parseArgs(argv, spec)
     if (flags.help) {
       console.log(HELP)
@@ -338,6 +342,6 @@ export const command: Command = {
       if (arg) throw new UsageError(`unexpected argument '${arg}'`)
       return await list(flags)
     }
-    throw new UsageError(`unknown dispute command '${sub ?? ''}' (open, status or list)`)
+    throw new UsageError(`unknown dispute command '${sub ?? ''}' (open, status, list or simulate)`)
   },
 }
