@@ -120,16 +120,27 @@ for (const spec of ['qwen2', 'llama-rope-freqs'] as VariantSpec[]) {
     }
 
     // The challenger's own run is wrong at a rope or biased element: it bisects down to it, and
-    // the one step upholds the honest miner's value.
-    const wrongChallenger: [string, TraceFault][] = [
-      ['k_rope', { pos: 5, layer: 1, kind: OpKind.K_ROPE, element: 13, delta: 6000 }],
-      ['v (biased projection)', { pos: 2, layer: 0, kind: OpKind.V, element: 30, delta: -20000 }],
+    // the one step (or, in game B, the projection's sum and its final check with the bias)
+    // upholds the honest miner's value.
+    const wrongChallenger: [string, number, TraceFault][] = [
+      ['k_rope', 4096, { pos: 5, layer: 1, kind: OpKind.K_ROPE, element: 13, delta: 6000 }],
+      ['q_rope', 4096, { pos: 7, layer: 0, kind: OpKind.Q_ROPE, element: 50, delta: 30000 }],
+      [
+        'v (biased projection)',
+        4096,
+        { pos: 2, layer: 0, kind: OpKind.V, element: 30, delta: -20000 },
+      ],
+      [
+        'k (a sum of 16-element parts)',
+        16,
+        { pos: 4, layer: 1, kind: OpKind.K, element: 7, delta: 3000 },
+      ],
     ]
-    for (const [name, fault] of wrongChallenger) {
+    for (const [name, part, fault] of wrongChallenger) {
       it(`an honest miner wins against a challenger whose ${name} is wrong`, {
         timeout: 300_000,
       }, async () => {
-        const setup = gameA
+        const setup = part === 16 ? gameB : gameA
         const request = makeRequest(fx.model, prompt, params, 50 + fault.pos, 3)
         checkedFault(request, fault)
         const { miner, challenger } = parties()
@@ -161,8 +172,11 @@ for (const spec of ['qwen2', 'llama-rope-freqs'] as VariantSpec[]) {
           challenger: { wallet: challenger, player: player('challenger') },
         })
         expect(r.minerLost).toBe(false)
-        expect(r.reason).toBe(DisputeReason.ONE_STEP)
-        expect(r.moves.at(-1)!.kind).toBe('oneStep')
+        if (part === 16) expect(r.moves.map((m) => m.kind)).toContain('postSum')
+        else {
+          expect(r.reason).toBe(DisputeReason.ONE_STEP)
+          expect(r.moves.at(-1)!.kind).toBe('oneStep')
+        }
       })
     }
 
