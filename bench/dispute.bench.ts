@@ -26,9 +26,9 @@ import {
 } from 'viem'
 import { stepLibAbi } from '../src/chain/abis.ts'
 import { maxAbsIndex } from '../src/chain/onestep.ts'
-import type { ModelConfig } from '../src/runtime/model/config.ts'
+import { configBytes, type ModelConfig } from '../src/runtime/model/config.ts'
 import { samplingParams } from '../src/runtime/sampler/sample.ts'
-import { traceLeaf, vecChunks, vecRoot, ZERO_SUBTREES } from '../src/runtime/trace/hasher.ts'
+import { traceLeaf, vecRoot, ZERO_SUBTREES } from '../src/runtime/trace/hasher.ts'
 import { MerkleTree } from '../src/runtime/trace/merkle.ts'
 import { OpKind, opIdBytes, type TraceFault } from '../src/runtime/trace/ops.ts'
 import {
@@ -40,7 +40,7 @@ import {
 } from '../src/runtime/trace/schedule.ts'
 import { configArg, type StepContextArg, stepContext } from '../src/verify/dispute/context.ts'
 import type { StepProofArg } from '../src/verify/dispute/openings.ts'
-import { compactProof, hexes, treeNodes } from '../src/verify/dispute/proofs.ts'
+import { chunkRange, compactProof, hexes, treeNodes } from '../src/verify/dispute/proofs.ts'
 import {
   answer,
   type DisputeFixture,
@@ -196,13 +196,15 @@ function stream(seed: number) {
 }
 
 /**
- * The game's one step at hidden size 4096, off the test model: a projection (q at layer 5) and
- * an rmsnorm (ffn_norm), each with its whole 4096-element input proven under a synthetic R_p and
- * its weight under a synthetic modelRoot of a Llama-3-8B shape (every other leaf zero), as one
- * transaction to StepLib: calldata, the proofs, the vecRoot binding and the kernel.
+ * The game's one step at hidden size 4096, off the test model: a projection (q at layer 5), an
+ * rmsnorm (ffn_norm) and a rope element (q_rope), each with its input proven under a synthetic
+ * R_p and its weight under a synthetic modelRoot of a Llama-3-8B shape (every other leaf zero),
+ * as one transaction to StepLib: calldata, the proofs, the vecRoot binding and the kernel. The
+ * same shape as config v2: q with a bias (attnBias, the qwen2 row leaf), NEOX rope, and rope
+ * frequency factors (Llama 3.1: the step also opens the config leaf for its factor).
  */
 async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
-  const config: ModelConfig = {
+  const plain: ModelConfig = {
     name: 'llama-3-8b shape',
     vocabSize: 128256,
     dim: 4096,
@@ -217,6 +219,14 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
     normEps: 1e-5,
     tiedOutput: false,
   }
+  const biased: ModelConfig = { ...plain, attnBias: true }
+  const neox: ModelConfig = { ...plain, arch: 'qwen2', ropeType: 'neox', attnBias: true }
+  // Llama 3.1's shape of factors: 1 for the fast pairs, 8 for the slow ones, a ramp between.
+  const ropeFreqFactors = Array.from({ length: 64 }, (_, i) =>
+    Math.fround(i < 20 ? 1 : i >= 44 ? 8 : 1 + ((i - 20) * 7) / 24),
+  )
+  const factored: ModelConfig = { ...plain, ropeFreqFactors }
+  const config = plain
   const r = stream(4096)
   const x = Int32Array.from({ length: 4096 }, (_, i) =>
     Math.round(r.gauss() * (i % 97 === 0 ? 8 : 1) * 65536),
@@ -231,6 +241,7 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
     return index
   }
   const norm = put(1, x) // attn_norm at layer 5: the q projection's input
+  const qIndex = put(2, x) // q at layer 5: q_rope's input
   const resid = put(11, x) // resid_attn at layer 5: ffn_norm's input
   const tree = new MerkleTree(leaves, count)
   const weights = weightLeafCount(config)
@@ -248,30 +259,34 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
     }
     return { root: toHex(node), proof }
   }
-  const row = new Uint8Array(4096 + 8)
+  const row = new Uint8Array(4096 + 12)
   for (let j = 0; j < 4096; j++)
     row[j] = Math.max(-127, Math.min(127, Math.round(r.gauss() * 40))) & 0xff
   new DataView(row.buffer).setInt32(4096, 3001, true)
   new DataView(row.buffer).setInt32(4100, 22, true)
+  new DataView(row.buffer).setInt32(4104, -123456, true)
   const g = new Uint8Array(4 * 4096)
   for (let j = 0; j < 4096; j++) new DataView(g.buffer).setInt32(4 * j, 60000 + (j % 9000), true)
-  const whole = (index: number) => ({
-    chunks: toHex(vecChunks(x)),
-    firstChunk: 0n,
-    rangeProof: [],
-    leafProof: hexes(compactProof(treeNodes(tree), index)),
-    boundaryRoot: toHex(new Uint8Array(32)),
-    checkpointProof: [],
-  })
-  const base = (kind: number, modelRoot: Hex): StepContextArg => ({
-    config: configArg(config),
+  const opening = (index: number, from: number, to: number) => {
+    const range = chunkRange(x, from, to - from)
+    return {
+      ...range,
+      firstChunk: BigInt(range.firstChunk),
+      leafProof: hexes(compactProof(treeNodes(tree), index)),
+      boundaryRoot: toHex(new Uint8Array(32)),
+      checkpointProof: [],
+    }
+  }
+  const whole = (index: number) => opening(index, 0, 4096)
+  const base = (c: ModelConfig, kind: number, modelRoot: Hex, element = 7): StepContextArg => ({
+    config: configArg(c),
     promptLength: 50n,
     positions: 200n,
     pos: BigInt(pos),
     index: BigInt(positionOpIndex(config, layer, kind)),
     layer: BigInt(layer),
     kind: BigInt(kind),
-    element: 7n,
+    element: BigInt(element),
     traceRoot: toHex(new Uint8Array(32)),
     modelRoot,
     promptRoot: toHex(new Uint8Array(32)),
@@ -282,23 +297,59 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
     topPMilli: 1000n,
     partElements: 4096n,
   })
-  const q = sparse(weightLeafIndex(config, { tensor: 'q', layer, row: 7 }), row)
-  const projection = await stepGas(fx, stepLib, base(2, q.root), {
-    lane: 7n,
-    vectors: [whole(norm)],
-    weights: [{ data: toHex(row), proof: q.proof }],
+  const proof = (vectors: StepProofArg['vectors'], w: StepProofArg['weights'], element = 7) => ({
+    lane: BigInt(element % 8),
+    vectors,
+    weights: w,
     hint: BigInt(maxAbsIndex(x)),
-    order: '0x',
+    order: '0x' as Hex,
   })
+  const qRow = weightLeafIndex(config, { tensor: 'q', layer, row: 7 })
+  const q = sparse(qRow, row.subarray(0, 4104))
+  const projection = await stepGas(
+    fx,
+    stepLib,
+    base(plain, 2, q.root),
+    proof([whole(norm)], [{ data: toHex(row.subarray(0, 4104)), proof: q.proof }]),
+  )
+  const qb = sparse(qRow, row)
+  const projectionBias = await stepGas(
+    fx,
+    stepLib,
+    base(biased, 2, qb.root),
+    proof([whole(norm)], [{ data: toHex(row), proof: qb.proof }]),
+  )
   const n = sparse(weightLeafIndex(config, { tensor: 'ffn_norm', layer }), g)
-  const rmsnorm = await stepGas(fx, stepLib, base(12, n.root), {
-    lane: 7n,
-    vectors: [whole(resid)],
-    weights: [{ data: toHex(g), proof: n.proof }],
-    hint: BigInt(maxAbsIndex(x)),
-    order: '0x',
-  })
-  return { projection, rmsnorm }
+  const rmsnorm = await stepGas(
+    fx,
+    stepLib,
+    base(plain, 12, n.root),
+    proof([whole(resid)], [{ data: toHex(g), proof: n.proof }]),
+  )
+  // Element 101 of head 0: NORM pair (100, 101), i = 50 (factor 8); NEOX pair (37, 101).
+  const e = 101
+  const zeroRoot = toHex(new Uint8Array(32))
+  const rope = await stepGas(
+    fx,
+    stepLib,
+    base(plain, 5, zeroRoot, e),
+    proof([opening(qIndex, 100, 102)], [], e),
+  )
+  const ropeNeox = await stepGas(
+    fx,
+    stepLib,
+    base(neox, 5, zeroRoot, e),
+    proof([opening(qIndex, 37, 102)], [], e),
+  )
+  const leaf0 = new Uint8Array([...configBytes(factored), ...new Uint8Array(32)])
+  const c0 = sparse(0, leaf0)
+  const ropeFactors = await stepGas(
+    fx,
+    stepLib,
+    base(factored, 5, c0.root, e),
+    proof([opening(qIndex, 100, 102)], [{ data: toHex(leaf0), proof: c0.proof }], e),
+  )
+  return { projection, projectionBias, rmsnorm, rope, ropeNeox, ropeFactors }
 }
 
 async function endToEnd() {
@@ -348,6 +399,17 @@ function oneStepSummary(rows: OneStepGasRow[]) {
   return { oneStepGas, oneStepGasMax4096: max.total, heaviest4096: `${max.op}, ${max.size}` }
 }
 
+if (process.argv.includes('--step4096')) {
+  // Only the game's one step at hidden 4096 (StepLib's own gas, without the game's overhead).
+  const fx = await startDisputeFixture({ partElements: [4096], miners: 1, challengers: 1 })
+  try {
+    console.log(JSON.stringify(await stepAt4096(fx, fx.games[0]!.stepLib)))
+  } finally {
+    await fx.stop()
+  }
+  process.exit(0)
+}
+
 const fx = await startDisputeFixture({ partElements: [4096], miners: 2, challengers: 2 })
 let rounds: Awaited<ReturnType<typeof roundsAndGas>>
 let game4096: Awaited<ReturnType<typeof stepAt4096>>
@@ -373,7 +435,11 @@ if (process.argv.includes('--json')) {
       heaviest4096: oneStep.heaviest4096,
       gameStep4096: {
         projection: game4096.projection + overhead,
+        projectionBias: game4096.projectionBias + overhead,
         rmsnorm: game4096.rmsnorm + overhead,
+        rope: game4096.rope + overhead,
+        ropeNeox: game4096.ropeNeox + overhead,
+        ropeFactors: game4096.ropeFactors + overhead,
         libraryProjection: game4096.projection,
         libraryRmsnorm: game4096.rmsnorm,
         gameOverhead: overhead,
@@ -397,6 +463,9 @@ if (process.argv.includes('--json')) {
   )
   console.log(
     `game one step at hidden 4096: projection ${f(game4096.projection + overhead)}, rmsnorm ${f(game4096.rmsnorm + overhead)} (StepLib ${f(game4096.projection)} / ${f(game4096.rmsnorm)} + game ${f(overhead)})`,
+  )
+  console.log(
+    `config v2 at hidden 4096 (StepLib): projection with bias ${f(game4096.projectionBias)}, rope ${f(game4096.rope)}, NEOX ${f(game4096.ropeNeox)}, with factors ${f(game4096.ropeFactors)}`,
   )
   console.log(`end to end, 1-block windows: ${JSON.stringify(e2e)}`)
 }

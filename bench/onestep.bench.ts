@@ -21,6 +21,7 @@ import { oneStepHarnessAbi } from '../src/chain/abis.ts'
 import { type Devnet, startDevnet } from '../src/chain/devnet.ts'
 import {
   deployOneStep,
+  float32Bits,
   float64Bits,
   maxAbsIndex,
   maxIndex,
@@ -122,7 +123,14 @@ function cases(): Case[] {
       op: 'projection (q, k, v, attn_out, gate, up, logits)',
       size,
       fn: 'projection',
-      args: [x, rowBytes(row), 3001n, 22n, jmax],
+      args: [x, rowBytes(row), 3001n, 22n, 0n, jmax],
+      bind: [x],
+    })
+    out.push({
+      op: 'projection with bias (q, k, v of qwen2)',
+      size,
+      fn: 'projection',
+      args: [x, rowBytes(row), 3001n, 22n, -123456n, jmax],
       bind: [x],
     })
     const hv = activations(ffn, ffn)
@@ -132,7 +140,7 @@ function cases(): Case[] {
       op: 'projection (down)',
       size: `${size}, ffn ${ffn}`,
       fn: 'projection',
-      args: [h, rowBytes(hrow), 2500n, 21n, BigInt(maxAbsIndex(hv))],
+      args: [h, rowBytes(hrow), 2500n, 21n, 0n, BigInt(maxAbsIndex(hv))],
       bind: [h],
     })
     if (ffn > 4096) {
@@ -153,10 +161,25 @@ function cases(): Case[] {
       op: 'rope (q_rope, k_rope)',
       size: `theta ${theta}, pair 31 of 64, pos 2^20 - 1`,
       fn: 'rope',
-      args: [123456n, -98765n, 2n ** 20n - 1n, 62n, 128n, float64Bits(theta)],
+      args: [123456n, -98765n, 2n ** 20n - 1n, 62n, 128n, false, float64Bits(theta), 0],
       bind: [],
     })
   }
+  out.push({
+    op: 'rope, NEOX (qwen2)',
+    size: 'theta 1000000, pair 31 of 64, pos 2^20 - 1',
+    fn: 'rope',
+    args: [123456n, -98765n, 2n ** 20n - 1n, 31n, 128n, true, float64Bits(1e6), 0],
+    bind: [],
+  })
+  out.push({
+    op: 'rope with a frequency factor (Llama 3.1)',
+    size: 'theta 500000, factor 8, pair 31 of 64, pos 2^20 - 1',
+    fn: 'rope',
+    args: [123456n, -98765n, 2n ** 20n - 1n, 62n, 128n, false, float64Bits(500000), float32Bits(8)],
+    bind: [],
+    note: 'the game adds the config leaf opening (bench:dispute)',
+  })
   for (const d of [64, 128]) {
     const q = vectorBytes(activations(d, d + 5))
     const k = vectorBytes(activations(d, d + 6))
@@ -210,7 +233,7 @@ function cases(): Case[] {
     op: 'projection (final of the parts)',
     size: 'any',
     fn: 'projectionFinal',
-    args: [-1234567n, 300000n, 3001n, 22n],
+    args: [-1234567n, 300000n, 3001n, 22n, 0n],
     bind: [],
   })
   out.push({ op: 'residual', size: 'any', fn: 'residual', args: [2n ** 31n - 5n, 77n], bind: [] })

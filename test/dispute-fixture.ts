@@ -85,16 +85,23 @@ async function send(
 
 /**
  * Starts the devnet and deploys one stand-in core and game per `partElements` (the game's part
- * size for long sums), each with subnet 1 serving the test model, `miners` registered and staked,
- * and `challengers` funded and approved.
+ * size for long sums), each with subnet 1 serving the test model (or `model`), `miners`
+ * registered and staked, and `challengers` funded and approved.
  */
 export async function startDisputeFixture(
-  options: { partElements?: number[]; miners?: number; challengers?: number; window?: number } = {},
+  options: {
+    partElements?: number[]
+    miners?: number
+    challengers?: number
+    window?: number
+    /** The subnet's model (default: the trained test model). */
+    model?: Model
+  } = {},
 ): Promise<DisputeFixture> {
   const nMiners = options.miners ?? 4
   const nChallengers = options.challengers ?? 3
   const devnet = await startDevnet({ accounts: 2 + nMiners + nChallengers })
-  const model = testModel()
+  const model = options.model ?? testModel()
   const [owner, subnetOwner] = devnet.walletClients as [Wallet, Wallet]
   const miners = devnet.walletClients.slice(2, 2 + nMiners)
   const challengers = devnet.walletClients.slice(2 + nMiners)

@@ -1,10 +1,12 @@
 import fc from 'fast-check'
 import type { Address, Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { variantModel } from '../../test/variant-models.ts'
 import { EXP2_TABLE, expQ30 } from '../runtime/fixed/exp.ts'
 import { bitLength, INT32_MAX, isqrt } from '../runtime/fixed/int.ts'
 import { ropeInverseFrequencies, ropeRow } from '../runtime/fixed/rope.ts'
 import { generate } from '../runtime/generate.ts'
+import { isPlainLlama } from '../runtime/model/config.ts'
 import { activationScale } from '../runtime/ops/quantize-activation.ts'
 import { sigmoidQ16 } from '../runtime/ops/swiglu.ts'
 import { Prng } from '../runtime/sampler/prng.ts'
@@ -26,6 +28,7 @@ import {
 import { type Devnet, startDevnet } from './devnet.ts'
 import {
   deployOneStep,
+  float32Bits,
   float64Bits,
   maxAbsIndex,
   maxIndex,
@@ -408,7 +411,7 @@ describe('ops against recomputeElement', () => {
             acc,
           ])
         }
-        const got = await call('projectionFinal', [acc, amax, BigInt(m), BigInt(e)])
+        const got = await call('projectionFinal', [acc, amax, BigInt(m), BigInt(e), 0n])
         expect(Number(got)).toBe(expected)
         if (amax > 0n) {
           await expect(
@@ -432,12 +435,14 @@ describe('ops against recomputeElement', () => {
       0,
     )
     for (const j of [1n, 3n]) {
-      expect(Number(await call('projection', [vectorBytes(x), row, 3000n, 12n, j]))).toBe(expected)
+      expect(Number(await call('projection', [vectorBytes(x), row, 3000n, 12n, 0n, j]))).toBe(
+        expected,
+      )
     }
-    await expect(call('projection', [vectorBytes(x), row, 3000n, 12n, 5n])).rejects.toThrow(
+    await expect(call('projection', [vectorBytes(x), row, 3000n, 12n, 0n, 5n])).rejects.toThrow(
       /NotTheMaximum/,
     )
-    await expect(call('projection', [vectorBytes(x), row, 3000n, 12n, 9n])).rejects.toThrow(
+    await expect(call('projection', [vectorBytes(x), row, 3000n, 12n, 0n, 9n])).rejects.toThrow(
       /ElementOutOfRange/,
     )
     await expect(call('rmsnorm', [vectorBytes(x), 9n, 2n, 65536n, 10995116n, 0n])).rejects.toThrow(
@@ -449,7 +454,7 @@ describe('ops against recomputeElement', () => {
     )
     // A vector whose chunk bytes are not its length's.
     await expect(
-      call('projection', [vectorBytes(x), rowBytes(new Int8Array(17)), 3000n, 12n, 1n]),
+      call('projection', [vectorBytes(x), rowBytes(new Int8Array(17)), 3000n, 12n, 0n, 1n]),
     ).rejects.toThrow(/VectorLength/)
   })
 
@@ -492,7 +497,7 @@ describe('ops against recomputeElement', () => {
       const invFreq = ropeInverseFrequencies(theta, ropeDim)
       for (const i of [0, 1, ropeDim / 4, ropeDim / 2 - 1]) {
         expect(
-          await call('ropeInvFreq', [float64Bits(theta), BigInt(i), BigInt(ropeDim)]),
+          await call('ropeInvFreq', [float64Bits(theta), BigInt(i), BigInt(ropeDim), 0]),
           `theta ${theta} pair ${i}`,
         ).toBe(invFreq[i]!)
       }
@@ -505,6 +510,7 @@ describe('ops against recomputeElement', () => {
             BigInt(pos),
             BigInt(i),
             BigInt(ropeDim),
+            0,
           ])
           expect([Number(c), Number(s)], `theta ${theta} pos ${pos} pair ${i}`).toEqual([
             row[2 * i],
@@ -512,6 +518,120 @@ describe('ops against recomputeElement', () => {
           ])
         }
       }
+    }
+  })
+
+  it('projection with a bias (q, k, v rows of qwen2): added before saturating, zero input', async () => {
+    const bias = fc.oneof(int32, fc.constantFrom(0, 1, -1, INT32_MAX, -INT32_MAX, INT32_MIN))
+    const arb = fc.record({
+      x: vectorArb(1, 200),
+      seed: fc.array(fc.integer({ min: -127, max: 127 }), { minLength: 200, maxLength: 200 }),
+      m: fc.integer({ min: 2048, max: 4095 }),
+      // Down to e + ex far below 0: products that only saturate, and sums near the int32 edges.
+      e: fc.integer({ min: -30, max: 48 }),
+      bias,
+    })
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ x, seed, m, e, bias }) => {
+        const row = { q: Int8Array.from(seed.slice(0, x.length)), m, e, bias }
+        await expectMatch({ kind: OpKind.K, x, row }, 0)
+      }),
+      opts,
+    )
+    // Saturated products pulled back by the bias (exact int256, not sat32 then add), zero input.
+    const ones = { q: Int8Array.from({ length: 16 }, () => 127), m: 4095 }
+    for (const [e, bias] of [
+      [-12, -INT32_MAX],
+      [-13, INT32_MAX],
+      [-14, -(2 ** 30)],
+      [4, INT32_MIN],
+      [0, 5],
+    ] as const) {
+      for (const fill of [0, 1, 65536, INT32_MAX, -INT32_MAX]) {
+        const x = new Int32Array(16).fill(fill)
+        await expectMatch({ kind: OpKind.V, x, row: { ...ones, e, bias } }, 0)
+      }
+    }
+  })
+
+  it('rope: NEOX pairing and Llama 3.1 frequency factors, pass-through past ropeDim', async () => {
+    const f32 = fc.oneof(
+      fc.constantFrom(1, 1.5, 2.25, 8, 32, 0.5, 2 ** -96, 2 ** -90, 3.4e38, 1e-20),
+      fc.float({ min: Math.fround(1e-3), max: Math.fround(1e3), noNaN: true }),
+    )
+    const arb = fc.record({
+      theta: fc.oneof(
+        fc.constantFrom(10000, 500000, 1e6),
+        fc.double({ min: 1.01, max: 1e7, noNaN: true }),
+      ),
+      half: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constantFrom(8, 32, 64)),
+      extra: fc.constantFrom(0, 0, 2, 8),
+      pos: fc.oneof(fc.integer({ min: 0, max: 2 ** 20 - 1 }), fc.constantFrom(0, 1, 2 ** 20 - 1)),
+      x: fc.array(int32, { minLength: 264, maxLength: 264 }),
+      factors: fc.option(fc.array(f32, { minLength: 64, maxLength: 64 }), { freq: 3 }),
+      neox: fc.boolean(),
+      at: fc.nat(),
+    })
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ theta, half, extra, pos, x, factors, neox, at }) => {
+        const ropeDim = 2 * half
+        const headDim = ropeDim + extra
+        const ropeFreqFactors = factors?.slice(0, half).map((f) => Math.fround(f))
+        const invFreq = ropeInverseFrequencies(theta, ropeDim, ropeFreqFactors)
+        const v = Int32Array.from(x.slice(0, 2 * headDim))
+        const inputs: ElementInputs = {
+          kind: OpKind.K_ROPE,
+          x: v,
+          pos,
+          headDim,
+          ropeDim,
+          neox,
+          invFreq,
+        }
+        const e = at % v.length
+        const expected = recomputeElement(inputs, e) + 0
+        const c = oneStepCall(inputs, e, {
+          ropeTheta: theta,
+          ...(ropeFreqFactors ? { ropeFreqFactors } : {}),
+        })
+        expect(Number(await call(c.functionName, c.args)), `element ${e}`).toBe(expected)
+      }),
+      opts,
+    )
+  })
+
+  it('rope inverse frequencies with factors equal rope.ts; unsupported factors revert', async () => {
+    for (const [theta, ropeDim] of [
+      [500000, 128],
+      [10000, 16],
+    ] as const) {
+      const factors = Array.from({ length: ropeDim / 2 }, (_, i) =>
+        Math.fround(i < ropeDim / 8 ? 1 : i < ropeDim / 4 ? 1 + i / 7 : 8),
+      )
+      const invFreq = ropeInverseFrequencies(theta, ropeDim, factors)
+      for (let i = 0; i < ropeDim / 2; i += 5) {
+        expect(
+          await call('ropeInvFreq', [
+            float64Bits(theta),
+            BigInt(i),
+            BigInt(ropeDim),
+            float32Bits(factors[i]!),
+          ]),
+          `theta ${theta} pair ${i}`,
+        ).toBe(invFreq[i]!)
+      }
+    }
+    // 2^-96 is the smallest factor with a non-zero fixed-point value (the runtime divides by it).
+    const tiny = ropeInverseFrequencies(10000, 16, Array(8).fill(2 ** -96))
+    expect(await call('ropeInvFreq', [float64Bits(10000), 3n, 16n, float32Bits(2 ** -96)])).toBe(
+      tiny[3]!,
+    )
+    expect(() => ropeInverseFrequencies(10000, 16, Array(8).fill(2 ** -97))).toThrow()
+    for (const bad of [2 ** -97, -1, Number.POSITIVE_INFINITY, Number.NaN, 1e-45]) {
+      await expect(
+        call('ropeInvFreq', [float64Bits(10000), 3n, 16n, float32Bits(bad)]),
+        `factor ${bad}`,
+      ).rejects.toThrow(/FactorUnsupported/)
     }
   })
 
@@ -845,5 +965,89 @@ describe('a trace of the trained model', () => {
     // The inputs bind to the trace: the vecRoot of an op's input bytes is that entry's vecRoot.
     const normed = capture.get(3, 2, OpKind.FFN_NORM)
     expect(await call<Hex>('vecRoot', [vectorBytes(normed)])).toBe(bytesHex(vecRoot(normed)))
+  })
+})
+
+/* VARIANT MODELS */
+
+describe('traces of the variant models (config v2: biases, NEOX, rope factors)', () => {
+  for (const spec of ['qwen2', 'llama-rope-freqs', 'llama-rope-freqs-bias'] as const) {
+    it(`${spec}: every op kind at random positions, contract = recompute = trace`, async () => {
+      const model = variantModel(spec)
+      const { config } = model
+      expect(isPlainLlama(config)).toBe(false)
+      const request = {
+        promptTokens: [1, 40, 90, 300, 7, 211],
+        maxTokens: 4,
+        params: samplingParams({ temperature: 0.9, topK: 40, topP: 0.95 }),
+        seed: 5,
+      }
+      const capture = new TraceCapture()
+      generate(model, request, { sink: capture })
+      let r = 777 + spec.length
+      const next = (n: number) => {
+        r = (Math.imul(r, 1103515245) + 12345) >>> 0
+        return r % n
+      }
+      const byKind = new Map<number, typeof capture.entries>()
+      for (const entry of capture.entries) {
+        const list = byKind.get(entry.kind) ?? []
+        list.push(entry)
+        byKind.set(entry.kind, list)
+      }
+      expect(byKind.size).toBe(21)
+      const context = {
+        ropeTheta: config.ropeTheta,
+        ...(config.ropeFreqFactors ? { ropeFreqFactors: config.ropeFreqFactors } : {}),
+      }
+      let checked = 0
+      for (const [kind, entries] of byKind) {
+        // The rope and biased projections get more positions and elements than the others.
+        const featured = [OpKind.Q, OpKind.K, OpKind.V, OpKind.Q_ROPE, OpKind.K_ROPE].includes(
+          kind as never,
+        )
+        const picks = Array.from({ length: featured ? 4 : 2 }, () => entries[next(entries.length)]!)
+        for (const entry of picks) {
+          const n = entry.vec.length
+          const elements =
+            kind === OpKind.SAMPLE
+              ? [0, 1, 2, 3, 4]
+              : featured
+                ? [0, 1, config.ropeDim / 2 + 1, n - 1, next(n), next(n)]
+                : [next(n)]
+          for (const e of elements) {
+            const { inputs, element } = elementInputs(
+              model,
+              capture,
+              request,
+              entry.pos,
+              entry.layer,
+              entry.kind,
+              e,
+            )
+            const label = `${OP_NAMES[kind]} pos ${entry.pos} layer ${entry.layer} el ${e}`
+            expect(recomputeElement(inputs, element) + 0, label).toBe(entry.vec[e])
+            const c = oneStepCall(inputs, element, context)
+            const got = await call<bigint | readonly bigint[]>(c.functionName, c.args)
+            const value = Number(c.pick === undefined ? got : (got as readonly bigint[])[c.pick])
+            expect(value, label).toBe(entry.vec[e])
+            checked++
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(100)
+    })
+  }
+
+  it('the bias changes the element: a zero bias in the call gives another value', async () => {
+    const model = variantModel('qwen2')
+    const request = { promptTokens: [3, 9, 27], maxTokens: 1, params: samplingParams({}), seed: 1 }
+    const capture = new TraceCapture()
+    generate(model, request, { sink: capture })
+    const { inputs, element } = elementInputs(model, capture, request, 2, 1, OpKind.K, 3)
+    if (inputs.kind !== OpKind.K) throw new Error('not a projection')
+    expect(inputs.row.bias).not.toBe(0)
+    const c = oneStepCall({ ...inputs, row: { ...inputs.row, bias: 0 } }, element)
+    expect(Number(await call(c.functionName, c.args))).not.toBe(capture.get(2, 1, OpKind.K)[3])
   })
 })

@@ -46,6 +46,11 @@ export function float64Bits(x: number): bigint {
   return new BigUint64Array(new Float64Array([x]).buffer)[0]!
 }
 
+/** The IEEE 754 bits of a float32 value (a rope frequency factor as the config bytes store it). */
+export function float32Bits(x: number): number {
+  return new Uint32Array(new Float32Array([x]).buffer)[0]!
+}
+
 /** The index of a largest |v_j| (the lowest one): the maximum hint of rmsnorm and projection. */
 export function maxAbsIndex(v: ArrayLike<number>): number {
   let best = 0
@@ -130,13 +135,14 @@ export type OneStepCall = {
 
 /**
  * The library call that recomputes element `e` of an op from `inputs` (as `recomputeElement`
- * takes them). RoPE needs the model's rope base, which the runtime keeps only as inverse
- * frequencies: pass `ropeTheta` from the model config.
+ * takes them). RoPE needs the model's rope base and frequency factors, which the runtime keeps
+ * only as inverse frequencies: pass `ropeTheta` (and `ropeFreqFactors`, if any) from the model
+ * config.
  */
 export function oneStepCall(
   inputs: ElementInputs,
   e: number,
-  context: { ropeTheta?: number } = {},
+  context: { ropeTheta?: number; ropeFreqFactors?: readonly number[] } = {},
 ): OneStepCall {
   switch (inputs.kind) {
     case OpKind.EMBED:
@@ -173,23 +179,33 @@ export function oneStepCall(
           rowBytes(inputs.row.q),
           BigInt(inputs.row.m),
           BigInt(inputs.row.e),
+          BigInt(inputs.row.bias ?? 0),
           BigInt(maxAbsIndex(inputs.x)),
         ],
       }
     case OpKind.Q_ROPE:
     case OpKind.K_ROPE: {
       if (context.ropeTheta === undefined) throw new RangeError('rope needs the model rope theta')
-      const j = e % inputs.headDim
-      const base = e - j + 2 * (j >> 1)
+      const { headDim, ropeDim } = inputs
+      const neox = inputs.neox === true
+      const j = e % headDim
+      const half = ropeDim / 2
+      // The pair (StepLib `rope`): (2i, 2i + 1) or NEOX (i, i + ropeDim/2); x_j alone past ropeDim.
+      const ia = j >= ropeDim ? e : e - j + (neox ? j % half : 2 * (j >> 1))
+      const ib = j >= ropeDim ? e : ia + (neox ? half : 1)
+      const i = neox ? j % half : j >> 1
+      const factor = j < ropeDim ? context.ropeFreqFactors?.[i] : undefined
       return {
         functionName: 'rope',
         args: [
-          BigInt(inputs.x[base]!),
-          BigInt(inputs.x[base + 1]!),
+          BigInt(inputs.x[ia]!),
+          BigInt(inputs.x[ib]!),
           BigInt(inputs.pos),
           BigInt(j),
-          BigInt(inputs.ropeDim),
+          BigInt(ropeDim),
+          neox,
           float64Bits(context.ropeTheta),
+          factor === undefined ? 0 : float32Bits(factor),
         ],
       }
     }

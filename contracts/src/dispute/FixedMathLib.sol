@@ -54,6 +54,15 @@ library FixedMathLib {
         return sat32(v * int256(1 << uint256(-s)));
     }
 
+    /// @dev sat32(roundShift(v, s) + b) for an int32 b, exact: from s <= -32 on, a non-zero
+    /// |v 2^-s| >= 2^32 outweighs any |b| <= 2^31, so the sum saturates to v's sign.
+    function sat32RoundShiftAdd(int256 v, int256 s, int256 b) internal pure returns (int256) {
+        if (s >= 0) return sat32(roundShiftRight(v, uint256(s)) + b);
+        if (v == 0) return sat32(b);
+        if (s <= -32) return v > 0 ? INT32_MAX : -INT32_MAX;
+        return sat32(v * int256(1 << uint256(-s)) + b);
+    }
+
     /// @dev 0 for 0, else k with 2^(k-1) <= v < 2^k.
     function bitLength(uint256 v) internal pure returns (uint256 k) {
         assembly ("memory-safe") {

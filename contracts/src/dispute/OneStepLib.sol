@@ -68,16 +68,18 @@ library OneStepLib {
     }
 
     /// @notice q, k, v, attn_out, gate, up, down, logits: the output element of weight row
-    /// (row, m, e) applied to x, whose length is the row's. `jmax` is an index of a largest |x|
-    /// (a hint, checked).
-    function projection(bytes calldata x, bytes calldata row, int256 m, int256 e, uint256 jmax)
+    /// (row, m, e) applied to x, whose length is the row's, plus the row's Q16 bias (q, k and v
+    /// rows of a model with attention biases; 0 otherwise), saturating:
+    /// sat32(roundShift(acc m mx, e + ex) + bias). `jmax` is an index of a largest |x| (a hint,
+    /// checked).
+    function projection(bytes calldata x, bytes calldata row, int256 m, int256 e, int256 bias, uint256 jmax)
         external
         pure
         returns (int256)
     {
         VecLib.requireVector(x, row.length);
         uint256 amax = maxAt(x, row.length, jmax);
-        return finish(dot(x, row, amax, jmax), amax, m, e);
+        return finish(dot(x, row, amax, jmax), amax, m, e, bias);
     }
 
     /// @notice A long projection split into steps, as the game bisects a long sum: acc plus this
@@ -94,38 +96,58 @@ library OneStepLib {
         return acc + dot(x, row, amax, amax);
     }
 
-    /// @notice The projection's output from its finished sum and the vector's maximum.
-    function projectionFinal(int256 acc, uint256 amax, int256 m, int256 e) external pure returns (int256) {
-        return finish(acc, amax, m, e);
-    }
-
-    /// @notice q_rope, k_rope: element j (index within its head) of a rotated head, from its pair
-    /// (x0, x1) = (x_2i, x_2i+1), i = floor(j / 2), at position pos. The model's rope base comes
-    /// as its IEEE 754 double bits (as in the config bytes). j >= ropeDim passes through.
-    function rope(int256 x0, int256 x1, uint256 pos, uint256 j, uint256 ropeDim, uint64 thetaBits)
+    /// @notice The projection's output from its finished sum, the vector's maximum and the
+    /// row's bias (0 without).
+    function projectionFinal(int256 acc, uint256 amax, int256 m, int256 e, int256 bias)
         external
         pure
         returns (int256)
     {
-        if (j >= ropeDim) return j & 1 == 0 ? x0 : x1;
-        (int256 c, int256 s) = RopeLib.cosSinQ20(thetaBits, pos, j >> 1, ropeDim);
+        return finish(acc, amax, m, e, bias);
+    }
+
+    /// @notice q_rope, k_rope: element j (index within its head) of a rotated head at position
+    /// pos, from its pair (xa, xb) (recompute.ts). NORM (llama): the pair (2i, 2i + 1), i =
+    /// floor(j / 2), j is its first when even. NEOX (qwen2): the pair (i, i + ropeDim / 2), i = j
+    /// mod ropeDim / 2, j is its first when j < ropeDim / 2. The rope base comes as its IEEE 754
+    /// double bits (as in the config bytes), pair i's frequency factor as float32 bits (0: none).
+    /// j >= ropeDim passes through: xa is x_j.
+    function rope(
+        int256 xa,
+        int256 xb,
+        uint256 pos,
+        uint256 j,
+        uint256 ropeDim,
+        bool neox,
+        uint64 thetaBits,
+        uint32 factorBits
+    ) external pure returns (int256) {
+        if (j >= ropeDim) return xa;
+        uint256 half = ropeDim >> 1;
+        (uint256 i, bool first) = neox ? (j % half, j < half) : (j >> 1, j & 1 == 0);
+        (int256 c, int256 s) = RopeLib.cosSinQ20(thetaBits, pos, i, ropeDim, factorBits);
         // |x c| <= 2^51: far inside int256.
-        int256 v = j & 1 == 0 ? x0 * c - x1 * s : x0 * s + x1 * c;
+        int256 v = first ? xa * c - xb * s : xa * s + xb * c;
         return M.sat32(M.roundShiftRight(v, 20));
     }
 
-    /// @notice The RoPE inverse frequency of pair i in 96-bit fixed point (rope.ts).
-    function ropeInvFreq(uint64 thetaBits, uint256 i, uint256 ropeDim) external pure returns (int256) {
-        return RopeLib.invFreq(thetaBits, i, ropeDim);
+    /// @notice The RoPE inverse frequency of pair i in 96-bit fixed point (rope.ts), divided by
+    /// the pair's frequency factor (float32 bits; 0: none).
+    function ropeInvFreq(uint64 thetaBits, uint256 i, uint256 ropeDim, uint32 factorBits)
+        external
+        pure
+        returns (int256)
+    {
+        return RopeLib.invFreq(thetaBits, i, ropeDim, factorBits);
     }
 
     /// @notice cos and sin of pos * invFreq_i in Q20 (one entry of rope.ts `ropeRow`).
-    function ropeCosSin(uint64 thetaBits, uint256 pos, uint256 i, uint256 ropeDim)
+    function ropeCosSin(uint64 thetaBits, uint256 pos, uint256 i, uint256 ropeDim, uint32 factorBits)
         external
         pure
         returns (int256 c, int256 s)
     {
-        return RopeLib.cosSinQ20(thetaBits, pos, i, ropeDim);
+        return RopeLib.cosSinQ20(thetaBits, pos, i, ropeDim, factorBits);
     }
 
     /// @notice resid_attn, resid_ffn: sat32(a + b).
@@ -162,12 +184,13 @@ library OneStepLib {
         return QuantLib.dotQuantized(VecLib.start(x), VecLib.start(row), row.length, amax, mx, ex, hint);
     }
 
-    /// @dev y = sat32(roundShift(acc m mx, e + ex)); 0 for an all-zero vector. |acc| < 2^14 n and
-    /// m mx < 2^24 for honest rows (m < 2^12): exact as in recompute.ts.
-    function finish(int256 acc, uint256 amax, int256 m, int256 e) private pure returns (int256) {
-        if (amax == 0) return 0;
+    /// @dev y = sat32(roundShift(acc m mx, e + ex) + bias); sat32(bias) for an all-zero vector.
+    /// |acc| < 2^14 n and m mx < 2^24 for honest rows (m < 2^12): exact as in recompute.ts.
+    function finish(int256 acc, uint256 amax, int256 m, int256 e, int256 bias) private pure returns (int256) {
+        if (amax == 0) return M.sat32(bias);
         (int256 mx, int256 ex) = QuantLib.activationScale(amax);
-        return M.sat32RoundShift(acc * (m * mx), e + ex);
+        if (bias == 0) return M.sat32RoundShift(acc * (m * mx), e + ex);
+        return M.sat32RoundShiftAdd(acc * (m * mx), e + ex, bias);
     }
 
     /// @dev roundShift for the small shifts of rmsnorm (s >= -8, |v| < 2^41).

@@ -20,6 +20,7 @@ library RopeLib {
     uint256 internal constant ROPE_BITS = 20;
 
     error ThetaUnsupported(uint64 bits);
+    error FactorUnsupported(uint32 bits);
     error ExpArgumentPositive();
 
     /// @dev atanh(z) = z + z^3/3 + z^5/5 + ... for 0 <= z <= 1/3 (fixed point), until a term is 0.
@@ -128,9 +129,28 @@ library RopeLib {
         return -shift >= 256 ? int256(0) : int256(mantissa >> uint256(-shift));
     }
 
-    /// @dev invFreq_i = exp(-(2i ln theta) / ropeDim), the division truncating (rope.ts).
-    function invFreq(uint64 thetaBits, uint256 i, uint256 ropeDim) internal pure returns (int256) {
-        return invFreqFromLn(ln(fromDouble(thetaBits)), i, ropeDim);
+    /// @dev A float32 rope frequency factor (its bits) in F-bit fixed point, as bigmath.ts
+    /// `fromDouble` converts the (exactly widened) value: mantissa 2^(exponent - 150) shifted
+    /// by F, truncated. Reverts unless positive, finite and at least 2^-96 (a value of 0 would
+    /// be a division by zero, which the runtime refuses too).
+    function fromFloat32(uint32 bits) internal pure returns (int256) {
+        uint256 exponent = (bits >> 23) & 0xff;
+        uint256 fraction = bits & 0x7fffff;
+        if (bits >> 31 != 0 || exponent == 0xff || exponent < 127 - 96) revert FactorUnsupported(bits);
+        // exponent >= 31: a normal number, mantissa 2^23 + fraction, shift exponent - 150 + 96.
+        uint256 mantissa = fraction | (1 << 23);
+        if (exponent >= 54) return int256(mantissa << (exponent - 54));
+        return int256(mantissa >> (54 - exponent));
+    }
+
+    /// @dev invFreq_i = exp(-(2i ln theta) / ropeDim), the division truncating (rope.ts); with
+    /// a rope frequency factor f_i (float32 bits, 0 for none): (invFreq_i 2^96) / F(f_i), the
+    /// division truncating (llama.cpp's theta_i / f_i). invFreq_i <= 2^96 and F(f_i) >= 1, so
+    /// the quotient is below 2^192 and pos times it below 2^212.
+    function invFreq(uint64 thetaBits, uint256 i, uint256 ropeDim, uint32 factorBits) internal pure returns (int256) {
+        int256 base = invFreqFromLn(ln(fromDouble(thetaBits)), i, ropeDim);
+        if (factorBits == 0) return base;
+        return (base * ONE) / fromFloat32(factorBits);
     }
 
     function invFreqFromLn(int256 lnTheta, uint256 i, uint256 ropeDim) internal pure returns (int256) {
@@ -138,12 +158,12 @@ library RopeLib {
     }
 
     /// @dev cos and sin of pos * invFreq_i in Q20 (rope.ts `ropeRow`, one entry).
-    function cosSinQ20(uint64 thetaBits, uint256 pos, uint256 i, uint256 ropeDim)
+    function cosSinQ20(uint64 thetaBits, uint256 pos, uint256 i, uint256 ropeDim, uint32 factorBits)
         internal
         pure
         returns (int256 c, int256 s)
     {
-        (int256 cb, int256 sb) = cosSin(int256(pos) * invFreq(thetaBits, i, ropeDim));
+        (int256 cb, int256 sb) = cosSin(int256(pos) * invFreq(thetaBits, i, ropeDim, factorBits));
         return (toFixed(cb, ROPE_BITS), toFixed(sb, ROPE_BITS));
     }
 

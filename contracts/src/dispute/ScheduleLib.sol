@@ -17,6 +17,14 @@ struct ModelConfig {
     uint64 thetaBits;
     /// @dev RMSNorm epsilon in units of 2^-40: round(eps 2^40).
     int256 epsQ;
+    /// @dev Config v2 ("verity/model/v2") fields, zero for v1: the architecture (0 llama,
+    /// 1 qwen2), NEOX rope pairing (rope type 2), q/k/v biases in the q, k and v row leaves, and
+    /// the number of rope frequency factors (0, or ropeDim / 2; the factors themselves stay in
+    /// the config leaf, which a rope step opens under modelRoot).
+    uint256 arch;
+    bool neox;
+    bool attnBias;
+    uint256 nFactors;
 }
 
 /// @title ScheduleLib
@@ -54,18 +62,42 @@ library ScheduleLib {
     uint256 internal constant LOGITS = 19;
     uint256 internal constant SAMPLE = 20;
 
+    /// @dev Byte offsets of config v2's fields after the v1 ones, and of its first factor.
+    uint256 internal constant V1_LENGTH = 68;
+    uint256 internal constant V2_HEADER = 75;
+    uint256 internal constant ARCH_QWEN2 = 1;
+    uint256 internal constant ROPE_NORM = 0;
+    uint256 internal constant ROPE_NEOX = 2;
+
     error ConfigBytes(uint256 length);
+    error ConfigTruncated(uint256 length, uint256 expected);
+    error UnknownArchitecture(uint256 arch);
+    error UnknownRopeType(uint256 ropeType);
+    error AttnBiasFlag(uint256 value);
+    error RopeFactorCount(uint256 count, uint256 expected);
+    error RopeFactorUnsupported(uint256 index, uint256 bits);
+    error NonCanonicalConfig();
     error UnsupportedModel(string what);
     error NoSuchOp(uint256 index, uint256 count);
     error NoSuchWeight(uint256 kind, uint256 row);
 
     /* CONFIG */
 
-    /// @dev Parses the config bytes of model/config.ts `configBytes`: "verity/llama/v1", u32
-    /// vocab, dim, nLayers, nHeads, nKvHeads, headDim, ffn, context, ropeDim, u8 tied, f64
-    /// ropeTheta, f64 normEps (big-endian), and checks the limits the one-step kernels rely on.
+    /// @dev Parses the config bytes of model/config.ts `configBytes` and checks the limits the
+    /// one-step kernels rely on. v1: "verity/llama/v1", u32 vocab, dim, nLayers, nHeads,
+    /// nKvHeads, headDim, ffn, context, ropeDim, u8 tied, f64 ropeTheta, f64 normEps
+    /// (big-endian), 68 bytes. v2: "verity/model/v2", the same fields, then u8 arch (0 llama,
+    /// 1 qwen2), u8 rope type (0 NORM, 2 NEOX), u8 attnBias (0 or 1), u32 n, n f32 rope
+    /// frequency factors (n = 0 or ropeDim / 2; each a positive finite float32 whose 96-bit
+    /// fixed-point value is not 0, as the runtime needs to divide by it): 75 + 4n bytes.
+    /// Anything else is refused with a named error, never guessed at: the runtime writes no
+    /// other value, and a v2 config that is plain llama is written as v1.
     function parseConfig(bytes calldata b) internal pure returns (ModelConfig memory c) {
-        if (b.length != 68 || bytes15(b[0:15]) != bytes15("verity/llama/v1")) revert ConfigBytes(b.length);
+        bool v2 = b.length >= 15 && bytes15(b[0:15]) == bytes15("verity/model/v2");
+        if (!v2 && (b.length != V1_LENGTH || bytes15(b[0:15]) != bytes15("verity/llama/v1"))) {
+            revert ConfigBytes(b.length);
+        }
+        if (v2) parseV2(b, c);
         c.vocab = uint32(bytes4(b[15:19]));
         c.dim = uint32(bytes4(b[19:23]));
         c.nLayers = uint32(bytes4(b[23:27]));
@@ -88,6 +120,37 @@ library ScheduleLib {
         }
         if (c.nHeads % c.nKvHeads != 0 || c.headDim * c.nHeads != c.dim) revert UnsupportedModel("heads");
         if (c.ropeDim < 2 || c.ropeDim > c.headDim || c.ropeDim & 1 != 0) revert UnsupportedModel("rope");
+        if (c.nFactors != 0 && c.nFactors != c.ropeDim >> 1) revert RopeFactorCount(c.nFactors, c.ropeDim >> 1);
+    }
+
+    /// @dev Config v2's fields after the v1 ones (lengths and values checked here; the factor
+    /// count against ropeDim by the caller).
+    function parseV2(bytes calldata b, ModelConfig memory c) private pure {
+        if (b.length < V2_HEADER) revert ConfigTruncated(b.length, V2_HEADER);
+        uint256 n = uint32(bytes4(b[71:75]));
+        // n < 2^32: no overflow.
+        if (b.length != V2_HEADER + 4 * n) revert ConfigTruncated(b.length, V2_HEADER + 4 * n);
+        c.arch = uint8(b[68]);
+        if (c.arch > ARCH_QWEN2) revert UnknownArchitecture(c.arch);
+        uint256 rope = uint8(b[69]);
+        if (rope != ROPE_NORM && rope != ROPE_NEOX) revert UnknownRopeType(rope);
+        c.neox = rope == ROPE_NEOX;
+        uint256 bias = uint8(b[70]);
+        if (bias > 1) revert AttnBiasFlag(bias);
+        c.attnBias = bias == 1;
+        c.nFactors = n;
+        if (c.arch == 0 && !c.neox && !c.attnBias && n == 0) revert NonCanonicalConfig();
+        for (uint256 i = 0; i < n; i++) {
+            uint256 f = uint32(bytes4(b[V2_HEADER + 4 * i:V2_HEADER + 4 * i + 4]));
+            if (!factorSupported(f)) revert RopeFactorUnsupported(i, f);
+        }
+    }
+
+    /// @dev Whether float32 bits are a positive finite value of at least 2^-96 (its 96-bit
+    /// fixed-point value, RopeLib.fromFloat32, is then at least 1): exponent field 31 or more.
+    function factorSupported(uint256 bits) internal pure returns (bool) {
+        uint256 exponent = (bits >> 23) & 0xff;
+        return bits >> 31 == 0 && exponent != 0xff && exponent >= 127 - 96;
     }
 
     /// @dev round(eps 2^40) (half up) from eps's double bits, eps in (0, 1].
@@ -113,7 +176,8 @@ library ScheduleLib {
     function pack(ModelConfig memory c) internal pure returns (uint256 a, uint256 b) {
         a = c.vocab | c.dim << 32 | c.nLayers << 64 | c.nHeads << 96 | c.nKvHeads << 128 | c.headDim << 160
             | c.ffn << 192 | c.ropeDim << 224 | (c.tied ? uint256(1) : 0) << 240;
-        b = c.context | uint256(c.thetaBits) << 32 | uint256(c.epsQ) << 96;
+        b = c.context | uint256(c.thetaBits) << 32 | uint256(c.epsQ) << 96 | c.arch << 160
+            | (c.neox ? uint256(1) : 0) << 168 | (c.attnBias ? uint256(1) : 0) << 176 | c.nFactors << 184;
     }
 
     function unpack(uint256 a, uint256 b) internal pure returns (ModelConfig memory c) {
@@ -129,6 +193,10 @@ library ScheduleLib {
         c.context = uint32(b);
         c.thetaBits = uint64(b >> 32);
         c.epsQ = int256(uint256(uint64(b >> 96)));
+        c.arch = uint8(b >> 160);
+        c.neox = (b >> 168) & 1 == 1;
+        c.attnBias = (b >> 176) & 1 == 1;
+        c.nFactors = uint16(b >> 184);
     }
 
     /* POSITION TRACE */

@@ -17,8 +17,11 @@ import {TraceProofLib as P} from "./TraceProofLib.sol";
 /// - embed: the token (prompt token p under the prompt's root, or sample at p - 1); the
 ///   embedding row.
 /// - rmsnorm: the whole input vector; the norm weights.
-/// - projections: the whole input vector; the weight row.
-/// - rope: the chunk holding the element's pair in q (or k).
+/// - projections: the whole input vector; the weight row (with its bias for q, k, v rows of a
+///   model with attention biases).
+/// - rope: the chunks holding the element's pair in q (or k): (2i, 2i + 1) for NORM, (i, i +
+///   ropeDim / 2) for NEOX, the element alone past ropeDim; with rope frequency factors, the
+///   config leaf (modelRoot leaf 0) as the one weight.
 /// - scores: the head's query slice in q_rope; the KV head's key slice of k_rope at position s.
 /// - softmax: the head's scores.
 /// - residual adds, swiglu: the element in each of the two inputs.
@@ -65,7 +68,7 @@ library StepLib {
         }
         uint256 dim = ctx.config.dim;
         WeightOpening calldata w = p.weights[0];
-        rowData(w, dim);
+        rowData(ctx.config, w, S.EMBED, dim);
         P.weight(ctx, w, S.embedLeaf(ctx.config, token));
         return OneStepLib.embed(w.data[0:dim], le32(w.data, dim), le32(w.data, dim + 4), ctx.element);
     }
@@ -88,20 +91,48 @@ library StepLib {
         (uint256 layerIn, uint256 kindIn) = projectionInput(ctx.layer, ctx.kind);
         VectorOpening calldata x = whole(ctx, p.vectors[0], ctx.pos, layerIn, kindIn);
         WeightOpening calldata w = p.weights[0];
-        rowData(w, cols);
+        int256 bias = rowData(ctx.config, w, ctx.kind, cols);
         P.weight(ctx, w, leaf);
-        return OneStepLib.projection(x.chunks, w.data[0:cols], le32(w.data, cols), le32(w.data, cols + 4), p.hint);
+        return OneStepLib.projection(
+            x.chunks, w.data[0:cols], le32(w.data, cols), le32(w.data, cols + 4), bias, p.hint
+        );
     }
 
+    /// @dev The element's pair (xa, xb) in q (or k), opened as one range [ia, ib] of the head:
+    /// NORM (2i, 2i + 1), NEOX (i, i + ropeDim / 2); an element past ropeDim is its own range.
+    /// With rope frequency factors the rotation also reads the config leaf (modelRoot leaf 0:
+    /// the config bytes, then the tokenizer digest) for factor i.
     function rope(StepContext memory ctx, StepProof calldata p) private view returns (int256) {
-        expect(p, ctx.kind, 1, 0);
         ModelConfig memory c = ctx.config;
         uint256 j = ctx.element % c.headDim;
-        // The pair (2i, 2i + 1) of the element's head: one chunk holds both (2i is even).
-        uint256 base = ctx.element - j + 2 * (j >> 1);
-        uint256 off = P.opening(ctx, p.vectors[0], ctx.pos, ctx.layer, ctx.kind == S.Q_ROPE ? S.Q : S.K, base, 2);
-        bytes calldata chunks = p.vectors[0].chunks;
-        return OneStepLib.rope(P.element(chunks, off), P.element(chunks, off + 1), ctx.pos, j, c.ropeDim, c.thetaBits);
+        uint256 half = c.ropeDim >> 1;
+        bool rotates = j < c.ropeDim;
+        uint256 i = c.neox ? j % half : j >> 1;
+        uint256 ia = ctx.element;
+        uint256 ib = ia;
+        if (rotates) {
+            ia = ctx.element - j + (c.neox ? i : 2 * i);
+            ib = ia + (c.neox ? half : 1);
+        }
+        bool factored = rotates && c.nFactors != 0;
+        expect(p, ctx.kind, 1, factored ? 1 : 0);
+        VectorOpening calldata v = p.vectors[0];
+        uint256 off = P.opening(ctx, v, ctx.pos, ctx.layer, ctx.kind == S.Q_ROPE ? S.Q : S.K, ia, ib - ia + 1);
+        int256 xa = P.element(v.chunks, off);
+        if (!rotates) return xa;
+        uint32 factor = factored ? ropeFactor(ctx, p.weights[0], i) : 0;
+        return OneStepLib.rope(xa, P.element(v.chunks, off + ib - ia), ctx.pos, j, c.ropeDim, c.neox, c.thetaBits, factor);
+    }
+
+    /// @dev Rope frequency factor i (float32 bits) from the config leaf, opened under modelRoot
+    /// at leaf 0: its bytes are the config bytes OpenLib parsed (75 + 4n of them, factor i at
+    /// 75 + 4i) and the 32-byte tokenizer digest.
+    function ropeFactor(StepContext memory ctx, WeightOpening calldata w, uint256 i) private view returns (uint32) {
+        uint256 size = S.V2_HEADER + 4 * ctx.config.nFactors + 32;
+        if (w.data.length != size) revert WeightBytes(w.data.length, size);
+        P.weight(ctx, w, 0);
+        uint256 at = S.V2_HEADER + 4 * i;
+        return uint32(bytes4(w.data[at:at + 4]));
     }
 
     function scores(StepContext memory ctx, StepProof calldata p) private view returns (int256) {
@@ -190,9 +221,18 @@ library StepLib {
         return (layer, S.ATTN_NORM);
     }
 
-    /// @dev A weight row leaf's bytes: `cols` int8 values, then m and e.
-    function rowData(WeightOpening calldata w, uint256 cols) internal pure {
-        if (w.data.length != cols + 8) revert WeightBytes(w.data.length, cols + 8);
+    /// @dev Checks a weight row leaf's length: `cols` int8 values, int32le m and e, and for the
+    /// q, k and v rows of a model with attention biases an int32le Q16 bias. Returns the bias
+    /// (0 without).
+    function rowData(ModelConfig memory c, WeightOpening calldata w, uint256 kind, uint256 cols)
+        internal
+        pure
+        returns (int256)
+    {
+        bool biased = c.attnBias && (kind == S.Q || kind == S.K || kind == S.V);
+        uint256 size = cols + (biased ? 12 : 8);
+        if (w.data.length != size) revert WeightBytes(w.data.length, size);
+        return biased ? le32(w.data, cols + 8) : int256(0);
     }
 
     /// @dev The int32 little-endian at byte `at`.

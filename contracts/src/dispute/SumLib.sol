@@ -83,11 +83,13 @@ library SumLib {
             expect(o, sum, 1, 1);
             (uint256 leaf, uint256 cols) = S.rowLeaf(ctx.config, ctx.layer, ctx.kind, ctx.element);
             WeightOpening calldata w = o.weights[0];
-            StepLib.rowData(w, cols);
+            int256 bias = StepLib.rowData(ctx.config, w, ctx.kind, cols);
             P.weight(ctx, w, leaf);
             int256 x = projectionElement(ctx, o.vectors[0], o.hint);
             uint256 amax = uint256(x < 0 ? -x : x);
-            return (OneStepLib.projectionFinal(last, amax, StepLib.le32(w.data, cols), StepLib.le32(w.data, cols + 4)), int256(amax));
+            int256 value =
+                OneStepLib.projectionFinal(last, amax, StepLib.le32(w.data, cols), StepLib.le32(w.data, cols + 4), bias);
+            return (value, int256(amax));
         }
         expect(o, sum, 2, 0);
         int256 mx = headScore(ctx, o.vectors[0], o.hint);
@@ -130,7 +132,7 @@ library SumLib {
             (uint256 li, uint256 ki) = StepLib.projectionInput(ctx.layer, ctx.kind);
             P.opening(ctx, x, ctx.pos, li, ki, from, len);
             WeightOpening calldata w = o.weights[0];
-            StepLib.rowData(w, cols);
+            StepLib.rowData(ctx.config, w, ctx.kind, cols);
             P.weight(ctx, w, leaf);
             return OneStepLib.projectionPartial(x.chunks, w.data[from:from + len], uint256(param), 0);
         }

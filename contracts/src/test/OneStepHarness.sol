@@ -48,12 +48,12 @@ contract OneStepHarness {
         return OneStepLib.rmsnorm(x, n, j, g, epsQ, jmax);
     }
 
-    function projection(bytes calldata x, bytes calldata row, int256 m, int256 e, uint256 jmax)
+    function projection(bytes calldata x, bytes calldata row, int256 m, int256 e, int256 bias, uint256 jmax)
         external
         pure
         returns (int256)
     {
-        return OneStepLib.projection(x, row, m, e, jmax);
+        return OneStepLib.projection(x, row, m, e, bias, jmax);
     }
 
     function projectionPartial(bytes calldata x, bytes calldata row, uint256 amax, int256 acc)
@@ -64,28 +64,41 @@ contract OneStepHarness {
         return OneStepLib.projectionPartial(x, row, amax, acc);
     }
 
-    function projectionFinal(int256 acc, uint256 amax, int256 m, int256 e) external pure returns (int256) {
-        return OneStepLib.projectionFinal(acc, amax, m, e);
-    }
-
-    function rope(int256 x0, int256 x1, uint256 pos, uint256 j, uint256 ropeDim, uint64 thetaBits)
+    function projectionFinal(int256 acc, uint256 amax, int256 m, int256 e, int256 bias)
         external
         pure
         returns (int256)
     {
-        return OneStepLib.rope(x0, x1, pos, j, ropeDim, thetaBits);
+        return OneStepLib.projectionFinal(acc, amax, m, e, bias);
     }
 
-    function ropeInvFreq(uint64 thetaBits, uint256 i, uint256 ropeDim) external pure returns (int256) {
-        return OneStepLib.ropeInvFreq(thetaBits, i, ropeDim);
+    function rope(
+        int256 xa,
+        int256 xb,
+        uint256 pos,
+        uint256 j,
+        uint256 ropeDim,
+        bool neox,
+        uint64 thetaBits,
+        uint32 factorBits
+    ) external pure returns (int256) {
+        return OneStepLib.rope(xa, xb, pos, j, ropeDim, neox, thetaBits, factorBits);
     }
 
-    function ropeCosSin(uint64 thetaBits, uint256 pos, uint256 i, uint256 ropeDim)
+    function ropeInvFreq(uint64 thetaBits, uint256 i, uint256 ropeDim, uint32 factorBits)
+        external
+        pure
+        returns (int256)
+    {
+        return OneStepLib.ropeInvFreq(thetaBits, i, ropeDim, factorBits);
+    }
+
+    function ropeCosSin(uint64 thetaBits, uint256 pos, uint256 i, uint256 ropeDim, uint32 factorBits)
         external
         pure
         returns (int256, int256)
     {
-        return OneStepLib.ropeCosSin(thetaBits, pos, i, ropeDim);
+        return OneStepLib.ropeCosSin(thetaBits, pos, i, ropeDim, factorBits);
     }
 
     function score(bytes calldata q, uint256 qOff, bytes calldata k, uint256 kOff, uint256 headDim)

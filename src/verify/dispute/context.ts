@@ -24,6 +24,10 @@ export type StepContextArg = {
     tied: boolean
     thetaBits: bigint
     epsQ: bigint
+    arch: bigint
+    neox: boolean
+    attnBias: boolean
+    nFactors: bigint
   }
   promptLength: bigint
   positions: bigint
@@ -59,6 +63,10 @@ export function configArg(c: ModelConfig): StepContextArg['config'] {
     tied: c.tiedOutput,
     thetaBits: bits,
     epsQ: BigInt(epsQ40(c.normEps)),
+    arch: c.arch === 'qwen2' ? 1n : 0n,
+    neox: c.ropeType === 'neox',
+    attnBias: c.attnBias === true,
+    nFactors: BigInt(c.ropeFreqFactors?.length ?? 0),
   }
 }
 

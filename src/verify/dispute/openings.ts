@@ -1,8 +1,9 @@
 import { type Hex, toHex } from 'viem'
 import { maxAbsIndex, maxIndex, orderBytes, samplerOrder } from '../../chain/onestep.ts'
+import { configBytes, type ModelConfig } from '../../runtime/model/config.ts'
 import type { Model } from '../../runtime/model/load.ts'
 import type { RequestContext } from '../../runtime/trace/inputs.ts'
-import { openWeight } from '../../runtime/trace/open.ts'
+import { openWeight, openWeightLeaf } from '../../runtime/trace/open.ts'
 import { NO_LAYER, OpKind } from '../../runtime/trace/ops.ts'
 import {
   boundaryIndexOf,
@@ -131,6 +132,32 @@ function promptVector(request: RequestContext): Int32Array {
   return v
 }
 
+/**
+ * The elements [ia, ib] a rope element reads (StepLib `rope`): its pair (2i, 2i + 1) (NORM) or
+ * (i, i + ropeDim / 2) (NEOX) within its head; an element past ropeDim alone.
+ */
+export function ropePair(config: ModelConfig, element: number): [number, number] {
+  const j = element % config.headDim
+  if (j >= config.ropeDim) return [element, element]
+  const half = config.ropeDim / 2
+  if (config.ropeType === 'neox') {
+    const ia = element - j + (j % half)
+    return [ia, ia + half]
+  }
+  const ia = element - j + 2 * (j >> 1)
+  return [ia, ia + 1]
+}
+
+/** modelRoot leaf 0: the config bytes and the tokenizer digest (a rope step reads its factors). */
+export function configLeafOpening(model: Model): WeightOpeningArg {
+  const config = configBytes(model.config)
+  const data = new Uint8Array(config.length + 32)
+  data.set(config)
+  data.set(model.tokenizerDigest, config.length)
+  const o = openWeightLeaf(model, 0, data)
+  return { data: toHex(o.data), proof: hexes(compactFromFull(o.proof, o.leafIndex, o.leafCount)) }
+}
+
 /** A modelRoot leaf with its compact proof. */
 export function weightOpening(model: Model, ref: WeightRef): WeightOpeningArg {
   const o = openWeight(model, ref)
@@ -234,10 +261,14 @@ export function stepProof(data: TraceData, index: number, element: number): Step
     }
     case OpKind.Q_ROPE:
     case OpKind.K_ROPE: {
-      const j = element % config.headDim
-      const base = element - j + 2 * (j >> 1)
       const source = kind === OpKind.Q_ROPE ? OpKind.Q : OpKind.K
-      return proof([vectorOpening(data, pos, layer, source, base, 2)])
+      const [ia, ib] = ropePair(config, element)
+      const opening = vectorOpening(data, pos, layer, source, ia, ib - ia + 1)
+      const rotates = element % config.headDim < config.ropeDim
+      return proof(
+        [opening],
+        rotates && config.ropeFreqFactors ? [configLeafOpening(data.model)] : [],
+      )
     }
     case OpKind.SCORES: {
       const n = pos + 1

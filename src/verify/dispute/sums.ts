@@ -147,14 +147,16 @@ export function sumFinal(
   const { layer, kind } = positionOpAt(config, data.shape, data.pos, index)
   if (t.sum === SumKind.MIX) return sat32(roundShift(last, 16))
   if (t.sum === SumKind.PROJECTION) {
-    if (t.param === 0) return 0
     const row = weightRow(
       data.model,
       matrixOf(data.model, projectionWeight(kind, layer, element)),
       element,
     )
+    // The row's bias (q, k, v rows of a model with attention biases) is part of the element.
+    const bias = row.bias ?? 0
+    if (t.param === 0) return sat32(bias)
     const [mx, ex] = activationScale(t.param)
-    return sat32(roundShift(last * (row.m * mx), row.e + ex))
+    return sat32(roundShift(last * (row.m * mx), row.e + ex) + bias)
   }
   const n = data.pos + 1
   const own = vectorOf(data, data.pos, layer, OpKind.SCORES)[element]!
