@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runDevnetJson } from './devnet-json.ts'
 
 /**
  * `verity devnet --epochs 6 --cheaters 1 --cheat-mode subtle --json` as its own process: the
@@ -11,36 +10,13 @@ import { describe, expect, it } from 'vitest'
  * game's installation (mining through a game change's governance delay), then every node, the
  * re-executions and both sides' replays share one process.
  */
-const bin = join(import.meta.dirname, '..', 'bin/verity.js')
 
 type Report = {
   miners: { hotkey: string; cheater: boolean; slashed: string; flags: number }[]
   disputes: { opened: number; minerLost: number; challengerLost: number; timedOut: number }
 }
 
-function devnet(args: string[]): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'devnet', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    let err = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d
-    })
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d
-    })
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`devnet exited ${code}:\n${err}\n${out}`))
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!))
-      } catch (error) {
-        reject(new Error(`not one JSON line: ${out}\n${err}`, { cause: error }))
-      }
-    })
-  })
-}
+const devnet = (args: string[]) => runDevnetJson<Report>([...args])
 
 describe('verity devnet with a subtle cheater', () => {
   it('the cheater loses disputes and is slashed; no honest miner is; no challenger loses', async () => {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runDevnetJson } from './devnet-json.ts'
 
 /**
  * `verity devnet --epochs E --json` under user load, as the issue's acceptance runs it: honest
@@ -9,7 +8,6 @@ import { describe, expect, it } from 'vitest'
  * (`npm run test:long`, VERITY_LONG=1) runs more load and longer epochs, and must check at least
  * 1,000 answers.
  */
-const bin = join(import.meta.dirname, '..', 'bin/verity.js')
 const long = process.env.VERITY_LONG === '1'
 const epochs = 4
 const load = long ? 16 : 6
@@ -28,29 +26,7 @@ type Report = {
   userRequests: { served: number; failed: number }
 }
 
-function devnet(args: string[]): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'devnet', ...args, '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    let err = ''
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d
-    })
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d
-    })
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`devnet exited ${code}:\n${err}\n${out}`))
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!))
-      } catch (error) {
-        reject(new Error(`not one JSON line: ${out}\n${err}`, { cause: error }))
-      }
-    })
-  })
-}
+const devnet = (args: string[]) => runDevnetJson<Report>([...args, '--json'])
 
 const common = ['--epochs', String(epochs), '--epoch-seconds', String(epochSeconds)]
 // setup includes naming the dispute game, which mines through its governance delay (6,018 blocks)
