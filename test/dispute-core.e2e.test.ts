@@ -14,15 +14,12 @@ import {
 import { subtleFault } from '../src/node/cheat.ts'
 import { setupSubnet } from '../src/node/network.ts'
 import { generate } from '../src/runtime/generate.ts'
-import { samplingParams } from '../src/runtime/sampler/sample.ts'
 import { testModel, trainedModelBytes } from '../src/runtime/test-model.ts'
 import type { TraceFault } from '../src/runtime/trace/ops.ts'
-import type { InferenceRequest } from '../src/types/inference.ts'
 import { disputeRequest, openParams } from '../src/verify/dispute/open.ts'
 import { playDispute } from '../src/verify/dispute/play.ts'
 import { DisputePlayer } from '../src/verify/dispute/player.ts'
-import { signReceipt } from '../src/verify/receipt.ts'
-import { outputHash, requestHash } from '../src/verify/request.ts'
+import { completionRequest, signedCoreAnswer } from './core-answer.ts'
 
 /**
  * The dispute game against the real core (not the stand-in the game's own tests use): named by
@@ -67,45 +64,18 @@ afterAll(async () => {
   await devnet?.stop()
 })
 
-const request: InferenceRequest = {
-  modelRoot: toHex(model.modelRoot),
-  prompt: { kind: 'text', text: 'the cat' },
-  promptTokens: [1, 40, 41, 42],
-  maxTokens: 3,
-  params: samplingParams({}),
-  seed: 7,
-  stopTokens: [],
-  stop: [],
-}
+const request = completionRequest(model)
 
-async function signedAnswer(miner: Wallet, fault?: TraceFault) {
-  const run = generate(
-    model,
-    {
-      promptTokens: request.promptTokens,
-      maxTokens: request.maxTokens,
-      params: request.params,
-      seed: request.seed,
-    },
-    fault ? { fault } : {},
-  )
-  const block = Number(await devnet.publicClient.getBlockNumber())
-  const receipt = await signReceipt(miner.account, {
-    chainId: devnet.chain.id,
+const signedAnswer = (miner: Wallet, fault?: TraceFault) =>
+  signedCoreAnswer({
+    devnet,
     netuid,
-    modelRoot: toHex(model.modelRoot),
-    requestHash: requestHash(request),
-    outputHash: outputHash(run.tokens),
-    traceRoot: toHex(run.traceRoot!),
-    traceLeaves: run.traceLeafCount!,
-    minerHotkey: miner.account.address,
-    issuedBlock: block,
-    validUntilBlock: block + DEVNET_DISPUTE_PARAMS.maxValidity,
-    nonce: toHex(crypto.getRandomValues(new Uint8Array(32))),
-    verifyingContract: devnet.addresses.verity,
+    model,
+    miner: miner.account,
+    request,
+    validity: DEVNET_DISPUTE_PARAMS.maxValidity,
+    ...(fault ? { fault } : {}),
   })
-  return { receipt, tokens: run.tokens }
-}
 
 /** Challenges `miner`'s answer: honestly (a cheater's), or as a liar claiming a random root. */
 async function challenge(miner: Wallet, fault?: TraceFault) {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { type Hex, parseEther, toHex } from 'viem'
 import { readContract } from 'viem/actions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { completionRequest, signedCoreAnswer } from '../../test/core-answer.ts'
 import { trainedModelBytes } from '../../test/trained-model.ts'
 import { verityAbi } from '../chain/abis.ts'
 import { getDispute } from '../chain/actions/getDispute.ts'
@@ -15,14 +16,10 @@ import { transferToken } from '../chain/actions/transferToken.ts'
 import { type Devnet, startDevnet } from '../chain/devnet.ts'
 import { DEVNET_DISPUTE_PARAMS, installDisputeGame } from '../chain/devnet-dispute.ts'
 import { DisputePhase, DisputeReason } from '../chain/dispute.ts'
-import { generate } from '../runtime/generate.ts'
-import { samplingParams } from '../runtime/sampler/sample.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
-import type { InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import type { SignedReceipt } from '../types/inference.ts'
 import { openParams } from '../verify/dispute/open.ts'
-import { signReceipt } from '../verify/receipt.ts'
-import { outputHash, requestHash } from '../verify/request.ts'
 import { connectChain } from './chain.ts'
 import { ensureBond } from './challenge.ts'
 import { DisputeService } from './disputes.ts'
@@ -134,42 +131,18 @@ async function probe(v: RunningNode, i: number) {
   await service.settled()
 }
 
-const request: InferenceRequest = {
-  modelRoot: toHex(model.modelRoot),
-  prompt: { kind: 'text', text: 'the cat' },
-  promptTokens: [1, 40, 41, 42],
-  maxTokens: 3,
-  params: samplingParams({}),
-  seed: 7,
-  stopTokens: [],
-  stop: [],
-}
+const request = completionRequest(model)
 
 /** A receipt the miner `i` signs for `request` (honestly), outside its node. */
-async function signedAnswer(i: number): Promise<{ receipt: SignedReceipt; tokens: number[] }> {
-  const run = generate(model, {
-    promptTokens: request.promptTokens,
-    maxTokens: request.maxTokens,
-    params: request.params,
-    seed: request.seed,
-  })
-  const block = Number(await devnet.publicClient.getBlockNumber())
-  const receipt = await signReceipt(devnet.accounts[i]!.account as never, {
-    chainId: devnet.chain.id,
+const signedAnswer = (i: number) =>
+  signedCoreAnswer({
+    devnet,
     netuid,
-    modelRoot: toHex(model.modelRoot),
-    requestHash: requestHash(request),
-    outputHash: outputHash(run.tokens),
-    traceRoot: toHex(run.traceRoot!),
-    traceLeaves: run.traceLeafCount!,
-    minerHotkey: devnet.accounts[i]!.address,
-    issuedBlock: block,
-    validUntilBlock: block + PARAMS.maxValidity,
-    nonce: toHex(crypto.getRandomValues(new Uint8Array(32))),
-    verifyingContract: devnet.addresses.verity,
+    model,
+    miner: devnet.accounts[i]!.account,
+    request,
+    validity: PARAMS.maxValidity,
   })
-  return { receipt, tokens: run.tokens }
-}
 
 /** Opens a dispute over `answer` claiming a made-up traceRoot (a lying challenger). */
 async function lie(answer: { receipt: SignedReceipt; tokens: number[] }): Promise<bigint> {
