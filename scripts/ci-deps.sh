@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the tests need. None yet; kept so that .ci/run has one place to add them.
+# Debian packages the tests need: .ci/run calls this on a fresh machine.
 set -euo pipefail
 if [ "${VERITY_SKIP_APT:-}" = "1" ]; then exit 0; fi
-needed=()
+needed=(iptables) # the multi-host test cuts a host off with a firewall rule inside its namespace
 if [ ${#needed[@]} -gt 0 ]; then
   apt-get update
   apt-get install -y --no-install-recommends "${needed[@]}"

@@ -20,6 +20,7 @@ import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import type { SignedReceipt } from '../types/inference.ts'
 import { openParams } from '../verify/dispute/open.ts'
+import { receiptDigest } from '../verify/receipt.ts'
 import { connectChain } from './chain.ts'
 import { ensureBond } from './challenge.ts'
 import { DisputeService } from './disputes.ts'
@@ -351,9 +352,26 @@ describe('nodes play the dispute game', () => {
     const [a, b] = running.filter((n) => n.role === 'validator') as [RunningNode, RunningNode]
     await a.disputes!.stop()
     await b.disputes!.stop()
+    expect(await b.disputes!.challenge(b.store.evidence().at(-1)!.evidence.bundle)).toEqual({
+      opened: false,
+      reason: 'the dispute service is stopped',
+    })
     await probe(b, CHEATER)
+    // b also checks answers gossiped by earlier tests, which a has disputed already: take a
+    // receipt of the cheater that no dispute names yet.
+    const named = new Set(
+      (await listDisputes(devnet.publicClient, { address: game })).map((d) => d.receiptDigest),
+    )
+    const fresh = b.store
+      .evidence()
+      .filter(
+        (e) =>
+          e.hotkey.toLowerCase() === devnet.accounts[CHEATER]!.address.toLowerCase() &&
+          !named.has(receiptDigest(e.evidence.bundle.receipt)),
+      )
+    expect(fresh.length).toBeGreaterThan(0)
     const saved = join(dir, 'answer.json')
-    writeFileSync(saved, JSON.stringify(b.store.evidence().at(-1)!.evidence.bundle))
+    writeFileSync(saved, JSON.stringify(fresh.at(-1)!.evidence.bundle))
     const [hotkey] = createWallet({
       dir: join(dir, 'wallets'),
       wallet: 'user',

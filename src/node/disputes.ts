@@ -152,6 +152,8 @@ export class DisputeService implements Startable {
     options: { signal?: AbortSignal } = {},
   ): Promise<ChallengeResult> {
     if (this.init.role !== 'challenger') throw new Error('a miner does not challenge')
+    // A stopped service opens nothing: nobody would play the game, and the bond would be lost.
+    if (!this.controller) return { opened: false, reason: 'the dispute service is stopped' }
     return await this.exclusive(() => this.open(bundle, options))
   }
 
