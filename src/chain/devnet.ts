@@ -39,6 +39,7 @@ import {
   weightsLibBytecode,
   yumaLibBytecode,
 } from './abis.ts'
+import { ABI_VERSION, DEPLOYMENT_FORMAT, type Deployment } from './deployment.ts'
 import type { ProtocolParams, VerityConfig } from './types.ts'
 
 /** anvil's default mnemonic: its accounts are funded with ETH at genesis. */
@@ -474,4 +475,22 @@ async function deploy(
   })
   await setTokenMinter(publicClient, wallet, token, verity)
   return { token, verity, libraries }
+}
+
+/** The devnet's deployment manifest (`disputeGame` once installDisputeGame has named one). */
+export function devnetDeployment(devnet: Devnet, disputeGame?: Address): Deployment {
+  return {
+    format: DEPLOYMENT_FORMAT,
+    chainId: devnet.chain.id,
+    abiVersion: ABI_VERSION,
+    // a fresh chain: everything Verity logged is after genesis
+    block: 0n,
+    deployer: devnet.accounts[0]!.address,
+    contracts: {
+      verity: devnet.addresses.verity,
+      token: devnet.addresses.token,
+      ...(disputeGame ? { disputeGame } : {}),
+      libraries: { ...devnet.addresses.libraries },
+    },
+  }
 }

@@ -14,3 +14,8 @@ export class ChainError extends BaseError {
 export class EpochError extends BaseError {
   override name = 'EpochError' as const
 }
+
+/** A deployment manifest is missing, malformed, for another chain or another ABI. */
+export class DeploymentError extends BaseError {
+  override name = 'DeploymentError' as const
+}

@@ -1,0 +1,180 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { Ajv } from 'ajv'
+import { type Address, bytesToHex, type Chain, type Client, getAddress, type Transport } from 'viem'
+import { getCode } from 'viem/actions'
+import { DeploymentError } from '../errors/chain.ts'
+import { disputeGameAbi, verityAbi, verityTokenAbi } from './abis.ts'
+
+/** The manifest format this client reads and writes. */
+export const DEPLOYMENT_FORMAT = 'verity-deployment/1'
+
+/**
+ * The ABI version: the first 16 hex digits of sha256 over the ABIs this client speaks. A manifest
+ * written by a client with other ABIs names contracts this one would call wrongly.
+ */
+export const ABI_VERSION = bytesToHex(
+  sha256(new TextEncoder().encode(JSON.stringify([verityAbi, disputeGameAbi, verityTokenAbi]))),
+).slice(2, 18)
+
+/**
+ * Where Verity lives on one chain: what `verity chain deploy` and the devnet write, and what every
+ * command reads (`--deployment <file|url>`). Nothing guesses an address.
+ */
+export type Deployment = {
+  format: typeof DEPLOYMENT_FORMAT
+  chainId: number
+  abiVersion: string
+  /** The block the core was deployed in (logs are read from there). */
+  block: bigint
+  deployer: Address
+  contracts: {
+    verity: Address
+    token: Address
+    /** The dispute game the core names, once governance has named one. */
+    disputeGame?: Address
+    libraries: Record<string, Address>
+  }
+}
+
+const ADDRESS = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' }
+
+const schema = {
+  type: 'object',
+  required: ['format', 'chainId', 'abiVersion', 'block', 'deployer', 'contracts'],
+  additionalProperties: false,
+  properties: {
+    format: { const: DEPLOYMENT_FORMAT },
+    chainId: { type: 'integer', minimum: 1, maximum: 2 ** 53 - 1 },
+    abiVersion: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+    block: { type: 'string', pattern: '^(0|[1-9][0-9]{0,30})$' },
+    deployer: ADDRESS,
+    contracts: {
+      type: 'object',
+      required: ['verity', 'token', 'libraries'],
+      additionalProperties: false,
+      properties: {
+        verity: ADDRESS,
+        token: ADDRESS,
+        disputeGame: ADDRESS,
+        libraries: { type: 'object', additionalProperties: ADDRESS },
+      },
+    },
+  },
+} as const
+
+const validate = new Ajv({ allErrors: false }).compile(schema)
+
+/** The manifest as JSON text (bigints as decimal strings, checksummed addresses). */
+export function formatDeployment(deployment: Deployment): string {
+  const { contracts } = deployment
+  return `${JSON.stringify(
+    {
+      format: DEPLOYMENT_FORMAT,
+      chainId: deployment.chainId,
+      abiVersion: deployment.abiVersion,
+      block: deployment.block.toString(),
+      deployer: getAddress(deployment.deployer),
+      contracts: {
+        verity: getAddress(contracts.verity),
+        token: getAddress(contracts.token),
+        ...(contracts.disputeGame ? { disputeGame: getAddress(contracts.disputeGame) } : {}),
+        libraries: Object.fromEntries(
+          Object.entries(contracts.libraries).map(([k, v]) => [k, getAddress(v)]),
+        ),
+      },
+    },
+    null,
+    2,
+  )}\n`
+}
+
+/** Parses and checks a manifest's text; `source` names it in errors. */
+export function parseDeployment(text: string, source: string): Deployment {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new DeploymentError(`deployment manifest ${source} is not JSON`, { cause: error })
+  }
+  if (!validate(json)) {
+    const e = validate.errors?.[0]
+    const where = e?.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'manifest'
+    throw new DeploymentError(`deployment manifest ${source}: ${where} ${e?.message ?? 'invalid'}`)
+  }
+  const raw = json as Omit<Deployment, 'block'> & { block: string }
+  if (raw.abiVersion !== ABI_VERSION)
+    throw new DeploymentError(
+      `deployment manifest ${source} was written for contract ABI ${raw.abiVersion}; this verity speaks ${ABI_VERSION}`,
+    )
+  return { ...raw, block: BigInt(raw.block) }
+}
+
+/** Writes the manifest to `path`. */
+export function writeDeployment(path: string, deployment: Deployment): void {
+  writeFileSync(path, formatDeployment(deployment))
+}
+
+/**
+ * Reads a manifest from a file or an http(s) URL.
+ *
+ * @example
+ * const deployment = await readDeployment('deployment.json')
+ */
+export async function readDeployment(
+  source: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<Deployment> {
+  options.signal?.throwIfAborted()
+  if (/^https?:\/\//i.test(source)) {
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(10_000),
+      ...(options.signal ? [options.signal] : []),
+    ])
+    let text: string
+    try {
+      const res = await fetch(source, { signal })
+      if (!res.ok) throw new DeploymentError(`deployment manifest ${source}: HTTP ${res.status}`)
+      text = await res.text()
+    } catch (error) {
+      if (error instanceof DeploymentError) throw error
+      throw new DeploymentError(`cannot fetch the deployment manifest ${source}`, { cause: error })
+    }
+    return parseDeployment(text, source)
+  }
+  let text: string
+  try {
+    text = readFileSync(source, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new DeploymentError(
+      code === 'ENOENT'
+        ? `deployment manifest ${source} does not exist`
+        : `cannot read the deployment manifest ${source} (${code ?? 'error'})`,
+      { cause: error },
+    )
+  }
+  return parseDeployment(text, source)
+}
+
+/**
+ * Checks that a manifest belongs to the chain a client is connected to: the same chain id, and
+ * contract code at the core's address.
+ */
+export async function checkDeployment(
+  client: Client<Transport, Chain | undefined>,
+  deployment: Deployment,
+  chainId: number,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  if (deployment.chainId !== chainId)
+    throw new DeploymentError(
+      `the deployment manifest is for chain ${deployment.chainId}, but the RPC serves chain ${chainId}`,
+    )
+  options.signal?.throwIfAborted()
+  const code = await getCode(client, { address: deployment.contracts.verity })
+  if (!code || code === '0x')
+    throw new DeploymentError(
+      `no contract at ${deployment.contracts.verity} on chain ${chainId}: the manifest does not match this chain's state (was it reset?)`,
+    )
+}
