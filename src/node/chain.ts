@@ -44,12 +44,12 @@ export function devnetVerityAddress(): Address {
   return getContractAddress({ from: privateKeyToAccount(devPrivateKey(0)).address, nonce: 10n })
 }
 
-/** Clients for `rpcUrl` acting as `account`; the contract defaults to the devnet's address. */
+/** Clients for `rpcUrl` acting as `account` on the Verity core at `address` (from a manifest). */
 export async function connectChain(options: {
   rpcUrl: string
   account: LocalAccount
   netuid: number
-  address?: Address
+  address: Address
   disputeGame?: Address
   signal?: AbortSignal
 }): Promise<ChainContext> {
@@ -76,7 +76,7 @@ export async function connectChain(options: {
   })
   return {
     chainId,
-    address: options.address ?? devnetVerityAddress(),
+    address: options.address,
     netuid: options.netuid,
     ...(options.disputeGame ? { disputeGame: options.disputeGame } : {}),
     publicClient,

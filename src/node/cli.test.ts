@@ -1,11 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, describe, expect, it } from 'vitest'
 import { trainedModelBytes } from '../../test/trained-model.ts'
-import { type Devnet, startDevnet } from '../chain/devnet.ts'
+import { writeDeployment } from '../chain/deployment.ts'
+import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
@@ -44,6 +46,10 @@ describe('verity node', () => {
       validators: [],
       gateways: [devnet.walletClients[3]!],
     })
+    const manifest = join(dir, 'deployment.json')
+    writeDeployment(manifest, devnetDeployment(devnet))
+    // it listens on two addresses and announces one: only that one is published
+    const announced = `/ip4/127.0.0.2/tcp/${await freePort('127.0.0.2')}`
     child = spawn(
       'node',
       [
@@ -51,16 +57,20 @@ describe('verity node', () => {
         'node',
         '--role',
         'miner',
-        '--chain',
+        '--rpc',
         devnet.rpcUrl,
+        '--deployment',
+        manifest,
         '--key',
         hot!.path,
         '--data-dir',
         join(dir, 'data'),
         '--netuid',
         String(netuid),
-        '--contract',
-        devnet.addresses.verity,
+        '--listen',
+        `/ip4/127.0.0.1/tcp/0,${announced}`,
+        '--announce',
+        announced,
       ],
       { env: { ...process.env, VERITY_PASSPHRASE: 'pw' }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
@@ -83,6 +93,7 @@ describe('verity node', () => {
       netuid,
     })
     expect(neuron!.peerId).toBeDefined()
+    expect(neuron!.multiaddrs).toEqual([`${announced}/p2p/${neuron!.peerId}`])
     const peer = await createPeer()
     try {
       const tokenizer = tokenizerFromGguf(model.metadata)
@@ -117,5 +128,49 @@ describe('verity node', () => {
     }
     child.kill('SIGINT')
     expect(await exited).toBe(0)
+  })
+})
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+describe('verity node refuses what it cannot run', () => {
+  const node = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/verity.js', 'node', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, VERITY_PASSPHRASE: 'pw' },
+    })
+  const base = ['--role', 'miner', '--key', join(dir, 'none.json'), '--data-dir', join(dir, 'd')]
+  it.each([
+    [['--listen', '127.0.0.1:4001'], /^error: --listen: '127.0.0.1:4001' is not a multiaddr/],
+    [
+      ['--announce', '/ip4/1.2.3.4/tcp'],
+      /^error: --announce: '\/ip4\/1.2.3.4\/tcp' is not a multiaddr/,
+    ],
+    [['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], /^error: --bootstrap: .* has no \/p2p\/<peer id>/],
+    [
+      ['--listen', '/ip4/127.0.0.1/tcp/1', '--port', '5'],
+      /^error: --port and --listen do not go together/,
+    ],
+    [['--host', '0.0.0.0'], /^error: --host is the gateway HTTP address/],
+    [['--rpc', 'http://127.0.0.1:1'], /^error: --deployment <manifest> is required/],
+    [['--deployment', join(dir, 'missing.json')], /^error: --rpc <url> is required/],
+    [
+      ['--rpc', 'http://127.0.0.1:1', '--deployment', 'x.json'],
+      /^error: cannot reach the chain at http:\/\/127.0.0.1:1/,
+    ],
+  ])('%j: one line, no stack', (args, message) => {
+    const r = node(...base, ...args)
+    expect(r.status).toBeGreaterThan(0)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/)
   })
 })

@@ -8,7 +8,7 @@ import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
 import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
-import { type GatewayServer, startGatewayServer } from '../gateway/server.ts'
+import { type GatewayServer, type GatewayTls, startGatewayServer } from '../gateway/server.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { InferenceEvent, InferenceRequest, MinerClient } from '../types/inference.ts'
 import type { ReceiptBundle } from '../verify/bundle.ts'
@@ -27,7 +27,7 @@ import {
   receiptTopic,
 } from './gossip.ts'
 import { log } from './log.ts'
-import { createPeer, loadPeerKey, type Peer } from './peer.ts'
+import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
 import { type NeuronView, SubnetView } from './subnet-view.ts'
 
 export type GatewayNode = {
@@ -62,6 +62,11 @@ export async function startGatewayNode(options: {
   model: Model
   dataDir: string
   port?: number
+  /** The HTTP API's bind address (default 127.0.0.1) and TLS (default plain HTTP). */
+  host?: string
+  tls?: GatewayTls
+  /** Listen, announce and bootstrap addresses, relay service (default: loopback). */
+  network?: PeerNetworkOptions
   /** Epochs a miner stays out of routing after verified evidence (default 4). */
   evidenceEpochs?: number
   signal?: AbortSignal
@@ -72,6 +77,7 @@ export async function startGatewayNode(options: {
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
     scoredTopics: [receiptTopic(netuid), evidenceTopic(netuid)],
+    ...options.network,
   })
   const view = new SubnetView({ publicClient: chain.publicClient, address: chain.address, netuid })
   const pool = new MinerPool(describeLoadedModel(options.model))
@@ -193,6 +199,8 @@ export async function startGatewayNode(options: {
   const server = startGatewayServer({
     pools: [pool],
     port: options.port ?? 8080,
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
     submitBundle,
   })
   const stop = async () => {

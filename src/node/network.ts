@@ -33,7 +33,7 @@ import type { CheatMode } from './cheat.ts'
 import { DisputeService, type DisputeServiceInit } from './disputes.ts'
 import { receiptTopic } from './gossip.ts'
 import { type Admission, type MinerInit, MinerService } from './miner.ts'
-import { createPeer, loadPeerKey, type Peer } from './peer.ts'
+import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
 import { NodeStore } from './store.ts'
 import { SubnetView } from './subnet-view.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
@@ -220,6 +220,8 @@ export async function startMinerNode(options: {
   dataDir: string
   cheat?: CheatMode
   port?: number
+  /** Listen, announce and bootstrap addresses, relay service (default: loopback on `port`). */
+  network?: PeerNetworkOptions
   /** Serve any caller, registered or not (tests). */
   admitAll?: boolean
   /** Options of the node's dispute service (tests: a faster poll). */
@@ -232,6 +234,7 @@ export async function startMinerNode(options: {
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
     ...(options.port === undefined ? {} : { port: options.port }),
+    ...options.network,
   })
   const store = new NodeStore(options.dataDir)
   const { chain } = options
@@ -295,16 +298,19 @@ export async function startValidatorNode(
   options: Omit<ValidatorInit, 'store' | 'disputes'> & {
     dataDir: string
     port?: number
+    /** Listen, announce and bootstrap addresses, relay service (default: loopback on `port`). */
+    network?: PeerNetworkOptions
     loop?: boolean
     /** Options of the node's dispute service (tests: a faster poll, a lying challenger). */
     disputes?: Pick<DisputeServiceInit, 'pollMs' | 'maxActive' | 'liar'>
     signal?: AbortSignal
   },
 ): Promise<RunningNode & { service: ValidatorService }> {
-  const { dataDir, port, loop, signal, disputes: disputeOptions, ...init } = options
+  const { dataDir, port, network, loop, signal, disputes: disputeOptions, ...init } = options
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(dataDir, 'peer.key')),
     ...(port === undefined ? {} : { port }),
+    ...network,
     scoredTopics: [receiptTopic(init.chain.netuid)],
   })
   const store = new NodeStore(dataDir)

@@ -1,7 +1,11 @@
 import './polyfill.ts'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { autoNAT } from '@libp2p/autonat'
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { dcutr } from '@libp2p/dcutr'
 import { gossipsub } from '@libp2p/gossipsub'
 import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify } from '@libp2p/identify'
@@ -19,13 +23,32 @@ import { base58btc } from 'multiformats/bases/base58'
 import { bytesToHex, type Hex, hexToBytes } from 'viem'
 import { PeerUnavailableError } from '../errors/node.ts'
 
-export type PeerOptions = {
+/** Where a node listens, what it tells others, whom it asks first (`verity node` flags). */
+export type PeerNetworkOptions = {
+  /**
+   * Multiaddrs to listen on (default `/ip4/127.0.0.1/tcp/<port>`); `/p2p-circuit` listens
+   * through a relay (a node that cannot be dialled directly).
+   */
+  listen?: string[]
+  /**
+   * Multiaddrs others should dial (published on chain for the hotkey): a public address or DNS
+   * name when the node listens behind NAT or on 0.0.0.0 (default: the listen addresses).
+   */
+  announce?: string[]
+  /** Multiaddrs with /p2p/<id> dialled at start and found again by the bootstrap discovery. */
+  bootstrap?: string[]
+  /**
+   * Serve as a circuit relay (hop) for nodes that cannot be dialled directly; they reach the
+   * network through `/p2p-circuit` addresses and upgrade with hole punching (dcutr).
+   */
+  relay?: boolean
+}
+
+export type PeerOptions = PeerNetworkOptions & {
   /** The node's libp2p identity (an Ed25519 key); a fresh one when omitted. */
   privateKey?: PrivateKey
-  /** TCP port on 127.0.0.1 (0 = any free port). */
+  /** TCP port on 127.0.0.1 when `listen` is not given (0 = any free port). */
   port?: number
-  /** Multiaddrs (with /p2p/<id>) to dial at start. */
-  bootstrap?: string[]
   /**
    * Gossip topics whose invalid messages lower the sender's peer score (a sender that keeps
    * publishing what the topic validator rejects is graylisted: its messages are dropped unread).
@@ -37,21 +60,57 @@ export type PeerOptions = {
 /** Protocol prefix for Verity's DHT, so it does not join a public IPFS DHT. */
 export const DHT_PROTOCOL = '/verity/kad/1.0.0'
 
+/** Parses multiaddrs from the command line or a config; the error names the bad one. */
+export function parseMultiaddrs(values: readonly string[], what: string) {
+  return values.map((value) => {
+    try {
+      return multiaddr(value)
+    } catch (error) {
+      throw new PeerUnavailableError(`${what}: '${value}' is not a multiaddr`, { cause: error })
+    }
+  })
+}
+
 /**
- * Creates and starts a libp2p peer: TCP on 127.0.0.1, noise, yamux, identify, ping, a kad-dht
- * in server mode (loopback addresses allowed) and gossipsub.
+ * Creates and starts a libp2p peer: TCP on the listen addresses (loopback by default), the
+ * circuit relay transport (nodes behind NAT are reached through relays, then hole-punched with
+ * dcutr), noise, yamux, identify, ping, autonat (a node learns from its peers whether its
+ * addresses are dialable), a kad-dht in server mode on Verity's own protocol (private and
+ * loopback addresses allowed: networks inside a datacentre or a test namespace), gossipsub, and
+ * bootstrap discovery.
  */
 export async function createPeer(options: PeerOptions = {}) {
   options.signal?.throwIfAborted()
+  const listen = options.listen?.length
+    ? options.listen
+    : [`/ip4/127.0.0.1/tcp/${options.port ?? 0}`]
+  parseMultiaddrs(listen, 'listen address')
+  parseMultiaddrs(options.announce ?? [], 'announce address')
+  const bootstrapAddrs = parseMultiaddrs(options.bootstrap ?? [], 'bootstrap address')
+  for (const addr of bootstrapAddrs)
+    if (addr.getComponents().find((c) => c.name === 'p2p') === undefined)
+      throw new PeerUnavailableError(
+        `bootstrap address: '${addr.toString()}' has no /p2p/<peer id> (a bootstrap peer must be named)`,
+      )
   const node = await createLibp2p({
     privateKey: options.privateKey ?? (await generateKeyPair('Ed25519')),
-    addresses: { listen: [`/ip4/127.0.0.1/tcp/${options.port ?? 0}`] },
-    transports: [tcp()],
+    addresses: {
+      // a node behind NAT adds '/p2p-circuit' to its listen addresses: it reserves a slot on a relay
+      listen,
+      ...(options.announce?.length ? { announce: options.announce } : {}),
+    },
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    ...(bootstrapAddrs.length > 0
+      ? { peerDiscovery: [bootstrap({ list: bootstrapAddrs.map(String) })] }
+      : {}),
     services: {
       identify: identify(),
       ping: ping(),
+      autoNAT: autoNAT(),
+      dcutr: dcutr(),
+      ...(options.relay ? { relay: circuitRelayServer() } : {}),
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
@@ -85,9 +144,9 @@ export async function createPeer(options: PeerOptions = {}) {
       }),
     },
   })
-  for (const addr of options.bootstrap ?? []) {
+  for (const addr of bootstrapAddrs) {
     try {
-      await node.dial(multiaddr(addr), { signal: options.signal ?? AbortSignal.timeout(5000) })
+      await node.dial(addr, { signal: options.signal ?? AbortSignal.timeout(5000) })
     } catch {
       // a bootstrap peer that is down is not fatal: chain and DHT discovery continue
     }

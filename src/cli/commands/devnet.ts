@@ -5,7 +5,8 @@ import { parseEther } from 'viem'
 import { listDisputes } from '../../chain/actions/listDisputes.ts'
 import { runEpoch } from '../../chain/actions/runEpoch.ts'
 import { transferToken } from '../../chain/actions/transferToken.ts'
-import { startDevnet } from '../../chain/devnet.ts'
+import { writeDeployment } from '../../chain/deployment.ts'
+import { devnetDeployment, startDevnet } from '../../chain/devnet.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
 import { DisputeReason } from '../../chain/dispute.ts'
 import { EpochError } from '../../errors/chain.ts'
@@ -25,7 +26,7 @@ import { loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K]
                     [--cheat-mode always|selective|subtle]
                     [--load C] [--sample-rate R] [--port P] [--model F] [--threads N]
-                    [--epochs E --json] [--epoch-seconds S]
+                    [--epochs E --json] [--epoch-seconds S] [--deployment-out <file>]
 
 Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
 --model <file.gguf>), N miners (default 3; the last K are cheaters: 'always' makes up every
@@ -48,7 +49,10 @@ re-executed), userRequests (served, failed), and per validator its gossip and ch
 (checkMs: time spent re-executing); per miner slashed (wei, decimal, like emission: what disputes
 it lost took from its stake) and overall disputes {opened, minerLost, challengerLost, timedOut},
 read from the game's events once the games under way have ended (at most 90 s after the last
-epoch).`
+epoch).
+The devnet writes its deployment manifest (chain id and contract addresses: what every other
+command takes with --deployment) to --deployment-out <file>, or to a file in its temporary
+directory, and prints where; it describes this devnet only while it runs.`
 
 const spec = {
   miners: { type: 'string' },
@@ -63,6 +67,7 @@ const spec = {
   'epoch-seconds': { type: 'string' },
   model: { type: 'string' },
   threads: { type: 'string' },
+  'deployment-out': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -132,6 +137,9 @@ export const command: Command = {
       const gatewayIdx = 1 + nMiners + nValidators
       const address = devnet.addresses.verity
       const { game } = await installDisputeGame(devnet)
+      const manifest =
+        (flags['deployment-out'] as string | undefined) ?? join(dir, 'deployment.json')
+      writeDeployment(manifest, devnetDeployment(devnet, game))
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },
@@ -290,6 +298,7 @@ export const command: Command = {
             challengerLost: played.filter((d) => d.decided?.minerLost === false).length,
             timedOut: played.filter((d) => d.decided?.reason === DisputeReason.TIMEOUT).length,
           },
+          deployment: manifest,
           gossip: validators.map((v) => v.snapshot()),
           judged: Object.fromEntries(
             miners
@@ -310,6 +319,7 @@ export const command: Command = {
       )
       say(`Verity contract ${address}, token ${devnet.addresses.token}, subnet ${netuid}`)
       say(`Dispute game ${game}`)
+      say(`Deployment manifest (for --deployment): ${manifest}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})\n`)
       say(`curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`)
       say(
@@ -321,7 +331,7 @@ export const command: Command = {
       )
       say(`  .then(r=>console.log(r.choices[0].message.content))"\n`)
       say(`Check a saved answer alone: npx verity verify response.json --reexecute \\`)
-      say(`  --rpc ${devnet.rpcUrl} --contract ${address}\n`)
+      say(`  --rpc ${devnet.rpcUrl} --deployment ${manifest}\n`)
       say('Ctrl-C stops everything.')
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve())

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readDisputeGame } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
@@ -5,47 +8,94 @@ import { startGatewayNode } from '../../node/gateway.ts'
 import { startMinerNode, startValidatorNode } from '../../node/network.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
-import { intFlag, parseArgs } from '../args.ts'
+import { intFlag, type ParsedArgs, parseArgs } from '../args.ts'
+import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, resolveChainTarget } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, threadsFlag } from '../model-file.ts'
 
-const HELP = `usage: verity node --role miner|validator|gateway --chain <rpc-url> --key <hotkey.json>
-                  --data-dir <dir> [--netuid N] [--contract <address>] [--model <file.gguf|default>]
-                  [--port P] [--passphrase-file <file>] [--gateway <url>]
-                  [--dispute-game <address>] [--cheat-mode always|selective|subtle] [--threads N]
+const HELP = `usage: verity node --role miner|validator|gateway --key <hotkey.json> --data-dir <dir>
+                  --rpc <url> --deployment <manifest.json|url> [--config <file.yaml>]
+                  [--netuid N] [--model <file.gguf|default>] [--passphrase-file <file>]
+                  [--listen <multiaddr,...>] [--announce <multiaddr,...>]
+                  [--bootstrap <multiaddr,...>] [--relay] [--port P]
+                  [--host <address>] [--tls-cert <pem> --tls-key <pem>] [--gateway <url>]
+                  [--cheat-mode always|selective|subtle] [--threads N]
 
-Runs one node until Ctrl-C. The hotkey keyfile is decrypted with the passphrase from
---passphrase-file or VERITY_PASSPHRASE. The node publishes its libp2p peer id and addresses on
-chain for its hotkey (it must be registered on the subnet). --contract defaults to the address the
-devnet deploys Verity to. Miner: serves /verity/infer/1 to the subnet's registered hotkeys
-(--port: libp2p TCP port; --cheat-mode serves made-up output, for devnets). Validator: re-executes
-a secret sample of the answers gateways gossip and its own checks, sent through the gateway at
---gateway <url> (without it, straight to miners, which they can tell apart), and sets weights
-with commit-reveal. Gateway: the OpenAI-compatible HTTP API on 127.0.0.1:--port (default 8080);
-its hotkey must be registered on the subnet for miners to serve it.
-Miners and validators play the dispute game the Verity contract names (or --dispute-game): a
-validator disputes, with a bond from its hotkey's wallet, each wrong trace or output it
-re-executes; a miner answers every dispute over its receipts from its data dir's SQLite store.
-Both keep their games in that store and resume them after a restart.
---threads N runs the model's products on N threads (default: all cores; results are the same bits
-for every N). Set DEBUG=verity:* for logs.`
+Runs one node until Ctrl-C (or SIGTERM). The hotkey keyfile is decrypted with the passphrase from
+--passphrase-file or VERITY_PASSPHRASE; the hotkey must be registered on the subnet.
+
+${CHAIN_FLAGS_HELP}
+The dispute game is the one the core names (the manifest's disputeGame must agree).
+
+Network (libp2p): --listen: where to listen (default /ip4/127.0.0.1/tcp/<--port>; on a server
+/ip4/0.0.0.0/tcp/4001; add /p2p-circuit to be reachable through a relay when behind NAT).
+--announce: the addresses published on chain for the hotkey (a public IP or /dns4/<name>/tcp/4001)
+when they differ from the listen addresses. --bootstrap: peers (with /p2p/<id>) dialled at start;
+peers are also found through the chain (every node publishes its addresses) and the DHT.
+--relay: also serve as a circuit relay for nodes behind NAT (they then hole-punch with dcutr).
+Lists are comma-separated.
+
+Miner: serves /verity/infer/1 to the subnet's registered hotkeys (--cheat-mode serves made-up
+output, for devnets). Validator: re-executes a secret sample of the answers gateways gossip and
+its own checks, sent through the gateway at --gateway <url> (without it, straight to miners, which
+they can tell apart), and sets weights with commit-reveal. Gateway: the OpenAI-compatible HTTP API
+on --host (default 127.0.0.1; 0.0.0.0 for every interface) and --port (default 8080), over HTTPS
+with --tls-cert and --tls-key (PEM files), or plain HTTP behind a reverse proxy that terminates TLS
+(docs/OPERATING.md); its hotkey must be registered on the subnet for miners to serve it.
+Miners and validators play the dispute game: a validator disputes, with a bond from its hotkey's
+wallet, each wrong trace or output it re-executes; a miner answers every dispute over its receipts
+from its data dir's SQLite store. Both keep their games in that store and resume them after a
+restart. --threads N runs the model's products on N threads (default: all cores; results are the
+same bits for every N). Set DEBUG=verity:* for logs.`
 
 const spec = {
   role: { type: 'string' },
-  chain: { type: 'string' },
+  ...CHAIN_FLAGS,
   key: { type: 'string' },
   'data-dir': { type: 'string' },
   netuid: { type: 'string' },
-  contract: { type: 'string' },
   model: { type: 'string' },
   port: { type: 'string' },
+  listen: { type: 'string' },
+  announce: { type: 'string' },
+  bootstrap: { type: 'string' },
+  relay: { type: 'boolean' },
+  host: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'passphrase-file': { type: 'string' },
   'cheat-mode': { type: 'string' },
   gateway: { type: 'string' },
   threads: { type: 'string' },
-  'dispute-game': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
+
+/** A comma-separated list of multiaddrs, each checked; the error names the flag and the value. */
+function multiaddrList(flags: ParsedArgs['flags'], name: string): string[] | undefined {
+  const raw = flags[name]
+  if (raw === undefined) return undefined
+  const list = String(raw)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  if (list.length === 0) throw new UsageError(`--${name} needs at least one multiaddr`)
+  for (const value of list) {
+    try {
+      multiaddr(value)
+    } catch {
+      throw new UsageError(`--${name}: '${value}' is not a multiaddr (like /ip4/10.0.0.5/tcp/4001)`)
+    }
+  }
+  return list
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new UsageError(`cannot read the TLS ${what} ${path}`, { cause: error })
+  }
+}
 
 export const command: Command = {
   summary: 'run a miner, validator or gateway node',
@@ -59,49 +109,67 @@ export const command: Command = {
     const role = flags.role
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
       throw new UsageError('--role must be miner, validator or gateway')
-    for (const f of ['chain', 'key', 'data-dir'] as const)
+    for (const f of ['key', 'data-dir'] as const)
       if (typeof flags[f] !== 'string') throw new UsageError(`--${f} is required`)
-    const contract = flags.contract
-    if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(String(contract)))
-      throw new UsageError('--contract must be an address')
     const cheat = flags['cheat-mode'] as string | undefined
     if (cheat !== undefined && !(CHEAT_MODES as readonly string[]).includes(cheat))
       throw new UsageError(`--cheat-mode must be one of ${CHEAT_MODES.join(', ')}`)
     const gatewayUrl = flags.gateway as string | undefined
     if (gatewayUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(gatewayUrl))
       throw new UsageError('--gateway must be a URL like http://127.0.0.1:8080')
-    const disputeGame = flags['dispute-game']
-    if (disputeGame !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(String(disputeGame)))
-      throw new UsageError('--dispute-game must be an address')
+    const listen = multiaddrList(flags, 'listen')
+    const announce = multiaddrList(flags, 'announce')
+    const bootstrap = multiaddrList(flags, 'bootstrap')
+    for (const addr of bootstrap ?? [])
+      if (!/\/p2p\/\w+/.test(addr))
+        throw new UsageError(
+          `--bootstrap: '${addr}' has no /p2p/<peer id> (a bootstrap peer must be named)`,
+        )
+    if (listen && flags.port !== undefined)
+      throw new UsageError('--port and --listen do not go together: put the port in --listen')
+    const host = flags.host as string | undefined
+    if (host !== undefined && role !== 'gateway')
+      throw new UsageError('--host is the gateway HTTP address: it goes with --role gateway')
+    if (host !== undefined && !isIP(host) && host !== 'localhost')
+      throw new UsageError(`--host must be an IP address (like 0.0.0.0 or 10.0.0.5), got '${host}'`)
+    if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined))
+      throw new UsageError('--tls-cert and --tls-key go together')
+    if (flags['tls-cert'] !== undefined && role !== 'gateway')
+      throw new UsageError('--tls-cert and --tls-key go with --role gateway')
+    const tls =
+      flags['tls-cert'] === undefined
+        ? undefined
+        : {
+            cert: readPem(flags['tls-cert'] as string, 'certificate'),
+            key: readPem(flags['tls-key'] as string, 'key'),
+          }
+    const network = {
+      ...(listen ? { listen } : {}),
+      ...(announce ? { announce } : {}),
+      ...(bootstrap ? { bootstrap } : {}),
+      ...(flags.relay ? { relay: true } : {}),
+    }
     const netuid = intFlag(flags, 'netuid', 1, 0, 65535)
     const port = intFlag(flags, 'port', role === 'gateway' ? 8080 : 0, 0, 65535)
     const dataDir = flags['data-dir'] as string
     const passphrase = readPassphrase({
       file: typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : undefined,
     })
-    const rpcUrl = flags.chain as string
-    // The chain id is needed before decrypting: dev keys load only on a devnet.
-    const probe = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(10_000),
-    }).then(
-      (r) => r.json() as Promise<{ result?: string }>,
-      (error) => {
-        throw new UsageError(`cannot reach the chain at ${rpcUrl}`, { cause: error })
-      },
-    )
-    const chainId = Number(probe.result)
-    const hotkey = loadKey(flags.key as string, passphrase, { chainId })
+    const target = await resolveChainTarget(flags)
+    const { deployment } = target
+    const hotkey = loadKey(flags.key as string, passphrase, { chainId: target.chainId })
     const connected = await connectChain({
-      rpcUrl,
+      rpcUrl: target.rpcUrl,
       account: hotkey,
       netuid,
-      ...(contract ? { address: contract as `0x${string}` } : {}),
+      address: deployment.contracts.verity,
     })
-    // The game the core lets slash (governance names it), unless named on the command line.
-    const game = (disputeGame as `0x${string}` | undefined) ?? (await readDisputeGame(connected))
+    // The game the core lets slash (governance names it); a manifest naming another is stale.
+    const game = await readDisputeGame(connected)
+    if (deployment.contracts.disputeGame && game && game !== deployment.contracts.disputeGame)
+      throw new UsageError(
+        `the manifest names dispute game ${deployment.contracts.disputeGame}, but the core names ${game}: fetch the current manifest`,
+      )
     const chain = game ? { ...connected, disputeGame: game } : connected
     const model = loadModelFile(flags.model as string | undefined, { threads: threadsFlag(flags) })
     const tokenizer = tokenizerFromGguf(model.metadata)
@@ -115,6 +183,7 @@ export const command: Command = {
         tokenizer,
         dataDir,
         port,
+        network,
         ...(cheat ? { cheat: cheat as CheatMode } : {}),
       })
       stop = node.stop
@@ -129,14 +198,28 @@ export const command: Command = {
         tokenizer,
         dataDir,
         port,
+        network,
         ...(gatewayUrl ? { gatewayUrl } : {}),
       })
       stop = node.stop
-      console.log(`validator ${hotkey.address} on ${node.peer.peerId.toString()}`)
+      console.log(
+        `validator ${hotkey.address} on ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+      )
     } else {
-      const node = await startGatewayNode({ hotkey, chain, model, dataDir, port })
+      const node = await startGatewayNode({
+        hotkey,
+        chain,
+        model,
+        dataDir,
+        port,
+        network,
+        ...(host ? { host } : {}),
+        ...(tls ? { tls } : {}),
+      })
       stop = node.stop
-      console.log(`gateway ${hotkey.address}: ${node.server.url}/v1`)
+      console.log(
+        `gateway ${hotkey.address}: ${node.server.url}/v1 on ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+      )
     }
     await new Promise<void>((resolve) => {
       const done = () => resolve()
