@@ -2,7 +2,8 @@
 # Debian packages the tests need: .ci/run calls this on a fresh machine.
 set -euo pipefail
 if [ "${VERITY_SKIP_APT:-}" = "1" ]; then exit 0; fi
-needed=(iptables) # the multi-host test cuts a host off with a firewall rule inside its namespace
+# iptables: the multi-host test cuts a host off inside its network namespace; openssl: TLS tests
+needed=(iptables openssl)
 if [ ${#needed[@]} -gt 0 ]; then
   apt-get update
   apt-get install -y --no-install-recommends "${needed[@]}"
