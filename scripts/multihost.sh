@@ -3,6 +3,6 @@
 # more users. Needs root (a network namespace and iptables inside it); nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec unshare --net -- node bin/run-ts.js test/multihost/scenario.ts \
+VERITY_OUTER_NETNS="$(readlink /proc/self/ns/net)" exec unshare --net -- node bin/run-ts.js test/multihost/scenario.ts \
   --epoch-seconds "${EPOCH_SECONDS:-10}" --cut-seconds "${CUT_SECONDS:-300}" \
   --heal-seconds "${HEAL_SECONDS:-300}" --load "${LOAD:-6}" "$@"

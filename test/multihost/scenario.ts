@@ -50,8 +50,13 @@ const logs = new Map<string, string>()
 const say = (event: Record<string, unknown>) =>
   process.stderr.write(`${JSON.stringify({ t: Date.now(), ...event })}\n`)
 
+/**
+ * True inside a network namespace other than the one the launcher ran in: the launcher passes
+ * its own (VERITY_OUTER_NETNS, the /proc/self/ns/net link) before `unshare --net`.
+ */
 function ownNetworkNamespace(): boolean {
-  return readlinkSync('/proc/self/ns/net') !== readlinkSync('/proc/1/ns/net')
+  const outer = process.env.VERITY_OUTER_NETNS
+  return outer !== undefined && outer !== '' && readlinkSync('/proc/self/ns/net') !== outer
 }
 
 /** Runs a verity command to its end; its last stdout line parsed as JSON when `json`. */
