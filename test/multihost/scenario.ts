@@ -88,11 +88,16 @@ function start(name: string, command: string, args: string[], ready: RegExp): Pr
   child.stderr!.on('data', keep)
   return new Promise((resolveLine, reject) => {
     let out = ''
+    let found = false
     child.stdout!.on('data', (d: Buffer) => {
       keep(d)
+      if (found) return
       out += d.toString()
-      const line = out.split('\n').find((l) => ready.test(l))
-      if (line) resolveLine(line)
+      const line = out.split('\n').find((l) => ready.test(l) && l !== '')
+      if (line) {
+        found = true
+        resolveLine(line)
+      }
     })
     child.once('exit', (code) =>
       reject(new Error(`${name} exited (${code}) before it was ready: ${logs.get(name)}`)),
@@ -177,12 +182,26 @@ async function main(): Promise<void> {
     '--gas-limit',
     String(2n ** 31n),
   )
-  await start(
+  // --silent: anvil logs every block, and mining through the governance delay is 6,000 of them
+  void start(
     'chain',
     anvil.endsWith('.mjs') ? process.execPath : anvil,
-    anvil.endsWith('.mjs') ? [anvil, ...anvilArgs] : anvilArgs,
-    /Listening on/,
-  )
+    [...(anvil.endsWith('.mjs') ? [anvil] : []), ...anvilArgs, '--silent'],
+    /^$/,
+  ).catch(() => {}) // never 'ready' on stdout: the RPC is polled below
+  for (let i = 0; ; i++) {
+    const up = await fetch(RPC, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+    }).then(
+      (r) => r.ok,
+      () => false,
+    )
+    if (up) break
+    if (i > 200) throw new Error(`the chain did not answer at ${RPC}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
 
   // --- wallets (anvil's well-known keys; coldkey at the index, hotkey at the next)
   const roles = [
@@ -200,6 +219,8 @@ async function main(): Promise<void> {
       'create',
       '--name',
       name,
+      '--hotkey',
+      'default',
       '--dir',
       wallets,
       '--dev',

@@ -125,7 +125,7 @@ export const command: Command = {
         throw new UsageError(
           `--bootstrap: '${addr}' has no /p2p/<peer id> (a bootstrap peer must be named)`,
         )
-    if (listen && flags.port !== undefined)
+    if (listen && flags.port !== undefined && role !== 'gateway')
       throw new UsageError('--port and --listen do not go together: put the port in --listen')
     const host = flags.host as string | undefined
     if (host !== undefined && role !== 'gateway')
