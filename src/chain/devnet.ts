@@ -111,7 +111,8 @@ export type Devnet = {
   stop(): Promise<void>
 }
 
-function anvilBinary(): string {
+/** The anvil executable (or its node launcher, a .mjs file) the installed @foundry-rs package provides. */
+export function anvilBinary(): string {
   const require = createRequire(import.meta.url)
   try {
     const pkg = require.resolve(`@foundry-rs/anvil-${process.platform}-${archName()}/package.json`)
