@@ -1,8 +1,10 @@
 import {
+  type Address,
   type Chain,
   createPublicClient,
   createWalletClient,
   defineChain,
+  erc20Abi,
   http,
   type PublicClient,
   type Transport,
@@ -72,3 +74,13 @@ export const KEY_FLAGS = {
   key: { type: 'string' },
   'passphrase-file': { type: 'string' },
 } as const
+
+/** VTY the address holds. */
+export async function vtyBalance(session: ChainSession, address: Address): Promise<bigint> {
+  return await session.publicClient.readContract({
+    address: session.deployment.contracts.token,
+    abi: erc20Abi,
+    functionName: 'balanceOf',
+    args: [address],
+  })
+}

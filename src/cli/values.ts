@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs'
 import { type Address, getAddress, isAddress, parseEther } from 'viem'
 import { UsageError } from '../errors/cli.ts'
+import { readKeyfile } from '../node/wallet.ts'
 import type { ParsedArgs } from './args.ts'
 
 type Flags = ParsedArgs['flags']
@@ -26,7 +28,9 @@ export function amountFlag(flags: Flags, name: string): bigint {
 /** An address; the error names what it should have been. */
 export function parseAddress(raw: string, what: string): Address {
   if (!isAddress(raw, { strict: false }))
-    throw new UsageError(`${what} must be an address (0x and 40 hex digits), got '${raw}'`)
+    throw new UsageError(
+      `${what} must be an address (0x and 40 hex digits) or a keyfile, got '${raw}'`,
+    )
   return getAddress(raw)
 }
 
@@ -47,4 +51,10 @@ export function netuidFlag(flags: Flags): number {
   if (!/^\d+$/.test(raw) || Number(raw) > 65535)
     throw new UsageError(`--netuid must be a subnet id (0 to 65535), got '${raw}'`)
   return Number(raw)
+}
+
+/** An address given directly or as a keyfile (whose address is stored in the clear). */
+export function addressOrKeyfile(raw: string, what: string): Address {
+  if (raw.startsWith('0x') || !existsSync(raw)) return parseAddress(raw, what)
+  return getAddress(readKeyfile(raw).address)
 }
