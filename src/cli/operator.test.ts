@@ -165,6 +165,13 @@ describe('operator commands on a devnet', () => {
       expect.objectContaining({ netuid: 1, uid: 1, stake: '100.5', own: false }),
     ])
     expect(stakes.withdrawals.locked).toBe('10')
+    const delegatedToVal = JSON.parse(
+      (await verity('stake', 'list', '--key', key('val'), '--json', ...chain())).stdout,
+    )
+    expect(delegatedToVal.stakes).toEqual([])
+    expect(delegatedToVal.hotkeys).toEqual([
+      expect.objectContaining({ netuid: 1, uid: 1, total: '100.5', others: '100.5' }),
+    ])
     const early = await verity('stake', 'withdraw', '--key', key('owner'), ...chain())
     expectCleanError(early, 1, /nothing to withdraw yet/)
 

@@ -7,6 +7,7 @@ import { addStake } from '../../chain/actions/addStake.ts'
 import { approveToken } from '../../chain/actions/approveToken.ts'
 import { getColdkeyStake } from '../../chain/actions/getColdkeyStake.ts'
 import { getPendingWithdrawal } from '../../chain/actions/getPendingWithdrawal.ts'
+import { getStake } from '../../chain/actions/getStake.ts'
 import { getUid } from '../../chain/actions/getUid.ts'
 import { removeStake } from '../../chain/actions/removeStake.ts'
 import { withdrawStake } from '../../chain/actions/withdrawStake.ts'
@@ -31,7 +32,8 @@ add: approves the core to take the amount and stakes it (it counts from the next
 remove: unstakes; the VTY stays locked for the protocol's unstake delay (a dispute may still
 slash it), then 'withdraw' sends every unlocked withdrawal to the coldkey (or --to).
 list: the coldkey's stake on every hotkey of every subnet (own: a hotkey keyfile in the same
-wallet as the coldkey keyfile; delegated: anyone else's) and its pending withdrawals.
+wallet as the coldkey keyfile; delegated: anyone else's), the stake others delegated to the
+wallet's own registered hotkeys, and the coldkey's pending withdrawals.
 Amounts are decimal VTY, like 10 or 0.5.
 
 ${CHAIN_FLAGS_HELP}
@@ -177,6 +179,9 @@ async function list(flags: Flags): Promise<number> {
     functionName: 'subnetCount',
   })
   const rows: { netuid: number; uid: number; hotkey: Address; stake: bigint; own: boolean }[] = []
+  // the wallet's own hotkeys: all stake on them, and what others delegated
+  const hotkeys: { netuid: number; uid: number; hotkey: Address; total: bigint; others: bigint }[] =
+    []
   for (let netuid = 1; netuid <= count; netuid++) {
     const neurons = await readContract(client, {
       address: core,
@@ -189,11 +194,21 @@ async function list(flags: Flags): Promise<number> {
         getColdkeyStake(client, { address: core, netuid, hotkey: n.hotkey, coldkey }),
       ),
     )
-    neurons.forEach((n, uid) => {
+    for (const [uid, n] of neurons.entries()) {
       const stake = values[uid]!
-      if (stake > 0n)
-        rows.push({ netuid, uid, hotkey: n.hotkey, stake, own: own.has(getAddress(n.hotkey)) })
-    })
+      const mine = own.has(getAddress(n.hotkey))
+      if (stake > 0n) rows.push({ netuid, uid, hotkey: n.hotkey, stake, own: mine })
+      if (mine) {
+        const total = await getStake(client, { address: core, netuid, hotkey: n.hotkey })
+        hotkeys.push({
+          netuid,
+          uid,
+          hotkey: n.hotkey,
+          total,
+          others: total > stake ? total - stake : 0n,
+        })
+      }
+    }
   }
   const [locked, unlocked, nextUnlock] = await getPendingWithdrawal(client, {
     address: core,
@@ -204,6 +219,11 @@ async function list(flags: Flags): Promise<number> {
       JSON.stringify({
         coldkey,
         stakes: rows.map((r) => ({ ...r, stake: formatEther(r.stake) })),
+        hotkeys: hotkeys.map((h) => ({
+          ...h,
+          total: formatEther(h.total),
+          others: formatEther(h.others),
+        })),
         withdrawals: {
           locked: formatEther(locked),
           unlocked: formatEther(unlocked),
@@ -218,6 +238,10 @@ async function list(flags: Flags): Promise<number> {
   for (const r of rows)
     console.log(
       `  subnet ${r.netuid}  uid ${r.uid}  ${r.hotkey}  ${formatEther(r.stake)} VTY  ${r.own ? 'own' : 'delegated'}`,
+    )
+  for (const h of hotkeys)
+    console.log(
+      `  your hotkey ${h.hotkey} (subnet ${h.netuid}, uid ${h.uid}): ${formatEther(h.total)} VTY staked in all, ${formatEther(h.others)} VTY delegated by others`,
     )
   console.log(
     `  withdrawals: ${formatEther(locked)} VTY locked${nextUnlock > 0n ? ` (next unlock at block ${nextUnlock})` : ''}, ${formatEther(unlocked)} VTY ready to withdraw`,
