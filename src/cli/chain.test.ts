@@ -48,25 +48,39 @@ async function freePort(): Promise<number> {
   })
 }
 
-// A bare anvil, as an operator (or another test) starts one: nothing deployed on it.
+/** A bare anvil, as an operator (or another test) starts one: nothing deployed on it. */
+function spawnAnvil(port: number, chainId: string): ChildProcess {
+  const bin = anvilBinary()
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', chainId, '--silent']
+  // anvil otherwise writes every old state to ~/.foundry (a MB or so per block, never removed)
+  args.push('--max-persisted-states', '0')
+  return bin.endsWith('.mjs')
+    ? spawn(process.execPath, [bin, ...args], { stdio: 'ignore' })
+    : spawn(bin, args, { stdio: 'ignore' })
+}
+
+async function waitForAnvil(url: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      })
+      if (res.ok) return
+    } catch {
+      // not up yet
+    }
+    if (i > 200) throw new Error('anvil did not start')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 beforeAll(async () => {
   const port = await freePort()
   rpc = `http://127.0.0.1:${port}`
-  const bin = anvilBinary()
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--silent']
-  // anvil otherwise writes every old state to ~/.foundry (a MB or so per block, never removed)
-  args.push('--max-persisted-states', '0')
-  anvil = bin.endsWith('.mjs')
-    ? spawn(process.execPath, [bin, ...args], { stdio: 'ignore' })
-    : spawn(bin, args, { stdio: 'ignore' })
-  for (let i = 0; ; i++) {
-    try {
-      if (await rpcCall('eth_chainId')) break
-    } catch {
-      if (i > 200) throw new Error('anvil did not start')
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
+  anvil = spawnAnvil(port, '31337')
+  await waitForAnvil(rpc)
   writeFileSync(pass, 'deployer\n')
   createWallet({
     dir: join(dir, 'wallets'),
@@ -245,6 +259,34 @@ describe('verity chain', () => {
         /does not exist/,
       ],
     ]
+    // --devnet-params on a chain that is not a devnet
+    const port = await freePort()
+    const mainnetLike = spawnAnvil(port, '12345')
+    try {
+      await waitForAnvil(`http://127.0.0.1:${port}`)
+      cases.push([
+        verity(
+          'chain',
+          'deploy',
+          '--rpc',
+          `http://127.0.0.1:${port}`,
+          '--key',
+          owner,
+          '--passphrase-file',
+          pass,
+          '--out',
+          join(dir, 'y.json'),
+          '--devnet-params',
+        ),
+        2,
+        /--devnet-params is for devnets only \(chain id 31337 or 1337\); this chain is 12345/,
+      ])
+      await cases.at(-1)![0]
+    } finally {
+      const exited = new Promise((r) => mainnetLike.once('exit', r))
+      mainnetLike.kill('SIGTERM')
+      await exited
+    }
     for (const [pending, code, message] of cases) {
       const r = await pending
       expect(r.code, r.stderr).toBe(code)

@@ -329,6 +329,13 @@ describe('operator commands on a devnet', () => {
     })
     const malformed = join(dir, 'malformed.json')
     writeFileSync(malformed, '{"format": "verity-deployment/1"')
+    // a dev keyfile bound to another devnet chain id
+    const [otherDev] = createWallet({
+      dir: join(dir, 'other-dev'),
+      wallet: 'x',
+      passphrase: 'operator test',
+      dev: { chainId: 1337, index: 0 },
+    })
     const wrongPass = join(dir, 'wrong-pass')
     writeFileSync(wrongPass, 'not it\n')
     const base = ['--rpc', devnet.rpcUrl, '--passphrase-file', pass]
@@ -439,6 +446,38 @@ describe('operator commands on a devnet', () => {
         /is not registered on subnet 1/,
       ],
       [['wallet', 'balance', '--address', 'nope', ...chain()], 2, /--address must be an address/],
+      [
+        [
+          'wallet',
+          'transfer',
+          '--key',
+          otherDev!.path,
+          '--to',
+          devnet.accounts[5]!.address,
+          '--amount',
+          '1',
+          ...chain(),
+        ],
+        1,
+        /is a dev key: it may only be used on devnet chain 1337/,
+      ],
+      [
+        [
+          'wallet',
+          'create',
+          '--name',
+          'y',
+          '--dir',
+          join(dir, 'other-dev'),
+          '--dev',
+          '--chain-id',
+          '1',
+          '--passphrase-file',
+          pass,
+        ],
+        1,
+        /dev keys are only allowed on a devnet/,
+      ],
       [
         ['chain', 'enact', '--key', key('owner'), ...chain()],
         1,
