@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { type Address, formatEther, getAddress, type Hex } from 'viem'
+import { transferEth } from '../../chain/actions/transferEth.ts'
 import { transferToken } from '../../chain/actions/transferToken.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
@@ -182,13 +183,9 @@ async function transfer(flags: Flags): Promise<number> {
       `insufficient ${unit} balance: ${account.address} holds ${formatEther(held)} ${unit}, the transfer needs ${formatEther(amount)} ${unit}`,
     )
   const wallet = signerFor(session, account)
-  const hash = flags.eth
-    ? await wallet.sendTransaction({ to, value: amount })
-    : (await transferToken(wallet, { token: session.deployment.contracts.token, to, amount })).hash
-  if (flags.eth) {
-    const receipt = await session.publicClient.waitForTransactionReceipt({ hash })
-    if (receipt.status !== 'success') throw new ChainError(`transfer ${hash} reverted`)
-  }
+  const { hash } = flags.eth
+    ? await transferEth(wallet, { to, amount })
+    : await transferToken(wallet, { token: session.deployment.contracts.token, to, amount })
   if (flags.json) console.log(JSON.stringify({ to, amount: formatEther(amount), unit, tx: hash }))
   else console.log(`sent ${formatEther(amount)} ${unit} to ${to}, tx ${hash}`)
   return 0
