@@ -495,9 +495,19 @@ describe('operator commands on a devnet', () => {
     expect(new Set(names).size).toBe(names.length)
     for (const name of ['chain', 'wallet', 'stake', 'subnet', 'weights', 'dispute', 'verify'])
       expect(names).toContain(name)
+    // every command listed exists and answers --help
+    const each = await Promise.all(names.map((name) => verity(name!, '--help')))
+    for (const [i, r] of each.entries()) expect(r.code, `${names[i]}: ${r.stderr}`).toBe(0)
     const helps = [
       ['chain', 'deploy'],
+      ['chain', 'enact'],
       ['chain', 'show'],
+      ['wallet', 'balance'],
+      ['wallet', 'transfer'],
+      ['stake', 'withdraw'],
+      ['subnet', 'register'],
+      ['weights', 'reveal'],
+      ['yuma', 'simulate'],
       ['wallet', 'import'],
       ['stake', 'add'],
       ['subnet', 'metagraph'],
@@ -508,7 +518,7 @@ describe('operator commands on a devnet', () => {
     const results = await Promise.all(helps.map((words) => verity(...words, '--help')))
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0)
-      expect(r.stdout).toMatch(/^usage: verity /)
+      expect(r.stdout).toMatch(/^usage:\s+verity /)
     }
   }, 60_000)
 })

@@ -21,7 +21,7 @@ import { UsageError } from '../../errors/cli.ts'
 import { DEVNET_CHAIN_IDS } from '../../node/wallet.ts'
 import { parseArgs } from '../args.ts'
 import { clientsAt, KEY_FLAGS, loadAccount, openChain, signerFor } from '../chain-session.ts'
-import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, probeChainId } from '../chain-target.ts'
+import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, chainSources, probeChainId } from '../chain-target.ts'
 import {
   DEVNET_DEPLOY_PARAMS,
   type DeployParams,
@@ -77,7 +77,11 @@ type Flags = ReturnType<typeof parseArgs>['flags']
 const progress = (line: string) => console.error(line)
 
 async function deploy(flags: Flags): Promise<number> {
-  const rpcUrl = stringFlag(flags, 'rpc', '--rpc <url> is required: the chain to deploy to')
+  const rpcUrl = chainSources(flags).rpc
+  if (!rpcUrl)
+    throw new UsageError(
+      '--rpc <url> is required (or VERITY_RPC, or rpc in the config file): the chain to deploy to',
+    )
   const out = stringFlag(flags, 'out', '--out <manifest.json> is required: where the manifest goes')
   if (flags['devnet-params'] && flags.params)
     throw new UsageError('--params and --devnet-params exclude each other')
