@@ -4,7 +4,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
+import { createPublicClient, http } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verityAbi } from '../src/chain/abis.ts'
+import { ABI_VERSION, DEPLOYMENT_FORMAT, writeDeployment } from '../src/chain/deployment.ts'
 
 /**
  * End to end, as a newcomer runs it: `verity devnet` (anvil, contracts, subnet, libp2p miners and
@@ -112,9 +115,22 @@ describe('npm start (verity devnet) through the openai client', () => {
     // The devnet prints the chain and the contract a user checks the signer against.
     const chainUrl = /chain (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!
     const contract = /Verity contract (0x[0-9a-fA-F]{40})/.exec(output)![1]!
+    // the manifest a user writes for the contract they trust (verify reads the chain through one)
+    const chain = createPublicClient({ transport: http(chainUrl) })
+    const read = (functionName: 'token' | 'owner') =>
+      chain.readContract({ address: contract as `0x${string}`, abi: verityAbi, functionName })
+    const manifest = join(dir, 'deployment.json')
+    writeDeployment(manifest, {
+      format: DEPLOYMENT_FORMAT,
+      chainId: await chain.getChainId(),
+      abiVersion: ABI_VERSION,
+      block: 0n,
+      deployer: await read('owner'),
+      contracts: { verity: contract as `0x${string}`, token: await read('token'), libraries: {} },
+    })
     const ok = spawnSync(
       process.execPath,
-      [bin, 'verify', file, '--reexecute', '--rpc', chainUrl, '--contract', contract],
+      [bin, 'verify', file, '--reexecute', '--rpc', chainUrl, '--deployment', manifest],
       { encoding: 'utf8' },
     )
     expect(ok.stderr).toBe('')

@@ -111,7 +111,7 @@ export type Devnet = {
   stop(): Promise<void>
 }
 
-/** The anvil executable from the npm package (a native binary, or its node launcher). */
+/** The anvil executable (or its node launcher, a .mjs file) the installed @foundry-rs package provides. */
 export function anvilBinary(): string {
   const require = createRequire(import.meta.url)
   try {

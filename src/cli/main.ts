@@ -1,5 +1,6 @@
 import { BaseError } from '../errors/base.ts'
 import { UsageError } from '../errors/cli.ts'
+import { explainChainError } from './chain-errors.ts'
 
 /** A command takes its argv (after the command words) and returns the process exit code. */
 export type Command = {
@@ -19,6 +20,10 @@ const commands: Record<string, () => Promise<Command>> = {
   devnet: async () => (await import('./commands/devnet.ts')).command,
   receipts: async () => (await import('./commands/receipts.ts')).command,
   dispute: async () => (await import('./commands/dispute.ts')).command,
+  chain: async () => (await import('./commands/chain.ts')).command,
+  stake: async () => (await import('./commands/stake.ts')).command,
+  subnet: async () => (await import('./commands/subnet.ts')).command,
+  weights: async () => (await import('./commands/weights.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference
@@ -30,13 +35,17 @@ commands:
   node       run one miner, validator or gateway node
   verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
   receipts   hand a saved answer to the validators (verity receipts submit)
-  dispute    challenge a saved answer on chain; a dispute's status; list disputes
-  wallet     create and list hotkey/coldkey files
+  dispute    challenge a saved answer on chain; a dispute's status; list disputes; when honesty
+             pays (verity dispute simulate)
+  chain      deploy Verity to a chain (verity chain deploy), enact its dispute game, show it
+  wallet     create, import and list keyfiles; balances; send VTY or ETH
+  stake      stake VTY on a hotkey (own or delegated), unstake, withdraw, list
+  subnet     create, list and show subnets; register a hotkey; the metagraph
+  weights    a validator's weights by hand: show, commit, reveal
   generate   run the deterministic runtime on a prompt
   model      inspect a GGUF model (verity model info <file>)
   demo       a short generation demo with the default model
   yuma       Yuma Consensus: run a scenario or simulate adversaries
-  dispute    the dispute game's economics: when honesty pays (verity dispute simulate)
 
 Run 'verity <command> --help' for a command's options.`
 
@@ -57,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** One clear line for a user: the error's short message and details, never a stack trace. */
-export function reportError(error: unknown): number {
+export function reportError(thrown: unknown): number {
+  const error = explainChainError(thrown)
   if (error instanceof BaseError) {
     console.error(`error: ${error.shortMessage}`)
     if (error.details) console.error(`  ${error.details}`)

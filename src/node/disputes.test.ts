@@ -13,7 +13,8 @@ import { listDisputes } from '../chain/actions/listDisputes.ts'
 import { openDispute } from '../chain/actions/openDispute.ts'
 import { timeoutDispute } from '../chain/actions/timeoutDispute.ts'
 import { transferToken } from '../chain/actions/transferToken.ts'
-import { type Devnet, startDevnet } from '../chain/devnet.ts'
+import { writeDeployment } from '../chain/deployment.ts'
+import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
 import { DEVNET_DISPUTE_PARAMS, installDisputeGame } from '../chain/devnet-dispute.ts'
 import { DisputePhase, DisputeReason } from '../chain/dispute.ts'
 import { testModel } from '../runtime/test-model.ts'
@@ -380,18 +381,24 @@ describe('nodes play the dispute game', () => {
       dev: { chainId: devnet.chain.id, index: LIAR - 1 },
     }).filter((e) => e.role === 'hotkey')
     expect(hotkey!.address).toBe(devnet.accounts[LIAR]!.address)
+    const manifest = join(dir, 'deployment.json')
+    writeDeployment(manifest, devnetDeployment(devnet, game))
     const cli = (...args: string[]) =>
-      run(process.execPath, [bin, 'dispute', ...args, '--rpc', devnet.rpcUrl, '--json'], {
-        encoding: 'utf8',
-        env: { ...process.env, VERITY_PASSPHRASE: 'pass' },
-      })
+      run(
+        process.execPath,
+        [bin, 'dispute', ...args, '--rpc', devnet.rpcUrl, '--deployment', manifest, '--json'],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, VERITY_PASSPHRASE: 'pass' },
+        },
+      )
     const opened = await cli('open', saved, '--key', hotkey!.path)
     expect(opened.stderr).toBe('')
     expect(opened.code).toBe(0)
     const result = JSON.parse(opened.stdout.trim().split('\n').pop()!)
     expect(result).toMatchObject({ opened: true, minerLost: true })
     expect(result.claim).toMatch(/^traceRoot: /)
-    const status = await cli('status', result.id, '--contract', devnet.addresses.verity)
+    const status = await cli('status', result.id)
     expect(JSON.parse(status.stdout)).toMatchObject({
       phase: 'done',
       toMove: null,

@@ -9,6 +9,7 @@ import {
   createWallet,
   decryptKey,
   devPrivateKey,
+  importKey,
   listWallets,
   loadKey,
   readKeyfile,
@@ -64,6 +65,30 @@ describe('keyfiles', () => {
     expect(devPrivateKey(0)).toBe(
       '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
     )
+  })
+
+  it('imports an existing key as a coldkey or a hotkey, never over a keyfile', () => {
+    const key = devPrivateKey(4)
+    const at = join(dir, 'imports') // apart from the wallets the list test counts
+    const cold = importKey({ dir: at, wallet: 'imported', privateKey: key, passphrase: 'p' })
+    expect(cold.role).toBe('coldkey')
+    expect(loadKey(cold.path, 'p').address).toBe(cold.address)
+    const hot = importKey({
+      dir: at,
+      wallet: 'imported',
+      hotkey: 'h',
+      privateKey: key.slice(2) as `0x${string}`,
+      passphrase: 'p',
+    })
+    expect(hot.path).toBe(join(at, 'imported', 'hotkeys', 'h.json'))
+    expect(hot.address).toBe(cold.address)
+    expect(() =>
+      importKey({ dir: at, wallet: 'imported', privateKey: key, passphrase: 'p' }),
+    ).toThrow(/already exists/)
+    expect(() =>
+      importKey({ dir: at, wallet: 'bad', privateKey: '0x1234', passphrase: 'p' }),
+    ).toThrow(/64 hex digits/)
+    expect(() => loadKey(cold.path, 'wrong')).toThrow(/wrong passphrase/)
   })
 
   it('passphrase from a file or the environment, never a prompt', () => {

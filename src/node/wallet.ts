@@ -240,6 +240,46 @@ export function createWallet(options: {
   return created
 }
 
+/**
+ * Writes an existing private key as `<dir>/<wallet>/coldkey.json`, or as the hotkey `hotkey` of
+ * the wallet when given, encrypted with the passphrase. Never overwrites a keyfile.
+ */
+export function importKey(options: {
+  dir: string
+  wallet: string
+  hotkey?: string
+  privateKey: Hex
+  passphrase: string
+}): WalletEntry {
+  const { dir, wallet, hotkey, passphrase } = options
+  const safe = /^[A-Za-z0-9_.-]{1,64}$/
+  if (!safe.test(wallet)) throw new WalletError(`invalid wallet name '${wallet}'`)
+  if (hotkey !== undefined && !safe.test(hotkey))
+    throw new WalletError(`invalid hotkey name '${hotkey}'`)
+  const privateKey = options.privateKey.trim().replace(/^(0x)?/, '0x') as Hex
+  if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey))
+    throw new WalletError('the private key must be 32 bytes of hex (64 hex digits, 0x optional)')
+  const role: KeyRole = hotkey === undefined ? 'coldkey' : 'hotkey'
+  const name = hotkey ?? wallet
+  const keyfile = encryptKey(privateKey, passphrase, { role, name })
+  mkdirSync(join(dir, wallet, 'hotkeys'), { recursive: true, mode: 0o700 })
+  const path =
+    hotkey === undefined
+      ? join(dir, wallet, 'coldkey.json')
+      : join(dir, wallet, 'hotkeys', `${hotkey}.json`)
+  try {
+    writeFileSync(path, `${JSON.stringify(keyfile, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+  } catch (error) {
+    throw new WalletError(
+      (error as NodeJS.ErrnoException).code === 'EEXIST'
+        ? `${path} already exists`
+        : `cannot write ${path}`,
+      { cause: error },
+    )
+  }
+  return { wallet, role, name, address: keyfile.address, dev: false, path }
+}
+
 function exists(path: string): boolean {
   try {
     readFileSync(path)

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { trainedModelBytes } from '../../test/trained-model.ts'
-import { type Devnet, startDevnet } from '../chain/devnet.ts'
+import { writeDeployment } from '../chain/deployment.ts'
+import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
 import { createGateway } from '../gateway/app.ts'
 import { LocalMiner } from '../gateway/local-miner.ts'
 import { MinerPool } from '../gateway/pool.ts'
@@ -95,7 +96,9 @@ describe('verity verify', () => {
   it('passes an untouched answer, with the sent request, on-chain registration and re-execution', async () => {
     const response = save(await ask(registered, '/v1/chat/completions', chatBody))
     const sent = save(JSON.stringify(chatBody))
-    const rpc = ['--rpc', devnet.rpcUrl, '--contract', devnet.addresses.verity]
+    const manifest = join(dir, 'deployment.json')
+    writeDeployment(manifest, devnetDeployment(devnet))
+    const rpc = ['--rpc', devnet.rpcUrl, '--deployment', manifest]
     const ok = await verify([response, '--request', sent, ...rpc, '--reexecute'])
     expect(ok.stderr).toBe('')
     expect(ok.code).toBe(0)
@@ -150,29 +153,26 @@ describe('verity verify', () => {
   it('rejects a signer that held no uid on the subnet, and a receipt for another contract', async () => {
     const response = save(await ask(stranger, '/v1/chat/completions', chatBody))
     expect((await verify([response])).code).toBe(0) // a valid signature, by a nobody
-    const r = await verify([
-      response,
-      '--rpc',
-      devnet.rpcUrl,
-      '--contract',
-      devnet.addresses.verity,
-    ])
+    const manifest = join(dir, 'deployment.json')
+    writeDeployment(manifest, devnetDeployment(devnet))
+    const r = await verify([response, '--rpc', devnet.rpcUrl, '--deployment', manifest])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(
       /^error: receipt\.minerHotkey: 0x[0-9a-fA-F]{40} held no uid on subnet/m,
     )
-    const other = await verify([
-      response,
-      '--rpc',
-      devnet.rpcUrl,
-      '--contract',
-      devnet.addresses.token,
-    ])
+    // a manifest naming another contract (the token) as the core
+    const wrong = join(dir, 'other-contract.json')
+    const deployment = devnetDeployment(devnet)
+    writeDeployment(wrong, {
+      ...deployment,
+      contracts: { ...deployment.contracts, verity: devnet.addresses.token },
+    })
+    const other = await verify([response, '--rpc', devnet.rpcUrl, '--deployment', wrong])
     expect(other.code).toBe(1)
     expect(other.stderr).toMatch(/^error: receipt\.verifyingContract:/m)
     const usage = await verify([response, '--rpc', devnet.rpcUrl])
     expect(usage.code).toBe(2)
-    expect(usage.stderr).toMatch(/--rpc and --contract go together/)
+    expect(usage.stderr).toMatch(/--deployment <manifest> is required/)
   })
 
   it('checks a saved stream: the deltas are the signed text, the chunks name the signed tokens', async () => {

@@ -1,14 +1,5 @@
 import { readFileSync } from 'node:fs'
-import {
-  type Address,
-  type Chain,
-  createPublicClient,
-  defineChain,
-  formatEther,
-  http,
-  type PublicClient,
-  type Transport,
-} from 'viem'
+import { type Address, type Chain, formatEther, type PublicClient, type Transport } from 'viem'
 import { getBlockNumber } from 'viem/actions'
 import { disputeGameAbi } from '../../chain/abis.ts'
 import { getDispute } from '../../chain/actions/getDispute.ts'
@@ -18,7 +9,7 @@ import { DisputePhase, DisputeReason } from '../../chain/dispute.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { ReceiptError } from '../../errors/node.ts'
-import { connectChain, devnetVerityAddress, readDisputeGame } from '../../node/chain.ts'
+import { connectChain, readDisputeGame } from '../../node/chain.ts'
 import { openChallenge, revertOf } from '../../node/challenge.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
 import { loadModel } from '../../runtime/model/load.ts'
@@ -29,14 +20,17 @@ import { DisputePlayer, minerToMove } from '../../verify/dispute/player.ts'
 import { playSide } from '../../verify/dispute/side.ts'
 import { parseSavedResponse } from '../../verify/response.ts'
 import { parseArgs } from '../args.ts'
+import { type ChainSession, openChain } from '../chain-session.ts'
+import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
 import { simulateDisputeCommand } from './dispute-simulate.ts'
 
-const HELP = `usage: verity dispute open <response> --rpc <url> --key <keyfile> [--passphrase-file <file>]
-                            [--game <address>] [--model <file.gguf|default>] [--no-play] [--json]
-       verity dispute status <id> --rpc <url> [--contract <address> | --game <address>] [--json]
-       verity dispute list [--hotkey <address>] --rpc <url> [--contract <address> | --game <address>] [--json]
+const HELP = `usage: verity dispute open <response> --rpc <url> --deployment <manifest> --key <keyfile>
+                            [--passphrase-file <file>] [--game <address>] [--model <file.gguf|default>]
+                            [--no-play] [--json]
+       verity dispute status <id> --rpc <url> --deployment <manifest> [--game <address>] [--json]
+       verity dispute list [--hotkey <address>] --rpc <url> --deployment <manifest> [--game <address>] [--json]
        verity dispute simulate [--sample-rate p --stake S --cost C --reward R ...] [--json]
 
 Challenges a miner's answer on chain, by hand. open: <response> is an answer saved from the
@@ -47,19 +41,19 @@ traceRoot, or the first output token the trace did not sample), printing why. Th
 subnet's dispute parameter) is paid from the key's wallet, which must hold it; the game is
 approved to take it. Then it plays the challenger's side to the end (each move when it is its
 turn, a silent miner timed out), or with --no-play just opens and prints the dispute id.
-The game is the one the receipt's Verity contract names (or --game). status: phase, whose move,
-deadline, decision and what was slashed. list: every dispute from the game's events (--hotkey:
-one miner's). For status and list the game is --game, else the one the Verity contract at
---contract names (default: the address the devnet deploys Verity to). The keyfile is decrypted
-with --passphrase-file or VERITY_PASSPHRASE. Exit 0 when the dispute opened (and, played, was
-won), 1 when nothing was opened or the challenger lost.`
+The receipt must be for the deployment's chain and Verity contract. The game is --game, else the
+one the deployment's Verity contract names. status: phase, whose move, deadline, decision and
+what was slashed. list: every dispute from the game's events (--hotkey: one miner's). The keyfile
+is decrypted with --passphrase-file or VERITY_PASSPHRASE. Exit 0 when the dispute opened (and,
+played, was won), 1 when nothing was opened or the challenger lost.
+
+${CHAIN_FLAGS_HELP}`
 
 const spec = {
-  rpc: { type: 'string' },
+  ...CHAIN_FLAGS,
   key: { type: 'string' },
   'passphrase-file': { type: 'string' },
   game: { type: 'string' },
-  contract: { type: 'string' },
   model: { type: 'string' },
   hotkey: { type: 'string' },
   'no-play': { type: 'boolean' },
@@ -87,38 +81,7 @@ function addressFlag(flags: Flags, name: string): Address | undefined {
   return value as Address
 }
 
-function rpcFlag(flags: Flags): string {
-  const url = flags.rpc
-  if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url))
-    throw new UsageError('--rpc <url> is required: the chain, like http://127.0.0.1:8545')
-  return url
-}
-
-async function chainIdAt(url: string): Promise<number> {
-  const probe = createPublicClient({ transport: http(url, { timeout: 15_000, retryCount: 0 }) })
-  try {
-    return await probe.getChainId()
-  } catch (error) {
-    throw new UsageError(`cannot reach the chain at ${url}`, {
-      details: (error as Error).message.split('\n')[0],
-    })
-  }
-}
-
-async function publicClientAt(url: string): Promise<PublicClient<Transport, Chain>> {
-  const id = await chainIdAt(url)
-  return createPublicClient({
-    chain: defineChain({
-      id,
-      name: `chain ${id}`,
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [url] } },
-    }),
-    transport: http(url, { timeout: 30_000, retryCount: 1 }),
-  })
-}
-
-/** The game: --game, else the one the Verity contract names. */
+/** The game: --game, else the one the deployment's Verity contract names. */
 async function gameOf(
   client: PublicClient<Transport, Chain>,
   flags: Flags,
@@ -136,7 +99,6 @@ async function gameOf(
 }
 
 async function open(file: string, flags: Flags): Promise<number> {
-  const url = rpcFlag(flags)
   if (typeof flags.key !== 'string')
     throw new UsageError('--key <keyfile> is required: it pays the bond')
   let text: string
@@ -153,20 +115,25 @@ async function open(file: string, flags: Flags): Promise<number> {
     throw new ReceiptError('the local model is not the receipt model', {
       details: `receipt modelRoot ${receipt.modelRoot}, local ${toHex(model.modelRoot)} (pass --model)`,
     })
-  const chainId = await chainIdAt(url)
+  const session = await openChain(flags)
+  const { chainId, deployment } = session
   if (chainId !== receipt.chainId)
     throw new ReceiptError(
-      `the receipt is for chain ${receipt.chainId}, ${url} serves chain ${chainId}`,
+      `the receipt is for chain ${receipt.chainId}, ${session.rpcUrl} serves chain ${chainId}`,
+    )
+  if (receipt.verifyingContract.toLowerCase() !== deployment.contracts.verity.toLowerCase())
+    throw new ReceiptError(
+      `the receipt names Verity contract ${receipt.verifyingContract}, not the deployment's ${deployment.contracts.verity}`,
     )
   const passphrase = readPassphrase({
     file: typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : undefined,
   })
   const account = loadKey(flags.key, passphrase, { chainId })
   const chain = await connectChain({
-    rpcUrl: url,
+    rpcUrl: session.rpcUrl,
     account,
     netuid: receipt.netuid,
-    address: receipt.verifyingContract,
+    address: deployment.contracts.verity,
   })
   const game = await gameOf(chain.publicClient, flags, receipt.verifyingContract)
   const say = (line: string) => {
@@ -244,8 +211,9 @@ async function status(idText: string, flags: Flags): Promise<number> {
   if (!/^\d+$/.test(idText))
     throw new UsageError(`the dispute id must be a number, got '${idText}'`)
   const id = BigInt(idText)
-  const client = await publicClientAt(rpcFlag(flags))
-  const game = await gameOf(client, flags, addressFlag(flags, 'contract') ?? devnetVerityAddress())
+  const session: ChainSession = await openChain(flags)
+  const client = session.publicClient
+  const game = await gameOf(client, flags, session.deployment.contracts.verity)
   const d = await getDispute(client, { address: game, id })
   if (d.phase === DisputePhase.NONE) throw new ChainError(`no dispute ${id} on game ${game}`)
   const [log, head] = await Promise.all([
@@ -291,8 +259,9 @@ async function status(idText: string, flags: Flags): Promise<number> {
 
 async function list(flags: Flags): Promise<number> {
   const hotkey = addressFlag(flags, 'hotkey')
-  const client = await publicClientAt(rpcFlag(flags))
-  const game = await gameOf(client, flags, addressFlag(flags, 'contract') ?? devnetVerityAddress())
+  const session = await openChain(flags)
+  const client = session.publicClient
+  const game = await gameOf(client, flags, session.deployment.contracts.verity)
   const disputes = await listDisputes(client, {
     address: game,
     ...(hotkey ? { miner: hotkey } : {}),

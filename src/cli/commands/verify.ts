@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { createPublicClient, defineChain, http } from 'viem'
 import { UsageError } from '../../errors/cli.ts'
 import { ReceiptError } from '../../errors/node.ts'
 import { checkSentBody } from '../../gateway/sent.ts'
@@ -10,11 +9,13 @@ import { reexecuteReceipt } from '../../verify/reexecute.ts'
 import { checkRegistration } from '../../verify/registration.ts'
 import { checkSavedResponse, type Mismatch, parseSavedResponse } from '../../verify/response.ts'
 import { parseArgs } from '../args.ts'
+import { openChain } from '../chain-session.ts'
+import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, chainSources } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
 
 const HELP = `usage: verity verify <response> [--request <sent.json>] [--reexecute] [--model <file.gguf|default>]
-                     [--rpc <url> --contract <address>] [--json]
+                     [--rpc <url> --deployment <manifest>] [--json]
 
 Checks an answer alone, trusting neither the gateway nor the miner. <response> is what the API
 returned: a chat or text completion body, a saved event stream (the 'data:' lines), or a bare
@@ -27,19 +28,20 @@ bundle {request, tokens, receipt, call}. Every check names the field at fault:
   chunks name exactly those tokens, and the finish reason follows from them;
 - --request <sent.json>: the body you sent; the messages, sampling parameters, length, seed
   and stop strings the miner ran must be yours;
-- --rpc <url> --contract <address>: the signer held a uid on the subnet serving that modelRoot
-  at the receipt's issuedBlock, on the Verity contract you trust. Without --rpc, registration is
-  not checked, and the output says so;
+- --rpc <url> --deployment <manifest>: the signer held a uid on the subnet serving that modelRoot
+  at the receipt's issuedBlock, on the Verity contract the manifest names (the one you trust).
+  Without a chain, registration is not checked, and the output says so;
 - --reexecute: the local runtime re-runs the request and must reproduce the tokens, outputHash,
   traceRoot and trace length bit for bit.
-Exit 0 when every check passes, 1 otherwise.`
+Exit 0 when every check passes, 1 otherwise.
+
+${CHAIN_FLAGS_HELP}`
 
 const spec = {
   request: { type: 'string' },
   reexecute: { type: 'boolean' },
   model: { type: 'string' },
-  rpc: { type: 'string' },
-  contract: { type: 'string' },
+  ...CHAIN_FLAGS,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -53,11 +55,8 @@ export const command: Command = {
       return 0
     }
     if (positionals.length !== 1) throw new UsageError('give exactly one response file')
-    if ((flags.rpc === undefined) !== (flags.contract === undefined))
-      throw new UsageError('--rpc and --contract go together: say which Verity contract to trust')
-    const contract = flags.contract as string | undefined
-    if (contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(contract))
-      throw new UsageError('--contract must be an address')
+    const sources = chainSources(flags)
+    const withChain = sources.rpc !== undefined || sources.deployment !== undefined
     const file = positionals[0]!
     const read = (path: string) => {
       try {
@@ -97,24 +96,21 @@ export const command: Command = {
       if (found.length === 0) passed.push('sent request ok: the miner ran what you sent')
     }
     let registration: 'checked' | 'not checked' = 'not checked'
-    if (flags.rpc !== undefined) {
-      const url = flags.rpc as string
-      const client = createPublicClient({
-        chain: defineChain({
-          id: receipt.chainId,
-          name: `chain ${receipt.chainId}`,
-          nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-          rpcUrls: { default: { http: [url] } },
-        }),
-        transport: http(url, { timeout: 30_000, retryCount: 1 }),
+    if (withChain) {
+      const session = await openChain(flags)
+      if (session.chainId !== receipt.chainId)
+        throw new ReceiptError(
+          `the receipt is for chain ${receipt.chainId}, ${session.rpcUrl} serves chain ${session.chainId}`,
+        )
+      const found = await checkRegistration(
+        session.publicClient,
+        receipt,
+        session.deployment.contracts.verity,
+      ).catch((error) => {
+        throw new UsageError(`cannot read the chain at ${session.rpcUrl}`, {
+          details: (error as Error).message.split('\n')[0],
+        })
       })
-      const found = await checkRegistration(client, receipt, contract as `0x${string}`).catch(
-        (error) => {
-          throw new UsageError(`cannot read the chain at ${url}`, {
-            details: (error as Error).message.split('\n')[0],
-          })
-        },
-      )
       mismatches.push(...found)
       registration = 'checked'
       if (found.length === 0)
@@ -123,7 +119,7 @@ export const command: Command = {
         )
     } else
       passed.push(
-        'registration NOT checked (no --rpc): any key could have signed this; pass --rpc and --contract',
+        'registration NOT checked (no chain): any key could have signed this; pass --rpc and --deployment',
       )
     let reexecuted = false
     if (flags.reexecute && mismatches.length === 0) {

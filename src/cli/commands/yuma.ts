@@ -71,7 +71,13 @@ export const command: Command = {
   summary: 'Yuma Consensus: run a scenario or simulate adversaries',
   run: async (argv) => {
     const [sub, ...rest] = argv
-    if (!sub || sub === '--help' || sub === '-h') {
+    if (
+      !sub ||
+      sub === '--help' ||
+      sub === '-h' ||
+      rest.includes('--help') ||
+      rest.includes('-h')
+    ) {
       console.log(HELP)
       return sub ? 0 : 2
     }
