@@ -6,7 +6,6 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
-  getContractAddress,
   http,
   nonceManager,
   type PublicClient,
@@ -14,7 +13,6 @@ import {
   type WalletClient,
 } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
-import { privateKeyToAccount } from 'viem/accounts'
 import { readContract } from 'viem/actions'
 import { verityAbi } from '../chain/abis.ts'
 import { getHyperparams } from '../chain/actions/getHyperparams.ts'
@@ -34,14 +32,6 @@ export type ChainContext = {
   disputeGame?: Address
   publicClient: PublicClient<Transport, Chain>
   walletClient: WalletClient<Transport, Chain, Account>
-}
-
-/**
- * The Verity contract address `startDevnet` deploys to on a fresh anvil: the eleventh contract
- * created by anvil's account 0 (token, nine libraries, then Verity).
- */
-export function devnetVerityAddress(): Address {
-  return getContractAddress({ from: privateKeyToAccount(devPrivateKey(0)).address, nonce: 10n })
 }
 
 /** Clients for `rpcUrl` acting as `account` on the Verity core at `address` (from a manifest). */
