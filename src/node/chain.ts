@@ -20,7 +20,6 @@ import { getNode } from '../chain/actions/getNode.ts'
 import { getSubnet } from '../chain/actions/getSubnet.ts'
 import { serveNode } from '../chain/actions/serveNode.ts'
 import { type Peer, peerIdFromBytes, peerIdToBytes } from './peer.ts'
-import { devPrivateKey } from './wallet.ts'
 
 /** What a node needs to talk to the chain as its hotkey. */
 export type ChainContext = {
