@@ -485,6 +485,8 @@ async function main(): Promise<void> {
     published,
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)
+  if (!(warm && dropped && recovered))
+    for (const [name, text] of logs) process.stderr.write(`--- ${name}\n${text.slice(-3000)}\n`)
 }
 
 async function cleanup(): Promise<void> {
