@@ -198,7 +198,13 @@ export class DisputeService implements Startable {
       openedBlock: block,
     })
     this.stats.opened++
-    this.log('opened dispute %s over receipt %s of %s: %s', id, digest, receipt.minerHotkey, claim)
+    this.log.info(
+      'opened dispute %s over receipt %s of %s: %s',
+      id,
+      digest,
+      receipt.minerHotkey,
+      claim,
+    )
     return { opened: true, id, claim }
   }
 
@@ -251,7 +257,7 @@ export class DisputeService implements Startable {
       if (!filed) continue
       if (held) {
         this.stats.opened++
-        this.log('dispute %s opened by %s over receipt %s', id, e.args.challenger, digest)
+        this.log.info('dispute %s opened by %s over receipt %s', id, e.args.challenger, digest)
       } else {
         this.stats.unknown++
         this.log.error(
@@ -315,7 +321,7 @@ export class DisputeService implements Startable {
     if (won) this.stats.won++
     else this.stats.lost++
     if (step.reason === DisputeReason.TIMEOUT) this.stats.timedOut++
-    this.log(
+    this.log.info(
       'dispute %s decided: the %s lost (reason %d), slashed %s',
       row.id,
       step.minerLost ? 'miner' : 'challenger',

@@ -323,7 +323,7 @@ export class ValidatorService implements Startable {
       latencyMs,
     })
     if (!evidence) return true
-    this.log('uid %d: MISMATCH %o', uid, evidence.mismatches)
+    this.log.warn('uid %d: MISMATCH %o', uid, evidence.mismatches)
     this.stats.evidence++
     store.putEvidence({ uid, epoch, evidence })
     await this.peer.services.pubsub
@@ -565,7 +565,7 @@ export class ValidatorService implements Startable {
         { address: chain.address, netuid: chain.netuid, hash },
         options,
       )
-      this.log('epoch %d: committed weights %o for uids %o', epoch, weights, uids)
+      this.log.info('epoch %d: committed weights %o for uids %o', epoch, weights, uids)
     } else {
       await setWeights(
         chain.walletClient,
@@ -583,7 +583,7 @@ export class ValidatorService implements Startable {
         versionKey,
       })
       this.init.store.markRevealed(marker)
-      this.log('epoch %d: set weights %o for uids %o', epoch, weights, uids)
+      this.log.info('epoch %d: set weights %o for uids %o', epoch, weights, uids)
     }
     this.lastEpoch = epoch
     return { epoch, revealed, committed: true }
@@ -600,7 +600,7 @@ export class ValidatorService implements Startable {
       if (epoch < c.epoch + period) continue
       if (epoch > c.epoch + period) {
         store.markRevealed(c.hash, 2)
-        this.log('commit of epoch %d expired unrevealed', c.epoch)
+        this.log.warn('commit of epoch %d expired unrevealed', c.epoch)
         continue
       }
       try {
@@ -618,7 +618,7 @@ export class ValidatorService implements Startable {
         )
         store.markRevealed(c.hash)
         revealed++
-        this.log('epoch %d: revealed the commit of epoch %d', epoch, c.epoch)
+        this.log.info('epoch %d: revealed the commit of epoch %d', epoch, c.epoch)
       } catch (error) {
         const text = error instanceof Error ? error.message : String(error)
         if (/CommitNotFound|RevealExpired/.test(text)) store.markRevealed(c.hash, 2)

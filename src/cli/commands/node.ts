@@ -8,6 +8,7 @@ import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, threadsFlag } from '../model-file.ts'
+import { applyOpsFlags, OPS_FLAGS, OPS_HELP } from '../ops-flags.ts'
 
 const HELP = `usage: verity node --role miner|validator|gateway --chain <rpc-url> --key <hotkey.json>
                   --data-dir <dir> [--netuid N] [--contract <address>] [--model <file.gguf|default>]
@@ -28,7 +29,8 @@ validator disputes, with a bond from its hotkey's wallet, each wrong trace or ou
 re-executes; a miner answers every dispute over its receipts from its data dir's SQLite store.
 Both keep their games in that store and resume them after a restart.
 --threads N runs the model's products on N threads (default: all cores; results are the same bits
-for every N). Set DEBUG=verity:* for logs.`
+for every N).
+${OPS_HELP}`
 
 const spec = {
   role: { type: 'string' },
@@ -44,6 +46,7 @@ const spec = {
   gateway: { type: 'string' },
   threads: { type: 'string' },
   'dispute-game': { type: 'string' },
+  ...OPS_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -56,6 +59,7 @@ export const command: Command = {
       return 0
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+    applyOpsFlags(flags)
     const role = flags.role
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
       throw new UsageError('--role must be miner, validator or gateway')
