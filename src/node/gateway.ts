@@ -26,6 +26,7 @@ import {
   RateLimiter,
   receiptTopic,
 } from './gossip.ts'
+import { chainProbe, connectedPeers } from './health.ts'
 import { log } from './log.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
 import { type NeuronView, SubnetView } from './subnet-view.ts'
@@ -190,10 +191,24 @@ export async function startGatewayNode(options: {
     await publishBundle(peer, netuid, bundle)
   }
 
+  const chainHealth = chainProbe(chain.publicClient)
+  const nodeStatus = async () => {
+    const chainNow = await chainHealth()
+    const uid = view.neuron(options.hotkey.address)?.uid ?? null
+    return {
+      ready: chainNow.reachable && uid !== null,
+      role: 'gateway',
+      hotkey: options.hotkey.address,
+      uid,
+      chain: chainNow,
+      peers: connectedPeers(peer),
+    }
+  }
   const server = startGatewayServer({
     pools: [pool],
     port: options.port ?? 8080,
     submitBundle,
+    nodeStatus,
   })
   const stop = async () => {
     unsubscribe()

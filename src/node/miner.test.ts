@@ -160,6 +160,25 @@ describe('/verity/infer/1', () => {
     const ok = await collect(clientFor(m), request(8))
     expect(ok.tokens).toHaveLength(16)
     expect(m.service.refused).toBe(6)
+    // The same traffic, as /metrics reports it.
+    const { metrics } = m.service
+    const requests = (outcome: string) => metrics.value(metrics.minerRequests, { outcome })
+    expect(await requests('served')).toBe(2)
+    for (const outcome of [
+      'replay',
+      'unauthorized',
+      'stale',
+      'bad_frame',
+      'wrong_model',
+      'bad_request',
+    ])
+      expect(await requests(outcome)).toBe(1)
+    expect(await metrics.value(metrics.minerRequests)).toBe(8)
+    expect(await metrics.value(metrics.minerTokens)).toBe(
+      (first.at(-1)!.tokens as number[]).length + 16,
+    )
+    expect(await metrics.value(metrics.receiptsStored)).toBe(2)
+    expect(await metrics.render()).toMatch(/^verity_miner_requests_total\{outcome="replay"\} 1$/m)
   })
 
   it('a miner that dies mid-answer gives a clean StreamError, never a hang', async () => {
@@ -245,6 +264,9 @@ describe('a miner protects itself', () => {
     expect(busy).toHaveLength(1)
     expect(done).toHaveLength(2)
     expect(m.service.load).toEqual({ running: 0, queued: 0 })
+    const { metrics } = m.service
+    expect(await metrics.value(metrics.minerRequests, { outcome: 'busy' })).toBe(1)
+    expect(await metrics.value(metrics.minerRequests, { outcome: 'served' })).toBe(2)
   })
 
   it('limits one caller without starving another', async () => {

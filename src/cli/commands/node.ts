@@ -59,7 +59,7 @@ export const command: Command = {
       return 0
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-    applyOpsFlags(flags)
+    const { metrics: ops } = applyOpsFlags(flags)
     const role = flags.role
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
       throw new UsageError('--role must be miner, validator or gateway')
@@ -120,6 +120,7 @@ export const command: Command = {
         dataDir,
         port,
         ...(cheat ? { cheat: cheat as CheatMode } : {}),
+        ...(ops ? { ops } : {}),
       })
       stop = node.stop
       console.log(
@@ -134,6 +135,7 @@ export const command: Command = {
         dataDir,
         port,
         ...(gatewayUrl ? { gatewayUrl } : {}),
+        ...(ops ? { ops } : {}),
       })
       stop = node.stop
       console.log(`validator ${hotkey.address} on ${node.peer.peerId.toString()}`)
