@@ -181,6 +181,25 @@ describe('/verity/infer/1', () => {
     expect(await metrics.render()).toMatch(/^verity_miner_requests_total\{outcome="replay"\} 1$/m)
   })
 
+  it('refuses a request replayed to it after a restart on the same data dir as replay', async () => {
+    const before = await miner('restarted')
+    const call = await signRequest(caller, request(9), { miner: before.hotkey.address })
+    expect((await raw(before, { type: 'request', call })).at(-1)?.type).toBe('done')
+    await before.service.stop()
+    await before.peer.stop()
+    before.store.close()
+    const after = await miner('restarted')
+    expect(after.store.countNonces()).toBe(1)
+    expect(await raw(after, { type: 'request', call })).toEqual([
+      { type: 'error', code: 'replay', message: expect.stringMatching(/replayed/) },
+    ])
+    const { metrics } = after.service
+    expect(await metrics.value(metrics.minerRequests, { outcome: 'replay' })).toBe(1)
+    // a fresh call from the same caller is served as ever
+    const fresh = await signRequest(caller, request(9), { miner: after.hotkey.address })
+    expect((await raw(after, { type: 'request', call: fresh })).at(-1)?.type).toBe('done')
+  })
+
   it('a miner that dies mid-answer gives a clean StreamError, never a hang', async () => {
     const m = await miner('flaky', { dieAfterTokens: 5 })
     const seen: number[] = []

@@ -100,7 +100,8 @@ export class MinerService implements Startable {
     this.peer = peer
     this.init = init
     this.metrics = init.metrics ?? new NodeMetrics()
-    this.guard = new ReplayGuard(init.replay)
+    // Nonces live in the store, so a request replayed to a restarted miner is still refused.
+    this.guard = new ReplayGuard({ nonces: init.store.nonceBook(), ...init.replay })
     this.renderer = promptRenderer(init.model.metadata)
     this.modelRoot = toHex(init.model.modelRoot)
     this.signer = {
