@@ -8,6 +8,7 @@ export const OPS_FLAGS = {
   'log-format': { type: 'string' },
   'metrics-port': { type: 'string' },
   'metrics-host': { type: 'string' },
+  'keep-epochs': { type: 'string' },
 } as const
 
 export const OPS_HELP = `Operations:
@@ -15,11 +16,15 @@ export const OPS_HELP = `Operations:
   --log-format json|pretty   logs go to stderr: one JSON object a line (default), or readable lines
   --metrics-port P           serve GET /metrics (Prometheus) and GET /health on P (miners and
                              validators; the gateway serves both on its API port)
-  --metrics-host H           address the metrics port listens on (default 127.0.0.1)`
+  --metrics-host H           address the metrics port listens on (default 127.0.0.1)
+  --keep-epochs N            epochs of checks and evidence a validator keeps (default 32); a
+                             miner keeps each receipt while a dispute over it is possible`
 
 export type OpsOptions = {
   /** Where a miner or validator serves /metrics and /health; absent: not served. */
   metrics: { host: string; port: number } | undefined
+  /** Validators: epochs of checks and evidence kept in SQLite. */
+  keepEpochs: number | undefined
 }
 
 /** Checks the ops flags, configures the process's logs from them, and returns the rest. */
@@ -36,6 +41,8 @@ export function applyOpsFlags(flags: ParsedArgs['flags']): OpsOptions {
     throw new UsageError('--metrics-host must be an address like 127.0.0.1 or ::1')
   const port =
     flags['metrics-port'] === undefined ? undefined : intFlag(flags, 'metrics-port', 0, 0, 65535)
+  const keepEpochs =
+    flags['keep-epochs'] === undefined ? undefined : intFlag(flags, 'keep-epochs', 32, 1, 1_000_000)
   configureLogs({ level: level as LogLevel, format })
-  return { metrics: port === undefined ? undefined : { host, port } }
+  return { metrics: port === undefined ? undefined : { host, port }, keepEpochs }
 }

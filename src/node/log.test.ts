@@ -60,8 +60,13 @@ describe('log', () => {
   it('takes --log-level, --log-format and the metrics address from flags, and refuses bad ones', () => {
     expect(applyOpsFlags({ 'log-level': 'silent', 'metrics-port': '9464' })).toEqual({
       metrics: { host: '127.0.0.1', port: 9464 },
+      keepEpochs: undefined,
     })
-    expect(applyOpsFlags({ 'log-level': 'silent' })).toEqual({ metrics: undefined })
+    expect(applyOpsFlags({ 'log-level': 'silent', 'keep-epochs': '8' })).toEqual({
+      metrics: undefined,
+      keepEpochs: 8,
+    })
+    expect(() => applyOpsFlags({ 'keep-epochs': '0' })).toThrow(/--keep-epochs/)
     expect(() => applyOpsFlags({ 'log-level': 'loud' })).toThrow(/--log-level must be one of/)
     expect(() => applyOpsFlags({ 'log-format': 'xml' })).toThrow(/--log-format/)
     expect(() => applyOpsFlags({ 'metrics-port': '70000' })).toThrow(/--metrics-port/)

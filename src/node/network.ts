@@ -37,6 +37,7 @@ import { NodeMetrics } from './metrics.ts'
 import { type Admission, type MinerInit, MinerService } from './miner.ts'
 import { type OpsServer, startOpsServer } from './ops-server.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
+import { longestGameBlocks, Retention, type RetentionInit } from './retention.ts'
 import { NodeStore } from './store.ts'
 import { SubnetView } from './subnet-view.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
@@ -259,6 +260,8 @@ export async function startMinerNode(options: {
   disputes?: Pick<DisputeServiceInit, 'pollMs'>
   /** Serve GET /metrics and GET /health here (absent: not served). */
   ops?: OpsAddress
+  /** When receipts are pruned (tests: more often). */
+  retention?: Pick<RetentionInit, 'everyBlocks' | 'pollMs'>
   service?: Partial<
     Pick<MinerInit, 'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks'>
   >
@@ -308,9 +311,18 @@ export async function startMinerNode(options: {
     ...options.service,
     disputeWindowBlocks: validity === undefined ? window : Math.min(window, validity),
   })
+  const retention = new Retention({
+    store,
+    block: () => view.block,
+    epoch: () => view.epoch,
+    longestGame: () => longestGameBlocks(chain),
+    metrics,
+    ...options.retention,
+  })
   let ops: OpsServer | undefined
   const stop = async () => {
     await ops?.stop()
+    await retention.stop()
     await disputes?.stop()
     await view.stop()
     await service.stop()
@@ -323,6 +335,7 @@ export async function startMinerNode(options: {
     await disputes?.start()
     await publishNode(chain, peer, options.signal ? { signal: options.signal } : {})
     await view.refresh({ metagraph: true })
+    await retention.start()
     ops = await serveOps(options.ops, metrics, 'miner', options.hotkey.address, chain, peer, view)
   } catch (error) {
     await stop()
@@ -341,6 +354,8 @@ export async function startValidatorNode(
     disputes?: Pick<DisputeServiceInit, 'pollMs' | 'maxActive' | 'liar'>
     /** Serve GET /metrics and GET /health here (absent: not served). */
     ops?: OpsAddress
+    /** How long checks and evidence are kept (default 32 epochs, never less than scoreWindow). */
+    retention?: Pick<RetentionInit, 'everyBlocks' | 'pollMs' | 'keepEpochs'>
     signal?: AbortSignal
   },
 ): Promise<RunningNode & { service: ValidatorService }> {
@@ -351,6 +366,7 @@ export async function startValidatorNode(
     signal,
     disputes: disputeOptions,
     ops: opsAddress,
+    retention: retentionOptions,
     ...init
   } = options
   const peer = await createPeer({
@@ -383,9 +399,20 @@ export async function startValidatorNode(
     ...(disputes ? { disputes } : {}),
     minDisputeBlocks: validity === undefined ? minimum : Math.min(minimum, validity),
   })
+  // Scores look back scoreWindow epochs: never keep fewer.
+  const keepEpochs = Math.max(retentionOptions?.keepEpochs ?? 32, init.scoreWindow ?? 4)
+  const retention = new Retention({
+    store,
+    block: () => service.view.block,
+    epoch: () => service.view.epoch,
+    metrics,
+    ...retentionOptions,
+    keepEpochs,
+  })
   let ops: OpsServer | undefined
   const stop = async () => {
     await ops?.stop()
+    await retention.stop()
     await disputes?.stop()
     await service.stop()
     await peer.stop()
@@ -395,6 +422,7 @@ export async function startValidatorNode(
     await publishNode(options.chain, peer, signal ? { signal } : {})
     await disputes?.start()
     await service.start({ loop: loop !== false })
+    await retention.start()
     const hotkey = init.hotkey.address
     ops = await serveOps(opsAddress, metrics, 'validator', hotkey, chain, peer, service.view)
   } catch (error) {

@@ -59,7 +59,7 @@ export const command: Command = {
       return 0
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-    const { metrics: ops } = applyOpsFlags(flags)
+    const { metrics: ops, keepEpochs } = applyOpsFlags(flags)
     const role = flags.role
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
       throw new UsageError('--role must be miner, validator or gateway')
@@ -136,6 +136,7 @@ export const command: Command = {
         port,
         ...(gatewayUrl ? { gatewayUrl } : {}),
         ...(ops ? { ops } : {}),
+        ...(keepEpochs ? { retention: { keepEpochs } } : {}),
       })
       stop = node.stop
       console.log(`validator ${hotkey.address} on ${node.peer.peerId.toString()}`)
