@@ -15,7 +15,7 @@ describe('log', () => {
     configureLogs({ level: 'debug', format: 'json', destination })
     const logger = log('node:test')
     logger('request %s from %s: %d tokens %o', '0xabc', 'peer', 7, { a: 1 })
-    logger.info('peer %p', { toString: () => '12D3KooW' })
+    logger.info('peer %p dispute %s', { toString: () => '12D3KooW' }, 7n)
     logger.trace('not shown at debug')
     expect(lines).toHaveLength(2)
     const first = JSON.parse(lines[0]!)
@@ -25,7 +25,7 @@ describe('log', () => {
       msg: 'request 0xabc from peer: 7 tokens { a: 1 }',
     })
     expect(typeof first.time).toBe('string')
-    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, msg: 'peer 12D3KooW' })
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, msg: 'peer 12D3KooW dispute 7' })
   })
 
   it('logs %e as the message and the error (with its stack) as err', () => {

@@ -83,6 +83,9 @@ function render(fmt: unknown, args: unknown[]): { msg: string; err: Error | unde
       args[at] = String(args[at])
       return '%s'
     }
+    // util.format writes a bigint as `1n`; logs say what the chain says: `1`.
+    if ((token === '%s' || token === '%d') && typeof args[at] === 'bigint')
+      args[at] = String(args[at])
     if (token === '%e') {
       const value = args[at]
       if (value instanceof Error) err ??= value
