@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { applyOpsFlags } from '../cli/ops-flags.ts'
+import { applyLogFlags, applyOpsFlags } from '../cli/ops-flags.ts'
 import { configureLogs, defaultLogLevel, log } from './log.ts'
 
 function capture() {
@@ -55,6 +55,15 @@ describe('log', () => {
     expect(defaultLogLevel({})).toBe('info')
     expect(defaultLogLevel({ VITEST: 'true', VERITY_LOG_LEVEL: 'debug' })).toBe('debug')
     expect(defaultLogLevel({ VERITY_LOG_LEVEL: 'loud' })).toBe('info')
+  })
+
+  it("a command's default level (the devnet's warn) yields to the flag and to tests' silence", () => {
+    const probe = log('node:probe')
+    applyLogFlags({}, { level: 'warn' })
+    expect(probe.enabled('error')).toBe(false) // under vitest: silent
+    applyLogFlags({ 'log-level': 'debug' }, { level: 'warn' })
+    expect(probe.enabled('debug')).toBe(true)
+    expect(probe.enabled('trace')).toBe(false)
   })
 
   it('takes --log-level, --log-format and the metrics address from flags, and refuses bad ones', () => {
