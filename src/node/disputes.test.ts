@@ -220,6 +220,18 @@ describe('nodes play the dispute game', () => {
     expect(await stakeOf(devnet.accounts[CHEATER]!.address)).toBe(before - slashes[0]!)
     const minerRows = cheater.store.disputes(game, 'miner')
     expect(minerRows.map((r) => r.minerLost)).toEqual([true, true])
+    // as /metrics counts them: each validator opened one and won it; the miner lost both
+    for (const n of [a, b]) {
+      const disputes = (event: string) =>
+        n.metrics.value(n.metrics.disputes, { role: 'challenger', event })
+      expect([await disputes('opened'), await disputes('won'), await disputes('lost')]).toEqual([
+        1, 1, 0,
+      ])
+    }
+    const lost = (event: string) =>
+      cheater.metrics.value(cheater.metrics.disputes, { role: 'miner', event })
+    expect([await lost('opened'), await lost('won'), await lost('lost')]).toEqual([2, 0, 2])
+    expect(await a.metrics.value(a.metrics.mismatches)).toBe(a.store.countEvidence())
     // once per receipt per validator
     expect(await a.disputes!.challenge(evidence!.evidence.bundle)).toMatchObject({ opened: false })
   }, 180_000)

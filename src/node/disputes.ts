@@ -204,6 +204,7 @@ export class DisputeService implements Startable {
       openedBlock: block,
     })
     this.stats.opened++
+    this.metrics.disputes.inc({ role: 'challenger', event: 'opened' })
     this.log.info(
       'opened dispute %s over receipt %s of %s: %s',
       id,

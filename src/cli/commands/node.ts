@@ -124,7 +124,7 @@ export const command: Command = {
       })
       stop = node.stop
       console.log(
-        `miner ${hotkey.address} serving ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+        `miner ${hotkey.address} serving ${node.peer.getMultiaddrs().map(String).join(' ')}${node.ops ? `; /metrics and /health on ${node.ops.url}` : ''}`,
       )
     } else if (role === 'validator') {
       const node = await startValidatorNode({
@@ -139,7 +139,9 @@ export const command: Command = {
         ...(keepEpochs ? { retention: { keepEpochs } } : {}),
       })
       stop = node.stop
-      console.log(`validator ${hotkey.address} on ${node.peer.peerId.toString()}`)
+      console.log(
+        `validator ${hotkey.address} on ${node.peer.peerId.toString()}${node.ops ? `; /metrics and /health on ${node.ops.url}` : ''}`,
+      )
     } else {
       const node = await startGatewayNode({ hotkey, chain, model, dataDir, port })
       stop = node.stop
