@@ -57,6 +57,11 @@ async function raw(miner: RunningNode, frame: unknown) {
   return out
 }
 
+async function storedReceipts(node: RunningNode): Promise<SignedReceipt[]> {
+  const rows = node.store.db.prepare('SELECT receipt FROM receipts').all() as { receipt: string }[]
+  return rows.map((r) => JSON.parse(r.receipt) as SignedReceipt)
+}
+
 describe('a miner and a validator restarted mid-epoch on their data dirs', () => {
   it('keep receipts, commit salts and replay nonces, and the validator reveals on time', async () => {
     const [MINER, VALIDATOR] = [1, 2]
@@ -73,6 +78,9 @@ describe('a miner and a validator restarted mid-epoch on their data dirs', () =>
       tokenizer,
       dataDir: join(dir, 'miner'),
       ops: LOOPBACK,
+      // Receipts disputable for 150 blocks (the validators require 100): few to mine past.
+      service: { disputeWindowBlocks: 150 },
+      retention: { pollMs: 200 },
     }
     const validatorOptions = {
       hotkey: account(VALIDATOR),
@@ -184,5 +192,23 @@ describe('a miner and a validator restarted mid-epoch on their data dirs', () =>
       netuid,
     })
     expect(neurons[1]!.incentive).toBe(65535)
+
+    // Once the chain is past every receipt's validUntilBlock (no game here: nothing to add), the
+    // running miner prunes them on its own, within a poll of its retention.
+    const last = Math.max(
+      ...[answer.receipt, ...(await storedReceipts(miner2))].map((r) => r.validUntilBlock),
+    )
+    const held = miner2.store.countReceipts()
+    expect(held).toBe(5) // 3 before the restart, the 2 checks of epoch 2
+    const head = Number(await devnet.publicClient.getBlockNumber())
+    await devnet.publicClient.request({
+      method: 'anvil_mine',
+      params: [`0x${(last - head + 1).toString(16)}`],
+    } as never)
+    const end = Date.now() + 30_000
+    while (miner2.store.countReceipts() > 0 && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 200))
+    expect(miner2.store.countReceipts()).toBe(0)
+    expect(await miner2.metrics.value(miner2.metrics.pruned, { table: 'receipts' })).toBe(held)
   })
 })
