@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
+import { GatewayMetrics } from '../gateway/metrics.ts'
 import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
 import { type GatewayServer, startGatewayServer } from '../gateway/server.ts'
@@ -28,6 +29,7 @@ import {
 } from './gossip.ts'
 import { chainProbe, connectedPeers } from './health.ts'
 import { log } from './log.ts'
+import { registerChainCalls, registerGauge } from './metrics.ts'
 import { createPeer, loadPeerKey, type Peer } from './peer.ts'
 import { type NeuronView, SubnetView } from './subnet-view.ts'
 
@@ -204,11 +206,24 @@ export async function startGatewayNode(options: {
       peers: connectedPeers(peer),
     }
   }
+  // The gateway's /metrics carries the node's chain calls, peers and head block too.
+  const metrics = new GatewayMetrics()
+  if (chain.calls) registerChainCalls(metrics.registry, chain.calls)
+  registerGauge(metrics.registry, 'verity_node_peers', 'Distinct peers connected now.', () =>
+    connectedPeers(peer),
+  )
+  registerGauge(
+    metrics.registry,
+    'verity_chain_head_block',
+    'The latest block this node has read.',
+    () => view.block,
+  )
   const server = startGatewayServer({
     pools: [pool],
     port: options.port ?? 8080,
     submitBundle,
     nodeStatus,
+    metrics,
   })
   const stop = async () => {
     unsubscribe()

@@ -66,36 +66,12 @@ export class NodeMetrics {
 
   /** Exports the chain's request counts (ChainCalls) as counters. */
   watchChain(calls: ChainCalls | undefined): void {
-    if (!calls) return
-    const mirror = (name: string, help: string, source: Map<string, number>) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ['method'],
-        registers: [this.registry],
-        collect() {
-          this.reset()
-          for (const [method, n] of source) this.inc({ method }, n)
-        },
-      })
-    mirror('verity_chain_calls_total', 'JSON-RPC requests to the chain, by method.', calls.calls)
-    mirror(
-      'verity_chain_call_failures_total',
-      'JSON-RPC requests that failed (transport error or error response, reverts included).',
-      calls.failures,
-    )
+    if (calls) registerChainCalls(this.registry, calls)
   }
 
   /** A gauge read at scrape time (connected peers, head block). */
   gauge(name: string, help: string, read: () => number): void {
-    new Gauge({
-      name,
-      help,
-      registers: [this.registry],
-      collect() {
-        this.set(read())
-      },
-    })
+    registerGauge(this.registry, name, help, read)
   }
 
   /** A counter's total now over the series that carry `labels` (tests, devnet reports). */
@@ -113,4 +89,45 @@ export class NodeMetrics {
   get contentType(): string {
     return this.registry.contentType
   }
+}
+
+/**
+ * `verity_chain_calls_total{method}` and `verity_chain_call_failures_total{method}` in `registry`,
+ * read from `calls` at scrape time (any role's registry: the gateway's too).
+ */
+export function registerChainCalls(registry: Registry, calls: ChainCalls): void {
+  const mirror = (name: string, help: string, source: Map<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['method'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const [method, n] of source) this.inc({ method }, n)
+      },
+    })
+  mirror('verity_chain_calls_total', 'JSON-RPC requests to the chain, by method.', calls.calls)
+  mirror(
+    'verity_chain_call_failures_total',
+    'JSON-RPC requests that failed (transport error or error response, reverts included).',
+    calls.failures,
+  )
+}
+
+/** A gauge in `registry` whose value is read at scrape time. */
+export function registerGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read())
+    },
+  })
 }
