@@ -25,6 +25,7 @@ import { connectChain } from './chain.ts'
 import { ensureBond } from './challenge.ts'
 import { DisputeService } from './disputes.ts'
 import { type RunningNode, setupSubnet, startMinerNode, startValidatorNode } from './network.ts'
+import { longestGameBlocks } from './retention.ts'
 import { NodeStore } from './store.ts'
 import type { ValidatorService } from './validator.ts'
 import { createWallet } from './wallet.ts'
@@ -245,6 +246,9 @@ describe('nodes play the dispute game', () => {
     )
     expect(honest.store.disputes(game, 'miner').find((d) => d.id === id)?.status).toBe('unplayable')
     expect(honest.disputes!.stats.unknown).toBe(1)
+    // How long past validUntilBlock a miner keeps a receipt: the game's longest dispute, every
+    // one of its 80 moves taking the whole 8-block window, and the timeout a block later.
+    expect(await longestGameBlocks(await ctx(HONEST))).toBe(80 * PARAMS.window + 1)
     // still serving: a validator's check of it goes through and holds
     const [a] = running.filter((n) => n.role === 'validator')
     const checks = a!.store.checks().length
