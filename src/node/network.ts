@@ -316,6 +316,9 @@ export async function startMinerNode(options: {
     block: () => view.block,
     epoch: () => view.epoch,
     longestGame: () => longestGameBlocks(chain),
+    ...(chain.disputeGame
+      ? { disputesSeenBefore: () => Number(store.disputeCursor(chain.disputeGame!) ?? 0n) }
+      : {}),
     metrics,
     ...options.retention,
   })

@@ -18,6 +18,8 @@ export type RetentionInit = {
    * Read at each pruning: governance may change the game's parameters.
    */
   longestGame?: () => Promise<number>
+  /** Miners with a game: the first block whose DisputeOpened events are not read yet. */
+  disputesSeenBefore?: () => number
   /** Validators: epochs of checks and evidence kept, the current one included (default 32). */
   keepEpochs?: number
   /** Prune once the chain has moved this many blocks since the last pruning (default 50). */
@@ -70,7 +72,8 @@ export class Retention implements Startable {
     const { store, metrics } = this.init
     const block = this.init.block()
     const longest = this.init.longestGame ? await this.init.longestGame() : undefined
-    const receipts = longest === undefined ? 0 : store.pruneReceipts(block, longest)
+    const seen = this.init.disputesSeenBefore?.()
+    const receipts = longest === undefined ? 0 : store.pruneReceipts(block, longest, seen)
     const epoch = this.init.epoch()
     const kept = epoch - (this.init.keepEpochs ?? 32) + 1
     const older =

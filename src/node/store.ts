@@ -219,18 +219,24 @@ export class NodeStore {
   /**
    * Drops the receipts no dispute can need any more: a dispute over one opens by its
    * validUntilBlock and lasts at most `longestGameBlocks`, so a receipt goes once `block` is past
-   * both; never while a dispute over it is active here. One transaction: a receipt and its digest
-   * go together.
+   * both; never while a dispute over it is active here, nor before this node has read the
+   * game's DisputeOpened events past its validUntilBlock (`seenBefore`: the miner's watch cursor;
+   * a lagging watch must not lose a receipt a dispute it has not filed yet names). One
+   * transaction: a receipt and its digest go together.
    */
-  pruneReceipts(block: number, longestGameBlocks = 0): number {
+  pruneReceipts(
+    block: number,
+    longestGameBlocks = 0,
+    seenBefore = Number.MAX_SAFE_INTEGER,
+  ): number {
     return this.db.transaction(() => {
       const pruned = this.db
         .prepare(
-          `DELETE FROM receipts WHERE valid_until + ? < ? AND NOT EXISTS (
+          `DELETE FROM receipts WHERE valid_until + ? < ? AND valid_until < ? AND NOT EXISTS (
              SELECT 1 FROM receipt_digests d JOIN disputes g ON g.digest = d.digest AND g.status = 'active'
              WHERE d.request_hash = receipts.request_hash AND d.nonce = receipts.nonce)`,
         )
-        .run(longestGameBlocks, block).changes
+        .run(longestGameBlocks, block, seenBefore).changes
       this.db.exec(
         'DELETE FROM receipt_digests WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.request_hash = receipt_digests.request_hash AND r.nonce = receipt_digests.nonce)',
       )
