@@ -492,6 +492,36 @@ describe('GET endpoints', () => {
       models: [{ id: MODEL, miners: 1, available: 1 }],
     })
   })
+  it('/health reports the node around the gateway, and is 503 when the node is not ready', async () => {
+    let ready = true
+    const node = gateway({
+      nodeStatus: async () => ({
+        ready,
+        role: 'gateway',
+        uid: ready ? 2 : null,
+        chain: { reachable: ready, head: ready ? 9 : null },
+        peers: 3,
+      }),
+    })
+    const ok = await node.request('/health')
+    expect(ok.status).toBe(200)
+    expect(await json(ok)).toEqual({
+      status: 'ok',
+      role: 'gateway',
+      uid: 2,
+      chain: { reachable: true, head: 9 },
+      peers: 3,
+      models: [{ id: MODEL, miners: 1, available: 1 }],
+    })
+    ready = false
+    const down = await node.request('/health')
+    expect(down.status).toBe(503)
+    expect(await json(down)).toMatchObject({ status: 'unavailable', uid: null, peers: 3 })
+    const post = await node.request('/metrics', { method: 'POST' })
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
+    expect((await node.request('/health', { method: 'DELETE' })).status).toBe(405)
+  })
   it('/metrics is Prometheus text with requests, errors, tokens, latency and per-miner series', async () => {
     await post(app, '/v1/chat/completions', chat())
     await post(app, '/v1/chat/completions', '{')

@@ -61,6 +61,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.post('/v1/verity/receipts', submitReceipt(state))
   app.get('/health', health(state))
   app.get('/metrics', metrics(state))
+  // Read-only endpoints: any other method is 405, not a 404 that hides that the path exists.
+  app.on(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], ['/health', '/metrics'], (c) =>
+    c.json(
+      {
+        error: {
+          message: `${c.req.routePath} accepts GET only`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'method_not_allowed',
+        },
+      },
+      405,
+      { allow: 'GET, HEAD' },
+    ),
+  )
 
   app.notFound(notFound)
   app.onError(onError)

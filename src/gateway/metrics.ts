@@ -1,128 +1,132 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { MinerPool } from './pool.ts'
 
 type Labels = Record<string, string>
 
-function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort()
-  if (keys.length === 0) return ''
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
-  return `{${keys.map((k) => `${k}="${esc(labels[k]!)}"`).join(',')}}`
+/** Labels in name order, so a series reads the same whichever order a call site wrote them in. */
+function sorted(labels: Labels): Labels {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)))
 }
 
-class Counter {
-  readonly values = new Map<string, number>()
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
+/** A prom-client counter with the gateway's call shape: `inc(labels, by)`, `get(labels)`. */
+class LabeledCounter {
+  private readonly counter: Counter<string>
+  private readonly values = new Map<string, number>()
+  constructor(registry: Registry, name: string, help: string, labelNames: string[]) {
+    this.counter = new Counter({ name, help, labelNames, registers: [registry] })
+  }
   inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels)
-    this.values.set(k, (this.values.get(k) ?? 0) + by)
+    const key = JSON.stringify(sorted(labels))
+    this.values.set(key, (this.values.get(key) ?? 0) + by)
+    this.counter.inc(sorted(labels), by)
   }
   get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0
-  }
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`)
-    for (const [k, v] of this.values) out.push(`${this.name}${k} ${v}`)
+    return this.values.get(JSON.stringify(sorted(labels))) ?? 0
   }
 }
 
-class Histogram {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>()
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
+class LabeledHistogram {
+  private readonly histogram: Histogram<string>
+  constructor(registry: Registry, name: string, help: string, labelNames: string[]) {
+    this.histogram = new Histogram({
+      name,
+      help,
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    })
+  }
   observe(labels: Labels, value: number): void {
-    const k = labelKey(labels)
-    let s = this.series.get(k)
-    if (!s) {
-      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }
-      this.series.set(k, s)
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++
-    s.sum += value
-    s.count++
+    this.histogram.observe(sorted(labels), value)
   }
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`)
-    for (const [k, s] of this.series) {
-      const inner = k ? `${k.slice(1, -1)},` : ''
-      this.buckets.forEach((b, i) => {
-        out.push(`${this.name}_bucket{${inner}le="${b}"} ${s.counts[i]}`)
-      })
-      out.push(`${this.name}_bucket{${inner}le="+Inf"} ${s.count}`)
-      out.push(`${this.name}_sum${k} ${s.sum}`, `${this.name}_count${k} ${s.count}`)
-    }
-  }
+}
+
+/**
+ * The registry's text exposition without blank lines, with a bucket's `le` label last (prom-client writes it first;
+ * Prometheus does not mind, but dashboards' regexes and our tests read the conventional order).
+ */
+export async function exposition(registry: Registry): Promise<string> {
+  const text = await registry.metrics()
+  return text.replace(/_bucket\{(le="[^"]*"),([^}]+)\}/g, '_bucket{$2,$1}').replace(/\n{2,}/g, '\n')
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-/** The gateway's Prometheus metrics (text exposition format 0.0.4), prefix `verity_gateway_`. */
+/**
+ * The gateway's Prometheus metrics (prom-client, one registry per gateway so that several in one
+ * process keep apart), prefix `verity_gateway_`. Per-miner gauges are read from the pools at
+ * scrape time.
+ */
 export class GatewayMetrics {
-  readonly requests = new Counter(
+  readonly registry = new Registry()
+  readonly requests = new LabeledCounter(
+    this.registry,
     'verity_gateway_requests_total',
     'HTTP requests by endpoint and status.',
+    ['endpoint', 'method', 'status'],
   )
-  readonly errors = new Counter(
+  readonly errors = new LabeledCounter(
+    this.registry,
     'verity_gateway_errors_total',
     'Error responses and mid-stream errors by OpenAI error type.',
+    ['status', 'type'],
   )
-  readonly promptTokens = new Counter(
+  readonly promptTokens = new LabeledCounter(
+    this.registry,
     'verity_gateway_prompt_tokens_total',
     'Prompt tokens sent to miners.',
+    ['model'],
   )
-  readonly completionTokens = new Counter(
+  readonly completionTokens = new LabeledCounter(
+    this.registry,
     'verity_gateway_completion_tokens_total',
     'Tokens generated by miners.',
+    ['model'],
   )
-  readonly failovers = new Counter(
+  readonly failovers = new LabeledCounter(
+    this.registry,
     'verity_gateway_failovers_total',
     'Requests retried on another miner after a failure.',
+    ['model'],
   )
-  readonly minerRequests = new Counter(
+  readonly minerRequests = new LabeledCounter(
+    this.registry,
     'verity_gateway_miner_requests_total',
     'Inference calls per miner and outcome.',
+    ['miner', 'model', 'outcome'],
   )
-  readonly minerTokens = new Counter(
+  readonly minerTokens = new LabeledCounter(
+    this.registry,
     'verity_gateway_miner_tokens_total',
     'Tokens received per miner (successful calls).',
+    ['miner', 'model'],
   )
-  readonly latency = new Histogram(
+  readonly latency = new LabeledHistogram(
+    this.registry,
     'verity_gateway_request_duration_seconds',
     'Request latency, until the last byte, by endpoint.',
-    LATENCY_BUCKETS,
+    ['endpoint', 'model'],
   )
-  readonly firstToken = new Histogram(
+  readonly firstToken = new LabeledHistogram(
+    this.registry,
     'verity_gateway_time_to_first_token_seconds',
     'Time until the first token arrived from a miner.',
-    LATENCY_BUCKETS,
+    ['endpoint', 'model'],
   )
   inFlight = 0
+  private pools: Iterable<MinerPool> = []
 
-  render(pools: Iterable<MinerPool>): string {
-    const out: string[] = []
-    for (const c of [
-      this.requests,
-      this.errors,
-      this.promptTokens,
-      this.completionTokens,
-      this.failovers,
-      this.minerRequests,
-      this.minerTokens,
-    ])
-      c.render(out)
-    this.latency.render(out)
-    this.firstToken.render(out)
-    out.push(
-      '# HELP verity_gateway_requests_in_flight Requests being served now.',
-      '# TYPE verity_gateway_requests_in_flight gauge',
-      `verity_gateway_requests_in_flight ${this.inFlight}`,
-    )
-    const gauges: [string, string, (s: ReturnType<MinerPool['status']>[number]) => number][] = [
+  constructor() {
+    const self = this
+    new Gauge({
+      name: 'verity_gateway_requests_in_flight',
+      help: 'Requests being served now.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.inFlight)
+      },
+    })
+    const perMiner: [string, string, (s: ReturnType<MinerPool['status']>[number]) => number][] = [
       [
         'verity_gateway_miner_available',
         'Whether routing may pick the miner (1) or not (0).',
@@ -131,12 +135,28 @@ export class GatewayMetrics {
       ['verity_gateway_miner_score', 'The routing score of the miner.', (s) => s.score],
       ['verity_gateway_miner_in_flight', 'Requests running on the miner.', (s) => s.inFlight],
     ]
-    const statuses = [...pools].flatMap((p) => p.status().map((s) => ({ model: p.model.id, s })))
-    for (const [name, help, f] of gauges) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`)
-      for (const { model, s } of statuses)
-        out.push(`${name}${labelKey({ model, miner: s.hotkey })} ${f(s)}`)
-    }
-    return `${out.join('\n')}\n`
+    for (const [name, help, value] of perMiner)
+      new Gauge({
+        name,
+        help,
+        labelNames: ['miner', 'model'],
+        registers: [this.registry],
+        collect() {
+          // Miners that left the pool leave the series too.
+          this.reset()
+          for (const p of self.pools)
+            for (const s of p.status()) this.set({ miner: s.hotkey, model: p.model.id }, value(s))
+        },
+      })
+  }
+
+  /** The text exposition (format 0.0.4) with the pools' per-miner gauges as they stand now. */
+  async render(pools: Iterable<MinerPool>): Promise<string> {
+    this.pools = pools
+    return await exposition(this.registry)
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
   }
 }

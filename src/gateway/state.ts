@@ -29,6 +29,11 @@ export type GatewayOptions = {
    */
   submitBundle?: (bundle: ReceiptBundle) => Promise<void>
   metrics?: GatewayMetrics
+  /**
+   * The node around the gateway, for /health (role, hotkey, uid, chain, peers): `ready` false
+   * makes /health 503 even with miners available. Absent: /health reports the pools alone.
+   */
+  nodeStatus?: () => Promise<{ ready: boolean } & Record<string, unknown>>
 }
 
 export type GatewayState = {
@@ -41,6 +46,7 @@ export type GatewayState = {
   chooseSeed: () => number
   now: () => number
   submitBundle: ((bundle: ReceiptBundle) => Promise<void>) | undefined
+  nodeStatus: GatewayOptions['nodeStatus']
   pool(model: string): MinerPool
 }
 
@@ -62,6 +68,7 @@ export function createState(options: GatewayOptions): GatewayState {
     chooseSeed: options.chooseSeed ?? randomSeed,
     now: options.now ?? Date.now,
     submitBundle: options.submitBundle,
+    nodeStatus: options.nodeStatus,
     pool(model) {
       const p = pools.get(model)
       if (!p) throw new ModelNotFoundError(model)

@@ -19,6 +19,7 @@ import { getHyperparams } from '../chain/actions/getHyperparams.ts'
 import { getNode } from '../chain/actions/getNode.ts'
 import { getSubnet } from '../chain/actions/getSubnet.ts'
 import { serveNode } from '../chain/actions/serveNode.ts'
+import { ChainCalls, countedTransport } from './chain-calls.ts'
 import { type Peer, peerIdFromBytes, peerIdToBytes } from './peer.ts'
 
 /** What a node needs to talk to the chain as its hotkey. */
@@ -31,6 +32,8 @@ export type ChainContext = {
   disputeGame?: Address
   publicClient: PublicClient<Transport, Chain>
   walletClient: WalletClient<Transport, Chain, Account>
+  /** Requests the clients sent, when they count them (connectChain's do): metrics and health. */
+  calls?: ChainCalls
 }
 
 /** Clients for `rpcUrl` acting as `account` on the Verity core at `address` (from a manifest). */
@@ -42,7 +45,11 @@ export async function connectChain(options: {
   disputeGame?: Address
   signal?: AbortSignal
 }): Promise<ChainContext> {
-  const transport = http(options.rpcUrl, { timeout: 30_000, retryCount: 1 })
+  const calls = new ChainCalls()
+  const transport = countedTransport(
+    http(options.rpcUrl, { timeout: 30_000, retryCount: 1 }),
+    calls,
+  )
   const probe = createPublicClient({ transport })
   const chainId = await probe.getChainId()
   const chain = defineChain({
@@ -70,6 +77,7 @@ export async function connectChain(options: {
     ...(options.disputeGame ? { disputeGame: options.disputeGame } : {}),
     publicClient,
     walletClient,
+    calls,
   }
 }
 

@@ -71,6 +71,12 @@ describe('verity node', () => {
         `/ip4/127.0.0.1/tcp/0,${announced}`,
         '--announce',
         announced,
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'debug',
+        '--log-format',
+        'pretty',
       ],
       { env: { ...process.env, VERITY_PASSPHRASE: 'pw' }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
@@ -81,9 +87,12 @@ describe('verity node', () => {
     const exited = new Promise<number | null>((resolve) =>
       child!.once('exit', (code) => resolve(code)),
     )
-    await new Promise<void>((resolve, reject) => {
+    const ops = await new Promise<string>((resolve, reject) => {
       child!.stdout!.on('data', (d: Buffer) => {
-        if (d.toString().includes('serving')) resolve()
+        const url = /serving .*\/metrics and \/health on (http:\/\/127\.0\.0\.1:\d+)/.exec(
+          String(d),
+        )
+        if (url) resolve(url[1]!)
       })
       child!.once('exit', () => reject(new Error(`node exited: ${stderr}`)))
     })
@@ -126,6 +135,25 @@ describe('verity node', () => {
     } finally {
       await peer.stop()
     }
+    // The same traffic on /metrics; /health names the node.
+    const metrics = await (await fetch(`${ops}/metrics`)).text()
+    expect(metrics).toMatch(/^verity_miner_requests_total\{outcome="served"\} 1$/m)
+    expect(metrics).toMatch(/^verity_miner_requests_total\{outcome="unauthorized"\} 1$/m)
+    expect(metrics).toMatch(/^verity_chain_calls_total\{method="eth_sendRawTransaction"\} 1$/m)
+    const health = await fetch(`${ops}/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      role: 'miner',
+      hotkey: hot!.address,
+      uid: 0,
+      chain: { reachable: true },
+      peers: expect.any(Number),
+    })
+    expect((await fetch(`${ops}/health`, { method: 'POST' })).status).toBe(405)
+    expect((await fetch(`${ops}/`)).status).toBe(404)
+    // --log-format pretty: readable lines with the module's name, on stderr
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} DEBUG node:miner: request 0x/m)
     child.kill('SIGINT')
     expect(await exited).toBe(0)
   })

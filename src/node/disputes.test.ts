@@ -26,6 +26,7 @@ import { connectChain } from './chain.ts'
 import { ensureBond } from './challenge.ts'
 import { DisputeService } from './disputes.ts'
 import { type RunningNode, setupSubnet, startMinerNode, startValidatorNode } from './network.ts'
+import { longestGameBlocks } from './retention.ts'
 import { NodeStore } from './store.ts'
 import type { ValidatorService } from './validator.ts'
 import { createWallet } from './wallet.ts'
@@ -221,6 +222,18 @@ describe('nodes play the dispute game', () => {
     expect(await stakeOf(devnet.accounts[CHEATER]!.address)).toBe(before - slashes[0]!)
     const minerRows = cheater.store.disputes(game, 'miner')
     expect(minerRows.map((r) => r.minerLost)).toEqual([true, true])
+    // as /metrics counts them: each validator opened one and won it; the miner lost both
+    for (const n of [a, b]) {
+      const disputes = (event: string) =>
+        n.metrics.value(n.metrics.disputes, { role: 'challenger', event })
+      expect([await disputes('opened'), await disputes('won'), await disputes('lost')]).toEqual([
+        1, 1, 0,
+      ])
+    }
+    const lost = (event: string) =>
+      cheater.metrics.value(cheater.metrics.disputes, { role: 'miner', event })
+    expect([await lost('opened'), await lost('won'), await lost('lost')]).toEqual([2, 0, 2])
+    expect(await a.metrics.value(a.metrics.mismatches)).toBe(a.store.countEvidence())
     // once per receipt per validator
     expect(await a.disputes!.challenge(evidence!.evidence.bundle)).toMatchObject({ opened: false })
   }, 180_000)
@@ -234,6 +247,9 @@ describe('nodes play the dispute game', () => {
     )
     expect(honest.store.disputes(game, 'miner').find((d) => d.id === id)?.status).toBe('unplayable')
     expect(honest.disputes!.stats.unknown).toBe(1)
+    // How long past validUntilBlock a miner keeps a receipt: the game's longest dispute, every
+    // one of its 80 moves taking the whole 8-block window, and the timeout a block later.
+    expect(await longestGameBlocks(await ctx(HONEST))).toBe(80 * PARAMS.window + 1)
     // still serving: a validator's check of it goes through and holds
     const [a] = running.filter((n) => n.role === 'validator')
     const checks = a!.store.checks().length

@@ -15,6 +15,7 @@ import type { ChainContext } from './chain.ts'
 import { openChallenge, revertOf } from './challenge.ts'
 import { type CheatMode, madeUp, subtleFault } from './cheat.ts'
 import { log } from './log.ts'
+import { NodeMetrics } from './metrics.ts'
 import type { DisputeRow, NodeStore } from './store.ts'
 
 export type DisputeServiceInit = {
@@ -37,6 +38,8 @@ export type DisputeServiceInit = {
   maxActive?: number
   /** Tests: a challenger that names random parts instead of the differing ones. */
   liar?: { seed: number }
+  /** Where the node's metrics go (default: a registry of this service's own). */
+  metrics?: NodeMetrics
 }
 
 /** What a challenge came to. */
@@ -76,8 +79,11 @@ export class DisputeService implements Startable {
   private lock: Promise<unknown> = Promise.resolve()
   private partElements = 4096
 
+  readonly metrics: NodeMetrics
+
   constructor(init: DisputeServiceInit) {
     this.init = init
+    this.metrics = init.metrics ?? new NodeMetrics()
   }
 
   get game(): Address {
@@ -198,7 +204,14 @@ export class DisputeService implements Startable {
       openedBlock: block,
     })
     this.stats.opened++
-    this.log('opened dispute %s over receipt %s of %s: %s', id, digest, receipt.minerHotkey, claim)
+    this.metrics.disputes.inc({ role: 'challenger', event: 'opened' })
+    this.log.info(
+      'opened dispute %s over receipt %s of %s: %s',
+      id,
+      digest,
+      receipt.minerHotkey,
+      claim,
+    )
     return { opened: true, id, claim }
   }
 
@@ -251,7 +264,8 @@ export class DisputeService implements Startable {
       if (!filed) continue
       if (held) {
         this.stats.opened++
-        this.log('dispute %s opened by %s over receipt %s', id, e.args.challenger, digest)
+        this.metrics.disputes.inc({ role: 'miner', event: 'opened' })
+        this.log.info('dispute %s opened by %s over receipt %s', id, e.args.challenger, digest)
       } else {
         this.stats.unknown++
         this.log.error(
@@ -314,8 +328,9 @@ export class DisputeService implements Startable {
     const won = step.minerLost === (role === 'challenger')
     if (won) this.stats.won++
     else this.stats.lost++
+    this.metrics.disputes.inc({ role, event: won ? 'won' : 'lost' })
     if (step.reason === DisputeReason.TIMEOUT) this.stats.timedOut++
-    this.log(
+    this.log.info(
       'dispute %s decided: the %s lost (reason %d), slashed %s',
       row.id,
       step.minerLost ? 'miner' : 'challenger',

@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
+import { GatewayMetrics } from '../gateway/metrics.ts'
 import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
 import { type GatewayServer, type GatewayTls, startGatewayServer } from '../gateway/server.ts'
@@ -26,7 +27,9 @@ import {
   RateLimiter,
   receiptTopic,
 } from './gossip.ts'
+import { chainProbe, connectedPeers } from './health.ts'
 import { log } from './log.ts'
+import { registerChainCalls, registerGauge } from './metrics.ts'
 import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
 import { type NeuronView, SubnetView } from './subnet-view.ts'
 
@@ -196,12 +199,39 @@ export async function startGatewayNode(options: {
     await publishBundle(peer, netuid, bundle)
   }
 
+  const chainHealth = chainProbe(chain.publicClient)
+  const nodeStatus = async () => {
+    const chainNow = await chainHealth()
+    const uid = view.neuron(options.hotkey.address)?.uid ?? null
+    return {
+      ready: chainNow.reachable && uid !== null,
+      role: 'gateway',
+      hotkey: options.hotkey.address,
+      uid,
+      chain: chainNow,
+      peers: connectedPeers(peer),
+    }
+  }
+  // The gateway's /metrics carries the node's chain calls, peers and head block too.
+  const metrics = new GatewayMetrics()
+  if (chain.calls) registerChainCalls(metrics.registry, chain.calls)
+  registerGauge(metrics.registry, 'verity_node_peers', 'Distinct peers connected now.', () =>
+    connectedPeers(peer),
+  )
+  registerGauge(
+    metrics.registry,
+    'verity_chain_head_block',
+    'The latest block this node has read.',
+    () => view.block,
+  )
   const server = startGatewayServer({
     pools: [pool],
     port: options.port ?? 8080,
     ...(options.host ? { host: options.host } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     submitBundle,
+    nodeStatus,
+    metrics,
   })
   const stop = async () => {
     unsubscribe()

@@ -160,6 +160,44 @@ describe('/verity/infer/1', () => {
     const ok = await collect(clientFor(m), request(8))
     expect(ok.tokens).toHaveLength(16)
     expect(m.service.refused).toBe(6)
+    // The same traffic, as /metrics reports it.
+    const { metrics } = m.service
+    const requests = (outcome: string) => metrics.value(metrics.minerRequests, { outcome })
+    expect(await requests('served')).toBe(2)
+    for (const outcome of [
+      'replay',
+      'unauthorized',
+      'stale',
+      'bad_frame',
+      'wrong_model',
+      'bad_request',
+    ])
+      expect(await requests(outcome)).toBe(1)
+    expect(await metrics.value(metrics.minerRequests)).toBe(8)
+    expect(await metrics.value(metrics.minerTokens)).toBe(
+      (first.at(-1)!.tokens as number[]).length + 16,
+    )
+    expect(await metrics.value(metrics.receiptsStored)).toBe(2)
+    expect(await metrics.render()).toMatch(/^verity_miner_requests_total\{outcome="replay"\} 1$/m)
+  })
+
+  it('refuses a request replayed to it after a restart on the same data dir as replay', async () => {
+    const before = await miner('restarted')
+    const call = await signRequest(caller, request(9), { miner: before.hotkey.address })
+    expect((await raw(before, { type: 'request', call })).at(-1)?.type).toBe('done')
+    await before.service.stop()
+    await before.peer.stop()
+    before.store.close()
+    const after = await miner('restarted')
+    expect(after.store.countNonces()).toBe(1)
+    expect(await raw(after, { type: 'request', call })).toEqual([
+      { type: 'error', code: 'replay', message: expect.stringMatching(/replayed/) },
+    ])
+    const { metrics } = after.service
+    expect(await metrics.value(metrics.minerRequests, { outcome: 'replay' })).toBe(1)
+    // a fresh call from the same caller is served as ever
+    const fresh = await signRequest(caller, request(9), { miner: after.hotkey.address })
+    expect((await raw(after, { type: 'request', call: fresh })).at(-1)?.type).toBe('done')
   })
 
   it('a miner that dies mid-answer gives a clean StreamError, never a hang', async () => {
@@ -245,6 +283,9 @@ describe('a miner protects itself', () => {
     expect(busy).toHaveLength(1)
     expect(done).toHaveLength(2)
     expect(m.service.load).toEqual({ running: 0, queued: 0 })
+    const { metrics } = m.service
+    expect(await metrics.value(metrics.minerRequests, { outcome: 'busy' })).toBe(1)
+    expect(await metrics.value(metrics.minerRequests, { outcome: 'served' })).toBe(2)
   })
 
   it('limits one caller without starving another', async () => {

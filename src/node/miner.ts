@@ -17,6 +17,7 @@ import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
 import { type CallFeatures, type CheatMode, judgeCall, madeUp, subtleFault } from './cheat.ts'
 import { type ErrorFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
 import { log } from './log.ts'
+import { type MinerOutcome, NodeMetrics } from './metrics.ts'
 import type { Peer } from './peer.ts'
 import type { NodeStore } from './store.ts'
 import type { NeuronView } from './subnet-view.ts'
@@ -59,6 +60,8 @@ export type MinerInit = {
   cheat?: CheatMode
   /** Fault injection for tests: reset the stream after this many token frames. */
   dieAfterTokens?: number
+  /** Where the node's metrics go (default: a registry of this service's own). */
+  metrics?: NodeMetrics
 }
 
 /** Inbound infer streams one connection may have open: a caller with more is queued or busy anyway. */
@@ -91,11 +94,14 @@ export class MinerService implements Startable {
   abandoned = 0
   /** How a cheater judged each call it saw: feature → count. */
   readonly judged = new Map<string, number>()
+  readonly metrics: NodeMetrics
 
   constructor(peer: Peer, init: MinerInit) {
     this.peer = peer
     this.init = init
-    this.guard = new ReplayGuard(init.replay)
+    this.metrics = init.metrics ?? new NodeMetrics()
+    // Nonces live in the store, so a request replayed to a restarted miner is still refused.
+    this.guard = new ReplayGuard({ nonces: init.store.nonceBook(), ...init.replay })
     this.renderer = promptRenderer(init.model.metadata)
     this.modelRoot = toHex(init.model.modelRoot)
     this.signer = {
@@ -233,6 +239,7 @@ export class MinerService implements Startable {
     } catch (error) {
       if (gone.signal.aborted) {
         this.abandoned++
+        this.metrics.minerRequests.inc({ outcome: 'abandoned' })
         this.log('answer %s abandoned: the caller went away', call.nonce.slice(0, 10))
         return
       }
@@ -245,8 +252,9 @@ export class MinerService implements Startable {
     }
   }
 
-  private async refuse(stream: Stream, code: string, message: string): Promise<void> {
+  private async refuse(stream: Stream, code: MinerOutcome, message: string): Promise<void> {
     this.refused++
+    this.metrics.minerRequests.inc({ outcome: code })
     this.log('refused: %s %s', code, message)
     const frame: ErrorFrame = { type: 'error', code, message }
     await writeFrame(stream, frame, { signal: AbortSignal.timeout(5000) }).catch(() => {})
@@ -313,6 +321,7 @@ export class MinerService implements Startable {
     }
     const { receipt, tokens, finishReason } = answer
     init.store.putReceipt({ request: call.request, receipt, tokens, caller: call.caller as Hex })
+    this.metrics.receiptsStored.inc()
     await writeFrame(
       stream,
       { type: 'done', tokens, finishReason, receipt },
@@ -320,5 +329,7 @@ export class MinerService implements Startable {
     )
     await stream.close({ signal: AbortSignal.timeout(10_000) })
     this.served++
+    this.metrics.minerRequests.inc({ outcome: 'served' })
+    this.metrics.minerTokens.inc(tokens.length)
   }
 }

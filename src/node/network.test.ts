@@ -104,6 +104,16 @@ describe('miners and validators on a devnet', () => {
       expect(
         v.store.evidence().every((e) => e.hotkey.toLowerCase() === cheater.toLowerCase()),
       ).toBe(true)
+      // /metrics counts what the store holds: every check by outcome, every mismatch, 3 commits
+      const { metrics } = v
+      const stored = v.store.checks()
+      for (const outcome of ['ok', 'mismatch', 'unavailable'])
+        expect(await metrics.value(metrics.checks, { outcome })).toBe(
+          stored.filter((c) => c.outcome === outcome).length,
+        )
+      expect(await metrics.value(metrics.mismatches)).toBe(v.store.countEvidence())
+      expect(await metrics.value(metrics.weightCommits, { mode: 'commit' })).toBe(3)
+      expect(await metrics.value(metrics.weightReveals)).toBe(2)
     }
     console.log('checked answers', JSON.stringify(counts))
     expect(counts.honestBad).toBe(0)

@@ -32,8 +32,12 @@ import { type ChainContext, publishNode } from './chain.ts'
 import type { CheatMode } from './cheat.ts'
 import { DisputeService, type DisputeServiceInit } from './disputes.ts'
 import { receiptTopic } from './gossip.ts'
+import { chainProbe, connectedPeers, nodeHealth } from './health.ts'
+import { NodeMetrics } from './metrics.ts'
 import { type Admission, type MinerInit, MinerService } from './miner.ts'
+import { type OpsServer, startOpsServer } from './ops-server.ts'
 import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
+import { longestGameBlocks, Retention, type RetentionInit } from './retention.ts'
 import { NodeStore } from './store.ts'
 import { SubnetView } from './subnet-view.ts'
 import { type ValidatorInit, ValidatorService } from './validator.ts'
@@ -183,7 +187,37 @@ export type RunningNode = {
   service: MinerService | ValidatorService
   /** The node's side of the dispute game, when the chain context names one. */
   disputes: DisputeService | undefined
+  /** The node's Prometheus registry (served at /metrics when `ops` is). */
+  metrics: NodeMetrics
+  /** The /metrics and /health server, when the node was given an address for it. */
+  ops: OpsServer | undefined
   stop(): Promise<void>
+}
+
+/** Where a node serves GET /metrics and GET /health (port 0: a free one). */
+export type OpsAddress = { host: string; port: number }
+
+/** The metrics every role shares: chain calls, connected peers, the head block the node knows. */
+function nodeMetrics(chain: ChainContext, peer: Peer, block: () => number): NodeMetrics {
+  const metrics = new NodeMetrics()
+  metrics.watchChain(chain.calls)
+  metrics.gauge('verity_node_peers', 'Distinct peers connected now.', () => connectedPeers(peer))
+  metrics.gauge('verity_chain_head_block', 'The latest block this node has read.', block)
+  return metrics
+}
+
+async function serveOps(
+  address: OpsAddress | undefined,
+  metrics: NodeMetrics,
+  role: 'miner' | 'validator',
+  hotkey: Address,
+  chain: ChainContext,
+  peer: Peer,
+  view: SubnetView,
+): Promise<OpsServer | undefined> {
+  if (!address) return undefined
+  const health = nodeHealth({ role, hotkey, view, peer, chain: chainProbe(chain.publicClient) })
+  return await startOpsServer({ ...address, metrics, health })
 }
 
 /** The game's longest receipt validity on this subnet (receipts must stay disputable). */
@@ -226,6 +260,10 @@ export async function startMinerNode(options: {
   admitAll?: boolean
   /** Options of the node's dispute service (tests: a faster poll). */
   disputes?: Pick<DisputeServiceInit, 'pollMs'>
+  /** Serve GET /metrics and GET /health here (absent: not served). */
+  ops?: OpsAddress
+  /** When receipts are pruned (tests: more often). */
+  retention?: Pick<RetentionInit, 'everyBlocks' | 'pollMs'>
   service?: Partial<
     Pick<MinerInit, 'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks'>
   >
@@ -241,9 +279,16 @@ export async function startMinerNode(options: {
   // A receipt disputable for longer than the game allows would promise what the game cannot keep.
   const validity = await maxValidity(chain, options.signal)
   const window = options.service?.disputeWindowBlocks ?? 7200
+  const view = new SubnetView({
+    publicClient: chain.publicClient,
+    address: chain.address,
+    netuid: chain.netuid,
+  })
+  const metrics = nodeMetrics(chain, peer, () => view.block)
   const disputes = chain.disputeGame
     ? new DisputeService({
         role: 'miner',
+        metrics,
         chain,
         game: chain.disputeGame,
         model: options.model,
@@ -252,12 +297,8 @@ export async function startMinerNode(options: {
         ...options.disputes,
       })
     : undefined
-  const view = new SubnetView({
-    publicClient: chain.publicClient,
-    address: chain.address,
-    netuid: chain.netuid,
-  })
   const service = new MinerService(peer, {
+    metrics,
     hotkey: options.hotkey,
     model: options.model,
     tokenizer: options.tokenizer,
@@ -273,7 +314,21 @@ export async function startMinerNode(options: {
     ...options.service,
     disputeWindowBlocks: validity === undefined ? window : Math.min(window, validity),
   })
+  const retention = new Retention({
+    store,
+    block: () => view.block,
+    epoch: () => view.epoch,
+    longestGame: () => longestGameBlocks(chain),
+    ...(chain.disputeGame
+      ? { disputesSeenBefore: () => Number(store.disputeCursor(chain.disputeGame!) ?? 0n) }
+      : {}),
+    metrics,
+    ...options.retention,
+  })
+  let ops: OpsServer | undefined
   const stop = async () => {
+    await ops?.stop()
+    await retention.stop()
     await disputes?.stop()
     await view.stop()
     await service.stop()
@@ -286,11 +341,13 @@ export async function startMinerNode(options: {
     await disputes?.start()
     await publishNode(chain, peer, options.signal ? { signal: options.signal } : {})
     await view.refresh({ metagraph: true })
+    await retention.start()
+    ops = await serveOps(options.ops, metrics, 'miner', options.hotkey.address, chain, peer, view)
   } catch (error) {
     await stop()
     throw error
   }
-  return { role: 'miner', peer, store, service, view, disputes, stop }
+  return { role: 'miner', peer, store, service, view, disputes, metrics, ops, stop }
 }
 
 /** Starts a validator: peer, SQLite store, the service loop, and its address published on chain. */
@@ -303,10 +360,24 @@ export async function startValidatorNode(
     loop?: boolean
     /** Options of the node's dispute service (tests: a faster poll, a lying challenger). */
     disputes?: Pick<DisputeServiceInit, 'pollMs' | 'maxActive' | 'liar'>
+    /** Serve GET /metrics and GET /health here (absent: not served). */
+    ops?: OpsAddress
+    /** How long checks and evidence are kept (default 32 epochs, never less than scoreWindow). */
+    retention?: Pick<RetentionInit, 'everyBlocks' | 'pollMs' | 'keepEpochs'>
     signal?: AbortSignal
   },
 ): Promise<RunningNode & { service: ValidatorService }> {
-  const { dataDir, port, network, loop, signal, disputes: disputeOptions, ...init } = options
+  const {
+    dataDir,
+    port,
+    network,
+    loop,
+    signal,
+    disputes: disputeOptions,
+    ops: opsAddress,
+    retention: retentionOptions,
+    ...init
+  } = options
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(dataDir, 'peer.key')),
     ...(port === undefined ? {} : { port }),
@@ -315,9 +386,12 @@ export async function startValidatorNode(
   })
   const store = new NodeStore(dataDir)
   const { chain } = init
+  // Read at scrape time only, once the service (created below, with these metrics) exists.
+  const metrics = nodeMetrics(chain, peer, () => service.view.block)
   const disputes = chain.disputeGame
     ? new DisputeService({
         role: 'challenger',
+        metrics,
         chain,
         game: chain.disputeGame,
         model: init.model,
@@ -331,10 +405,24 @@ export async function startValidatorNode(
   const service = new ValidatorService(peer, {
     ...init,
     store,
+    metrics,
     ...(disputes ? { disputes } : {}),
     minDisputeBlocks: validity === undefined ? minimum : Math.min(minimum, validity),
   })
+  // Scores look back scoreWindow epochs: never keep fewer.
+  const keepEpochs = Math.max(retentionOptions?.keepEpochs ?? 32, init.scoreWindow ?? 4)
+  const retention = new Retention({
+    store,
+    block: () => service.view.block,
+    epoch: () => service.view.epoch,
+    metrics,
+    ...retentionOptions,
+    keepEpochs,
+  })
+  let ops: OpsServer | undefined
   const stop = async () => {
+    await ops?.stop()
+    await retention.stop()
     await disputes?.stop()
     await service.stop()
     await peer.stop()
@@ -344,9 +432,12 @@ export async function startValidatorNode(
     await publishNode(options.chain, peer, signal ? { signal } : {})
     await disputes?.start()
     await service.start({ loop: loop !== false })
+    await retention.start()
+    const hotkey = init.hotkey.address
+    ops = await serveOps(opsAddress, metrics, 'validator', hotkey, chain, peer, service.view)
   } catch (error) {
     await stop()
     throw error
   }
-  return { role: 'validator', peer, store, service, disputes, stop }
+  return { role: 'validator', peer, store, service, disputes, metrics, ops, stop }
 }

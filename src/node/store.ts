@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Hex } from 'viem'
 import type { Address, InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import type { NonceBook } from '../verify/call.ts'
 import type { Evidence } from '../verify/evidence.ts'
 import { receiptDigest } from '../verify/receipt.ts'
 
@@ -75,6 +76,13 @@ CREATE TABLE IF NOT EXISTS dispute_cursor (
   game TEXT PRIMARY KEY,
   block INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS nonces (
+  key TEXT PRIMARY KEY,
+  timestamp INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nonces_timestamp ON nonces (timestamp);
+CREATE INDEX IF NOT EXISTS receipt_digests_receipt ON receipt_digests (request_hash, nonce);
+CREATE INDEX IF NOT EXISTS commits_epoch ON commits (epoch);
 `
 
 /** What a miner keeps per answer for the dispute window: everything re-running needs. */
@@ -208,13 +216,48 @@ export class NodeStore {
     return (this.db.prepare('SELECT count(*) AS n FROM receipts').get() as { n: number }).n
   }
 
-  /** Drops receipts whose dispute window ended before `block`. */
-  pruneReceipts(block: number): number {
-    const pruned = this.db.prepare('DELETE FROM receipts WHERE valid_until < ?').run(block).changes
-    this.db.exec(
-      'DELETE FROM receipt_digests WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.request_hash = receipt_digests.request_hash AND r.nonce = receipt_digests.nonce)',
-    )
-    return pruned
+  /**
+   * Drops the receipts no dispute can need any more: a dispute over one opens by its
+   * validUntilBlock and lasts at most `longestGameBlocks`, so a receipt goes once `block` is past
+   * both; never while a dispute over it is active here, nor before this node has read the
+   * game's DisputeOpened events past its validUntilBlock (`seenBefore`: the miner's watch cursor;
+   * a lagging watch must not lose a receipt a dispute it has not filed yet names). One
+   * transaction: a receipt and its digest go together.
+   */
+  pruneReceipts(
+    block: number,
+    longestGameBlocks = 0,
+    seenBefore = Number.MAX_SAFE_INTEGER,
+  ): number {
+    return this.db.transaction(() => {
+      const pruned = this.db
+        .prepare(
+          `DELETE FROM receipts WHERE valid_until + ? < ? AND valid_until < ? AND NOT EXISTS (
+             SELECT 1 FROM receipt_digests d JOIN disputes g ON g.digest = d.digest AND g.status = 'active'
+             WHERE d.request_hash = receipts.request_hash AND d.nonce = receipts.nonce)`,
+        )
+        .run(longestGameBlocks, block, seenBefore).changes
+      this.db.exec(
+        'DELETE FROM receipt_digests WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.request_hash = receipt_digests.request_hash AND r.nonce = receipt_digests.nonce)',
+      )
+      return pruned
+    })()
+  }
+
+  // --- miner: the replay guard's nonces
+
+  /** The replay guard's (caller, nonce) pairs in this store: they outlive a restart. */
+  nonceBook(): NonceBook {
+    const claim = this.db.prepare('INSERT OR IGNORE INTO nonces (key, timestamp) VALUES (?, ?)')
+    const forget = this.db.prepare('DELETE FROM nonces WHERE timestamp < ?')
+    return {
+      claim: (key, timestamp) => claim.run(key, timestamp).changes === 1,
+      forgetBefore: (timestamp) => void forget.run(timestamp),
+    }
+  }
+
+  countNonces(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM nonces').get() as { n: number }).n
   }
 
   /** The oldest issuedBlock among the receipts held (where a miner's watch for disputes starts). */
@@ -443,6 +486,20 @@ export class NodeStore {
 
   countEvidence(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n
+  }
+
+  /**
+   * Drops a validator's checks and evidence of epochs before `epoch`, and its revealed (or given
+   * up) weight commits of those epochs; pending commits stay, a restart may still reveal them.
+   * One transaction. Returns the rows deleted per table.
+   */
+  pruneEpochsBefore(epoch: number): { checks: number; evidence: number; commits: number } {
+    return this.db.transaction(() => ({
+      checks: this.db.prepare('DELETE FROM checks WHERE epoch < ?').run(epoch).changes,
+      evidence: this.db.prepare('DELETE FROM evidence WHERE epoch < ?').run(epoch).changes,
+      commits: this.db.prepare('DELETE FROM commits WHERE epoch < ? AND revealed != 0').run(epoch)
+        .changes,
+    }))()
   }
 
   /**

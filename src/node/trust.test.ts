@@ -126,6 +126,26 @@ describe('the gateway keeps its pool to miners and routes by the verdict', () =>
     const pool = new Set(gateway.pool.status().map((m) => lower(m.hotkey)))
     expect(pool).toEqual(new Set(['A', 'B', 'C', 'D'].map((k) => lower(hotkeys[k as 'A']))))
   })
+
+  it('/health names the gateway node (uid, chain, peers) and /metrics its chain calls', async () => {
+    const health = await fetch(`${gateway.server.url}/health`)
+    expect(health.status).toBe(200)
+    const report = (await health.json()) as Record<string, unknown>
+    expect(report).toMatchObject({
+      status: 'ok',
+      role: 'gateway',
+      hotkey: hotkeys.G,
+      uid: gateway.view.neuron(hotkeys.G)!.uid,
+      chain: { reachable: true, head: expect.any(Number) },
+      models: [{ id: model.config.name, miners: 4, available: 4 }],
+    })
+    expect(report.peers).toBeGreaterThanOrEqual(4)
+    const text = await (await fetch(`${gateway.server.url}/metrics`)).text()
+    const calls = /^verity_chain_calls_total\{method="eth_call"\} (\d+)$/m.exec(text)
+    expect(Number(calls?.[1])).toBeGreaterThan(0)
+    expect(Number(/^verity_node_peers (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(4)
+    expect(text.match(/^verity_gateway_miner_available\{/gm)).toHaveLength(4)
+  })
 })
 
 describe('honest miners under concurrent load are never flagged', () => {

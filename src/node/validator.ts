@@ -23,6 +23,7 @@ import { MinerDiscovery } from './discover.ts'
 import type { DisputeService } from './disputes.ts'
 import { evidenceTopic, guardEvidenceTopic, guardReceiptTopic, secretSample } from './gossip.ts'
 import { log } from './log.ts'
+import { NodeMetrics } from './metrics.ts'
 import type { Peer } from './peer.ts'
 import type { CheckRow, NodeStore } from './store.ts'
 import { SubnetView } from './subnet-view.ts'
@@ -66,6 +67,8 @@ export type ValidatorInit = {
    * chain (absent: evidence only counts against the miner's score).
    */
   disputes?: DisputeService
+  /** Where the node's metrics go (default: a registry of this service's own). */
+  metrics?: NodeMetrics
   /** Override how miners are reached directly (tests); default: libp2p clients from the chain. */
   miners?: (neurons: NeuronNode[]) => Promise<{ uid: number; client: MinerClient }[]>
 }
@@ -130,6 +133,7 @@ export class ValidatorService implements Startable {
   private epochMs = 15_000
   private probeCursor = 0
   private readonly discovery: MinerDiscovery
+  readonly metrics: NodeMetrics
   readonly stats: ValidatorStats = {
     gossipAccepted: 0,
     gossipRejected: 0,
@@ -155,6 +159,7 @@ export class ValidatorService implements Startable {
       init.model.config.contextLength,
       init.seed ?? randomBytes(4).readUInt32BE(0),
     )
+    this.metrics = init.metrics ?? new NodeMetrics()
     this.lastEpoch = init.store.lastCommitEpoch(init.chain.netuid)
     this.discovery = new MinerDiscovery(peer)
     this.view = new SubnetView({
@@ -314,6 +319,7 @@ export class ValidatorService implements Startable {
           }
     }
     this.stats.checked++
+    this.metrics.checks.inc({ kind, outcome: evidence ? 'mismatch' : 'ok' })
     store.putCheck({
       epoch,
       uid,
@@ -323,8 +329,9 @@ export class ValidatorService implements Startable {
       latencyMs,
     })
     if (!evidence) return true
-    this.log('uid %d: MISMATCH %o', uid, evidence.mismatches)
+    this.log.warn('uid %d: MISMATCH %o', uid, evidence.mismatches)
     this.stats.evidence++
+    this.metrics.mismatches.inc()
     store.putEvidence({ uid, epoch, evidence })
     await this.peer.services.pubsub
       .publish(
@@ -416,6 +423,7 @@ export class ValidatorService implements Startable {
         : await this.direct(body, target)
     } catch (error) {
       if (error instanceof SkipCheck) return
+      this.metrics.checks.inc({ kind: 'synthetic', outcome: 'unavailable' })
       this.init.store.putCheck({
         epoch: Math.max(this.view.epoch, 0),
         uid: target.uid,
@@ -565,7 +573,8 @@ export class ValidatorService implements Startable {
         { address: chain.address, netuid: chain.netuid, hash },
         options,
       )
-      this.log('epoch %d: committed weights %o for uids %o', epoch, weights, uids)
+      this.metrics.weightCommits.inc({ mode: 'commit' })
+      this.log.info('epoch %d: committed weights %o for uids %o', epoch, weights, uids)
     } else {
       await setWeights(
         chain.walletClient,
@@ -583,7 +592,8 @@ export class ValidatorService implements Startable {
         versionKey,
       })
       this.init.store.markRevealed(marker)
-      this.log('epoch %d: set weights %o for uids %o', epoch, weights, uids)
+      this.metrics.weightCommits.inc({ mode: 'set' })
+      this.log.info('epoch %d: set weights %o for uids %o', epoch, weights, uids)
     }
     this.lastEpoch = epoch
     return { epoch, revealed, committed: true }
@@ -600,7 +610,7 @@ export class ValidatorService implements Startable {
       if (epoch < c.epoch + period) continue
       if (epoch > c.epoch + period) {
         store.markRevealed(c.hash, 2)
-        this.log('commit of epoch %d expired unrevealed', c.epoch)
+        this.log.warn('commit of epoch %d expired unrevealed', c.epoch)
         continue
       }
       try {
@@ -618,7 +628,8 @@ export class ValidatorService implements Startable {
         )
         store.markRevealed(c.hash)
         revealed++
-        this.log('epoch %d: revealed the commit of epoch %d', epoch, c.epoch)
+        this.metrics.weightReveals.inc()
+        this.log.info('epoch %d: revealed the commit of epoch %d', epoch, c.epoch)
       } catch (error) {
         const text = error instanceof Error ? error.message : String(error)
         if (/CommitNotFound|RevealExpired/.test(text)) store.markRevealed(c.hash, 2)

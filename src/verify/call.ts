@@ -129,21 +129,50 @@ export type ReplayGuardOptions = {
   maxSkewMs?: number
   /** Clock (tests). */
   now?: () => number
+  /** Where seen pairs are kept (default: memory; a miner keeps them in its SQLite store). */
+  nonces?: NonceBook
+}
+
+/**
+ * The (caller, nonce) pairs a guard has accepted, with their timestamps. Kept outside the guard so
+ * that a miner's survive a restart: a request replayed to the restarted miner is still a replay.
+ */
+export type NonceBook = {
+  /** Records the pair; false when it is already there. */
+  claim(key: string, timestamp: number): boolean
+  /** Forgets pairs whose timestamp is before `timestamp`. */
+  forgetBefore(timestamp: number): void
+}
+
+/** A NonceBook in memory (one process's lifetime). */
+export function memoryNonceBook(): NonceBook {
+  const seen = new Map<string, number>()
+  return {
+    claim(key, timestamp) {
+      if (seen.has(key)) return false
+      seen.set(key, timestamp)
+      return true
+    },
+    forgetBefore(timestamp) {
+      for (const [key, ts] of seen) if (ts < timestamp) seen.delete(key)
+    },
+  }
 }
 
 /**
  * Remembers (caller, nonce) pairs for as long as their timestamps are fresh; a call outside the
- * window is stale, a pair seen inside it is a replay. Memory is bounded by the call rate times
+ * window is stale, a pair seen inside it is a replay. Storage is bounded by the call rate times
  * the window, since expired entries are dropped.
  */
 export class ReplayGuard {
   private readonly maxSkewMs: number
   private readonly now: () => number
-  private readonly seen = new Map<string, number>()
+  private readonly nonces: NonceBook
 
   constructor(options: ReplayGuardOptions = {}) {
     this.maxSkewMs = options.maxSkewMs ?? 60_000
     this.now = options.now ?? Date.now
+    this.nonces = options.nonces ?? memoryNonceBook()
   }
 
   /** Accepts the call once; throws a RequestAuthError for a stale timestamp or a replay. */
@@ -155,16 +184,15 @@ export class ReplayGuard {
       })
     this.prune(now)
     const key = `${call.caller.toLowerCase()}:${call.nonce.toLowerCase()}`
-    if (this.seen.has(key)) throw new RequestAuthError('replayed request: nonce already used')
-    this.seen.set(key, call.timestamp)
+    if (!this.nonces.claim(key, call.timestamp))
+      throw new RequestAuthError('replayed request: nonce already used')
   }
 
   private lastPrune = 0
   private prune(now: number): void {
     if (now - this.lastPrune < 1000) return
     this.lastPrune = now
-    for (const [key, ts] of this.seen) {
-      if (Math.abs(now - ts) > this.maxSkewMs) this.seen.delete(key)
-    }
+    // A pair older than the window can never be accepted again: its timestamp is stale.
+    this.nonces.forgetBefore(now - this.maxSkewMs)
   }
 }

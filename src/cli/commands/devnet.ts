@@ -22,6 +22,7 @@ import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
+import { applyLogFlags, LOG_FLAGS, LOG_HELP } from '../ops-flags.ts'
 
 const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K]
                     [--cheat-mode always|selective|subtle]
@@ -49,10 +50,11 @@ re-executed), userRequests (served, failed), and per validator its gossip and ch
 (checkMs: time spent re-executing); per miner slashed (wei, decimal, like emission: what disputes
 it lost took from its stake) and overall disputes {opened, minerLost, challengerLost, timedOut},
 read from the game's events once the games under way have ended (at most 90 s after the last
-epoch).
+epoch). The nodes log warnings and errors only unless --log-level says otherwise.
 The devnet writes its deployment manifest (chain id and contract addresses: what every other
 command takes with --deployment) to --deployment-out <file>, or to a file in its temporary
-directory, and prints where; it describes this devnet only while it runs.`
+directory, and prints where; it describes this devnet only while it runs.
+${LOG_HELP}`
 
 const spec = {
   miners: { type: 'string' },
@@ -68,6 +70,7 @@ const spec = {
   model: { type: 'string' },
   threads: { type: 'string' },
   'deployment-out': { type: 'string' },
+  ...LOG_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -85,6 +88,7 @@ export const command: Command = {
       return 0
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+    applyLogFlags(flags, { level: 'warn' })
     const nMiners = intFlag(flags, 'miners', 3, 1, 32)
     const nValidators = intFlag(flags, 'validators', 2, 1, 8)
     const nCheaters = intFlag(flags, 'cheaters', 0, 0, nMiners)

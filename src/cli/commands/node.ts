@@ -12,6 +12,7 @@ import { intFlag, type ParsedArgs, parseArgs } from '../args.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, resolveChainTarget } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, threadsFlag } from '../model-file.ts'
+import { applyOpsFlags, OPS_FLAGS, OPS_HELP } from '../ops-flags.ts'
 
 const HELP = `usage: verity node --role miner|validator|gateway --key <hotkey.json> --data-dir <dir>
                   --rpc <url> --deployment <manifest.json|url> [--config <file.yaml>]
@@ -46,7 +47,8 @@ Miners and validators play the dispute game: a validator disputes, with a bond f
 wallet, each wrong trace or output it re-executes; a miner answers every dispute over its receipts
 from its data dir's SQLite store. Both keep their games in that store and resume them after a
 restart. --threads N runs the model's products on N threads (default: all cores; results are the
-same bits for every N). Set DEBUG=verity:* for logs.`
+same bits for every N).
+${OPS_HELP}`
 
 const spec = {
   role: { type: 'string' },
@@ -67,6 +69,7 @@ const spec = {
   'cheat-mode': { type: 'string' },
   gateway: { type: 'string' },
   threads: { type: 'string' },
+  ...OPS_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -106,6 +109,7 @@ export const command: Command = {
       return 0
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+    const { metrics: ops, keepEpochs } = applyOpsFlags(flags)
     const role = flags.role
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
       throw new UsageError('--role must be miner, validator or gateway')
@@ -185,10 +189,11 @@ export const command: Command = {
         port,
         network,
         ...(cheat ? { cheat: cheat as CheatMode } : {}),
+        ...(ops ? { ops } : {}),
       })
       stop = node.stop
       console.log(
-        `miner ${hotkey.address} serving ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+        `miner ${hotkey.address} serving ${node.peer.getMultiaddrs().map(String).join(' ')}${node.ops ? `; /metrics and /health on ${node.ops.url}` : ''}`,
       )
     } else if (role === 'validator') {
       const node = await startValidatorNode({
@@ -200,10 +205,12 @@ export const command: Command = {
         port,
         network,
         ...(gatewayUrl ? { gatewayUrl } : {}),
+        ...(ops ? { ops } : {}),
+        ...(keepEpochs ? { retention: { keepEpochs } } : {}),
       })
       stop = node.stop
       console.log(
-        `validator ${hotkey.address} on ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+        `validator ${hotkey.address} on ${node.peer.getMultiaddrs().map(String).join(' ')}${node.ops ? `; /metrics and /health on ${node.ops.url}` : ''}`,
       )
     } else {
       const node = await startGatewayNode({
