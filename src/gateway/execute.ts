@@ -39,8 +39,12 @@ class IdleTimeout extends Error {}
 
 function describe(error: unknown): string {
   if (error instanceof IdleTimeout) return error.message
-  if (error instanceof Error)
-    return (error as { shortMessage?: string }).shortMessage ?? error.message.split('\n')[0]!
+  if (error instanceof Error) {
+    const { shortMessage, details } = error as { shortMessage?: string; details?: string }
+    if (shortMessage === undefined) return error.message.split('\n')[0]!
+    // the cause, in a few words: what an operator needs to tell a network fault from a bug
+    return details ? `${shortMessage} (${details.split('\n')[0]!.slice(0, 160)})` : shortMessage
+  }
   return String(error)
 }
 
@@ -150,7 +154,9 @@ export async function* routeInference(
       signal?.removeEventListener('abort', onAbort)
       // The consumer stopped early (client gone): not the miner's fault.
       release(true)
-      if (!ok) {
+      // Done: the miner client's generator is finished too (it closes its stream).
+      if (ok) iterator?.return?.(undefined).catch(() => {})
+      else {
         controller.abort(new Error('request moved to another miner'))
         // Do not wait on a miner that may hang: close its stream in the background.
         iterator?.return?.().catch(() => {})

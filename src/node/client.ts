@@ -114,6 +114,9 @@ export class Libp2pMinerClient implements MinerClient {
             })
           }
           finished = true
+          // Closed before the answer is handed on: a consumer that stops at `done` without
+          // returning the iterator must not hold the stream (and the miner's slot) open.
+          await stream.close().catch(() => {})
           yield {
             type: 'done',
             tokens: done.tokens,
@@ -140,8 +143,7 @@ export class Libp2pMinerClient implements MinerClient {
     } finally {
       clearTimeout(idle)
       signal.removeEventListener('abort', onAbort)
-      if (finished) await stream.close().catch(() => {})
-      else stream.abort(new Error('request ended'))
+      if (!finished) stream.abort(new Error('request ended'))
     }
   }
 

@@ -2,7 +2,6 @@ import { join } from 'node:path'
 import type { Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
@@ -148,8 +147,8 @@ export async function startGatewayNode(options: {
         if (known?.miner) pool.remove(n.hotkey)
         void discover(n)
       } else if (known.miner) pool.setScore(n.hotkey, score(n))
-      else if (peer.getConnections(peerIdFromString(n.peerId)).length === 0)
-        void peer.dial(peerIdFromString(n.peerId)).catch(() => {})
+      // not a miner when asked: asked again (a node may start serving after it first connected)
+      else void discover(n)
     }
     // A hotkey no longer registered (its uid was replaced) leaves the pool.
     for (const [key, known] of [...kinds])

@@ -352,3 +352,32 @@ describe('a miner protects itself', () => {
     )
   })
 })
+
+describe('infer streams', () => {
+  it('a served answer leaves no stream open on either side: a gateway sends all its users over one connection', async () => {
+    const m = await miner('streams')
+    const c = clientFor(m)
+    for (let i = 0; i < 20; i++) await collect(c, request(100 + i, 4))
+    // a consumer that stops at `done` without returning the iterator (the gateway's router did)
+    for (let i = 0; i < 20; i++) {
+      const it = c.infer(request(200 + i, 4))[Symbol.asyncIterator]()
+      for (;;) {
+        const step = await it.next()
+        if (step.done || step.value.type === 'done') break
+      }
+    }
+    const open = () =>
+      m.peer
+        .getConnections(client.peerId)
+        .flatMap((conn) => conn.streams)
+        .filter((s) => s.protocol === INFER_PROTOCOL).length
+    const outbound = () =>
+      client
+        .getConnections(m.peer.peerId)
+        .flatMap((conn) => conn.streams)
+        .filter((s) => s.protocol === INFER_PROTOCOL).length
+    await new Promise((r) => setTimeout(r, 200))
+    expect({ miner: open(), client: outbound() }).toEqual({ miner: 0, client: 0 })
+  })
+})
+

@@ -64,8 +64,13 @@ export type MinerInit = {
   metrics?: NodeMetrics
 }
 
-/** Inbound infer streams one connection may have open: a caller with more is queued or busy anyway. */
-const MAX_STREAMS_PER_CONNECTION = 32
+/**
+ * Inbound infer streams one connection may have open. A gateway sends all its users' requests to a
+ * miner over one connection, so this is well above what admission lets run (maxConcurrent plus
+ * the queue): beyond those the miner answers `busy`, which a gateway fails over on, rather than a
+ * stream reset.
+ */
+const MAX_STREAMS_PER_CONNECTION = 256
 
 /**
  * The miner service: serves `/verity/infer/1` with the runtime. A request frame carries a

@@ -31,6 +31,7 @@ import { toHex } from '../runtime/trace/merkle.ts'
 import { type ChainContext, publishNode } from './chain.ts'
 import type { CheatMode } from './cheat.ts'
 import { DisputeService, type DisputeServiceInit } from './disputes.ts'
+import { INFER_PROTOCOL } from './frames.ts'
 import { receiptTopic } from './gossip.ts'
 import { chainProbe, connectedPeers, nodeHealth } from './health.ts'
 import { NodeMetrics } from './metrics.ts'
@@ -203,6 +204,14 @@ function nodeMetrics(chain: ChainContext, peer: Peer, block: () => number): Node
   metrics.watchChain(chain.calls)
   metrics.gauge('verity_node_peers', 'Distinct peers connected now.', () => connectedPeers(peer))
   metrics.gauge('verity_chain_head_block', 'The latest block this node has read.', block)
+  metrics.gauge(
+    'verity_node_infer_streams',
+    'Inference streams open now (all connections, both directions).',
+    () =>
+      peer
+        .getConnections()
+        .reduce((n, c) => n + c.streams.filter((s) => s.protocol === INFER_PROTOCOL).length, 0),
+  )
   return metrics
 }
 

@@ -37,6 +37,18 @@ describe('createPeer on a network', () => {
     expect(client.getConnections(p.peerId).length).toBe(1)
   })
 
+  it('a node on one address dials out from it: its peers see that address', async () => {
+    const a = await peer()
+    const b = await peer({
+      listen: ['/ip4/127.0.0.2/tcp/0'],
+      bootstrap: [a.getMultiaddrs()[0]!.toString()],
+    })
+    await until('a to see b', () => a.getConnections(b.peerId).length > 0)
+    expect(a.getConnections(b.peerId)[0]!.remoteAddr.toString()).toMatch(
+      /^\/ip4\/127\.0\.0\.2\/tcp\//,
+    )
+  })
+
   it('dials its bootstrap peers at start', async () => {
     const a = await peer()
     const b = await peer({ bootstrap: [a.getMultiaddrs()[0]!.toString()] })

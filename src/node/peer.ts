@@ -8,7 +8,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { dcutr } from '@libp2p/dcutr'
 import { gossipsub } from '@libp2p/gossipsub'
 import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
@@ -99,7 +99,7 @@ export async function createPeer(options: PeerOptions = {}) {
       listen,
       ...(options.announce?.length ? { announce: options.announce } : {}),
     },
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [tcp(outboundFrom(listen)), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(bootstrapAddrs.length > 0
@@ -107,6 +107,9 @@ export async function createPeer(options: PeerOptions = {}) {
       : {}),
     services: {
       identify: identify(),
+      // protocols a node starts serving after a connection opened (a miner that dialled its
+      // bootstrap peers before its infer handler was up) reach its peers
+      identifyPush: identifyPush(),
       ping: ping(),
       autoNAT: autoNAT(),
       dcutr: dcutr(),
@@ -152,6 +155,21 @@ export async function createPeer(options: PeerOptions = {}) {
     }
   }
   return node
+}
+
+/**
+ * A node that listens on one specific IPv4 address dials out from it too (a host with several
+ * addresses: its peers see the connection come from the address it announced, and a firewall
+ * rule for that address covers the node's traffic both ways). Any other listen set leaves the
+ * choice to the kernel.
+ */
+function outboundFrom(listen: readonly string[]): Parameters<typeof tcp>[0] {
+  const specific = listen
+    .map((a) => /^\/ip4\/([0-9.]+)\/tcp\/\d+$/.exec(a)?.[1])
+    .filter((ip): ip is string => ip !== undefined && ip !== '0.0.0.0')
+  if (specific.length !== 1 || listen.length !== 1) return {}
+  // net.connect's localAddress: not in TCPSocketOptions' type, passed through as is
+  return { dialOpts: { localAddress: specific[0] } as never }
 }
 
 export type Peer = Awaited<ReturnType<typeof createPeer>>

@@ -4,7 +4,7 @@
 // off with a firewall rule and healed; prints one JSON report on stdout. It refuses to run in the
 // machine's own network namespace: the firewall rules it adds must never touch the host.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdtempSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -84,7 +84,11 @@ function start(name: string, command: string, args: string[], ready: RegExp): Pr
   })
   children.push(child)
   logs.set(name, '')
-  const keep = (d: Buffer) => logs.set(name, (logs.get(name)! + d.toString()).slice(-4000))
+  const file = createWriteStream(join(dir, `${name}.log`))
+  const keep = (d: Buffer) => {
+    file.write(d)
+    logs.set(name, (logs.get(name)! + d.toString()).slice(-4000))
+  }
   child.stderr!.on('data', keep)
   return new Promise((resolveLine, reject) => {
     let out = ''
@@ -120,7 +124,7 @@ function firewall(action: '-A' | '-D', host: string): void {
     execFileSync('iptables', [action, ...rule, '-j', 'DROP'])
 }
 
-type Served = { at: number; ok: boolean; miner?: string; ms: number }
+type Served = { at: number; ok: boolean; miner?: string; ms: number; why?: string }
 const served: Served[] = []
 let loadOn = true
 
@@ -140,16 +144,22 @@ async function userLoop(model: string, i: number): Promise<void> {
         }),
         signal: AbortSignal.timeout(60_000),
       })
-      const json = (await res.json()) as { verity?: { receipt?: { minerHotkey?: string } } }
+      const json = (await res.json()) as {
+        verity?: { receipt?: { minerHotkey?: string } }
+        error?: { code?: string; message?: string }
+      }
       const miner = json.verity?.receipt?.minerHotkey?.toLowerCase()
       served.push({
         at: t0,
         ok: res.status === 200,
         ...(miner ? { miner } : {}),
         ms: Date.now() - t0,
+        ...(res.status === 200
+          ? {}
+          : { why: `${res.status} ${json.error?.code ?? ''} ${json.error?.message ?? ''}` }),
       })
-    } catch {
-      served.push({ at: t0, ok: false, ms: Date.now() - t0 })
+    } catch (error) {
+      served.push({ at: t0, ok: false, ms: Date.now() - t0, why: (error as Error).message })
     }
     await new Promise((r) => setTimeout(r, 200))
   }
@@ -356,6 +366,7 @@ async function main(): Promise<void> {
     `/ip4/${host}/tcp/4001`,
     '--threads',
     '1',
+    ...(role === 'gateway' ? [] : ['--metrics-port', '9100', '--metrics-host', host]),
     ...extra,
   ]
   const gatewayLine = await start(
@@ -407,6 +418,24 @@ async function main(): Promise<void> {
   )
   say({ phase: 'hosts up', published })
 
+  const until = async (what: string, ms: number, test: () => Promise<boolean>) => {
+    const end = Date.now() + ms
+    while (Date.now() < end) {
+      if (await test()) return true
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    say({ timeout: what })
+    return false
+  }
+  // users arrive once the gateway's health check says every miner is available (a load
+  // balancer's view of it)
+  const healthy = await until('the gateway to know all three miners', 60_000, async () => {
+    const health = (await fetch(`${API}/health`)
+      .then((r) => r.json())
+      .catch(() => ({}))) as { models?: { available: number }[] }
+    return health.models?.[0]?.available === 3
+  })
+  if (!healthy) throw new Error('the gateway never found all three miners')
   const models = (await (await fetch(`${API}/v1/models`)).json()) as { data: { id: string }[] }
   const loops = Array.from({ length: Number(opts.load) }, (_, i) => userLoop(models.data[0]!.id, i))
 
@@ -426,36 +455,33 @@ async function main(): Promise<void> {
         })
       }),
     )
-  const until = async (what: string, ms: number, test: () => Promise<boolean>) => {
-    const end = Date.now() + ms
-    while (Date.now() < end) {
-      if (await test()) return true
-      await new Promise((r) => setTimeout(r, 1000))
-    }
-    say({ timeout: what })
-    return false
-  }
 
   // --- warm-up: both validators weigh all three miners
   const warm = await until('every miner weighed by both validators', 240_000, async () =>
     (await shares()).every((row) => row.every((s) => s > 0)),
   )
+  const tWarm = Date.now()
   const before = await shares()
   const cutHotkey = miners[2]!.hotkey.toLowerCase()
   const tCut = Date.now()
   firewall('-A', CUT)
   say({ phase: 'cut', host: CUT, before })
-  const dropped = await until('the cut miner weighed less', CUT_MS, async () =>
-    (await shares()).some((row, v) => row[2]! < before[v]![2]! * 0.9 || row[2] === 0),
+  // Availability drops out of every validator's weights: the failed checks count against the
+  // miner and the good ones age out of the score window (a share under half its level before).
+  const low = (rows: number[][]) => rows.every((row, v) => row[2]! < before[v]![2]! * 0.5)
+  const dropped = await until('the cut miner weighed down by both validators', CUT_MS, async () =>
+    low(await shares()),
   )
+  // users' requests over a while of the cut, after the ones in flight at the cut failed over
+  while (Date.now() < tCut + 30_000) await new Promise((r) => setTimeout(r, 1000))
   const during = await shares()
   const tHeal = Date.now()
   firewall('-D', CUT)
   say({ phase: 'healed', during })
-  const recovered = await until('the healed miner weighed again and served', HEAL_MS, async () => {
+  const recovered = await until('the healed miner served and weighed again', HEAL_MS, async () => {
     const rows = await shares()
     const servedAgain = served.some((s) => s.at > tHeal && s.ok && s.miner === cutHotkey)
-    return servedAgain && rows.every((row) => row[2]! > 0)
+    return servedAgain && rows.every((row, v) => row[2]! >= before[v]![2]! * 0.5)
   })
   const after = await shares()
   loadOn = false
@@ -463,12 +489,36 @@ async function main(): Promise<void> {
   keeping = false
   await keep
 
+  // infer streams still open on every miner once users have stopped: none may linger
+  await new Promise((r) => setTimeout(r, 3000))
+  const openStreams = Object.fromEntries(
+    await Promise.all(
+      HOSTS.miners.map(async (host, i) => {
+        const text = await fetch(`http://${host}:9100/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        )
+        const n = /^verity_node_infer_streams (\d+)/m.exec(text)?.[1]
+        return [`miner${i}`, n === undefined ? null : Number(n)]
+      }),
+    ),
+  )
   const window = (from: number, to: number) => {
     const s = served.filter((r) => r.at >= from && r.at < to)
+    const failures: Record<string, number> = {}
+    for (const r of s)
+      if (r.why) failures[r.why.slice(0, 300)] = (failures[r.why.slice(0, 300)] ?? 0) + 1
     return {
       requests: s.length,
       ok: s.filter((r) => r.ok).length,
       byCutMiner: s.filter((r) => r.ok && r.miner === cutHotkey).length,
+      failures,
+      // seconds into the window of each failure (the first 20)
+      failedAt: s
+        .filter((r) => !r.ok)
+        .slice(0, 20)
+        .map((r) => Math.round((r.at - from) / 100) / 10),
+      seconds: Math.round((to - from) / 1000),
     }
   }
   const report = {
@@ -476,8 +526,9 @@ async function main(): Promise<void> {
     dropped,
     recovered,
     shares: { before, during, after },
+    openStreams,
     requests: {
-      beforeCut: window(0, tCut),
+      beforeCut: window(tWarm - 15_000, tCut),
       // the first seconds of the cut: requests in flight to the cut miner fail over
       duringCut: window(tCut + 10_000, tHeal),
       afterHeal: window(tHeal, Date.now()),
@@ -498,7 +549,8 @@ async function cleanup(): Promise<void> {
     new Promise((r) => setTimeout(r, 15_000)),
   ])
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
-  if (!opts.keep) rmSync(dir, { recursive: true, force: true })
+  if (opts.keep) process.stderr.write(`multihost: logs and data kept in ${dir}\n`)
+  else rmSync(dir, { recursive: true, force: true })
 }
 
 main()
