@@ -17,7 +17,7 @@ import {
 } from 'viem'
 import { writeContract } from 'viem/actions'
 import { ChainError } from '../errors/chain.ts'
-import { computeMarketAbi, computeMarketBytecode } from './abis.ts'
+import { computeMarketAbi, computeMarketBytecode, verityTokenAbi } from './abis.ts'
 import { waitMined } from './dispute.ts'
 
 /**
@@ -151,6 +151,15 @@ export async function deployMarket(
   return getAddress(receipt.contractAddress)
 }
 
+/**
+ * The market's ABI with the token's custom errors (a transfer the market makes can revert with
+ * them, e.g. ERC20InsufficientBalance): viem decodes every revert of a market call by name.
+ */
+export const marketErrorsAbi = [
+  ...computeMarketAbi,
+  ...verityTokenAbi.filter((x) => x.type === 'error'),
+] as const
+
 export type MarketWriteName = ContractFunctionName<typeof computeMarketAbi, 'nonpayable'>
 
 export type MarketWriteReturnType = { hash: Hash; receipt: TransactionReceipt }
@@ -169,7 +178,7 @@ export async function writeMarket<name extends MarketWriteName>(
   options.signal?.throwIfAborted()
   const hash = await writeContract(client, {
     address,
-    abi: computeMarketAbi,
+    abi: marketErrorsAbi,
     functionName,
     args,
     account: client.account,
