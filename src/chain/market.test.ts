@@ -1,6 +1,16 @@
-import { type Address, keccak256, parseEther, parseEventLogs, toHex, zeroHash } from 'viem'
+import {
+  type Address,
+  encodeFunctionData,
+  type Hex,
+  keccak256,
+  parseEther,
+  parseEventLogs,
+  toFunctionSelector,
+  toHex,
+  zeroHash,
+} from 'viem'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { computeMarketAbi } from './abis.ts'
+import { computeMarketAbi, reentrantTokenAbi, reentrantTokenBytecode } from './abis.ts'
 import { acceptBid } from './actions/acceptBid.ts'
 import { closeBid } from './actions/closeBid.ts'
 import { closeLease } from './actions/closeLease.ts'
@@ -26,8 +36,10 @@ import { signAttributes } from './actions/signAttributes.ts'
 import { withdrawLease } from './actions/withdrawLease.ts'
 import {
   attribute,
+  attributeKey,
   BidState,
   CloseReason,
+  deployMarket,
   fromBytes32,
   LeaseState,
   MARKET_LIMITS,
@@ -477,7 +489,7 @@ describe('bids', () => {
 
 describe('placement: attributes and auditors checked on chain', () => {
   const REQ = { region: 'eu-west', gpu: 'h100' }
-  const key = (k: string) => attribute(k, 'x').key
+  const key = attributeKey
   const val = (k: string, v: string) => attribute(k, v).value
 
   it('own attributes must equal every requirement', async () => {
@@ -892,5 +904,101 @@ describe('leases: acceptance, settlement, withdrawal, close', () => {
     expect(open.map((o) => o.orderId)).toEqual([orderId])
     const active = await listLeases(c.devnet.publicClient, { address: market, activeOnly: true })
     expect(active.map((l) => l.leaseId)).toEqual([leaseId])
+  })
+})
+
+describe('reentrancy', () => {
+  it('a token calling back mid-transfer is refused by the guard; every payment happens once', async () => {
+    const { publicClient } = c.devnet
+    const hash = await c.owner.deployContract({
+      abi: reentrantTokenAbi,
+      bytecode: reentrantTokenBytecode,
+      args: [parseEther('1000000')],
+    })
+    const token = (await publicClient.waitForTransactionReceipt({ hash })).contractAddress!
+    const hostile = await deployMarket(publicClient, c.owner, {
+      token,
+      bidDeposit: BID_DEPOSIT,
+      minEscrow: MIN_ESCROW,
+    })
+    const tokenWrite = async (w: Wallet, functionName: string, args: readonly unknown[]) => {
+      const h = await w.writeContract({
+        address: token,
+        abi: reentrantTokenAbi,
+        functionName,
+        args,
+      } as Parameters<Wallet['writeContract']>[0])
+      await publicClient.waitForTransactionReceipt({ hash: h })
+    }
+    const read = async (functionName: string, args: readonly unknown[] = []) =>
+      (await publicClient.readContract({
+        address: token,
+        abi: reentrantTokenAbi,
+        functionName,
+        args,
+      } as never)) as never
+    for (const w of [tenant, p1]) {
+      await tokenWrite(c.owner, 'transfer', [addr(w), parseEther('100')])
+      await tokenWrite(w, 'approve', [hostile, 2n ** 255n])
+    }
+    // the tenant's, the provider's and the market's balances of the hostile token
+    const snapshot = async () =>
+      await Promise.all(
+        [addr(tenant), addr(p1), hostile].map(
+          async (a) => (await read('balanceOf', [a])) as bigint,
+        ),
+      )
+    const GUARD = toFunctionSelector('ReentrancyGuardReentrantCall()')
+    const expectRefused = async () => {
+      expect(await read('attempted')).toBe(true)
+      expect(await read('reentered')).toBe(false)
+      expect(((await read('reentryRevert')) as Hex).slice(0, 10)).toBe(GUARD)
+    }
+    await registerProvider(p1, { address: hostile, hostUri: 'https://p1', attributes: EU })
+
+    // closing an order: the deposit paid back to p1 calls closeOrder again
+    const o1 = (
+      await createOrder(tenant, { address: hostile, order: spec(), deposit: parseEther('10') })
+    ).orderId
+    await placeBid(p1, { address: hostile, orderId: o1, pricePerBlock: PRICE })
+    await tokenWrite(c.owner, 'arm', [
+      hostile,
+      encodeFunctionData({ abi: computeMarketAbi, functionName: 'closeOrder', args: [o1] }),
+    ])
+    let before = await snapshot()
+    await closeOrder(tenant, { address: hostile, orderId: o1 })
+    await expectRefused()
+    expect((await snapshot()).map((b, i) => b - before[i]!)).toEqual([
+      parseEther('10'),
+      BID_DEPOSIT,
+      -(parseEther('10') + BID_DEPOSIT),
+    ])
+
+    // closing a lease: the provider's payment calls withdrawLease on the same lease
+    const o2 = (
+      await createOrder(tenant, { address: hostile, order: spec(), deposit: parseEther('10') })
+    ).orderId
+    const leaseId = (await placeBid(p1, { address: hostile, orderId: o2, pricePerBlock: PRICE }))
+      .bidId
+    const acc = await acceptBid(tenant, { address: hostile, bidId: leaseId })
+    await c.mine(5)
+    await tokenWrite(c.owner, 'arm', [
+      hostile,
+      encodeFunctionData({
+        abi: computeMarketAbi,
+        functionName: 'withdrawLease',
+        args: [leaseId, 1n],
+      }),
+    ])
+    before = await snapshot()
+    const cl = await closeLease(tenant, { address: hostile, leaseId, reason: CloseReason.TENANT })
+    await expectRefused()
+    const earned = (cl.receipt.blockNumber - acc.receipt.blockNumber) * PRICE
+    expect((await snapshot()).map((b, i) => b - before[i]!)).toEqual([
+      parseEther('10') - earned,
+      earned + BID_DEPOSIT,
+      -(parseEther('10') + BID_DEPOSIT),
+    ])
+    expect(await read('balanceOf', [hostile])).toBe(0n)
   })
 })

@@ -86,6 +86,11 @@ export function attribute(key: string, value: string): AttributeArg {
   return { key: toBytes32(key), value: toBytes32(value) }
 }
 
+/** An attribute key (or value) as the contract stores it: right-padded bytes32. */
+export function attributeKey(key: string): Hex {
+  return toBytes32(key)
+}
+
 /** A record of attributes as the contract's list, in the record's order. */
 export function attributes(record: Record<string, string>): AttributeArg[] {
   return Object.entries(record).map(([k, v]) => attribute(k, v))

@@ -23,6 +23,5 @@ export async function closeBid(
   params: CloseBidParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<CloseBidReturnType> {
-  const sent = await writeMarket(client, params.address, 'closeBid', [params.bidId], options)
-  return sent
+  return await writeMarket(client, params.address, 'closeBid', [params.bidId], options)
 }

@@ -25,12 +25,11 @@ export async function closeLease(
   params: CloseLeaseParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<CloseLeaseReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'closeLease',
     [params.leaseId, params.reason],
     options,
   )
-  return sent
 }

@@ -23,6 +23,5 @@ export async function closeOrder(
   params: CloseOrderParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<CloseOrderReturnType> {
-  const sent = await writeMarket(client, params.address, 'closeOrder', [params.orderId], options)
-  return sent
+  return await writeMarket(client, params.address, 'closeOrder', [params.orderId], options)
 }

@@ -25,12 +25,11 @@ export async function depositEscrow(
   params: DepositEscrowParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<DepositEscrowReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'depositEscrow',
     [params.orderId, params.amount],
     options,
   )
-  return sent
 }

@@ -22,6 +22,5 @@ export async function deregisterProvider(
   params: DeregisterProviderParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<DeregisterProviderReturnType> {
-  const sent = await writeMarket(client, params.address, 'deregisterProvider', [], options)
-  return sent
+  return await writeMarket(client, params.address, 'deregisterProvider', [], options)
 }

@@ -1,7 +1,7 @@
 import type { Address, Chain, Client, ContractFunctionReturnType, Transport } from 'viem'
 import { readContract } from 'viem/actions'
 import { computeMarketAbi } from '../abis.ts'
-import { attribute } from '../market.ts'
+import { attributeKey } from '../market.ts'
 
 export type GetAuditedValueParameters = {
   /** The ComputeMarket contract. */
@@ -34,6 +34,6 @@ export async function getAuditedValue(
     address: params.address,
     abi: computeMarketAbi,
     functionName: 'auditedValue',
-    args: [params.provider, params.auditor, attribute(params.key, 'x').key],
+    args: [params.provider, params.auditor, attributeKey(params.key)],
   })
 }

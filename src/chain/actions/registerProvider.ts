@@ -25,12 +25,11 @@ export async function registerProvider(
   params: RegisterProviderParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<RegisterProviderReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'registerProvider',
     [params.hostUri, attributes(params.attributes)],
     options,
   )
-  return sent
 }

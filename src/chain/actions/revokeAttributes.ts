@@ -1,5 +1,5 @@
 import type { Account, Address, Chain, Client, Transport } from 'viem'
-import { attribute, type MarketWriteReturnType, writeMarket } from '../market.ts'
+import { attributeKey, type MarketWriteReturnType, writeMarket } from '../market.ts'
 
 export type RevokeAttributesParameters = {
   /** The ComputeMarket contract. */
@@ -24,12 +24,11 @@ export async function revokeAttributes(
   params: RevokeAttributesParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<RevokeAttributesReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'revokeAttributes',
-    [params.provider, params.keys.map((k) => attribute(k, 'x').key)],
+    [params.provider, params.keys.map(attributeKey)],
     options,
   )
-  return sent
 }

@@ -24,12 +24,11 @@ export async function setProviderAttributes(
   params: SetProviderAttributesParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<SetProviderAttributesReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'setProviderAttributes',
     [attributes(params.attributes)],
     options,
   )
-  return sent
 }

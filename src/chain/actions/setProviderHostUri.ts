@@ -22,6 +22,5 @@ export async function setProviderHostUri(
   params: SetProviderHostUriParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<SetProviderHostUriReturnType> {
-  const sent = await writeMarket(client, params.address, 'setHostUri', [params.hostUri], options)
-  return sent
+  return await writeMarket(client, params.address, 'setHostUri', [params.hostUri], options)
 }

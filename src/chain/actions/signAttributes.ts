@@ -26,12 +26,11 @@ export async function signAttributes(
   params: SignAttributesParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<SignAttributesReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'signAttributes',
     [params.provider, attributes(params.attributes)],
     options,
   )
-  return sent
 }

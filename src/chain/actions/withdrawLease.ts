@@ -25,12 +25,11 @@ export async function withdrawLease(
   params: WithdrawLeaseParameters,
   options: { signal?: AbortSignal } = {},
 ): Promise<WithdrawLeaseReturnType> {
-  const sent = await writeMarket(
+  return await writeMarket(
     client,
     params.address,
     'withdrawLease',
     [params.leaseId, params.amount],
     options,
   )
-  return sent
 }
