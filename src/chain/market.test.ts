@@ -833,6 +833,18 @@ describe('leases: acceptance, settlement, withdrawal, close', () => {
     ])
     const l = await getLease(c.devnet.publicClient, { address: market, leaseId })
     expect([l.reason, l.paid]).toEqual([CloseReason.INSUFFICIENT_FUNDS, parseEther('1')])
+    // what a provider's lease watcher sees: the lease closed by a stranger, for lack of funds
+    const [seen] = await listLeases(c.devnet.publicClient, { address: market, provider: addr(p1) })
+    expect(seen!.closed).toEqual({
+      reason: CloseReason.INSUFFICIENT_FUNDS,
+      closedBy: addr(stranger),
+      providerPaid: parseEther('1') + BID_DEPOSIT,
+      tenantRefund: 0n,
+      block: cl.receipt.blockNumber,
+    })
+    expect(await listLeases(c.devnet.publicClient, { address: market, activeOnly: true })).toEqual(
+      [],
+    )
   })
 
   it('a depleted lease is recorded as out of funds whoever closes it; a withdrawal closes it too', async () => {
