@@ -1,4 +1,5 @@
 import {
+  type Abi,
   type Account,
   type Address,
   type Chain,
@@ -235,19 +236,33 @@ export async function writeGame<name extends GameWriteName>(
   args: ContractFunctionArgs<typeof disputeGameAbi, 'nonpayable', name>,
   options: { gas?: bigint; signal?: AbortSignal } = {},
 ): Promise<GameWriteReturnType> {
+  return await sendAndWait(
+    client,
+    { address, abi: disputeGameErrorsAbi, functionName, args: args as readonly unknown[] },
+    options,
+  )
+}
+
+/**
+ * Sends one contract call and waits until it is mined (the typed writers of the game and the
+ * market call this): `abi` should carry every custom error the call can revert with, so that
+ * viem decodes a revert by name; a mined revert is a ChainError naming the function.
+ */
+export async function sendAndWait(
+  client: Client<Transport, Chain, Account>,
+  call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
+  options: { gas?: bigint; signal?: AbortSignal } = {},
+): Promise<{ hash: Hash; receipt: TransactionReceipt }> {
   options.signal?.throwIfAborted()
   const hash = await writeContract(client, {
-    address,
-    abi: disputeGameErrorsAbi,
-    functionName,
-    args,
+    ...call,
     account: client.account,
     chain: client.chain,
     ...(options.gas === undefined ? {} : { gas: options.gas }),
   } as never)
   const receipt = await waitMined(client, hash, options)
   if (receipt.status !== 'success')
-    throw new ChainError(`${functionName}: transaction ${hash} reverted`)
+    throw new ChainError(`${call.functionName}: transaction ${hash} reverted`)
   return { hash, receipt }
 }
 

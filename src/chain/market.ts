@@ -15,10 +15,9 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem'
-import { writeContract } from 'viem/actions'
 import { ChainError } from '../errors/chain.ts'
 import { computeMarketAbi, computeMarketBytecode, verityTokenAbi } from './abis.ts'
-import { waitMined } from './dispute.ts'
+import { sendAndWait, waitMined } from './dispute.ts'
 
 /**
  * The compute market on chain (contracts/src/market: ComputeMarket with its ProviderRegistry),
@@ -180,18 +179,9 @@ export async function writeMarket<name extends MarketWriteName>(
   args: ContractFunctionArgs<typeof computeMarketAbi, 'nonpayable', name>,
   options: { gas?: bigint; signal?: AbortSignal } = {},
 ): Promise<MarketWriteReturnType> {
-  options.signal?.throwIfAborted()
-  const hash = await writeContract(client, {
-    address,
-    abi: marketErrorsAbi,
-    functionName,
-    args,
-    account: client.account,
-    chain: client.chain,
-    ...(options.gas === undefined ? {} : { gas: options.gas }),
-  } as never)
-  const receipt = await waitMined(client, hash, options)
-  if (receipt.status !== 'success')
-    throw new ChainError(`${functionName}: transaction ${hash} reverted`)
-  return { hash, receipt }
+  return await sendAndWait(
+    client,
+    { address, abi: marketErrorsAbi, functionName, args: args as readonly unknown[] },
+    options,
+  )
 }
