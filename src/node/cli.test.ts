@@ -6,6 +6,10 @@ import { join } from 'node:path'
 import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, describe, expect, it } from 'vitest'
 import { trainedModelBytes } from '../../test/trained-model.ts'
+import { createSubnet } from '../chain/actions/createSubnet.ts'
+import { registerModel } from '../chain/actions/registerModel.ts'
+import { registerNeuron } from '../chain/actions/registerNeuron.ts'
+import { setSubnetModel } from '../chain/actions/setSubnetModel.ts'
 import { writeDeployment } from '../chain/deployment.ts'
 import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
 import { testModel } from '../runtime/test-model.ts'
@@ -13,7 +17,7 @@ import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { readNeurons } from './chain.ts'
 import { collect, Libp2pMinerClient } from './client.ts'
-import { setupSubnet } from './network.ts'
+import { DEVNET_HYPERPARAMS, setupSubnet } from './network.ts'
 import { createPeer } from './peer.ts'
 import { createWallet } from './wallet.ts'
 
@@ -200,5 +204,57 @@ describe('verity node refuses what it cannot run', () => {
     expect(r.status).toBeGreaterThan(0)
     expect(r.stderr).toMatch(message)
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/)
+  })
+})
+
+describe('verity node on a subnet it cannot serve', () => {
+  it('refuses a model that is not the subnet’s, and a subnet that does not exist', async () => {
+    // runs after the first describe: its devnet, keyfiles and subnet 1 (the default model)
+    const owner = devnet!.walletClients[0]!
+    const address = devnet!.addresses.verity
+    const otherRoot = `0x${'ab'.repeat(32)}` as const
+    await registerModel(owner, {
+      address,
+      modelRoot: otherRoot,
+      name: 'another-model',
+      ggufHash: `0x${'cd'.repeat(32)}`,
+    })
+    const { netuid } = await createSubnet(owner, { address, params: DEVNET_HYPERPARAMS })
+    await setSubnetModel(owner, { address, netuid, modelRoot: otherRoot })
+    await registerNeuron(devnet!.walletClients[2]!, { address, netuid, maxBurn: 0n })
+    const manifest = join(dir, 'deployment.json')
+    const run = (id: number) =>
+      spawnSync(
+        process.execPath,
+        [
+          'bin/verity.js',
+          'node',
+          '--role',
+          'miner',
+          '--key',
+          join(dir, 'm', 'hotkeys', 'h.json'),
+          '--data-dir',
+          join(dir, `other-${id}`),
+          '--rpc',
+          devnet!.rpcUrl,
+          '--deployment',
+          manifest,
+          '--netuid',
+          String(id),
+        ],
+        { encoding: 'utf8', env: { ...process.env, VERITY_PASSPHRASE: 'pw' } },
+      )
+    const wrong = run(netuid)
+    expect(wrong.status).toBe(2)
+    expect(wrong.stderr).toMatch(
+      new RegExp(
+        `^error: subnet ${netuid} serves model ${otherRoot}, but default is model 0x[0-9a-f]{64}`,
+      ),
+    )
+    const missing = run(99)
+    expect(missing.status).toBeGreaterThan(0)
+    expect(missing.stderr).toMatch(/^error: .*(subnet|99)/)
+    expect(missing.stderr).not.toMatch(/internal/)
+    expect(`${wrong.stderr}${missing.stderr}`).not.toMatch(/at .*\.ts:\d+/)
   })
 })

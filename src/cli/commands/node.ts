@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { UsageError } from '../../errors/cli.ts'
-import { connectChain, readDisputeGame } from '../../node/chain.ts'
+import { connectChain, readDisputeGame, readEpoch } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
 import { startMinerNode, startValidatorNode } from '../../node/network.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
+import { toHex } from '../../runtime/trace/merkle.ts'
 import { intFlag, type ParsedArgs, parseArgs } from '../args.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, resolveChainTarget } from '../chain-target.ts'
 import type { Command } from '../main.ts'
@@ -176,6 +177,14 @@ export const command: Command = {
       )
     const chain = game ? { ...connected, disputeGame: game } : connected
     const model = loadModelFile(flags.model as string | undefined, { threads: threadsFlag(flags) })
+    // A receipt names the model it ran: one for a model the subnet does not serve counts for
+    // nothing, and a validator re-executing with another model flags every honest answer.
+    const served = (await readEpoch(chain)).modelRoot.toLowerCase()
+    const given = toHex(model.modelRoot).toLowerCase()
+    if (served !== given)
+      throw new UsageError(
+        `subnet ${netuid} serves model ${served}, but ${flags.model ?? 'default'} is model ${given}: pass the subnet's model with --model`,
+      )
     const tokenizer = tokenizerFromGguf(model.metadata)
     const controller = new AbortController()
     let stop: () => Promise<void>
