@@ -46,6 +46,7 @@ const dir = mkdtempSync(join(tmpdir(), 'verity-multihost-'))
 const wallets = join(dir, 'wallets')
 const manifest = join(dir, 'deployment.json')
 const children: ChildProcess[] = []
+const byName = new Map<string, ChildProcess>()
 const logs = new Map<string, string>()
 const say = (event: Record<string, unknown>) =>
   process.stderr.write(`${JSON.stringify({ t: Date.now(), ...event })}\n`)
@@ -83,6 +84,7 @@ function start(name: string, command: string, args: string[], ready: RegExp): Pr
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(child)
+  byName.set(name, child)
   logs.set(name, '')
   const file = createWriteStream(join(dir, `${name}.log`))
   const keep = (d: Buffer) => {
@@ -489,7 +491,17 @@ async function main(): Promise<void> {
   keeping = false
   await keep
 
-  // infer streams still open on every miner once users have stopped: none may linger
+  // infer streams still open on every miner once users and validators (whose checks go through
+  // the gateway) have stopped: none may linger
+  const validatorsStopped = Promise.all(
+    [...byName.entries()]
+      .filter(([name]) => name.startsWith('validator'))
+      .map(([, child]) => {
+        child.kill('SIGTERM')
+        return child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null
+      }),
+  )
+  await Promise.race([validatorsStopped, new Promise((r) => setTimeout(r, 15_000))])
   await new Promise((r) => setTimeout(r, 3000))
   const openStreams = Object.fromEntries(
     await Promise.all(
