@@ -380,4 +380,3 @@ describe('infer streams', () => {
     expect({ miner: open(), client: outbound() }).toEqual({ miner: 0, client: 0 })
   })
 })
-
