@@ -29,6 +29,7 @@ import {
   readDeployParams,
 } from '../deploy-params.ts'
 import type { Command } from '../main.ts'
+import { runSubcommand } from '../subcommand.ts'
 import { stringFlag } from '../values.ts'
 
 const HELP = `usage: verity chain deploy --rpc <url> --key <keyfile> --out <manifest.json>
@@ -240,9 +241,6 @@ export const command: Command = {
       return flags.help ? 0 : 2
     }
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    if (sub === 'deploy') return await deploy(flags)
-    if (sub === 'enact') return await enact(flags)
-    if (sub === 'show') return await show(flags)
-    throw new UsageError(`unknown chain command '${sub}' (deploy, enact or show)`)
+    return await runSubcommand('chain', sub, { deploy, enact, show }, flags)
   },
 }

@@ -18,6 +18,7 @@ import { parseArgs } from '../args.ts'
 import { KEY_FLAGS, loadAccount, openChain, signerFor, vtyBalance } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
+import { runSubcommand } from '../subcommand.ts'
 import { addressOrKeyfile, amountFlag, netuidFlag, parseAddress, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity stake add --netuid <id> --hotkey <address|keyfile> --amount <VTY> --key <coldkey>
@@ -259,10 +260,6 @@ export const command: Command = {
       return flags.help ? 0 : 2
     }
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    if (sub === 'add') return await add(flags)
-    if (sub === 'remove') return await remove(flags)
-    if (sub === 'withdraw') return await withdraw(flags)
-    if (sub === 'list') return await list(flags)
-    throw new UsageError(`unknown stake command '${sub}' (add, remove, withdraw or list)`)
+    return await runSubcommand('stake', sub, { add, remove, withdraw, list }, flags)
   },
 }

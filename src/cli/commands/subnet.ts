@@ -30,6 +30,7 @@ import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import { readHyperparams } from '../hyperparams-file.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile } from '../model-file.ts'
+import { runSubcommand } from '../subcommand.ts'
 import { netuidFlag, parseAmount } from '../values.ts'
 
 const HELP = `usage: verity subnet create --key <coldkey> [--model <file.gguf|default>]
@@ -325,13 +326,6 @@ export const command: Command = {
       return flags.help ? 0 : 2
     }
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    if (sub === 'create') return await create(flags)
-    if (sub === 'list') return await list(flags)
-    if (sub === 'show') return await show(flags)
-    if (sub === 'register') return await register(flags)
-    if (sub === 'metagraph') return await metagraph(flags)
-    throw new UsageError(
-      `unknown subnet command '${sub}' (create, list, show, register or metagraph)`,
-    )
+    return await runSubcommand('subnet', sub, { create, list, show, register, metagraph }, flags)
   },
 }

@@ -21,6 +21,7 @@ import {
 } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
+import { runSubcommand } from '../subcommand.ts'
 import { addressOrKeyfile, netuidFlag, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity weights show --netuid <id> (--hotkey <address|keyfile> | --uid <n>)
@@ -263,9 +264,6 @@ export const command: Command = {
       return flags.help ? 0 : 2
     }
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    if (sub === 'show') return await show(flags)
-    if (sub === 'commit') return await commit(flags)
-    if (sub === 'reveal') return await reveal(flags)
-    throw new UsageError(`unknown weights command '${sub}' (show, commit or reveal)`)
+    return await runSubcommand('weights', sub, { show, commit, reveal }, flags)
   },
 }
