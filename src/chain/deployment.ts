@@ -4,7 +4,7 @@ import { Ajv } from 'ajv'
 import { type Address, bytesToHex, type Chain, type Client, getAddress, type Transport } from 'viem'
 import { getCode } from 'viem/actions'
 import { DeploymentError } from '../errors/chain.ts'
-import { disputeGameAbi, verityAbi, verityTokenAbi } from './abis.ts'
+import { computeMarketAbi, disputeGameAbi, verityAbi, verityTokenAbi } from './abis.ts'
 
 /** The manifest format this client reads and writes. */
 export const DEPLOYMENT_FORMAT = 'verity-deployment/1'
@@ -14,7 +14,11 @@ export const DEPLOYMENT_FORMAT = 'verity-deployment/1'
  * written by a client with other ABIs names contracts this one would call wrongly.
  */
 export const ABI_VERSION = bytesToHex(
-  sha256(new TextEncoder().encode(JSON.stringify([verityAbi, disputeGameAbi, verityTokenAbi]))),
+  sha256(
+    new TextEncoder().encode(
+      JSON.stringify([verityAbi, disputeGameAbi, verityTokenAbi, computeMarketAbi]),
+    ),
+  ),
 ).slice(2, 18)
 
 /**
@@ -33,6 +37,8 @@ export type Deployment = {
     token: Address
     /** The dispute game the core names, once governance has named one. */
     disputeGame?: Address
+    /** The compute market (ComputeMarket with its provider registry), where one is deployed. */
+    market?: Address
     libraries: Record<string, Address>
   }
 }
@@ -57,6 +63,7 @@ const schema = {
         verity: ADDRESS,
         token: ADDRESS,
         disputeGame: ADDRESS,
+        market: ADDRESS,
         libraries: { type: 'object', additionalProperties: ADDRESS },
       },
     },
@@ -79,6 +86,7 @@ export function formatDeployment(deployment: Deployment): string {
         verity: getAddress(contracts.verity),
         token: getAddress(contracts.token),
         ...(contracts.disputeGame ? { disputeGame: getAddress(contracts.disputeGame) } : {}),
+        ...(contracts.market ? { market: getAddress(contracts.market) } : {}),
         libraries: Object.fromEntries(
           Object.entries(contracts.libraries).map(([k, v]) => [k, getAddress(v)]),
         ),

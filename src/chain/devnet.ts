@@ -478,8 +478,15 @@ async function deploy(
   return { token, verity, libraries }
 }
 
-/** The devnet's deployment manifest (`disputeGame` once installDisputeGame has named one). */
-export function devnetDeployment(devnet: Devnet, disputeGame?: Address): Deployment {
+/**
+ * The devnet's deployment manifest (`disputeGame` once installDisputeGame has named one, `market`
+ * once a compute market is deployed).
+ */
+export function devnetDeployment(
+  devnet: Devnet,
+  disputeGame?: Address,
+  market?: Address,
+): Deployment {
   return {
     format: DEPLOYMENT_FORMAT,
     chainId: devnet.chain.id,
@@ -491,6 +498,7 @@ export function devnetDeployment(devnet: Devnet, disputeGame?: Address): Deploym
       verity: devnet.addresses.verity,
       token: devnet.addresses.token,
       ...(disputeGame ? { disputeGame } : {}),
+      ...(market ? { market } : {}),
       libraries: { ...devnet.addresses.libraries },
     },
   }

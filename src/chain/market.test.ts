@@ -25,9 +25,11 @@ import { getOpenBids } from './actions/getOpenBids.ts'
 import { getOrder } from './actions/getOrder.ts'
 import { getPendingSettlement } from './actions/getPendingSettlement.ts'
 import { getProvider } from './actions/getProvider.ts'
+import { getSpec } from './actions/getSpec.ts'
 import { listLeases } from './actions/listLeases.ts'
 import { listOrders } from './actions/listOrders.ts'
 import { placeBid } from './actions/placeBid.ts'
+import { publishSpec } from './actions/publishSpec.ts'
 import { registerProvider } from './actions/registerProvider.ts'
 import { revokeAttributes } from './actions/revokeAttributes.ts'
 import { setProviderAttributes } from './actions/setProviderAttributes.ts'
@@ -338,6 +340,47 @@ describe('orders', () => {
     await refused(() => closeOrder(tenant, { address: market, orderId: 99n }), 'UnknownOrder', [
       99n,
     ])
+  })
+
+  it('publishes the spec whose keccak256 is the specHash; refuses others, strangers, closed orders', async () => {
+    const text = new TextEncoder().encode('{"version":"1.0","services":{}}')
+    const orderId = await order({ specHash: keccak256(text) })
+    const pc = c.devnet.publicClient
+    expect(await getSpec(pc, { address: market, orderId })).toBeUndefined()
+    const wrong = new TextEncoder().encode('{"version":"1.0","services":{"x":1}}')
+    await refused(
+      () => publishSpec(tenant, { address: market, orderId, spec: wrong }),
+      'SpecHashMismatch',
+      [keccak256(text), keccak256(wrong)],
+    )
+    await refused(
+      () => publishSpec(stranger, { address: market, orderId, spec: text }),
+      'NotTenant',
+      [addr(stranger), addr(tenant)],
+    )
+    const long = new Uint8Array(16_385)
+    await refused(
+      () => publishSpec(tenant, { address: market, orderId, spec: long }),
+      'SpecTooLong',
+      [16_385n, 16_384n],
+    )
+    const { receipt } = await publishSpec(tenant, { address: market, orderId, spec: text })
+    expect(events(receipt)).toEqual(['SpecPublished'])
+    expect(await getSpec(pc, { address: market, orderId })).toEqual(text)
+    // another order's spec is not this one's
+    const other = await order({ specHash: keccak256(wrong) })
+    expect(await getSpec(pc, { address: market, orderId: other })).toBeUndefined()
+    await closeOrder(tenant, { address: market, orderId })
+    await refused(
+      () => publishSpec(tenant, { address: market, orderId, spec: text }),
+      'OrderNotOpen',
+      [orderId, OrderState.CLOSED],
+    )
+    await refused(
+      () => publishSpec(tenant, { address: market, orderId: 99n, spec: text }),
+      'UnknownOrder',
+      [99n],
+    )
   })
 
   it('the tenant closes an order at any time, anyone after the window; bids and escrow return', async () => {

@@ -36,6 +36,8 @@ contract ComputeMarket is ProviderRegistry, IComputeMarket, ReentrancyGuard {
     uint256 public constant MAX_REQUIREMENTS = 16;
     uint256 public constant MAX_AUDITORS = 8;
     uint64 public constant MAX_BID_WINDOW = 100_000;
+    /// @notice The longest deployment spec publishSpec takes (its bytes are logged, never stored).
+    uint256 public constant MAX_SPEC_BYTES = 16_384;
 
     IERC20 public immutable token;
     /// @notice What every bid locks until it closes (or its lease closes).
@@ -100,6 +102,20 @@ contract ComputeMarket is ProviderRegistry, IComputeMarket, ReentrancyGuard {
         o.signedByAllOf = params.signedByAllOf;
         emit OrderCreated(orderId, msg.sender, params.specHash, params.maxPricePerBlock, o.bidDeadline, deposit);
         token.safeTransferFrom(msg.sender, address(this), deposit);
+    }
+
+    /// @notice Publishes the order's deployment spec in a log, so every provider reads what it
+    /// bids on from the chain alone: `keccak256(spec)` must be the order's specHash. Only the
+    /// tenant, only while the order is open. A spec is public: it carries no secrets (the
+    /// endpoint's API key is named by its hash).
+    function publishSpec(uint64 orderId, bytes calldata spec) external {
+        Order storage o = _order(orderId);
+        if (msg.sender != o.tenant) revert NotTenant(msg.sender, o.tenant);
+        if (o.state != OrderState.Open) revert OrderNotOpen(orderId, o.state);
+        if (spec.length > MAX_SPEC_BYTES) revert SpecTooLong(spec.length, MAX_SPEC_BYTES);
+        bytes32 actual = keccak256(spec);
+        if (actual != o.specHash) revert SpecHashMismatch(o.specHash, actual);
+        emit SpecPublished(orderId, spec);
     }
 
     /// @notice Closes an order that has no lease: its open bids close (deposits returned) and

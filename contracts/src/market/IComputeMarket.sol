@@ -13,6 +13,8 @@ interface IComputeMarket {
         uint64 bidDeadline,
         uint256 deposit
     );
+    /// @notice The order's deployment spec, whose keccak256 is its specHash.
+    event SpecPublished(uint64 indexed orderId, bytes spec);
     event OrderClosed(uint64 indexed orderId, uint256 refund);
     event BidPlaced(
         uint64 indexed bidId, uint64 indexed orderId, address indexed provider, uint128 pricePerBlock, uint256 deposit
@@ -31,6 +33,8 @@ interface IComputeMarket {
     );
 
     error ZeroAmount();
+    error SpecTooLong(uint256 length, uint256 max);
+    error SpecHashMismatch(bytes32 expected, bytes32 actual);
     error ZeroPrice();
     error EscrowBelowMinimum(uint256 deposit, uint256 minimum);
     error BidWindowOutOfRange(uint64 window, uint64 max);

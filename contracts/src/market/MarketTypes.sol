@@ -19,7 +19,7 @@ struct Resources {
 
 /// @notice What a tenant posts to open an order (one deployment, one group, one order).
 struct OrderParams {
-    /// Hash of the deployment's manifest (the SDL), which the tenant later sends the provider.
+    /// keccak256 of the deployment spec, which the tenant publishes with publishSpec.
     bytes32 specHash;
     Resources resources;
     /// The most the tenant pays per block; every bid is at or below it.

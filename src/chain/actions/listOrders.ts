@@ -82,12 +82,16 @@ export async function listOrders(
   )
 }
 
-/** The market's logs of some event kinds since `fromBlock`, decoded, in chain order. */
+/**
+ * The market's logs of some event kinds since `fromBlock`, decoded, in chain order; `firstIndexed`
+ * keeps only logs whose first indexed argument (an id) is that number.
+ */
 export async function marketLogs<const names extends readonly string[]>(
   client: Client<Transport, Chain>,
   address: Address,
   names: names,
   fromBlock = 0n,
+  firstIndexed?: bigint,
 ) {
   const selectors = names.map((name) =>
     toEventSelector(computeMarketAbi.find((x) => x.type === 'event' && x.name === name) as never),
@@ -95,7 +99,15 @@ export async function marketLogs<const names extends readonly string[]>(
   const raw = (await client.request({
     method: 'eth_getLogs',
     params: [
-      { address, fromBlock: numberToHex(fromBlock), toBlock: 'latest', topics: [selectors] },
+      {
+        address,
+        fromBlock: numberToHex(fromBlock),
+        toBlock: 'latest',
+        topics:
+          firstIndexed === undefined
+            ? [selectors]
+            : [selectors, numberToHex(firstIndexed, { size: 32 })],
+      },
     ],
   } as never)) as Log[]
   return parseEventLogs({ abi: computeMarketAbi, logs: raw })
