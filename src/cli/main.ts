@@ -24,6 +24,8 @@ const commands: Record<string, () => Promise<Command>> = {
   stake: async () => (await import('./commands/stake.ts')).command,
   subnet: async () => (await import('./commands/subnet.ts')).command,
   weights: async () => (await import('./commands/weights.ts')).command,
+  deploy: async () => (await import('./commands/deploy.ts')).command,
+  'lease-serve': async () => (await import('./commands/lease-serve.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference

@@ -51,7 +51,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     }),
   )
-  if (options.apiKeys?.length) app.use('/v1/*', apiKeyAuth({ keys: options.apiKeys }))
+  if (options.apiKeys?.length || options.apiKeyHashes?.length)
+    app.use(
+      '/v1/*',
+      apiKeyAuth({ keys: options.apiKeys ?? [], keyHashes: options.apiKeyHashes ?? [] }),
+    )
   if (options.rateLimit) app.use('/v1/*', rateLimit(options.rateLimit))
 
   app.post('/v1/chat/completions', chatCompletions(state))

@@ -8,6 +8,8 @@ export type GatewayOptions = {
   pools: readonly MinerPool[]
   /** When non-empty, `/v1/*` requires `Authorization: Bearer <key>` with one of these keys. */
   apiKeys?: readonly string[]
+  /** Like apiKeys, but the keys' sha256 digests (0x hex): the server never holds the keys. */
+  apiKeyHashes?: readonly string[]
   /** Largest accepted request body (default 1 MiB): larger ones get 413. */
   maxBodyBytes?: number
   /** Completion length when a chat request sets no max (default 256; capped by the context). */

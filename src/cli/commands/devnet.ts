@@ -7,6 +7,7 @@ import { runEpoch } from '../../chain/actions/runEpoch.ts'
 import { transferToken } from '../../chain/actions/transferToken.ts'
 import { writeDeployment } from '../../chain/deployment.ts'
 import { devnetDeployment, startDevnet } from '../../chain/devnet.ts'
+import { deployMarket } from '../../chain/market.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
 import { DisputeReason } from '../../chain/dispute.ts'
 import { EpochError } from '../../errors/chain.ts'
@@ -21,10 +22,12 @@ import type { ValidatorService } from '../../node/validator.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import type { Command } from '../main.ts'
-import { loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
+import { toHex } from '../../runtime/trace/merkle.ts'
+import { startDevnetProviders } from '../devnet-providers.ts'
+import { DEFAULT_MODEL_PATH, loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 import { applyLogFlags, LOG_FLAGS, LOG_HELP } from '../ops-flags.ts'
 
-const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K]
+const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] [--providers P]
                     [--cheat-mode always|selective|subtle]
                     [--load C] [--sample-rate R] [--port P] [--model F] [--threads N]
                     [--epochs E --json] [--epoch-seconds S] [--deployment-out <file>]
@@ -51,6 +54,11 @@ re-executed), userRequests (served, failed), and per validator its gossip and ch
 it lost took from its stake) and overall disputes {opened, minerLost, challengerLost, timedOut},
 read from the game's events once the games under way have ended (at most 90 s after the last
 epoch). The nodes log warnings and errors only unless --log-level says otherwise.
+The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY). --providers P
+starts P providers (default 0) that rent out this machine with the devnet's model, each with its
+own price and attributes (provider i: region eu-west, us-east, ap-south in turn; price 0.001 x
+(i + 1) VTY per block), and funds a tenant account with 1,000 VTY whose dev keyfile the devnet
+prints how to make: then 'verity deploy <spec.yaml>' rents one (examples/market/chat.yaml).
 The devnet writes its deployment manifest (chain id and contract addresses: what every other
 command takes with --deployment) to --deployment-out <file>, or to a file in its temporary
 directory, and prints where; it describes this devnet only while it runs.
@@ -59,6 +67,7 @@ ${LOG_HELP}`
 const spec = {
   miners: { type: 'string' },
   validators: { type: 'string' },
+  providers: { type: 'string' },
   cheaters: { type: 'string' },
   'cheat-mode': { type: 'string' },
   load: { type: 'string' },
@@ -79,6 +88,10 @@ const MINER_STAKE = parseEther('100')
 /** Each devnet validator's VTY for dispute bonds (10 VTY each). */
 const VALIDATOR_FUNDS = parseEther('1000')
 
+function modelPath(arg: string | undefined): string {
+  return arg === undefined || arg === 'default' ? DEFAULT_MODEL_PATH : arg
+}
+
 export const command: Command = {
   summary: 'run a local network: anvil, miners, validators and a gateway',
   run: async (argv) => {
@@ -92,6 +105,7 @@ export const command: Command = {
     const nMiners = intFlag(flags, 'miners', 3, 1, 32)
     const nValidators = intFlag(flags, 'validators', 2, 1, 8)
     const nCheaters = intFlag(flags, 'cheaters', 0, 0, nMiners)
+    const nProviders = intFlag(flags, 'providers', 0, 0, 8)
     const cheatMode = (flags['cheat-mode'] ?? 'always') as string
     if (!(CHEAT_MODES as readonly string[]).includes(cheatMode))
       throw new UsageError(`--cheat-mode must be one of ${CHEAT_MODES.join(', ')}`)
@@ -111,7 +125,7 @@ export const command: Command = {
 
     const dir = mkdtempSync(join(tmpdir(), 'verity-devnet-'))
     const devnet = await startDevnet({
-      accounts: nMiners + nValidators + 3,
+      accounts: nMiners + nValidators + 3 + nProviders + 1,
       unstakeDelay: DEVNET_DISPUTE_UNSTAKE_DELAY,
     })
     const nodes: { stop(): Promise<void> }[] = []
@@ -141,9 +155,14 @@ export const command: Command = {
       const gatewayIdx = 1 + nMiners + nValidators
       const address = devnet.addresses.verity
       const { game } = await installDisputeGame(devnet)
+      const market = await deployMarket(devnet.publicClient, devnet.walletClients[0]!, {
+        token: devnet.addresses.token,
+        bidDeposit: parseEther('5'),
+        minEscrow: parseEther('1'),
+      })
       const manifest =
         (flags['deployment-out'] as string | undefined) ?? join(dir, 'deployment.json')
-      writeDeployment(manifest, devnetDeployment(devnet, game))
+      writeDeployment(manifest, devnetDeployment(devnet, game, market))
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },
@@ -218,6 +237,22 @@ export const command: Command = {
       const ready = Date.now() + 60_000
       while (gateway.pool.size < nMiners && Date.now() < ready)
         await new Promise((r) => setTimeout(r, 100))
+      const providerIdx = Array.from({ length: nProviders }, (_, i) => gatewayIdx + 1 + i)
+      const tenantIdx = gatewayIdx + 1 + nProviders
+      const providers = await startDevnetProviders(devnet, {
+        indexes: providerIdx,
+        market,
+        dataDir: dir,
+        modelPath: modelPath(flags.model as string | undefined),
+        modelRoot: toHex(model.modelRoot),
+      })
+      nodes.push(...providers)
+      if (nProviders > 0)
+        await transferToken(devnet.walletClients[0]!, {
+          token: devnet.addresses.token,
+          to: devnet.accounts[tenantIdx]!.address,
+          amount: parseEther('1000'),
+        })
       const users =
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
@@ -334,6 +369,14 @@ export const command: Command = {
         `  .chat.completions.create({model:'${model.config.name}',messages:[{role:'user',content:'Hello'}]})`,
       )
       say(`  .then(r=>console.log(r.choices[0].message.content))"\n`)
+      for (const p of providers)
+        say(`Provider ${p.node.address} at ${p.ingress.url} (${p.label})`)
+      if (nProviders > 0) {
+        say(`Rent one: a tenant keyfile for the funded dev account ${devnet.accounts[tenantIdx]!.address}:`)
+        say(`  npx verity wallet create --name tenant --dev --chain-id ${devnet.chain.id} --dev-index ${tenantIdx}`)
+        say(`  npx verity deploy examples/market/chat.yaml --key ~/.verity/wallets/tenant/coldkey.json \\`)
+        say(`    --rpc ${devnet.rpcUrl} --deployment ${manifest}\n`)
+      }
       say(`Check a saved answer alone: npx verity verify response.json --reexecute \\`)
       say(`  --rpc ${devnet.rpcUrl} --deployment ${manifest}\n`)
       say('Ctrl-C stops everything.')

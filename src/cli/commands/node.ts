@@ -14,8 +14,9 @@ import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, resolveChainTarget } from '../chain-targ
 import type { Command } from '../main.ts'
 import { loadModelFile, threadsFlag } from '../model-file.ts'
 import { applyOpsFlags, OPS_FLAGS, OPS_HELP } from '../ops-flags.ts'
+import { PROVIDER_HELP, runProvider } from './node-provider.ts'
 
-const HELP = `usage: verity node --role miner|validator|gateway --key <hotkey.json> --data-dir <dir>
+const HELP = `usage: verity node --role miner|validator|gateway|provider --key <hotkey.json> --data-dir <dir>
                   --rpc <url> --deployment <manifest.json|url> [--config <file.yaml>]
                   [--netuid N] [--model <file.gguf|default>] [--passphrase-file <file>]
                   [--listen <multiaddr,...>] [--announce <multiaddr,...>]
@@ -49,7 +50,9 @@ wallet, each wrong trace or output it re-executes; a miner answers every dispute
 from its data dir's SQLite store. Both keep their games in that store and resume them after a
 restart. --threads N runs the model's products on N threads (default: all cores; results are the
 same bits for every N).
-${OPS_HELP}`
+${OPS_HELP}
+Provider (the compute market):
+${PROVIDER_HELP}`
 
 const spec = {
   role: { type: 'string' },
@@ -70,6 +73,12 @@ const spec = {
   'cheat-mode': { type: 'string' },
   gateway: { type: 'string' },
   threads: { type: 'string' },
+  capacity: { type: 'string' },
+  attributes: { type: 'string' },
+  pricing: { type: 'string' },
+  'pricing-script': { type: 'string' },
+  'host-uri': { type: 'string' },
+  'poll-ms': { type: 'string' },
   ...OPS_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -112,8 +121,11 @@ export const command: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     const { metrics: ops, keepEpochs } = applyOpsFlags(flags)
     const role = flags.role
+    if (role === 'provider') return await runProvider(flags)
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
-      throw new UsageError('--role must be miner, validator or gateway')
+      throw new UsageError('--role must be miner, validator, gateway or provider')
+    for (const f of ['capacity', 'attributes', 'pricing', 'pricing-script', 'host-uri', 'poll-ms'])
+      if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --role provider`)
     for (const f of ['key', 'data-dir'] as const)
       if (typeof flags[f] !== 'string') throw new UsageError(`--${f} is required`)
     const cheat = flags['cheat-mode'] as string | undefined

@@ -1,0 +1,140 @@
+import type { AddressInfo } from 'node:net'
+import { type ServerType, serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import { MarketError } from '../errors/market.ts'
+import type { DeploymentRecord } from './provider-store.ts'
+
+/** What the ingress needs of a provider node. */
+export type IngressBackend = {
+  readonly address: string
+  endpoint(leaseId: bigint): { port: number } | undefined
+  deployment(leaseId: bigint): DeploymentRecord | undefined
+  leaseSigner(leaseId: bigint): Promise<{ signer: string; delegation: string; message: string }>
+}
+
+export type ProviderIngress = {
+  readonly url: string
+  readonly port: number
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+const LEASE_ID = /^[1-9][0-9]{0,19}$/
+
+function openAIError(status: number, message: string, code: string) {
+  return { status, body: { error: { message, type: 'invalid_request_error', param: null, code } } }
+}
+
+/**
+ * The provider's front door (its on-chain host URI): `GET /leases/<id>` tells a tenant where its
+ * lease stands, `/leases/<id>/v1/...` is the lease's OpenAI-compatible API, passed through to the
+ * lease's workload as it streams (the workload checks the tenant's API key).
+ *
+ * @example
+ * const ingress = startProviderIngress(provider, { host: '127.0.0.1', port: 8443, publicUrl })
+ */
+export function startProviderIngress(
+  backend: IngressBackend,
+  options: { host?: string; port?: number; publicUrl?: string } = {},
+): ProviderIngress {
+  const host = options.host ?? '127.0.0.1'
+  let server: ServerType | undefined
+  let actualPort = 0
+  const self = () => options.publicUrl ?? `http://${host}:${actualPort}`
+  const app = new Hono()
+  app.get('/health', (c) => c.json({ ok: true, provider: backend.address }))
+  app.get('/leases/:id', async (c) => {
+    const id = c.req.param('id')
+    if (!LEASE_ID.test(id))
+      return c.json(openAIError(400, `'${id}' is not a lease id`, 'invalid_lease').body, 400)
+    const d = backend.deployment(BigInt(id))
+    if (!d || d.state === 'lost' || d.state === 'bid')
+      return c.json(openAIError(404, `lease ${id} is not served here`, 'lease_not_found').body, 404)
+    const ready = d.state === 'running' && backend.endpoint(BigInt(id)) !== undefined
+    return c.json({
+      leaseId: id,
+      state: d.state === 'running' ? (ready ? 'running' : 'starting') : 'stopped',
+      ...(d.reason && d.state === 'stopped' ? { reason: d.reason } : {}),
+      modelRoot: d.modelRoot,
+      baseUrl: `${self()}/leases/${id}/v1`,
+      // receipts are signed by a per-lease key; the provider's signature vouches for it
+      receipts: await backend.leaseSigner(BigInt(id)),
+    })
+  })
+  app.all('/leases/:id/v1/*', async (c) => {
+    const id = c.req.param('id')
+    if (!LEASE_ID.test(id))
+      return c.json(openAIError(400, `'${id}' is not a lease id`, 'invalid_lease').body, 400)
+    const target = backend.endpoint(BigInt(id))
+    if (!target) {
+      const d = backend.deployment(BigInt(id))
+      const why =
+        d?.state === 'stopped'
+          ? `lease ${id} has ended (${d.reason ?? 'closed'})`
+          : `lease ${id} is not running here`
+      return c.json(
+        openAIError(503, why, 'lease_unavailable').body,
+        d?.state === 'stopped' ? 410 : 503,
+      )
+    }
+    const url = new URL(c.req.url)
+    const rest = url.pathname.slice(`/leases/${id}`.length)
+    const headers = new Headers(c.req.raw.headers)
+    headers.delete('host')
+    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD'
+    try {
+      const res = await fetch(`http://127.0.0.1:${target.port}${rest}${url.search}`, {
+        method: c.req.method,
+        headers,
+        ...(hasBody ? { body: c.req.raw.body, duplex: 'half' } : {}),
+        signal: c.req.raw.signal,
+      } as RequestInit)
+      return new Response(res.body, { status: res.status, headers: res.headers })
+    } catch {
+      return c.json(
+        openAIError(502, `lease ${id}'s workload did not answer`, 'lease_unavailable').body,
+        502,
+      )
+    }
+  })
+  app.notFound((c) =>
+    c.json(openAIError(404, `no route ${c.req.method} ${c.req.path}`, 'not_found').body, 404),
+  )
+  return {
+    get url() {
+      return self()
+    },
+    get port() {
+      return actualPort
+    },
+    async start() {
+      if (server) return
+      await new Promise<void>((resolve, reject) => {
+        const s = serve(
+          { fetch: app.fetch, port: options.port ?? 0, hostname: host },
+          (info: AddressInfo) => {
+            actualPort = info.port
+            resolve()
+          },
+        )
+        s.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            new MarketError(
+              `cannot listen on ${host}:${options.port ?? 0}: ${error.code ?? error.message}`,
+            ),
+          ),
+        )
+        server = s
+      })
+    },
+    async stop() {
+      const s = server
+      server = undefined
+      if (!s) return
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve())
+        ;(s as { closeAllConnections?: () => void }).closeAllConnections?.()
+      })
+    },
+  }
+}

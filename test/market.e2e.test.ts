@@ -1,0 +1,265 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { type Address, formatEther, parseEther } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closeLease } from '../src/chain/actions/closeLease.ts'
+import { getLease } from '../src/chain/actions/getLease.ts'
+import { getOrder } from '../src/chain/actions/getOrder.ts'
+import { transferToken } from '../src/chain/actions/transferToken.ts'
+import { writeDeployment } from '../src/chain/deployment.ts'
+import { type Devnet, devnetDeployment, startDevnet } from '../src/chain/devnet.ts'
+import { CloseReason, deployMarket, LeaseState, OrderState } from '../src/chain/market.ts'
+import { startDevnetProviders } from '../src/cli/devnet-providers.ts'
+import { DEFAULT_MODEL_PATH, loadModelFile } from '../src/cli/model-file.ts'
+import type { RunningProvider } from '../src/market/start.ts'
+import { processAlive } from '../src/market/workload.ts'
+import { createWallet } from '../src/node/wallet.ts'
+import { toHex } from '../src/runtime/trace/merkle.ts'
+
+/**
+ * The compute market end to end on a devnet: three providers (0.001, 0.002 and 0.003 VTY per
+ * block) rent out this machine; a tenant runs `verity deploy` on a spec, gets the cheapest
+ * lease, chats through its base URL with the openai client, verifies the answer by re-execution,
+ * closes the lease; the workload process is gone and the provider earned exactly price x blocks.
+ */
+
+const root = join(import.meta.dirname, '..')
+const dir = mkdtempSync(join(tmpdir(), 'verity-market-e2e-'))
+const manifest = join(dir, 'deployment.json')
+const pass = join(dir, 'pass')
+let devnet: Devnet
+let market: Address
+let providers: (RunningProvider & { label: string })[] = []
+let modelRoot: string
+const TENANT = 5
+
+function verity(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin/verity.js'), ...args], {
+      env: { ...process.env, VERITY_PASSPHRASE: '' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const chain = () => ['--rpc', devnet.rpcUrl, '--deployment', manifest, '--passphrase-file', pass]
+const tenantKey = () => join(dir, 'wallets', 'tenant', 'coldkey.json')
+
+function writeSpec(name: string, placement: string, maxPrice = '0.01'): string {
+  const path = join(dir, name)
+  writeFileSync(
+    path,
+    `version: "1.0"
+services:
+  chat:
+    model:
+      root: "${modelRoot}"
+      name: verity-tiny
+    params:
+      maxTokens: 16
+profiles:
+  compute:
+    small:
+      resources:
+        cpu: { units: 1 }
+        memory: { size: 1Gi }
+        storage: { size: 1Gi }
+  placement:
+    here:
+      attributes: { ${placement} }
+      pricing:
+        small: { denom: vty, amount: "${maxPrice}" }
+deployment:
+  chat:
+    here: { profile: small, count: 1 }
+`,
+  )
+  return path
+}
+
+async function vty(who: Address): Promise<bigint> {
+  return (await devnet.publicClient.readContract({
+    address: devnet.addresses.token,
+    abi: [
+      {
+        type: 'function',
+        name: 'balanceOf',
+        stateMutability: 'view',
+        inputs: [{ name: 'a', type: 'address' }],
+        outputs: [{ name: '', type: 'uint256' }],
+      },
+    ],
+    functionName: 'balanceOf',
+    args: [who],
+  })) as bigint
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+beforeAll(async () => {
+  devnet = await startDevnet({ accounts: 6 })
+  market = await deployMarket(devnet.publicClient, devnet.walletClients[0]!, {
+    token: devnet.addresses.token,
+    bidDeposit: parseEther('5'),
+    minEscrow: parseEther('1'),
+  })
+  writeDeployment(manifest, devnetDeployment(devnet, undefined, market))
+  writeFileSync(pass, '\n')
+  const model = loadModelFile(DEFAULT_MODEL_PATH, { threads: 1 })
+  modelRoot = toHex(model.modelRoot)
+  createWallet({
+    dir: join(dir, 'wallets'),
+    wallet: 'tenant',
+    passphrase: '',
+    dev: { chainId: devnet.chain.id, index: TENANT },
+  })
+  await transferToken(devnet.walletClients[0]!, {
+    token: devnet.addresses.token,
+    to: devnet.accounts[TENANT]!.address,
+    amount: parseEther('1000'),
+  })
+  providers = await startDevnetProviders(devnet, {
+    indexes: [1, 2, 3],
+    market,
+    dataDir: dir,
+    modelPath: DEFAULT_MODEL_PATH,
+    modelRoot: modelRoot as `0x${string}`,
+    pollMs: 250,
+  })
+}, 120_000)
+
+afterAll(async () => {
+  for (const p of providers) await p.stop().catch(() => {})
+  await devnet?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('compute market, end to end', () => {
+  it('deploy → cheapest lease → chat with the openai client → verify --reexecute → close: workload gone, provider paid price x blocks', async () => {
+    const cheapest = providers[0]!
+    const before = await vty(cheapest.node.address)
+    const started = Date.now()
+    const r = await verity('deploy', writeSpec('chat.yaml', 'tier: community'), '--key', tenantKey(), '--json', '--bid-window', '40', ...chain())
+    expect(r.code, r.stderr).toBe(0)
+    const deployed = JSON.parse(r.stdout.trim()) as {
+      leaseId: string
+      provider: Address
+      pricePerBlock: string
+      baseUrl: string
+      apiKey: string
+      receiptSigner: Address
+    }
+    const deployToReady = Date.now() - started
+    expect(deployed.provider).toBe(cheapest.node.address)
+    expect(deployed.pricePerBlock).toBe(parseEther('0.001').toString())
+    expect(deployed.baseUrl).toBe(`${cheapest.ingress.url}/leases/${deployed.leaseId}/v1`)
+    // every provider bid; the others lost and got their deposits back
+    const leaseId = BigInt(deployed.leaseId)
+    const lease = await getLease(devnet.publicClient, { address: market, leaseId })
+    expect(lease.state).toBe(LeaseState.ACTIVE)
+    expect(cheapest.node.stats.bids).toBe(1)
+    for (const p of providers.slice(1)) expect(p.node.stats.bids).toBe(1)
+
+    // the tenant's API key only
+    const wrong = new OpenAI({ baseURL: deployed.baseUrl, apiKey: 'not-the-key' })
+    await expect(wrong.models.list()).rejects.toMatchObject({ status: 401 })
+    const client = new OpenAI({ baseURL: deployed.baseUrl, apiKey: deployed.apiKey })
+    const models = await client.models.list()
+    const modelId = models.data[0]!.id
+    const firstTokenStart = Date.now()
+    const stream = await client.chat.completions.create({
+      model: modelId,
+      messages: [{ role: 'user', content: 'In the beginning' }],
+      max_tokens: 8,
+      seed: 7,
+      stream: true,
+    })
+    let firstToken: number | undefined
+    for await (const chunk of stream) {
+      if (firstToken === undefined && chunk.choices[0]?.delta?.content) firstToken = Date.now()
+    }
+    expect(firstToken).toBeDefined()
+    const completion = await client.chat.completions.create({
+      model: modelId,
+      messages: [{ role: 'user', content: 'In the beginning' }],
+      max_tokens: 8,
+      seed: 7,
+    })
+    const saved = join(dir, 'response.json')
+    writeFileSync(saved, JSON.stringify(completion))
+    const receipt = (completion as unknown as { verity: { receipt: { minerHotkey: string } } }).verity.receipt
+    expect(receipt.minerHotkey.toLowerCase()).toBe(deployed.receiptSigner.toLowerCase())
+    const verified = await verity('verify', saved, '--reexecute')
+    expect(verified.code, verified.stderr + verified.stdout).toBe(0)
+    // a changed answer does not verify
+    const tampered = JSON.parse(JSON.stringify(completion))
+    tampered.choices[0].message.content = `${tampered.choices[0].message.content}!`
+    writeFileSync(saved, JSON.stringify(tampered))
+    expect((await verity('verify', saved, '--reexecute')).code).toBe(1)
+
+    const pid = cheapest.node.workloadPids()[0]!
+    expect(processAlive(pid)).toBe(true)
+    const tenant = devnet.walletClients[TENANT]!
+    const { receipt: closed } = await closeLease(tenant, { address: market, leaseId, reason: CloseReason.TENANT })
+    await until('the workload to be torn down', () => !processAlive(pid))
+    const gone = await fetch(`${deployed.baseUrl}/models`, { headers: { authorization: `Bearer ${deployed.apiKey}` } })
+    expect(gone.status).toBe(410)
+    const ended = await getLease(devnet.publicClient, { address: market, leaseId })
+    expect(ended.closedBlock).toBe(closed.blockNumber)
+    const blocks = ended.closedBlock - ended.startBlock
+    const earned = parseEther('0.001') * blocks
+    expect(ended.paid).toBe(earned)
+    // the bid deposit came back: the provider's VTY grew by exactly price x blocks
+    expect((await vty(cheapest.node.address)) - before).toBe(earned)
+    console.log(
+      `market e2e: deploy to ready ${deployToReady} ms, request to first token ${firstToken! - firstTokenStart} ms, ${blocks} blocks leased, provider paid ${formatEther(earned)} VTY`,
+    )
+  }, 180_000)
+
+  it('a spec no provider can place ends in "no bids" and the escrow returns', async () => {
+    const tenant = devnet.accounts[TENANT]!.address
+    const before = await vty(tenant)
+    const r = await verity('deploy', writeSpec('mars.yaml', 'region: mars'), '--key', tenantKey(), '--bid-window', '6', '--bid-timeout', '20', ...chain())
+    expect(r.code).toBe(1)
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('error: '))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/no bids .* the escrow was returned/)
+    expect(await vty(tenant)).toBe(before)
+    for (const p of providers) expect(p.node.stats.skipped).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('an escrow that runs dry: the provider kills the workload within a poll and closes the lease for insufficient funds', async () => {
+    const r = await verity('deploy', writeSpec('small.yaml', 'tier: community'), '--key', tenantKey(), '--json', '--deposit', '1', '--bid-window', '40', ...chain())
+    expect(r.code, r.stderr).toBe(0)
+    const { leaseId } = JSON.parse(r.stdout.trim()) as { leaseId: string }
+    const provider = providers[0]!
+    const pid = await until('the workload', () => provider.node.workloadPids()[0])
+    // 1 VTY at 0.001 per block lasts 1,000 blocks
+    await devnet.publicClient.request({ method: 'anvil_mine', params: ['0x3e9'] } as never)
+    await until('the workload to be torn down', () => !processAlive(pid), 10_000)
+    const lease = await until('the lease to close', async () => {
+      const l = await getLease(devnet.publicClient, { address: market, leaseId: BigInt(leaseId) })
+      return l.state === LeaseState.CLOSED ? l : undefined
+    })
+    expect(lease.reason).toBe(CloseReason.INSUFFICIENT_FUNDS)
+    expect(lease.paid).toBe(parseEther('1'))
+    const order = await getOrder(devnet.publicClient, { address: market, orderId: lease.orderId })
+    expect(order.state).toBe(OrderState.CLOSED)
+    expect(order.escrow).toBe(0n)
+  }, 180_000)
+})
