@@ -1,0 +1,16 @@
+import { BaseError } from './base.ts'
+
+/** A deployment spec (the market's SDL) that cannot be parsed, or names something it lacks. */
+export class SpecError extends BaseError {
+  override name = 'SpecError' as const
+}
+
+/** A pricing configuration (flags, scale or script) the provider cannot price with. */
+export class PricingError extends BaseError {
+  override name = 'PricingError' as const
+}
+
+/** A capacity flag that cannot be read, or bookkeeping that would leave negative resources. */
+export class CapacityError extends BaseError {
+  override name = 'CapacityError' as const
+}
