@@ -141,6 +141,20 @@ describe('shouldBid', () => {
     })
   })
 
+  it("accepts the bid engine's own shapes: Map<Address, Set<key>> and Set<Hex>", () => {
+    const audited = new Map<Address, Set<string>>([
+      [A.toLowerCase() as Address, new Set(['region', 'tier'])],
+    ])
+    const models = new Set<`0x${string}`>([ROOT])
+    const p: MatchProvider = {
+      attributes: { region: 'eu-west', tier: 'gold' },
+      audited,
+      free: plenty,
+      models,
+    }
+    expect(shouldBid(order({ signedByAnyOf: [A], signedByAllOf: [A] }), p)).toEqual({ ok: true })
+  })
+
   it('names the resource that does not fit', () => {
     const free = (over: Partial<Resources>) => provider({}, { free: { ...plenty, ...over } })
     expect(shouldBid(order(), free({ cpuMilli: 1000 }))).toEqual({

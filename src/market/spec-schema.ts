@@ -1,3 +1,5 @@
+import { MARKET_LIMITS } from '../chain/market.ts'
+
 /**
  * The JSON Schema of a deployment spec (after YAML parsing). It checks shape and spelling only;
  * ranges that need arithmetic (sizes, prices, byte lengths, checksums) and cross-references are
@@ -32,9 +34,9 @@ const HASH = {
 
 const AUDITORS = {
   type: 'array',
-  maxItems: 8,
+  maxItems: MARKET_LIMITS.maxAuditors,
   items: ADDRESS,
-  description: 'a list of at most 8 auditor addresses',
+  description: `a list of at most ${MARKET_LIMITS.maxAuditors} auditor addresses`,
 } as const
 
 /** One object with exactly these keys (unknown keys refused). */
@@ -144,14 +146,14 @@ const PRICE = object(
 const PLACEMENT = object({
   attributes: {
     type: 'object',
-    maxProperties: 16,
+    maxProperties: MARKET_LIMITS.maxRequirements,
     propertyNames: { type: 'string', minLength: 1, description: 'a non-empty attribute key' },
     additionalProperties: {
       type: 'string',
       minLength: 1,
       description: 'a string of 1..32 bytes (quote numbers and booleans)',
     },
-    description: 'a mapping of at most 16 attributes (string to string)',
+    description: `a mapping of at most ${MARKET_LIMITS.maxRequirements} attributes (string to string)`,
   },
   signedBy: object({ anyOf: AUDITORS, allOf: AUDITORS }),
   pricing: named(PRICE, 'a mapping from compute profile names to prices'),

@@ -643,6 +643,32 @@ describe('invalid specs', () => {
     })
   })
 
+  it('survive YAML tricks: alias bombs, infinities, __proto__ keys, hex integers', () => {
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    ].join('\n')
+    expect(errorOf(() => parse(bomb))).toMatch(/^spec\.yaml: Excessive alias count/)
+    const text = stringify(base())
+    expect(errorOf(() => parse(text.replace('units: 1', 'units: .inf')))).toBe(
+      'spec.yaml: profiles.compute.small.resources.cpu.units: expected a CPU count > 0 like 0.5 or 2, or millicpu like "500m", got Infinity',
+    )
+    expect(errorOf(() => parse(text.replace('amount: "0.001"', 'amount: 0x10')))).toBe(
+      'spec.yaml: profiles.placement.anywhere.pricing.small.amount: expected a VTY amount > 0 like "0.001" (at most 18 decimals), got "0x10"',
+    )
+    const proto = parse(
+      text.replace('region: eu-west', 'region: eu-west\n        __proto__: polluted'),
+    )
+    const { requirements } = plannedOrders(proto)[0]!
+    expect(Object.hasOwn(requirements, '__proto__')).toBe(true)
+    expect(Object.getPrototypeOf(requirements)).toBe(Object.prototype)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    const again = parseDeploymentSpec(new TextDecoder().decode(canonicalSpecBytes(proto)))
+    expect(plannedOrders(again)[0]!.requirements).toEqual(requirements)
+  })
+
   it('refuse the auth field when it is malformed', () => {
     expect(attack((s) => (s.auth = { apiKeyHash: '0x12' }))).toBe(
       'spec.yaml: auth.apiKeyHash: expected a 32-byte hash (0x and 64 hex digits), got "0x12"',

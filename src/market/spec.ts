@@ -1,8 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv'
 import { type Address, formatUnits, getAddress, type Hex, isAddress, keccak256 } from 'viem'
 import { parseDocument } from 'yaml'
-import type { Resources } from '../chain/market.ts'
-import { MARKET_LIMITS } from '../chain/market.ts'
+import { MARKET_LIMITS, type Resources } from '../chain/market.ts'
 import { SpecError } from '../errors/market.ts'
 import { deploymentSpecSchema } from './spec-schema.ts'
 
@@ -121,7 +120,10 @@ export function plannedOrders(spec: DeploymentSpec): PlannedOrder[] {
  * amounts as VTY decimals), with `auth.apiKeyHash` when given: what a tenant publishes, what a
  * provider re-parses with `parseDeploymentSpec`, and what `specHash` commits to on chain.
  */
-export function canonicalSpecBytes(spec: DeploymentSpec, extra: { apiKeyHash?: Hex } = {}) {
+export function canonicalSpecBytes(
+  spec: DeploymentSpec,
+  extra: { apiKeyHash?: Hex } = {},
+): Uint8Array {
   const apiKeyHash = extra.apiKeyHash ?? spec.auth?.apiKeyHash
   if (apiKeyHash !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(apiKeyHash))
     throw new SpecError(`apiKeyHash: expected a 32-byte hash (0x and 64 hex digits)`)
@@ -629,6 +631,7 @@ function show(value: unknown): string {
   if (value === undefined || value === null) return 'nothing'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'object') return 'a mapping'
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value)
   const text = JSON.stringify(value)
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
