@@ -150,6 +150,22 @@ describe('scriptPricing', () => {
     })
   })
 
+  it('runs the example script in examples/market', async () => {
+    const path = join(import.meta.dirname, '../../examples/market/price.mjs')
+    const pricing = scriptPricing({ path })
+    // 2000m × 0.000001 + 0.5 GiB × 0.0001 + 1 GPU × 0.01
+    expect(await pricing.quote(input)).toEqual({ price: 12_050_000_000_000_000n })
+    process.env.VERITY_DENY_TENANTS = `0x0000000000000000000000000000000000000001,${TENANT}`
+    try {
+      expect(await pricing.quote(input)).toEqual({
+        price: null,
+        reason: 'the script printed nothing',
+      })
+    } finally {
+      delete process.env.VERITY_DENY_TENANTS
+    }
+  })
+
   it('does not bid on empty, zero, negative, garbage, too long or failing output', async () => {
     const cases: [string, string][] = [
       ['', 'the script printed nothing'],
