@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem'
 import type { Resources } from '../chain/market.ts'
 import { CapacityError } from '../errors/market.ts'
-import { formatByteSize, parseByteSize, parseCpuUnits } from './spec.ts'
+import { formatByteSize, parseByteSize, parseCpuUnits } from './units.ts'
 
 /**
  * The bid engine's `shouldBid`: whether this provider can serve an order, checked before it

@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { type Address, formatUnits, type Hex } from 'viem'
 import type { Resources } from '../chain/market.ts'
 import { PricingError } from '../errors/market.ts'
-import { parseVty } from './spec.ts'
+import { parseVty } from './units.ts'
 
 /**
  * How a provider prices an order, as Akash's provider does (`--bid-price-strategy`): `scale`

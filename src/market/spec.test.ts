@@ -7,10 +7,7 @@ import {
   canonicalSpecBytes,
   type DeploymentSpec,
   MAX_SPEC_BYTES,
-  parseByteSize,
-  parseCpuUnits,
   parseDeploymentSpec,
-  parseVty,
   plannedOrders,
   specHash,
 } from './spec.ts'
@@ -673,21 +670,5 @@ describe('invalid specs', () => {
     expect(attack((s) => (s.auth = { apiKeyHash: '0x12' }))).toBe(
       'spec.yaml: auth.apiKeyHash: expected a 32-byte hash (0x and 64 hex digits), got "0x12"',
     )
-  })
-})
-
-describe('units', () => {
-  it('read cpu, sizes and VTY exactly', () => {
-    expect(parseCpuUnits(0.5)).toBe(500)
-    expect(parseCpuUnits('0.7')).toBe(700)
-    expect(parseCpuUnits('250m')).toBe(250)
-    expect(parseCpuUnits('1.0005')).toBe('not a whole number of millicpu')
-    expect(parseByteSize('1.5Gi')).toBe(1_610_612_736n)
-    expect(parseByteSize('2G')).toBe(2_000_000_000n)
-    expect(parseByteSize('1k')).toBe(1000n)
-    expect(parseByteSize('1K')).toBe('not a size')
-    expect(parseVty('1.000000000000000000')).toBe(10n ** 18n)
-    expect(parseVty(1.5)).toBe(15n * 10n ** 17n)
-    expect(parseVty(2 ** 60)).toBe('not a decimal amount')
   })
 })
