@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import type { Address } from 'viem'
 import { describe, expect, it } from 'vitest'
 import type { Resources } from '../chain/market.ts'
@@ -128,6 +129,43 @@ describe('shouldBid', () => {
     expect(shouldBid(mixed, provider({ [A]: both, [C]: both })).ok).toBe(true)
     expect(shouldBid(mixed, provider({ [A]: both })).ok).toBe(false)
     expect(shouldBid(mixed, provider({ [B]: both, [C]: both })).ok).toBe(false)
+  })
+
+  it("agrees with a transliteration of the contract's _checkPlacement on random cases", () => {
+    const auditors = [A, B, C]
+    const key = fc.constantFrom('region', 'tier', 'host')
+    const value = fc.constantFrom('x', 'y')
+    const signatures = fc.dictionary(key, value)
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, value),
+        fc.dictionary(key, value),
+        fc.tuple(signatures, signatures, signatures),
+        fc.subarray(auditors),
+        fc.subarray(auditors),
+        (requirements, own, signed, anyOf, allOf) => {
+          const auditValue = (auditor: Address, k: string) => signed[auditors.indexOf(auditor)]![k]
+          // ComputeMarket._checkPlacement, line by line
+          const contract = (() => {
+            const reqs = Object.entries(requirements)
+            for (const [k, v] of reqs) {
+              if (own[k] !== v) return false
+              for (const a of allOf) if (auditValue(a, k) !== v) return false
+            }
+            if (anyOf.length === 0) return true
+            for (const a of anyOf) if (reqs.every(([k, v]) => auditValue(a, k) === v)) return true
+            return false
+          })()
+          const audited = new Map(
+            auditors.map((a, i) => [a.toLowerCase(), new Map(Object.entries(signed[i]!))]),
+          )
+          const p = provider({}, { attributes: own, audited })
+          const o = order({ requirements, signedByAnyOf: anyOf, signedByAllOf: allOf })
+          expect(shouldBid(o, p).ok).toBe(contract)
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 
   it('reads a set of keys as "signed with the provider\'s own value"', () => {
