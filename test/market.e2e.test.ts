@@ -36,7 +36,9 @@ let providers: (RunningProvider & { label: string })[] = []
 let modelRoot: string
 const TENANT = 5
 
-function verity(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function verity(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(root, 'bin/verity.js'), ...args], {
       env: { ...process.env, VERITY_PASSPHRASE: '' },
@@ -101,7 +103,11 @@ async function vty(who: Address): Promise<bigint> {
   })) as bigint
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms = 20_000,
+): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
     const v = await fn()
@@ -154,7 +160,16 @@ describe('compute market, end to end', () => {
     const cheapest = providers[0]!
     const before = await vty(cheapest.node.address)
     const started = Date.now()
-    const r = await verity('deploy', writeSpec('chat.yaml', 'tier: community'), '--key', tenantKey(), '--json', '--bid-window', '40', ...chain())
+    const r = await verity(
+      'deploy',
+      writeSpec('chat.yaml', 'tier: community'),
+      '--key',
+      tenantKey(),
+      '--json',
+      '--bid-window',
+      '40',
+      ...chain(),
+    )
     expect(r.code, r.stderr).toBe(0)
     const deployed = JSON.parse(r.stdout.trim()) as {
       leaseId: string
@@ -202,7 +217,8 @@ describe('compute market, end to end', () => {
     })
     const saved = join(dir, 'response.json')
     writeFileSync(saved, JSON.stringify(completion))
-    const receipt = (completion as unknown as { verity: { receipt: { minerHotkey: string } } }).verity.receipt
+    const receipt = (completion as unknown as { verity: { receipt: { minerHotkey: string } } })
+      .verity.receipt
     expect(receipt.minerHotkey.toLowerCase()).toBe(deployed.receiptSigner.toLowerCase())
     const verified = await verity('verify', saved, '--reexecute')
     expect(verified.code, verified.stderr + verified.stdout).toBe(0)
@@ -215,9 +231,15 @@ describe('compute market, end to end', () => {
     const pid = cheapest.node.workloadPids()[0]!
     expect(processAlive(pid)).toBe(true)
     const tenant = devnet.walletClients[TENANT]!
-    const { receipt: closed } = await closeLease(tenant, { address: market, leaseId, reason: CloseReason.TENANT })
+    const { receipt: closed } = await closeLease(tenant, {
+      address: market,
+      leaseId,
+      reason: CloseReason.TENANT,
+    })
     await until('the workload to be torn down', () => !processAlive(pid))
-    const gone = await fetch(`${deployed.baseUrl}/models`, { headers: { authorization: `Bearer ${deployed.apiKey}` } })
+    const gone = await fetch(`${deployed.baseUrl}/models`, {
+      headers: { authorization: `Bearer ${deployed.apiKey}` },
+    })
     expect(gone.status).toBe(410)
     const ended = await getLease(devnet.publicClient, { address: market, leaseId })
     expect(ended.closedBlock).toBe(closed.blockNumber)
@@ -234,7 +256,17 @@ describe('compute market, end to end', () => {
   it('a spec no provider can place ends in "no bids" and the escrow returns', async () => {
     const tenant = devnet.accounts[TENANT]!.address
     const before = await vty(tenant)
-    const r = await verity('deploy', writeSpec('mars.yaml', 'region: mars'), '--key', tenantKey(), '--bid-window', '6', '--bid-timeout', '20', ...chain())
+    const r = await verity(
+      'deploy',
+      writeSpec('mars.yaml', 'region: mars'),
+      '--key',
+      tenantKey(),
+      '--bid-window',
+      '6',
+      '--bid-timeout',
+      '20',
+      ...chain(),
+    )
     expect(r.code).toBe(1)
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('error: '))
     expect(lines).toHaveLength(1)
@@ -244,7 +276,18 @@ describe('compute market, end to end', () => {
   }, 120_000)
 
   it('an escrow that runs dry: the provider kills the workload within a poll and closes the lease for insufficient funds', async () => {
-    const r = await verity('deploy', writeSpec('small.yaml', 'tier: community'), '--key', tenantKey(), '--json', '--deposit', '1', '--bid-window', '40', ...chain())
+    const r = await verity(
+      'deploy',
+      writeSpec('small.yaml', 'tier: community'),
+      '--key',
+      tenantKey(),
+      '--json',
+      '--deposit',
+      '1',
+      '--bid-window',
+      '40',
+      ...chain(),
+    )
     expect(r.code, r.stderr).toBe(0)
     const { leaseId } = JSON.parse(r.stdout.trim()) as { leaseId: string }
     const provider = providers[0]!

@@ -47,7 +47,13 @@ export async function startDevnetProviders(
         attributes: { region, tier: 'community' },
         capacity: { cpuMilli: 2000, gpuUnits: 0, memoryBytes: 4n << 30n, storageBytes: 10n << 30n },
         models: [{ path: options.modelPath, root: options.modelRoot }],
-        pricing: scalePricing({ base: price, perCpuMilli: 0n, perMemoryMiB: 0n, perStorageMiB: 0n, perGpu: 0n }),
+        pricing: scalePricing({
+          base: price,
+          perCpuMilli: 0n,
+          perMemoryMiB: 0n,
+          perStorageMiB: 0n,
+          perGpu: 0n,
+        }),
         dataDir: join(options.dataDir, `provider-${i}`),
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       })

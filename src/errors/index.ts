@@ -17,6 +17,7 @@ export {
   RequestTooLargeError,
   RouteNotFoundError,
 } from './gateway.ts'
+export { CapacityError, MarketError, PricingError, SpecError } from './market.ts'
 export * from './node.ts'
 export {
   GenerationError,

@@ -17,13 +17,13 @@ import { closeLease } from '../chain/actions/closeLease.ts'
 import { closeOrder } from '../chain/actions/closeOrder.ts'
 import { createOrder } from '../chain/actions/createOrder.ts'
 import { getBid } from '../chain/actions/getBid.ts'
-import { getOrder } from '../chain/actions/getOrder.ts'
 import { getOpenBids } from '../chain/actions/getOpenBids.ts'
+import { getOrder } from '../chain/actions/getOrder.ts'
 import { getProvider } from '../chain/actions/getProvider.ts'
 import { publishSpec } from '../chain/actions/publishSpec.ts'
 import { CloseReason } from '../chain/market.ts'
 import { MarketError } from '../errors/market.ts'
-import { type DeploymentSpec, canonicalSpecBytes, plannedOrders } from './spec.ts'
+import { canonicalSpecBytes, type DeploymentSpec, plannedOrders } from './spec.ts'
 
 /** How the tenant picks among bids: the cheapest (ties: the earliest), or one provider's. */
 export type BidSelection = { kind: 'cheapest' } | { kind: 'provider'; provider: Address }
@@ -185,7 +185,12 @@ async function chooseBid(
     const bids = await Promise.all(
       ids.map(async (bidId) => {
         const b = await getBid(publicClient, { address: market, bidId })
-        return { bidId, provider: getAddress(b.provider), price: b.pricePerBlock, at: b.createdBlock }
+        return {
+          bidId,
+          provider: getAddress(b.provider),
+          price: b.pricePerBlock,
+          at: b.createdBlock,
+        }
       }),
     )
     const eligible =
@@ -194,7 +199,8 @@ async function chooseBid(
         : bids
     if (eligible.length > 0) firstBidAt ??= Date.now()
     const windowEnding = head + 1n >= order.bidDeadline
-    const settled = firstBidAt !== undefined && Date.now() - firstBidAt >= (options.settleMs ?? 3000)
+    const settled =
+      firstBidAt !== undefined && Date.now() - firstBidAt >= (options.settleMs ?? 3000)
     if (eligible.length > 0 && (settled || windowEnding || eligible.length >= 20)) {
       eligible.sort((a, b) =>
         a.price !== b.price ? (a.price < b.price ? -1 : 1) : a.bidId < b.bidId ? -1 : 1,
@@ -224,7 +230,9 @@ async function waitReady(
         const status = (await res.json()) as LeaseStatus
         if (status.state === 'running') return status
         if (status.state === 'stopped')
-          throw new MarketError(`lease ${leaseId} stopped at the provider: ${status.reason ?? 'no reason given'}`)
+          throw new MarketError(
+            `lease ${leaseId} stopped at the provider: ${status.reason ?? 'no reason given'}`,
+          )
         last = status.state
       } else last = `HTTP ${res.status}`
     } catch (error) {
@@ -239,15 +247,23 @@ async function waitReady(
 }
 
 /** The lease's receipt signer, if the provider's own signature vouches for it. */
-async function checkDelegation(status: LeaseStatus, provider: Address, leaseId: bigint): Promise<Address> {
+async function checkDelegation(
+  status: LeaseStatus,
+  provider: Address,
+  leaseId: bigint,
+): Promise<Address> {
   const r = status.receipts
   if (!r) throw new MarketError(`lease ${leaseId}: the provider names no receipt signer`)
   const expected = `lease ${leaseId} on market`
   if (!r.message.includes(expected) || !r.message.endsWith(r.signer.toLowerCase()))
-    throw new MarketError(`lease ${leaseId}: the provider's receipt-signer statement is for another lease`)
+    throw new MarketError(
+      `lease ${leaseId}: the provider's receipt-signer statement is for another lease`,
+    )
   const by = await recoverMessageAddress({ message: r.message, signature: r.delegation })
   if (by.toLowerCase() !== provider.toLowerCase())
-    throw new MarketError(`lease ${leaseId}: the receipt signer is not vouched for by the provider ${provider}`)
+    throw new MarketError(
+      `lease ${leaseId}: the receipt signer is not vouched for by the provider ${provider}`,
+    )
   return getAddress(r.signer)
 }
 

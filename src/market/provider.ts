@@ -144,7 +144,9 @@ export class ProviderNode {
   }
 
   /** What a lease's receipts are signed by, with the provider's word for it. */
-  async leaseSigner(leaseId: bigint): Promise<{ signer: Address; delegation: Hex; message: string }> {
+  async leaseSigner(
+    leaseId: bigint,
+  ): Promise<{ signer: Address; delegation: Hex; message: string }> {
     const scope = this.leaseScope(leaseId)
     const signer = privateKeyToAccount(await leaseSigningKey(this.options.account, scope)).address
     const message = leaseDelegationMessage(scope, signer)

@@ -50,11 +50,15 @@ export const command: Command = {
     try {
       text = readFileSync(path, 'utf8')
     } catch (error) {
-      throw new UsageError(`cannot read the spec ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+      throw new UsageError(
+        `cannot read the spec ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      )
     }
     const parsed = parseDeploymentSpec(text, { source: path })
     const deposit =
-      flags.deposit === undefined ? parseEther('10') : parseAmount(String(flags.deposit), '--deposit')
+      flags.deposit === undefined
+        ? parseEther('10')
+        : parseAmount(String(flags.deposit), '--deposit')
     if (deposit === 0n) throw new UsageError('--deposit must be more than 0')
     const bidWindow = BigInt(intFlag(flags, 'bid-window', 20, 1, 100_000))
     const bidTimeoutMs = intFlag(flags, 'bid-timeout', 60, 1, 86_400) * 1000
@@ -64,7 +68,8 @@ export const command: Command = {
         : { kind: 'provider', provider: parseAddress(String(flags.provider), '--provider') }
     const session = await openChain(flags)
     const market = session.deployment.contracts.market
-    if (!market) throw new UsageError('this deployment has no compute market (its manifest names none)')
+    if (!market)
+      throw new UsageError('this deployment has no compute market (its manifest names none)')
     const account = loadAccount(flags, session.chainId)
     const json = flags.json === true
     const result = await deploySpec({

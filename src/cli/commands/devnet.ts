@@ -7,9 +7,9 @@ import { runEpoch } from '../../chain/actions/runEpoch.ts'
 import { transferToken } from '../../chain/actions/transferToken.ts'
 import { writeDeployment } from '../../chain/deployment.ts'
 import { devnetDeployment, startDevnet } from '../../chain/devnet.ts'
-import { deployMarket } from '../../chain/market.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
 import { DisputeReason } from '../../chain/dispute.ts'
+import { deployMarket } from '../../chain/market.ts'
 import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
@@ -20,10 +20,10 @@ import { startLoad } from '../../node/load.ts'
 import { setupSubnet, startMinerNode, startValidatorNode } from '../../node/network.ts'
 import type { ValidatorService } from '../../node/validator.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
-import { intFlag, parseArgs } from '../args.ts'
-import type { Command } from '../main.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
+import { intFlag, parseArgs } from '../args.ts'
 import { startDevnetProviders } from '../devnet-providers.ts'
+import type { Command } from '../main.ts'
 import { DEFAULT_MODEL_PATH, loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 import { applyLogFlags, LOG_FLAGS, LOG_HELP } from '../ops-flags.ts'
 
@@ -369,12 +369,17 @@ export const command: Command = {
         `  .chat.completions.create({model:'${model.config.name}',messages:[{role:'user',content:'Hello'}]})`,
       )
       say(`  .then(r=>console.log(r.choices[0].message.content))"\n`)
-      for (const p of providers)
-        say(`Provider ${p.node.address} at ${p.ingress.url} (${p.label})`)
+      for (const p of providers) say(`Provider ${p.node.address} at ${p.ingress.url} (${p.label})`)
       if (nProviders > 0) {
-        say(`Rent one: a tenant keyfile for the funded dev account ${devnet.accounts[tenantIdx]!.address}:`)
-        say(`  npx verity wallet create --name tenant --dev --chain-id ${devnet.chain.id} --dev-index ${tenantIdx}`)
-        say(`  npx verity deploy examples/market/chat.yaml --key ~/.verity/wallets/tenant/coldkey.json \\`)
+        say(
+          `Rent one: a tenant keyfile for the funded dev account ${devnet.accounts[tenantIdx]!.address}:`,
+        )
+        say(
+          `  npx verity wallet create --name tenant --dev --chain-id ${devnet.chain.id} --dev-index ${tenantIdx}`,
+        )
+        say(
+          `  npx verity deploy examples/market/chat.yaml --key ~/.verity/wallets/tenant/coldkey.json \\`,
+        )
         say(`    --rpc ${devnet.rpcUrl} --deployment ${manifest}\n`)
       }
       say(`Check a saved answer alone: npx verity verify response.json --reexecute \\`)

@@ -35,7 +35,10 @@ provider, and a restarted provider restarts only leases still paid.`
 /** Parses --attributes k=v,k=v (each key and value 1..32 bytes). */
 export function parseAttributes(text: string): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const eq = part.indexOf('=')
     if (eq <= 0 || eq === part.length - 1)
       throw new UsageError(`--attributes: '${part}' is not key=value`)
@@ -70,7 +73,8 @@ export async function runProvider(flags: ParsedArgs['flags']): Promise<number> {
     throw new UsageError('--host-uri must be an http(s) URL')
   const session = await openChain(flags)
   const market = session.deployment.contracts.market
-  if (!market) throw new UsageError('this deployment has no compute market (its manifest names none)')
+  if (!market)
+    throw new UsageError('this deployment has no compute market (its manifest names none)')
   const account = loadAccount(flags, session.chainId)
   const models = String(flags.model)
     .split(',')

@@ -18,7 +18,9 @@ export type ApiKeyAuthOptions = {
  */
 export function apiKeyAuth(options: ApiKeyAuthOptions): MiddlewareHandler {
   const keys = (options.keys ?? []).map((k) => Buffer.from(k))
-  const hashes = (options.keyHashes ?? []).map((h) => Buffer.from(h.toLowerCase().replace(/^0x/, ''), 'hex'))
+  const hashes = (options.keyHashes ?? []).map((h) =>
+    Buffer.from(h.toLowerCase().replace(/^0x/, ''), 'hex'),
+  )
   return async (c, next) => {
     const header = c.req.header('authorization')
     if (!header)
