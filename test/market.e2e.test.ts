@@ -125,13 +125,13 @@ beforeAll(async () => {
     minEscrow: parseEther('1'),
   })
   writeDeployment(manifest, devnetDeployment(devnet, undefined, market))
-  writeFileSync(pass, '\n')
+  writeFileSync(pass, 'market e2e\n')
   const model = loadModelFile(DEFAULT_MODEL_PATH, { threads: 1 })
   modelRoot = toHex(model.modelRoot)
   createWallet({
     dir: join(dir, 'wallets'),
     wallet: 'tenant',
-    passphrase: '',
+    passphrase: 'market e2e',
     dev: { chainId: devnet.chain.id, index: TENANT },
   })
   await transferToken(devnet.walletClients[0]!, {
