@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   stake: async () => (await import('./commands/stake.ts')).command,
   subnet: async () => (await import('./commands/subnet.ts')).command,
   weights: async () => (await import('./commands/weights.ts')).command,
+  market: async () => (await import('./commands/market.ts')).command,
 }
 
 const HELP = `verity — checkable decentralized AI inference
@@ -42,6 +43,7 @@ commands:
   stake      stake VTY on a hotkey (own or delegated), unstake, withdraw, list
   subnet     create, list and show subnets; register a hotkey; the metagraph
   weights    a validator's weights by hand: show, commit, reveal
+  market     the compute market: orders, bids, leases, providers; close, deposit, withdraw
   generate   run the deterministic runtime on a prompt
   model      inspect a GGUF model (verity model info <file>)
   demo       a short generation demo with the default model
