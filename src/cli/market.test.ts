@@ -53,6 +53,11 @@ function expectCleanError(
   expect(r.stderr).not.toMatch(/internal/)
 }
 
+/** Runs `run` over `items`, `size` at a time. */
+async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>) {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run))
+}
+
 const key = (wallet: string) => join(wallets, wallet, 'coldkey.json')
 const chain = (m = manifest) => [
   '--rpc',
@@ -405,177 +410,166 @@ describe('verity market on a devnet', () => {
     const { bidId } = await placeBid(w[2]!, { address: market, orderId, pricePerBlock: PRICE })
     const { leaseId } = await acceptBid(w[1]!, { address: market, bidId })
     const id = String(leaseId)
+    // none of these changes the chain: they run a few at a time
+    const cases: [() => ReturnType<typeof verity>, number, RegExp][] = []
+    const refuse = (run: () => ReturnType<typeof verity>, code: number, message: RegExp) =>
+      cases.push([run, code, message])
 
-    expectCleanError(
-      await verity('market', 'orders', ...chain(bare)),
+    refuse(
+      () => verity('market', 'orders', ...chain(bare)),
       1,
       /this deployment has no compute market/,
     )
-    expectCleanError(await verity('market', 'bids', 'abc', ...chain()), 2, /<orderId> must be/)
-    expectCleanError(await verity('market', 'bids', '0', ...chain()), 2, /<orderId> must be/)
-    expectCleanError(await verity('market', 'bids', '999', ...chain()), 1, /no order 999/)
-    expectCleanError(await verity('market', 'bids', ...chain()), 2, /<orderId> is required/)
-    expectCleanError(await verity('market', 'frob', ...chain()), 2, /unknown market command 'frob'/)
-    expectCleanError(
-      await verity('market', 'orders', '--tenant', 'nobody', ...chain()),
+    refuse(() => verity('market', 'bids', 'abc', ...chain()), 2, /<orderId> must be/)
+    refuse(() => verity('market', 'bids', '0', ...chain()), 2, /<orderId> must be/)
+    refuse(() => verity('market', 'bids', '999', ...chain()), 1, /no order 999/)
+    refuse(() => verity('market', 'bids', ...chain()), 2, /<orderId> is required/)
+    refuse(() => verity('market', 'frob', ...chain()), 2, /unknown market command 'frob'/)
+    refuse(
+      () => verity('market', 'orders', '--tenant', 'nobody', ...chain()),
       2,
       /--tenant must be an address/,
     )
-    expectCleanError(
-      await verity('market', 'deposit', '2', '-5', '--key', key('tenant'), ...chain()),
+    refuse(
+      () => verity('market', 'deposit', '2', '-5', '--key', key('tenant'), ...chain()),
       2,
       /must not be negative/,
     )
-    expectCleanError(
-      await verity('market', 'deposit', '2', 'ten', '--key', key('tenant'), ...chain()),
+    refuse(
+      () => verity('market', 'deposit', '2', 'ten', '--key', key('tenant'), ...chain()),
       2,
       /must be a decimal number/,
     )
-    expectCleanError(
-      await verity('market', 'deposit', '2', '1', '--key', key('rival'), ...chain()),
+    refuse(
+      () => verity('market', 'deposit', '2', '1', '--key', key('rival'), ...chain()),
       1,
       /is not the tenant of order 2/,
     )
-    expectCleanError(
-      await verity('market', 'close', id, '--reason', 'bored', '--key', key('tenant'), ...chain()),
+    refuse(
+      () => verity('market', 'close', id, '--reason', 'bored', '--key', key('tenant'), ...chain()),
       2,
       /--reason must be tenant, provider-gone, provider or insufficient-funds/,
     )
-    expectCleanError(
-      await verity('market', 'close', '999', '--key', key('tenant'), ...chain()),
+    refuse(
+      () => verity('market', 'close', '999', '--key', key('tenant'), ...chain()),
       1,
       /no lease 999/,
     )
     // someone else's lease: the contract refuses, in words
-    expectCleanError(
-      await verity('market', 'close', id, '--key', key('rival'), ...chain()),
+    refuse(
+      () => verity('market', 'close', id, '--key', key('rival'), ...chain()),
       1,
       new RegExp(`${devnet.accounts[3]!.address} may not close lease ${id} for reason tenant`),
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'close',
-        id,
-        '--reason',
-        'provider',
-        '--key',
-        key('tenant'),
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity('market', 'close', id, '--reason', 'provider', '--key', key('tenant'), ...chain()),
       1,
       /may not close lease .* for reason provider/,
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'close',
-        id,
-        '--reason',
-        'insufficient-funds',
-        '--key',
-        key('rival'),
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity(
+          'market',
+          'close',
+          id,
+          '--reason',
+          'insufficient-funds',
+          '--key',
+          key('rival'),
+          ...chain(),
+        ),
       1,
       /is not out of funds/,
     )
-    expectCleanError(
-      await verity('market', 'withdraw', id, '--key', key('tenant'), ...chain()),
+    refuse(
+      () => verity('market', 'withdraw', id, '--key', key('tenant'), ...chain()),
       1,
       /is not the provider of lease/,
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'withdraw',
-        id,
-        '--amount',
-        '1000',
-        '--key',
-        key('provider'),
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity('market', 'withdraw', id, '--amount', '1000', '--key', key('provider'), ...chain()),
       1,
       /cannot withdraw 1000 VTY from lease .*: it has earned/,
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'withdraw',
-        id,
-        '--amount',
-        '-1',
-        '--key',
-        key('provider'),
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity('market', 'withdraw', id, '--amount', '-1', '--key', key('provider'), ...chain()),
       2,
       /--amount must not be negative/,
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'provider',
-        'register',
-        '--key',
-        key('provider'),
-        '--host-uri',
-        'https://again.example',
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity(
+          'market',
+          'provider',
+          'register',
+          '--key',
+          key('provider'),
+          '--host-uri',
+          'https://again.example',
+          ...chain(),
+        ),
       1,
       /is already a registered provider/,
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'provider',
-        'register',
-        '--key',
-        key('rival'),
-        '--host-uri',
-        'not a url',
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity(
+          'market',
+          'provider',
+          'register',
+          '--key',
+          key('rival'),
+          '--host-uri',
+          'not a url',
+          ...chain(),
+        ),
       2,
       /--host-uri must be an http\(s\) URL/,
     )
-    expectCleanError(
-      await verity(
-        'market',
-        'provider',
-        'register',
-        '--key',
-        key('rival'),
-        '--host-uri',
-        'https://x.example',
-        '--attributes',
-        'region',
-        ...chain(),
-      ),
+    refuse(
+      () =>
+        verity(
+          'market',
+          'provider',
+          'register',
+          '--key',
+          key('rival'),
+          '--host-uri',
+          'https://x.example',
+          '--attributes',
+          'region',
+          ...chain(),
+        ),
       2,
       /--attributes must be key=value pairs/,
     )
-    expectCleanError(
-      await verity('market', 'provider', 'show', '0x1234', ...chain()),
+    refuse(
+      () => verity('market', 'provider', 'show', '0x1234', ...chain()),
       2,
       /<address> must be an address/,
     )
-    expectCleanError(
-      await verity('market', 'provider', 'show', devnet.accounts[0]!.address, ...chain()),
+    refuse(
+      () => verity('market', 'provider', 'show', devnet.accounts[0]!.address, ...chain()),
       1,
       /is not a registered provider/,
+    )
+
+    await inBatches(cases, 3, async ([run, code, message]) =>
+      expectCleanError(await run(), code, message),
     )
 
     // the provider closes its own lease by default
     const closed = await json('market', 'close', id, '--key', key('provider'), ...chain())
     expect(closed.reason).toBe('provider')
 
-    for (const sub of ['orders', 'bids', 'leases', 'providers', 'close', 'deposit', 'withdraw']) {
+    const subs = ['orders', 'bids', 'leases', 'providers', 'close', 'deposit', 'withdraw']
+    await inBatches(subs, 3, async (sub) => {
       const r = ok(await verity('market', sub, '--help'))
       expect(r.stdout).toMatch(/usage: verity market orders/)
-    }
+    })
     expect(ok(await verity('market', 'provider', 'register', '--help')).stdout).toMatch(
       /verity market provider register/,
     )
