@@ -227,7 +227,7 @@ describe('verity market on a devnet', () => {
         state: 'leased',
         maxPricePerBlock: '1',
         bidDeadline: Number(created + 50n),
-        escrow: '100',
+        escrow: '98',
         specHash,
         leaseId: Number(leaseId),
       },

@@ -63,7 +63,8 @@ The compute market: tenants open orders (one deployment each) with an escrow in 
 bid a price per block, the tenant accepts one bid and the lease pays the provider from the escrow
 every block.
 orders: every order with its tenant, state (open, leased, closed), price ceiling per block, bid
-deadline, escrow left, spec hash and lease. --tenant: one tenant's; --open: those open for bids.
+deadline, escrow left (once the blocks so far are paid), spec hash and lease. --tenant: one
+tenant's; --open: those still open for bids.
 bids: every bid on an order (open, active = accepted, lost, closed) with its provider, price per
 block and the deposit it locked.
 leases: every lease with its order, provider, tenant, price per block, state, close reason,
@@ -224,13 +225,18 @@ async function orders(flags: Flags, rest: string[]): Promise<number> {
   const rows = await Promise.all(
     listed.map(async (o) => {
       const stored = await getOrder(client, { address: market, orderId: o.orderId })
+      // a leased order's escrow is what is left once the blocks so far are paid
+      const [pending] =
+        stored.state === OrderState.ACTIVE
+          ? await getPendingSettlement(client, { address: market, leaseId: stored.leaseId })
+          : [0n]
       return {
         orderId: Number(o.orderId),
         tenant: getAddress(o.tenant),
         state: ORDER_STATES[stored.state] ?? 'unknown',
         maxPricePerBlock: vty(o.maxPricePerBlock),
         bidDeadline: Number(o.bidDeadline),
-        escrow: vty(stored.escrow),
+        escrow: vty(stored.escrow - pending),
         specHash: o.specHash,
         leaseId: stored.leaseId > 0n ? Number(stored.leaseId) : null,
       }
