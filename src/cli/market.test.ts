@@ -219,8 +219,15 @@ describe('verity market on a devnet', () => {
     const start = await devnet.publicClient.getBlockNumber()
     await devnet.publicClient.request({ method: 'anvil_mine', params: [toHex(8)] } as never)
 
-    expect(await json('market', 'orders', '--open', ...chain())).toEqual([])
-    expect(await json('market', 'orders', '--tenant', tenant, ...chain())).toEqual([
+    // read-only: four at a time
+    const [openOrders, tenantOrders, providerOrders, bidList] = await Promise.all([
+      json('market', 'orders', '--open', ...chain()),
+      json('market', 'orders', '--tenant', tenant, ...chain()),
+      json('market', 'orders', '--tenant', provider, ...chain()),
+      json('market', 'bids', '1', ...chain()),
+    ])
+    expect(openOrders).toEqual([])
+    expect(tenantOrders).toEqual([
       {
         orderId: 1,
         tenant,
@@ -232,8 +239,8 @@ describe('verity market on a devnet', () => {
         leaseId: Number(leaseId),
       },
     ])
-    expect(await json('market', 'orders', '--tenant', provider, ...chain())).toEqual([])
-    expect(await json('market', 'bids', '1', ...chain())).toEqual([
+    expect(providerOrders).toEqual([])
+    expect(bidList).toEqual([
       {
         bidId: Number(bidId),
         orderId: 1,
@@ -270,9 +277,15 @@ describe('verity market on a devnet', () => {
       withdrawable: '2',
       depleted: false,
     }
-    expect(await json('market', 'leases', '--provider', provider, ...chain())).toEqual([lease])
-    expect(await json('market', 'leases', '--tenant', rival, ...chain())).toEqual([])
-    expect(await json('market', 'provider', 'show', provider, ...chain())).toEqual({
+    const [providerLeases, rivalLeases, shown, table] = await Promise.all([
+      json('market', 'leases', '--provider', provider, ...chain()),
+      json('market', 'leases', '--tenant', rival, ...chain()),
+      json('market', 'provider', 'show', provider, ...chain()),
+      verity('market', 'leases', ...chain()),
+    ])
+    expect(providerLeases).toEqual([lease])
+    expect(rivalLeases).toEqual([])
+    expect(shown).toEqual({
       provider,
       hostUri: 'https://p1.example:8443',
       attributes: { region: 'eu-west', gpu: 'h100' },
@@ -281,9 +294,8 @@ describe('verity market on a devnet', () => {
       openLeases: 1,
       leases: [Number(leaseId)],
     })
-    // the table forms print too
-    const table = ok(await verity('market', 'leases', ...chain()))
-    expect(table.stdout).toMatch(/^LEASE\s+ORDER\s+PROVIDER/)
+    // the table form prints too
+    expect(ok(table).stdout).toMatch(/^LEASE\s+ORDER\s+PROVIDER/)
 
     // the tenant tops up through the lease's id (approve, then deposit: settled first)
     const deposited = await json(
