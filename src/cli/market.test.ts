@@ -573,9 +573,29 @@ describe('verity market on a devnet', () => {
       expectCleanError(await run(), code, message),
     )
 
-    // the provider closes its own lease by default
+    // the escrow (20 VTY at 0.25 a block) runs out: no more deposits; the provider closes its
+    // lease (by default for reason provider, which the contract records as insufficient-funds)
+    await devnet.publicClient.request({ method: 'anvil_mine', params: [toHex(100)] } as never)
+    expectCleanError(
+      await verity('market', 'deposit', '2', '5', '--key', key('tenant'), ...chain()),
+      1,
+      new RegExp(`the escrow of lease ${id} has run out: the lease can only be closed now`),
+    )
+    const [depleted] = await json(
+      'market',
+      'leases',
+      '--tenant',
+      devnet.accounts[1]!.address,
+      ...chain(),
+    ).then((all: { leaseId: number }[]) => all.filter((l) => l.leaseId === Number(leaseId)))
+    expect(depleted).toMatchObject({ state: 'active', depleted: true, earned: '20', pending: '20' })
     const closed = await json('market', 'close', id, '--key', key('provider'), ...chain())
-    expect(closed.reason).toBe('provider')
+    expect(closed).toMatchObject({
+      reason: 'insufficient-funds',
+      closedBy: devnet.accounts[2]!.address,
+      providerPaid: '25',
+      tenantRefund: '0',
+    })
 
     const subs = ['orders', 'bids', 'leases', 'providers', 'close', 'deposit', 'withdraw']
     await inBatches(subs, 3, async (sub) => {

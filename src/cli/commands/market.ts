@@ -548,6 +548,16 @@ async function deposit(flags: Flags, rest: string[]): Promise<number> {
   if (order.state === OrderState.NONE) throw new ChainError(`no order ${orderId} in this market`)
   if (order.state === OrderState.CLOSED)
     throw new ChainError(`order ${orderId} is closed: its escrow takes no more deposits`)
+  if (order.state === OrderState.ACTIVE) {
+    const [, depleted] = await getPendingSettlement(client, {
+      address: market,
+      leaseId: order.leaseId,
+    })
+    if (depleted)
+      throw new ChainError(
+        `the escrow of lease ${order.leaseId} has run out: the lease can only be closed now (verity market close ${order.leaseId} --reason insufficient-funds)`,
+      )
+  }
   const account = loadAccount(flags, session.chainId)
   if (account.address.toLowerCase() !== order.tenant.toLowerCase())
     throw new ChainError(
