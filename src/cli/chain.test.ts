@@ -125,6 +125,23 @@ describe('verity chain', () => {
     const { chain } = JSON.parse(show.stdout)
     expect(chain.disputeGame).toBe(deployment.contracts.disputeGame)
     expect(chain.protocolParams).toMatchObject({ unstakeDelay: 1416, governanceDelay: 1 })
+    // the compute market, against the deployed VTY, with the default deposits
+    expect(deployment.contracts.market).toMatch(/^0x[0-9a-fA-F]{40}$/)
+    expect(await rpcCall('eth_getCode', [deployment.contracts.market, 'latest'])).toMatch(
+      /^0x[0-9a-f]{100,}$/,
+    )
+    expect(chain.market).toEqual({
+      address: deployment.contracts.market,
+      bidDeposit: '5',
+      minEscrow: '1',
+    })
+    const text = await verity('chain', 'show', '--rpc', rpc, '--deployment', out)
+    expect(text.stdout).toContain(
+      `compute market: ${deployment.contracts.market} (bid deposit 5 VTY, min escrow 1 VTY)`,
+    )
+    const markets = await verity('market', 'orders', '--rpc', rpc, '--deployment', out, '--json')
+    expect(markets.code, markets.stderr).toBe(0)
+    expect(JSON.parse(markets.stdout)).toEqual([])
     // ready: a subnet can be created at once
     const subnet = await verity(
       'subnet',
@@ -170,6 +187,10 @@ describe('verity chain', () => {
       out,
       '--params',
       params,
+      '--bid-deposit',
+      '2.5',
+      '--min-escrow',
+      '0.5',
     )
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(/names the dispute game after block \d+: then run 'verity chain enact/)
@@ -207,6 +228,8 @@ describe('verity chain', () => {
     const show = JSON.parse((await verity('chain', 'show', ...chainFlags, '--json')).stdout)
     expect(show.chain.disputeGame).toBe(game)
     expect(show.chain.protocolParams).toMatchObject({ unstakeDelay: 200, minLock: '10' })
+    expect(show.chain.market).toMatchObject({ bidDeposit: '2.5', minEscrow: '0.5' })
+    expect(show.chain.market.address).toBe((await readDeployment(out)).contracts.market)
   }, 180_000)
 
   it('refuses bad parameters and bad targets in one line', async () => {
@@ -248,6 +271,9 @@ describe('verity chain', () => {
       [deploy('--params', bad('d.yaml', 'genesis: -5')), 2, /genesis must not be negative/],
       [deploy('--params', bad('e.yaml', 'x: [')), 2, /is not YAML/],
       [deploy('--devnet-params', '--params', join(dir, 'a.yaml')), 2, /exclude each other/],
+      [deploy('--bid-deposit', '-1'), 2, /--bid-deposit must not be negative/],
+      [deploy('--min-escrow', '0'), 2, /--min-escrow must be more than 0/],
+      [deploy('--min-escrow', 'one'), 2, /--min-escrow must be a decimal number/],
       [
         verity('chain', 'deploy', '--rpc', rpc, '--key', owner, '--passphrase-file', pass),
         2,

@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   stake: async () => (await import('./commands/stake.ts')).command,
   subnet: async () => (await import('./commands/subnet.ts')).command,
   weights: async () => (await import('./commands/weights.ts')).command,
+  market: async () => (await import('./commands/market.ts')).command,
   deploy: async () => (await import('./commands/deploy.ts')).command,
   'lease-serve': async () => (await import('./commands/lease-serve.ts')).command,
 }
@@ -33,8 +34,8 @@ const HELP = `verity — checkable decentralized AI inference
 usage: verity <command> [options]
 
 commands:
-  devnet     run a whole local network: chain, miners, validators, gateway (what npm start runs)
-  node       run one miner, validator or gateway node
+  devnet     run a whole local network: chain, miners, validators, gateway, providers (npm start)
+  node       run one miner, validator, gateway or provider node
   verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
   receipts   hand a saved answer to the validators (verity receipts submit)
   dispute    challenge a saved answer on chain; a dispute's status; list disputes; when honesty
@@ -44,6 +45,9 @@ commands:
   stake      stake VTY on a hotkey (own or delegated), unstake, withdraw, list
   subnet     create, list and show subnets; register a hotkey; the metagraph
   weights    a validator's weights by hand: show, commit, reveal
+  deploy     rent compute on the market and serve a model as an API (verity deploy spec.yaml)
+  market     the compute market: orders, bids, leases, providers; close, deposit, withdraw
+  lease-serve  serve one lease's model (a provider node starts it)
   generate   run the deterministic runtime on a prompt
   model      inspect a GGUF model (verity model info <file>)
   demo       a short generation demo with the default model

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { type Address, decodeAbiParameters, formatEther } from 'viem'
 import { readContract } from 'viem/actions'
-import { verityAbi } from '../../chain/abis.ts'
+import { computeMarketAbi, verityAbi } from '../../chain/abis.ts'
 import { advanceClock } from '../../chain/actions/advanceClock.ts'
 import { executeGovernanceChange } from '../../chain/actions/executeGovernanceChange.ts'
 import { getProtocolParams } from '../../chain/actions/getProtocolParams.ts'
@@ -15,6 +15,7 @@ import {
 } from '../../chain/deployment.ts'
 import { deployLibraries, deployToken, deployVerity, setTokenMinter } from '../../chain/devnet.ts'
 import { deployDisputeGame } from '../../chain/dispute.ts'
+import { deployMarket } from '../../chain/market.ts'
 import { CHANGE_KIND } from '../../chain/types.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
@@ -30,15 +31,17 @@ import {
 } from '../deploy-params.ts'
 import type { Command } from '../main.ts'
 import { runSubcommand } from '../subcommand.ts'
-import { stringFlag } from '../values.ts'
+import { parseAmount, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity chain deploy --rpc <url> --key <keyfile> --out <manifest.json>
-                          [--params <file.yaml> | --devnet-params] [--passphrase-file <file>] [--json]
+                          [--params <file.yaml> | --devnet-params] [--bid-deposit <VTY>]
+                          [--min-escrow <VTY>] [--passphrase-file <file>] [--json]
        verity chain enact --rpc <url> --deployment <manifest.json> --key <keyfile> [--json]
        verity chain show --rpc <url> --deployment <manifest> [--json]
 
 deploy: deploys the VTY token (the genesis supply minted to the deployer), the libraries, the
-Verity core and the dispute game, writes the deployment manifest to --out and prints it (progress
+Verity core, the dispute game and the compute market (paid in VTY: every bid locks --bid-deposit,
+default 5 VTY; an order opens with at least --min-escrow, default 1 VTY), writes the deployment manifest to --out and prints it (progress
 goes to stderr). Naming the game in the core is a governance change that waits out a delay (the
 longest withdrawal, so stake that backed receipts cannot escape a new game):
   --devnet-params  DEVNET ONLY (chain id ${DEVNET_CHAIN_IDS.join(' or ')}): the devnet's parameters (one-block
@@ -58,7 +61,8 @@ Parameters come from --params <file.yaml> over the production defaults, which as
 The longest dispute (80 × window + 1 + maxValidity) must end within minUnstakeDelay.
 enact: executes the queued change naming the dispute game once its delay has passed, and writes
 the game into the manifest file.
-show: the manifest and what the chain says: head block, the core's dispute game, protocol params.
+show: the manifest and what the chain says: head block, the core's dispute game, protocol params,
+the compute market and its bid deposit and minimum escrow.
 
 ${CHAIN_FLAGS_HELP}
 The keyfile is decrypted with --passphrase-file or VERITY_PASSPHRASE.`
@@ -69,6 +73,8 @@ const spec = {
   out: { type: 'string' },
   params: { type: 'string' },
   'devnet-params': { type: 'boolean' },
+  'bid-deposit': { type: 'string' },
+  'min-escrow': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -76,6 +82,14 @@ const spec = {
 type Flags = ReturnType<typeof parseArgs>['flags']
 
 const progress = (line: string) => console.error(line)
+
+/** A positive VTY amount flag with a default. */
+function vtyFlag(flags: Flags, name: string, fallback: string): bigint {
+  const raw = flags[name]
+  const value = parseAmount(typeof raw === 'string' ? raw : fallback, `--${name}`)
+  if (value === 0n) throw new UsageError(`--${name} must be more than 0`)
+  return value
+}
 
 async function deploy(flags: Flags): Promise<number> {
   const rpcUrl = chainSources(flags).rpc
@@ -91,6 +105,10 @@ async function deploy(flags: Flags): Promise<number> {
     : typeof flags.params === 'string'
       ? readDeployParams(flags.params)
       : PRODUCTION_DEPLOY_PARAMS
+  const marketParams = {
+    bidDeposit: vtyFlag(flags, 'bid-deposit', '5'),
+    minEscrow: vtyFlag(flags, 'min-escrow', '1'),
+  }
   const chainId = await probeChainId(rpcUrl)
   const devnet = flags['devnet-params'] === true
   if (devnet && !DEVNET_CHAIN_IDS.includes(chainId))
@@ -128,13 +146,17 @@ async function deploy(flags: Flags): Promise<number> {
     defaults: params.dispute,
   })
   progress(`  dispute game ${game}`)
+  const market = await deployMarket(publicClient, wallet, { token, ...marketParams })
+  progress(
+    `  compute market ${market} (bid deposit ${formatEther(marketParams.bidDeposit)} VTY, min escrow ${formatEther(marketParams.minEscrow)} VTY)`,
+  )
   const deployment: Deployment = {
     format: DEPLOYMENT_FORMAT,
     chainId,
     abiVersion: ABI_VERSION,
     block,
     deployer: account.address,
-    contracts: { verity, token, libraries: { ...libraries } },
+    contracts: { verity, token, market, libraries: { ...libraries } },
   }
   // the manifest is written before governance: a failure there leaves a usable (game-less) one
   writeFileSync(out, formatDeployment(deployment))
@@ -203,9 +225,29 @@ async function show(flags: Flags): Promise<number> {
     getProtocolParams(publicClient, { address: core }),
   ])
   const named: Address | null = /^0x0{40}$/.test(game) ? null : game
+  const marketAddress = deployment.contracts.market
+  const market = marketAddress
+    ? await Promise.all([
+        readContract(publicClient, {
+          address: marketAddress,
+          abi: computeMarketAbi,
+          functionName: 'bidDeposit',
+        }),
+        readContract(publicClient, {
+          address: marketAddress,
+          abi: computeMarketAbi,
+          functionName: 'minEscrow',
+        }),
+      ]).then(([bidDeposit, minEscrow]) => ({
+        address: marketAddress,
+        bidDeposit: formatEther(bidDeposit),
+        minEscrow: formatEther(minEscrow),
+      }))
+    : null
   const chain = {
     block: block.toString(),
     disputeGame: named,
+    market,
     protocolParams: {
       unstakeDelay: Number(params.unstakeDelay),
       governanceDelay: Number(params.governanceDelay),
@@ -225,6 +267,9 @@ async function show(flags: Flags): Promise<number> {
   console.log(`  dispute game named by the core: ${named ?? 'none yet (verity chain enact)'}`)
   if (named && deployment.contracts.disputeGame && named !== deployment.contracts.disputeGame)
     console.log(`  note: the manifest names ${deployment.contracts.disputeGame}`)
+  console.log(
+    `  compute market: ${market ? `${market.address} (bid deposit ${market.bidDeposit} VTY, min escrow ${market.minEscrow} VTY)` : 'none in this deployment'}`,
+  )
   console.log('  protocol params:')
   for (const [k, v] of Object.entries(chain.protocolParams))
     console.log(`    ${k}: ${v}${k === 'minLock' ? ' VTY' : ''}`)
