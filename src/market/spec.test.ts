@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { SpecError } from '../errors/market.ts'
@@ -669,6 +670,102 @@ describe('invalid specs', () => {
   it('refuse the auth field when it is malformed', () => {
     expect(attack((s) => (s.auth = { apiKeyHash: '0x12' }))).toBe(
       'spec.yaml: auth.apiKeyHash: expected a 32-byte hash (0x and 64 hex digits), got "0x12"',
+    )
+  })
+})
+
+describe('random attacks', () => {
+  /** Every path to a value in `o` (objects and arrays included). */
+  function paths(o: unknown, at: (string | number)[] = []): (string | number)[][] {
+    if (o === null || typeof o !== 'object') return [at]
+    const entries = Array.isArray(o) ? o.map((v, i) => [i, v] as const) : Object.entries(o)
+    return [at, ...entries.flatMap(([k, v]) => paths(v, [...at, k]))]
+  }
+  const all = paths(base()).filter((p) => p.length > 0)
+
+  it('throw only SpecError, and whatever parses round-trips through its canonical bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom(...all),
+            fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (edits) => {
+          const s = base()
+          for (const [path, value] of edits) {
+            let parent: Json = s
+            for (const k of path.slice(0, -1)) {
+              if (parent[k] === null || typeof parent[k] !== 'object') return
+              parent = parent[k]
+            }
+            const last = path[path.length - 1]!
+            if (value === undefined) delete parent[last]
+            else parent[last] = value
+          }
+          let spec: DeploymentSpec
+          try {
+            spec = parse(s)
+          } catch (error) {
+            expect(error).toBeInstanceOf(SpecError)
+            return
+          }
+          const bytes = canonicalSpecBytes(spec)
+          const again = parseDeploymentSpec(new TextDecoder().decode(bytes))
+          expect(canonicalSpecBytes(again)).toEqual(bytes)
+          expect(plannedOrders(again)).toEqual(plannedOrders(spec))
+        },
+      ),
+      { numRuns: 400 },
+    )
+  })
+
+  it('throw only SpecError on a mangled example text', () => {
+    const piece = fc.constantFrom(
+      ':',
+      '-',
+      ' ',
+      '\n',
+      '"',
+      "'",
+      '[',
+      ']',
+      '{',
+      '}',
+      '&a',
+      '*a',
+      '!t',
+      '0x',
+      '7',
+      'é',
+      '#',
+      '\t',
+      'm',
+      'Gi',
+    )
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(EXAMPLE.length), fc.nat(3), piece), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (edits) => {
+          let text = EXAMPLE
+          for (const [at, cut, insert] of edits)
+            text = text.slice(0, at) + insert + text.slice(at + cut)
+          try {
+            const spec = parseDeploymentSpec(text)
+            expect(parseDeploymentSpec(new TextDecoder().decode(canonicalSpecBytes(spec)))).toEqual(
+              spec,
+            )
+          } catch (error) {
+            expect(error).toBeInstanceOf(SpecError)
+          }
+        },
+      ),
+      { numRuns: 400 },
     )
   })
 })
