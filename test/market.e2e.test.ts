@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { type Address, formatEther, parseEther } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeLease } from '../src/chain/actions/closeLease.ts'
 import { getLease } from '../src/chain/actions/getLease.ts'
 import { getOrder } from '../src/chain/actions/getOrder.ts'
 import { transferToken } from '../src/chain/actions/transferToken.ts'
@@ -230,20 +230,27 @@ describe('compute market, end to end', () => {
 
     const pid = cheapest.node.workloadPids()[0]!
     expect(processAlive(pid)).toBe(true)
-    const tenant = devnet.walletClients[TENANT]!
-    const { receipt: closed } = await closeLease(tenant, {
-      address: market,
-      leaseId,
-      reason: CloseReason.TENANT,
-    })
+    // the lease runs for a while: 25 more blocks
+    await devnet.publicClient.request({ method: 'anvil_mine', params: ['0x19'] } as never)
+    const close = await verity(
+      'market',
+      'close',
+      deployed.leaseId,
+      '--key',
+      tenantKey(),
+      ...chain(),
+    )
+    expect(close.code, close.stderr).toBe(0)
     await until('the workload to be torn down', () => !processAlive(pid))
     const gone = await fetch(`${deployed.baseUrl}/models`, {
       headers: { authorization: `Bearer ${deployed.apiKey}` },
     })
     expect(gone.status).toBe(410)
     const ended = await getLease(devnet.publicClient, { address: market, leaseId })
-    expect(ended.closedBlock).toBe(closed.blockNumber)
+    expect(ended.state).toBe(LeaseState.CLOSED)
+    expect(ended.reason).toBe(CloseReason.TENANT)
     const blocks = ended.closedBlock - ended.startBlock
+    expect(blocks).toBeGreaterThan(25n)
     const earned = parseEther('0.001') * blocks
     expect(ended.paid).toBe(earned)
     // the bid deposit came back: the provider's VTY grew by exactly price x blocks
@@ -264,7 +271,7 @@ describe('compute market, end to end', () => {
       '--bid-window',
       '6',
       '--bid-timeout',
-      '20',
+      '8',
       ...chain(),
     )
     expect(r.code).toBe(1)
@@ -305,4 +312,154 @@ describe('compute market, end to end', () => {
     expect(order.state).toBe(OrderState.CLOSED)
     expect(order.escrow).toBe(0n)
   }, 180_000)
+
+  it('a provider process killed mid-lease takes its workload with it; restarted, it serves the paid lease again and tears it down at close', async () => {
+    const PROVIDER = 4
+    createWallet({
+      dir: join(dir, 'wallets'),
+      wallet: 'provider',
+      passphrase: 'market e2e',
+      dev: { chainId: devnet.chain.id, index: PROVIDER },
+    })
+    await transferToken(devnet.walletClients[0]!, {
+      token: devnet.addresses.token,
+      to: devnet.accounts[PROVIDER]!.address,
+      amount: parseEther('100'),
+    })
+    const dataDir = join(dir, 'cli-provider')
+    // a provider's host URI is stable across restarts: one port for both runs
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port
+        srv.close(() => resolve(p))
+      })
+    })
+    const startCliProvider = async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          join(root, 'bin/verity.js'),
+          'node',
+          '--role',
+          'provider',
+          '--key',
+          join(dir, 'wallets', 'provider', 'coldkey.json'),
+          '--data-dir',
+          dataDir,
+          '--model',
+          'default',
+          '--capacity',
+          'cpu=1000m,memory=2Gi,storage=4Gi,gpu=0',
+          '--attributes',
+          'region=eu-north,tier=community',
+          '--pricing',
+          'base=0.005',
+          '--port',
+          String(port),
+          '--poll-ms',
+          '250',
+          ...chain(),
+        ],
+        { env: { ...process.env, VERITY_PASSPHRASE: '' } },
+      )
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (out += d))
+      const url = await until(
+        'the provider to start',
+        () => /at (http:\/\/\S+);/.exec(out)?.[1],
+        60_000,
+      )
+      return { child, url, output: () => out }
+    }
+    const workloadsOf = (ppid: number) =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+        .filter((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+            const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+            return (
+              parent === ppid &&
+              readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lease-serve')
+            )
+          } catch {
+            return false
+          }
+        })
+
+    let provider = await startCliProvider()
+    const r = await verity(
+      'deploy',
+      writeSpec('north.yaml', 'region: eu-north'),
+      '--key',
+      tenantKey(),
+      '--json',
+      '--bid-window',
+      '40',
+      ...chain(),
+    )
+    expect(r.code, r.stderr + provider.output()).toBe(0)
+    const deployed = JSON.parse(r.stdout.trim()) as {
+      leaseId: string
+      provider: Address
+      baseUrl: string
+      apiKey: string
+    }
+    expect(deployed.provider).toBe(devnet.accounts[PROVIDER]!.address)
+    const [workload] = workloadsOf(provider.child.pid!)
+    expect(workload).toBeDefined()
+
+    // killed without a chance to clean up: the workload goes with it
+    provider.child.kill('SIGKILL')
+    await until('the workload to exit with its provider', () => !processAlive(workload!), 10_000)
+
+    // restarted: the lease is still active and paid, so it is served again
+    provider = await startCliProvider()
+    const status = await until(
+      'the lease to run again',
+      async () => {
+        const res = await fetch(`${provider.url}/leases/${deployed.leaseId}`).catch(() => undefined)
+        const body = res?.ok ? ((await res.json()) as { state: string }) : undefined
+        return body?.state === 'running' ? body : undefined
+      },
+      60_000,
+    )
+    expect(status.state).toBe('running')
+    const client = new OpenAI({ baseURL: deployed.baseUrl, apiKey: deployed.apiKey })
+    const answer = await client.completions.create({
+      model: (await client.models.list()).data[0]!.id,
+      prompt: 'And God said',
+      max_tokens: 4,
+      seed: 1,
+    })
+    expect(answer.choices[0]!.text.length).toBeGreaterThan(0)
+    const [again] = workloadsOf(provider.child.pid!)
+    expect(again).toBeDefined()
+
+    // closed while the provider is down: a restart does not bring it back
+    const exited = new Promise((res) => provider.child.once('exit', res))
+    provider.child.kill('SIGTERM')
+    await exited
+    expect(processAlive(again!)).toBe(false)
+    const close = await verity(
+      'market',
+      'close',
+      deployed.leaseId,
+      '--key',
+      tenantKey(),
+      ...chain(),
+    )
+    expect(close.code, close.stderr).toBe(0)
+    provider = await startCliProvider()
+    await until('the restarted provider to record the lease as ended', async () => {
+      const res = await fetch(`${provider.url}/leases/${deployed.leaseId}`)
+      return res.ok && ((await res.json()) as { state: string }).state === 'stopped'
+    })
+    expect(workloadsOf(provider.child.pid!)).toEqual([])
+    const stopped = new Promise((res) => provider.child.once('exit', res))
+    provider.child.kill('SIGTERM')
+    await stopped
+  }, 240_000)
 })
