@@ -462,4 +462,46 @@ describe('compute market, end to end', () => {
     provider.child.kill('SIGTERM')
     await stopped
   }, 240_000)
+
+  it("a workload that cannot live in its memory is given up after three tries: the lease closes as the provider's, the rest of the escrow returns", async () => {
+    const path = writeSpec('tiny-memory.yaml', 'tier: community').replace(
+      'tiny-memory',
+      'tiny-memory',
+    )
+    writeFileSync(path, readFileSync(path, 'utf8').replace('size: 1Gi }', 'size: 16Mi }'))
+    const r = await verity(
+      'deploy',
+      path,
+      '--key',
+      tenantKey(),
+      '--json',
+      '--bid-window',
+      '40',
+      ...chain(),
+    )
+    // the endpoint may come up between kills, or be seen stopped: either way the lease ends
+    const leaseId =
+      r.code === 0
+        ? BigInt((JSON.parse(r.stdout.trim()) as { leaseId: string }).leaseId)
+        : undefined
+    const id =
+      leaseId ??
+      (await until('the lease', async () => {
+        const m = /lease (\d+)/.exec(r.stderr)
+        return m ? BigInt(m[1]!) : undefined
+      }))
+    const lease = await until(
+      'the provider to give the lease up',
+      async () => {
+        const l = await getLease(devnet.publicClient, { address: market, leaseId: id })
+        return l.state === LeaseState.CLOSED ? l : undefined
+      },
+      60_000,
+    )
+    expect([CloseReason.PROVIDER, CloseReason.PROVIDER_GONE]).toContain(lease.reason)
+    expect(providers[0]!.node.workloadPids()).toEqual([])
+    const order = await getOrder(devnet.publicClient, { address: market, orderId: lease.orderId })
+    expect(order.escrow).toBe(0n)
+    expect(lease.paid).toBe(parseEther('0.001') * (lease.closedBlock - lease.startBlock))
+  }, 120_000)
 })

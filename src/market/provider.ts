@@ -35,6 +35,9 @@ import { processAlive, startWorkload, type Workload } from './workload.ts'
 
 const logger = log('provider')
 
+/** Workload failures in a row after which a provider closes the lease instead of retrying. */
+const MAX_FAILURES = 3
+
 /** A model this provider can serve: the file and the root it hashes to. */
 export type CatalogModel = { path: string; root: Hex }
 
@@ -84,6 +87,8 @@ export class ProviderNode {
   readonly address: Address
   private readonly store: ProviderStore
   private readonly workloads = new Map<bigint, Workload>()
+  /** Workload starts that failed or died, per lease: after MAX_FAILURES the lease is given up. */
+  private readonly failures = new Map<bigint, number>()
   private readonly catalog: Map<string, CatalogModel>
   private timer: NodeJS.Timeout | undefined
   private ticking: Promise<void> | undefined
@@ -441,13 +446,25 @@ export class ProviderNode {
         if (this.workloads.get(d.bidId) !== w) return
         // died on its own (memory limit, crash): the next poll starts it again while paid
         this.workloads.delete(d.bidId)
-        logger.warn('lease %s: workload exited (%s)', d.bidId, exit.reason)
+        this.failed(d.bidId, `workload exited (${exit.reason})`)
       })
     } catch (error) {
       if (this.stopped) return
       this.stats.errors++
-      logger.warn('lease %s: workload failed to start: %s', d.bidId, (error as Error).message)
+      this.failed(d.bidId, `workload failed to start: ${(error as Error).message}`)
     }
+  }
+
+  /**
+   * Counts a workload failure; the third gives the lease up (closed as the provider's,
+   * the tenant's escrow returned) rather than restarting a workload that cannot run forever.
+   */
+  private failed(leaseId: bigint, why: string): void {
+    const n = (this.failures.get(leaseId) ?? 0) + 1
+    this.failures.set(leaseId, n)
+    logger.warn('lease %s: %s (%d of %d)', leaseId, why, n, MAX_FAILURES)
+    if (n >= MAX_FAILURES && !this.stopped)
+      void this.giveUp(leaseId, `${why}, ${n} times: given up`).catch(() => {})
   }
 
   /** Stops a lease's workload for good and records why. */
