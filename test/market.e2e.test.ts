@@ -4,10 +4,13 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
-import { type Address, formatEther, parseEther } from 'viem'
+import { type Address, formatEther, keccak256, parseEther } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { approveToken } from '../src/chain/actions/approveToken.ts'
+import { createOrder } from '../src/chain/actions/createOrder.ts'
 import { getLease } from '../src/chain/actions/getLease.ts'
 import { getOrder } from '../src/chain/actions/getOrder.ts'
+import { publishSpec } from '../src/chain/actions/publishSpec.ts'
 import { transferToken } from '../src/chain/actions/transferToken.ts'
 import { writeDeployment } from '../src/chain/deployment.ts'
 import { type Devnet, devnetDeployment, startDevnet } from '../src/chain/devnet.ts'
@@ -118,7 +121,7 @@ async function until<T>(
 }
 
 beforeAll(async () => {
-  devnet = await startDevnet({ accounts: 6 })
+  devnet = await startDevnet({ accounts: 9 })
   market = await deployMarket(devnet.publicClient, devnet.walletClients[0]!, {
     token: devnet.addresses.token,
     bidDeposit: parseEther('5'),
@@ -504,4 +507,100 @@ describe('compute market, end to end', () => {
     expect(order.escrow).toBe(0n)
     expect(lease.paid).toBe(parseEther('0.001') * (lease.closedBlock - lease.startBlock))
   }, 120_000)
+
+  it('adversarial and concurrent orders: garbage or keyless specs get no bid; three deploys at once share out the capacity', async () => {
+    const tenant = devnet.walletClients[TENANT]!
+    const skippedBefore = providers.map((p) => p.node.stats.skipped)
+    const bidsBefore = providers.map((p) => p.node.stats.bids)
+    const order = (bytes: Uint8Array) => ({
+      specHash: keccak256(bytes),
+      resources: { cpuMilli: 1000, gpuUnits: 0, memoryBytes: 1n << 30n, storageBytes: 1n << 30n },
+      maxPricePerBlock: parseEther('0.01'),
+      bidWindow: 30n,
+      requirements: { tier: 'community' },
+    })
+    await approveToken(tenant, {
+      token: devnet.addresses.token,
+      spender: market,
+      amount: parseEther('3'),
+    })
+    const garbage = new TextEncoder().encode('{"version": "1.0", "services": {"chat": 7}}')
+    const keyless = new TextEncoder().encode(
+      readFileSync(writeSpec('keyless.yaml', 'tier: community'), 'utf8'),
+    )
+    for (const bytes of [garbage, keyless, new Uint8Array([0xff, 0xfe, 0x00])]) {
+      const { orderId } = await createOrder(tenant, {
+        address: market,
+        order: order(bytes),
+        deposit: parseEther('1'),
+      })
+      await publishSpec(tenant, { address: market, orderId, spec: bytes })
+    }
+    await until('every provider to turn the three down', () =>
+      providers.every((p, i) => p.node.stats.skipped >= skippedBefore[i]! + 3) ? true : undefined,
+    )
+    expect(providers.map((p) => p.node.stats.bids)).toEqual(bidsBefore)
+
+    // three tenants at once: the cheapest provider has room for two (2,000m of CPU, 1,000m each)
+    for (const n of [1, 2, 3]) {
+      createWallet({
+        dir: join(dir, 'wallets'),
+        wallet: `tenant-${n}`,
+        passphrase: 'market e2e',
+        dev: { chainId: devnet.chain.id, index: 5 + n },
+      })
+      await transferToken(devnet.walletClients[0]!, {
+        token: devnet.addresses.token,
+        to: devnet.accounts[5 + n]!.address,
+        amount: parseEther('100'),
+      })
+    }
+    const keyOf = (n: number) => join(dir, 'wallets', `tenant-${n}`, 'coldkey.json')
+    const runs = await Promise.all(
+      [1, 2, 3].map((n) =>
+        verity(
+          'deploy',
+          writeSpec(`many-${n}.yaml`, 'tier: community'),
+          '--key',
+          keyOf(n),
+          '--json',
+          '--bid-window',
+          '60',
+          ...chain(),
+        ),
+      ),
+    )
+    const leases = runs.map((r) => {
+      expect(r.code, r.stderr).toBe(0)
+      return JSON.parse(r.stdout.trim()) as {
+        leaseId: string
+        provider: Address
+        baseUrl: string
+        apiKey: string
+      }
+    })
+    expect(new Set(leases.map((l) => l.leaseId)).size).toBe(3)
+    const byProvider = (p: RunningProvider) =>
+      leases.filter((l) => l.provider === p.node.address).length
+    expect(byProvider(providers[0]!)).toBe(2)
+    expect(byProvider(providers[1]!)).toBe(1)
+    // each answers with its own key only
+    for (const [i, l] of leases.entries()) {
+      const other = leases[(i + 1) % 3]!
+      const res = await fetch(`${l.baseUrl}/models`, {
+        headers: { authorization: `Bearer ${other.apiKey}` },
+      })
+      expect(res.status).toBe(401)
+      const ok = await fetch(`${l.baseUrl}/models`, {
+        headers: { authorization: `Bearer ${l.apiKey}` },
+      })
+      expect(ok.status).toBe(200)
+    }
+    await Promise.all(
+      leases.map((l, i) => verity('market', 'close', l.leaseId, '--key', keyOf(i + 1), ...chain())),
+    )
+    await until('every workload to be torn down', () =>
+      providers.every((p) => p.node.workloadPids().length === 0) ? true : undefined,
+    )
+  }, 180_000)
 })

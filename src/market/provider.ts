@@ -343,8 +343,11 @@ export class ProviderNode {
       },
       await this.profile(planned),
     )
+    // judged against the whole machine: what can never fit, or never match, is turned down
     if (!decision.ok) return skip(decision.reason)
     if (!model) return skip(`model ${planned.model.root} is not served here`)
+    // what does not fit now may fit once a bid is lost or a lease ends: looked at again next poll
+    if (!fits(planned.resources, this.free())) return
     const quote = await pricing.quote(
       {
         orderId,
@@ -398,7 +401,7 @@ export class ProviderNode {
     return {
       attributes: this.options.attributes,
       audited,
-      free: this.free(),
+      free: this.options.capacity,
       models: new Set(this.catalog.keys()),
     }
   }
