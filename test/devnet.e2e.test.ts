@@ -33,7 +33,7 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   const port = await freePort()
-  devnet = spawn(process.execPath, [bin, 'devnet', '--port', String(port)], {
+  devnet = spawn(process.execPath, [bin, 'devnet', '--port', String(port), '--providers', '2'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   devnet.stdout!.on('data', (d: Buffer) => {
@@ -165,6 +165,76 @@ describe('npm start (verity devnet) through the openai client', () => {
     const models = await client.models.list()
     expect(models.data.length).toBeGreaterThan(0)
   })
+
+  it('rents the model on the compute market with the commands it prints (--providers 2)', async () => {
+    const providers = [...output.matchAll(/Provider (0x[0-9a-fA-F]{40}) at (http\S+)/g)]
+    expect(providers).toHaveLength(2)
+    const index = /--dev-index (\d+)/.exec(output)![1]!
+    const rpc = /--rpc (http\S+) --deployment (\S+)/.exec(output)!
+    const wallets = join(dir, 'wallets')
+    const env = { ...process.env, VERITY_PASSPHRASE: 'e2e tenant' }
+    const created = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'wallet',
+        'create',
+        '--name',
+        'tenant',
+        '--dev',
+        '--chain-id',
+        '31337',
+        '--dev-index',
+        index,
+        '--dir',
+        wallets,
+      ],
+      { encoding: 'utf8', env },
+    )
+    expect(created.status, created.stderr).toBe(0)
+    const deploy = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            bin,
+            'deploy',
+            join(root, 'examples/market/tiny.yaml'),
+            '--key',
+            join(wallets, 'tenant', 'coldkey.json'),
+            '--rpc',
+            rpc[1]!,
+            '--deployment',
+            rpc[2]!,
+            '--json',
+          ],
+          { env },
+        )
+        let stdout = ''
+        let stderr = ''
+        child.stdout.on('data', (d) => (stdout += d))
+        child.stderr.on('data', (d) => (stderr += d))
+        child.on('close', (code) => resolve({ code, stdout, stderr }))
+      },
+    )
+    expect(deploy.code, deploy.stderr).toBe(0)
+    const lease = JSON.parse(deploy.stdout.trim()) as {
+      provider: string
+      baseUrl: string
+      apiKey: string
+      pricePerBlock: string
+    }
+    // the cheaper of the two (0.001 VTY per block)
+    expect(lease.provider).toBe(providers[0]![1])
+    expect(lease.pricePerBlock).toBe('1000000000000000')
+    const client = new OpenAI({ baseURL: lease.baseUrl, apiKey: lease.apiKey, maxRetries: 0 })
+    const answer = await client.chat.completions.create({
+      model: (await client.models.list()).data[0]!.id,
+      messages,
+      max_tokens: 6,
+    })
+    expect(answer.choices[0]!.message.content!.length).toBeGreaterThan(0)
+  }, 120_000)
 
   it('stops cleanly on Ctrl-C', async () => {
     const exited = new Promise<number | null>((r) => devnet.once('exit', (code) => r(code)))

@@ -1,7 +1,18 @@
 /**
- * The pure half of Verity's compute market: the deployment spec a tenant writes, the orders it
- * opens, how a provider prices them and whether it should bid.
+ * Verity's compute market off chain: the deployment spec a tenant writes, the orders it opens,
+ * how a provider prices them and whether it should bid (pure); the provider node with its
+ * workloads and ingress, and the tenant's deploySpec (they talk to the chain and start processes).
  */
+export {
+  type BidSelection,
+  type DeployedLease,
+  type DeployResult,
+  type DeploySpecOptions,
+  deploySpec,
+  newApiKey,
+} from './deploy.ts'
+export { type IngressBackend, type ProviderIngress, startProviderIngress } from './ingress.ts'
+export { type LeaseServerOptions, startLeaseServer } from './lease-server.ts'
 export {
   type AuditorSignatures,
   addResources,
@@ -25,6 +36,15 @@ export {
   scriptPricing,
 } from './pricing.ts'
 export {
+  type CatalogModel,
+  type LeaseScope,
+  leaseDelegationMessage,
+  leaseSigningKey,
+  ProviderNode,
+  type ProviderNodeOptions,
+} from './provider.ts'
+export { type DeploymentRecord, type DeploymentState, ProviderStore } from './provider-store.ts'
+export {
   type ComputeProfile,
   canonicalSpecBytes,
   type DeploymentEntry,
@@ -40,4 +60,13 @@ export {
   type ServiceSpec,
   specHash,
 } from './spec.ts'
+export { type RunningProvider, type StartProviderOptions, startProvider } from './start.ts'
 export { formatByteSize, parseByteSize, parseCpuUnits, parseVty } from './units.ts'
+export {
+  processAlive,
+  residentBytes,
+  startWorkload,
+  type Workload,
+  type WorkloadExit,
+  type WorkloadOptions,
+} from './workload.ts'

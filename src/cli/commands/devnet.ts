@@ -58,7 +58,7 @@ The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY). -
 starts P providers (default 0) that rent out this machine with the devnet's model, each with its
 own price and attributes (provider i: region eu-west, us-east, ap-south in turn; price 0.001 x
 (i + 1) VTY per block), and funds a tenant account with 1,000 VTY whose dev keyfile the devnet
-prints how to make: then 'verity deploy <spec.yaml>' rents one (examples/market/chat.yaml).
+prints how to make: then 'verity deploy <spec.yaml>' rents one (examples/market/tiny.yaml).
 The devnet writes its deployment manifest (chain id and contract addresses: what every other
 command takes with --deployment) to --deployment-out <file>, or to a file in its temporary
 directory, and prints where; it describes this devnet only while it runs.
@@ -378,7 +378,7 @@ export const command: Command = {
           `  npx verity wallet create --name tenant --dev --chain-id ${devnet.chain.id} --dev-index ${tenantIdx}`,
         )
         say(
-          `  npx verity deploy examples/market/chat.yaml --key ~/.verity/wallets/tenant/coldkey.json \\`,
+          `  npx verity deploy examples/market/tiny.yaml --key ~/.verity/wallets/tenant/coldkey.json \\`,
         )
         say(`    --rpc ${devnet.rpcUrl} --deployment ${manifest}\n`)
       }
