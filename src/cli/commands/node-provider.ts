@@ -1,4 +1,5 @@
 import { UsageError } from '../../errors/cli.ts'
+import { CapacityError, PricingError } from '../../errors/market.ts'
 import { parseResources } from '../../market/match.ts'
 import {
   parsePricingFlags,
@@ -53,6 +54,17 @@ export function parseAttributes(text: string): Record<string, string> {
   return out
 }
 
+/** A flag's parse error is a usage error (exit 2), its message kept. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    if (error instanceof PricingError || error instanceof CapacityError)
+      throw new UsageError(error.shortMessage, { cause: error })
+    throw error
+  }
+}
+
 /** Runs `verity node --role provider` until SIGINT or SIGTERM. */
 export async function runProvider(flags: ParsedArgs['flags']): Promise<number> {
   for (const f of ['key', 'data-dir', 'model', 'capacity'] as const)
@@ -61,10 +73,12 @@ export async function runProvider(flags: ParsedArgs['flags']): Promise<number> {
   const hasScript = typeof flags['pricing-script'] === 'string'
   if (hasScale === hasScript)
     throw new UsageError('a provider prices with exactly one of --pricing and --pricing-script')
-  const pricing: QuotingStrategy = hasScale
-    ? scalePricing(parsePricingFlags(flags.pricing as string))
-    : scriptPricing({ path: flags['pricing-script'] as string })
-  const capacity = parseResources(flags.capacity as string)
+  const pricing: QuotingStrategy = asUsage(() =>
+    hasScale
+      ? scalePricing(parsePricingFlags(flags.pricing as string))
+      : scriptPricing({ path: flags['pricing-script'] as string }),
+  )
+  const capacity = asUsage(() => parseResources(flags.capacity as string))
   const attributes = parseAttributes((flags.attributes as string | undefined) ?? '')
   const port = intFlag(flags, 'port', 8443, 0, 65535)
   const pollMs = intFlag(flags, 'poll-ms', 1000, 100, 600_000)
