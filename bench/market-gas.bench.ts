@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 /**
  * Gas of the compute market's operations on an anvil devnet (contracts/src/market), and of
  * settlement as the number of open leases grows: settlement is lazy and per lease, so a
@@ -19,12 +21,14 @@ import { createOrder } from '../src/chain/actions/createOrder.ts'
 import { depositEscrow } from '../src/chain/actions/depositEscrow.ts'
 import { deregisterProvider } from '../src/chain/actions/deregisterProvider.ts'
 import { placeBid } from '../src/chain/actions/placeBid.ts'
+import { publishSpec } from '../src/chain/actions/publishSpec.ts'
 import { registerProvider } from '../src/chain/actions/registerProvider.ts'
 import { setProviderAttributes } from '../src/chain/actions/setProviderAttributes.ts'
 import { signAttributes } from '../src/chain/actions/signAttributes.ts'
 import { withdrawLease } from '../src/chain/actions/withdrawLease.ts'
 import { CloseReason, type OrderSpec } from '../src/chain/market.ts'
 import { startMarketChain, type Wallet } from '../src/chain/market-fixture.ts'
+import { canonicalSpecBytes, parseDeploymentSpec } from '../src/market/spec.ts'
 
 const json = process.argv.includes('--json')
 // from 2, so that the newest and the oldest lease are two leases with the same storage history
@@ -87,6 +91,24 @@ try {
     signedByAllOf: auditors.map((a) => a.account.address),
   })
   out.createOrderPlacement16x8 = gas(worst)
+  // a spec as verity deploy publishes it (examples/market/tiny.yaml, canonical, with a key hash),
+  // and one at the 16 KiB bound
+  const tinySpec = canonicalSpecBytes(
+    parseDeploymentSpec(
+      readFileSync(join(import.meta.dirname, '../examples/market/tiny.yaml'), 'utf8'),
+    ),
+    { apiKeyHash: keccak256(toHex('key')) },
+  )
+  const withSpec = await order({ specHash: keccak256(tinySpec) })
+  out.publishSpecBytes = tinySpec.length
+  out.publishSpec = gas(
+    await publishSpec(tenant, { address: market, orderId: withSpec.orderId, spec: tinySpec }),
+  )
+  const bigSpec = new Uint8Array(16_384).fill(0x20)
+  const withBig = await order({ specHash: keccak256(bigSpec) })
+  out.publishSpec16KiB = gas(
+    await publishSpec(tenant, { address: market, orderId: withBig.orderId, spec: bigSpec }),
+  )
   out.placeBid = gas(
     await placeBid(providers[0]!, {
       address: market,
