@@ -54,7 +54,8 @@ function verity(
   })
 }
 
-const chain = () => ['--rpc', devnet.rpcUrl, '--deployment', manifest, '--passphrase-file', pass]
+const target = () => ['--rpc', devnet.rpcUrl, '--deployment', manifest]
+const chain = () => [...target(), '--passphrase-file', pass]
 const tenantKey = () => join(dir, 'wallets', 'tenant', 'coldkey.json')
 
 function writeSpec(name: string, placement: string, maxPrice = '0.01'): string {
@@ -225,6 +226,13 @@ describe('compute market, end to end', () => {
     expect(receipt.minerHotkey.toLowerCase()).toBe(deployed.receiptSigner.toLowerCase())
     const verified = await verity('verify', saved, '--reexecute')
     expect(verified.code, verified.stderr + verified.stdout).toBe(0)
+    // with the chain: the lease stands behind the signer
+    const onChain = await verity('verify', saved, '--lease', deployed.leaseId, ...target())
+    expect(onChain.code, onChain.stderr + onChain.stdout).toBe(0)
+    expect(onChain.stdout).toMatch(/lease ok: .* signs for lease \d+, vouched for by its provider/)
+    const noLease = await verity('verify', saved, ...target())
+    expect(noLease.code).toBe(2)
+    expect(noLease.stderr).toMatch(/pass --lease <id>/)
     // a changed answer does not verify
     const tampered = JSON.parse(JSON.stringify(completion))
     tampered.choices[0].message.content = `${tampered.choices[0].message.content}!`
@@ -596,6 +604,20 @@ describe('compute market, end to end', () => {
       })
       expect(ok.status).toBe(200)
     }
+    // an answer of lease A does not pass as lease B's
+    const a = leases[0]!
+    const client = new OpenAI({ baseURL: a.baseUrl, apiKey: a.apiKey })
+    const answer = await client.completions.create({
+      model: (await client.models.list()).data[0]!.id,
+      prompt: 'And the earth',
+      max_tokens: 3,
+    })
+    const file = join(dir, 'lease-a.json')
+    writeFileSync(file, JSON.stringify(answer))
+    expect((await verity('verify', file, '--lease', a.leaseId, ...target())).code).toBe(0)
+    const asB = await verity('verify', file, '--lease', leases[2]!.leaseId, ...target())
+    expect(asB.code).toBe(1)
+    expect(asB.stderr).toMatch(/error: receipt\.(minerHotkey|issuedBlock): /)
     await Promise.all(
       leases.map((l, i) => verity('market', 'close', l.leaseId, '--key', keyOf(i + 1), ...chain())),
     )

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { UsageError } from '../../errors/cli.ts'
 import { ReceiptError } from '../../errors/node.ts'
 import { checkSentBody } from '../../gateway/sent.ts'
+import { checkLeaseReceipt } from '../../market/verify-lease.ts'
 import { loadModel } from '../../runtime/model/load.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { promptRenderer } from '../../verify/prompt/render.ts'
@@ -15,7 +16,7 @@ import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
 
 const HELP = `usage: verity verify <response> [--request <sent.json>] [--reexecute] [--model <file.gguf|default>]
-                     [--rpc <url> --deployment <manifest>] [--json]
+                     [--rpc <url> --deployment <manifest> [--lease <id>]] [--json]
 
 Checks an answer alone, trusting neither the gateway nor the miner. <response> is what the API
 returned: a chat or text completion body, a saved event stream (the 'data:' lines), or a bare
@@ -30,7 +31,10 @@ bundle {request, tokens, receipt, call}. Every check names the field at fault:
   and stop strings the miner ran must be yours;
 - --rpc <url> --deployment <manifest>: the signer held a uid on the subnet serving that modelRoot
   at the receipt's issuedBlock, on the Verity contract the manifest names (the one you trust).
-  Without a chain, registration is not checked, and the output says so;
+  Without a chain, registration is not checked, and the output says so. An answer from a leased
+  deployment on the compute market (receipt netuid 0) is checked against --lease <id> instead:
+  the lease ran at issuedBlock, its published spec serves that model, and its provider signed
+  that the receipt's signer is the lease's key;
 - --reexecute: the local runtime re-runs the request and must reproduce the tokens, outputHash,
   traceRoot and trace length bit for bit.
 Exit 0 when every check passes, 1 otherwise.
@@ -41,6 +45,7 @@ const spec = {
   request: { type: 'string' },
   reexecute: { type: 'boolean' },
   model: { type: 'string' },
+  lease: { type: 'string' },
   ...CHAIN_FLAGS,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -102,21 +107,47 @@ export const command: Command = {
         throw new ReceiptError(
           `the receipt is for chain ${receipt.chainId}, ${session.rpcUrl} serves chain ${session.chainId}`,
         )
-      const found = await checkRegistration(
-        session.publicClient,
-        receipt,
-        session.deployment.contracts.verity,
-      ).catch((error) => {
+      const chainFailed = (error: unknown): never => {
         throw new UsageError(`cannot read the chain at ${session.rpcUrl}`, {
           details: (error as Error).message.split('\n')[0],
         })
-      })
-      mismatches.push(...found)
+      }
+      if (receipt.netuid === 0) {
+        const market = session.deployment.contracts.market
+        if (!market)
+          throw new UsageError(
+            'a leased answer (netuid 0) needs a deployment with a compute market',
+          )
+        if (typeof flags.lease !== 'string' || !/^[1-9]\d{0,19}$/.test(flags.lease))
+          throw new UsageError(
+            'a leased answer (netuid 0) is checked against its lease: pass --lease <id>',
+          )
+        const found = await checkLeaseReceipt(session.publicClient, {
+          market,
+          leaseId: BigInt(flags.lease),
+          receipt,
+          fromBlock: session.deployment.block,
+        }).catch(chainFailed)
+        mismatches.push(...found)
+        if (found.length === 0)
+          passed.push(
+            `lease ok: ${receipt.minerHotkey} signs for lease ${flags.lease}, vouched for by its provider; the lease serves ${receipt.modelRoot.slice(0, 10)}… and ran at block ${receipt.issuedBlock}`,
+          )
+      } else {
+        if (flags.lease !== undefined)
+          throw new UsageError('--lease is for a leased answer (netuid 0)')
+        const found = await checkRegistration(
+          session.publicClient,
+          receipt,
+          session.deployment.contracts.verity,
+        ).catch(chainFailed)
+        mismatches.push(...found)
+        if (found.length === 0)
+          passed.push(
+            `registration ok: ${receipt.minerHotkey} held a uid on subnet ${receipt.netuid} serving ${receipt.modelRoot.slice(0, 10)}… at block ${receipt.issuedBlock}`,
+          )
+      }
       registration = 'checked'
-      if (found.length === 0)
-        passed.push(
-          `registration ok: ${receipt.minerHotkey} held a uid on subnet ${receipt.netuid} serving ${receipt.modelRoot.slice(0, 10)}… at block ${receipt.issuedBlock}`,
-        )
     } else
       passed.push(
         'registration NOT checked (no chain): any key could have signed this; pass --rpc and --deployment',
