@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -38,6 +38,8 @@ let market: Address
 let providers: (RunningProvider & { label: string })[] = []
 let modelRoot: string
 const TENANT = 5
+/** Provider processes a test started: killed in afterAll even when the test failed midway. */
+const children: ChildProcess[] = []
 
 function verity(
   ...args: string[]
@@ -154,6 +156,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   for (const p of providers) await p.stop().catch(() => {})
   await devnet?.stop()
   rmSync(dir, { recursive: true, force: true })
@@ -373,6 +376,7 @@ describe('compute market, end to end', () => {
         ],
         { env: { ...process.env, VERITY_PASSPHRASE: '' } },
       )
+      children.push(child)
       let out = ''
       child.stdout.on('data', (d) => (out += d))
       child.stderr.on('data', (d) => (out += d))
