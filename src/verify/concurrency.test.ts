@@ -32,8 +32,12 @@ describe('traces under concurrency', () => {
 
   it('40 interleaved requests give the same tokens and traceRoot as each run alone', async () => {
     const alone = requests.map((r) => executeRequest(model, tokenizer, r))
+    // which request made each token, in the order they were made
+    const order: number[] = []
     const together = await Promise.all(
-      requests.map((r) => executeRequestAsync(model, tokenizer, r)),
+      requests.map((r, i) =>
+        executeRequestAsync(model, tokenizer, r, { onToken: () => void order.push(i) }),
+      ),
     )
     const bad = together.flatMap((t, i) =>
       t.traceRoot === alone[i]!.traceRoot &&
@@ -43,7 +47,20 @@ describe('traces under concurrency', () => {
         : [i],
     )
     expect(bad).toEqual([])
-    // The runs really were interleaved: more than one was in flight at once.
+    // The runs really were interleaved: a request made a token after another request's first
+    // token and before that request's last one, for most of them.
+    const first = new Map<number, number>()
+    const last = new Map<number, number>()
+    order.forEach((r, at) => {
+      if (!first.has(r)) first.set(r, at)
+      last.set(r, at)
+    })
+    const overlapped = [...first.keys()].filter((r) =>
+      [...first.keys()].some(
+        (o) => o !== r && first.get(o)! < last.get(r)! && first.get(r)! < last.get(o)!,
+      ),
+    )
+    expect(overlapped.length).toBeGreaterThanOrEqual(32)
     expect(new Set(alone.map((a) => a.tokens.length)).size).toBeGreaterThan(5)
   })
 })
