@@ -30,6 +30,7 @@ import { configBytes, type ModelConfig } from '../src/runtime/model/config.ts'
 import { samplingParams } from '../src/runtime/sampler/sample.ts'
 import { traceLeaf, vecRoot, ZERO_SUBTREES } from '../src/runtime/trace/hasher.ts'
 import { MerkleTree } from '../src/runtime/trace/merkle.ts'
+import { openElement } from '../src/runtime/trace/open.ts'
 import { OpKind, opIdBytes, type TraceFault } from '../src/runtime/trace/ops.ts'
 import {
   positionOpCount,
@@ -39,7 +40,7 @@ import {
   weightLeafIndex,
 } from '../src/runtime/trace/schedule.ts'
 import { configArg, type StepContextArg, stepContext } from '../src/verify/dispute/context.ts'
-import type { StepProofArg } from '../src/verify/dispute/openings.ts'
+import { compactFromFull, type StepProofArg } from '../src/verify/dispute/openings.ts'
 import { chunkRange, compactProof, hexes, treeNodes } from '../src/verify/dispute/proofs.ts'
 import {
   answer,
@@ -246,8 +247,8 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
   const tree = new MerkleTree(leaves, count)
   const weights = weightLeafCount(config)
   // A modelRoot with one non-zero leaf: its path's siblings are zero subtrees.
-  const sparse = (index: number, data: Uint8Array) => {
-    let node = sha256(data)
+  const sparse = (index: number, leaf: Uint8Array) => {
+    let node = leaf
     const proof: Hex[] = []
     for (let h = 0, i = index; 2 ** h < weights; h++, i = Math.floor(i / 2)) {
       const z = ZERO_SUBTREES[h]!
@@ -265,8 +266,7 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
   new DataView(row.buffer).setInt32(4096, 3001, true)
   new DataView(row.buffer).setInt32(4100, 22, true)
   new DataView(row.buffer).setInt32(4104, -123456, true)
-  const g = new Uint8Array(4 * 4096)
-  for (let j = 0; j < 4096; j++) new DataView(g.buffer).setInt32(4 * j, 60000 + (j % 9000), true)
+  const g = Int32Array.from({ length: 4096 }, (_, j) => 60000 + (j % 9000))
   const opening = (index: number, from: number, to: number) => {
     const range = chunkRange(x, from, to - from)
     return {
@@ -305,26 +305,30 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
     order: '0x' as Hex,
   })
   const qRow = weightLeafIndex(config, { tensor: 'q', layer, row: 7 })
-  const q = sparse(qRow, row.subarray(0, 4104))
+  const q = sparse(qRow, sha256(row.subarray(0, 4104)))
   const projection = await stepGas(
     fx,
     stepLib,
     base(plain, 2, q.root),
     proof([whole(norm)], [{ data: toHex(row.subarray(0, 4104)), proof: q.proof }]),
   )
-  const qb = sparse(qRow, row)
+  const qb = sparse(qRow, sha256(row))
   const projectionBias = await stepGas(
     fx,
     stepLib,
     base(biased, 2, qb.root),
     proof([whole(norm)], [{ data: toHex(row), proof: qb.proof }]),
   )
-  const n = sparse(weightLeafIndex(config, { tensor: 'ffn_norm', layer }), g)
+  // The norm's leaf is its vecRoot: g_7 is opened as chunk 0, its proof to the vecRoot (9
+  // siblings), then the leaf's to modelRoot.
+  const gChunk = openElement(g, 7)
+  const n = sparse(weightLeafIndex(config, { tensor: 'ffn_norm', layer }), vecRoot(g))
+  const chunkProof = hexes(compactFromFull(gChunk.proof, 0, 512))
   const rmsnorm = await stepGas(
     fx,
     stepLib,
     base(plain, 12, n.root),
-    proof([whole(resid)], [{ data: toHex(g), proof: n.proof }]),
+    proof([whole(resid)], [{ data: toHex(gChunk.chunk), proof: [...chunkProof, ...n.proof] }]),
   )
   // Element 101 of head 0: NORM pair (100, 101), i = 50 (factor 8); NEOX pair (37, 101).
   const e = 101
@@ -342,7 +346,7 @@ async function stepAt4096(fx: DisputeFixture, stepLib: Address) {
     proof([opening(qIndex, 37, 102)], [], e),
   )
   const leaf0 = new Uint8Array([...configBytes(factored), ...new Uint8Array(32)])
-  const c0 = sparse(0, leaf0)
+  const c0 = sparse(0, sha256(leaf0))
   const ropeFactors = await stepGas(
     fx,
     stepLib,

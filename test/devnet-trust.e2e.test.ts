@@ -11,7 +11,7 @@ import { runDevnetJson } from './devnet-json.ts'
 const long = process.env.VERITY_LONG === '1'
 const epochs = 4
 const load = long ? 16 : 6
-const epochSeconds = long ? 45 : 8
+const epochSeconds = long ? 90 : 8
 
 type Report = {
   miners: {

@@ -243,7 +243,7 @@ describe('commitments', () => {
     await expect(call('vecRoot', [`0x${'00'.repeat(33)}`])).rejects.toThrow(/ChunkBytes/)
   })
 
-  it("rowLeaf and normLeaf equal the model's modelRoot leaves", async () => {
+  it("rowLeaf, and vecRoot of a norm, equal the model's modelRoot leaves", async () => {
     const model = testModel()
     const leaf = (i: number) => bytesHex(model.weightLeaves.subarray(32 * i, 32 * i + 32))
     const matrices = [model.embed, model.layers[1]!.wq, model.layers[3]!.wDown, model.output]
@@ -261,10 +261,13 @@ describe('commitments', () => {
         expect(bytesHex(weightRowBytes(model, w, r).subarray(0, w.cols))).toBe(rowBytes(row))
       }
     }
-    const g = model.layers[2]!.ffnNorm
-    expect(
-      await call<Hex>('normLeaf', [bytesHex(new Uint8Array(g.buffer, g.byteOffset, g.byteLength))]),
-    ).toBe(leaf(model.layers[2]!.ffnNormLeaf))
+    // A norm's leaf is the vecRoot of its Q16 values (the chunk tree of an op output).
+    for (const [g, i] of [
+      [model.layers[2]!.ffnNorm, model.layers[2]!.ffnNormLeaf],
+      [model.layers[0]!.attnNorm, model.layers[0]!.attnNormLeaf],
+      [model.outputNorm, model.outputNormLeaf],
+    ] as const)
+      expect(await call<Hex>('vecRoot', [vectorBytes(g)])).toBe(leaf(i))
   })
 })
 

@@ -34,6 +34,7 @@ export {
   type CheckpointOpening,
   checkpointHash,
   type ElementOpening,
+  type NormChunk,
   type PositionLeafOpening,
   type TraceContext,
   type VectorInput,
@@ -47,6 +48,7 @@ export {
   verifyScheduledOpId,
   verifyWeightOpening,
   type WeightOpening,
+  weightOpeningLeaf,
 } from './trace/checks.ts'
 export {
   CheckpointHasher,
@@ -90,7 +92,13 @@ export {
   oneStepVectors,
   oneStepWeights,
 } from './trace/onestep.ts'
-export { openElement, openWeight, openWeightLeaf, weightRowBytes } from './trace/open.ts'
+export {
+  openElement,
+  openNormChunk,
+  openWeight,
+  openWeightLeaf,
+  weightRowBytes,
+} from './trace/open.ts'
 export {
   ALL_KINDS,
   CHECKPOINT_KIND,

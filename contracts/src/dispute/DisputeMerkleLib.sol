@@ -69,6 +69,15 @@ library DisputeMerkleLib {
         if (used != proof.length) revert ProofLength(used, proof.length);
     }
 
+    /// @dev How many siblings a compact proof of leaf `index` in a tree of `count` leaves holds
+    /// (`root` consumes exactly that many): one per height whose sibling is not wholly padding.
+    function proofSize(uint256 index, uint256 count) internal pure returns (uint256 k) {
+        uint256 top = height(count);
+        for (uint256 h = 0; h < top; h++) {
+            if ((((index >> h) ^ 1) << h) < count) k++;
+        }
+    }
+
     /// @dev The root of a tree of `count` leaves from a contiguous range of them (32-byte chunks
     /// in `leaves`, starting at leaf `first`) and the compact proof of the range: at each height,
     /// the left neighbour of the range (if it has one) then its right neighbour (if it has one and

@@ -53,7 +53,9 @@ struct VectorOpening {
     bytes32[] checkpointProof;
 }
 
-/// @dev A modelRoot leaf: a weight row (int8 values, int32le m, int32le e) or a norm (int32le).
+/// @dev A modelRoot leaf: a weight row (int8 values, int32le m, int32le e [, int32le bias]) with
+/// its compact proof, or one 32-byte chunk of a norm's int32le values (a norm's leaf is their
+/// vecRoot) with the chunk's compact proof to that vecRoot followed by the leaf's to modelRoot.
 struct WeightOpening {
     bytes data;
     bytes32[] proof;

@@ -11,7 +11,7 @@ import {VecLib} from "./VecLib.sol";
 /// @title OneStepLib
 /// @notice The dispute game's one-step check: one output element of any op, recomputed from the
 /// op's inputs bit for bit as `recomputeElement` (src/runtime/trace/recompute.ts) does, plus the
-/// commitments that bind those inputs (vecRoot, weight row leaves).
+/// commitments that bind those inputs (vecRoot, which is also a norm's leaf, weight row leaves).
 /// The attention ops are in OneStepAttentionLib and the sampler step in OneStepSamplerLib (one
 /// library would not fit a contract's 24 KB).
 /// @dev A linked library; the game calls it by DELEGATECALL. Vectors are `bytes` in the form
@@ -24,7 +24,8 @@ library OneStepLib {
 
     /* COMMITMENTS */
 
-    /// @notice The vecRoot of a vector's chunk bytes (trace leaf = sha256(opId || vecRoot)).
+    /// @notice The vecRoot of a vector's chunk bytes (trace leaf = sha256(opId || vecRoot); a
+    /// norm's modelRoot leaf is the vecRoot of its Q16 values).
     function vecRoot(bytes calldata chunks) external view returns (bytes32) {
         return TraceMerkleLib.vecRoot(chunks);
     }
@@ -32,11 +33,6 @@ library OneStepLib {
     /// @notice A weight row's modelRoot leaf: sha256(int8 row || int32le m || int32le e).
     function rowLeaf(bytes calldata row, int256 m, int256 e) external view returns (bytes32) {
         return TraceMerkleLib.rowLeaf(row, m, e);
-    }
-
-    /// @notice A norm vector's modelRoot leaf: sha256 of its int32le values (unpadded).
-    function normLeaf(bytes calldata g) external pure returns (bytes32) {
-        return TraceMerkleLib.normLeaf(g);
     }
 
     /* OPS */

@@ -16,7 +16,8 @@ import {TraceProofLib as P} from "./TraceProofLib.sol";
 /// OneStepSamplerLib). Inputs, in the order `vectors` must give them:
 /// - embed: the token (prompt token p under the prompt's root, or sample at p - 1); the
 ///   embedding row.
-/// - rmsnorm: the whole input vector; the norm weights.
+/// - rmsnorm: the whole input vector; the chunk of the norm weights that holds g_e (the norm's
+///   modelRoot leaf is the vecRoot of its values; the proof is the chunk's, then the leaf's).
 /// - projections: the whole input vector; the weight row (with its bias for q, k, v rows of a
 ///   model with attention biases).
 /// - rope: the chunks holding the element's pair in q (or k): (2i, 2i + 1) for NORM, (i, i +
@@ -78,10 +79,11 @@ library StepLib {
         ModelConfig memory c = ctx.config;
         (uint256 layerIn, uint256 kindIn) = normInput(c, ctx.layer, ctx.kind);
         VectorOpening calldata x = whole(ctx, p.vectors[0], ctx.pos, layerIn, kindIn);
+        // g_j: the chunk of the norm that holds j, under the norm's leaf (its vecRoot).
         WeightOpening calldata g = p.weights[0];
-        if (g.data.length != 4 * c.dim) revert WeightBytes(g.data.length, 4 * c.dim);
-        P.weight(ctx, g, S.normLeaf(c, ctx.layer, ctx.kind));
-        return OneStepLib.rmsnorm(x.chunks, c.dim, ctx.element, le32(g.data, 4 * ctx.element), c.epsQ, p.hint);
+        if (g.data.length != 32) revert WeightBytes(g.data.length, 32);
+        P.normWeight(ctx, g, S.normLeaf(c, ctx.layer, ctx.kind), ctx.element >> 3, S.chunkCount(c.dim));
+        return OneStepLib.rmsnorm(x.chunks, c.dim, ctx.element, le32(g.data, 4 * (ctx.element & 7)), c.epsQ, p.hint);
     }
 
     function projection(StepContext memory ctx, StepProof calldata p) private view returns (int256) {

@@ -8,10 +8,11 @@ library TraceMerkleLib {
     error ChunkBytes(uint256 length);
     error Sha256Failed();
 
-    /// @dev vecRoot: the chunks (32 bytes each, at least one) are the leaves of a binary tree
-    /// padded to a power of two with zero chunks; a node is sha256(left || right); one chunk is
-    /// its own root. Level by level in place in memory; an odd last node is paired with the root
-    /// of an all-zero subtree of its height, which is what the zero padding hashes to.
+    /// @dev vecRoot (of an op output, and a norm's modelRoot leaf): the chunks (32 bytes each, at
+    /// least one) are the leaves of a binary tree padded to a power of two with zero chunks; a
+    /// node is sha256(left || right); one chunk is its own root. Level by level in place in
+    /// memory; an odd last node is paired with the root of an all-zero subtree of its height,
+    /// which is what the zero padding hashes to.
     function vecRoot(bytes calldata chunks) internal view returns (bytes32 root) {
         uint256 len = chunks.length;
         if (len == 0 || len & 31 != 0) revert ChunkBytes(len);
@@ -62,10 +63,5 @@ library TraceMerkleLib {
             }
         }
         if (!ok) revert Sha256Failed();
-    }
-
-    /// @dev A norm's modelRoot leaf: sha256 of its Q16 values as int32le (no chunk padding).
-    function normLeaf(bytes calldata g) internal pure returns (bytes32) {
-        return sha256(g);
     }
 }

@@ -8,7 +8,8 @@ import {TraceMerkleLib} from "./TraceMerkleLib.sol";
 
 /// @title TraceProofLib
 /// @notice Checks that data a party brings is where the schedule says (src/runtime/trace/
-/// checks.ts): op outputs under R_p or under an earlier checkpoint, weights under modelRoot,
+/// checks.ts): op outputs under R_p or under an earlier checkpoint, weights (rows whole, norms
+/// a chunk at a time) under modelRoot,
 /// prompt tokens under the prompt's root. Each check reverts with an error naming what failed.
 library TraceProofLib {
     error NotInTrace(uint256 pos, uint256 layer, uint256 kind);
@@ -92,6 +93,24 @@ library TraceProofLib {
     function weight(StepContext memory ctx, WeightOpening calldata w, uint256 leafIndex) internal view {
         bytes32 leaf = sha256(w.data);
         if (Merkle.root(leaf, leafIndex, S.weightLeafCount(ctx.config), w.proof) != ctx.modelRoot) {
+            revert NotInModel(leafIndex);
+        }
+    }
+
+    /// @dev Checks a norm's chunk at modelRoot leaf `leafIndex`: the leaf is the vecRoot of the
+    /// norm's `chunks` chunks, w.data is chunk `chunk` (32 bytes), and w.proof is the chunk's
+    /// compact proof to that vecRoot followed by the leaf's compact proof to modelRoot.
+    function normWeight(
+        StepContext memory ctx,
+        WeightOpening calldata w,
+        uint256 leafIndex,
+        uint256 chunk,
+        uint256 chunks
+    ) internal view {
+        uint256 k = Merkle.proofSize(chunk, chunks);
+        if (k > w.proof.length) revert Merkle.ProofLength(k, w.proof.length);
+        bytes32 leaf = Merkle.root(bytes32(w.data), chunk, chunks, w.proof[:k]);
+        if (Merkle.root(leaf, leafIndex, S.weightLeafCount(ctx.config), w.proof[k:]) != ctx.modelRoot) {
             revert NotInModel(leafIndex);
         }
     }

@@ -32,10 +32,6 @@ contract OneStepHarness {
         return OneStepLib.rowLeaf(row, m, e);
     }
 
-    function normLeaf(bytes calldata g) external pure returns (bytes32) {
-        return OneStepLib.normLeaf(g);
-    }
-
     function embed(bytes calldata row, int256 m, int256 e, uint256 j) external pure returns (int256) {
         return OneStepLib.embed(row, m, e, j);
     }

@@ -9,6 +9,7 @@ import type { GgufFile, GgufTensorInfo } from '../gguf/types.ts'
 import { createKernel } from '../kernels/index.ts'
 import type { Kernel, KernelKind } from '../kernels/types.ts'
 import { tokenizerIdentity } from '../tokenizer/identity.ts'
+import { vecRoot } from '../trace/hasher.ts'
 import { merkleRootInArena, nextPow2 } from '../trace/merkle.ts'
 import { type Architecture, configBytes, type ModelConfig, validateConfig } from './config.ts'
 import { epsQ40, quantizeNorm, quantizeQ16, quantizeRows } from './quantize.ts'
@@ -57,7 +58,7 @@ export type Model = {
   ropeInvFreq: bigint[]
   /** RoPE rows (cos, sin interleaved, Q20) per position, computed on first use and kept. */
   rope: { rows: number; table: Int32Array }
-  /** 32-byte leaves of the modelRoot tree (config, then weight rows in load order). */
+  /** 32-byte leaves of the modelRoot tree (config, then weight rows and norms in load order). */
   weightLeaves: Uint8Array
   weightLeafCount: number
   modelRoot: Uint8Array
@@ -388,7 +389,9 @@ export function loadModelFromGguf(file: GgufFile, options: LoadModelOptions = {}
       if (error instanceof ModelError || error instanceof GgufError) throw error
       throw new ModelError(`tensor '${name}': ${(error as Error).message}`)
     }
-    return [q, pushLeaf(sha256(new Uint8Array(q.buffer, q.byteOffset, q.byteLength)))]
+    // A norm's leaf is the vecRoot of its Q16 values (the chunk tree of an op output), so the
+    // one step opens g_j as one chunk and its proof instead of the whole vector.
+    return [q, pushLeaf(vecRoot(q))]
   }
 
   const embed = matrix('token_embd.weight', vocabSize, dim)

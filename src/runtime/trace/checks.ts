@@ -222,22 +222,44 @@ export function verifyBoundaryVector(
   })
 }
 
-/** A modelRoot leaf: a weight row, a norm vector, or the config (leaf 0), with its proof. */
+/**
+ * A modelRoot leaf: a weight row, one chunk of a norm vector, or the config (leaf 0), with its
+ * proof.
+ */
 export type WeightOpening = {
   leafIndex: number
   leafCount: number
   /**
-   * What the leaf hashes: for a weight row, the int8 row then int32le m and e; for a norm, its Q16
-   * int32le values; leaf 0: the config bytes.
+   * For a weight row, what the leaf hashes: the int8 row then int32le m and e (and the bias);
+   * leaf 0: the config bytes and the tokenizer digest. For a norm, one 32-byte chunk of its Q16
+   * int32le values (`chunk` says which): the norm's leaf is the vecRoot of those values.
    */
   data: Uint8Array
+  /** A norm's chunk: its index, the norm's chunk count, and the siblings up to its vecRoot. */
+  chunk?: NormChunk
+  /** Siblings from the leaf up to modelRoot. */
   proof: Uint8Array[]
+}
+
+/** Where a norm opening's chunk sits in the norm's chunk tree (the tree of its vecRoot). */
+export type NormChunk = { index: number; count: number; proof: Uint8Array[] }
+
+/** The modelRoot leaf an opening stands for: sha256(data), or a norm chunk's vecRoot. */
+export function weightOpeningLeaf(o: WeightOpening): Uint8Array {
+  if (!o.chunk) return sha256(o.data)
+  const { index, count, proof } = o.chunk
+  if (o.data.length !== 32) throw new TraceError('a norm chunk is 32 bytes')
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count)
+    throw new TraceError(`chunk ${index} is outside the norm (${count} chunks)`)
+  if (proof.length !== proofLength(count))
+    throw new TraceError('the norm chunk proof has the wrong length')
+  return rootFromProof(o.data, index, proof)
 }
 
 export function verifyWeightOpening(modelRoot: Uint8Array, o: WeightOpening): true {
   if (o.proof.length !== proofLength(o.leafCount) || o.leafIndex >= o.leafCount || o.leafIndex < 0)
     throw new TraceError('the weight proof has the wrong length')
-  if (!bytesEqual(rootFromProof(sha256(o.data), o.leafIndex, o.proof), modelRoot))
+  if (!bytesEqual(rootFromProof(weightOpeningLeaf(o), o.leafIndex, o.proof), modelRoot))
     throw new TraceError('the weight proof does not lead to the modelRoot')
   return true
 }

@@ -185,7 +185,7 @@ const key = (pos: number, layer: number, kind: number) => `${pos}/${layer}/${kin
 
 /**
  * Decodes a weight leaf's data: a row (int8 values, int32le m, int32le e, and int32le bias for
- * q, k, v rows of a model with attention biases) or a norm (int32le).
+ * q, k, v rows of a model with attention biases).
  */
 function decodeRow(data: Uint8Array, cols: number, hasBias: boolean): WeightRow {
   const size = cols + (hasBias ? 12 : 8)
@@ -200,11 +200,19 @@ function decodeRow(data: Uint8Array, cols: number, hasBias: boolean): WeightRow 
   return row
 }
 
-function decodeNorm(data: Uint8Array, dim: number): Int32Array {
-  if (data.length !== 4 * dim) throw new TraceError(`a norm is ${4 * dim} bytes`)
+/**
+ * A norm as far as its opening shows it: the opened chunk's eight values in place, zero elsewhere
+ * (an rmsnorm element reads g_e alone, and the chunk is the one that holds e).
+ */
+function decodeNormChunk(data: Uint8Array, chunk: number, dim: number): Int32Array {
   const view = new DataView(data.buffer, data.byteOffset, data.length)
-  return Int32Array.from({ length: dim }, (_, j) => view.getInt32(4 * j, true))
+  const g = new Int32Array(dim)
+  for (let i = 0; i < 8 && 8 * chunk + i < dim; i++) g[8 * chunk + i] = view.getInt32(4 * i, true)
+  return g
 }
+
+const isNorm = (ref: WeightRef) =>
+  ref.tensor === 'attn_norm' || ref.tensor === 'ffn_norm' || ref.tensor === 'output_norm'
 
 /**
  * The one-step check. Verifies the claim (the element under its op's vecRoot, the op's leaf under
@@ -261,11 +269,20 @@ export function oneStep(ctx: OneStepContext, proof: OneStepProof): OneStepResult
     throw new TraceError(`the element needs ${weightRefs.length} weights`)
   const weights = new Map<number, Uint8Array>()
   const leafCount = weightLeafCount(config)
+  const normChunks = Math.max(1, Math.ceil(config.dim / 8))
   weightRefs.forEach((ref, i) => {
     const opening = proof.weights[i]!
     const leafIndex = weightLeafIndex(config, ref)
     if (opening.leafIndex !== leafIndex || opening.leafCount !== leafCount)
       throw new TraceError(`weight ${i} is not modelRoot leaf ${leafIndex}`)
+    // A norm is opened as the chunk of its vecRoot that holds the element; a row whole.
+    const chunk = opening.chunk
+    if (
+      isNorm(ref) &&
+      (!chunk || chunk.index !== Math.floor(claim.element / 8) || chunk.count !== normChunks)
+    )
+      throw new TraceError(`weight ${i} is not the chunk of ${ref.tensor} that holds the element`)
+    if (!isNorm(ref) && chunk) throw new TraceError(`weight ${i} is a row, not a chunk`)
     verifyWeightOpening(ctx.modelRoot, opening)
     weights.set(leafIndex, opening.data)
   })
@@ -283,7 +300,7 @@ export function oneStep(ctx: OneStepContext, proof: OneStepProof): OneStepResult
         config.attnBias === true &&
           (ref.tensor === 'q' || ref.tensor === 'k' || ref.tensor === 'v'),
       ),
-    norm: (ref) => decodeNorm(weight(ref), config.dim),
+    norm: (ref) => decodeNormChunk(weight(ref), Math.floor(claim.element / 8), config.dim),
   }
 
   const { inputs, element } = buildElementInputs(

@@ -21,7 +21,7 @@ import {
 import { traceLeaf, vecRoot } from './hasher.ts'
 import { merkleRoot, merkleRootInArena, toHex } from './merkle.ts'
 import { oneStep } from './onestep.ts'
-import { openElement, openWeightLeaf, weightRowBytes } from './open.ts'
+import { openElement, openNormChunk, openWeight, openWeightLeaf, weightRowBytes } from './open.ts'
 import { NO_LAYER, OpKind, opIdBytes } from './ops.ts'
 import { positionTrace, replayTrace } from './replay.ts'
 import { boundaryOpAt, positionOpIndex, weightLeafCount, weightLeafIndex } from './schedule.ts'
@@ -153,6 +153,11 @@ describe('openings', () => {
       (o) => oneStep(replay.oneStepContext(), o),
       11,
     )
+    // An rmsnorm element: the whole input, and the chunk of g that holds g_e with its proofs.
+    const norm = replay.oneStepProof(positionOpIndex(config, 1, OpKind.FFN_NORM), 45)
+    expect(norm.weights[0]!.chunk).toMatchObject({ index: 5, count: config.dim / 8 })
+    expect(oneStep(replay.oneStepContext(), norm).upheld).toBe(true)
+    flips += expectEveryFlipRejected(norm, (o) => oneStep(replay.oneStepContext(), o), 11)
     expect(flips).toBeGreaterThan(700)
   })
 
@@ -245,13 +250,27 @@ describe('weight openings', () => {
     const w = model.layers[1]!.wUp
     const rowOpening = openWeightLeaf(model, w.leafBase + 17, weightRowBytes(model, w, 17))
     expect(verifyWeightOpening(model.modelRoot, rowOpening)).toBe(true)
+    // A norm's leaf is the vecRoot of its values: g_37 is opened as chunk 4 (of 16 at dim 128).
     const g = model.layers[0]!.ffnNorm
-    const normOpening = openWeightLeaf(
-      model,
-      model.layers[0]!.ffnNormLeaf,
-      new Uint8Array(g.buffer, g.byteOffset, g.byteLength).slice(),
-    )
+    const leaf = model.layers[0]!.ffnNormLeaf
+    expect(toHex(model.weightLeaves.subarray(32 * leaf, 32 * leaf + 32))).toBe(toHex(vecRoot(g)))
+    const normOpening = openNormChunk(model, leaf, g, 37)
+    expect(normOpening.data.length).toBe(32)
+    expect(normOpening.chunk).toMatchObject({ index: 4, count: config.dim / 8 })
+    expect(new DataView(normOpening.data.buffer).getInt32(4 * 5, true)).toBe(g[37])
     expect(verifyWeightOpening(model.modelRoot, normOpening)).toBe(true)
+    expect(openWeight(model, { tensor: 'ffn_norm', layer: 0 }, 37)).toEqual(normOpening)
+    expect(() => openWeight(model, { tensor: 'ffn_norm', layer: 0 })).toThrow(/at an element/)
+    expectEveryFlipRejected(normOpening, (o) => verifyWeightOpening(model.modelRoot, o))
+    // The whole vector hashed (the old leaf) is not the leaf; nor is another norm's chunk.
+    expect(() =>
+      openWeightLeaf(model, leaf, new Uint8Array(g.buffer, g.byteOffset, g.byteLength).slice()),
+    ).toThrow(/does not hash/)
+    expect(() => openNormChunk(model, leaf, model.layers[1]!.ffnNorm, 37)).toThrow(
+      /not weight leaf/,
+    )
+    const moved = { ...normOpening, chunk: { ...normOpening.chunk!, index: 5 } }
+    expect(() => verifyWeightOpening(model.modelRoot, moved)).toThrow(TraceError)
     expect(
       verifyWeightOpening(
         model.modelRoot,

@@ -42,8 +42,8 @@ function weightTree(model: Model): MerkleTree {
 
 /**
  * Opens leaf `leafIndex` of the modelRoot tree. `data` is what the leaf hashes: for a weight row,
- * the int8 row then int32le m and e; for a norm, its Q16 int32le values; leaf 0: the config bytes
- * followed by the tokenizer digest (`Model.tokenizerDigest`).
+ * the int8 row then int32le m and e; leaf 0: the config bytes followed by the tokenizer digest
+ * (`Model.tokenizerDigest`). A norm's leaf is a vecRoot: `openNormChunk`.
  */
 export function openWeightLeaf(model: Model, leafIndex: number, data: Uint8Array): WeightOpening {
   if (!bytesEqual(sha256(data), model.weightLeaves.subarray(32 * leafIndex, 32 * leafIndex + 32)))
@@ -52,6 +52,29 @@ export function openWeightLeaf(model: Model, leafIndex: number, data: Uint8Array
     leafIndex,
     leafCount: model.weightLeafCount,
     data,
+    proof: weightTree(model).proof(leafIndex),
+  }
+}
+
+/**
+ * Opens the chunk of norm `g` (modelRoot leaf `leafIndex`) that holds element `element`: the
+ * norm's leaf is the vecRoot of its Q16 values, so g_j is proven by its chunk, the chunk's proof
+ * to that vecRoot and the leaf's proof to modelRoot.
+ */
+export function openNormChunk(
+  model: Model,
+  leafIndex: number,
+  g: Int32Array,
+  element: number,
+): WeightOpening {
+  const { chunk, proof, vecRoot } = openElement(g, element)
+  if (!bytesEqual(vecRoot, model.weightLeaves.subarray(32 * leafIndex, 32 * leafIndex + 32)))
+    throw new TraceError(`the norm given is not weight leaf ${leafIndex}`)
+  return {
+    leafIndex,
+    leafCount: model.weightLeafCount,
+    data: chunk,
+    chunk: { index: Math.floor(element / 8), count: Math.max(1, Math.ceil(g.length / 8)), proof },
     proof: weightTree(model).proof(leafIndex),
   }
 }
@@ -71,18 +94,24 @@ export function weightRowBytes(
   return out
 }
 
-/** A weight named by reference, opened under modelRoot. */
-export function openWeight(model: Model, ref: WeightRef): WeightOpening {
+/**
+ * A weight named by reference, opened under modelRoot: a row whole, a norm as the chunk that
+ * holds element `element` (the element the one step recomputes).
+ */
+export function openWeight(model: Model, ref: WeightRef, element?: number): WeightOpening {
   const leaf = weightLeafIndex(model.config, ref)
-  const normBytes = (g: Int32Array) => new Uint8Array(g.buffer, g.byteOffset, g.byteLength).slice()
   const layer = (l: number) => model.layers[l]!
+  const norm = (g: Int32Array) => {
+    if (element === undefined) throw new TraceError(`${ref.tensor} is opened at an element`)
+    return openNormChunk(model, leaf, g, element)
+  }
   switch (ref.tensor) {
     case 'attn_norm':
-      return openWeightLeaf(model, leaf, normBytes(layer(ref.layer).attnNorm))
+      return norm(layer(ref.layer).attnNorm)
     case 'ffn_norm':
-      return openWeightLeaf(model, leaf, normBytes(layer(ref.layer).ffnNorm))
+      return norm(layer(ref.layer).ffnNorm)
     case 'output_norm':
-      return openWeightLeaf(model, leaf, normBytes(model.outputNorm))
+      return norm(model.outputNorm)
     default:
       return openWeightLeaf(model, leaf, weightRowBytes(model, matrixOf(model, ref), ref.row))
   }

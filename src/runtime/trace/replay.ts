@@ -269,7 +269,7 @@ export class TraceReplay {
     const vectorAt = (p: number, l: number, k: number) => this.vectorInput(p, l, k).vector
     const token = op.kind === OpKind.EMBED ? tokenAt(this.request, vectorAt, pos) : 0
     const weights = oneStepWeights(op.kind, op.layer, element, token).map((ref) =>
-      openWeight(this.model, ref),
+      openWeight(this.model, ref, element),
     )
     return {
       pos,

@@ -158,10 +158,16 @@ export function configLeafOpening(model: Model): WeightOpeningArg {
   return { data: toHex(o.data), proof: hexes(compactFromFull(o.proof, o.leafIndex, o.leafCount)) }
 }
 
-/** A modelRoot leaf with its compact proof. */
-export function weightOpening(model: Model, ref: WeightRef): WeightOpeningArg {
-  const o = openWeight(model, ref)
-  return { data: toHex(o.data), proof: hexes(compactFromFull(o.proof, o.leafIndex, o.leafCount)) }
+/**
+ * A modelRoot leaf with its compact proof. A norm (opened at `element`) is one 32-byte chunk of
+ * its values: its proof is the chunk's compact proof to the norm's vecRoot (the leaf), then the
+ * leaf's compact proof to modelRoot (StepLib `rmsnorm` splits them by the chunk count).
+ */
+export function weightOpening(model: Model, ref: WeightRef, element?: number): WeightOpeningArg {
+  const o = openWeight(model, ref, element)
+  const leafProof = compactFromFull(o.proof, o.leafIndex, o.leafCount)
+  const chunkProof = o.chunk ? compactFromFull(o.chunk.proof, o.chunk.index, o.chunk.count) : []
+  return { data: toHex(o.data), proof: hexes([...chunkProof, ...leafProof]) }
 }
 
 /** A full proof (every sibling) in compact form: the siblings over padding alone dropped. */
@@ -255,7 +261,7 @@ export function stepProof(data: TraceData, index: number, element: number): Step
           : { tensor: kind === OpKind.ATTN_NORM ? 'attn_norm' : 'ffn_norm', layer }
       return proof(
         [wholeOpening(data, pos, l, k)],
-        [weightOpening(data.model, norm)],
+        [weightOpening(data.model, norm, element)],
         maxAbsIndex(vectorOf(data, pos, l, k)),
       )
     }

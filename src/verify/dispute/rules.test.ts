@@ -39,7 +39,7 @@ import { samplingParams } from '../../runtime/sampler/sample.ts'
 import { OpKind, type TraceFault } from '../../runtime/trace/ops.ts'
 import type { InferenceRequest } from '../../types/inference.ts'
 import { disputeRequest, openParams } from './open.ts'
-import type { SumOpeningsArg, VectorOpeningArg } from './openings.ts'
+import { type SumOpeningsArg, type VectorOpeningArg, weightOpening } from './openings.ts'
 import { readDispute, sendMove } from './play.ts'
 import { type DisputeMove, DisputePlayer, type DisputeView, minerToMove } from './player.ts'
 
@@ -491,6 +491,59 @@ describe('moves', () => {
     expect(
       await revertName(call(miner, gameA, 'revealLeaf', [id + 100n, `0x${'00'.repeat(32)}`, []])),
     ).toBe('UnknownDispute')
+  })
+
+  it('the rmsnorm step opens g_e as one chunk of the norm (its leaf is the vecRoot): a tampered chunk, a wrong chunk proof, another chunk or the whole norm revert', async () => {
+    const challenger = fx.challengers[1]!
+    const { dim } = fx.model.config
+    const layer = 1
+    const element = 45 // chunk 5 of the 16 of g at dim 128
+    const fault = { pos: 19, layer, kind: OpKind.FFN_NORM, element, delta: 70_000 }
+    const g = fx.model.layers[layer]!.ffnNorm
+    let opened = 0
+    const { view, seen } = await stepThrough(gameA, fault, (move, id) => {
+      if (move.kind !== 'oneStep') return []
+      opened++
+      const p = move.proof
+      const w = p.weights[0]!
+      // One 32-byte chunk holding g_e; its proof: log2(dim / 8) chunk siblings, then modelRoot's.
+      expect(w.data).toBe(toHex(new Uint8Array(g.buffer, 4 * 40, 32)))
+      const k = Math.log2(dim / 8)
+      expect(w.proof.length).toBeGreaterThan(k)
+      const step = (weights: typeof p.weights) => () =>
+        call(challenger, gameA, 'oneStep', [id, { ...p, weights }])
+      const chunkProof = w.proof.slice(0, k)
+      const leafProof = w.proof.slice(k)
+      return [
+        ['NotInModel', step([{ ...w, data: flip(w.data, 2 + 8 * 5) }])],
+        [
+          'NotInModel',
+          step([{ ...w, proof: [flip(chunkProof[0]!), ...chunkProof.slice(1), ...leafProof] }]),
+        ],
+        [
+          'NotInModel',
+          step([
+            {
+              ...w,
+              proof: [...chunkProof.slice(0, k - 1), flip(chunkProof[k - 1]!), ...leafProof],
+            },
+          ]),
+        ],
+        // A true opening of the next chunk (g_48..55) is not the chunk of e.
+        ['NotInModel', step([weightOpening(fx.model, { tensor: 'ffn_norm', layer }, element + 8)])],
+        ['ProofLength', step([{ ...w, proof: [...chunkProof, ...leafProof.slice(1)] }])],
+        // The whole norm, as its leaf used to hash it.
+        [
+          'WeightBytes',
+          step([{ ...w, data: toHex(new Uint8Array(g.buffer, g.byteOffset, g.byteLength)) }]),
+        ],
+      ]
+    })
+    expect(opened).toBe(1)
+    for (const name of ['NotInModel', 'ProofLength', 'WeightBytes']) expect(seen).toContain(name)
+    // The honest one-chunk opening settles it.
+    expect(view.dispute.phase).toBe(DisputePhase.DONE)
+    expect(view.log.decided).toEqual({ minerLost: true, reason: DisputeReason.ONE_STEP })
   })
 
   it('bad sums: a last sum outside its root, a final that misses the claim, a wrong previous sum, a maximum that holds', async () => {
