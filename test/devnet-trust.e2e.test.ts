@@ -30,7 +30,7 @@ const devnet = (args: string[]) => runDevnetJson<Report>([...args, '--json'])
 
 const common = ['--epochs', String(epochs), '--epoch-seconds', String(epochSeconds)]
 // setup includes naming the dispute game, which mines through its governance delay (6,018 blocks)
-const timeout = (epochs * epochSeconds + 240) * 1000
+const timeout = (epochs * epochSeconds + (long ? 900 : 240)) * 1000
 
 describe(`verity devnet under load (${long ? 'long' : 'short'} variant)`, () => {
   it(
