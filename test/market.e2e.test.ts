@@ -21,6 +21,7 @@ import type { RunningProvider } from '../src/market/start.ts'
 import { processAlive } from '../src/market/workload.ts'
 import { createWallet } from '../src/node/wallet.ts'
 import { toHex } from '../src/runtime/trace/merkle.ts'
+import { runVerity } from './verity-cli.ts'
 
 /**
  * The compute market end to end on a devnet: three providers (0.001, 0.002 and 0.003 VTY per
@@ -41,20 +42,7 @@ const TENANT = 5
 /** Provider processes a test started: killed in afterAll even when the test failed midway. */
 const children: ChildProcess[] = []
 
-function verity(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin/verity.js'), ...args], {
-      env: { ...process.env, VERITY_PASSPHRASE: '' },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const verity = (...args: string[]) => runVerity(args)
 
 const target = () => ['--rpc', devnet.rpcUrl, '--deployment', manifest]
 const chain = () => [...target(), '--passphrase-file', pass]

@@ -1,30 +1,17 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { expectCleanError as expectError, runVerity } from '../../test/verity-cli.ts'
 import { parseAttributes } from './commands/node-provider.ts'
 
 const root = join(import.meta.dirname, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'verity-market-flags-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function verity(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/verity.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, VERITY_PASSPHRASE: 'x', VERITY_RPC: '', VERITY_DEPLOYMENT: '' },
-  })
-  return { code: r.status, stderr: r.stderr }
-}
-
-/** One `error:` line naming the problem, the exit code, no stack trace. */
-function expectError(r: ReturnType<typeof verity>, code: number, message: RegExp) {
-  expect(r.code, r.stderr).toBe(code)
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('error: '))
-  expect(lines, r.stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(message)
-  expect(r.stderr).not.toMatch(/\n\s+at /)
-}
+/** verity with no chain configured in the environment */
+const verity = (...args: string[]) =>
+  runVerity(args, { VERITY_PASSPHRASE: 'x', VERITY_RPC: '', VERITY_DEPLOYMENT: '' })
 
 describe('verity node --role provider: bad flags fail before anything starts', () => {
   const base = [
@@ -93,13 +80,23 @@ describe('verity node --role provider: bad flags fail before anything starts', (
       ],
       /--host-uri must be an http\(s\) URL/,
     ],
-  ])('%j', (extra, message) => {
-    expectError(verity(...base, ...(extra as string[])), 2, message as RegExp)
+  ])('%j', async (extra, message) => {
+    expectError(await verity(...base, ...(extra as string[])), 2, message as RegExp)
   })
 
-  it('a miner refuses the provider-only flags', () => {
+  it('a miner refuses the provider-only flags', async () => {
     expectError(
-      verity('node', '--role', 'miner', '--key', 'k', '--data-dir', dir, '--capacity', 'cpu=1'),
+      await verity(
+        'node',
+        '--role',
+        'miner',
+        '--key',
+        'k',
+        '--data-dir',
+        dir,
+        '--capacity',
+        'cpu=1',
+      ),
       2,
       /--capacity goes with --role provider/,
     )
@@ -107,21 +104,29 @@ describe('verity node --role provider: bad flags fail before anything starts', (
 })
 
 describe('verity deploy: a bad spec or flag is one clear line', () => {
-  it('names a missing file, an invalid spec field, a bad deposit or provider', () => {
+  it('names a missing file, an invalid spec field, a bad deposit or provider', async () => {
     expectError(
-      verity('deploy', join(dir, 'nope.yaml')),
+      await verity('deploy', join(dir, 'nope.yaml')),
       2,
       /cannot read the spec .*nope\.yaml \(ENOENT\)/,
     )
     const bad = join(dir, 'bad.yaml')
     writeFileSync(bad, 'version: "1.0"\nservices: {}\n')
-    expectError(verity('deploy', bad), 1, /bad\.yaml: /)
-    expectError(verity('deploy'), 2, /takes one spec file/)
+    expectError(await verity('deploy', bad), 1, /bad\.yaml: /)
+    expectError(await verity('deploy'), 2, /takes one spec file/)
     const good = join(root, 'examples/market/tiny.yaml')
-    expectError(verity('deploy', good, '--deposit', '-1'), 2, /--deposit must not be negative/)
-    expectError(verity('deploy', good, '--deposit', '0'), 2, /--deposit must be more than 0/)
-    expectError(verity('deploy', good, '--provider', 'someone'), 2, /--provider must be an address/)
-    expectError(verity('deploy', good, '--bid-window', '0'), 2, /--bid-window/)
+    expectError(
+      await verity('deploy', good, '--deposit', '-1'),
+      2,
+      /--deposit must not be negative/,
+    )
+    expectError(await verity('deploy', good, '--deposit', '0'), 2, /--deposit must be more than 0/)
+    expectError(
+      await verity('deploy', good, '--provider', 'someone'),
+      2,
+      /--provider must be an address/,
+    )
+    expectError(await verity('deploy', good, '--bid-window', '0'), 2, /--bid-window/)
   })
 })
 

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Address, formatEther, keccak256, parseEther, toHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectCleanError, runVerity } from '../../test/verity-cli.ts'
 import { verityTokenAbi } from '../chain/abis.ts'
 import { acceptBid } from '../chain/actions/acceptBid.ts'
 import { approveToken } from '../chain/actions/approveToken.ts'
@@ -16,7 +16,6 @@ import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
 import { deployMarket } from '../chain/market.ts'
 import { createWallet } from '../node/wallet.ts'
 
-const root = join(import.meta.dirname, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'verity-market-'))
 const wallets = join(dir, 'wallets')
 const pass = join(dir, 'pass')
@@ -25,33 +24,7 @@ const bare = join(dir, 'bare.json')
 let devnet: Devnet
 let market: Address
 
-function verity(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin/verity.js'), ...args], {
-      env: { ...process.env, VERITY_PASSPHRASE: '' },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-function expectCleanError(
-  r: Awaited<ReturnType<typeof verity>>,
-  code: number,
-  message: RegExp,
-): void {
-  expect(r.code, r.stderr).toBe(code)
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('error: '))
-  expect(lines, r.stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(message)
-  expect(r.stderr).not.toMatch(/\n\s+at /)
-  expect(r.stderr).not.toMatch(/internal/)
-}
+const verity = (...args: string[]) => runVerity(args)
 
 /** Runs `run` over `items`, `size` at a time. */
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>) {

@@ -1,50 +1,21 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectCleanError, runVerity } from '../../test/verity-cli.ts'
 import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { writeDeployment } from '../chain/deployment.ts'
 import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
 import { createWallet } from '../node/wallet.ts'
 
-const root = join(import.meta.dirname, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'verity-operator-'))
 const wallets = join(dir, 'wallets')
 const pass = join(dir, 'pass')
 const manifest = join(dir, 'deployment.json')
 let devnet: Devnet
 
-/** Runs `verity` as a child process (async: the test process keeps serving nothing else). */
-function verity(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin/verity.js'), ...args], {
-      env: { ...process.env, VERITY_PASSPHRASE: '' },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-/** A user-facing failure: the exit code, exactly one `error:` line, no stack trace. */
-function expectCleanError(
-  r: Awaited<ReturnType<typeof verity>>,
-  code: number,
-  message: RegExp,
-): void {
-  expect(r.code, r.stderr).toBe(code)
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('error: '))
-  expect(lines, r.stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(message)
-  expect(r.stderr).not.toMatch(/at .*\.ts:/)
-  expect(r.stderr).not.toMatch(/\n\s+at /)
-}
+const verity = (...args: string[]) => runVerity(args)
 
 const key = (wallet: string) => join(wallets, wallet, 'coldkey.json')
 const hot = (wallet: string) => join(wallets, wallet, 'hotkeys', 'default.json')

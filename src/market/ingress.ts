@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MarketError } from '../errors/market.ts'
 import type { DeploymentRecord } from './provider-store.ts'
 
@@ -21,8 +22,9 @@ export type ProviderIngress = {
 
 const LEASE_ID = /^[1-9][0-9]{0,19}$/
 
-function openAIError(status: number, message: string, code: string) {
-  return { status, body: { error: { message, type: 'invalid_request_error', param: null, code } } }
+/** An error in the OpenAI shape clients parse. */
+function fail(c: Context, status: ContentfulStatusCode, message: string, code: string) {
+  return c.json({ error: { message, type: 'invalid_request_error', param: null, code } }, status)
 }
 
 /**
@@ -45,11 +47,10 @@ export function startProviderIngress(
   app.get('/health', (c) => c.json({ ok: true, provider: backend.address }))
   app.get('/leases/:id', async (c) => {
     const id = c.req.param('id')
-    if (!LEASE_ID.test(id))
-      return c.json(openAIError(400, `'${id}' is not a lease id`, 'invalid_lease').body, 400)
+    if (!LEASE_ID.test(id)) return fail(c, 400, `'${id}' is not a lease id`, 'invalid_lease')
     const d = backend.deployment(BigInt(id))
     if (!d || d.state === 'lost' || d.state === 'bid')
-      return c.json(openAIError(404, `lease ${id} is not served here`, 'lease_not_found').body, 404)
+      return fail(c, 404, `lease ${id} is not served here`, 'lease_not_found')
     const ready = d.state === 'running' && backend.endpoint(BigInt(id)) !== undefined
     return c.json({
       leaseId: id,
@@ -63,8 +64,7 @@ export function startProviderIngress(
   })
   app.all('/leases/:id/v1/*', async (c) => {
     const id = c.req.param('id')
-    if (!LEASE_ID.test(id))
-      return c.json(openAIError(400, `'${id}' is not a lease id`, 'invalid_lease').body, 400)
+    if (!LEASE_ID.test(id)) return fail(c, 400, `'${id}' is not a lease id`, 'invalid_lease')
     const target = backend.endpoint(BigInt(id))
     if (!target) {
       const d = backend.deployment(BigInt(id))
@@ -72,10 +72,7 @@ export function startProviderIngress(
         d?.state === 'stopped'
           ? `lease ${id} has ended (${d.reason ?? 'closed'})`
           : `lease ${id} is not running here`
-      return c.json(
-        openAIError(503, why, 'lease_unavailable').body,
-        d?.state === 'stopped' ? 410 : 503,
-      )
+      return fail(c, d?.state === 'stopped' ? 410 : 503, why, 'lease_unavailable')
     }
     const url = new URL(c.req.url)
     const rest = url.pathname.slice(`/leases/${id}`.length)
@@ -91,15 +88,10 @@ export function startProviderIngress(
       } as RequestInit)
       return new Response(res.body, { status: res.status, headers: res.headers })
     } catch {
-      return c.json(
-        openAIError(502, `lease ${id}'s workload did not answer`, 'lease_unavailable').body,
-        502,
-      )
+      return fail(c, 502, `lease ${id}'s workload did not answer`, 'lease_unavailable')
     }
   })
-  app.notFound((c) =>
-    c.json(openAIError(404, `no route ${c.req.method} ${c.req.path}`, 'not_found').body, 404),
-  )
+  app.notFound((c) => fail(c, 404, `no route ${c.req.method} ${c.req.path}`, 'not_found'))
   return {
     get url() {
       return self()
