@@ -617,4 +617,33 @@ describe('compute market, end to end', () => {
       providers.every((p) => p.node.workloadPids().length === 0) ? true : undefined,
     )
   }, 180_000)
+
+  it('a spec whose second instance gets no bid says which lease already runs, and its key', async () => {
+    const path = writeSpec('two.yaml', 'region: eu-west')
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace('cpu: { units: 1 }', 'cpu: { units: 2 }')
+        .replace('count: 1', 'count: 2'),
+    )
+    const r = await verity(
+      'deploy',
+      path,
+      '--key',
+      tenantKey(),
+      '--bid-window',
+      '40',
+      '--bid-timeout',
+      '6',
+      ...chain(),
+    )
+    expect(r.code).toBe(1)
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('error: '))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/no bids for chat\/here#1/)
+    const running = /already running: lease (\d+) \(http[^)]+\); API key (vty-\S+);/.exec(r.stderr)
+    expect(running, r.stderr).not.toBeNull()
+    const close = await verity('market', 'close', running![1]!, '--key', tenantKey(), ...chain())
+    expect(close.code, close.stderr).toBe(0)
+  }, 120_000)
 })

@@ -108,61 +108,72 @@ export async function deploySpec(options: DeploySpecOptions): Promise<DeployResu
     { token, spender: market, amount: options.deposit * BigInt(planned.length) },
     signal ? { signal } : {},
   )
-  for (const p of planned) {
-    const name = `${p.service}/${p.placement}#${p.instance}`
-    const { orderId } = await createOrder(
-      wallet,
-      {
-        address: market,
-        order: {
-          specHash,
-          resources: p.resources,
-          maxPricePerBlock: p.maxPricePerBlock,
-          bidWindow: options.bidWindow,
-          requirements: p.requirements,
-          signedByAnyOf: p.signedByAnyOf,
-          signedByAllOf: p.signedByAllOf,
-        },
-        deposit: options.deposit,
-      },
-      signal ? { signal } : {},
-    )
-    await publishSpec(wallet, { address: market, orderId, spec: bytes }, signal ? { signal } : {})
-    say(`${name}: order ${orderId} open for ${options.bidWindow} blocks; waiting for bids`)
-    const bid = await chooseBid(options, orderId)
-    if (!bid) {
-      await closeOrder(wallet, { address: market, orderId }, signal ? { signal } : {})
-      throw new MarketError(
-        `no bids for ${name} (order ${orderId}) in its bid window: no provider can place it at this price; the escrow was returned`,
-      )
-    }
-    const { leaseId } = await acceptBid(
-      wallet,
-      { address: market, bidId: bid.bidId },
-      signal ? { signal } : {},
-    )
-    say(`${name}: lease ${leaseId} with ${bid.provider} at ${bid.price} per block`)
-    const provider = await getProvider(publicClient, { address: market, provider: bid.provider })
-    let status: LeaseStatus
-    try {
-      status = await waitReady(provider.hostUri, leaseId, options)
-    } catch (error) {
-      await closeLease(
+  try {
+    for (const p of planned) {
+      const name = `${p.service}/${p.placement}#${p.instance}`
+      const { orderId } = await createOrder(
         wallet,
-        { address: market, leaseId, reason: CloseReason.PROVIDER_GONE },
+        {
+          address: market,
+          order: {
+            specHash,
+            resources: p.resources,
+            maxPricePerBlock: p.maxPricePerBlock,
+            bidWindow: options.bidWindow,
+            requirements: p.requirements,
+            signedByAnyOf: p.signedByAnyOf,
+            signedByAllOf: p.signedByAllOf,
+          },
+          deposit: options.deposit,
+        },
         signal ? { signal } : {},
-      ).catch(() => {})
-      throw error
+      )
+      await publishSpec(wallet, { address: market, orderId, spec: bytes }, signal ? { signal } : {})
+      say(`${name}: order ${orderId} open for ${options.bidWindow} blocks; waiting for bids`)
+      const bid = await chooseBid(options, orderId)
+      if (!bid) {
+        await closeOrder(wallet, { address: market, orderId }, signal ? { signal } : {})
+        throw new MarketError(
+          `no bids for ${name} (order ${orderId}) in its bid window: no provider can place it at this price; the escrow was returned`,
+        )
+      }
+      const { leaseId } = await acceptBid(
+        wallet,
+        { address: market, bidId: bid.bidId },
+        signal ? { signal } : {},
+      )
+      say(`${name}: lease ${leaseId} with ${bid.provider} at ${bid.price} per block`)
+      const provider = await getProvider(publicClient, { address: market, provider: bid.provider })
+      let status: LeaseStatus
+      try {
+        status = await waitReady(provider.hostUri, leaseId, options)
+      } catch (error) {
+        await closeLease(
+          wallet,
+          { address: market, leaseId, reason: CloseReason.PROVIDER_GONE },
+          signal ? { signal } : {},
+        ).catch(() => {})
+        throw error
+      }
+      const receiptSigner = await checkDelegation(status, bid.provider, leaseId)
+      leases.push({
+        leaseId,
+        orderId,
+        provider: bid.provider,
+        pricePerBlock: bid.price,
+        baseUrl: status.baseUrl,
+        receiptSigner,
+        service: p.service,
+      })
     }
-    const receiptSigner = await checkDelegation(status, bid.provider, leaseId)
-    leases.push({
-      leaseId,
-      orderId,
-      provider: bid.provider,
-      pricePerBlock: bid.price,
-      baseUrl: status.baseUrl,
-      receiptSigner,
-      service: p.service,
+  } catch (error) {
+    // instances already leased keep running (and paying): say which, so none is forgotten
+    if (leases.length === 0) throw error
+    const why =
+      (error as { shortMessage?: string }).shortMessage ?? String((error as Error).message)
+    throw new MarketError(why.split('\n')[0]!, {
+      cause: error,
+      details: `already running: ${leases.map((l) => `lease ${l.leaseId} (${l.baseUrl})`).join(', ')}; API key ${apiKey}; end them with verity market close <lease>`,
     })
   }
   return { apiKey, specHash, leases }

@@ -89,6 +89,10 @@ export class ProviderNode {
   private readonly workloads = new Map<bigint, Workload>()
   /** Workload starts that failed or died, per lease: after MAX_FAILURES the lease is given up. */
   private readonly failures = new Map<bigint, number>()
+  private readonly statements = new Map<
+    bigint,
+    Promise<{ signer: Address; delegation: Hex; message: string }>
+  >()
   private readonly catalog: Map<string, CatalogModel>
   private timer: NodeJS.Timeout | undefined
   private ticking: Promise<void> | undefined
@@ -138,9 +142,9 @@ export class ProviderNode {
   /** The endpoint of a running lease, for the ingress. */
   endpoint(leaseId: bigint): LeaseEndpoint | undefined {
     const w = this.workloads.get(leaseId)
+    if (!w || this.stopped) return undefined
     const d = this.store.get(leaseId)
-    if (!w || !d) return undefined
-    return { leaseId, port: w.port, modelRoot: d.modelRoot }
+    return d ? { leaseId, port: w.port, modelRoot: d.modelRoot } : undefined
   }
 
   /** Where a lease stands here: bid, running, stopped (with why) or lost; undefined if unknown. */
@@ -149,13 +153,19 @@ export class ProviderNode {
   }
 
   /** What a lease's receipts are signed by, with the provider's word for it. */
-  async leaseSigner(
-    leaseId: bigint,
-  ): Promise<{ signer: Address; delegation: Hex; message: string }> {
-    const scope = this.leaseScope(leaseId)
-    const signer = privateKeyToAccount(await leaseSigningKey(this.options.account, scope)).address
-    const message = leaseDelegationMessage(scope, signer)
-    return { signer, message, delegation: await this.options.account.signMessage({ message }) }
+  leaseSigner(leaseId: bigint): Promise<{ signer: Address; delegation: Hex; message: string }> {
+    // two signatures a lease, made once: anyone may ask for them, as often as they like
+    let statement = this.statements.get(leaseId)
+    if (!statement) {
+      const scope = this.leaseScope(leaseId)
+      statement = leaseSigningKey(this.options.account, scope).then(async (key) => {
+        const signer = privateKeyToAccount(key).address
+        const message = leaseDelegationMessage(scope, signer)
+        return { signer, message, delegation: await this.options.account.signMessage({ message }) }
+      })
+      this.statements.set(leaseId, statement)
+    }
+    return statement
   }
 
   private leaseScope(leaseId: bigint): LeaseScope {
