@@ -80,6 +80,17 @@ describe('verity node --role provider: bad flags fail before anything starts', (
       ],
       /--host-uri must be an http\(s\) URL/,
     ],
+    [
+      [
+        '--capacity',
+        'cpu=1000m,memory=1Gi,storage=1Gi,gpu=0',
+        '--pricing',
+        'base=0.001',
+        '--host',
+        '0.0.0.0',
+      ],
+      /--host binds every interface: name the URL .* with --host-uri/,
+    ],
   ])('%j', async (extra, message) => {
     expectError(await verity(...base, ...(extra as string[])), 2, message as RegExp)
   })

@@ -85,6 +85,11 @@ export async function runProvider(flags: ParsedArgs['flags']): Promise<number> {
   const hostUri = flags['host-uri'] as string | undefined
   if (hostUri !== undefined && !/^https?:\/\/[^\s]+$/.test(hostUri))
     throw new UsageError('--host-uri must be an http(s) URL')
+  const host = typeof flags.host === 'string' ? flags.host : undefined
+  if ((host === '0.0.0.0' || host === '::') && hostUri === undefined)
+    throw new UsageError(
+      '--host binds every interface: name the URL tenants reach this provider at with --host-uri',
+    )
   const session = await openChain(flags)
   const market = session.deployment.contracts.market
   if (!market)
@@ -114,7 +119,7 @@ export async function runProvider(flags: ParsedArgs['flags']): Promise<number> {
     dataDir: flags['data-dir'] as string,
     pollMs,
     fromBlock: session.deployment.block,
-    ...(typeof flags.host === 'string' ? { host: flags.host } : {}),
+    ...(host ? { host } : {}),
     port,
     ...(hostUri ? { hostUri } : {}),
   })
