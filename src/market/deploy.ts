@@ -6,9 +6,7 @@ import {
   type Client,
   getAddress,
   type Hex,
-  keccak256,
   type PublicClient,
-  recoverMessageAddress,
   type Transport,
 } from 'viem'
 import { acceptBid } from '../chain/actions/acceptBid.ts'
@@ -23,7 +21,8 @@ import { getProvider } from '../chain/actions/getProvider.ts'
 import { publishSpec } from '../chain/actions/publishSpec.ts'
 import { CloseReason } from '../chain/market.ts'
 import { MarketError } from '../errors/market.ts'
-import { canonicalSpecBytes, type DeploymentSpec, plannedOrders } from './spec.ts'
+import { type LeaseSignerStatement, vouchedSigner } from './provider.ts'
+import { canonicalSpecBytes, type DeploymentSpec, plannedOrders, specHash } from './spec.ts'
 
 /** How the tenant picks among bids: the cheapest (ties: the earliest), or one provider's. */
 export type BidSelection = { kind: 'cheapest' } | { kind: 'provider'; provider: Address }
@@ -76,7 +75,7 @@ type LeaseStatus = {
   state: 'starting' | 'running' | 'stopped'
   baseUrl: string
   reason?: string
-  receipts?: { signer: Address; delegation: Hex; message: string }
+  receipts?: LeaseSignerStatement
 }
 
 /** A fresh API key and the sha256 the spec names it by. */
@@ -100,7 +99,7 @@ export async function deploySpec(options: DeploySpecOptions): Promise<DeployResu
   const say = options.onProgress ?? (() => {})
   const { apiKey, apiKeyHash } = newApiKey()
   const bytes = canonicalSpecBytes(spec, { apiKeyHash })
-  const specHash = keccak256(bytes)
+  const hash = specHash(bytes)
   const planned = plannedOrders(spec)
   const leases: DeployedLease[] = []
   await approveToken(
@@ -116,7 +115,7 @@ export async function deploySpec(options: DeploySpecOptions): Promise<DeployResu
         {
           address: market,
           order: {
-            specHash,
+            specHash: hash,
             resources: p.resources,
             maxPricePerBlock: p.maxPricePerBlock,
             bidWindow: options.bidWindow,
@@ -155,7 +154,14 @@ export async function deploySpec(options: DeploySpecOptions): Promise<DeployResu
         ).catch(() => {})
         throw error
       }
-      const receiptSigner = await checkDelegation(status, bid.provider, leaseId)
+      const chainId = publicClient.chain.id
+      const vouched = await vouchedSigner(
+        status.receipts,
+        { chainId, market, leaseId },
+        bid.provider,
+      )
+      if ('problem' in vouched) throw new MarketError(`lease ${leaseId}: ${vouched.problem}`)
+      const receiptSigner = vouched.signer
       leases.push({
         leaseId,
         orderId,
@@ -176,7 +182,7 @@ export async function deploySpec(options: DeploySpecOptions): Promise<DeployResu
       details: `already running: ${leases.map((l) => `lease ${l.leaseId} (${l.baseUrl})`).join(', ')}; API key ${apiKey}; end them with verity market close <lease>`,
     })
   }
-  return { apiKey, specHash, leases }
+  return { apiKey, specHash: hash, leases }
 }
 
 /** Waits for bids and picks one; undefined once the window (or the time-out) passed without. */
@@ -255,27 +261,6 @@ async function waitReady(
   throw new MarketError(
     `lease ${leaseId}: the provider's endpoint ${url} did not come up (${last}); the lease was closed as provider-gone`,
   )
-}
-
-/** The lease's receipt signer, if the provider's own signature vouches for it. */
-async function checkDelegation(
-  status: LeaseStatus,
-  provider: Address,
-  leaseId: bigint,
-): Promise<Address> {
-  const r = status.receipts
-  if (!r) throw new MarketError(`lease ${leaseId}: the provider names no receipt signer`)
-  const expected = `lease ${leaseId} on market`
-  if (!r.message.includes(expected) || !r.message.endsWith(r.signer.toLowerCase()))
-    throw new MarketError(
-      `lease ${leaseId}: the provider's receipt-signer statement is for another lease`,
-    )
-  const by = await recoverMessageAddress({ message: r.message, signature: r.delegation })
-  if (by.toLowerCase() !== provider.toLowerCase())
-    throw new MarketError(
-      `lease ${leaseId}: the receipt signer is not vouched for by the provider ${provider}`,
-    )
-  return getAddress(r.signer)
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -32,5 +32,6 @@ it('exports exactly the market API', () => {
     'startProviderIngress',
     'startWorkload',
     'subtractResources',
+    'vouchedSigner',
   ])
 })

@@ -38,10 +38,12 @@ export {
 export {
   type CatalogModel,
   type LeaseScope,
+  type LeaseSignerStatement,
   leaseDelegationMessage,
   leaseSigningKey,
   ProviderNode,
   type ProviderNodeOptions,
+  vouchedSigner,
 } from './provider.ts'
 export { type DeploymentRecord, type DeploymentState, ProviderStore } from './provider-store.ts'
 export {

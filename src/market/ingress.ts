@@ -3,6 +3,7 @@ import { type ServerType, serve } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MarketError } from '../errors/market.ts'
+import type { LeaseSignerStatement } from './provider.ts'
 import type { DeploymentRecord } from './provider-store.ts'
 
 /** What the ingress needs of a provider node. */
@@ -10,7 +11,7 @@ export type IngressBackend = {
   readonly address: string
   endpoint(leaseId: bigint): { port: number } | undefined
   deployment(leaseId: bigint): DeploymentRecord | undefined
-  leaseSigner(leaseId: bigint): Promise<{ signer: string; delegation: string; message: string }>
+  leaseSigner(leaseId: bigint): Promise<LeaseSignerStatement>
 }
 
 export type ProviderIngress = {

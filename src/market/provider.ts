@@ -4,9 +4,12 @@ import {
   type Address,
   type Chain,
   type Client,
+  getAddress,
   type Hex,
+  isAddress,
   keccak256,
   type PublicClient,
+  recoverMessageAddress,
   type Transport,
 } from 'viem'
 import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
@@ -89,10 +92,7 @@ export class ProviderNode {
   private readonly workloads = new Map<bigint, Workload>()
   /** Workload starts that failed or died, per lease: after MAX_FAILURES the lease is given up. */
   private readonly failures = new Map<bigint, number>()
-  private readonly statements = new Map<
-    bigint,
-    Promise<{ signer: Address; delegation: Hex; message: string }>
-  >()
+  private readonly statements = new Map<bigint, Promise<LeaseSignerStatement>>()
   private readonly catalog: Map<string, CatalogModel>
   private timer: NodeJS.Timeout | undefined
   private ticking: Promise<void> | undefined
@@ -153,7 +153,7 @@ export class ProviderNode {
   }
 
   /** What a lease's receipts are signed by, with the provider's word for it. */
-  leaseSigner(leaseId: bigint): Promise<{ signer: Address; delegation: Hex; message: string }> {
+  leaseSigner(leaseId: bigint): Promise<LeaseSignerStatement> {
     // two signatures a lease, made once: anyone may ask for them, as often as they like
     let statement = this.statements.get(leaseId)
     if (!statement) {
@@ -520,6 +520,33 @@ export async function leaseSigningKey(account: LocalAccount, scope: LeaseScope):
 /** The statement a provider signs to vouch for a lease's receipt signer (EIP-191). */
 export function leaseDelegationMessage(scope: LeaseScope, signer: Address): string {
   return `verity lease ${scope.leaseId} on market ${scope.market.toLowerCase()} (chain ${scope.chainId}): receipts are signed by ${signer.toLowerCase()}`
+}
+
+/** A provider's word for who signs a lease's receipts (served at /leases/<id>). */
+export type LeaseSignerStatement = { signer: Address; delegation: Hex; message: string }
+
+/**
+ * The signer a statement vouches for, if it is the lease's own statement (this chain, market and
+ * lease, word for word) signed by the lease's provider; otherwise why not.
+ */
+export async function vouchedSigner(
+  statement: Partial<LeaseSignerStatement> | undefined,
+  scope: LeaseScope,
+  provider: Address,
+): Promise<{ signer: Address } | { problem: string }> {
+  const { signer, delegation, message } = statement ?? {}
+  if (!signer || !isAddress(signer) || !delegation || !message)
+    return { problem: `the provider names no receipt signer for lease ${scope.leaseId}` }
+  if (message !== leaseDelegationMessage(scope, signer))
+    return {
+      problem: `the provider's receipt-signer statement is not lease ${scope.leaseId}'s on this market and chain`,
+    }
+  const by = await recoverMessageAddress({ message, signature: delegation }).catch(() => undefined)
+  if (by?.toLowerCase() !== provider.toLowerCase())
+    return {
+      problem: `the receipt-signer statement is signed by ${by ?? 'nobody'}, not by the lease's provider ${provider}`,
+    }
+  return { signer: getAddress(signer) }
 }
 
 /** The on-chain order is the one this planned order describes (resources, price, placement). */

@@ -1,11 +1,11 @@
-import { type Address, type Chain, type Client, recoverMessageAddress, type Transport } from 'viem'
+import type { Address, Chain, Client, Transport } from 'viem'
 import { getLease } from '../chain/actions/getLease.ts'
 import { getOrder } from '../chain/actions/getOrder.ts'
 import { getProvider } from '../chain/actions/getProvider.ts'
 import { getSpec } from '../chain/actions/getSpec.ts'
 import { LeaseState } from '../chain/market.ts'
 import type { SignedReceipt } from '../types/inference.ts'
-import { leaseDelegationMessage } from './provider.ts'
+import { type LeaseSignerStatement, vouchedSigner } from './provider.ts'
 import { parseDeploymentSpec } from './spec.ts'
 
 /** A check that failed, named like verify's other mismatches. */
@@ -59,36 +59,25 @@ export async function checkLeaseReceipt(
   }
   const provider = await getProvider(client, { address: market, provider: lease.provider })
   const url = `${provider.hostUri.replace(/\/+$/, '')}/leases/${leaseId}`
-  let statement: { signer?: string; delegation?: `0x${string}`; message?: string } | undefined
+  let statement: Partial<LeaseSignerStatement> | undefined
   try {
     const res = await fetch(url, {
       signal: options.signal ?? AbortSignal.timeout(options.fetchTimeoutMs ?? 10_000),
     })
     if (res.ok) statement = ((await res.json()) as { receipts?: typeof statement }).receipts
   } catch {
-    // reported below
+    // the statement is missing: reported below
   }
-  if (!statement?.delegation || !statement.message) {
-    out.push({
-      field: 'lease',
-      problem: `the provider ${lease.provider} did not state lease ${leaseId}'s receipt signer at ${url}`,
-    })
-    return out
-  }
-  const scope = { chainId: receipt.chainId, market, leaseId }
-  const expected = leaseDelegationMessage(scope, receipt.minerHotkey)
-  if (statement.message !== expected)
+  const vouched = await vouchedSigner(
+    statement,
+    { chainId: receipt.chainId, market, leaseId },
+    lease.provider,
+  )
+  if ('problem' in vouched) out.push({ field: 'lease', problem: `${vouched.problem} (at ${url})` })
+  else if (vouched.signer.toLowerCase() !== receipt.minerHotkey.toLowerCase())
     out.push({
       field: 'receipt.minerHotkey',
-      problem: `lease ${leaseId}'s provider names ${statement.signer ?? 'another key'} as its receipt signer, not ${receipt.minerHotkey}`,
+      problem: `lease ${leaseId}'s provider names ${vouched.signer} as its receipt signer, not ${receipt.minerHotkey}`,
     })
-  else {
-    const by = await recoverMessageAddress({ message: expected, signature: statement.delegation })
-    if (by.toLowerCase() !== lease.provider.toLowerCase())
-      out.push({
-        field: 'lease',
-        problem: `the receipt signer statement is signed by ${by}, not by the lease's provider ${lease.provider}`,
-      })
-  }
   return out
 }

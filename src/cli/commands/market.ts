@@ -46,6 +46,7 @@ import {
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { runSubcommand } from '../subcommand.ts'
+import { printTable } from '../table.ts'
 import { parseAddress, parseAmount, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity market orders [--tenant <address>] [--open]
@@ -197,17 +198,6 @@ function marketEvents(logs: Log[]) {
   return parseEventLogs({ abi: computeMarketAbi, logs })
 }
 
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()
-  console.log(line(header))
-  for (const r of rows) console.log(line(r))
-}
-
 const short = (hash: Hex) => `${hash.slice(0, 10)}…`
 
 async function orders(flags: Flags, rest: string[]): Promise<number> {
@@ -250,7 +240,7 @@ async function orders(flags: Flags, rest: string[]): Promise<number> {
     console.log('no orders')
     return 0
   }
-  table(
+  printTable(
     [
       'ORDER',
       'TENANT',
@@ -319,7 +309,7 @@ async function bids(flags: Flags, rest: string[]): Promise<number> {
     console.log(`no bids on order ${orderId}`)
     return 0
   }
-  table(
+  printTable(
     ['BID', 'PROVIDER', 'PRICE/BLOCK (VTY)', 'DEPOSIT (VTY)', 'STATE', 'BLOCK'],
     rows.map((r) => [
       String(r.bidId),
@@ -382,7 +372,7 @@ async function leases(flags: Flags, rest: string[]): Promise<number> {
     console.log('no leases')
     return 0
   }
-  table(
+  printTable(
     [
       'LEASE',
       'ORDER',
@@ -453,7 +443,7 @@ async function providers(flags: Flags, rest: string[]): Promise<number> {
     console.log('no providers')
     return 0
   }
-  table(
+  printTable(
     ['PROVIDER', 'HOST URI', 'ATTRIBUTES', 'OPEN BIDS', 'LEASES'],
     rows.map((r) => [
       r.provider,

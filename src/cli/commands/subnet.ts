@@ -31,6 +31,7 @@ import { readHyperparams } from '../hyperparams-file.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile } from '../model-file.ts'
 import { runSubcommand } from '../subcommand.ts'
+import { printTable } from '../table.ts'
 import { netuidFlag, parseAmount } from '../values.ts'
 
 const HELP = `usage: verity subnet create --key <coldkey> [--model <file.gguf|default>]
@@ -304,15 +305,8 @@ async function metagraph(flags: Flags): Promise<number> {
     r.emission,
     r.validatorPermit ? 'yes' : 'no',
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()
   console.log(`subnet ${netuid} metagraph (${rows.length} neurons)`)
-  console.log(line(header))
-  for (const row of table) console.log(line(row))
+  printTable(header, table)
   return 0
 }
 
