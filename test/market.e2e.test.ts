@@ -80,6 +80,22 @@ deployment:
   return path
 }
 
+/** A dev keyfile for devnet account `index` in the test's wallets, funded with `amount` VTY. */
+async function fundedKeyfile(wallet: string, index: number, amount: bigint): Promise<string> {
+  createWallet({
+    dir: join(dir, 'wallets'),
+    wallet,
+    passphrase: 'market e2e',
+    dev: { chainId: devnet.chain.id, index },
+  })
+  await transferToken(devnet.walletClients[0]!, {
+    token: devnet.addresses.token,
+    to: devnet.accounts[index]!.address,
+    amount,
+  })
+  return join(dir, 'wallets', wallet, 'coldkey.json')
+}
+
 async function vty(who: Address): Promise<bigint> {
   return (await devnet.publicClient.readContract({
     address: devnet.addresses.token,
@@ -122,17 +138,7 @@ beforeAll(async () => {
   writeFileSync(pass, 'market e2e\n')
   const model = loadModelFile(DEFAULT_MODEL_PATH, { threads: 1 })
   modelRoot = toHex(model.modelRoot)
-  createWallet({
-    dir: join(dir, 'wallets'),
-    wallet: 'tenant',
-    passphrase: 'market e2e',
-    dev: { chainId: devnet.chain.id, index: TENANT },
-  })
-  await transferToken(devnet.walletClients[0]!, {
-    token: devnet.addresses.token,
-    to: devnet.accounts[TENANT]!.address,
-    amount: parseEther('1000'),
-  })
+  await fundedKeyfile('tenant', TENANT, parseEther('1000'))
   providers = await startDevnetProviders(devnet, {
     indexes: [1, 2, 3],
     market,
@@ -317,17 +323,7 @@ describe('compute market, end to end', () => {
 
   it('a provider process killed mid-lease takes its workload with it; restarted, it serves the paid lease again and tears it down at close', async () => {
     const PROVIDER = 4
-    createWallet({
-      dir: join(dir, 'wallets'),
-      wallet: 'provider',
-      passphrase: 'market e2e',
-      dev: { chainId: devnet.chain.id, index: PROVIDER },
-    })
-    await transferToken(devnet.walletClients[0]!, {
-      token: devnet.addresses.token,
-      to: devnet.accounts[PROVIDER]!.address,
-      amount: parseEther('100'),
-    })
+    await fundedKeyfile('provider', PROVIDER, parseEther('100'))
     const dataDir = join(dir, 'cli-provider')
     // a provider's host URI is stable across restarts: one port for both runs
     const port = await new Promise<number>((resolve) => {
@@ -543,17 +539,7 @@ describe('compute market, end to end', () => {
 
     // three tenants at once: the cheapest provider has room for two (2,000m of CPU, 1,000m each)
     for (const n of [1, 2, 3]) {
-      createWallet({
-        dir: join(dir, 'wallets'),
-        wallet: `tenant-${n}`,
-        passphrase: 'market e2e',
-        dev: { chainId: devnet.chain.id, index: 5 + n },
-      })
-      await transferToken(devnet.walletClients[0]!, {
-        token: devnet.addresses.token,
-        to: devnet.accounts[5 + n]!.address,
-        amount: parseEther('100'),
-      })
+      await fundedKeyfile(`tenant-${n}`, 5 + n, parseEther('100'))
     }
     const keyOf = (n: number) => join(dir, 'wallets', `tenant-${n}`, 'coldkey.json')
     const runs = await Promise.all(
