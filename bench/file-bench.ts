@@ -1,6 +1,6 @@
 /**
  * The benchmark on a real-sized model file (npm run bench:runtime -- --model <file> | --shape
- * llama-3.2-1b [--type Q8_0] [--threads N] [--prompt N] [--decode N] [--rounds N] [--json]):
+ * llama-3.2-1b [--type Q8_0] [--threads N] [--kernel auto|wasm] [--prompt N] [--decode N] [--rounds N] [--json]):
  * load time and peak RSS, then prefill and decode tokens/s of Verity (untraced, and with the
  * checkpoint commitment a miner computes while answering) and of llama.cpp (node-llama-cpp, CPU)
  * on the same file and thread count. Verity's rounds run first so that the peak RSS it reports is
@@ -53,6 +53,9 @@ export async function runFileBench(args: string[]): Promise<void> {
   const num = (name: string, fallback: number) => Number(value(name) ?? fallback)
   const json = args.includes('--json')
   const threads = num('--threads', availableParallelism())
+  const kernelKind = value('--kernel') ?? 'auto'
+  if (kernelKind !== 'auto' && kernelKind !== 'wasm')
+    throw new Error(`--kernel must be auto or wasm, got ${kernelKind}`)
   const promptLength = num('--prompt', 64)
   const decodeLength = num('--decode', 32)
   const rounds = num('--rounds', 2)
@@ -93,9 +96,9 @@ export async function runFileBench(args: string[]): Promise<void> {
     try {
       model = loadModel(file, {
         sha256: (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest()),
-        ...(threads > 1
-          ? { createKernel: (bytes: number) => createThreadedKernel(bytes, threads) }
-          : {}),
+        // The CLI's kernel: native where built (--kernel wasm: WebAssembly), on `threads` threads.
+        createKernel: (bytes: number) =>
+          createThreadedKernel(bytes, threads, kernelKind === 'wasm' ? { native: false } : {}),
       })
     } finally {
       file.close()
@@ -153,6 +156,7 @@ export async function runFileBench(args: string[]): Promise<void> {
       fileMiB: round(statSync(path).size / 2 ** 20, 1),
       int8WeightsMiB: round(int8 / 2 ** 20, 1),
       threads,
+      kernel: model.kernel.name,
       promptTokens: promptLength,
       decodeTokens: decodeLength,
       rounds,

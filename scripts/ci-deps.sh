@@ -2,8 +2,9 @@
 # Debian packages the tests need: .ci/run calls this on a fresh machine.
 set -euo pipefail
 if [ "${VERITY_SKIP_APT:-}" = "1" ]; then exit 0; fi
-# iptables: the multi-host test cuts a host off inside its network namespace; openssl: TLS tests
-needed=(iptables openssl)
+# iptables: the multi-host test cuts a host off inside its network namespace; openssl: TLS tests;
+# g++: better-sqlite3 and the native int8 kernel (scripts/build-native.mjs) compile at npm install
+needed=(iptables openssl g++ make)
 if [ ${#needed[@]} -gt 0 ]; then
   apt-get update
   apt-get install -y --no-install-recommends "${needed[@]}"

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { UsageError } from '../errors/cli.ts'
 import { createThreadedKernel, defaultThreads } from '../parallel/kernel.ts'
+import { nativeKernel } from '../parallel/native.ts'
 import type { ByteSource } from '../runtime/gguf/source.ts'
 import type { KernelKind } from '../runtime/kernels/types.ts'
 import { wasmSimdAvailable } from '../runtime/kernels/wasm.ts'
@@ -109,8 +110,10 @@ export function peakRssMiB(): number {
 
 /**
  * Loads the model named on the command line, reading the file in chunks, with its products on
- * `threads` threads (the WebAssembly kernel over shared memory; 1 is the plain kernel). Without
- * a count: every core, or one where there is no WebAssembly SIMD or the TypeScript kernel is asked for.
+ * `threads` threads over shared memory, computed by the native kernel where it is built
+ * (`--kernel auto`) or by WebAssembly (`--kernel wasm`, or no native build); the same bits
+ * either way. Without a count: every core, or one where there is no WebAssembly SIMD or the
+ * TypeScript kernel is asked for.
  */
 export function loadModelFile(
   arg: string | undefined,
@@ -126,8 +129,11 @@ export function loadModelFile(
     return loadModel(file, {
       kernel,
       sha256: nativeSha256,
-      ...(threads > 1
-        ? { createKernel: (bytes: number) => createThreadedKernel(bytes, threads) }
+      ...(threads > 1 || (kernel === 'auto' && nativeKernel() && wasmSimdAvailable())
+        ? {
+            createKernel: (bytes: number) =>
+              createThreadedKernel(bytes, threads, kernel === 'auto' ? {} : { native: false }),
+          }
         : {}),
     })
   } finally {

@@ -4,6 +4,7 @@ import { KernelError } from '../errors/runtime.ts'
 import { checkMatmul } from '../runtime/kernels/arena.ts'
 import type { Kernel } from '../runtime/kernels/types.ts'
 import { createSharedWasmKernel, wasmSimdAvailable } from '../runtime/kernels/wasm.ts'
+import { NATIVE_KERNEL_PATH, nativeKernel } from './native.ts'
 
 /**
  * The runtime's kernel on several cores: the arena is a shared WebAssembly memory, and every
@@ -14,7 +15,10 @@ import { createSharedWasmKernel, wasmSimdAvailable } from '../runtime/kernels/wa
  * kernel conformance suite checks it). The interface stays synchronous: the caller waits on an
  * Atomics counter until every band is done.
  *
- * This lives outside src/runtime because threads are I/O to the runtime's pure core.
+ * Where the native kernel is built (./native.ts), every thread computes its band with it over
+ * the same memory instead of with WebAssembly: the same sums, streamed about twice as fast.
+ *
+ * This lives outside src/runtime because threads and native code are I/O to the runtime's pure core.
  */
 export type ThreadedKernel = Kernel & {
   readonly threads: number
@@ -36,9 +40,15 @@ const CONTROL_INTS = 16
 // Worker threads run this plain script (no TypeScript, no imports of ours).
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads')
-const { memory, module, control, index, threads } = workerData
+const { memory, module, control, index, threads, nativePath } = workerData
 const c = new Int32Array(control)
-const { matvec, matmul_strided } = new WebAssembly.Instance(module, { env: { memory } }).exports
+let { matvec, matmul_strided } = new WebAssembly.Instance(module, { env: { memory } }).exports
+if (nativePath) {
+  const native = require(nativePath)
+  const arena = new Int8Array(memory.buffer)
+  matvec = (w, rows, cols, x, acc) => native.matmul(arena, w, rows, cols, x, 1, acc, rows)
+  matmul_strided = (w, rows, cols, x, n, acc, stride) => native.matmul(arena, w, rows, cols, x, n, acc, stride)
+}
 let seen = 0
 for (;;) {
   Atomics.wait(c, ${SEQ}, seen)
@@ -68,14 +78,20 @@ export function defaultThreads(): number {
 
 /**
  * A kernel whose arena holds `arenaBytes` and whose products run on `threads` threads (the
- * caller's and threads - 1 workers). Needs WebAssembly SIMD and shared memory.
+ * caller's and threads - 1 workers). Needs WebAssembly SIMD and shared memory. `native`
+ * (default: whenever it is built) computes the products with the native kernel.
  */
 export function createThreadedKernel(
   arenaBytes: number,
   threads: number,
-  options: { minParallelBytes?: number } = {},
+  options: { minParallelBytes?: number; native?: boolean } = {},
 ): ThreadedKernel {
   const minParallel = options.minParallelBytes ?? MIN_PARALLEL_BYTES
+  const native = options.native === false ? null : nativeKernel()
+  if (options.native === true && !native)
+    throw new KernelError('the native kernel is not built', {
+      details: 'run `npm run build:native` (needs a C++ compiler), or leave VERITY_NATIVE unset',
+    })
   if (!Number.isSafeInteger(threads) || threads < 1 || threads > 256)
     throw new KernelError(`threads must be an integer in 1..256, got ${threads}`)
   if (!wasmSimdAvailable())
@@ -96,6 +112,7 @@ export function createThreadedKernel(
         control: control.buffer,
         index,
         threads,
+        nativePath: native ? NATIVE_KERNEL_PATH : undefined,
       },
     })
     // Workers wait on the control block, never on the event loop: they must not keep a process alive.
@@ -103,6 +120,23 @@ export function createThreadedKernel(
     workers.push(worker)
   }
   let closed = false
+  const arena = new Int8Array(base.buffer)
+  const matvecBand = native
+    ? (w: number, r0: number, r1: number, cols: number, x: number, acc: number) =>
+        native.matmul(arena, w + r0 * cols, r1 - r0, cols, x, 1, acc + 4 * r0, r1 - r0)
+    : shared.matvecBand
+  const matmulBand = native
+    ? (
+        w: number,
+        rows: number,
+        r0: number,
+        r1: number,
+        cols: number,
+        x: number,
+        n: number,
+        acc: number,
+      ) => native.matmul(arena, w + r0 * cols, r1 - r0, cols, x, n, acc + 4 * r0, rows)
+    : shared.matmulBand
 
   /** Runs band 0 here, the others on the workers, and returns when all are done. */
   const dispatch = (
@@ -123,8 +157,8 @@ export function createThreadedKernel(
     const per = Math.ceil(Math.ceil(rows / 4) / threads) * 4
     const r1 = Math.min(rows, per)
     if (r1 > 0) {
-      if (op === 1) shared.matvecBand(w, 0, r1, cols, x, acc)
-      else shared.matmulBand(w, rows, 0, r1, cols, x, n, acc)
+      if (op === 1) matvecBand(w, 0, r1, cols, x, acc)
+      else matmulBand(w, rows, 0, r1, cols, x, n, acc)
     }
     for (
       let done = Atomics.load(control, DONE);
@@ -135,7 +169,7 @@ export function createThreadedKernel(
   }
 
   return {
-    name: base.name,
+    name: native ? 'native' : base.name,
     buffer: base.buffer,
     i8: base.i8,
     u8: base.u8,
@@ -146,13 +180,13 @@ export function createThreadedKernel(
     matvecI8(wPtr, rows, cols, xPtr, accPtr) {
       checkMatmul(size, wPtr, rows, cols, xPtr, 1, accPtr)
       if (workers.length === 0 || rows * cols < minParallel)
-        base.matvecI8(wPtr, rows, cols, xPtr, accPtr)
+        matvecBand(wPtr, 0, rows, cols, xPtr, accPtr)
       else dispatch(1, wPtr, rows, cols, xPtr, 1, accPtr)
     },
     matmulI8(wPtr, rows, cols, xPtr, n, accPtr) {
       checkMatmul(size, wPtr, rows, cols, xPtr, n, accPtr)
       if (workers.length === 0 || rows * cols < minParallel)
-        base.matmulI8(wPtr, rows, cols, xPtr, n, accPtr)
+        matmulBand(wPtr, rows, 0, rows, cols, xPtr, n, accPtr)
       else dispatch(2, wPtr, rows, cols, xPtr, n, accPtr)
     },
     async close() {

@@ -101,7 +101,7 @@ export function runKernelCases({ name, create }: KernelCaseOptions): void {
   describe(`kernel conformance: ${name}`, () => {
     it('reports its name and exposes views over one arena', () => {
       const k = create(1 << 16)
-      expect(['wasm-simd', 'typescript']).toContain(k.name)
+      expect(['wasm-simd', 'typescript', 'native']).toContain(k.name)
       expect(k.buffer.byteLength).toBeGreaterThanOrEqual(1 << 16)
       expect(k.i8.buffer).toBe(k.buffer)
       expect(k.u8.buffer).toBe(k.buffer)

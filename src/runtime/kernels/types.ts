@@ -4,7 +4,7 @@
  * must give the same bits; `kernel.case.ts` is the conformance suite they all pass.
  */
 export interface Kernel {
-  readonly name: 'wasm-simd' | 'typescript'
+  readonly name: 'wasm-simd' | 'typescript' | 'native'
   /** The arena: weights and scratch live here; byte offsets below index into it. Never grows after creation. */
   readonly buffer: ArrayBuffer
   readonly i8: Int8Array
