@@ -220,8 +220,29 @@
 
   ;; One weight row against x: returns the int32 sum.
   (func $dot1 (param $w i32) (param $cols i32) (param $x i32) (result i32)
-    (local $px i32) (local $end i32) (local $a v128) (local $u v128) (local $v v128) (local $s i32)
+    (local $px i32) (local $end i32) (local $a v128) (local $b v128) (local $u v128) (local $v v128) (local $s i32)
     (local.set $px (local.get $x))
+    ;; 32 columns per step into two accumulators, then 16, then single bytes.
+    (local.set $end (i32.add (local.get $x) (i32.and (local.get $cols) (i32.const -32))))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $px) (local.get $end)))
+        (local.set $u (v128.load (local.get $px)))
+        (local.set $v (v128.load (local.get $w)))
+        (local.set $a (i32x4.add (local.get $a)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (i16x8.extend_low_i8x16_s (local.get $u)))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (i16x8.extend_high_i8x16_s (local.get $u))))))
+        (local.set $u (v128.load offset=16 (local.get $px)))
+        (local.set $v (v128.load offset=16 (local.get $w)))
+        (local.set $b (i32x4.add (local.get $b)
+          (i32x4.add
+            (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $v)) (i16x8.extend_low_i8x16_s (local.get $u)))
+            (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $v)) (i16x8.extend_high_i8x16_s (local.get $u))))))
+        (local.set $px (i32.add (local.get $px) (i32.const 32)))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (br $step)))
+    (local.set $a (i32x4.add (local.get $a) (local.get $b)))
     (local.set $end (i32.add (local.get $x) (i32.and (local.get $cols) (i32.const -16))))
     (block $done
       (loop $step
@@ -250,18 +271,11 @@
         (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a))))
       (local.get $s)))
 
-  ;; acc[r] = Σ_j w[r*cols + j] * x[j] for r < rows (int32 at acc).
+  ;; acc[r] = Σ_j w[r*cols + j] * x[j] for r < rows (int32 at acc). One row at a time: a single
+  ;; sequential stream is what the hardware prefetcher follows, and a decode step streams every
+  ;; weight from memory once (four interleaved rows, $dot4, ran at about 60% of this on 528 MiB).
   (func (export "matvec") (param $w i32) (param $rows i32) (param $cols i32) (param $x i32) (param $acc i32)
-    (local $r i32) (local $stride4 i32)
-    (local.set $stride4 (i32.shl (local.get $cols) (i32.const 2)))
-    (block $done
-      (loop $group
-        (br_if $done (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rows)))
-        (call $dot4 (local.get $w) (local.get $cols) (local.get $x) (local.get $acc))
-        (local.set $w (i32.add (local.get $w) (local.get $stride4)))
-        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
-        (local.set $r (i32.add (local.get $r) (i32.const 4)))
-        (br $group)))
+    (local $r i32)
     (block $done
       (loop $row
         (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
