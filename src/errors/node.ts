@@ -44,3 +44,8 @@ export class RemoteError extends NodeError {
 export class RequestAbortedError extends NodeError {
   override name = 'RequestAbortedError' as const
 }
+
+/** A miner's price sheet is malformed, forged, expired or for another miner, model or chain. */
+export class PriceSheetError extends BaseError {
+  override name = 'PriceSheetError' as const
+}
