@@ -8,7 +8,7 @@ import type {
   SignedReceipt,
 } from '../types/inference.ts'
 import type { GatewayMetrics } from './metrics.ts'
-import type { MinerPool } from './pool.ts'
+import type { MinerPool, RoutingPreferences } from './pool.ts'
 
 export type RoutedEvent =
   | { type: 'token'; index: number; token: number }
@@ -30,6 +30,8 @@ export type RouteOptions = {
   only?: ReadonlySet<string>
   /** Never route to these hotkeys (lower-case; `provider.ignore`). */
   ignore?: ReadonlySet<string>
+  /** `provider.sort` and `provider.max_price`. */
+  prefs?: RoutingPreferences
   /** A miner silent for this long is abandoned and the request moves on (default 30000 ms). */
   idleTimeoutMs?: number
   metrics?: GatewayMetrics
@@ -71,7 +73,7 @@ export async function* routeInference(
   let lastError: unknown
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     signal?.throwIfAborted()
-    const miner = pool.acquire(excluded, options.only)
+    const miner = pool.acquire(excluded, options.only, options.prefs)
     if (!miner) break
     tried.add(miner.hotkey)
     excluded.add(miner.hotkey)
@@ -83,10 +85,23 @@ export async function* routeInference(
     let received = 0
     let ok = false
     let released = false
+    const started = performance.now()
+    let firstTokenAt: number | undefined
     const release = (success: boolean, tokens = 0) => {
       if (released) return
       released = true
-      pool.release(miner, { ok: success, tokens })
+      // Speed is measured on answers that finished: latency to the first token, then tokens/s.
+      const end = performance.now()
+      const measured =
+        success && tokens > 0 && firstTokenAt !== undefined
+          ? {
+              firstTokenMs: firstTokenAt - started,
+              ...(tokens > 1 && end > firstTokenAt
+                ? { tokensPerSecond: ((tokens - 1) * 1000) / (end - firstTokenAt) }
+                : {}),
+            }
+          : {}
+      pool.release(miner, { ok: success, tokens, ...measured })
     }
     try {
       iterator = miner.infer(request, { signal: controller.signal })[Symbol.asyncIterator]()
@@ -94,6 +109,7 @@ export async function* routeInference(
         const step = await nextWithin(iterator, idleTimeoutMs)
         if (step.done) throw new MinerFailedError('the miner ended its answer without a receipt')
         const event = step.value
+        firstTokenAt ??= performance.now()
         if (event.type === 'token') {
           if (received < emitted.length) {
             if (emitted[received] !== event.token)

@@ -15,6 +15,23 @@ export type MinerStatus = {
   failures: number
   consecutiveFailures: number
   tokens: number
+  /** The miner's signed price, VTY wei per token (absent: not advertised or not fetched yet). */
+  price: MinerPrice | undefined
+  /** Moving average of the time to its first token, ms (absent: never answered). */
+  latencyMs: number | undefined
+  /** Moving average of its tokens per second after the first (absent: never answered). */
+  throughput: number | undefined
+}
+
+/** A price a miner signed (src/verify/price.ts), as routing uses it. */
+export type MinerPrice = { prompt: bigint; completion: bigint; validUntil: number }
+
+/** OpenRouter-like routing preferences (the request's `provider` object). */
+export type RoutingPreferences = {
+  /** Order of preference; default 'score' (validators' verdict per running request). */
+  sort?: 'price' | 'latency' | 'throughput' | 'score'
+  /** Skip miners whose price is above these (wei per token) or unknown. */
+  maxPrice?: { prompt?: bigint; completion?: bigint }
 }
 
 type Entry = MinerStatus & {
@@ -32,6 +49,9 @@ export type MinerPoolOptions = {
   /** Clock, for tests (default Date.now). */
   now?: () => number
 }
+
+/** Weight of a new measurement in the latency and throughput averages. */
+const EWMA = 0.3
 
 /**
  * The miners serving one model. Routing picks, among available miners with a positive score, the
@@ -71,6 +91,9 @@ export class MinerPool {
       failures: old?.failures ?? 0,
       consecutiveFailures: 0,
       tokens: old?.tokens ?? 0,
+      price: old?.price,
+      latencyMs: old?.latencyMs,
+      throughput: old?.throughput,
       miner,
       unavailableUntil: 0,
       lastPicked: old?.lastPicked ?? 0,
@@ -83,6 +106,18 @@ export class MinerPool {
 
   has(hotkey: string): boolean {
     return this.entries.has(hotkey)
+  }
+
+  /** Records a miner's verified price sheet (or forgets it). */
+  setPrice(hotkey: string, price: MinerPrice | undefined): void {
+    const e = this.entries.get(hotkey)
+    if (e) e.price = price
+  }
+
+  /** The price routing would use for a miner now: undefined when unknown or expired. */
+  priceOf(hotkey: string): MinerPrice | undefined {
+    const price = this.entries.get(hotkey)?.price
+    return price && price.validUntil * 1000 >= this.now() ? price : undefined
   }
 
   setScore(hotkey: string, score: number): void {
@@ -107,6 +142,9 @@ export class MinerPool {
       failures: e.failures,
       consecutiveFailures: e.consecutiveFailures,
       tokens: e.tokens,
+      price: this.priceOf(e.hotkey),
+      latencyMs: e.latencyMs,
+      throughput: e.throughput,
     }))
   }
 
@@ -120,14 +158,36 @@ export class MinerPool {
 
   /**
    * Picks a miner not in `exclude` (and in `only`, when given; hotkeys lower-case), or undefined
-   * when none is left; marks it in flight.
+   * when none is left; marks it in flight. `prefs.maxPrice` leaves out miners priced above it or
+   * without a known price; `prefs.sort` orders the rest: cheapest (prompt + completion price),
+   * fastest first token, highest throughput (a miner not measured yet goes first, so it gets
+   * measured), or the default, score per running request. Ties go to the score per running request,
+   * then the least recently picked.
    */
   acquire(
     exclude: ReadonlySet<string> = new Set(),
     only?: ReadonlySet<string>,
+    prefs: RoutingPreferences = {},
   ): MinerClient | undefined {
     const now = this.now()
+    const sort = prefs.sort ?? 'score'
+    const rank = (e: Entry): number => {
+      switch (sort) {
+        case 'price': {
+          const p = this.priceOf(e.hotkey)
+          // an unknown price sorts last
+          return p ? -Number(p.prompt + p.completion) : Number.NEGATIVE_INFINITY
+        }
+        case 'latency':
+          return e.latencyMs === undefined ? Number.POSITIVE_INFINITY : -e.latencyMs
+        case 'throughput':
+          return e.throughput ?? Number.POSITIVE_INFINITY
+        default:
+          return 0
+      }
+    }
     let best: Entry | undefined
+    let bestRank = 0
     let bestKey = 0
     let fallback: Entry | undefined
     for (const e of this.entries.values()) {
@@ -135,13 +195,26 @@ export class MinerPool {
       // A request that names its miners (`provider.only`: a validator's check, a user's choice)
       // may reach one the routing weights leave out; any other request may not.
       if (only ? !only.has(e.hotkey.toLowerCase()) : e.score <= 0) continue
+      if (prefs.maxPrice) {
+        const p = this.priceOf(e.hotkey)
+        if (!p) continue
+        if (prefs.maxPrice.prompt !== undefined && p.prompt > prefs.maxPrice.prompt) continue
+        if (prefs.maxPrice.completion !== undefined && p.completion > prefs.maxPrice.completion)
+          continue
+      }
       if (now < e.unavailableUntil) {
         if (!fallback || e.unavailableUntil < fallback.unavailableUntil) fallback = e
         continue
       }
+      const r = rank(e)
       const key = Math.max(e.score, 1e-9) / (1 + e.inFlight)
-      if (!best || key > bestKey || (key === bestKey && e.lastPicked < best.lastPicked)) {
+      if (
+        !best ||
+        r > bestRank ||
+        (r === bestRank && (key > bestKey || (key === bestKey && e.lastPicked < best.lastPicked)))
+      ) {
         best = e
+        bestRank = r
         bestKey = key
       }
     }
@@ -154,11 +227,22 @@ export class MinerPool {
   }
 
   /** Ends a request on a miner: success resets its failures, failure starts a cool-down. */
-  release(miner: MinerClient, outcome: { ok: boolean; tokens?: number }): void {
+  release(
+    miner: MinerClient,
+    outcome: { ok: boolean; tokens?: number; firstTokenMs?: number; tokensPerSecond?: number },
+  ): void {
     const e = this.entries.get(miner.hotkey)
     if (!e || e.miner !== miner) return
     e.inFlight = Math.max(0, e.inFlight - 1)
     e.tokens += outcome.tokens ?? 0
+    const average = (old: number | undefined, v: number | undefined) =>
+      v === undefined || !Number.isFinite(v) || v < 0
+        ? old
+        : old === undefined
+          ? v
+          : old + EWMA * (v - old)
+    e.latencyMs = average(e.latencyMs, outcome.firstTokenMs)
+    e.throughput = average(e.throughput, outcome.tokensPerSecond)
     if (outcome.ok) {
       e.consecutiveFailures = 0
       e.unavailableUntil = 0

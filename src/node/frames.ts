@@ -6,6 +6,10 @@ import type { SignedRequest } from '../verify/call.ts'
 /** The inference protocol: one signed request, then token frames, then a done or error frame. */
 export const INFER_PROTOCOL = '/verity/infer/1'
 
+/** The price protocol: the miner writes one frame, its signed price sheet (src/verify/price.ts), and closes. */
+export const PRICE_PROTOCOL = '/verity/price/1'
+export type PriceFrame = { type: 'price'; sheet: Record<string, unknown> }
+
 /** Largest frame either side accepts (a request carries at most 64k prompt tokens). */
 export const MAX_FRAME_BYTES = 1 << 20
 
@@ -27,7 +31,7 @@ const decoder = new TextDecoder()
 /** Writes one length-prefixed JSON frame, waiting for the stream to drain when it asks to. */
 export async function writeFrame(
   stream: Stream,
-  frame: RequestFrame | ResponseFrame,
+  frame: RequestFrame | ResponseFrame | PriceFrame,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   const bytes = lp.encode.single(encoder.encode(JSON.stringify(frame)))

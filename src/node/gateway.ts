@@ -30,6 +30,7 @@ import { chainProbe, connectedPeers } from './health.ts'
 import { log } from './log.ts'
 import { registerChainCalls, registerGauge } from './metrics.ts'
 import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
+import { fetchPriceSheet } from './price.ts'
 import { type NeuronView, SubnetView } from './subnet-view.ts'
 
 export type GatewayNode = {
@@ -133,6 +134,36 @@ export async function startGatewayNode(options: {
     })
     pool.add(client, { score: score(n) })
     logger('miner uid %d %s added', n.uid, n.hotkey)
+    await refreshPrice(n)
+  }
+
+  /**
+   * Fetches and checks a miner's signed price sheet; routing by price and `max_price` use it,
+   * and a miner without one (unreachable, forged, expired) is left out of price-capped requests.
+   */
+  const priceAskedAt = new Map<string, number>()
+  const refreshPrice = async (n: NeuronView) => {
+    const key = n.hotkey.toLowerCase()
+    // at most one ask per miner every 30 s, whatever the metagraph refresh rate
+    if (Date.now() - (priceAskedAt.get(key) ?? 0) < 30_000) return
+    priceAskedAt.set(key, Date.now())
+    try {
+      const sheet = await fetchPriceSheet(peer, n.peerId!, {
+        chainId: chain.chainId,
+        netuid,
+        modelRoot: pool.model.modelRoot,
+        verifyingContract: chain.address,
+        minerHotkey: n.hotkey,
+      })
+      pool.setPrice(n.hotkey, {
+        prompt: sheet.promptPrice,
+        completion: sheet.completionPrice,
+        validUntil: sheet.validUntil,
+      })
+    } catch (error) {
+      pool.setPrice(n.hotkey, undefined)
+      logger('miner uid %d %s: no price (%s)', n.uid, n.hotkey, (error as Error).message)
+    }
   }
 
   const onMetagraph = () => {
@@ -146,7 +177,12 @@ export async function startGatewayNode(options: {
       if (known === undefined || known.peerId !== n.peerId) {
         if (known?.miner) pool.remove(n.hotkey)
         void discover(n)
-      } else if (known.miner) pool.setScore(n.hotkey, score(n))
+      } else if (known.miner) {
+        pool.setScore(n.hotkey, score(n))
+        // a sheet is signed for an hour: fetch the next one before it runs out
+        const price = pool.status().find((m) => m.hotkey === n.hotkey)?.price
+        if (!price || price.validUntil - Date.now() / 1000 < 900) void refreshPrice(n)
+      }
       // not a miner when asked: asked again (a node may start serving after it first connected)
       else void discover(n)
     }

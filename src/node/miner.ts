@@ -13,9 +13,16 @@ import {
   type SignedRequest,
   verifySignedRequest,
 } from '../verify/call.ts'
+import { priceSheetToJson, type SignedPriceSheet, signPriceSheet } from '../verify/price.ts'
 import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
 import { type CallFeatures, type CheatMode, judgeCall, madeUp, subtleFault } from './cheat.ts'
-import { type ErrorFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
+import {
+  type ErrorFrame,
+  INFER_PROTOCOL,
+  PRICE_PROTOCOL,
+  readFrames,
+  writeFrame,
+} from './frames.ts'
 import { log } from './log.ts'
 import { type MinerOutcome, NodeMetrics } from './metrics.ts'
 import type { Peer } from './peer.ts'
@@ -62,7 +69,15 @@ export type MinerInit = {
   dieAfterTokens?: number
   /** Where the node's metrics go (default: a registry of this service's own). */
   metrics?: NodeMetrics
+  /** The advertised price, VTY wei per prompt and completion token (default: free). */
+  price?: { prompt: bigint; completion: bigint }
+  /** Unix-seconds clock of the price sheet (tests; default Date.now() / 1000). */
+  nowSeconds?: () => number
 }
+
+/** A price sheet is signed for an hour and signed again when less than ten minutes are left. */
+const PRICE_SHEET_S = 3600
+const PRICE_RESIGN_S = 600
 
 /**
  * Inbound infer streams one connection may have open. A gateway sends all its users' requests to a
@@ -90,6 +105,7 @@ export class MinerService implements Startable {
   private readonly signer: ReceiptSigner
   private readonly modelRoot: Hex
   private started = false
+  private sheet: Promise<SignedPriceSheet> | undefined
   private running = 0
   private readonly waiting: Array<() => void> = []
   private readonly perCaller = new Map<string, number>()
@@ -135,13 +151,49 @@ export class MinerService implements Startable {
       (stream, connection) => this.handle(stream, connection),
       { maxInboundStreams: MAX_STREAMS_PER_CONNECTION },
     )
+    await this.peer.handle(PRICE_PROTOCOL, (stream) => this.sendPrice(stream))
     this.started = true
+  }
+
+  /** The advertised prices, VTY wei per token. */
+  get price(): { prompt: bigint; completion: bigint } {
+    return this.init.price ?? { prompt: 0n, completion: 0n }
+  }
+
+  /** The current signed price sheet (signed again shortly before it expires). */
+  async priceSheet(): Promise<SignedPriceSheet> {
+    const now = Math.floor(this.init.nowSeconds?.() ?? Date.now() / 1000)
+    const current = await this.sheet?.catch(() => undefined)
+    if (current && current.validUntil - now > PRICE_RESIGN_S) return current
+    this.sheet = signPriceSheet(this.init.hotkey, {
+      chainId: this.init.chainId,
+      netuid: this.init.netuid,
+      modelRoot: this.modelRoot,
+      minerHotkey: this.init.hotkey.address,
+      verifyingContract: this.init.verifyingContract,
+      promptPrice: this.price.prompt,
+      completionPrice: this.price.completion,
+      issuedAt: now,
+      validUntil: now + PRICE_SHEET_S,
+    })
+    return await this.sheet
+  }
+
+  private async sendPrice(stream: Stream): Promise<void> {
+    try {
+      await writeFrame(stream, { type: 'price', sheet: priceSheetToJson(await this.priceSheet()) })
+      await stream.close()
+    } catch (error) {
+      this.log.error('price stream failed: %e', error)
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    }
   }
 
   async stop(): Promise<void> {
     if (!this.started) return
     this.started = false
     await this.peer.unhandle(INFER_PROTOCOL)
+    await this.peer.unhandle(PRICE_PROTOCOL)
   }
 
   private async handle(stream: Stream, connection: Connection): Promise<void> {
