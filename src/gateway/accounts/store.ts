@@ -114,8 +114,8 @@ function fromRow(r: KeyRow): AccountRecord {
   }
 }
 
-/** Largest balance a key may hold (micro-units): far below SQLite's int64 and easy to print. */
-export const MAX_BALANCE = 10n ** 15n * 1_000_000n
+/** Largest balance a key may hold (micro-units, 10^9 units): sums of it stay far inside int64. */
+export const MAX_BALANCE = 10n ** 15n
 
 /**
  * The gateway's API keys, prepaid balances and usage, in SQLite (`<data-dir>/gateway.sqlite`).
