@@ -91,7 +91,9 @@ describe('Host check (DNS rebinding)', () => {
     // no Host at all (HTTP/1.0, a hand-made request): refused too
     const none = await server.app.request('/v1/models')
     expect(none.status).toBe(421)
-    expect((await none.json()).error.message).toMatch(/no Host header/)
+    expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(
+      /no Host header/,
+    )
     // a rebinding page POSTing to the API is refused before anything runs
     const post = await raw(server, {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { AccountNotFoundError, GatewayError, InvalidRequestError } from '../../errors/gateway.ts'
 import { createApiKey } from './keys.ts'
@@ -371,3 +371,11 @@ function checkAmount(amount: bigint, what: string): void {
   if (typeof amount !== 'bigint' || amount < 0n || amount > MAX_BALANCE)
     throw new InvalidRequestError(`${what} must be between 0 and ${MAX_BALANCE} micro-units`)
 }
+
+/** The account store's file in a gateway node's data dir. */
+export function accountStorePath(dataDir: string): string {
+  return join(dataDir, 'gateway.sqlite')
+}
+
+/** Limits of a key created without any (0 = no limit). */
+export const DEFAULT_KEY_LIMITS: KeyLimits = { rpm: 60, tpm: 100_000, concurrency: 4 }
