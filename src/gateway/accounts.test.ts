@@ -150,7 +150,7 @@ describe('gateway accounts over HTTP', () => {
   })
 
   it('debits exactly p + 2c per request; /v1/usage shows the caller its own key only', async () => {
-    const { cli, store, chat, usage } = await setup()
+    const { cli, store, chat, usage, server } = await setup()
     const a = cli.create({ name: 'a', credit: 1_000_000n, limits: OPEN })
     const b = cli.create({ name: 'b', credit: 7_000_000n, limits: OPEN })
     const body = await json(await chat(a.secret))
@@ -175,6 +175,20 @@ describe('gateway accounts over HTTP', () => {
     expect(store.get(a.account.id).balance).toBe(1_000_000n - BigInt(2 * (p + 2 * c)))
     expect((await usage(b.secret)).totals.requests).toBe(0)
     expect((await usage(b.secret)).balance).toBe('7000000')
+    // ?limit bounds the recent list; anything but a small integer is a 400
+    const one = await fetch(`${server.url}/v1/usage?limit=1`, {
+      headers: { authorization: `Bearer ${a.secret}` },
+    })
+    expect((await json(one)).recent).toHaveLength(1)
+    for (const bad of ['-1', 'abc', '1e3', '10000'])
+      await expectError(
+        await fetch(`${server.url}/v1/usage?limit=${bad}`, {
+          headers: { authorization: `Bearer ${a.secret}` },
+        }),
+        400,
+        null as never,
+      )
+    await expectError(await fetch(`${server.url}/v1/usage`), 401, 'invalid_api_key')
   })
 
   it('402 insufficient_quota when the credit cannot cover prompt + max_tokens; a top-up lets it through', async () => {

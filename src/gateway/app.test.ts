@@ -324,6 +324,10 @@ describe('API keys and rate limit', () => {
     await expectError(res, 429, 'rate_limit_error', 'rate_limit_exceeded')
   })
 
+  it('GET /v1/usage without accounts is a 501', async () => {
+    await expectError(await gateway().request('/v1/usage'), 501, 'server_error', 'not_implemented')
+  })
+
   it('a made-up bearer never buys a fresh rate-limit bucket', async () => {
     const bearer = (k: string) => ({ headers: { authorization: `Bearer ${k}` } })
     // keys off: a bearer proves nothing, so every caller shares one budget
