@@ -189,6 +189,14 @@ describe('gateway accounts over HTTP', () => {
         null as never,
       )
     await expectError(await fetch(`${server.url}/v1/usage`), 401, 'invalid_api_key')
+    const models = await json(
+      await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${a.secret}` } }),
+    )
+    expect(models.data[0].pricing).toEqual({
+      prompt: '1.000000',
+      completion: '2.000000',
+      unit: 'per_million_tokens',
+    })
   })
 
   it('402 insufficient_quota when the credit cannot cover prompt + max_tokens; a top-up lets it through', async () => {
