@@ -74,6 +74,7 @@ describe('npm start (verity devnet) through the openai client', () => {
     expect(output).toContain(`OpenAI-compatible API: ${baseURL}`)
     expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions/)
     expect(output).toMatch(/new OpenAI\(\{baseURL:/)
+    expect(output).toMatch(/API keys are off .*--auth.*verity gateway keys create/)
   })
 
   it('answers streamed and not; the same seed gives the same text; the receipt verifies and re-executes', async () => {

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.ts')).command,
   node: async () => (await import('./commands/node.ts')).command,
   devnet: async () => (await import('./commands/devnet.ts')).command,
+  gateway: async () => (await import('./commands/gateway.ts')).command,
   receipts: async () => (await import('./commands/receipts.ts')).command,
   dispute: async () => (await import('./commands/dispute.ts')).command,
   chain: async () => (await import('./commands/chain.ts')).command,
@@ -36,6 +37,7 @@ usage: verity <command> [options]
 commands:
   devnet     run a whole local network: chain, miners, validators, gateway, providers (npm start)
   node       run one miner, validator, gateway or provider node
+  gateway    a gateway's API keys: create, list, revoke, top up (verity gateway keys)
   verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
   receipts   hand a saved answer to the validators (verity receipts submit)
   dispute    challenge a saved answer on chain; a dispute's status; list disputes; when honesty

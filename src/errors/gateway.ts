@@ -84,17 +84,75 @@ export class AuthenticationError extends GatewayError {
   }
 }
 
-/** Too many requests for one key in the current window. */
+/** The limit a 429 names in its `X-RateLimit-*` headers (Reset in seconds from now). */
+export type RateLimitState = { limit: number; remaining: number; resetSeconds: number }
+
+/** Too many requests (or tokens, or concurrent requests) for one key in the current window. */
 export class RateLimitError extends GatewayError {
   override name = 'RateLimitError' as const
   override readonly status = 429
   override readonly type = 'rate_limit_error'
   readonly retryAfterSeconds: number
-  constructor(retryAfterSeconds: number) {
-    super(`Rate limit reached; retry after ${retryAfterSeconds} s.`, {
+  readonly limit: RateLimitState | undefined
+  constructor(
+    retryAfterSeconds: number,
+    options: { message?: string; limit?: RateLimitState } = {},
+  ) {
+    super(options.message ?? `Rate limit reached; retry after ${retryAfterSeconds} s.`, {
       code: 'rate_limit_exceeded',
     })
     this.retryAfterSeconds = retryAfterSeconds
+    this.limit = options.limit
+  }
+}
+
+/** The key's prepaid credit cannot cover the request at its longest (do not retry: top up). */
+export class InsufficientCreditError extends GatewayError {
+  override name = 'InsufficientCreditError' as const
+  override readonly status = 402
+  override readonly type = 'insufficient_quota'
+  constructor(message: string) {
+    super(message, { code: 'insufficient_quota' })
+  }
+}
+
+/** A JSON route got a body of another media type (text/plain is what a cross-site form can send). */
+export class UnsupportedMediaTypeError extends InvalidRequestError {
+  override name = 'UnsupportedMediaTypeError' as const
+  override readonly status = 415
+  constructor(contentType: string | undefined) {
+    super(
+      contentType
+        ? `Content-Type '${contentType.slice(0, 80)}' is not accepted: send the body as application/json.`
+        : 'The request has no Content-Type: send the body as application/json.',
+      { code: 'unsupported_media_type' },
+    )
+  }
+}
+
+/** The Host header names a host this gateway does not serve (a DNS-rebinding page, a stray proxy). */
+export class HostNotAllowedError extends InvalidRequestError {
+  override name = 'HostNotAllowedError' as const
+  override readonly status = 421
+  constructor(host: string | undefined) {
+    super(
+      host
+        ? `Host '${host.slice(0, 100)}' is not served here (the gateway's --allowed-hosts lists the names it answers to).`
+        : 'The request has no Host header.',
+      { code: 'host_not_allowed' },
+    )
+  }
+}
+
+/** An API key the account store does not hold (CLI: revoke or top up an unknown id). */
+export class AccountNotFoundError extends GatewayError {
+  override name = 'AccountNotFoundError' as const
+  override readonly status = 404
+  override readonly type = 'invalid_request_error'
+  constructor(id: string) {
+    super(`no API key with id '${id}' (verity gateway keys list shows them)`, {
+      code: 'key_not_found',
+    })
   }
 }
 

@@ -323,6 +323,27 @@ describe('API keys and rate limit', () => {
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/)
     await expectError(res, 429, 'rate_limit_error', 'rate_limit_exceeded')
   })
+
+  it('GET /v1/usage without accounts is a 501', async () => {
+    await expectError(await gateway().request('/v1/usage'), 501, 'server_error', 'not_implemented')
+  })
+
+  it('a made-up bearer never buys a fresh rate-limit bucket', async () => {
+    const bearer = (k: string) => ({ headers: { authorization: `Bearer ${k}` } })
+    // keys off: a bearer proves nothing, so every caller shares one budget
+    const open = gateway({ rateLimit: { requests: 2, windowMs: 60_000 } })
+    expect((await open.request('/v1/models', bearer('a'))).status).toBe(200)
+    expect((await open.request('/v1/models', bearer('b'))).status).toBe(200)
+    for (const k of ['c', 'd', 'e'])
+      expect((await open.request('/v1/models', bearer(k))).status).toBe(429)
+    // keys on: a made-up key is a 401 before the limiter; the real key keeps its own budget
+    const keyed = gateway({ apiKeys: ['good'], rateLimit: { requests: 2, windowMs: 60_000 } })
+    for (const k of ['x', 'y', 'z'])
+      expect((await keyed.request('/v1/models', bearer(k))).status).toBe(401)
+    expect((await keyed.request('/v1/models', bearer('good'))).status).toBe(200)
+    expect((await keyed.request('/v1/models', bearer('good'))).status).toBe(200)
+    expect((await keyed.request('/v1/models', bearer('good'))).status).toBe(429)
+  })
 })
 
 describe('failover', () => {

@@ -29,7 +29,14 @@ export type MappedError = {
 export function mapError(error: unknown): MappedError {
   const headers: Record<string, string> = {}
   if (error instanceof GatewayError) {
-    if (error instanceof RateLimitError) headers['retry-after'] = String(error.retryAfterSeconds)
+    if (error instanceof RateLimitError) {
+      headers['retry-after'] = String(error.retryAfterSeconds)
+      if (error.limit) {
+        headers['x-ratelimit-limit'] = String(error.limit.limit)
+        headers['x-ratelimit-remaining'] = String(error.limit.remaining)
+        headers['x-ratelimit-reset'] = String(error.limit.resetSeconds)
+      }
+    }
     if (error instanceof NoMinerAvailableError) headers['retry-after'] = '1'
     return {
       status: error.status as ContentfulStatusCode,

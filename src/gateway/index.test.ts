@@ -4,6 +4,8 @@ import * as gateway from './index.ts'
 it('exports the gateway API', () => {
   expect(Object.keys(gateway).sort()).toMatchInlineSnapshot(`
     [
+      "AccountStore",
+      "Accounts",
       "DEFAULT_CHAT_TEMPLATE",
       "GatewayMetrics",
       "LocalMiner",
@@ -12,6 +14,7 @@ it('exports the gateway API', () => {
       "TextStream",
       "chatTemplate",
       "compileTemplate",
+      "costOf",
       "createGateway",
       "decodeReceiptHeader",
       "describeLoadedModel",
@@ -19,6 +22,7 @@ it('exports the gateway API', () => {
       "encodeReceiptHeader",
       "finalText",
       "findStop",
+      "fixedPriceBook",
       "mapError",
       "outputText",
       "renderChat",

@@ -12,6 +12,14 @@ export {
 } from '../verify/prompt/chat.ts'
 export { type CompiledTemplate, compileTemplate } from '../verify/prompt/jinja.ts'
 export { finalText, findStop, outputText, TextStream } from '../verify/text.ts'
+export { Accounts, type AccountsOptions, type Charge } from './accounts/meter.ts'
+export { costOf, fixedPriceBook, type Price, type PriceBook } from './accounts/price.ts'
+export {
+  type AccountRecord,
+  AccountStore,
+  type KeyLimits,
+  type UsageRecord,
+} from './accounts/store.ts'
 export { createGateway, type Gateway } from './app.ts'
 export { mapError, type OpenAIErrorBody } from './errors.ts'
 export { type RoutedEvent, type RouteOptions, routeInference } from './execute.ts'

@@ -67,6 +67,25 @@ export async function respond(
   const model = pool.model
   const abort = new AbortController()
   const signal = AbortSignal.any([abort.signal, c.req.raw.signal])
+  // Accounts on: the most this request can cost is held now (429/402 before any miner is asked),
+  // and what it produced is charged when it ends, however it ends (a failure before any token is
+  // free; a client that hangs up pays for the prompt and the tokens made so far).
+  const caller = state.accounts?.callerOf(c.req.raw)
+  const charge = caller
+    ? state.accounts!.reserve(caller, model.id, request.promptTokens.length, request.maxTokens)
+    : undefined
+  let produced = 0
+  let completed = false
+  const settle = () => {
+    if (!charge) return
+    const outcome = completed ? 'ok' : signal.aborted ? 'client_closed' : 'failed'
+    try {
+      charge.settle({ completionTokens: produced, outcome })
+    } catch {
+      // the store is gone (shutting down): the hold is released at the next start
+      metrics.errors.inc({ type: 'accounts' })
+    }
+  }
   const events = routeInference(pool, request, {
     signal,
     idleTimeoutMs: state.idleTimeoutMs,
@@ -86,14 +105,31 @@ export async function respond(
   const endpoint = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'
 
   // The first event decides the status: failures before any token are plain HTTP errors.
-  const first = await events.next()
+  let first: IteratorResult<RoutedEvent>
+  try {
+    first = await events.next()
+  } catch (error) {
+    settle()
+    throw error
+  }
+  if (!first.done && first.value.type === 'token') produced++
   metrics.firstToken.observe(labels, (performance.now() - started) / 1000)
 
   if (!input.stream) {
     let done: (RoutedEvent & { type: 'done' }) | undefined
-    if (!first.done && first.value.type === 'done') done = first.value
-    else for await (const e of events) if (e.type === 'done') done = e
-    if (!done) throw new Error('inference ended without a receipt')
+    try {
+      if (!first.done && first.value.type === 'done') done = first.value
+      else
+        for await (const e of events) {
+          if (e.type === 'done') done = e
+          else produced++
+        }
+      if (!done) throw new Error('inference ended without a receipt')
+      produced = done.tokens.length
+      completed = true
+    } finally {
+      settle()
+    }
     metrics.completionTokens.inc(labels, done.tokens.length)
     const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
     const finish = hitStop ? 'stop' : done.finishReason
@@ -171,6 +207,7 @@ export async function respond(
           while (!event.done) {
             const e = event.value
             if (e.type === 'token') {
+              if (event !== first) produced++
               pendingTokens.push(e.token)
               const piece = text.push(e.token)
               if (piece) controller.enqueue(chunk([delta(piece, null)], takeTokens()))
@@ -179,6 +216,8 @@ export async function respond(
               if (rest || pendingTokens.length > 0)
                 controller.enqueue(chunk([delta(rest, null)], takeTokens()))
               metrics.completionTokens.inc(labels, e.tokens.length)
+              produced = e.tokens.length
+              completed = true
               const finish = text.hitStop ? 'stop' : e.finishReason
               const verity = verityField(e, request)
               forward(state, verity)
@@ -200,6 +239,7 @@ export async function respond(
             } catch {}
           }
         } finally {
+          settle()
           metrics.latency.observe({ endpoint }, (performance.now() - started) / 1000)
           try {
             controller.close()

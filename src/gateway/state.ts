@@ -1,5 +1,6 @@
 import { ModelNotFoundError } from '../errors/gateway.ts'
 import type { ReceiptBundle } from '../verify/bundle.ts'
+import type { Accounts } from './accounts/meter.ts'
 import { GatewayMetrics } from './metrics.ts'
 import type { MinerPool } from './pool.ts'
 
@@ -20,6 +21,18 @@ export type GatewayOptions = {
   maxAttempts?: number
   /** Per-key (or per-client when keys are off) request budget; off by default. */
   rateLimit?: { requests: number; windowMs: number }
+  /**
+   * Gateway accounts: API keys from an account store, per-key limits and prepaid credit charged
+   * by usage. When set, `apiKeys`, `apiKeyHashes` and `rateLimit` are not used.
+   */
+  accounts?: Accounts
+  /** Origins a browser may call the API from (CORS); none by default. `*` allows any. */
+  corsOrigins?: readonly string[]
+  /**
+   * Host names the gateway answers to besides loopback and IP addresses (DNS-rebinding guard);
+   * absent: any Host. The node passes its configured names.
+   */
+  allowedHosts?: readonly string[]
   /** Chooses the seed when a request has none (default: 48 random bits). */
   chooseSeed?: () => number
   /** Clock in milliseconds (default Date.now): the render time chat requests commit to. */
@@ -49,6 +62,7 @@ export type GatewayState = {
   now: () => number
   submitBundle: ((bundle: ReceiptBundle) => Promise<void>) | undefined
   nodeStatus: GatewayOptions['nodeStatus']
+  accounts: Accounts | undefined
   pool(model: string): MinerPool
 }
 
@@ -71,6 +85,7 @@ export function createState(options: GatewayOptions): GatewayState {
     now: options.now ?? Date.now,
     submitBundle: options.submitBundle,
     nodeStatus: options.nodeStatus,
+    accounts: options.accounts,
     pool(model) {
       const p = pools.get(model)
       if (!p) throw new ModelNotFoundError(model)

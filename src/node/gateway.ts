@@ -5,6 +5,9 @@ import type { PeerId } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
+import { Accounts } from '../gateway/accounts/meter.ts'
+import type { PriceBook } from '../gateway/accounts/price.ts'
+import { AccountStore, accountStorePath } from '../gateway/accounts/store.ts'
 import { GatewayMetrics } from '../gateway/metrics.ts'
 import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
@@ -72,6 +75,18 @@ export async function startGatewayNode(options: {
   network?: PeerNetworkOptions
   /** Epochs a miner stays out of routing after verified evidence (default 4). */
   evidenceEpochs?: number
+  /**
+   * Gateway accounts: API keys, limits and credit from `<dataDir>/gateway.sqlite` (managed with
+   * `verity gateway keys`), charged at these prices. Absent: the API is open.
+   */
+  auth?: { prices: PriceBook }
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins?: readonly string[]
+  /**
+   * Host names the API answers to besides loopback and IP addresses (DNS-rebinding guard): the
+   * public name(s) it is reached by. Default: none, so only loopback and addresses.
+   */
+  allowedHosts?: readonly string[]
   signal?: AbortSignal
 }): Promise<GatewayNode> {
   const logger = log('node:gateway')
@@ -259,7 +274,19 @@ export async function startGatewayNode(options: {
     'The latest block this node has read.',
     () => view.block,
   )
+  let store: AccountStore | undefined
+  let accounts: Accounts | undefined
+  if (options.auth) {
+    store = new AccountStore(accountStorePath(options.dataDir))
+    // holds left by a previous run belong to requests that died with it
+    const released = store.releaseHolds()
+    if (released > 0) logger('released %d reservation(s) of a previous run', released)
+    accounts = new Accounts({ store, prices: options.auth.prices })
+  }
   const server = startGatewayServer({
+    ...(accounts ? { accounts } : {}),
+    ...(options.corsOrigins?.length ? { corsOrigins: options.corsOrigins } : {}),
+    allowedHosts: options.allowedHosts ?? [],
     pools: [pool],
     port: options.port ?? 8080,
     ...(options.host ? { host: options.host } : {}),
@@ -272,6 +299,7 @@ export async function startGatewayNode(options: {
     unsubscribe()
     await view.stop()
     await server.stop().catch(() => {})
+    store?.close()
     await peer.stop()
   }
   const unsubscribe = view.onMetagraph(onMetagraph)

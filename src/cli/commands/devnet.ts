@@ -359,7 +359,10 @@ export const command: Command = {
       say(`Verity contract ${address}, token ${devnet.addresses.token}, subnet ${netuid}`)
       say(`Dispute game ${game}`)
       say(`Deployment manifest (for --deployment): ${manifest}`)
-      say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})\n`)
+      say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})`)
+      say(
+        `API keys are off (open to anyone on this host); a node turns them on with --auth: npx verity node --role gateway --auth … then npx verity gateway keys create --data-dir <its data dir> --credit 10\n`,
+      )
       say(`curl ${url}/v1/chat/completions -H 'content-type: application/json' \\`)
       say(
         `  -d '{"model":"${model.config.name}","messages":[{"role":"user","content":"Hello"}],"seed":1}'\n`,

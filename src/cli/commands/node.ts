@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { UsageError } from '../../errors/cli.ts'
+import { accountStorePath } from '../../gateway/accounts/store.ts'
 import { connectChain, readDisputeGame, readEpoch } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import { startGatewayNode } from '../../node/gateway.ts'
@@ -11,6 +12,7 @@ import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { intFlag, type ParsedArgs, parseArgs } from '../args.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, resolveChainTarget } from '../chain-target.ts'
+import { GATEWAY_FLAGS, GATEWAY_FLAGS_HELP, gatewayHttpFlags } from '../gateway-flags.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, threadsFlag } from '../model-file.ts'
 import { applyOpsFlags, OPS_FLAGS, OPS_HELP } from '../ops-flags.ts'
@@ -22,6 +24,8 @@ const HELP = `usage: verity node --role miner|validator|gateway|provider --key <
                   [--listen <multiaddr,...>] [--announce <multiaddr,...>]
                   [--bootstrap <multiaddr,...>] [--relay] [--port P]
                   [--host <address>] [--tls-cert <pem> --tls-key <pem>] [--gateway <url>]
+                  [--auth [--price-prompt P] [--price-completion P]] [--cors-origin <origin,...>]
+                  [--allowed-hosts <name,...>]
                   [--cheat-mode always|selective|subtle] [--threads N]
 
 Runs one node until Ctrl-C (or SIGTERM). The hotkey keyfile is decrypted with the passphrase from
@@ -45,6 +49,7 @@ they can tell apart), and sets weights with commit-reveal. Gateway: the OpenAI-c
 on --host (default 127.0.0.1; 0.0.0.0 for every interface) and --port (default 8080), over HTTPS
 with --tls-cert and --tls-key (PEM files), or plain HTTP behind a reverse proxy that terminates TLS
 (docs/OPERATING.md); its hotkey must be registered on the subnet for miners to serve it.
+${GATEWAY_FLAGS_HELP}
 Miners and validators play the dispute game: a validator disputes, with a bond from its hotkey's
 wallet, each wrong trace or output it re-executes; a miner answers every dispute over its receipts
 from its data dir's SQLite store. Both keep their games in that store and resume them after a
@@ -80,6 +85,7 @@ const spec = {
   'host-uri': { type: 'string' },
   'poll-ms': { type: 'string' },
   ...OPS_FLAGS,
+  ...GATEWAY_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -121,7 +127,10 @@ export const command: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     const { metrics: ops, keepEpochs } = applyOpsFlags(flags)
     const role = flags.role
-    if (role === 'provider') return await runProvider(flags)
+    if (role === 'provider') {
+      gatewayHttpFlags(flags, role) // refuses the gateway's own flags
+      return await runProvider(flags)
+    }
     if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
       throw new UsageError('--role must be miner, validator, gateway or provider')
     for (const f of ['capacity', 'attributes', 'pricing', 'pricing-script', 'host-uri', 'poll-ms'])
@@ -160,6 +169,7 @@ export const command: Command = {
             cert: readPem(flags['tls-cert'] as string, 'certificate'),
             key: readPem(flags['tls-key'] as string, 'key'),
           }
+    const gatewayHttp = gatewayHttpFlags(flags, role, announce)
     const network = {
       ...(listen ? { listen } : {}),
       ...(announce ? { announce } : {}),
@@ -243,10 +253,16 @@ export const command: Command = {
         network,
         ...(host ? { host } : {}),
         ...(tls ? { tls } : {}),
+        ...gatewayHttp,
       })
       stop = node.stop
       console.log(
         `gateway ${hotkey.address}: ${node.server.url}/v1 on ${node.peer.getMultiaddrs().map(String).join(' ')}`,
+      )
+      console.log(
+        gatewayHttp.auth
+          ? `accounts on: API keys from ${accountStorePath(dataDir)} (verity gateway keys create --data-dir ${dataDir})`
+          : `accounts off: the API is open to anyone who reaches it (--auth turns API keys on)`,
       )
     }
     await new Promise<void>((resolve) => {

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { trainedModelBytes } from '../../test/trained-model.ts'
+import { type Devnet, startDevnet } from '../chain/devnet.ts'
+import { fixedPriceBook } from '../gateway/accounts/price.ts'
+import { AccountStore, accountStorePath } from '../gateway/accounts/store.ts'
+import { testModel } from '../runtime/test-model.ts'
+import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
+import { connectChain } from './chain.ts'
+import { type GatewayNode, startGatewayNode } from './gateway.ts'
+import { setupSubnet, startMinerNode } from './network.ts'
+
+/**
+ * The gateway role with accounts on (`verity node --role gateway --auth`): keys from its data
+ * dir's store, charged at its prices; holds of a previous run released at start; Host checked.
+ */
+const model = testModel()
+const tokenizer = tokenizerFromGguf(model.metadata)
+const dir = mkdtempSync(join(tmpdir(), 'verity-gateway-auth-'))
+const PRICE = { promptPerMillion: 1_000_000n, completionPerMillion: 2_000_000n }
+let devnet: Devnet
+let gateway: GatewayNode
+let cli: AccountStore
+let leftover: { id: string; hold: bigint }
+const stops: (() => Promise<void> | void)[] = []
+
+beforeAll(async () => {
+  devnet = await startDevnet({ accounts: 3 })
+  const w = devnet.walletClients
+  const netuid = await setupSubnet(devnet, {
+    model,
+    ggufBytes: trainedModelBytes(),
+    miners: [w[1]!],
+    validators: [],
+    gateways: [w[2]!],
+  })
+  const ctx = (i: number) =>
+    connectChain({
+      rpcUrl: devnet.rpcUrl,
+      account: devnet.accounts[i]!.account as never,
+      netuid,
+      address: devnet.addresses.verity,
+    })
+  const miner = await startMinerNode({
+    hotkey: devnet.accounts[1]!.account as never,
+    chain: await ctx(1),
+    model,
+    tokenizer,
+    dataDir: join(dir, 'miner'),
+  })
+  stops.push(miner.stop)
+  // a hold left by a gateway that died mid-request
+  cli = new AccountStore(accountStorePath(join(dir, 'gateway')))
+  stops.push(() => cli.close())
+  const old = cli.create({ credit: 100n, limits: { rpm: 0, tpm: 0, concurrency: 0 } })
+  leftover = { id: old.account.id, hold: cli.reserve(old.account.id, 60n)! }
+  gateway = await startGatewayNode({
+    hotkey: devnet.accounts[2]!.account as never,
+    chain: await ctx(2),
+    model,
+    dataDir: join(dir, 'gateway'),
+    port: 0,
+    auth: { prices: fixedPriceBook(PRICE) },
+    allowedHosts: ['api.example.org'],
+  })
+  stops.push(gateway.stop)
+  await gateway.view.refresh({ metagraph: true })
+  await vi.waitFor(() => expect(gateway.pool.size).toBe(1), { timeout: 30_000, interval: 200 })
+}, 180_000)
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => {})
+  await devnet?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+function hostStatus(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpRequest(
+      { host: '127.0.0.1', port: gateway.server.port, path: '/v1/models', headers: { host } },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode!)
+      },
+    )
+      .on('error', reject)
+      .end()
+  })
+}
+
+describe('verity node --role gateway --auth', () => {
+  it('released the holds of the previous run at start', () => {
+    expect(cli.get(leftover.id)).toMatchObject({ balance: 100n, held: 0n })
+  })
+
+  it('refuses calls without a key from its store; charges the key exactly by usage', async () => {
+    const baseURL = `${gateway.server.url}/v1`
+    const anonymous = new OpenAI({ baseURL, apiKey: 'vty-made-up', maxRetries: 0 })
+    await expect(
+      anonymous.chat.completions.create({
+        model: model.config.name,
+        messages: [{ role: 'user', content: 'Hi' }],
+      }),
+    ).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' })
+
+    const { secret, account } = cli.create({
+      credit: 1_000_000n,
+      limits: { rpm: 10, tpm: 0, concurrency: 2 },
+    })
+    const client = new OpenAI({ baseURL, apiKey: secret, maxRetries: 0 })
+    const r = await client.chat.completions.create({
+      model: model.config.name,
+      messages: [{ role: 'user', content: 'Tell me about the river.' }],
+      max_tokens: 8,
+      seed: 1,
+    })
+    const { prompt_tokens: p, completion_tokens: c } = r.usage!
+    expect(cli.get(account.id)).toMatchObject({ balance: 1_000_000n - BigInt(p + 2 * c), held: 0n })
+    const usage = await (
+      await fetch(`${baseURL}/usage`, { headers: { authorization: `Bearer ${secret}` } })
+    ).json()
+    expect(usage).toMatchObject({ balance: String(1_000_000 - p - 2 * c), totals: { requests: 1 } })
+  })
+
+  it('answers only its Host names', async () => {
+    expect(await hostStatus(`127.0.0.1:${gateway.server.port}`)).toBe(401)
+    expect(await hostStatus('api.example.org')).toBe(401)
+    expect(await hostStatus('rebind.attacker.example')).toBe(421)
+  })
+})
