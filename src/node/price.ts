@@ -19,6 +19,7 @@ export async function fetchPriceSheet(
   peer: Peer,
   peerId: string,
   expected: Omit<ExpectedPrice, 'now'>,
+  /** `now`: a millisecond clock (default Date.now). */
   options: { signal?: AbortSignal; now?: () => number } = {},
 ): Promise<SignedPriceSheet> {
   const signal = AbortSignal.any([
@@ -43,7 +44,7 @@ export async function fetchPriceSheet(
     const sheet = priceSheetFromJson(frame.sheet)
     return await verifyPriceSheet(sheet, {
       ...expected,
-      now: Math.floor(options.now?.() ?? Date.now() / 1000),
+      now: Math.floor((options.now?.() ?? Date.now()) / 1000),
     })
   } catch (error) {
     if (error instanceof PriceSheetError) throw error
