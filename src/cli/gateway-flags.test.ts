@@ -37,10 +37,15 @@ describe('gatewayHttpFlags', () => {
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       allowedHosts: ['api.example.com'],
     })
+    // a miner advertises its own price with the same flags (read by the node command)
+    expect(gatewayHttpFlags({ 'price-prompt': '1', 'price-completion': '2' }, 'miner')).toEqual({
+      allowedHosts: [],
+    })
     const bad: [Record<string, string | boolean>, string, RegExp][] = [
       [{ 'price-prompt': '1' }, 'gateway', /--price-prompt goes with --auth/],
       [{ auth: true, 'price-completion': '-1' }, 'gateway', /--price-completion must be/],
       [{ auth: true }, 'miner', /--auth goes with --role gateway/],
+      [{ 'price-prompt': '1' }, 'validator', /--price-prompt goes with --role gateway/],
       [
         { 'cors-origin': 'https://a.example/path' },
         'gateway',

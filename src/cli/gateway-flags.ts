@@ -52,10 +52,14 @@ export function gatewayHttpFlags(
   role: string,
   announce: readonly string[] = [],
 ): GatewayHttpFlags {
-  const given = Object.keys(GATEWAY_FLAGS).filter((f) => flags[f] !== undefined)
+  // A miner takes --price-prompt and --price-completion too: the price it advertises (VTY).
+  const minerFlags = role === 'miner' ? ['price-prompt', 'price-completion'] : []
+  const given = Object.keys(GATEWAY_FLAGS).filter(
+    (f) => flags[f] !== undefined && !minerFlags.includes(f),
+  )
   if (role !== 'gateway' && given.length > 0)
     throw new UsageError(`--${given[0]} goes with --role gateway`)
-  if (!flags.auth)
+  if (!flags.auth && role === 'gateway')
     for (const f of ['price-prompt', 'price-completion'])
       if (flags[f] !== undefined)
         throw new UsageError(`--${f} goes with --auth (prices are charged to API keys)`)

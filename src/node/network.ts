@@ -274,7 +274,10 @@ export async function startMinerNode(options: {
   /** When receipts are pruned (tests: more often). */
   retention?: Pick<RetentionInit, 'everyBlocks' | 'pollMs'>
   service?: Partial<
-    Pick<MinerInit, 'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks'>
+    Pick<
+      MinerInit,
+      'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks' | 'price'
+    >
   >
   signal?: AbortSignal
 }): Promise<RunningNode & { service: MinerService; view: SubnetView }> {

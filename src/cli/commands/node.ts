@@ -10,6 +10,7 @@ import { startMinerNode, startValidatorNode } from '../../node/network.ts'
 import { loadKey, readPassphrase } from '../../node/wallet.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
+import { pricePerMillionToWei } from '../../verify/price.ts'
 import { intFlag, type ParsedArgs, parseArgs } from '../args.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, resolveChainTarget } from '../chain-target.ts'
 import { GATEWAY_FLAGS, GATEWAY_FLAGS_HELP, gatewayHttpFlags } from '../gateway-flags.ts'
@@ -24,7 +25,7 @@ const HELP = `usage: verity node --role miner|validator|gateway|provider --key <
                   [--listen <multiaddr,...>] [--announce <multiaddr,...>]
                   [--bootstrap <multiaddr,...>] [--relay] [--port P]
                   [--host <address>] [--tls-cert <pem> --tls-key <pem>] [--gateway <url>]
-                  [--auth [--price-prompt P] [--price-completion P]] [--cors-origin <origin,...>]
+                  [--auth] [--price-prompt P] [--price-completion P] [--cors-origin <origin,...>]
                   [--allowed-hosts <name,...>]
                   [--cheat-mode always|selective|subtle] [--threads N]
 
@@ -43,7 +44,9 @@ peers are also found through the chain (every node publishes its addresses) and 
 Lists are comma-separated.
 
 Miner: serves /verity/infer/1 to the subnet's registered hotkeys (--cheat-mode serves made-up
-output, for devnets). Validator: re-executes a secret sample of the answers gateways gossip and
+output, for devnets) and its price on /verity/price/1: --price-prompt and --price-completion in VTY
+per million tokens (default 0), signed by its hotkey; gateways route by it and bind it into each
+request, so the receipt commits to the price the answer was served at. Validator: re-executes a secret sample of the answers gateways gossip and
 its own checks, sent through the gateway at --gateway <url> (without it, straight to miners, which
 they can tell apart), and sets weights with commit-reveal. Gateway: the OpenAI-compatible HTTP API
 on --host (default 127.0.0.1; 0.0.0.0 for every interface) and --port (default 8080), over HTTPS
@@ -221,6 +224,15 @@ export const command: Command = {
         network,
         ...(cheat ? { cheat: cheat as CheatMode } : {}),
         ...(ops ? { ops } : {}),
+        service: {
+          price: {
+            prompt: pricePerMillionToWei(String(flags['price-prompt'] ?? '0'), '--price-prompt'),
+            completion: pricePerMillionToWei(
+              String(flags['price-completion'] ?? '0'),
+              '--price-completion',
+            ),
+          },
+        },
       })
       stop = node.stop
       console.log(
