@@ -272,10 +272,26 @@ describe('a miner protects itself', () => {
   })
 
   it('caps answers at once, queues a few, and says busy beyond', async () => {
-    const m = await miner('capped', { maxConcurrent: 1, maxQueued: 1 })
-    const results = await Promise.allSettled(
-      [30, 31, 32].map((seed) => collect(clientFor(m), slow(seed))),
+    // Answers are held until all three calls have been admitted or refused, so the outcome does
+    // not depend on how fast the first answer runs on a loaded machine.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const m = await miner('capped', { maxConcurrent: 1, maxQueued: 1, holdAnswers: () => held })
+    const calls = [30, 31, 32].map((seed) => collect(clientFor(m), slow(seed)))
+    const refused = await Promise.race(
+      calls.map((c) =>
+        c.then(
+          () => undefined,
+          (e) => e,
+        ),
+      ),
     )
+    expect(refused).toMatchObject({ code: 'busy' })
+    expect(m.service.load).toEqual({ running: 1, queued: 1 })
+    release()
+    const results = await Promise.allSettled(calls)
     const busy = results.filter(
       (r) => r.status === 'rejected' && r.reason instanceof RemoteError && r.reason.code === 'busy',
     )
@@ -289,12 +305,27 @@ describe('a miner protects itself', () => {
   })
 
   it('limits one caller without starving another', async () => {
-    const m = await miner('fair', { maxPerCaller: 1 })
-    const results = await Promise.allSettled([
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const m = await miner('fair', { maxPerCaller: 1, holdAnswers: () => held })
+    const calls = [
       collect(clientFor(m), slow(40)),
       collect(clientFor(m), slow(41)),
       collect(clientFor(m, { caller: stranger }), slow(42)),
-    ])
+    ]
+    // the same caller's second call is refused while its first is held
+    await Promise.race(
+      calls.slice(0, 2).map((c) =>
+        c.then(
+          () => undefined,
+          (e) => e,
+        ),
+      ),
+    )
+    release()
+    const results = await Promise.allSettled(calls)
     // Of the same caller's two, exactly one is served; the other caller is served regardless.
     expect(
       results

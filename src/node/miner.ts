@@ -67,6 +67,8 @@ export type MinerInit = {
   cheat?: CheatMode
   /** Fault injection for tests: reset the stream after this many token frames. */
   dieAfterTokens?: number
+  /** For tests of admission: every answer, once admitted and counted as running, waits for this. */
+  holdAnswers?: () => Promise<void>
   /** Where the node's metrics go (default: a registry of this service's own). */
   metrics?: NodeMetrics
   /** The advertised price, VTY wei per prompt and completion token (default: free). */
@@ -288,6 +290,7 @@ export class MinerService implements Startable {
       }
       this.running++
       try {
+        await this.init.holdAnswers?.()
         await this.answer(stream, call, gone.signal)
       } finally {
         this.running--
