@@ -214,6 +214,8 @@ describe('errors', () => {
     [chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), 'tools'],
     [chat({ response_format: { type: 'json_object' } }), 'response_format'],
     [chat({ presence_penalty: 1 }), 'presence_penalty'],
+    [chat({ temprature: 0.5 }), 'temprature'],
+    [chat({ function_call: 'auto' }), 'function_call'],
   ])('%j is a 400 naming %s', async (body, param) => {
     const error = await expectError(
       await post(app, '/v1/chat/completions', body),

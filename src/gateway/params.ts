@@ -3,9 +3,10 @@ import type { ChatMessage } from '../types/inference.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
 
 /**
- * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unknown fields are ignored,
- * as vLLM does; known fields with bad values, and features the network cannot serve (n > 1, tools,
- * logprobs, penalties, JSON modes), are InvalidRequestErrors naming the field.
+ * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unlike vLLM, unknown
+ * fields are refused: a parameter silently dropped would be an answer the client did not ask for,
+ * and a receipt that does not commit to it. Known fields with bad values, and features the network
+ * cannot serve (tools, JSON modes), are InvalidRequestErrors naming the field.
  */
 export type SamplingInput = {
   model: string
@@ -24,6 +25,70 @@ export type SamplingInput = {
 
 export type ChatInput = SamplingInput & { messages: ChatMessage[] }
 export type CompletionInput = SamplingInput & { prompt: string | number[] }
+
+/** Fields OpenAI documents as informational only: accepted, checked for type, not forwarded. */
+const INFORMATIONAL = ['user', 'metadata', 'store'] as const
+
+const SAMPLING_FIELDS = [
+  'model',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'top_k',
+  'seed',
+  'max_tokens',
+  'stop',
+  'n',
+  'provider',
+  'logprobs',
+  'top_logprobs',
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  ...INFORMATIONAL,
+]
+
+/** Every field each endpoint reads; any other is a 400 naming it. */
+const CHAT_FIELDS = new Set([
+  ...SAMPLING_FIELDS,
+  'messages',
+  'max_completion_tokens',
+  'tools',
+  'functions',
+  'tool_choice',
+  'response_format',
+])
+const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'echo', 'suffix', 'best_of'])
+
+function rejectUnknown(
+  body: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  endpoint: string,
+) {
+  for (const key of Object.keys(body))
+    if (!known.has(key))
+      bad(
+        key,
+        `Unrecognized request argument supplied: '${key.slice(0, 64)}' (not supported by ${endpoint} on this gateway)`,
+      )
+  const { user, metadata, store } = body
+  if (present(user) && (typeof user !== 'string' || user.length > 512))
+    bad('user', "'user' must be a string of at most 512 characters")
+  if (present(store) && typeof store !== 'boolean') bad('store', "'store' must be a boolean")
+  if (present(metadata)) {
+    const entries = isObject(metadata) ? Object.entries(metadata) : undefined
+    if (
+      entries === undefined ||
+      entries.length > 16 ||
+      !entries.every(([k, v]) => k.length <= 64 && typeof v === 'string' && v.length <= 512)
+    )
+      bad(
+        'metadata',
+        "'metadata' must be an object of at most 16 string values (keys up to 64, values up to 512 characters)",
+      )
+  }
+}
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function'])
 const MAX_STOP = 4
@@ -176,6 +241,7 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 }
 
 export function parseChatRequest(body: Record<string, unknown>): ChatInput {
+  rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions')
   const base = sampling(body, true)
   common(body)
   unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0)
@@ -204,6 +270,7 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
 }
 
 export function parseCompletionRequest(body: Record<string, unknown>): CompletionInput {
+  rejectUnknown(body, COMPLETION_FIELDS, '/v1/completions')
   const base = sampling(body, false)
   common(body)
   unsupported(body, 'echo', (v) => v === false)
