@@ -72,3 +72,63 @@ describe('unknown fields', () => {
     expect(input.stop).toEqual([])
   })
 })
+
+describe('logit_bias and penalties', () => {
+  it('parses them', () => {
+    const input = parseChatRequest(
+      chat({ logit_bias: { '5': -100, '0': 2.5 }, presence_penalty: -2, frequency_penalty: 2 }),
+    )
+    expect(input.logitBias).toEqual({ 0: 2.5, 5: -100 })
+    expect(input.presencePenalty).toBe(-2)
+    expect(input.frequencyPenalty).toBe(2)
+    expect(parseCompletionRequest(completion({ logit_bias: {} })).logitBias).toEqual({})
+  })
+
+  it.each([
+    ['presence_penalty', { presence_penalty: 2.01 }],
+    ['presence_penalty', { presence_penalty: -3 }],
+    ['presence_penalty', { presence_penalty: '1' }],
+    ['frequency_penalty', { frequency_penalty: true }],
+    ['frequency_penalty', { frequency_penalty: [1] }],
+    ['logit_bias', { logit_bias: [] }],
+    ['logit_bias', { logit_bias: 'x' }],
+    ['logit_bias', { logit_bias: { '5': 101 } }],
+    ['logit_bias', { logit_bias: { '5': -100.5 } }],
+    ['logit_bias', { logit_bias: { '5': '10' } }],
+    ['logit_bias', { logit_bias: { '5': null } }],
+    ['logit_bias', { logit_bias: { '-1': 1 } }],
+    ['logit_bias', { logit_bias: { '05': 1 } }],
+    ['logit_bias', { logit_bias: { '1.5': 1 } }],
+    ['logit_bias', { logit_bias: { abc: 1 } }],
+    ['logit_bias', { logit_bias: { '4294967296': 1 } }],
+    ['logit_bias', { logit_bias: { '99999999999': 1 } }],
+    [
+      'logit_bias',
+      { logit_bias: Object.fromEntries(Array.from({ length: 301 }, (_, i) => [String(i), 1])) },
+    ],
+  ])('%s: %j is a 400', (param, extra) => {
+    expect(refusal(() => parseChatRequest(chat(extra))).param).toBe(param)
+    expect(refusal(() => parseCompletionRequest(completion(extra))).param).toBe(param)
+  })
+
+  it('NaN and Infinity cannot arrive as JSON numbers; as strings they are refused', () => {
+    for (const v of ['NaN', 'Infinity', '1e400'])
+      expect(refusal(() => parseChatRequest(chat({ presence_penalty: v }))).param).toBe(
+        'presence_penalty',
+      )
+    // 1e400 parses to Infinity
+    const body = JSON.parse(
+      '{"model":"m","messages":[{"role":"user","content":"x"}],"frequency_penalty":1e400}',
+    )
+    expect(refusal(() => parseChatRequest(body)).param).toBe('frequency_penalty')
+  })
+
+  it('a repeated key keeps its last value (JSON.parse), and exactly 300 entries pass', () => {
+    const body = JSON.parse(
+      '{"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":{"5":100,"5":-100}}',
+    )
+    expect(parseChatRequest(body).logitBias).toEqual({ 5: -100 })
+    const full = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [String(i), 1]))
+    expect(Object.keys(parseChatRequest(chat({ logit_bias: full })).logitBias!)).toHaveLength(300)
+  })
+})

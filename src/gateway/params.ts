@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../errors/gateway.ts'
 import type { ChatMessage } from '../types/inference.ts'
+import { MAX_CHOICES } from '../verify/choice.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
 
 /**
@@ -19,6 +20,12 @@ export type SamplingInput = {
   seed: number | undefined
   maxTokens: number | undefined
   stop: string[]
+  /** OpenAI `logit_bias`: token id -> bias in [-100, 100] (checked against the vocabulary later). */
+  logitBias: Record<number, number> | undefined
+  presencePenalty: number
+  frequencyPenalty: number
+  /** Choices (OpenAI `n`), 1..MAX_CHOICES. */
+  n: number
   /** OpenRouter-style routing: only these miners (hotkeys, lower-case), or never these. */
   provider: { only?: string[]; ignore?: string[] }
 }
@@ -150,8 +157,10 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
   const maxTokens = integer(body, maxKey, 1, 0xffff_ffff)
   const stop = parseStop(body.stop)
   const provider = parseProvider(body.provider)
-  const n = integer(body, 'n', 1, 128)
-  if (n !== undefined && n !== 1) bad('n', "only 'n' = 1 is supported (one choice per request)")
+  const presencePenalty = number(body, 'presence_penalty', -2, 2, 0)
+  const frequencyPenalty = number(body, 'frequency_penalty', -2, 2, 0)
+  const logitBias = parseLogitBias(body.logit_bias)
+  const n = integer(body, 'n', 1, MAX_CHOICES) ?? 1
   return {
     model: model as string,
     stream: stream === true,
@@ -162,8 +171,43 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
     seed,
     maxTokens,
     stop,
+    logitBias,
+    presencePenalty,
+    frequencyPenalty,
+    n,
     provider,
   }
+}
+
+const TOKEN_KEY = /^(0|[1-9][0-9]{0,9})$/
+
+/**
+ * `logit_bias`: an object of at most 300 entries, keys token ids written as decimal integers
+ * (no sign, no leading zero, so no two keys name one token), values numbers in [-100, 100].
+ * A JSON object with a repeated key keeps its last value (JSON.parse); the request then commits
+ * to that value, so what ran is what is verified.
+ */
+function parseLogitBias(v: unknown): Record<number, number> | undefined {
+  if (!present(v)) return undefined
+  if (!isObject(v)) bad('logit_bias', "'logit_bias' must be an object mapping token ids to numbers")
+  const entries = Object.entries(v as Record<string, unknown>)
+  if (entries.length > REQUEST_LIMITS.logitBias)
+    bad(
+      'logit_bias',
+      `'logit_bias' may hold at most ${REQUEST_LIMITS.logitBias} entries, got ${entries.length}`,
+    )
+  const out: Record<number, number> = {}
+  for (const [key, value] of entries) {
+    if (!TOKEN_KEY.test(key) || Number(key) > 0xffff_ffff)
+      bad('logit_bias', `'logit_bias' key ${JSON.stringify(key.slice(0, 32))} is not a token id`)
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < -100 || value > 100)
+      bad(
+        'logit_bias',
+        `'logit_bias[${key}]' must be a number between -100 and 100, got ${JSON.stringify(value)}`,
+      )
+    out[Number(key)] = value as number
+  }
+  return out
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
@@ -221,9 +265,6 @@ function contentText(content: unknown, param: string): string {
 function common(body: Record<string, unknown>) {
   unsupported(body, 'logprobs', (v) => v === false)
   unsupported(body, 'top_logprobs', (v) => v === 0)
-  unsupported(body, 'frequency_penalty', (v) => v === 0)
-  unsupported(body, 'presence_penalty', (v) => v === 0)
-  unsupported(body, 'logit_bias', (v) => isObject(v) && Object.keys(v).length === 0)
 }
 
 export function parseJsonBody(text: string): Record<string, unknown> {

@@ -60,11 +60,18 @@ export function checkSentBody(
     temperature: input.temperature,
     topP: input.topP,
     topK: input.topK,
+    logitBias: input.logitBias,
+    presencePenalty: input.presencePenalty,
+    frequencyPenalty: input.frequencyPenalty,
   })
+  const committed = request.params
   if (
-    params.temperatureMilli !== request.params.temperatureMilli ||
-    params.topK !== request.params.topK ||
-    params.topPMilli !== request.params.topPMilli
+    params.temperatureMilli !== committed.temperatureMilli ||
+    params.topK !== committed.topK ||
+    params.topPMilli !== committed.topPMilli ||
+    !same(params.logitBias ?? [], committed.logitBias ?? []) ||
+    (params.presencePenaltyMilli ?? 0) !== (committed.presencePenaltyMilli ?? 0) ||
+    (params.frequencyPenaltyMilli ?? 0) !== (committed.frequencyPenaltyMilli ?? 0)
   )
     out.push({
       field: 'request.params',

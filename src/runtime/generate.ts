@@ -1,6 +1,7 @@
 import { GenerationError } from '../errors/runtime.ts'
 import { applyFault, forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
+import { adjustLogits, hasAdjustments } from './sampler/adjust.ts'
 import { Prng } from './sampler/prng.ts'
 import { type SamplingParams, sample } from './sampler/sample.ts'
 import { CheckpointHasher } from './trace/hasher.ts'
@@ -54,6 +55,11 @@ export function validateRequest(model: Model, request: GenerateRequest): void {
     )
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new GenerationError(`seed must be an integer in [0, 2^53), got ${seed}`)
+  for (const [token] of request.params.logitBias ?? [])
+    if (token >= vocabSize)
+      throw new GenerationError(
+        `logit_bias token ${token} is outside the vocabulary (0..${vocabSize - 1})`,
+      )
 }
 
 /** Fans one op output out to several sinks, each getting the kinds it wants. */
@@ -114,6 +120,11 @@ export function* generateSteps(
   const order = new Int32Array(model.config.vocabSize)
   const weights = new Float64Array(model.config.vocabSize)
   const sampled = new Int32Array(5)
+  // Logit bias and penalties: the sampler sees adjusted copies; the trace keeps the model's logits.
+  const adjust = hasAdjustments(params)
+  const adjusted = adjust ? new Int32Array(model.config.vocabSize) : undefined
+  const counts = adjust ? new Uint32Array(model.config.vocabSize) : undefined
+  const seen: number[] = []
 
   // The prompt runs in blocks: each weight row is read once per block (same bits as one by one).
   let logits: Int32Array | undefined
@@ -124,7 +135,8 @@ export function* generateSteps(
   const tokens: number[] = []
   let finishReason: GenerateResult['finishReason'] = 'length'
   for (;;) {
-    let token = sample(logits!, params, prng, order, weights)
+    const z = adjusted ? adjustLogits(logits!, params, counts!, seen, adjusted) : logits!
+    let token = sample(z, params, prng, order, weights)
     sampled[0] = token
     for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
     if (fault?.kind === OpKind.SAMPLE && fault.pos === seq.pos - 1) {
@@ -135,6 +147,7 @@ export function* generateSteps(
     }
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
     tokens.push(token)
+    if (counts && counts[token]!++ === 0) seen.push(token)
     yield token
     if (stop.has(token)) {
       finishReason = 'stop'

@@ -171,6 +171,28 @@ describe('opening', () => {
     await send(other, gameA.core, 'register', [1])
   })
 
+  it('a request with logit bias or penalties is refused by name (the sample step cannot check them yet); logprobs alone open', async () => {
+    const miner = fx.miners[1]!
+    const challenger = fx.challengers[0]!
+    const open = (o: OpenParamsArg) => openDispute(challenger, { address: gameA.game, open: o })
+    const fault = { pos: 19, layer: 0, kind: OpKind.K, element: 3, delta: 50_000 }
+    for (const p of [{ presencePenalty: 0.5 }, { frequencyPenalty: -1 }, { logitBias: { 3: 5 } }]) {
+      const adjusted = samplingParams({ temperature: 0.8, topP: 0.95, ...p })
+      const req = makeRequest(fx.model, prompt, adjusted, seed++, 4, [])
+      const a = await answer(fx, gameA, miner, req, { fault })
+      expect(await revertName(open(opening(gameA, a, req))), JSON.stringify(p)).toBe(
+        'LogitAdjustmentsUnsupported',
+      )
+    }
+    // Logprobs do not change what is sampled: such a request opens like any other.
+    const req = { ...request(), logprobs: 3 }
+    const a = await answer(fx, gameA, miner, req, { fault })
+    const { id } = await open(opening(gameA, a, req))
+    expect((await getDispute(fx.devnet.publicClient, { address: gameA.game, id })).phase).toBe(
+      DisputePhase.BISECT,
+    )
+  })
+
   it('decides a receipt that contradicts itself at once, without a bond', async () => {
     const miner = fx.miners[3]!
     const challenger = fx.challengers[1]!
