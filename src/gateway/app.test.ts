@@ -261,6 +261,60 @@ describe('n choices', () => {
   })
 })
 
+describe('logprobs', () => {
+  it('chat: one entry per token in the OpenAI shape, top alternatives sorted, exact Q16 values', async () => {
+    const app = gateway()
+    const res = await post(app, '/v1/chat/completions', chat({ logprobs: true, top_logprobs: 3 }))
+    expect(res.status).toBe(200)
+    const body = await json(res)
+    const verity = body.verity as VerityField
+    expect(verity.request.logprobs).toBe(3)
+    await expect(verifyReceipt(verity.receipt, { request: verity.request })).resolves.toBe(true)
+    const content = body.choices[0].logprobs.content as {
+      token: string
+      logprob: number
+      bytes: number[]
+      top_logprobs: { token: string; logprob: number; bytes: number[] }[]
+    }[]
+    expect(content).toHaveLength(verity.tokens.length)
+    expect(body.choices[0].logprobs.refusal).toBeNull()
+    for (const entry of content) {
+      expect(entry.logprob).toBeLessThanOrEqual(0)
+      expect(Number.isInteger(entry.logprob * 65536)).toBe(true)
+      expect(entry.top_logprobs).toHaveLength(3)
+      const lps = entry.top_logprobs.map((t) => t.logprob)
+      expect([...lps].sort((a, b) => b - a)).toEqual(lps)
+      expect(entry.logprob).toBeLessThanOrEqual(lps[0]!)
+      expect(new TextDecoder().decode(new Uint8Array(entry.bytes))).toBe(entry.token)
+    }
+    // The same request without logprobs: the same tokens (logprobs do not change sampling).
+    const plain = await json(await post(app, '/v1/chat/completions', chat()))
+    expect(plain.choices[0].logprobs).toBeNull()
+    expect(plain.verity.tokens).toEqual(verity.tokens)
+    expect(plain.verity.receipt.requestHash).not.toBe(verity.receipt.requestHash)
+  })
+
+  it('completions: the legacy shape; streamed, the finish chunk carries them', async () => {
+    const app = gateway()
+    const req = { model: MODEL, prompt: 'Once', max_tokens: 5, seed: 2, logprobs: 2 }
+    const body = await json(await post(app, '/v1/completions', req))
+    const lp = body.choices[0].logprobs
+    expect(lp.tokens).toHaveLength(body.verity.tokens.length)
+    expect(lp.token_logprobs).toHaveLength(lp.tokens.length)
+    expect(lp.text_offset[0]).toBe(0)
+    for (const top of lp.top_logprobs) expect(Object.keys(top).length).toBeLessThanOrEqual(2)
+    const { chunks } = await sse(await post(app, '/v1/completions', { ...req, stream: true }))
+    const finish = chunks.find((c) => c.choices[0]?.finish_reason)!
+    expect((finish.choices[0] as { logprobs: unknown }).logprobs).toEqual(lp)
+    const error = await expectError(
+      await post(app, '/v1/completions', { ...req, logprobs: 6 }),
+      400,
+      'invalid_request_error',
+    )
+    expect(error.param).toBe('logprobs')
+  })
+})
+
 describe('logit_bias and penalties', () => {
   it('are applied by the miner and committed in the receipt; a ban holds', async () => {
     const app = gateway()
@@ -327,7 +381,14 @@ describe('errors', () => {
     [chat({ n: '2' }), 'n'],
     [chat({ stream: 'yes' }), 'stream'],
     [chat({ stream_options: { include_usage: true } }), 'stream_options'],
-    [chat({ logprobs: true }), 'logprobs'],
+    [chat({ logprobs: 'yes' }), 'logprobs'],
+    [chat({ logprobs: 1 }), 'logprobs'],
+    [chat({ top_logprobs: 3 }), 'top_logprobs'],
+    [chat({ logprobs: false, top_logprobs: 3 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: 21 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: -1 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: 2.5 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: 'NaN' }), 'top_logprobs'],
     [chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), 'tools'],
     [chat({ response_format: { type: 'json_object' } }), 'response_format'],
     [chat({ presence_penalty: 3 }), 'presence_penalty'],

@@ -24,6 +24,8 @@ export type SamplingInput = {
   logitBias: Record<number, number> | undefined
   presencePenalty: number
   frequencyPenalty: number
+  /** Logprobs with this many top alternatives; undefined = none. */
+  logprobs: number | undefined
   /** Choices (OpenAI `n`), 1..MAX_CHOICES. */
   n: number
   /** OpenRouter-style routing: only these miners (hotkeys, lower-case), or never these. */
@@ -161,6 +163,7 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
   const frequencyPenalty = number(body, 'frequency_penalty', -2, 2, 0)
   const logitBias = parseLogitBias(body.logit_bias)
   const n = integer(body, 'n', 1, MAX_CHOICES) ?? 1
+  const logprobs = chat ? chatLogprobs(body) : integer(body, 'logprobs', 0, 5)
   return {
     model: model as string,
     stream: stream === true,
@@ -175,8 +178,19 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
     presencePenalty,
     frequencyPenalty,
     n,
+    logprobs,
     provider,
   }
+}
+
+/** Chat: `logprobs` (boolean) and `top_logprobs` (0..20, only with logprobs: true). */
+function chatLogprobs(body: Record<string, unknown>): number | undefined {
+  const on = body.logprobs
+  if (present(on) && typeof on !== 'boolean') bad('logprobs', "'logprobs' must be a boolean")
+  const top = integer(body, 'top_logprobs', 0, REQUEST_LIMITS.topLogprobs)
+  if (top !== undefined && on !== true)
+    bad('top_logprobs', "'top_logprobs' is only allowed with 'logprobs': true")
+  return on === true ? (top ?? 0) : undefined
 }
 
 const TOKEN_KEY = /^(0|[1-9][0-9]{0,9})$/
@@ -262,11 +276,6 @@ function contentText(content: unknown, param: string): string {
     .join('')
 }
 
-function common(body: Record<string, unknown>) {
-  unsupported(body, 'logprobs', (v) => v === false)
-  unsupported(body, 'top_logprobs', (v) => v === 0)
-}
-
 export function parseJsonBody(text: string): Record<string, unknown> {
   let body: unknown
   try {
@@ -284,7 +293,6 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 export function parseChatRequest(body: Record<string, unknown>): ChatInput {
   rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions')
   const base = sampling(body, true)
-  common(body)
   unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0)
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0)
   unsupported(body, 'tool_choice', (v) => v === 'none' || v === 'auto')
@@ -313,7 +321,6 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
 export function parseCompletionRequest(body: Record<string, unknown>): CompletionInput {
   rejectUnknown(body, COMPLETION_FIELDS, '/v1/completions')
   const base = sampling(body, false)
-  common(body)
   unsupported(body, 'echo', (v) => v === false)
   unsupported(body, 'suffix', (v) => v === '')
   unsupported(body, 'best_of', (v) => v === 1)

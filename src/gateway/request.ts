@@ -59,6 +59,7 @@ export function buildRequest(
     seed: input.seed ?? defaults.chooseSeed(),
     stopTokens: model.stopTokens,
     stop: input.stop,
+    ...(input.logprobs === undefined ? {} : { logprobs: input.logprobs }),
   }
 }
 

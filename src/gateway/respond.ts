@@ -123,7 +123,7 @@ export async function respond(
       const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
       const finish = hitStop ? 'stop' : done.finishReason
       forward(state, fields[i]!)
-      const logprobs = choiceLogprobs(model, kind, requests[i]!, done, text)
+      const logprobs = choiceLogprobs(model, kind, requests[i]!, done)
       return kind === 'chat'
         ? {
             index: i,
@@ -219,8 +219,7 @@ export async function respond(
             const finish = text.hitStop ? 'stop' : e.finishReason
             const verity = verityField(e, r)
             forward(state, verity)
-            const { text: full } = finalText(model.tokenizer, e.tokens, r.stop)
-            const logprobs = choiceLogprobs(model, kind, r, e, full)
+            const logprobs = choiceLogprobs(model, kind, r, e)
             if (single && input.includeUsage) {
               controller.enqueue(chunk([delta(index, undefined, finish, false, logprobs)]))
               finals.push({ index, verity })

@@ -3,6 +3,7 @@ import { applyFault, forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
 import { adjustLogits, hasAdjustments } from './sampler/adjust.ts'
 import { Prng } from './sampler/prng.ts'
+import { type StepLogprobs, stepLogprobs } from './sampler/logprobs.ts'
 import { type SamplingParams, sample } from './sampler/sample.ts'
 import { CheckpointHasher } from './trace/hasher.ts'
 import { ALL_KINDS, NO_LAYER, OpKind, type TraceFault, type TraceSink } from './trace/ops.ts'
@@ -14,6 +15,8 @@ export type GenerateRequest = {
   seed: number
   /** Token ids that end the generation (the model's end-of-sequence token, usually). */
   stopTokens?: readonly number[]
+  /** Log-probabilities with this many top alternatives (0..20) for every token; absent = none. */
+  logprobs?: number
 }
 
 export type GenerateResult = {
@@ -35,6 +38,8 @@ export type GenerateOptions = {
   onToken?: (token: number) => void
   /** Changes one element of one op output as it is computed (a cheater's run; see TraceFault). */
   fault?: TraceFault
+  /** With `request.logprobs`: each token's log-probabilities, just before the token is yielded. */
+  onLogprobs?: (step: StepLogprobs) => void
 }
 
 /** Checks a request against the model; every problem is a GenerationError naming it. */
@@ -55,6 +60,9 @@ export function validateRequest(model: Model, request: GenerateRequest): void {
     )
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new GenerationError(`seed must be an integer in [0, 2^53), got ${seed}`)
+  const k = request.logprobs
+  if (k !== undefined && (!Number.isInteger(k) || k < 0 || k > 20))
+    throw new GenerationError(`top logprobs must be an integer from 0 to 20, got ${k}`)
   for (const [token] of request.params.logitBias ?? [])
     if (token >= vocabSize)
       throw new GenerationError(
@@ -146,6 +154,8 @@ export function* generateSteps(
       for (let i = 0; i < 4; i++) prng.s[i] = sampled[i + 1]! >>> 0
     }
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
+    if (request.logprobs !== undefined)
+      options.onLogprobs?.(stepLogprobs(z, token, request.logprobs, order))
     tokens.push(token)
     if (counts && counts[token]!++ === 0) seen.push(token)
     yield token

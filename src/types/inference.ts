@@ -62,6 +62,14 @@ export type InferenceRequest = {
 
 export type FinishReason = 'stop' | 'length'
 
+/** One output token's log-probabilities in Q16 (src/runtime/sampler/logprobs.ts). */
+export type StepLogprobs = {
+  /** ln p of the token, Q16. */
+  logprob: number
+  /** The top alternatives [token, ln p in Q16], most likely first. */
+  top: [number, number][]
+}
+
 /** The claim a miner signs with its hotkey for one answer. */
 export type Receipt = {
   chainId: number
@@ -110,6 +118,8 @@ export type InferenceEvent =
       receipt: SignedReceipt
       /** The signed call the receipt answers. */
       call: CallProof
+      /** When the request asks for logprobs: one per token (not signed; re-execution checks them). */
+      logprobs?: StepLogprobs[]
     }
 
 /** A miner as the gateway and validators see it, whatever the transport. */
