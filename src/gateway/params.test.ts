@@ -132,3 +132,61 @@ describe('logit_bias and penalties', () => {
     expect(Object.keys(parseChatRequest(chat({ logit_bias: full })).logitBias!)).toHaveLength(300)
   })
 })
+
+describe('stop', () => {
+  it('takes a string or up to 4 strings; empty ones are dropped, duplicates merged', () => {
+    expect(parseChatRequest(chat({ stop: '\n' })).stop).toEqual(['\n'])
+    expect(parseChatRequest(chat({ stop: ['a', 'b', 'a', ''] })).stop).toEqual(['a', 'b'])
+    expect(parseChatRequest(chat({ stop: [] })).stop).toEqual([])
+    expect(parseCompletionRequest(completion({ stop: ['x', 'y', 'z', 'w'] })).stop).toHaveLength(4)
+  })
+
+  it.each([
+    [{ stop: ['a', 'b', 'c', 'd', 'e'] }],
+    [{ stop: ['', '', '', '', 'a'] }],
+    [{ stop: Array.from({ length: 1_000_000 }, () => 'a') }],
+    [{ stop: 5 }],
+    [{ stop: [5] }],
+    [{ stop: ['a', null] }],
+    [{ stop: { a: 1 } }],
+    [{ stop: 'x'.repeat(257) }],
+  ])('%j is a 400 naming stop', (extra) => {
+    expect(refusal(() => parseChatRequest(chat(extra))).param).toBe('stop')
+    expect(refusal(() => parseCompletionRequest(completion(extra))).param).toBe('stop')
+  })
+})
+
+describe('n and logprobs', () => {
+  it('parses them', () => {
+    expect(parseChatRequest(chat()).n).toBe(1)
+    expect(parseChatRequest(chat({ n: 8 })).n).toBe(8)
+    expect(parseChatRequest(chat()).logprobs).toBeUndefined()
+    expect(parseChatRequest(chat({ logprobs: false })).logprobs).toBeUndefined()
+    expect(parseChatRequest(chat({ logprobs: true })).logprobs).toBe(0)
+    expect(parseChatRequest(chat({ logprobs: true, top_logprobs: 20 })).logprobs).toBe(20)
+    expect(parseCompletionRequest(completion({ logprobs: 5 })).logprobs).toBe(5)
+    expect(parseCompletionRequest(completion({ logprobs: null })).logprobs).toBeUndefined()
+  })
+
+  it.each([
+    ['n', { n: 9 }],
+    ['n', { n: 0 }],
+    ['n', { n: -1 }],
+    ['n', { n: 2.5 }],
+    ['n', { n: '2' }],
+    ['n', { n: 1e300 }],
+    ['logprobs', { logprobs: 'true' }],
+    ['top_logprobs', { top_logprobs: 2 }],
+    ['top_logprobs', { logprobs: true, top_logprobs: 21 }],
+    ['top_logprobs', { logprobs: true, top_logprobs: [1] }],
+  ])('chat %s: %j is a 400', (param, extra) => {
+    expect(refusal(() => parseChatRequest(chat(extra))).param).toBe(param)
+  })
+
+  it.each([[{ logprobs: true }], [{ logprobs: 6 }], [{ logprobs: -1 }], [{ top_logprobs: 1 }]])(
+    'completions %j is a 400',
+    (extra) => {
+      expect(refusal(() => parseCompletionRequest(completion(extra))).status).toBe(400)
+    },
+  )
+})

@@ -51,7 +51,6 @@ const SAMPLING_FIELDS = [
   'n',
   'provider',
   'logprobs',
-  'top_logprobs',
   'frequency_penalty',
   'presence_penalty',
   'logit_bias',
@@ -63,6 +62,7 @@ const CHAT_FIELDS = new Set([
   ...SAMPLING_FIELDS,
   'messages',
   'max_completion_tokens',
+  'top_logprobs',
   'tools',
   'functions',
   'tool_choice',
@@ -248,10 +248,13 @@ function parseProvider(v: unknown): SamplingInput['provider'] {
 function parseStop(v: unknown): string[] {
   if (!present(v)) return []
   const list = typeof v === 'string' ? [v] : v
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string'))
+  if (!Array.isArray(list)) bad('stop', "'stop' must be a string or an array of strings")
+  // The bound first: a huge list is refused before it is walked.
+  if ((list as unknown[]).length > MAX_STOP)
+    bad('stop', `'stop' may hold at most ${MAX_STOP} sequences, got ${(list as unknown[]).length}`)
+  if (!(list as unknown[]).every((s) => typeof s === 'string'))
     bad('stop', "'stop' must be a string or an array of strings")
   const stops = (list as string[]).filter((s) => s.length > 0)
-  if (stops.length > MAX_STOP) bad('stop', `'stop' may hold at most ${MAX_STOP} sequences`)
   if (stops.some((s) => s.length > REQUEST_LIMITS.stopLength))
     bad('stop', `each stop sequence must be at most ${REQUEST_LIMITS.stopLength} characters`)
   return [...new Set(stops)]
