@@ -38,6 +38,8 @@ type Chunk = {
   choices: {
     delta?: { content?: string; role?: string }
     text?: string
+    index?: number
+    logprobs?: unknown
     finish_reason: string | null
   }[]
   usage?: unknown
@@ -305,7 +307,7 @@ describe('logprobs', () => {
     for (const top of lp.top_logprobs) expect(Object.keys(top).length).toBeLessThanOrEqual(2)
     const { chunks } = await sse(await post(app, '/v1/completions', { ...req, stream: true }))
     const finish = chunks.find((c) => c.choices[0]?.finish_reason)!
-    expect((finish.choices[0] as { logprobs: unknown }).logprobs).toEqual(lp)
+    expect(finish.choices[0]!.logprobs).toEqual(lp)
     const error = await expectError(
       await post(app, '/v1/completions', { ...req, logprobs: 6 }),
       400,

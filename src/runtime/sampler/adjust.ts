@@ -46,5 +46,5 @@ export function adjustLogits(
 }
 
 function clamp32(v: number): number {
-  return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v
+  return Math.max(INT32_MIN, Math.min(v, INT32_MAX))
 }
