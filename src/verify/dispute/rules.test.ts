@@ -35,6 +35,7 @@ import {
   waitMined,
   writeGame,
 } from '../../chain/dispute.ts'
+import { openChallenge } from '../../node/challenge.ts'
 import { samplingParams } from '../../runtime/sampler/sample.ts'
 import { OpKind, type TraceFault } from '../../runtime/trace/ops.ts'
 import type { InferenceRequest } from '../../types/inference.ts'
@@ -183,6 +184,16 @@ describe('opening', () => {
       expect(await revertName(open(opening(gameA, a, req))), JSON.stringify(p)).toBe(
         'LogitAdjustmentsUnsupported',
       )
+      // A validator's challenge sees the disagreement and says why it does not open.
+      const result = await openChallenge({
+        chain: { publicClient: fx.devnet.publicClient, walletClient: challenger as never },
+        game: gameA.game,
+        model: fx.model,
+        bundle: { request: req, tokens: a.tokens, receipt: a.receipt },
+      })
+      if (result.opened) throw new Error('an adjusted request was opened')
+      expect(result.reason).toMatch(/logit_bias or penalties/)
+      expect(result.claim).toBeDefined()
     }
     // Logprobs do not change what is sampled: such a request opens like any other.
     const req = { ...request(), logprobs: 3 }
