@@ -247,6 +247,43 @@ describe('n choices', () => {
     expect(usage.completion_tokens).toBe(plain.usage.completion_tokens)
   })
 
+  it('concurrent n-choice requests, streamed and not, each get their own deterministic choices', async () => {
+    const app = gateway()
+    const body = (seed: number, extra = {}) => chat({ n: 3, seed, temperature: 1, ...extra })
+    const [a, b, c] = await Promise.all([
+      Promise.resolve(post(app, '/v1/chat/completions', body(1))).then(json),
+      Promise.resolve(post(app, '/v1/chat/completions', body(2))).then(json),
+      Promise.resolve(post(app, '/v1/chat/completions', body(1, { stream: true }))).then(sse),
+    ])
+    const again = await json(await post(app, '/v1/chat/completions', body(1)))
+    const tokens = (v: VerityField[]) => v.map((f) => f.tokens)
+    expect(tokens(a.verity)).toEqual(tokens(again.verity))
+    expect(tokens(b.verity)).not.toEqual(tokens(a.verity))
+    for (const i of [0, 1, 2]) {
+      const final = c.chunks.find(
+        (k) => (k.verity as { index?: number } | undefined)?.index === i && k.verity?.receipt,
+      )
+      expect(final?.verity?.tokens).toEqual(a.verity[i].tokens)
+    }
+    expect(app.state.pools.get(MODEL)!.status()[0]!.inFlight).toBe(0)
+  })
+
+  it('a client closing an n-choice stream stops every choice and frees the miner', async () => {
+    const app = gateway()
+    const res = await post(
+      app,
+      '/v1/chat/completions',
+      chat({ n: 4, stream: true, max_tokens: 64 }),
+    )
+    const reader = res.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+    const pool = app.state.pools.get(MODEL)!
+    for (let i = 0; i < 100 && pool.status()[0]!.inFlight > 0; i++)
+      await new Promise((r) => setTimeout(r, 10))
+    expect(pool.status()[0]!.inFlight).toBe(0)
+  })
+
   it('one choice failing before any token fails the whole request with an HTTP error', async () => {
     // A miner that refuses every choice but the first: the answer is not served half.
     const picky: MinerClient = {
