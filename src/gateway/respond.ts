@@ -243,8 +243,10 @@ export async function respond(
           }
           controller.enqueue(encoder.encode('data: [DONE]\n\n'))
         } catch (error) {
+          // A client that went away gets no error event (and counts no error).
+          const gone = abort.signal.aborted || c.req.raw.signal.aborted
           abort.abort(new Error('a choice failed'))
-          if (!c.req.raw.signal.aborted) {
+          if (!gone) {
             const mapped = mapError(error)
             metrics.errors.inc({ type: mapped.body.error.type })
             try {
