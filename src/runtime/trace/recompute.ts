@@ -185,7 +185,7 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
       const prng = new Prng(0)
       prng.s.set(state)
       const token = sample(
-        adjustedLogits(logits, params, inputs.prior ?? []),
+        samplerLogits(logits, params, inputs.prior ?? []),
         params,
         prng,
         new Int32Array(logits.length),
@@ -198,8 +198,11 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
   }
 }
 
-/** The logits the sampler saw: bias and penalties applied (counts from the prior output). */
-function adjustedLogits(
+/**
+ * The logits the sampler sees at a sample entry: the model's, with the request's bias and
+ * penalties applied (counts from the output tokens before it); the model's own without them.
+ */
+export function samplerLogits(
   logits: Int32Array,
   params: SamplingParams,
   prior: readonly number[],
