@@ -411,6 +411,14 @@ describe('logit bias, penalties and logprobs in the request', () => {
         /requestHash/,
       )
     }
+    // logprobs: the same tokens, but a receipt for one top count is not one for another.
+    const lp = await answer(request({ logprobs: 3 }))
+    expect(lp.tokens).toEqual(executeRequest(model, tokenizer, request()).tokens)
+    for (const k of [undefined, 0, 2, 20]) {
+      const other = k === undefined ? request() : request({ logprobs: k })
+      await expect(verifyReceipt(lp.receipt, { request: other })).rejects.toThrow(/requestHash/)
+    }
+    expect(reexecuteReceipt(model, tokenizer, request({ logprobs: 3 }), lp.receipt).ok).toBe(true)
     // A miner that ignored the penalties signs tokens re-execution does not reproduce.
     const ignored = executeRequest(model, tokenizer, request())
     const lying = { ...receipt, outputHash: ignored.outputHash, traceRoot: ignored.traceRoot }
