@@ -914,6 +914,51 @@ describe('sampler', () => {
   })
 })
 
+describe('sampler with logit bias and penalties', () => {
+  it('the library on the adjusted logits reproduces every token; a miner ignoring the penalty loses the step', async () => {
+    const model = testModel()
+    const params = samplingParams({
+      temperature: 0.2,
+      frequencyPenalty: 2,
+      presencePenalty: 1.3,
+      logitBias: { 2: 30, 4: -5 },
+    })
+    const steps: { logits: Int32Array; state: Uint32Array }[] = []
+    let logits = new Int32Array(0)
+    let state = new Prng(99).s.slice()
+    const { tokens } = generate(
+      model,
+      { promptTokens: [1, 5, 9], maxTokens: 12, params, seed: 99 },
+      {
+        sink: {
+          kinds: (1 << OpKind.LOGITS) | (1 << OpKind.SAMPLE),
+          record(_pos, _layer, kind, vec, off, len) {
+            if (kind === OpKind.LOGITS) logits = Int32Array.from(vec.subarray(off, off + len))
+            else {
+              steps.push({ logits, state })
+              state = Uint32Array.from(vec.subarray(off + 1, off + 5))
+            }
+          },
+        },
+      },
+    )
+    let lost = 0
+    for (const [i, s] of steps.entries()) {
+      const honest = oneStepCall(
+        { kind: OpKind.SAMPLE, ...s, params, prior: tokens.slice(0, i) },
+        0,
+      )
+      const got = await call<readonly bigint[]>(honest.functionName, honest.args)
+      expect(Number(got[0])).toBe(tokens[i])
+      // The same step with the penalties ignored (the model's counts forgotten).
+      const ignoring = oneStepCall({ kind: OpKind.SAMPLE, ...s, params, prior: [] }, 0)
+      const other = await call<readonly bigint[]>(ignoring.functionName, ignoring.args)
+      if (Number(other[0]) !== tokens[i]) lost++
+    }
+    expect(lost).toBeGreaterThan(0)
+  })
+})
+
 /* REAL TRACE */
 
 describe('a trace of the trained model', () => {

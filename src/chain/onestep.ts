@@ -13,7 +13,7 @@ import { roundDiv, roundShift } from '../runtime/fixed/int.ts'
 import { argmax, type SamplingParams } from '../runtime/sampler/sample.ts'
 import { vecChunks } from '../runtime/trace/hasher.ts'
 import { OpKind } from '../runtime/trace/ops.ts'
-import type { ElementInputs } from '../runtime/trace/recompute.ts'
+import { type ElementInputs, samplerLogits } from '../runtime/trace/recompute.ts'
 import {
   oneStepAttentionLibBytecode,
   oneStepHarnessAbi,
@@ -243,7 +243,10 @@ export function oneStepCall(
         args: [BigInt(inputs.gate[e]!), BigInt(inputs.up[e]!)],
       }
     case OpKind.SAMPLE: {
-      const { logits, state, params } = inputs
+      const { state, params } = inputs
+      // The library samples from the logits it is given: with bias or penalties, the adjusted
+      // ones (the game cannot prove those yet: OpenLib refuses such requests).
+      const logits = samplerLogits(inputs.logits, params, inputs.prior ?? [])
       return {
         functionName: 'sample',
         args: [

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { MinerClient } from '../types/inference.ts'
+import { choiceSeed } from '../verify/choice.ts'
 import { verifyReceipt } from '../verify/receipt.ts'
 import { createGateway } from './app.ts'
 import { FlakyMiner, HangingMiner, LyingMiner, testMiner } from './fixtures.ts'
@@ -36,6 +38,8 @@ type Chunk = {
   choices: {
     delta?: { content?: string; role?: string }
     text?: string
+    index?: number
+    logprobs?: unknown
     finish_reason: string | null
   }[]
   usage?: unknown
@@ -171,6 +175,209 @@ describe('POST /v1/chat/completions', () => {
   })
 })
 
+describe('n choices', () => {
+  it('answers n choices, each with its own seed, receipt and index; usage is summed', async () => {
+    const app = gateway()
+    const res = await post(app, '/v1/chat/completions', chat({ n: 3, temperature: 1 }))
+    expect(res.status).toBe(200)
+    expect(res.headers.get(RECEIPT_HEADER)).toBeNull()
+    const body = await json(res)
+    expect(body.choices.map((c: { index: number }) => c.index)).toEqual([0, 1, 2])
+    const fields = body.verity as VerityField[]
+    expect(fields).toHaveLength(3)
+    expect(fields.map((f) => f.request.seed)).toEqual([7, choiceSeed(7, 1), choiceSeed(7, 2)])
+    const receipts = new Set(fields.map((f) => f.receipt.requestHash))
+    expect(receipts.size).toBe(3)
+    for (const [i, f] of fields.entries()) {
+      await expect(
+        verifyReceipt(f.receipt, { request: f.request, tokens: f.tokens }),
+      ).resolves.toBe(true)
+      // choice i's receipt is not choice j's
+      const j = (i + 1) % 3
+      await expect(verifyReceipt(f.receipt, { request: fields[j]!.request })).rejects.toThrow(
+        /requestHash/,
+      )
+    }
+    const total = fields.reduce((sum, f) => sum + f.tokens.length, 0)
+    expect(body.usage.completion_tokens).toBe(total)
+    expect(body.usage.prompt_tokens).toBe(fields[0]!.request.promptTokens.length)
+    // choice 0 is the n = 1 answer
+    const one = await json(await post(app, '/v1/chat/completions', chat({ temperature: 1 })))
+    expect(one.verity.tokens).toEqual(fields[0]!.tokens)
+    expect(one.choices[0].message.content).toBe(body.choices[0].message.content)
+  })
+
+  it('streams n choices interleaved by index; the text of each equals the non-streamed one', async () => {
+    const app = gateway()
+    const plain = await json(
+      await post(app, '/v1/completions', {
+        model: MODEL,
+        prompt: 'Once',
+        max_tokens: 6,
+        seed: 3,
+        n: 2,
+      }),
+    )
+    const res = await post(app, '/v1/completions', {
+      model: MODEL,
+      prompt: 'Once',
+      max_tokens: 6,
+      seed: 3,
+      n: 2,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    const { chunks, done, errors } = await sse(res)
+    expect(errors).toEqual([])
+    expect(done).toBe(true)
+    for (const i of [0, 1]) {
+      const mine = chunks.flatMap((c) =>
+        c.choices.filter((x) => (x as { index?: number }).index === i),
+      )
+      expect(mine.map((c) => c.text ?? '').join('')).toBe(plain.choices[i].text)
+      expect(mine.at(-1)!.finish_reason).toBe(plain.choices[i].finish_reason)
+      const final = chunks.find(
+        (c) => (c.verity as { index?: number } | undefined)?.index === i && c.verity?.receipt,
+      )
+      // Another call (another nonce), the same request and tokens.
+      expect(final?.verity?.receipt.requestHash).toBe(plain.verity[i].receipt.requestHash)
+      expect(final?.verity?.tokens).toEqual(plain.verity[i].tokens)
+    }
+    const usage = chunks.at(-1)!.usage as { completion_tokens: number }
+    expect(usage.completion_tokens).toBe(plain.usage.completion_tokens)
+  })
+
+  it('concurrent n-choice requests, streamed and not, each get their own deterministic choices', async () => {
+    const app = gateway()
+    const body = (seed: number, extra = {}) => chat({ n: 3, seed, temperature: 1, ...extra })
+    const [a, b, c] = await Promise.all([
+      Promise.resolve(post(app, '/v1/chat/completions', body(1))).then(json),
+      Promise.resolve(post(app, '/v1/chat/completions', body(2))).then(json),
+      Promise.resolve(post(app, '/v1/chat/completions', body(1, { stream: true }))).then(sse),
+    ])
+    const again = await json(await post(app, '/v1/chat/completions', body(1)))
+    const tokens = (v: VerityField[]) => v.map((f) => f.tokens)
+    expect(tokens(a.verity)).toEqual(tokens(again.verity))
+    expect(tokens(b.verity)).not.toEqual(tokens(a.verity))
+    for (const i of [0, 1, 2]) {
+      const final = c.chunks.find(
+        (k) => (k.verity as { index?: number } | undefined)?.index === i && k.verity?.receipt,
+      )
+      expect(final?.verity?.tokens).toEqual(a.verity[i].tokens)
+    }
+    expect(app.state.pools.get(MODEL)!.status()[0]!.inFlight).toBe(0)
+  })
+
+  it('a client closing an n-choice stream stops every choice and frees the miner', async () => {
+    const app = gateway()
+    const res = await post(
+      app,
+      '/v1/chat/completions',
+      chat({ n: 4, stream: true, max_tokens: 64 }),
+    )
+    const reader = res.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+    const pool = app.state.pools.get(MODEL)!
+    for (let i = 0; i < 100 && pool.status()[0]!.inFlight > 0; i++)
+      await new Promise((r) => setTimeout(r, 10))
+    expect(pool.status()[0]!.inFlight).toBe(0)
+  })
+
+  it('one choice failing before any token fails the whole request with an HTTP error', async () => {
+    // A miner that refuses every choice but the first: the answer is not served half.
+    const picky: MinerClient = {
+      hotkey: miner.hotkey,
+      infer: (request, options) =>
+        request.seed === 7
+          ? miner.infer(request, options)
+          : new FlakyMiner(miner, 0).infer(request, options),
+    }
+    const app = gateway({}, [picky as typeof miner])
+    const res = await post(app, '/v1/chat/completions', chat({ n: 2 }))
+    expect(res.status).toBe(502)
+    expect((await post(app, '/v1/chat/completions', chat({ n: 1 }))).status).toBe(200)
+  })
+})
+
+describe('logprobs', () => {
+  it('chat: one entry per token in the OpenAI shape, top alternatives sorted, exact Q16 values', async () => {
+    const app = gateway()
+    const res = await post(app, '/v1/chat/completions', chat({ logprobs: true, top_logprobs: 3 }))
+    expect(res.status).toBe(200)
+    const body = await json(res)
+    const verity = body.verity as VerityField
+    expect(verity.request.logprobs).toBe(3)
+    await expect(verifyReceipt(verity.receipt, { request: verity.request })).resolves.toBe(true)
+    const content = body.choices[0].logprobs.content as {
+      token: string
+      logprob: number
+      bytes: number[]
+      top_logprobs: { token: string; logprob: number; bytes: number[] }[]
+    }[]
+    expect(content).toHaveLength(verity.tokens.length)
+    expect(body.choices[0].logprobs.refusal).toBeNull()
+    for (const entry of content) {
+      expect(entry.logprob).toBeLessThanOrEqual(0)
+      expect(Number.isInteger(entry.logprob * 65536)).toBe(true)
+      expect(entry.top_logprobs).toHaveLength(3)
+      const lps = entry.top_logprobs.map((t) => t.logprob)
+      expect([...lps].sort((a, b) => b - a)).toEqual(lps)
+      expect(entry.logprob).toBeLessThanOrEqual(lps[0]!)
+      expect(new TextDecoder().decode(new Uint8Array(entry.bytes))).toBe(entry.token)
+    }
+    // The same request without logprobs: the same tokens (logprobs do not change sampling).
+    const plain = await json(await post(app, '/v1/chat/completions', chat()))
+    expect(plain.choices[0].logprobs).toBeNull()
+    expect(plain.verity.tokens).toEqual(verity.tokens)
+    expect(plain.verity.receipt.requestHash).not.toBe(verity.receipt.requestHash)
+  })
+
+  it('completions: the legacy shape; streamed, the finish chunk carries them', async () => {
+    const app = gateway()
+    const req = { model: MODEL, prompt: 'Once', max_tokens: 5, seed: 2, logprobs: 2 }
+    const body = await json(await post(app, '/v1/completions', req))
+    const lp = body.choices[0].logprobs
+    expect(lp.tokens).toHaveLength(body.verity.tokens.length)
+    expect(lp.token_logprobs).toHaveLength(lp.tokens.length)
+    expect(lp.text_offset[0]).toBe(0)
+    for (const top of lp.top_logprobs) expect(Object.keys(top).length).toBeLessThanOrEqual(2)
+    const { chunks } = await sse(await post(app, '/v1/completions', { ...req, stream: true }))
+    const finish = chunks.find((c) => c.choices[0]?.finish_reason)!
+    expect(finish.choices[0]!.logprobs).toEqual(lp)
+    const error = await expectError(
+      await post(app, '/v1/completions', { ...req, logprobs: 6 }),
+      400,
+      'invalid_request_error',
+    )
+    expect(error.param).toBe('logprobs')
+  })
+})
+
+describe('logit_bias and penalties', () => {
+  it('are applied by the miner and committed in the receipt; a ban holds', async () => {
+    const app = gateway()
+    const plain = await json(await post(app, '/v1/chat/completions', chat({ temperature: 0 })))
+    const first = plain.verity.tokens[0] as number
+    const res = await post(
+      app,
+      '/v1/chat/completions',
+      chat({ temperature: 0, logit_bias: { [first]: -100 }, frequency_penalty: 1 }),
+    )
+    expect(res.status).toBe(200)
+    const verity = (await json(res)).verity as VerityField
+    expect(verity.tokens).not.toContain(first)
+    expect(verity.request.params.logitBias).toEqual([[first, -100_000]])
+    expect(verity.request.params.frequencyPenaltyMilli).toBe(1000)
+    await expect(verifyReceipt(verity.receipt, { request: verity.request })).resolves.toBe(true)
+    const other = {
+      ...verity.request,
+      params: { ...verity.request.params, logitBias: [[first, -99_000]] as [number, number][] },
+    }
+    await expect(verifyReceipt(verity.receipt, { request: other })).rejects.toThrow(/requestHash/)
+  })
+})
+
 describe('errors', () => {
   const app = gateway()
   it('malformed JSON is a 400 and the gateway keeps serving', async () => {
@@ -207,13 +414,26 @@ describe('errors', () => {
     [chat({ max_completion_tokens: -3 }), 'max_completion_tokens'],
     [chat({ stop: 5 }), 'stop'],
     [chat({ stop: ['a', 'b', 'c', 'd', 'e'] }), 'stop'],
-    [chat({ n: 2 }), 'n'],
+    [chat({ n: 9 }), 'n'],
+    [chat({ n: 0 }), 'n'],
+    [chat({ n: 1.5 }), 'n'],
+    [chat({ n: '2' }), 'n'],
     [chat({ stream: 'yes' }), 'stream'],
     [chat({ stream_options: { include_usage: true } }), 'stream_options'],
-    [chat({ logprobs: true }), 'logprobs'],
+    [chat({ logprobs: 'yes' }), 'logprobs'],
+    [chat({ logprobs: 1 }), 'logprobs'],
+    [chat({ top_logprobs: 3 }), 'top_logprobs'],
+    [chat({ logprobs: false, top_logprobs: 3 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: 21 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: -1 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: 2.5 }), 'top_logprobs'],
+    [chat({ logprobs: true, top_logprobs: 'NaN' }), 'top_logprobs'],
     [chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), 'tools'],
     [chat({ response_format: { type: 'json_object' } }), 'response_format'],
-    [chat({ presence_penalty: 1 }), 'presence_penalty'],
+    [chat({ presence_penalty: 3 }), 'presence_penalty'],
+    [chat({ logit_bias: { '999999': 5 } }), 'logit_bias'],
+    [chat({ temprature: 0.5 }), 'temprature'],
+    [chat({ function_call: 'auto' }), 'function_call'],
   ])('%j is a 400 naming %s', async (body, param) => {
     const error = await expectError(
       await post(app, '/v1/chat/completions', body),
@@ -221,15 +441,6 @@ describe('errors', () => {
       'invalid_request_error',
     )
     expect(error.param).toBe(param)
-  })
-
-  it('n = 2 says only n = 1 is supported', async () => {
-    const error = await expectError(
-      await post(app, '/v1/chat/completions', chat({ n: 2 })),
-      400,
-      'invalid_request_error',
-    )
-    expect(error.message).toMatch(/n' = 1/)
   })
 
   it('an unknown model is a 404 model_not_found', async () => {

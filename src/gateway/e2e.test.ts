@@ -95,9 +95,27 @@ describe('end to end over HTTP with the openai client', () => {
     expect(notFound).toBeInstanceOf(OpenAI.NotFoundError)
     expect((notFound as InstanceType<typeof OpenAI.APIError>).code).toBe('model_not_found')
     const bad = await client.chat.completions
-      .create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], n: 3 })
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], n: 9 })
       .catch((e: unknown) => e)
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((bad as InstanceType<typeof OpenAI.APIError>).param).toBe('n')
+    // n, logprobs and logit_bias as the client sends them.
+    const many = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 4,
+      seed: 2,
+      n: 2,
+      logprobs: true,
+      top_logprobs: 2,
+      logit_bias: { '3': -100 },
+      presence_penalty: 0.5,
+    })
+    expect(many.choices.map((c) => c.index)).toEqual([0, 1])
+    for (const c of many.choices) {
+      expect(c.logprobs?.content?.length).toBeGreaterThan(0)
+      expect(c.logprobs?.content?.[0]?.top_logprobs).toHaveLength(2)
+    }
   })
 
   it('a miner that throws mid-stream: failover succeeds and the stream matches a clean run', async () => {

@@ -6,6 +6,7 @@ import type {
   InferenceRequest,
   MinerClient,
   SignedReceipt,
+  StepLogprobs,
 } from '../types/inference.ts'
 import type { GatewayMetrics } from './metrics.ts'
 import type { MinerPool, RoutingPreferences } from './pool.ts'
@@ -20,6 +21,7 @@ export type RoutedEvent =
       call: CallProof
       miner: MinerClient
       attempts: number
+      logprobs?: StepLogprobs[]
     }
 
 export type RouteOptions = {
@@ -153,6 +155,7 @@ export async function* routeInference(
             call: event.call,
             miner,
             attempts: attempt,
+            ...(event.logprobs ? { logprobs: event.logprobs } : {}),
           }
           return
         }

@@ -142,8 +142,15 @@ export class LocalMiner implements MinerClient {
       while (index < queue.length) yield { type: 'token', index, token: queue[index++]! }
       if (failure !== undefined) throw failure
       signal?.throwIfAborted()
-      const { tokens, finishReason, receipt } = answer!
-      yield { type: 'done', tokens, finishReason, receipt, call: callProof(call) }
+      const { tokens, finishReason, receipt, logprobs } = answer!
+      yield {
+        type: 'done',
+        tokens,
+        finishReason,
+        receipt,
+        call: callProof(call),
+        ...(logprobs ? { logprobs } : {}),
+      }
     } finally {
       signal?.removeEventListener('abort', onAbort)
       if (!settled) controller.abort(new Error('the consumer stopped reading'))

@@ -1,11 +1,13 @@
 import { InvalidRequestError } from '../errors/gateway.ts'
 import type { ChatMessage } from '../types/inference.ts'
+import { MAX_CHOICES } from '../verify/choice.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
 
 /**
- * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unknown fields are ignored,
- * as vLLM does; known fields with bad values, and features the network cannot serve (n > 1, tools,
- * logprobs, penalties, JSON modes), are InvalidRequestErrors naming the field.
+ * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unlike vLLM, unknown
+ * fields are refused: a parameter silently dropped would be an answer the client did not ask for,
+ * and a receipt that does not commit to it. Known fields with bad values, and features the network
+ * cannot serve (tools, JSON modes), are InvalidRequestErrors naming the field.
  */
 export type SamplingInput = {
   model: string
@@ -18,12 +20,84 @@ export type SamplingInput = {
   seed: number | undefined
   maxTokens: number | undefined
   stop: string[]
+  /** OpenAI `logit_bias`: token id -> bias in [-100, 100] (checked against the vocabulary later). */
+  logitBias: Record<number, number> | undefined
+  presencePenalty: number
+  frequencyPenalty: number
+  /** Logprobs with this many top alternatives; undefined = none. */
+  logprobs: number | undefined
+  /** Choices (OpenAI `n`), 1..MAX_CHOICES. */
+  n: number
   /** OpenRouter-style routing: only these miners (hotkeys, lower-case), or never these. */
   provider: { only?: string[]; ignore?: string[] }
 }
 
 export type ChatInput = SamplingInput & { messages: ChatMessage[] }
 export type CompletionInput = SamplingInput & { prompt: string | number[] }
+
+/** Fields OpenAI documents as informational only: accepted, checked for type, not forwarded. */
+const INFORMATIONAL = ['user', 'metadata', 'store'] as const
+
+const SAMPLING_FIELDS = [
+  'model',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'top_k',
+  'seed',
+  'max_tokens',
+  'stop',
+  'n',
+  'provider',
+  'logprobs',
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  ...INFORMATIONAL,
+]
+
+/** Every field each endpoint reads; any other is a 400 naming it. */
+const CHAT_FIELDS = new Set([
+  ...SAMPLING_FIELDS,
+  'messages',
+  'max_completion_tokens',
+  'top_logprobs',
+  'tools',
+  'functions',
+  'tool_choice',
+  'response_format',
+])
+const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'echo', 'suffix', 'best_of'])
+
+function rejectUnknown(
+  body: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  endpoint: string,
+) {
+  for (const key of Object.keys(body))
+    if (!known.has(key))
+      bad(
+        key,
+        `Unrecognized request argument supplied: '${key.slice(0, 64)}' (not supported by ${endpoint} on this gateway)`,
+      )
+  const { user, metadata, store } = body
+  if (present(user) && (typeof user !== 'string' || user.length > 512))
+    bad('user', "'user' must be a string of at most 512 characters")
+  if (present(store) && typeof store !== 'boolean') bad('store', "'store' must be a boolean")
+  if (present(metadata)) {
+    const entries = isObject(metadata) ? Object.entries(metadata) : undefined
+    if (
+      entries === undefined ||
+      entries.length > 16 ||
+      !entries.every(([k, v]) => k.length <= 64 && typeof v === 'string' && v.length <= 512)
+    )
+      bad(
+        'metadata',
+        "'metadata' must be an object of at most 16 string values (keys up to 64, values up to 512 characters)",
+      )
+  }
+}
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function'])
 const MAX_STOP = 4
@@ -85,8 +159,11 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
   const maxTokens = integer(body, maxKey, 1, 0xffff_ffff)
   const stop = parseStop(body.stop)
   const provider = parseProvider(body.provider)
-  const n = integer(body, 'n', 1, 128)
-  if (n !== undefined && n !== 1) bad('n', "only 'n' = 1 is supported (one choice per request)")
+  const presencePenalty = number(body, 'presence_penalty', -2, 2, 0)
+  const frequencyPenalty = number(body, 'frequency_penalty', -2, 2, 0)
+  const logitBias = parseLogitBias(body.logit_bias)
+  const n = integer(body, 'n', 1, MAX_CHOICES) ?? 1
+  const logprobs = chat ? chatLogprobs(body) : integer(body, 'logprobs', 0, 5)
   return {
     model: model as string,
     stream: stream === true,
@@ -97,8 +174,54 @@ function sampling(body: Record<string, unknown>, chat: boolean): SamplingInput {
     seed,
     maxTokens,
     stop,
+    logitBias,
+    presencePenalty,
+    frequencyPenalty,
+    n,
+    logprobs,
     provider,
   }
+}
+
+/** Chat: `logprobs` (boolean) and `top_logprobs` (0..20, only with logprobs: true). */
+function chatLogprobs(body: Record<string, unknown>): number | undefined {
+  const on = body.logprobs
+  if (present(on) && typeof on !== 'boolean') bad('logprobs', "'logprobs' must be a boolean")
+  const top = integer(body, 'top_logprobs', 0, REQUEST_LIMITS.topLogprobs)
+  if (top !== undefined && on !== true)
+    bad('top_logprobs', "'top_logprobs' is only allowed with 'logprobs': true")
+  return on === true ? (top ?? 0) : undefined
+}
+
+const TOKEN_KEY = /^(0|[1-9][0-9]{0,9})$/
+
+/**
+ * `logit_bias`: an object of at most 300 entries, keys token ids written as decimal integers
+ * (no sign, no leading zero, so no two keys name one token), values numbers in [-100, 100].
+ * A JSON object with a repeated key keeps its last value (JSON.parse); the request then commits
+ * to that value, so what ran is what is verified.
+ */
+function parseLogitBias(v: unknown): Record<number, number> | undefined {
+  if (!present(v)) return undefined
+  if (!isObject(v)) bad('logit_bias', "'logit_bias' must be an object mapping token ids to numbers")
+  const entries = Object.entries(v as Record<string, unknown>)
+  if (entries.length > REQUEST_LIMITS.logitBias)
+    bad(
+      'logit_bias',
+      `'logit_bias' may hold at most ${REQUEST_LIMITS.logitBias} entries, got ${entries.length}`,
+    )
+  const out: Record<number, number> = {}
+  for (const [key, value] of entries) {
+    if (!TOKEN_KEY.test(key) || Number(key) > 0xffff_ffff)
+      bad('logit_bias', `'logit_bias' key ${JSON.stringify(key.slice(0, 32))} is not a token id`)
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < -100 || value > 100)
+      bad(
+        'logit_bias',
+        `'logit_bias[${key}]' must be a number between -100 and 100, got ${JSON.stringify(value)}`,
+      )
+    out[Number(key)] = value as number
+  }
+  return out
 }
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
@@ -125,10 +248,13 @@ function parseProvider(v: unknown): SamplingInput['provider'] {
 function parseStop(v: unknown): string[] {
   if (!present(v)) return []
   const list = typeof v === 'string' ? [v] : v
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string'))
+  if (!Array.isArray(list)) bad('stop', "'stop' must be a string or an array of strings")
+  // The bound first: a huge list is refused before it is walked.
+  if ((list as unknown[]).length > MAX_STOP)
+    bad('stop', `'stop' may hold at most ${MAX_STOP} sequences, got ${(list as unknown[]).length}`)
+  if (!(list as unknown[]).every((s) => typeof s === 'string'))
     bad('stop', "'stop' must be a string or an array of strings")
   const stops = (list as string[]).filter((s) => s.length > 0)
-  if (stops.length > MAX_STOP) bad('stop', `'stop' may hold at most ${MAX_STOP} sequences`)
   if (stops.some((s) => s.length > REQUEST_LIMITS.stopLength))
     bad('stop', `each stop sequence must be at most ${REQUEST_LIMITS.stopLength} characters`)
   return [...new Set(stops)]
@@ -153,14 +279,6 @@ function contentText(content: unknown, param: string): string {
     .join('')
 }
 
-function common(body: Record<string, unknown>) {
-  unsupported(body, 'logprobs', (v) => v === false)
-  unsupported(body, 'top_logprobs', (v) => v === 0)
-  unsupported(body, 'frequency_penalty', (v) => v === 0)
-  unsupported(body, 'presence_penalty', (v) => v === 0)
-  unsupported(body, 'logit_bias', (v) => isObject(v) && Object.keys(v).length === 0)
-}
-
 export function parseJsonBody(text: string): Record<string, unknown> {
   let body: unknown
   try {
@@ -176,8 +294,8 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 }
 
 export function parseChatRequest(body: Record<string, unknown>): ChatInput {
+  rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions')
   const base = sampling(body, true)
-  common(body)
   unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0)
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0)
   unsupported(body, 'tool_choice', (v) => v === 'none' || v === 'auto')
@@ -204,8 +322,8 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
 }
 
 export function parseCompletionRequest(body: Record<string, unknown>): CompletionInput {
+  rejectUnknown(body, COMPLETION_FIELDS, '/v1/completions')
   const base = sampling(body, false)
-  common(body)
   unsupported(body, 'echo', (v) => v === false)
   unsupported(body, 'suffix', (v) => v === '')
   unsupported(body, 'best_of', (v) => v === 1)

@@ -36,15 +36,30 @@ export function buildRequest(
       `This model's maximum context length is ${context} tokens. However, you requested ${promptTokens.length + input.maxTokens} tokens (${promptTokens.length} in the ${promptParam}, ${input.maxTokens} in the completion). Please reduce the length of the ${promptParam} or completion.`,
       { param: promptParam },
     )
+  const vocab = model.tokenizer.vocabSize
+  for (const key of Object.keys(input.logitBias ?? {}))
+    if (Number(key) >= vocab)
+      throw new InvalidRequestError(
+        `'logit_bias' names token ${key}, outside the vocabulary (0..${vocab - 1})`,
+        { param: 'logit_bias' },
+      )
   return {
     modelRoot: model.modelRoot,
     ...(source.prompt === undefined ? {} : { prompt: source.prompt }),
     promptTokens,
     maxTokens: input.maxTokens ?? Math.min(defaults.maxTokens, room),
-    params: samplingParams({ temperature: input.temperature, topP: input.topP, topK: input.topK }),
+    params: samplingParams({
+      temperature: input.temperature,
+      topP: input.topP,
+      topK: input.topK,
+      logitBias: input.logitBias,
+      presencePenalty: input.presencePenalty,
+      frequencyPenalty: input.frequencyPenalty,
+    }),
     seed: input.seed ?? defaults.chooseSeed(),
     stopTokens: model.stopTokens,
     stop: input.stop,
+    ...(input.logprobs === undefined ? {} : { logprobs: input.logprobs }),
   }
 }
 

@@ -1,8 +1,10 @@
 import type { Context } from 'hono'
 import type { CallProof, InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import { choiceRequests } from '../verify/choice.ts'
 import { finalText, TextStream } from '../verify/text.ts'
 import { mapError } from './errors.ts'
 import { type RoutedEvent, routeInference } from './execute.ts'
+import { choiceLogprobs } from './logprobs.ts'
 import type { SamplingInput } from './params.ts'
 import type { MinerPool } from './pool.ts'
 import type { GatewayState } from './state.ts'
@@ -53,7 +55,14 @@ function usage(request: InferenceRequest, tokens: number) {
   }
 }
 
-/** Runs the request through the pool and answers in the OpenAI shape, streamed or not. */
+type Done = RoutedEvent & { type: 'done' }
+
+/**
+ * Runs the request's choices through the pool (choice i with the seed `choiceSeed(seed, i)`,
+ * each its own generation and receipt) and answers in the OpenAI shape, streamed or not. With
+ * n = 1 the `verity` field is the one choice's VerityField; with n > 1 it is the list of them,
+ * `verity[i]` for `choices[i]`, and a stream's finish chunk of choice i carries its own.
+ */
 export async function respond(
   c: Context,
   state: GatewayState,
@@ -67,33 +76,53 @@ export async function respond(
   const model = pool.model
   const abort = new AbortController()
   const signal = AbortSignal.any([abort.signal, c.req.raw.signal])
-  // Accounts on: the most this request can cost is held now (429/402 before any miner is asked),
-  // and what it produced is charged when it ends, however it ends (a failure before any token is
-  // free; a client that hangs up pays for the prompt and the tokens made so far).
+  const requests = choiceRequests(request, input.n)
+  // Accounts on: the most this request can cost (the prompt once, max_tokens per choice) is held
+  // now (429/402 before any miner is asked), and what it produced is charged when it ends, however
+  // it ends (a failure before any token is free; a client that hangs up pays for the prompt and
+  // the tokens made so far).
   const caller = state.accounts?.callerOf(c.req.raw)
   const charge = caller
-    ? state.accounts!.reserve(caller, model.id, request.promptTokens.length, request.maxTokens)
+    ? state.accounts!.reserve(
+        caller,
+        model.id,
+        request.promptTokens.length,
+        request.maxTokens * requests.length,
+      )
     : undefined
-  let produced = 0
+  const producedBy = requests.map(() => 0)
   let completed = false
   const settle = () => {
     if (!charge) return
     const outcome = completed ? 'ok' : signal.aborted ? 'client_closed' : 'failed'
     try {
-      charge.settle({ completionTokens: produced, outcome })
+      charge.settle({ completionTokens: producedBy.reduce((a, b) => a + b, 0), outcome })
     } catch {
       // the store is gone (shutting down): the hold is released at the next start
       metrics.errors.inc({ type: 'accounts' })
     }
   }
-  const events = routeInference(pool, request, {
-    signal,
-    idleTimeoutMs: state.idleTimeoutMs,
-    ...(state.maxAttempts === undefined ? {} : { maxAttempts: state.maxAttempts }),
-    ...(input.provider.only ? { only: new Set(input.provider.only) } : {}),
-    ...(input.provider.ignore ? { ignore: new Set(input.provider.ignore) } : {}),
-    metrics,
-  })
+  // Counts each choice's tokens as they arrive (what a request that ends early is charged for).
+  async function* counted(run: AsyncGenerator<RoutedEvent>, i: number) {
+    for await (const e of run) {
+      if (e.type === 'token') producedBy[i]!++
+      else producedBy[i] = e.tokens.length
+      yield e
+    }
+  }
+  const route = (r: InferenceRequest, i: number) =>
+    counted(
+      routeInference(pool, r, {
+        signal,
+        idleTimeoutMs: state.idleTimeoutMs,
+        ...(state.maxAttempts === undefined ? {} : { maxAttempts: state.maxAttempts }),
+        ...(input.provider.only ? { only: new Set(input.provider.only) } : {}),
+        ...(input.provider.ignore ? { ignore: new Set(input.provider.ignore) } : {}),
+        metrics,
+      }),
+      i,
+    )
+  const runs = requests.map(route)
   const shape: Shape = {
     id: randomId(kind === 'chat' ? 'chatcmpl' : 'cmpl'),
     created: Math.floor(Date.now() / 1000),
@@ -103,48 +132,50 @@ export async function respond(
   const labels = { model: model.id }
   metrics.promptTokens.inc(labels, request.promptTokens.length)
   const endpoint = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'
+  const single = requests.length === 1
 
-  // The first event decides the status: failures before any token are plain HTTP errors.
-  let first: IteratorResult<RoutedEvent>
+  // The first event of every choice decides the status: failures before any token are plain
+  // HTTP errors (and stop the other choices).
+  let firsts: IteratorResult<RoutedEvent>[]
   try {
-    first = await events.next()
+    firsts = await Promise.all(runs.map((r) => r.next()))
   } catch (error) {
+    abort.abort(new Error('another choice failed'))
     settle()
     throw error
   }
-  if (!first.done && first.value.type === 'token') produced++
   metrics.firstToken.observe(labels, (performance.now() - started) / 1000)
 
   if (!input.stream) {
-    let done: (RoutedEvent & { type: 'done' }) | undefined
+    let dones: Done[]
     try {
-      if (!first.done && first.value.type === 'done') done = first.value
-      else
-        for await (const e of events) {
-          if (e.type === 'done') done = e
-          else produced++
-        }
-      if (!done) throw new Error('inference ended without a receipt')
-      produced = done.tokens.length
+      dones = await Promise.all(runs.map((r, i) => finishRun(r, firsts[i]!)))
       completed = true
+    } catch (error) {
+      abort.abort(new Error('another choice failed'))
+      throw error
     } finally {
       settle()
     }
-    metrics.completionTokens.inc(labels, done.tokens.length)
-    const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
-    const finish = hitStop ? 'stop' : done.finishReason
-    const verity = verityField(done, request)
-    forward(state, verity)
-    const choice =
-      kind === 'chat'
+    const fields = dones.map((done, i) => verityField(done, requests[i]!))
+    const choices = dones.map((done, i) => {
+      metrics.completionTokens.inc(labels, done.tokens.length)
+      const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
+      const finish = hitStop ? 'stop' : done.finishReason
+      forward(state, fields[i]!)
+      const logprobs = choiceLogprobs(model, kind, requests[i]!, done)
+      return kind === 'chat'
         ? {
-            index: 0,
+            index: i,
             message: { role: 'assistant', content: text, refusal: null },
-            logprobs: null,
+            logprobs,
             finish_reason: finish,
           }
-        : { text, index: 0, logprobs: null, finish_reason: finish }
+        : { text, index: i, logprobs, finish_reason: finish }
+    })
     metrics.latency.observe({ endpoint }, (performance.now() - started) / 1000)
+    const headers: Record<string, string> = { 'x-verity-miner': dones[0]!.miner.hotkey }
+    if (single) headers[RECEIPT_HEADER] = encodeReceiptHeader(dones[0]!.receipt)
     return c.json(
       {
         id: shape.id,
@@ -152,29 +183,20 @@ export async function respond(
         created: shape.created,
         model: shape.model,
         system_fingerprint: shape.fingerprint,
-        choices: [choice],
-        usage: usage(request, done.tokens.length),
-        verity,
+        choices,
+        usage: usage(
+          request,
+          dones.reduce((sum, d) => sum + d.tokens.length, 0),
+        ),
+        verity: single ? fields[0] : fields,
       },
       200,
-      {
-        [RECEIPT_HEADER]: encodeReceiptHeader(done.receipt),
-        'x-verity-miner': done.miner.hotkey,
-      },
+      headers,
     )
   }
 
   const encoder = new TextEncoder()
-  const text = new TextStream(model.tokenizer, request.stop)
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'
-  // Each content chunk names the token ids it covers (`verity.tokens`, those that arrived since the
-  // previous chunk), so a streaming client can check the text against the final receipt as it goes.
-  let pendingTokens: number[] = []
-  const takeTokens = () => {
-    const t = pendingTokens
-    pendingTokens = []
-    return { verity: { tokens: t } }
-  }
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => {
     const body: Record<string, unknown> = {
       id: shape.id,
@@ -188,49 +210,84 @@ export async function respond(
     if (input.includeUsage && !('usage' in extra)) body.usage = null
     return encoder.encode(`data: ${JSON.stringify(body)}\n\n`)
   }
-  const delta = (content: string | undefined, finish: string | null, role = false) =>
+  const delta = (
+    index: number,
+    content: string | undefined,
+    finish: string | null,
+    role = false,
+    logprobs: unknown = null,
+  ) =>
     kind === 'chat'
       ? {
-          index: 0,
+          index,
           delta: finish ? {} : role ? { role: 'assistant', content: '' } : { content },
-          logprobs: null,
+          logprobs,
           finish_reason: finish,
         }
-      : { text: content ?? '', index: 0, logprobs: null, finish_reason: finish }
+      : { text: content ?? '', index, logprobs, finish_reason: finish }
 
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
+      let completionTokens = 0
+      const finals: { index: number; verity: VerityField }[] = []
+      // One pump per choice; chunks of different choices interleave, each naming its index.
+      // Each content chunk names the token ids it covers (`verity.tokens`), so a streaming client
+      // can check the text against the final receipt as it goes.
+      const pumpChoice = async (index: number) => {
+        const r = requests[index]!
+        const text = new TextStream(model.tokenizer, r.stop)
+        let pendingTokens: number[] = []
+        const takeTokens = () => {
+          const t = pendingTokens
+          pendingTokens = []
+          return single ? { verity: { tokens: t } } : { verity: { index, tokens: t } }
+        }
+        if (kind === 'chat') controller.enqueue(chunk([delta(index, undefined, null, true)]))
+        let event: IteratorResult<RoutedEvent> = firsts[index]!
+        while (!event.done) {
+          const e = event.value
+          if (e.type === 'token') {
+            pendingTokens.push(e.token)
+            const piece = text.push(e.token)
+            if (piece) controller.enqueue(chunk([delta(index, piece, null)], takeTokens()))
+          } else {
+            const rest = text.finish()
+            if (rest || pendingTokens.length > 0)
+              controller.enqueue(chunk([delta(index, rest, null)], takeTokens()))
+            metrics.completionTokens.inc(labels, e.tokens.length)
+            completionTokens += e.tokens.length
+            const finish = text.hitStop ? 'stop' : e.finishReason
+            const verity = verityField(e, r)
+            forward(state, verity)
+            const logprobs = choiceLogprobs(model, kind, r, e)
+            if (single && input.includeUsage) {
+              controller.enqueue(chunk([delta(index, undefined, finish, false, logprobs)]))
+              finals.push({ index, verity })
+            } else
+              controller.enqueue(
+                chunk([delta(index, undefined, finish, false, logprobs)], {
+                  verity: single ? verity : { index, ...verity },
+                }),
+              )
+          }
+          event = await runs[index]!.next()
+        }
+      }
       const pump = async () => {
         try {
-          if (kind === 'chat') controller.enqueue(chunk([delta(undefined, null, true)]))
-          let event: IteratorResult<RoutedEvent> = first
-          while (!event.done) {
-            const e = event.value
-            if (e.type === 'token') {
-              if (event !== first) produced++
-              pendingTokens.push(e.token)
-              const piece = text.push(e.token)
-              if (piece) controller.enqueue(chunk([delta(piece, null)], takeTokens()))
-            } else {
-              const rest = text.finish()
-              if (rest || pendingTokens.length > 0)
-                controller.enqueue(chunk([delta(rest, null)], takeTokens()))
-              metrics.completionTokens.inc(labels, e.tokens.length)
-              produced = e.tokens.length
-              completed = true
-              const finish = text.hitStop ? 'stop' : e.finishReason
-              const verity = verityField(e, request)
-              forward(state, verity)
-              if (input.includeUsage) {
-                controller.enqueue(chunk([delta(undefined, finish)]))
-                controller.enqueue(chunk([], { usage: usage(request, e.tokens.length), verity }))
-              } else controller.enqueue(chunk([delta(undefined, finish)], { verity }))
-            }
-            event = await events.next()
+          await Promise.all(requests.map((_, i) => pumpChoice(i)))
+          completed = true
+          if (input.includeUsage) {
+            const extra: Record<string, unknown> = { usage: usage(request, completionTokens) }
+            if (single) extra.verity = finals[0]!.verity
+            controller.enqueue(chunk([], extra))
           }
           controller.enqueue(encoder.encode('data: [DONE]\n\n'))
         } catch (error) {
-          if (!signal.aborted) {
+          // A client that went away gets no error event (and counts no error).
+          const gone = abort.signal.aborted || c.req.raw.signal.aborted
+          abort.abort(new Error('a choice failed'))
+          if (!gone) {
             const mapped = mapError(error)
             metrics.errors.inc({ type: mapped.body.error.type })
             try {
@@ -260,6 +317,16 @@ export async function respond(
       connection: 'keep-alive',
     },
   })
+}
+
+/** Reads a run to its `done` event. */
+async function finishRun(
+  run: AsyncGenerator<RoutedEvent>,
+  first: IteratorResult<RoutedEvent>,
+): Promise<Done> {
+  if (!first.done && first.value.type === 'done') return first.value
+  for await (const e of run) if (e.type === 'done') return e
+  throw new Error('inference ended without a receipt')
 }
 
 /** Every answer served is handed to the validators (best effort: a client already has it). */

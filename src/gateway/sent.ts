@@ -1,6 +1,7 @@
 import { BaseError } from '../errors/base.ts'
 import { samplingParams } from '../runtime/sampler/sample.ts'
 import type { InferenceRequest } from '../types/inference.ts'
+import { choiceSeed } from '../verify/choice.ts'
 import type { Mismatch } from '../verify/response.ts'
 import { parseChatRequest, parseCompletionRequest, parseJsonBody } from './params.ts'
 
@@ -14,6 +15,7 @@ export function checkSentBody(
   text: string,
   kind: 'chat' | 'text',
   request: InferenceRequest,
+  choice: { index: number; choices: number } = { index: 0, choices: 1 },
 ): Mismatch[] {
   let input: ReturnType<typeof parseChatRequest> | ReturnType<typeof parseCompletionRequest>
   try {
@@ -60,11 +62,18 @@ export function checkSentBody(
     temperature: input.temperature,
     topP: input.topP,
     topK: input.topK,
+    logitBias: input.logitBias,
+    presencePenalty: input.presencePenalty,
+    frequencyPenalty: input.frequencyPenalty,
   })
+  const committed = request.params
   if (
-    params.temperatureMilli !== request.params.temperatureMilli ||
-    params.topK !== request.params.topK ||
-    params.topPMilli !== request.params.topPMilli
+    params.temperatureMilli !== committed.temperatureMilli ||
+    params.topK !== committed.topK ||
+    params.topPMilli !== committed.topPMilli ||
+    !same(params.logitBias ?? [], committed.logitBias ?? []) ||
+    (params.presencePenaltyMilli ?? 0) !== (committed.presencePenaltyMilli ?? 0) ||
+    (params.frequencyPenaltyMilli ?? 0) !== (committed.frequencyPenaltyMilli ?? 0)
   )
     out.push({
       field: 'request.params',
@@ -75,8 +84,18 @@ export function checkSentBody(
       field: 'request.maxTokens',
       problem: `${request.maxTokens}, sent ${input.maxTokens}`,
     })
-  if (input.seed !== undefined && input.seed !== request.seed)
-    out.push({ field: 'request.seed', problem: `${request.seed}, sent ${input.seed}` })
+  if (input.seed !== undefined && choiceSeed(input.seed, choice.index) !== request.seed)
+    out.push({
+      field: 'request.seed',
+      problem: `${request.seed}, sent ${input.seed}${choice.index > 0 ? ` (choice ${choice.index} runs with ${choiceSeed(input.seed, choice.index)})` : ''}`,
+    })
+  if (input.n !== choice.choices)
+    out.push({ field: 'n', problem: `${choice.choices} choices answered, ${input.n} asked for` })
+  if (input.logprobs !== request.logprobs)
+    out.push({
+      field: 'request.logprobs',
+      problem: `${JSON.stringify(request.logprobs ?? null)}, sent ${JSON.stringify(input.logprobs ?? null)}`,
+    })
   if (!same(input.stop, request.stop))
     out.push({
       field: 'request.stop',

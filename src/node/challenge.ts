@@ -10,6 +10,7 @@ import { approveToken } from '../chain/actions/approveToken.ts'
 import { getDisputeParams } from '../chain/actions/getDisputeParams.ts'
 import { openDispute } from '../chain/actions/openDispute.ts'
 import type { Model } from '../runtime/model/load.ts'
+import { hasAdjustments } from '../runtime/sampler/adjust.ts'
 import type { ReceiptBundle } from '../verify/bundle.ts'
 import { type DisputeClaim, disputeClaim } from '../verify/dispute/claim.ts'
 import { openParams } from '../verify/dispute/open.ts'
@@ -89,6 +90,13 @@ export async function openChallenge(
     return {
       opened: false,
       reason: `an honest run agrees with the receipt (traceRoot ${receipt.traceRoot}, ${tokens.length} tokens)`,
+    }
+  if (hasAdjustments(request.params))
+    return {
+      opened: false,
+      reason:
+        'the dispute game cannot check a request with logit_bias or penalties yet (open reverts LogitAdjustmentsUnsupported): the disagreement stands off chain only',
+      claim,
     }
   if (!(await ensureBond(chain, game, disputeParams.bond, options)))
     return {

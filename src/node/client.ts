@@ -12,6 +12,7 @@ import {
 } from '../errors/node.ts'
 import type { Address, InferenceEvent, InferenceRequest, MinerClient } from '../types/inference.ts'
 import { callProof, signRequest } from '../verify/call.ts'
+import { validStepLogprobs } from '../verify/logprobs.ts'
 import { verifyReceipt } from '../verify/receipt.ts'
 import { type DoneFrame, INFER_PROTOCOL, readFrames, writeFrame } from './frames.ts'
 import type { Peer } from './peer.ts'
@@ -97,7 +98,8 @@ export class Libp2pMinerClient implements MinerClient {
           const done = frame as unknown as DoneFrame
           if (
             !Array.isArray(done.tokens) ||
-            (done.finishReason !== 'stop' && done.finishReason !== 'length')
+            (done.finishReason !== 'stop' && done.finishReason !== 'length') ||
+            !validStepLogprobs(done.logprobs, done.tokens.length, request.logprobs)
           )
             throw new StreamError('miner sent a malformed done frame')
           try {
@@ -123,6 +125,7 @@ export class Libp2pMinerClient implements MinerClient {
             finishReason: done.finishReason,
             receipt: done.receipt,
             call: callProof(call),
+            ...(done.logprobs ? { logprobs: done.logprobs } : {}),
           }
           return
         } else if (frame.type === 'error') {

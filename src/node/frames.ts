@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
-import type { FinishReason, SignedReceipt } from '../types/inference.ts'
+import type { FinishReason, SignedReceipt, StepLogprobs } from '../types/inference.ts'
 import type { SignedRequest } from '../verify/call.ts'
 
 /** The inference protocol: one signed request, then token frames, then a done or error frame. */
@@ -20,6 +20,8 @@ export type DoneFrame = {
   tokens: number[]
   finishReason: FinishReason
   receipt: SignedReceipt
+  /** When the request asks for logprobs: one per token (checked by shape, not signed). */
+  logprobs?: StepLogprobs[]
 }
 /** `code`: bad_frame, bad_request, unauthorized, replay, stale, wrong_model, internal, busy. */
 export type ErrorFrame = { type: 'error'; code: string; message: string }

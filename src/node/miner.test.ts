@@ -384,6 +384,88 @@ describe('a miner protects itself', () => {
   })
 })
 
+describe('logprobs over /verity/infer/1', () => {
+  it('a miner returns the logprobs of an adjusted request, equal to a local run', async () => {
+    const m = await miner('logprobs')
+    const req: InferenceRequest = {
+      ...request(8, 6),
+      params: samplingParams({ temperature: 0.9, frequencyPenalty: 1, logitBias: { 3: 2 } }),
+      logprobs: 4,
+    }
+    const answer = await collect(clientFor(m), req)
+    const local = executeRequest(model, tokenizer, req)
+    expect(answer.tokens).toEqual(local.tokens)
+    expect(answer.logprobs).toEqual(local.logprobs)
+    expect(answer.logprobs).toHaveLength(6)
+    expect(answer.logprobs![0]!.top).toHaveLength(4)
+    // Without logprobs in the request the done event has none.
+    expect((await collect(clientFor(m), request(8, 6))).logprobs).toBeUndefined()
+  })
+
+  it('a client refuses logprobs of the wrong shape, or ones it did not ask for', async () => {
+    const peer = await createPeer()
+    started.push(peer)
+    const hotkey = privateKeyToAccount(`0x${'d5'.repeat(32)}`)
+    let tamper: (steps: unknown) => unknown = (x) => x
+    await peer.handle(INFER_PROTOCOL, async (stream) => {
+      const frames = readFrames(stream)
+      const first = (await frames.next()).value as { call: SignedRequest }
+      const req = first.call.request
+      const run = executeRequest(model, tokenizer, req)
+      const receipt = await signReceipt(hotkey, {
+        chainId: 31337,
+        netuid: 1,
+        modelRoot: req.modelRoot,
+        requestHash: requestHash(req),
+        outputHash: run.outputHash,
+        traceRoot: run.traceRoot,
+        traceLeaves: run.traceLeaves,
+        minerHotkey: hotkey.address,
+        issuedBlock: 1,
+        validUntilBlock: 2,
+        nonce: first.call.nonce,
+        verifyingContract: CONTRACT,
+      })
+      const logprobs = tamper(
+        run.logprobs ?? executeRequest(model, tokenizer, { ...req, logprobs: 1 }).logprobs,
+      )
+      await writeFrame(stream, {
+        type: 'done',
+        tokens: run.tokens,
+        finishReason: run.finishReason,
+        receipt,
+        ...(logprobs === undefined ? {} : { logprobs }),
+      } as never)
+      await stream.close()
+    })
+    const c = new Libp2pMinerClient({
+      peer: client,
+      hotkey: hotkey.address,
+      peerId: peer.peerId,
+      multiaddrs: peer.getMultiaddrs().map(String),
+      caller,
+    })
+    const asking = { ...request(51, 4), logprobs: 1 }
+    expect((await collect(c, asking)).logprobs).toHaveLength(4) // honest shape passes
+    const malformed = /malformed done frame/
+    for (const t of [
+      (x: unknown) => (x as unknown[]).slice(1), // one missing
+      (x: unknown) => [...(x as unknown[]), (x as unknown[])[0]], // one extra
+      () => 'junk',
+      (x: unknown) => (x as { logprob: number }[]).map((s) => ({ ...s, logprob: 5 })), // > 0
+      (x: unknown) => (x as { logprob: number }[]).map((s) => ({ ...s, logprob: 0.5 })),
+      (x: unknown) => (x as { top: unknown[] }[]).map((s) => ({ ...s, top: [...s.top, [1, -1]] })), // > k
+      () => undefined, // asked for, none sent
+    ]) {
+      tamper = t
+      await expect(collect(c, asking)).rejects.toThrow(malformed)
+    }
+    tamper = (x) => x
+    // Sent without being asked for.
+    await expect(collect(c, request(52, 4))).rejects.toThrow(malformed)
+  })
+})
+
 describe('infer streams', () => {
   it('a served answer leaves no stream open on either side: a gateway sends all its users over one connection', async () => {
     const m = await miner('streams')

@@ -379,12 +379,12 @@ export class MinerService implements Startable {
       stream.abort(new Error('fault injection: miner died mid-stream'))
       return
     }
-    const { receipt, tokens, finishReason } = answer
+    const { receipt, tokens, finishReason, logprobs } = answer
     init.store.putReceipt({ request: call.request, receipt, tokens, caller: call.caller as Hex })
     this.metrics.receiptsStored.inc()
     await writeFrame(
       stream,
-      { type: 'done', tokens, finishReason, receipt },
+      { type: 'done', tokens, finishReason, receipt, ...(logprobs ? { logprobs } : {}) },
       { signal: AbortSignal.timeout(10_000) },
     )
     await stream.close({ signal: AbortSignal.timeout(10_000) })

@@ -1,6 +1,8 @@
 import { GenerationError } from '../errors/runtime.ts'
 import { applyFault, forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
+import { adjustLogits, hasAdjustments } from './sampler/adjust.ts'
+import { type StepLogprobs, stepLogprobs } from './sampler/logprobs.ts'
 import { Prng } from './sampler/prng.ts'
 import { type SamplingParams, sample } from './sampler/sample.ts'
 import { CheckpointHasher } from './trace/hasher.ts'
@@ -13,6 +15,8 @@ export type GenerateRequest = {
   seed: number
   /** Token ids that end the generation (the model's end-of-sequence token, usually). */
   stopTokens?: readonly number[]
+  /** Log-probabilities with this many top alternatives (0..20) for every token; absent = none. */
+  logprobs?: number
 }
 
 export type GenerateResult = {
@@ -34,6 +38,8 @@ export type GenerateOptions = {
   onToken?: (token: number) => void
   /** Changes one element of one op output as it is computed (a cheater's run; see TraceFault). */
   fault?: TraceFault
+  /** With `request.logprobs`: each token's log-probabilities, just before the token is yielded. */
+  onLogprobs?: (step: StepLogprobs) => void
 }
 
 /** Checks a request against the model; every problem is a GenerationError naming it. */
@@ -54,6 +60,14 @@ export function validateRequest(model: Model, request: GenerateRequest): void {
     )
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new GenerationError(`seed must be an integer in [0, 2^53), got ${seed}`)
+  const k = request.logprobs
+  if (k !== undefined && (!Number.isInteger(k) || k < 0 || k > 20))
+    throw new GenerationError(`top logprobs must be an integer from 0 to 20, got ${k}`)
+  for (const [token] of request.params.logitBias ?? [])
+    if (token >= vocabSize)
+      throw new GenerationError(
+        `logit_bias token ${token} is outside the vocabulary (0..${vocabSize - 1})`,
+      )
 }
 
 /** Fans one op output out to several sinks, each getting the kinds it wants. */
@@ -114,6 +128,11 @@ export function* generateSteps(
   const order = new Int32Array(model.config.vocabSize)
   const weights = new Float64Array(model.config.vocabSize)
   const sampled = new Int32Array(5)
+  // Logit bias and penalties: the sampler sees adjusted copies; the trace keeps the model's logits.
+  const adjust = hasAdjustments(params)
+  const adjusted = adjust ? new Int32Array(model.config.vocabSize) : undefined
+  const counts = adjust ? new Uint32Array(model.config.vocabSize) : undefined
+  const seen: number[] = []
 
   // The prompt runs in blocks: each weight row is read once per block (same bits as one by one).
   let logits: Int32Array | undefined
@@ -124,7 +143,8 @@ export function* generateSteps(
   const tokens: number[] = []
   let finishReason: GenerateResult['finishReason'] = 'length'
   for (;;) {
-    let token = sample(logits!, params, prng, order, weights)
+    const z = adjusted ? adjustLogits(logits!, params, counts!, seen, adjusted) : logits!
+    let token = sample(z, params, prng, order, weights)
     sampled[0] = token
     for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
     if (fault?.kind === OpKind.SAMPLE && fault.pos === seq.pos - 1) {
@@ -134,7 +154,10 @@ export function* generateSteps(
       for (let i = 0; i < 4; i++) prng.s[i] = sampled[i + 1]! >>> 0
     }
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
+    if (request.logprobs !== undefined)
+      options.onLogprobs?.(stepLogprobs(z, token, request.logprobs, order))
     tokens.push(token)
+    if (counts && counts[token]!++ === 0) seen.push(token)
     yield token
     if (stop.has(token)) {
       finishReason = 'stop'

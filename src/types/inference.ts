@@ -14,6 +14,12 @@ export type SamplingParams = {
   topK: number
   /** Nucleus mass in thousandths; 1000 = off. */
   topPMilli: number
+  /** OpenAI `logit_bias` in thousandths: [token, biasMilli], tokens increasing, none zero. */
+  logitBias?: [number, number][]
+  /** OpenAI `presence_penalty` in thousandths; absent = 0. */
+  presencePenaltyMilli?: number
+  /** OpenAI `frequency_penalty` in thousandths; absent = 0. */
+  frequencyPenaltyMilli?: number
 }
 
 /** One chat message as the model's template sees it (content already flattened to text). */
@@ -47,9 +53,22 @@ export type InferenceRequest = {
   stopTokens: number[]
   /** Text stop sequences (OpenAI `stop`): generation ends after the token that completes one. */
   stop: string[]
+  /**
+   * OpenAI `logprobs: true` with this many `top_logprobs` (0..20); absent = no logprobs. The
+   * miner returns them with its answer; they are a function of the request, checked by re-running.
+   */
+  logprobs?: number
 }
 
 export type FinishReason = 'stop' | 'length'
+
+/** One output token's log-probabilities in Q16 (src/runtime/sampler/logprobs.ts). */
+export type StepLogprobs = {
+  /** ln p of the token, Q16. */
+  logprob: number
+  /** The top alternatives [token, ln p in Q16], most likely first. */
+  top: [number, number][]
+}
 
 /** The claim a miner signs with its hotkey for one answer. */
 export type Receipt = {
@@ -99,6 +118,8 @@ export type InferenceEvent =
       receipt: SignedReceipt
       /** The signed call the receipt answers. */
       call: CallProof
+      /** When the request asks for logprobs: one per token (not signed; re-execution checks them). */
+      logprobs?: StepLogprobs[]
     }
 
 /** A miner as the gateway and validators see it, whatever the transport. */

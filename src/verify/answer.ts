@@ -4,7 +4,13 @@ import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import type { TraceFault } from '../runtime/trace/ops.ts'
-import type { Address, FinishReason, InferenceRequest, SignedReceipt } from '../types/inference.ts'
+import type {
+  Address,
+  FinishReason,
+  InferenceRequest,
+  SignedReceipt,
+  StepLogprobs,
+} from '../types/inference.ts'
 import type { SignedRequest } from './call.ts'
 import { executeRequestAsync } from './execute.ts'
 import { assertPromptTokens, type PromptRenderer } from './prompt/render.ts'
@@ -24,7 +30,13 @@ export type ReceiptSigner = {
   disputeWindowBlocks: number
 }
 
-export type Answer = { tokens: number[]; finishReason: FinishReason; receipt: SignedReceipt }
+export type Answer = {
+  tokens: number[]
+  finishReason: FinishReason
+  receipt: SignedReceipt
+  /** When the request asks for them: one per token. */
+  logprobs?: StepLogprobs[]
+}
 
 /**
  * How a miner answers one signed call: the request must be for the served model and its prompt
@@ -74,5 +86,10 @@ export async function answerCall(
     nonce: call.nonce,
     verifyingContract: signer.verifyingContract,
   })
-  return { tokens: result.tokens, finishReason: result.finishReason, receipt }
+  return {
+    tokens: result.tokens,
+    finishReason: result.finishReason,
+    receipt,
+    ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+  }
 }

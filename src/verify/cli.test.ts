@@ -150,6 +150,62 @@ describe('verity verify', () => {
     expect(d.stderr).toMatch(/^error: request: receipt requestHash does not match/m)
   })
 
+  it('fails when the gateway altered a logprob, the penalties, or a choice of an n-choice answer', async () => {
+    const withLogprobs = {
+      ...chatBody,
+      logprobs: true,
+      top_logprobs: 2,
+      frequency_penalty: 0.8,
+      logit_bias: { '5': -3 },
+    }
+    const body = JSON.parse(await ask(registered, '/v1/chat/completions', withLogprobs))
+    const sent = save(JSON.stringify(withLogprobs))
+    const ok = await verify([save(JSON.stringify(body)), '--request', sent, '--reexecute'])
+    expect(ok.stderr).toBe('')
+    expect(ok.code).toBe(0)
+    // One logprob nudged by 2^-16, one alternative's token renamed: both caught by re-running.
+    const nudged = structuredClone(body)
+    nudged.choices[0].logprobs.content[1].logprob += 1 / 65536
+    const a = await verify([save(JSON.stringify(nudged)), '--reexecute'])
+    expect(a.code).toBe(1)
+    expect(a.stderr).toMatch(/^error: choices\[0\]\.logprobs: are not the model's/m)
+    const renamed = structuredClone(body)
+    renamed.choices[0].logprobs.content[0].top_logprobs[1].token = 'x'
+    expect((await verify([save(JSON.stringify(renamed)), '--reexecute'])).code).toBe(1)
+    const dropped = structuredClone(body)
+    dropped.choices[0].logprobs = null
+    const d = await verify([save(JSON.stringify(dropped)), '--reexecute'])
+    expect(d.stderr).toMatch(/none were shown/)
+    // A gateway that ran without the penalty: the sent body says so.
+    const { frequency_penalty: _, ...lighter } = withLogprobs
+    const ran = save(await ask(registered, '/v1/chat/completions', lighter))
+    const e = await verify([ran, '--request', sent])
+    expect(e.code).toBe(1)
+    expect(e.stderr).toMatch(/^error: request\.params:/m)
+
+    // n = 2: both choices verify; a gateway that swaps in another draw for choice 1 fails.
+    const twoBody = { ...chatBody, n: 2 }
+    const two = JSON.parse(await ask(registered, '/v1/chat/completions', twoBody))
+    const twoSent = save(JSON.stringify(twoBody))
+    const good = await verify([save(JSON.stringify(two)), '--request', twoSent, '--reexecute'])
+    expect(good.stderr).toBe('')
+    expect(good.stdout).toMatch(/^choice 1: re-execution ok/m)
+    const other = JSON.parse(
+      await ask(registered, '/v1/chat/completions', { ...chatBody, seed: 999 }),
+    )
+    const swapped = structuredClone(two)
+    swapped.verity[1] = other.verity
+    swapped.choices[1].message.content = other.choices[0].message.content
+    const f = await verify([save(JSON.stringify(swapped))])
+    expect(f.code).toBe(1)
+    expect(f.stderr).toMatch(/^error: choices\[1\] request\.seed: 999, but choice 1 of seed 11/m)
+    // Only one of the two shown, with n = 2 sent.
+    const one = { ...two, choices: [two.choices[0]], verity: [two.verity[0]] }
+    const g = await verify([save(JSON.stringify(one)), '--request', twoSent])
+    expect(g.code).toBe(1)
+    expect(g.stderr).toMatch(/^error: n: 1 choices answered, 2 asked for/m)
+  })
+
   it('rejects a signer that held no uid on the subnet, and a receipt for another contract', async () => {
     const response = save(await ask(stranger, '/v1/chat/completions', chatBody))
     expect((await verify([response])).code).toBe(0) // a valid signature, by a nobody

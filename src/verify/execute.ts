@@ -5,7 +5,7 @@ import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { CheckpointHasher } from '../runtime/trace/hasher.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import type { TraceFault } from '../runtime/trace/ops.ts'
-import type { FinishReason, Hex, InferenceRequest } from '../types/inference.ts'
+import type { FinishReason, Hex, InferenceRequest, StepLogprobs } from '../types/inference.ts'
 import { outputHash } from './request.ts'
 
 export type ExecuteResult = {
@@ -16,6 +16,8 @@ export type ExecuteResult = {
   traceRoot: Hex
   /** Checkpoints under traceRoot: one per position run (prompt tokens + tokens - 1). */
   traceLeaves: number
+  /** One per token when the request asks for logprobs. */
+  logprobs?: StepLogprobs[]
 }
 
 export type ExecuteOptions = {
@@ -45,6 +47,7 @@ export function* executeSteps(
     })
   const hasher = new CheckpointHasher(model)
   const tokens: number[] = []
+  const logprobs: StepLogprobs[] = []
   let stopped = false
   const stops = request.stop
   const steps = generateSteps(
@@ -55,10 +58,14 @@ export function* executeSteps(
       params: request.params,
       seed: request.seed,
       stopTokens: request.stopTokens,
+      ...(request.logprobs === undefined ? {} : { logprobs: request.logprobs }),
     },
-    options.fault
-      ? { trace: false, sink: hasher, fault: options.fault }
-      : { trace: false, sink: hasher },
+    {
+      trace: false,
+      sink: hasher,
+      onLogprobs: (s) => logprobs.push(s),
+      ...(options.fault ? { fault: options.fault } : {}),
+    },
   )
   for (let step = steps.next(); !step.done; step = steps.next()) {
     const token = step.value
@@ -83,6 +90,7 @@ export function* executeSteps(
     outputHash: outputHash(tokens),
     traceRoot: toHex(hasher.root()),
     traceLeaves: hasher.count,
+    ...(request.logprobs === undefined ? {} : { logprobs }),
   }
 }
 

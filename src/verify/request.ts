@@ -3,24 +3,52 @@ import { bytesToHex, encodeAbiParameters, type Hex, hexToBytes } from 'viem'
 import { RequestAuthError } from '../errors/node.ts'
 import type { InferenceRequest, PromptSource } from '../types/inference.ts'
 
+const BASE_COMPONENTS = [
+  { name: 'modelRoot', type: 'bytes32' },
+  { name: 'promptHash', type: 'bytes32' },
+  { name: 'promptTokens', type: 'uint32[]' },
+  { name: 'maxTokens', type: 'uint32' },
+  { name: 'temperatureMilli', type: 'uint32' },
+  { name: 'topK', type: 'uint32' },
+  { name: 'topPMilli', type: 'uint32' },
+  { name: 'seed', type: 'uint64' },
+  { name: 'stopTokens', type: 'uint32[]' },
+  { name: 'stop', type: 'string[]' },
+] as const
+
 /** The ABI tuple a request is encoded as: a contract can rebuild it and re-hash with sha256. */
-const REQUEST_ABI = [
+const REQUEST_ABI = [{ type: 'tuple', components: BASE_COMPONENTS }] as const
+
+/**
+ * The tuple of a request that uses logit_bias, a penalty or logprobs: the base fields, then
+ * those. A request without them keeps the base tuple, so its hash is what it always was. The two
+ * encodings cannot collide: the first dynamic field's offset (head slot 2) is 10 * 32 in the base
+ * tuple and 15 * 32 in this one, and a canonical encoding fixes it.
+ */
+const EXTENDED_REQUEST_ABI = [
   {
     type: 'tuple',
     components: [
-      { name: 'modelRoot', type: 'bytes32' },
-      { name: 'promptHash', type: 'bytes32' },
-      { name: 'promptTokens', type: 'uint32[]' },
-      { name: 'maxTokens', type: 'uint32' },
-      { name: 'temperatureMilli', type: 'uint32' },
-      { name: 'topK', type: 'uint32' },
-      { name: 'topPMilli', type: 'uint32' },
-      { name: 'seed', type: 'uint64' },
-      { name: 'stopTokens', type: 'uint32[]' },
-      { name: 'stop', type: 'string[]' },
+      ...BASE_COMPONENTS,
+      { name: 'biasTokens', type: 'uint32[]' },
+      { name: 'biasMilli', type: 'int32[]' },
+      { name: 'presencePenaltyMilli', type: 'int32' },
+      { name: 'frequencyPenaltyMilli', type: 'int32' },
+      { name: 'logprobs', type: 'uint32' },
     ],
   },
 ] as const
+
+/** True when a request needs the extended tuple (logit bias, a penalty, or logprobs). */
+export function isExtendedRequest(request: InferenceRequest): boolean {
+  const { params } = request
+  return (
+    (params.logitBias?.length ?? 0) > 0 ||
+    (params.presencePenaltyMilli ?? 0) !== 0 ||
+    (params.frequencyPenaltyMilli ?? 0) !== 0 ||
+    request.logprobs !== undefined
+  )
+}
 
 /** The ABI of a prompt source: kind (1 chat, 2 text), time, messages, text. */
 const PROMPT_ABI = [
@@ -68,25 +96,37 @@ export function promptHash(prompt: PromptSource | undefined): Hex {
 /**
  * The canonical encoding of a request: `abi.encode((bytes32 modelRoot, bytes32 promptHash,
  * uint32[] promptTokens, uint32 maxTokens, uint32 temperatureMilli, uint32 topK, uint32 topPMilli,
- * uint64 seed, uint32[] stopTokens, string[] stop))`. Field order is fixed; JSON key order never
- * matters.
+ * uint64 seed, uint32[] stopTokens, string[] stop))`; a request with logit bias, penalties or
+ * logprobs appends `uint32[] biasTokens, int32[] biasMilli, int32 presencePenaltyMilli,
+ * int32 frequencyPenaltyMilli, uint32 logprobs` (logprobs: 0 = none, k + 1 = with k top
+ * alternatives). Field order is fixed; JSON key order never matters.
  */
 export function encodeRequest(request: InferenceRequest): Uint8Array {
   assertRequest(request)
   const { params } = request
+  const base = {
+    modelRoot: request.modelRoot,
+    promptHash: promptHash(request.prompt),
+    promptTokens: request.promptTokens,
+    maxTokens: request.maxTokens,
+    temperatureMilli: params.temperatureMilli,
+    topK: params.topK,
+    topPMilli: params.topPMilli,
+    seed: BigInt(request.seed),
+    stopTokens: request.stopTokens,
+    stop: request.stop,
+  }
+  if (!isExtendedRequest(request)) return hexToBytes(encodeAbiParameters(REQUEST_ABI, [base]))
+  const bias = params.logitBias ?? []
   return hexToBytes(
-    encodeAbiParameters(REQUEST_ABI, [
+    encodeAbiParameters(EXTENDED_REQUEST_ABI, [
       {
-        modelRoot: request.modelRoot,
-        promptHash: promptHash(request.prompt),
-        promptTokens: request.promptTokens,
-        maxTokens: request.maxTokens,
-        temperatureMilli: params.temperatureMilli,
-        topK: params.topK,
-        topPMilli: params.topPMilli,
-        seed: BigInt(request.seed),
-        stopTokens: request.stopTokens,
-        stop: request.stop,
+        ...base,
+        biasTokens: bias.map(([t]) => t),
+        biasMilli: bias.map(([, b]) => b),
+        presencePenaltyMilli: params.presencePenaltyMilli ?? 0,
+        frequencyPenaltyMilli: params.frequencyPenaltyMilli ?? 0,
+        logprobs: request.logprobs === undefined ? 0 : request.logprobs + 1,
       },
     ]),
   )
@@ -118,6 +158,9 @@ export const REQUEST_LIMITS = {
   stopTokens: 64,
   stop: 16,
   stopLength: 256,
+  /** OpenAI's limits: logit_bias entries, top_logprobs alternatives. */
+  logitBias: 300,
+  topLogprobs: 20,
   /** Chat messages per request, and characters of prompt text (all messages, or the text). */
   messages: 1024,
   promptChars: 1 << 20,
@@ -144,6 +187,15 @@ export function assertRequest(value: unknown): asserts value is InferenceRequest
   if (typeof p !== 'object' || p === null) bad('params', 'is missing')
   for (const k of ['temperatureMilli', 'topK', 'topPMilli'] as const)
     if (!isU32(p![k])) bad(`params.${k}`, 'must be a uint32')
+  assertAdjustments(p!, bad)
+  if (
+    r.logprobs !== undefined &&
+    (typeof r.logprobs !== 'number' ||
+      !Number.isInteger(r.logprobs) ||
+      r.logprobs < 0 ||
+      r.logprobs > REQUEST_LIMITS.topLogprobs)
+  )
+    bad('logprobs', `must be absent or an integer from 0 to ${REQUEST_LIMITS.topLogprobs}`)
   if (typeof r.seed !== 'number' || !Number.isSafeInteger(r.seed) || r.seed < 0)
     bad('seed', 'must be an integer in [0, 2^53)')
   if (!Array.isArray(r.stopTokens) || !r.stopTokens.every(isU32))
@@ -159,6 +211,48 @@ export function assertRequest(value: unknown): asserts value is InferenceRequest
   )
     bad('stop', `must be at most ${REQUEST_LIMITS.stop} non-empty strings`)
   if (r.prompt !== undefined) assertPrompt(r.prompt, bad)
+}
+
+/**
+ * One canonical form per request: bias entries [token, milli] with tokens strictly increasing,
+ * milli a non-zero integer in [-100000, 100000]; penalties absent or non-zero integers in
+ * [-2000, 2000] (zero is written by leaving them out).
+ */
+function assertAdjustments(
+  p: Record<string, unknown>,
+  bad: (field: string, why: string) => never,
+): void {
+  for (const k of ['presencePenaltyMilli', 'frequencyPenaltyMilli'] as const) {
+    const v = p[k]
+    if (
+      v !== undefined &&
+      (typeof v !== 'number' || !Number.isInteger(v) || v === 0 || v < -2000 || v > 2000)
+    )
+      bad(`params.${k}`, 'must be absent or a non-zero integer from -2000 to 2000')
+  }
+  const bias = p.logitBias
+  if (bias === undefined) return
+  if (!Array.isArray(bias) || bias.length === 0 || bias.length > REQUEST_LIMITS.logitBias)
+    bad('params.logitBias', `must be absent or 1 to ${REQUEST_LIMITS.logitBias} entries`)
+  let last = -1
+  ;(bias as unknown[]).forEach((e, i) => {
+    const ok =
+      Array.isArray(e) &&
+      e.length === 2 &&
+      isU32(e[0]) &&
+      e[0] > last &&
+      typeof e[1] === 'number' &&
+      Number.isInteger(e[1]) &&
+      e[1] !== 0 &&
+      e[1] >= -100_000 &&
+      e[1] <= 100_000
+    if (!ok)
+      bad(
+        `params.logitBias[${i}]`,
+        'must be [token, biasMilli] with tokens increasing and biasMilli a non-zero integer in [-100000, 100000]',
+      )
+    last = (e as number[])[0]!
+  })
 }
 
 function assertPrompt(value: unknown, bad: (field: string, why: string) => never): void {

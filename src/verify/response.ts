@@ -1,8 +1,12 @@
 import { BaseError } from '../errors/base.ts'
 import { ReceiptError } from '../errors/node.ts'
-import type { FinishReason } from '../types/inference.ts'
+import type { Tokenizer } from '../runtime/tokenizer/index.ts'
+import type { FinishReason, InferenceRequest, StepLogprobs } from '../types/inference.ts'
 import { parseReceiptBundle, type ReceiptBundle, verifyBundle } from './bundle.ts'
+import { choiceSeed, MAX_CHOICES } from './choice.ts'
+import { chatLogprobs, textLogprobs } from './logprobs.ts'
 import { assertPromptTokens, defaultStopTokens, type PromptRenderer } from './prompt/render.ts'
+import { requestHash } from './request.ts'
 import { finalText } from './text.ts'
 
 /** What a client was shown: the answer's text, where it sat, and (for a stream) its chunks' tokens. */
@@ -15,6 +19,8 @@ export type ShownAnswer = {
   finishReason: string | undefined
   /** A stream only: the token ids its content chunks named, concatenated. */
   streamTokens?: number[]
+  /** The choice's `logprobs` as shown (absent when null). */
+  logprobs?: unknown
 }
 
 /** A saved response: the bundle it carries and, unless it is a bare bundle, what it showed. */
@@ -29,6 +35,19 @@ export type Mismatch = { field: string; problem: string }
  * bare bundle `{ request, tokens, receipt, call }`. A ReceiptError names what is missing.
  */
 export function parseSavedResponse(text: string): SavedResponse {
+  const all = parseSavedResponses(text)
+  if (all.length !== 1)
+    throw new ReceiptError(
+      `the response has ${all.length} choices: check each (verity verify does)`,
+    )
+  return all[0]!
+}
+
+/**
+ * Every choice of a saved response, in index order: one for n = 1 (or a bare bundle), n for a
+ * response with n choices (`verity[i]` is the bundle of `choices[i]`).
+ */
+export function parseSavedResponses(text: string): SavedResponse[] {
   const trimmed = text.trimStart()
   if (trimmed.startsWith('data:')) return parseStream(trimmed)
   let json: unknown
@@ -42,43 +61,75 @@ export function parseSavedResponse(text: string): SavedResponse {
   const body = json as Record<string, unknown> | null
   if (typeof body !== 'object' || body === null)
     throw new ReceiptError('the file is not a JSON object')
-  const bundle = parseReceiptBundle(body)
-  if (body.verity === undefined) return { bundle, shown: undefined }
+  if (body.verity === undefined) return [{ bundle: parseReceiptBundle(body), shown: undefined }]
   const choices = body.choices
-  if (!Array.isArray(choices) || choices.length !== 1)
-    throw new ReceiptError("the response must have exactly one entry in 'choices'")
-  const choice = choices[0] as Record<string, unknown>
-  const finishReason = typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined
-  if (body.object === 'chat.completion') {
-    const message = choice.message as Record<string, unknown> | undefined
-    if (typeof message?.content !== 'string')
-      throw new ReceiptError("'choices[0].message.content' is missing")
-    return {
-      bundle,
-      shown: {
-        kind: 'chat',
-        field: 'choices[0].message.content',
-        text: message.content,
-        finishReason,
-      },
+  const fields = Array.isArray(body.verity) ? (body.verity as unknown[]) : [body.verity]
+  if (!Array.isArray(choices) || choices.length !== fields.length || fields.length === 0)
+    throw new ReceiptError(
+      `the response must have one entry in 'choices' per receipt in 'verity' (${fields.length})`,
+    )
+  if (fields.length > MAX_CHOICES)
+    throw new ReceiptError(`the response has more than ${MAX_CHOICES} choices`)
+  return fields.map((field, i) => {
+    const choice = choices.find((c) => (c as Record<string, unknown>)?.index === i) as
+      | Record<string, unknown>
+      | undefined
+    if (!choice) throw new ReceiptError(`no entry in 'choices' has index ${i}`)
+    const bundle = parseReceiptBundle(field)
+    const finishReason = typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined
+    const logprobs = choice.logprobs ?? undefined
+    if (body.object === 'chat.completion') {
+      const message = choice.message as Record<string, unknown> | undefined
+      if (typeof message?.content !== 'string')
+        throw new ReceiptError(`'choices[${i}].message.content' is missing`)
+      return {
+        bundle,
+        shown: {
+          kind: 'chat',
+          field: `choices[${i}].message.content`,
+          text: message.content,
+          finishReason,
+          ...(logprobs === undefined ? {} : { logprobs }),
+        },
+      }
     }
-  }
-  if (body.object === 'text_completion') {
-    if (typeof choice.text !== 'string') throw new ReceiptError("'choices[0].text' is missing")
-    return {
-      bundle,
-      shown: { kind: 'text', field: 'choices[0].text', text: choice.text, finishReason },
+    if (body.object === 'text_completion') {
+      if (typeof choice.text !== 'string') throw new ReceiptError(`'choices[${i}].text' is missing`)
+      return {
+        bundle,
+        shown: {
+          kind: 'text',
+          field: `choices[${i}].text`,
+          text: choice.text,
+          finishReason,
+          ...(logprobs === undefined ? {} : { logprobs }),
+        },
+      }
     }
-  }
-  throw new ReceiptError(`unknown response object ${JSON.stringify(body.object)}`)
+    throw new ReceiptError(`unknown response object ${JSON.stringify(body.object)}`)
+  })
 }
 
-function parseStream(text: string): SavedResponse {
-  let content = ''
+function parseStream(text: string): SavedResponse[] {
+  type Acc = {
+    content: string
+    finishReason?: string
+    streamTokens: number[]
+    final?: Record<string, unknown>
+    logprobs: unknown[]
+    sawLogprobs: boolean
+  }
+  const byIndex = new Map<number, Acc>()
+  const acc = (i: number): Acc => {
+    if (!Number.isInteger(i) || i < 0 || i >= MAX_CHOICES)
+      throw new ReceiptError(`a stream chunk names choice ${JSON.stringify(i)}`)
+    const found = byIndex.get(i)
+    if (found) return found
+    const a: Acc = { content: '', streamTokens: [], logprobs: [], sawLogprobs: false }
+    byIndex.set(i, a)
+    return a
+  }
   let kind: 'chat' | 'text' | undefined
-  let finishReason: string | undefined
-  const streamTokens: number[] = []
-  let final: Record<string, unknown> | undefined
   for (const line of text.split('\n')) {
     if (!line.startsWith('data:')) continue
     const data = line.slice(5).trim()
@@ -93,28 +144,58 @@ function parseStream(text: string): SavedResponse {
     if (chunk.object === 'chat.completion.chunk') kind = 'chat'
     else if (chunk.object === 'text_completion') kind = 'text'
     for (const c of (chunk.choices as Record<string, unknown>[] | undefined) ?? []) {
+      const a = acc(typeof c.index === 'number' ? c.index : 0)
       const piece =
         kind === 'chat' ? (c.delta as Record<string, unknown> | undefined)?.content : c.text
-      if (typeof piece === 'string') content += piece
-      if (typeof c.finish_reason === 'string') finishReason = c.finish_reason
+      if (typeof piece === 'string') a.content += piece
+      if (typeof c.finish_reason === 'string') a.finishReason = c.finish_reason
+      const lp = c.logprobs as Record<string, unknown> | null | undefined
+      if (lp !== null && lp !== undefined) {
+        a.sawLogprobs = true
+        a.logprobs.push(lp)
+      }
     }
     const verity = chunk.verity as Record<string, unknown> | undefined
-    if (verity?.receipt !== undefined) final = verity
-    if (Array.isArray(verity?.tokens) && verity.receipt === undefined)
-      streamTokens.push(...(verity.tokens as number[]))
+    if (verity === undefined) continue
+    const a = acc(typeof verity.index === 'number' ? verity.index : 0)
+    if (verity.receipt !== undefined) a.final = verity
+    else if (Array.isArray(verity.tokens)) a.streamTokens.push(...(verity.tokens as number[]))
   }
-  if (!final) throw new ReceiptError('the stream has no chunk with the receipt (was it cut short?)')
   if (!kind) throw new ReceiptError('the stream has no completion chunks')
-  return {
-    bundle: parseReceiptBundle(final),
-    shown: {
-      kind,
-      field: kind === 'chat' ? 'stream delta.content' : 'stream text',
-      text: content,
-      finishReason,
-      streamTokens,
-    },
+  const out: SavedResponse[] = []
+  for (let i = 0; i < byIndex.size; i++) {
+    const a = byIndex.get(i)
+    if (!a) throw new ReceiptError(`the stream has no chunks for choice ${i}`)
+    if (!a.final)
+      throw new ReceiptError(
+        `the stream has no chunk with the receipt${byIndex.size > 1 ? ` of choice ${i}` : ''} (was it cut short?)`,
+      )
+    const { index: _index, ...bundle } = a.final
+    const prefix = byIndex.size > 1 ? `choices[${i}] ` : ''
+    out.push({
+      bundle: parseReceiptBundle(bundle),
+      shown: {
+        kind,
+        field: `${prefix}${kind === 'chat' ? 'stream delta.content' : 'stream text'}`,
+        text: a.content,
+        finishReason: a.finishReason,
+        streamTokens: a.streamTokens,
+        ...(a.sawLogprobs ? { logprobs: mergeLogprobs(a.logprobs) } : {}),
+      },
+    })
   }
+  return out
+}
+
+/** A stream's logprobs chunks joined into one `{ content: [...] }` (chat) or legacy object. */
+function mergeLogprobs(parts: unknown[]): unknown {
+  if (parts.length === 1) return parts[0]
+  const content: unknown[] = []
+  for (const p of parts) {
+    const c = (p as Record<string, unknown>).content
+    if (Array.isArray(c)) content.push(...c)
+  }
+  return { content, refusal: null }
 }
 
 /**
@@ -190,4 +271,71 @@ function diffText(shown: string, signed: string): string {
   while (i < shown.length && i < signed.length && shown[i] === signed[i]) i++
   const at = (s: string) => JSON.stringify(s.slice(i, i + 24))
   return `the text shown is not the decoding of the signed tokens: from character ${i}, shown ${at(shown)}, signed ${at(signed)}`
+}
+
+/**
+ * The choices of one response are one request: every choice's request equals choice 0's but for
+ * its seed, which is `choiceSeed(seed of choice 0, i)`. A gateway cannot run extra draws and show
+ * the ones it likes, nor mix requests.
+ */
+export function checkChoices(requests: readonly InferenceRequest[]): Mismatch[] {
+  const out: Mismatch[] = []
+  const first = requests[0]
+  if (first === undefined) return out
+  requests.forEach((r, i) => {
+    if (i === 0) return
+    const expected = choiceSeed(first.seed, i)
+    if (r.seed !== expected)
+      out.push({
+        field: `choices[${i}] request.seed`,
+        problem: `${r.seed}, but choice ${i} of seed ${first.seed} must run with ${expected}`,
+      })
+    let same = false
+    try {
+      same = requestHash({ ...r, seed: first.seed }) === requestHash(first)
+    } catch {}
+    if (!same)
+      out.push({
+        field: `choices[${i}] request`,
+        problem: 'differs from choice 0 in more than its seed',
+      })
+  })
+  return out
+}
+
+/**
+ * Compares the logprobs a response showed with those re-execution computed (exact: both are
+ * Q16 values written as numbers, which convert exactly). Absent on both sides passes.
+ */
+export function checkShownLogprobs(
+  tokenizer: Tokenizer,
+  shown: ShownAnswer | undefined,
+  tokens: readonly number[],
+  local: readonly StepLogprobs[] | undefined,
+): Mismatch[] {
+  if (!shown) return []
+  const field = shown.field.replace(
+    /(message\.content|text|stream delta\.content|stream text)$/,
+    'logprobs',
+  )
+  if (shown.logprobs === undefined && local === undefined) return []
+  if (shown.logprobs === undefined)
+    return [{ field, problem: 'the request asked for logprobs and none were shown' }]
+  if (local === undefined)
+    return [{ field, problem: 'logprobs were shown, but the request did not ask for them' }]
+  const expected = JSON.stringify(
+    shown.kind === 'chat'
+      ? chatLogprobs(tokenizer, tokens, local)
+      : textLogprobs(tokenizer, tokens, local),
+  )
+  const got = JSON.stringify(shown.logprobs)
+  if (expected === got) return []
+  let i = 0
+  while (i < got.length && got[i] === expected[i]) i++
+  return [
+    {
+      field,
+      problem: `are not the model's: from character ${i}, shown ${JSON.stringify(got.slice(i, i + 40))}, computed ${JSON.stringify(expected.slice(i, i + 40))}`,
+    },
+  ]
 }

@@ -293,3 +293,135 @@ describe('caller-signed requests', () => {
     expect(call.nonce).not.toBe(fresh.nonce)
   })
 })
+
+describe('logit bias, penalties and logprobs in the request', () => {
+  const adjusted = (p: Parameters<typeof samplingParams>[0]) =>
+    request({ params: samplingParams({ temperature: 0.8, topP: 0.95, ...p }) })
+
+  it('a request without them hashes as it always did (golden)', () => {
+    const golden: InferenceRequest = {
+      modelRoot: `0x${'ab'.repeat(32)}`,
+      promptTokens: [1, 2, 3],
+      maxTokens: 9,
+      params: samplingParams({
+        temperature: 0.7,
+        topP: 0.9,
+        topK: 5,
+        logitBias: {},
+        presencePenalty: 0,
+        frequencyPenalty: 0,
+      }),
+      seed: 123456789012,
+      stopTokens: [2],
+      stop: ['\n\n'],
+      prompt: { kind: 'text', text: 'hi' },
+    }
+    // The hash before logit bias existed (commit 8f71da1).
+    expect(requestHash(golden)).toBe(
+      '0x11df91dfab5e6187e68aba6c968d07507ae460784d1993028d3e217b2465be69',
+    )
+    // The extended tuple is used only when needed: 5 more head words and two empty arrays.
+    const base = encodeRequest(golden).length
+    expect(encodeRequest({ ...golden, logprobs: 0 }).length).toBe(base + 7 * 32)
+  })
+
+  it('every value changes requestHash; zero values are the same as none', () => {
+    const variants = [
+      { logitBias: { 5: 1 } },
+      { logitBias: { 5: 2 } },
+      { logitBias: { 6: 1 } },
+      { logitBias: { 5: 1, 6: 1 } },
+      { logitBias: { 5: -100 } },
+      { logitBias: { 5: 0.001 } },
+      { presencePenalty: 0.5 },
+      { presencePenalty: -0.5 },
+      { frequencyPenalty: 0.5 },
+      { frequencyPenalty: 2 },
+      { presencePenalty: 0.5, frequencyPenalty: 0.5 },
+    ]
+    const hashes = new Set(variants.map((v) => requestHash(adjusted(v))))
+    expect(hashes.size).toBe(variants.length)
+    expect(hashes.has(requestHash(request()))).toBe(false)
+    expect(requestHash(adjusted({ logitBias: { 5: 0 }, presencePenalty: 0 }))).toBe(
+      requestHash(request()),
+    )
+    // logprobs: off, on with 0, 1 and 20 alternatives are four requests
+    const lp = [undefined, 0, 1, 20].map((k) =>
+      requestHash(k === undefined ? request() : request({ logprobs: k })),
+    )
+    expect(new Set(lp).size).toBe(4)
+  })
+
+  it('rejects non-canonical or out-of-range values, naming the field', () => {
+    const withParams = (extra: Record<string, unknown>) =>
+      requestHash({ ...request(), params: { ...request().params, ...extra } } as InferenceRequest)
+    expect(() => withParams({ presencePenaltyMilli: 2001 })).toThrow(/presencePenaltyMilli/)
+    expect(() => withParams({ frequencyPenaltyMilli: 0 })).toThrow(/frequencyPenaltyMilli/)
+    expect(() => withParams({ frequencyPenaltyMilli: 1.5 })).toThrow(/frequencyPenaltyMilli/)
+    expect(() => withParams({ logitBias: [] })).toThrow(/logitBias/)
+    expect(() =>
+      withParams({
+        logitBias: [
+          [5, 1],
+          [5, 2],
+        ],
+      }),
+    ).toThrow(/logitBias\[1\]/)
+    expect(() =>
+      withParams({
+        logitBias: [
+          [6, 1],
+          [5, 2],
+        ],
+      }),
+    ).toThrow(/logitBias\[1\]/)
+    expect(() => withParams({ logitBias: [[5, 0]] })).toThrow(/logitBias\[0\]/)
+    expect(() => withParams({ logitBias: [[5, 100_001]] })).toThrow(/logitBias\[0\]/)
+    expect(() => withParams({ logitBias: [[-1, 5]] })).toThrow(/logitBias\[0\]/)
+    expect(() => withParams({ logitBias: [['5', 5]] })).toThrow(/logitBias\[0\]/)
+    const many = Array.from({ length: 301 }, (_, i) => [i, 1])
+    expect(() => withParams({ logitBias: many })).toThrow(/logitBias/)
+    expect(() => requestHash({ ...request(), logprobs: 21 })).toThrow(/logprobs/)
+    expect(() => requestHash({ ...request(), logprobs: -1 })).toThrow(/logprobs/)
+    expect(() => requestHash({ ...request(), logprobs: '3' } as never)).toThrow(/logprobs/)
+    // The runtime refuses a bias for a token outside the vocabulary.
+    const beyond = adjusted({ logitBias: { [model.config.vocabSize]: 5 } })
+    expect(() => executeRequest(model, tokenizer, beyond)).toThrow(/outside the vocabulary/)
+    expect(() => samplingParams({ logitBias: { 5: Number.NaN } })).toThrow(/logit_bias/)
+    expect(() => samplingParams({ presencePenalty: Number.POSITIVE_INFINITY })).toThrow(
+      /presence_penalty/,
+    )
+  })
+
+  it('re-execution reproduces an adjusted answer; its receipt does not verify for other values', async () => {
+    const req = adjusted({ logitBias: { 7: 4 }, frequencyPenalty: 1.2, presencePenalty: 0.4 })
+    const { receipt, tokens } = await answer(req)
+    expect(reexecuteReceipt(model, tokenizer, req, receipt)).toMatchObject({ ok: true })
+    expect(tokens).not.toEqual(executeRequest(model, tokenizer, request()).tokens)
+    for (const other of [
+      adjusted({ logitBias: { 7: 5 }, frequencyPenalty: 1.2, presencePenalty: 0.4 }),
+      adjusted({ logitBias: { 7: 4 }, frequencyPenalty: 1.1, presencePenalty: 0.4 }),
+      adjusted({ logitBias: { 7: 4 }, frequencyPenalty: 1.2 }),
+      request(),
+    ]) {
+      await expect(verifyReceipt(receipt, { request: other, tokens })).rejects.toThrow(
+        /requestHash/,
+      )
+      expect(reexecuteReceipt(model, tokenizer, other, receipt).mismatches[0]).toMatch(
+        /requestHash/,
+      )
+    }
+    // logprobs: the same tokens, but a receipt for one top count is not one for another.
+    const lp = await answer(request({ logprobs: 3 }))
+    expect(lp.tokens).toEqual(executeRequest(model, tokenizer, request()).tokens)
+    for (const k of [undefined, 0, 2, 20]) {
+      const other = k === undefined ? request() : request({ logprobs: k })
+      await expect(verifyReceipt(lp.receipt, { request: other })).rejects.toThrow(/requestHash/)
+    }
+    expect(reexecuteReceipt(model, tokenizer, request({ logprobs: 3 }), lp.receipt).ok).toBe(true)
+    // A miner that ignored the penalties signs tokens re-execution does not reproduce.
+    const ignored = executeRequest(model, tokenizer, request())
+    const lying = { ...receipt, outputHash: ignored.outputHash, traceRoot: ignored.traceRoot }
+    expect(reexecuteReceipt(model, tokenizer, req, lying).ok).toBe(false)
+  })
+})

@@ -30,6 +30,8 @@ library OpenLib {
 
     error WrongChain(uint256 chainId);
     error RequestMismatch();
+    error RequestExtensionUnsupported();
+    error LogitAdjustmentsUnsupported();
     error RequestForAnotherModel(bytes32 modelRoot);
     error OutputMismatch();
     error ConfigNotInModel();
@@ -47,6 +49,26 @@ library OpenLib {
         uint64 seed;
         uint32[] stopTokens;
         string[] stop;
+    }
+
+    /// @dev The extended tuple (src/verify/request.ts) of a request with logit bias, penalties
+    /// or logprobs: the base fields, then these.
+    struct ExtendedRequest {
+        bytes32 modelRoot;
+        bytes32 promptHash;
+        uint32[] promptTokens;
+        uint32 maxTokens;
+        uint32 temperatureMilli;
+        uint32 topK;
+        uint32 topPMilli;
+        uint64 seed;
+        uint32[] stopTokens;
+        string[] stop;
+        uint32[] biasTokens;
+        int32[] biasMilli;
+        int32 presencePenaltyMilli;
+        int32 frequencyPenaltyMilli;
+        uint32 logprobs;
     }
 
     /// @dev What open learns: the receipt's key and signer, the config and request in the game's
@@ -77,13 +99,14 @@ library OpenLib {
         r.signer = err == ECDSA.RecoverError.NoError ? signer : address(0);
 
         if (sha256(o.request) != rc.requestHash) revert RequestMismatch();
+
         if (sha256(o.tokens) != rc.outputHash || o.tokens.length & 3 != 0) revert OutputMismatch();
         ModelConfig memory c = S.parseConfig(o.config);
         bytes32 leaf = sha256(abi.encodePacked(o.config, o.tokenizerDigest));
         if (Merkle.root(leaf, 0, S.weightLeafCount(c), o.configProof) != rc.modelRoot) revert ConfigNotInModel();
         (r.config, r.config2) = S.pack(c);
 
-        Request memory q = abi.decode(o.request, (Request));
+        Request memory q = decodeRequest(o.request);
         if (q.modelRoot != rc.modelRoot) revert RequestForAnotherModel(q.modelRoot);
         r.promptLength = q.promptTokens.length;
         r.generated = o.tokens.length >> 2;
@@ -95,6 +118,33 @@ library OpenLib {
             r.outputToken = token(o.tokens, o.outputIndex);
         }
         r.oneShot = oneShot(rc, q, c, o.tokens);
+    }
+
+    /// @dev The request's base fields. The two tuples differ in their first dynamic offset (head
+    /// word 2: 10 words for the base tuple, 15 for the extended one). An extended request that
+    /// only asks for logprobs samples as the base one does; one with logit bias or penalties is
+    /// refused: the sample step does not yet recompute the adjusted logits, and checking it
+    /// without them could make an honest miner lose (docs/DETERMINISM.md, "logit adjustments").
+    function decodeRequest(bytes calldata request) internal pure returns (Request memory q) {
+        uint256 head = request.length < 128 ? 0 : uint256(bytes32(request[96:128]));
+        if (head == 320) return abi.decode(request, (Request));
+        if (head != 480) revert RequestExtensionUnsupported();
+        ExtendedRequest memory x = abi.decode(request, (ExtendedRequest));
+        if (x.biasTokens.length != 0 || x.presencePenaltyMilli != 0 || x.frequencyPenaltyMilli != 0) {
+            revert LogitAdjustmentsUnsupported();
+        }
+        q = Request(
+            x.modelRoot,
+            x.promptHash,
+            x.promptTokens,
+            x.maxTokens,
+            x.temperatureMilli,
+            x.topK,
+            x.topPMilli,
+            x.seed,
+            x.stopTokens,
+            x.stop
+        );
     }
 
     /// @dev The receipt's EIP-712 digest in domain {Verity, 1, chainId, verity}.

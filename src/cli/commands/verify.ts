@@ -8,7 +8,13 @@ import { toHex } from '../../runtime/trace/merkle.ts'
 import { promptRenderer } from '../../verify/prompt/render.ts'
 import { reexecuteReceipt } from '../../verify/reexecute.ts'
 import { checkRegistration } from '../../verify/registration.ts'
-import { checkSavedResponse, type Mismatch, parseSavedResponse } from '../../verify/response.ts'
+import {
+  checkChoices,
+  checkSavedResponse,
+  checkShownLogprobs,
+  type Mismatch,
+  parseSavedResponses,
+} from '../../verify/response.ts'
 import { parseArgs } from '../args.ts'
 import { openChain } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, chainSources } from '../chain-target.ts'
@@ -70,103 +76,119 @@ export const command: Command = {
         throw new ReceiptError(`cannot read ${path}`, { details: (error as Error).message })
       }
     }
-    const saved = parseSavedResponse(read(file))
-    const { bundle, shown } = saved
-    const { receipt } = bundle
+    const all = parseSavedResponses(read(file))
     const model = loadModel(readModelFile(flags.model as string | undefined))
-    if (toHex(model.modelRoot) !== receipt.modelRoot.toLowerCase())
-      throw new ReceiptError('the local model is not the receipt model', {
-        details: `receipt modelRoot ${receipt.modelRoot}, local ${toHex(model.modelRoot)} (pass --model)`,
-      })
     const renderer = promptRenderer(model.metadata)
-    const mismatches: Mismatch[] = await checkSavedResponse(saved, renderer)
+    const mismatches: Mismatch[] = checkChoices(all.map((s) => s.bundle.request))
     const passed: string[] = []
-    if (mismatches.length === 0) {
-      passed.push(
-        `signature ok: signed by miner ${receipt.minerHotkey}, answering call ${receipt.nonce.slice(0, 10)}… of ${bundle.call.caller}`,
-      )
-      passed.push(
-        shown
-          ? `text ok: the ${shown.kind === 'chat' ? 'message' : 'completion'} shown is the decoding of the ${bundle.tokens.length} signed tokens; the prompt is the rendering of the request's ${bundle.request.prompt?.kind === 'chat' ? 'messages' : 'prompt'}`
-          : 'bundle only: no text shown to compare',
-      )
-    }
-    if (flags.request !== undefined) {
-      const found = checkSentBody(
-        read(flags.request as string),
-        shown?.kind ?? 'chat',
-        bundle.request,
-      )
-      mismatches.push(...found)
-      if (found.length === 0) passed.push('sent request ok: the miner ran what you sent')
-    }
     let registration: 'checked' | 'not checked' = 'not checked'
-    if (withChain) {
-      const session = await openChain(flags)
-      if (session.chainId !== receipt.chainId)
-        throw new ReceiptError(
-          `the receipt is for chain ${receipt.chainId}, ${session.rpcUrl} serves chain ${session.chainId}`,
-        )
-      const chainFailed = (error: unknown): never => {
-        throw new UsageError(`cannot read the chain at ${session.rpcUrl}`, {
-          details: (error as Error).message.split('\n')[0],
+    let reexecuted = all.length > 0
+    for (const [index, saved] of all.entries()) {
+      const { bundle, shown } = saved
+      const { receipt } = bundle
+      const label = all.length > 1 ? `choice ${index}: ` : ''
+      const before = mismatches.length
+      if (toHex(model.modelRoot) !== receipt.modelRoot.toLowerCase())
+        throw new ReceiptError('the local model is not the receipt model', {
+          details: `receipt modelRoot ${receipt.modelRoot}, local ${toHex(model.modelRoot)} (pass --model)`,
         })
-      }
-      if (receipt.netuid === 0) {
-        const market = session.deployment.contracts.market
-        if (!market)
-          throw new UsageError(
-            'a leased answer (netuid 0) needs a deployment with a compute market',
-          )
-        if (typeof flags.lease !== 'string' || !/^[1-9]\d{0,19}$/.test(flags.lease))
-          throw new UsageError(
-            'a leased answer (netuid 0) is checked against its lease: pass --lease <id>',
-          )
-        const found = await checkLeaseReceipt(session.publicClient, {
-          market,
-          leaseId: BigInt(flags.lease),
-          receipt,
-          fromBlock: session.deployment.block,
-        }).catch(chainFailed)
-        mismatches.push(...found)
-        if (found.length === 0)
-          passed.push(
-            `lease ok: ${receipt.minerHotkey} signs for lease ${flags.lease}, vouched for by its provider; the lease serves ${receipt.modelRoot.slice(0, 10)}… and ran at block ${receipt.issuedBlock}`,
-          )
-      } else {
-        if (flags.lease !== undefined)
-          throw new UsageError('--lease is for a leased answer (netuid 0)')
-        const found = await checkRegistration(
-          session.publicClient,
-          receipt,
-          session.deployment.contracts.verity,
-        ).catch(chainFailed)
-        mismatches.push(...found)
-        if (found.length === 0)
-          passed.push(
-            `registration ok: ${receipt.minerHotkey} held a uid on subnet ${receipt.netuid} serving ${receipt.modelRoot.slice(0, 10)}… at block ${receipt.issuedBlock}`,
-          )
-      }
-      registration = 'checked'
-    } else
-      passed.push(
-        'registration NOT checked (no chain): any key could have signed this; pass --rpc and --deployment',
-      )
-    let reexecuted = false
-    if (flags.reexecute && mismatches.length === 0) {
-      const result = reexecuteReceipt(model, renderer.tokenizer, bundle.request, receipt)
-      for (const m of result.mismatches) {
-        const [field, ...rest] = m.split(': ')
-        mismatches.push({ field: `receipt.${field}`, problem: rest.join(': ') || m })
-      }
-      if (result.local && result.local.tokens.join() !== bundle.tokens.join())
-        mismatches.push({ field: 'tokens', problem: 'an honest run gives other tokens' })
-      if (result.ok && mismatches.length === 0) {
-        reexecuted = true
+      mismatches.push(...(await checkSavedResponse(saved, renderer)))
+      const start = passed.length
+      if (mismatches.length === before) {
         passed.push(
-          `re-execution ok: tokens, outputHash, traceRoot and its ${receipt.traceLeaves} checkpoints reproduced`,
+          `signature ok: signed by miner ${receipt.minerHotkey}, answering call ${receipt.nonce.slice(0, 10)}… of ${bundle.call.caller}`,
+        )
+        passed.push(
+          shown
+            ? `text ok: the ${shown.kind === 'chat' ? 'message' : 'completion'} shown is the decoding of the ${bundle.tokens.length} signed tokens; the prompt is the rendering of the request's ${bundle.request.prompt?.kind === 'chat' ? 'messages' : 'prompt'}`
+            : 'bundle only: no text shown to compare',
         )
       }
+      if (flags.request !== undefined) {
+        const found = checkSentBody(
+          read(flags.request as string),
+          shown?.kind ?? 'chat',
+          bundle.request,
+          { index, choices: all.length },
+        )
+        mismatches.push(...found)
+        if (found.length === 0) passed.push('sent request ok: the miner ran what you sent')
+      }
+      if (withChain) {
+        const session = await openChain(flags)
+        if (session.chainId !== receipt.chainId)
+          throw new ReceiptError(
+            `the receipt is for chain ${receipt.chainId}, ${session.rpcUrl} serves chain ${session.chainId}`,
+          )
+        const chainFailed = (error: unknown): never => {
+          throw new UsageError(`cannot read the chain at ${session.rpcUrl}`, {
+            details: (error as Error).message.split('\n')[0],
+          })
+        }
+        if (receipt.netuid === 0) {
+          const market = session.deployment.contracts.market
+          if (!market)
+            throw new UsageError(
+              'a leased answer (netuid 0) needs a deployment with a compute market',
+            )
+          if (typeof flags.lease !== 'string' || !/^[1-9]\d{0,19}$/.test(flags.lease))
+            throw new UsageError(
+              'a leased answer (netuid 0) is checked against its lease: pass --lease <id>',
+            )
+          const found = await checkLeaseReceipt(session.publicClient, {
+            market,
+            leaseId: BigInt(flags.lease),
+            receipt,
+            fromBlock: session.deployment.block,
+          }).catch(chainFailed)
+          mismatches.push(...found)
+          if (found.length === 0)
+            passed.push(
+              `lease ok: ${receipt.minerHotkey} signs for lease ${flags.lease}, vouched for by its provider; the lease serves ${receipt.modelRoot.slice(0, 10)}… and ran at block ${receipt.issuedBlock}`,
+            )
+        } else {
+          if (flags.lease !== undefined)
+            throw new UsageError('--lease is for a leased answer (netuid 0)')
+          const found = await checkRegistration(
+            session.publicClient,
+            receipt,
+            session.deployment.contracts.verity,
+          ).catch(chainFailed)
+          mismatches.push(...found)
+          if (found.length === 0)
+            passed.push(
+              `registration ok: ${receipt.minerHotkey} held a uid on subnet ${receipt.netuid} serving ${receipt.modelRoot.slice(0, 10)}… at block ${receipt.issuedBlock}`,
+            )
+        }
+        registration = 'checked'
+      } else
+        passed.push(
+          'registration NOT checked (no chain): any key could have signed this; pass --rpc and --deployment',
+        )
+      let ran = false
+      if (flags.reexecute && mismatches.length === before) {
+        const result = reexecuteReceipt(model, renderer.tokenizer, bundle.request, receipt)
+        for (const m of result.mismatches) {
+          const [field, ...rest] = m.split(': ')
+          mismatches.push({ field: `receipt.${field}`, problem: rest.join(': ') || m })
+        }
+        if (result.local && result.local.tokens.join() !== bundle.tokens.join())
+          mismatches.push({ field: 'tokens', problem: 'an honest run gives other tokens' })
+        mismatches.push(
+          ...checkShownLogprobs(renderer.tokenizer, shown, bundle.tokens, result.local?.logprobs),
+        )
+        if (result.ok && mismatches.length === before) {
+          ran = true
+          passed.push(
+            `re-execution ok: tokens, outputHash, traceRoot and its ${receipt.traceLeaves} checkpoints reproduced`,
+          )
+        }
+      }
+      if (!ran) reexecuted = false
+      for (let i = start; i < passed.length; i++) passed[i] = `${label}${passed[i]}`
+      for (let i = before; i < mismatches.length; i++)
+        if (label && !mismatches[i]!.field.startsWith('choices['))
+          mismatches[i] = { ...mismatches[i]!, field: `choices[${index}] ${mismatches[i]!.field}` }
     }
     const ok = mismatches.length === 0
     if (flags.json) console.log(JSON.stringify({ ok, registration, reexecuted, mismatches }))

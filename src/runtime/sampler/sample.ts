@@ -14,12 +14,28 @@ export type SamplingParams = {
   topK: number
   /** Nucleus mass in thousandths; 1000 = off. */
   topPMilli: number
+  /**
+   * OpenAI `logit_bias` in thousandths: [token, biasMilli] sorted by token, no duplicates, no
+   * zero bias; at most 300 entries. Absent or empty = none.
+   */
+  logitBias?: [number, number][]
+  /** OpenAI `presence_penalty` in thousandths (-2000..2000); absent = 0. */
+  presencePenaltyMilli?: number
+  /** OpenAI `frequency_penalty` in thousandths (-2000..2000); absent = 0. */
+  frequencyPenaltyMilli?: number
 }
+
+/** Most `logit_bias` entries a request may carry (OpenAI's limit). */
+export const MAX_LOGIT_BIAS = 300
 
 export function samplingParams(p: {
   temperature?: number
   topK?: number
   topP?: number
+  /** token id -> bias in [-100, 100] */
+  logitBias?: Readonly<Record<number, number>> | undefined
+  presencePenalty?: number
+  frequencyPenalty?: number
 }): SamplingParams {
   const temperature = p.temperature ?? 0
   const topP = p.topP ?? 1
@@ -30,11 +46,39 @@ export function samplingParams(p: {
     throw new GenerationError(`top_p must be in (0, 1], got ${topP}`)
   if (!Number.isSafeInteger(topK) || topK < 0)
     throw new GenerationError(`top_k must be a non-negative integer, got ${topK}`)
-  return {
+  const out: SamplingParams = {
     temperatureMilli: Math.round(temperature * 1000),
     topK,
     topPMilli: Math.max(1, Math.round(topP * 1000)),
   }
+  const penalty = (name: string, v: number | undefined) => {
+    if (v === undefined) return 0
+    if (!Number.isFinite(v) || v < -2 || v > 2)
+      throw new GenerationError(`${name} must be between -2 and 2, got ${v}`)
+    return Math.round(v * 1000) || 0
+  }
+  const presence = penalty('presence_penalty', p.presencePenalty)
+  const frequency = penalty('frequency_penalty', p.frequencyPenalty)
+  if (presence !== 0) out.presencePenaltyMilli = presence
+  if (frequency !== 0) out.frequencyPenaltyMilli = frequency
+  if (p.logitBias !== undefined) {
+    const entries = Object.entries(p.logitBias)
+    if (entries.length > MAX_LOGIT_BIAS)
+      throw new GenerationError(`logit_bias may hold at most ${MAX_LOGIT_BIAS} entries`)
+    const bias: [number, number][] = []
+    for (const [key, v] of entries) {
+      const token = Number(key)
+      if (!/^(0|[1-9][0-9]{0,9})$/.test(key) || token > 0xffff_ffff)
+        throw new GenerationError(`logit_bias key ${JSON.stringify(key)} is not a token id`)
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < -100 || v > 100)
+        throw new GenerationError(`logit_bias[${key}] must be between -100 and 100, got ${v}`)
+      const milli = Math.round(v * 1000) || 0
+      if (milli !== 0) bias.push([token, milli])
+    }
+    bias.sort((a, b) => a[0] - b[0])
+    if (bias.length > 0) out.logitBias = bias
+  }
+  return out
 }
 
 /** Index of the largest logit; the lowest index wins a tie. */

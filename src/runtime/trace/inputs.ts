@@ -22,6 +22,8 @@ export type RequestContext = {
   promptTokens: readonly number[]
   seed: number
   params: SamplingParams
+  /** The committed output tokens: penalties count those sampled before each position. */
+  outputTokens?: readonly number[]
 }
 
 /** What the one-step arithmetic needs of the model besides weights, all derived from its config. */
@@ -195,6 +197,7 @@ export function buildElementInputs(
           logits: get(pos, NO_LAYER, OpKind.LOGITS),
           state: stateBefore(request, get, pos),
           params: request.params,
+          prior: (request.outputTokens ?? []).slice(0, pos + 1 - request.promptTokens.length),
         },
         element: e,
       }

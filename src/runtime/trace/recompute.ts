@@ -15,6 +15,7 @@ import {
 import { ROPE_BITS } from '../fixed/rope.ts'
 import { activationScale } from '../ops/quantize-activation.ts'
 import { sigmoidQ16 } from '../ops/swiglu.ts'
+import { adjustLogits, hasAdjustments } from '../sampler/adjust.ts'
 import { Prng } from '../sampler/prng.ts'
 import { type SamplingParams, sample } from '../sampler/sample.ts'
 import { OpKind } from './ops.ts'
@@ -73,7 +74,14 @@ export type ElementInputs =
   | { kind: typeof OpKind.RESID_ATTN | typeof OpKind.RESID_FFN; a: Int32Array; b: Int32Array }
   | { kind: typeof OpKind.SWIGLU; gate: Int32Array; up: Int32Array }
   /** logits at this position, the PRNG state before the draw, and the request's parameters. */
-  | { kind: typeof OpKind.SAMPLE; logits: Int32Array; state: Uint32Array; params: SamplingParams }
+  | {
+      kind: typeof OpKind.SAMPLE
+      logits: Int32Array
+      state: Uint32Array
+      params: SamplingParams
+      /** The output tokens sampled before this one (penalties count them). */
+      prior?: readonly number[]
+    }
 
 /**
  * Element `e` of the op's output. For SCORES, SOFTMAX and ATTN_MIX the inputs are one head's and
@@ -177,7 +185,7 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
       const prng = new Prng(0)
       prng.s.set(state)
       const token = sample(
-        logits,
+        samplerLogits(logits, params, inputs.prior ?? []),
         params,
         prng,
         new Int32Array(logits.length),
@@ -188,4 +196,20 @@ export function recomputeElement(inputs: ElementInputs, e: number): number {
     default:
       throw new TraceError(`unknown op kind ${(inputs as { kind: number }).kind}`)
   }
+}
+
+/**
+ * The logits the sampler sees at a sample entry: the model's, with the request's bias and
+ * penalties applied (counts from the output tokens before it); the model's own without them.
+ */
+export function samplerLogits(
+  logits: Int32Array,
+  params: SamplingParams,
+  prior: readonly number[],
+): Int32Array {
+  if (!hasAdjustments(params)) return logits
+  const counts = new Uint32Array(logits.length)
+  const seen: number[] = []
+  for (const t of prior) if (t < logits.length && counts[t]!++ === 0) seen.push(t)
+  return adjustLogits(logits, params, counts, seen, new Int32Array(logits.length))
 }

@@ -88,11 +88,12 @@ export function openParams(args: {
 export function disputeRequest(
   request: InferenceRequest,
   tokens: readonly number[],
-): GenerateRequest {
+): GenerateRequest & { outputTokens: readonly number[] } {
   return {
     promptTokens: request.promptTokens,
     maxTokens: tokens.length,
     params: request.params,
     seed: request.seed,
+    outputTokens: tokens,
   }
 }

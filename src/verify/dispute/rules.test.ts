@@ -35,6 +35,7 @@ import {
   waitMined,
   writeGame,
 } from '../../chain/dispute.ts'
+import { openChallenge } from '../../node/challenge.ts'
 import { samplingParams } from '../../runtime/sampler/sample.ts'
 import { OpKind, type TraceFault } from '../../runtime/trace/ops.ts'
 import type { InferenceRequest } from '../../types/inference.ts'
@@ -169,6 +170,38 @@ describe('opening', () => {
     await send(fx.owner, gameA.core, 'deregister', [1, other.account.address])
     expect(await revertName(open(opening(gameA, b, req)))).toBe('NotRegistered')
     await send(other, gameA.core, 'register', [1])
+  })
+
+  it('a request with logit bias or penalties is refused by name (the sample step cannot check them yet); logprobs alone open', async () => {
+    const miner = fx.miners[1]!
+    const challenger = fx.challengers[0]!
+    const open = (o: OpenParamsArg) => openDispute(challenger, { address: gameA.game, open: o })
+    const fault = { pos: 19, layer: 0, kind: OpKind.K, element: 3, delta: 50_000 }
+    for (const p of [{ presencePenalty: 0.5 }, { frequencyPenalty: -1 }, { logitBias: { 3: 5 } }]) {
+      const adjusted = samplingParams({ temperature: 0.8, topP: 0.95, ...p })
+      const req = makeRequest(fx.model, prompt, adjusted, seed++, 4, [])
+      const a = await answer(fx, gameA, miner, req, { fault })
+      expect(await revertName(open(opening(gameA, a, req))), JSON.stringify(p)).toBe(
+        'LogitAdjustmentsUnsupported',
+      )
+      // A validator's challenge sees the disagreement and says why it does not open.
+      const result = await openChallenge({
+        chain: { publicClient: fx.devnet.publicClient, walletClient: challenger as never },
+        game: gameA.game,
+        model: fx.model,
+        bundle: { request: req, tokens: a.tokens, receipt: a.receipt },
+      })
+      if (result.opened) throw new Error('an adjusted request was opened')
+      expect(result.reason).toMatch(/logit_bias or penalties/)
+      expect(result.claim).toBeDefined()
+    }
+    // Logprobs do not change what is sampled: such a request opens like any other.
+    const req = { ...request(), logprobs: 3 }
+    const a = await answer(fx, gameA, miner, req, { fault })
+    const { id } = await open(opening(gameA, a, req))
+    expect((await getDispute(fx.devnet.publicClient, { address: gameA.game, id })).phase).toBe(
+      DisputePhase.BISECT,
+    )
   })
 
   it('decides a receipt that contradicts itself at once, without a bond', async () => {
