@@ -92,9 +92,15 @@ export async function respond(
     : undefined
   const producedBy = requests.map(() => 0)
   let completed = false
+  let clientGone = false
   const settle = () => {
     if (!charge) return
-    const outcome = completed ? 'ok' : signal.aborted ? 'client_closed' : 'failed'
+    // the client leaving (not a choice failing, which also aborts the others) is what it pays for
+    const outcome = completed
+      ? 'ok'
+      : clientGone || c.req.raw.signal.aborted
+        ? 'client_closed'
+        : 'failed'
     try {
       charge.settle({ completionTokens: producedBy.reduce((a, b) => a + b, 0), outcome })
     } catch {
@@ -306,6 +312,7 @@ export async function respond(
       void pump()
     },
     cancel() {
+      clientGone = true
       abort.abort(new Error('the client closed the stream'))
     },
   })
