@@ -37,8 +37,11 @@ export type DeployPaymentChannelsParameters = {
   settleGrace: bigint
 }
 
-/** The devnet's and `verity chain deploy`'s channel windows (blocks). */
-export const DEFAULT_CHANNEL_WINDOWS = { challengePeriod: 100n, settleGrace: 100n } as const
+/** The devnet's channel windows (blocks; the devnet mines a block per transaction). */
+export const DEVNET_CHANNEL_WINDOWS = { challengePeriod: 100n, settleGrace: 100n } as const
+
+/** `verity chain deploy`'s channel windows: a day each at ~12 s blocks. */
+export const PRODUCTION_CHANNEL_WINDOWS = { challengePeriod: 7200n, settleGrace: 7200n } as const
 
 /**
  * Deploys PaymentChannels against a token and a dispute game. It has no owner.

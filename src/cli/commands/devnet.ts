@@ -10,6 +10,7 @@ import { devnetDeployment, startDevnet } from '../../chain/devnet.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
 import { DisputeReason } from '../../chain/dispute.ts'
 import { deployMarket } from '../../chain/market.ts'
+import { DEVNET_CHANNEL_WINDOWS, deployPaymentChannels } from '../../chain/payments.ts'
 import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
@@ -160,9 +161,14 @@ export const command: Command = {
         bidDeposit: parseEther('5'),
         minEscrow: parseEther('1'),
       })
+      const payments = await deployPaymentChannels(devnet.publicClient, devnet.walletClients[0]!, {
+        token: devnet.addresses.token,
+        disputeGame: game,
+        ...DEVNET_CHANNEL_WINDOWS,
+      })
       const manifest =
         (flags['deployment-out'] as string | undefined) ?? join(dir, 'deployment.json')
-      writeDeployment(manifest, devnetDeployment(devnet, game, market))
+      writeDeployment(manifest, devnetDeployment(devnet, game, market, payments))
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },
