@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { type Address, decodeAbiParameters, formatEther } from 'viem'
 import { readContract } from 'viem/actions'
-import { computeMarketAbi, verityAbi } from '../../chain/abis.ts'
+import { computeMarketAbi, paymentChannelsAbi, verityAbi } from '../../chain/abis.ts'
 import { advanceClock } from '../../chain/actions/advanceClock.ts'
 import { executeGovernanceChange } from '../../chain/actions/executeGovernanceChange.ts'
 import { getProtocolParams } from '../../chain/actions/getProtocolParams.ts'
@@ -259,10 +259,28 @@ async function show(flags: Flags): Promise<number> {
         minEscrow: formatEther(minEscrow),
       }))
     : null
+  const paymentsAddress = deployment.contracts.payments
+  const payments = paymentsAddress
+    ? await Promise.all(
+        (['challengePeriod', 'settleGrace', 'disputeGame'] as const).map((functionName) =>
+          readContract(publicClient, {
+            address: paymentsAddress,
+            abi: paymentChannelsAbi,
+            functionName,
+          }),
+        ),
+      ).then(([challengePeriod, settleGrace, disputeGame]) => ({
+        address: paymentsAddress,
+        challengePeriod: Number(challengePeriod),
+        settleGrace: Number(settleGrace),
+        disputeGame: disputeGame as Address,
+      }))
+    : null
   const chain = {
     block: block.toString(),
     disputeGame: named,
     market,
+    payments,
     protocolParams: {
       unstakeDelay: Number(params.unstakeDelay),
       governanceDelay: Number(params.governanceDelay),
@@ -285,7 +303,9 @@ async function show(flags: Flags): Promise<number> {
   console.log(
     `  compute market: ${market ? `${market.address} (bid deposit ${market.bidDeposit} VTY, min escrow ${market.minEscrow} VTY)` : 'none in this deployment'}`,
   )
-  console.log(`  payment channels: ${deployment.contracts.payments ?? 'none in this deployment'}`)
+  console.log(
+    `  payment channels: ${payments ? `${payments.address} (challenge period ${payments.challengePeriod} blocks, settle grace ${payments.settleGrace} blocks)` : 'none in this deployment'}`,
+  )
   console.log('  protocol params:')
   for (const [k, v] of Object.entries(chain.protocolParams))
     console.log(`    ${k}: ${v}${k === 'minLock' ? ' VTY' : ''}`)
