@@ -55,7 +55,8 @@ re-executed), userRequests (served, failed), and per validator its gossip and ch
 it lost took from its stake) and overall disputes {opened, minerLost, challengerLost, timedOut},
 read from the game's events once the games under way have ended (at most 90 s after the last
 epoch). The nodes log warnings and errors only unless --log-level says otherwise.
-The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY). --providers P
+The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY), and the payment
+channels (challenge period and settle grace 100 blocks; contracts.payments). --providers P
 starts P providers (default 0) that rent out this machine with the devnet's model, each with its
 own price and attributes (provider i: region eu-west, us-east, ap-south in turn; price 0.001 x
 (i + 1) VTY per block), and funds a tenant account with 1,000 VTY whose dev keyfile the devnet
