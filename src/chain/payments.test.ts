@@ -1,7 +1,14 @@
-import { type Address, type Hex, parseEther, toHex } from 'viem'
+import {
+  type Address,
+  encodeFunctionData,
+  type Hex,
+  parseEther,
+  toFunctionSelector,
+  toHex,
+} from 'viem'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { signVoucher } from '../verify/voucher.ts'
-import { paymentChannelsAbi } from './abis.ts'
+import { paymentChannelsAbi, reentrantTokenAbi, reentrantTokenBytecode } from './abis.ts'
 import { finishCloseChannel } from './actions/finishCloseChannel.ts'
 import { getChannel } from './actions/getChannel.ts'
 import { openChannel } from './actions/openChannel.ts'
@@ -25,7 +32,8 @@ import {
 /**
  * PaymentChannels on a real anvil: the happy path, every double-spend and replay attempt, stale
  * and forged vouchers, closes and expiry racing the miner's settle (also within one block), and
- * every refusal naming its custom error and leaving the channel and balances as they were.
+ * every refusal naming its custom error and leaving the channel and balances as they were; a
+ * token calling back mid-transfer is refused by the guard.
  * The voiding of vouchers by a lost dispute is in payments-dispute.test.ts.
  */
 let devnet: Devnet
@@ -585,4 +593,91 @@ it('checks vouchers in the same EIP-712 domain the contract does', async () => {
     args: [channelId, 1n, v.receiptDigest],
   })
   expect(voucherDigest(c.domain, v)).toBe(onChain)
+})
+
+describe('reentrancy', () => {
+  it('a token calling back mid-transfer is refused by the guard; every payment happens once', async () => {
+    const { publicClient } = devnet
+    const hash = await owner.deployContract({
+      abi: reentrantTokenAbi,
+      bytecode: reentrantTokenBytecode,
+      args: [parseEther('1000000')],
+    })
+    const token = (await waitMined(publicClient, hash)).contractAddress!
+    const hostile = await deployPaymentChannels(publicClient, owner, {
+      token,
+      disputeGame: NO_DISPUTE_GAME,
+      challengePeriod: CHALLENGE_PERIOD,
+      settleGrace: SETTLE_GRACE,
+    })
+    const tokenWrite = async (w: Wallet, functionName: string, args: readonly unknown[]) => {
+      const h = await w.writeContract({
+        address: token,
+        abi: reentrantTokenAbi,
+        functionName,
+        args,
+      } as Parameters<Wallet['writeContract']>[0])
+      await waitMined(publicClient, h)
+    }
+    const read = async (functionName: string, args: readonly unknown[] = []) =>
+      (await publicClient.readContract({
+        address: token,
+        abi: reentrantTokenAbi,
+        functionName,
+        args,
+      } as never)) as never
+    await tokenWrite(owner, 'transfer', [addr(payer), parseEther('100')])
+    await tokenWrite(payer, 'approve', [hostile, 2n ** 255n])
+    const balances = async () =>
+      await Promise.all(
+        [addr(payer), addr(miner), hostile].map(
+          async (a) => (await read('balanceOf', [a])) as bigint,
+        ),
+      )
+    const GUARD = toFunctionSelector('ReentrancyGuardReentrantCall()')
+    const open = async (expiryIn: bigint) =>
+      (
+        await openChannel(payer, {
+          address: hostile,
+          miner: addr(miner),
+          deposit: parseEther('10'),
+          expiry: (await c.block()) + expiryIn,
+        })
+      ).channelId
+    const a = await open(1000n)
+    const b = await open(2n)
+    await c.mine(2n + SETTLE_GRACE + 1n)
+    // settle(a) pays the miner; mid-transfer the token calls reclaim(b) (anyone may, normally)
+    await tokenWrite(owner, 'arm', [
+      hostile,
+      encodeFunctionData({ abi: paymentChannelsAbi, functionName: 'reclaim', args: [b] }),
+    ])
+    const v = await signVoucher(
+      payer.account,
+      { chainId: devnet.chain.id, verifyingContract: hostile },
+      {
+        channelId: a,
+        cumulativeAmount: parseEther('3'),
+        receiptDigest: toHex(1n, { size: 32 }),
+      },
+    )
+    await settleChannel(miner, { address: hostile, ...v })
+    expect(await read('attempted')).toBe(true)
+    expect(await read('reentered')).toBe(false)
+    expect(((await read('reentryRevert')) as Hex).slice(0, 10)).toBe(GUARD)
+    expect(await balances()).toEqual([parseEther('80'), parseEther('3'), parseEther('17')])
+    // finishClose(a) refunds the payer; mid-transfer the token calls finishClose(a) again
+    await startCloseChannel(payer, { address: hostile, channelId: a })
+    await c.mine(CHALLENGE_PERIOD)
+    await tokenWrite(owner, 'arm', [
+      hostile,
+      encodeFunctionData({ abi: paymentChannelsAbi, functionName: 'finishClose', args: [a] }),
+    ])
+    await finishCloseChannel(payer, { address: hostile, channelId: a })
+    expect(await read('reentered')).toBe(false)
+    expect(((await read('reentryRevert')) as Hex).slice(0, 10)).toBe(GUARD)
+    expect(await balances()).toEqual([parseEther('87'), parseEther('3'), parseEther('10')])
+    await reclaimChannel(payer, { address: hostile, channelId: b })
+    expect(await balances()).toEqual([parseEther('97'), parseEther('3'), 0n])
+  })
 })
