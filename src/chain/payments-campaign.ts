@@ -17,7 +17,13 @@ import { CHALLENGE_PERIOD, SETTLE_GRACE, setupPayments, type Wallet } from './pa
  *   - VTY is conserved: payers' loss = miners' gain + what the contract holds.
  * No dispute game (voiding is tested against the real game in payments-dispute.test.ts).
  */
-export type PaymentsCampaignOptions = { runs: number; seed: number; maxActions?: number }
+export type PaymentsCampaignOptions = {
+  runs: number
+  seed: number
+  maxActions?: number
+  /** Other bytecode for PaymentChannels: a mutant, to check that the campaign catches it. */
+  bytecode?: Hex
+}
 
 export type PaymentsCampaignResult = {
   runs: number
@@ -96,6 +102,7 @@ export async function runPaymentsCampaign(
       actors,
       disputeGame: NO_DISPUTE_GAME,
       funds: parseEther('1000'),
+      ...(options.bytecode ? { bytecode: options.bytecode } : {}),
     })
     const addr = (k: number) => actors[k]!.account.address
     const start = await Promise.all(actors.map((w) => c.balance(w)))

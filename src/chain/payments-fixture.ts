@@ -2,6 +2,7 @@ import {
   type Address,
   BaseError,
   ContractFunctionRevertedError,
+  getAddress,
   type Hex,
   parseEther,
   toHex,
@@ -27,16 +28,37 @@ export type PaymentsChain = Awaited<ReturnType<typeof setupPayments>>
 
 export async function setupPayments(
   devnet: Devnet,
-  options: { funder: Wallet; actors: Wallet[]; disputeGame: Address; funds?: bigint },
+  options: {
+    funder: Wallet
+    actors: Wallet[]
+    disputeGame: Address
+    funds?: bigint
+    /** Other bytecode for the contract (a mutant, to check that the checks catch it). */
+    bytecode?: Hex
+  },
 ) {
   const { publicClient } = devnet
   const token = devnet.addresses.token
-  const payments = await deployPaymentChannels(publicClient, options.funder, {
-    token,
-    disputeGame: options.disputeGame,
-    challengePeriod: CHALLENGE_PERIOD,
-    settleGrace: SETTLE_GRACE,
-  })
+  const args = [token, options.disputeGame, CHALLENGE_PERIOD, SETTLE_GRACE] as const
+  const payments = options.bytecode
+    ? getAddress(
+        (
+          await waitMined(
+            publicClient,
+            await options.funder.deployContract({
+              abi: paymentChannelsAbi,
+              bytecode: options.bytecode,
+              args,
+            }),
+          )
+        ).contractAddress!,
+      )
+    : await deployPaymentChannels(publicClient, options.funder, {
+        token,
+        disputeGame: options.disputeGame,
+        challengePeriod: CHALLENGE_PERIOD,
+        settleGrace: SETTLE_GRACE,
+      })
   const send = async (wallet: Wallet, functionName: string, args: readonly unknown[]) => {
     const hash = await wallet.writeContract({
       address: token,
