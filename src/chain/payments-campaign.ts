@@ -55,6 +55,8 @@ type Action =
   | { t: 'finishClose'; ch: number; caller: number }
   | { t: 'reclaim'; ch: number; caller: number }
   | { t: 'mine'; blocks: number }
+  /** Mines so that the next transaction lands at the channel's settle deadline + `off`. */
+  | { t: 'toDeadline'; ch: number; off: number; call: 'settle' | 'reclaim' | 'finishClose' }
 
 const ACTORS = 5 // 0, 1 payers; 2, 3 miners; 4 a stranger (any index may call anything)
 const i = (max: number) => fc.integer({ min: 0, max })
@@ -89,6 +91,17 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ t: fc.constant('finishClose' as const), ch: i(9), caller: i(4) }),
   fc.record({ t: fc.constant('reclaim' as const), ch: i(9), caller: i(4) }),
   fc.record({ t: fc.constant('mine' as const), blocks: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({
+    t: fc.constant('toDeadline' as const),
+    call: fc.constantFrom(
+      'settle' as const,
+      'settle' as const,
+      'reclaim' as const,
+      'finishClose' as const,
+    ),
+    ch: i(9),
+    off: fc.integer({ min: 0, max: 1 }),
+  }),
 )
 
 export async function runPaymentsCampaign(
@@ -186,6 +199,54 @@ export async function runPaymentsCampaign(
             let apply = () => {}
             if (a.t === 'mine') {
               await c.mine(BigInt(a.blocks))
+              continue
+            }
+            if (a.t === 'toDeadline') {
+              // the edges where off-by-one bugs live: a valid settle in the deadline's own block
+              // (pays) or in the next (refused)
+              if (!ch || ch.state === ChannelState.CLOSED) continue
+              const grace = ch.expiry + SETTLE_GRACE
+              const deadline =
+                ch.state === ChannelState.CLOSING && ch.closesAt < grace ? ch.closesAt : grace
+              // finishClose's own edge is the close's end, which may lie past the grace
+              const edge =
+                a.call === 'finishClose' && ch.state === ChannelState.CLOSING
+                  ? ch.closesAt
+                  : deadline
+              const at = edge + BigInt(a.off)
+              if (at < next) continue
+              await c.mine(at - next)
+              if (a.call === 'settle') {
+                const amount = ch.paid + parseEther('0.1')
+                const digest = `0x${(n + 1).toString(16).padStart(64, '0')}` as Hex
+                const v = await c.voucher(actors[ch.payer]!, ch.id, amount, digest)
+                expect = a.off === 0 && ch.paid < ch.deposit
+                ok = await send(ch.miner, 'settle', [ch.id, amount, digest, v.signature])
+                apply = () => {
+                  ch.paid = [amount, ch.deposit].sort((x, y) => (x < y ? -1 : 1))[0]!
+                  ch.vouchers.push({ amount, signature: v.signature, digest })
+                }
+              } else {
+                // the payer's refund: never in the deadline's block, and only by its own rule after
+                expect =
+                  a.call === 'reclaim'
+                    ? at > grace
+                    : ch.state === ChannelState.CLOSING && at > ch.closesAt
+                ok = await send(ch.payer, a.call, [ch.id])
+                apply = () => {
+                  ch.state = ChannelState.CLOSED
+                }
+              }
+              result.actions++
+              if (ok !== expect)
+                throw new Error(
+                  `${where}: ${a.call} at deadline + ${a.off} ${ok ? 'succeeded' : 'reverted'}, the model says it ${expect ? 'succeeds' : 'reverts'}`,
+                )
+              if (ok) {
+                apply()
+                bump(result.succeeded, `${a.t}:${a.call}`)
+              } else bump(result.refused, `${a.t}:${a.call}`)
+              await check(channels, where)
               continue
             }
             if (a.t === 'open') {

@@ -11,7 +11,7 @@ const RUNS = Number(process.env.VERITY_PAYMENTS_RUNS ?? 25)
 
 describe('payment channel invariants over random sequences', () => {
   it('hold after every action', async () => {
-    const result = await runPaymentsCampaign({ runs: RUNS, seed: 1616 })
+    const result = await runPaymentsCampaign({ runs: RUNS, seed: 7 })
     expect(result.runs).toBe(RUNS)
     // the sample reaches every outcome that matters
     for (const t of ['open', 'topUp', 'settle', 'replay', 'startClose', 'finishClose', 'reclaim'])
