@@ -10,7 +10,9 @@ import { CHALLENGE_PERIOD, SETTLE_GRACE, setupPayments, type Wallet } from './pa
  * The payment channels' invariant campaign: fast-check draws sequences of opens, top-ups,
  * settles (fresh vouchers, replays of old ones, vouchers signed by the wrong key or for another
  * channel, by the miner or by anyone else), close starts, finishes, reclaims and mined blocks, by
- * random callers. A TypeScript model predicts whether each transaction succeeds; after every one:
+ * random callers, and jumps to a channel's deadline edges (a settle, reclaim or finishClose in
+ * the deadline's block or the next). A TypeScript model predicts whether each transaction
+ * succeeds; after every one:
  *   - its status is the model's prediction (a refused call changes nothing);
  *   - every channel's on-chain state equals the model's, and paid <= deposit;
  *   - the contract's VTY = sum over unclosed channels of (deposit - paid), exactly;
