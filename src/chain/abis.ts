@@ -3635,6 +3635,288 @@ export const iDisputeGameAbi = [
 
 export const iDisputeGameBytecode = '0x' as const
 
+export const iPaymentChannelsAbi = [
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'enum ChannelState', name: 'state', type: 'uint8' },
+    ],
+    name: 'ChannelNotOpen',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'uint256', name: 'deposit', type: 'uint256' },
+    ],
+    name: 'DepositExhausted',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+      { internalType: 'uint256', name: 'blockNumber', type: 'uint256' },
+    ],
+    name: 'ExpiryNotInFuture',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+      { internalType: 'uint64', name: 'current', type: 'uint64' },
+    ],
+    name: 'ExpiryShortened',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'string', name: 'what', type: 'string' }],
+    name: 'InvalidParam',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'miner', type: 'address' },
+    ],
+    name: 'NotMiner',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'payer', type: 'address' },
+      { internalType: 'address', name: 'miner', type: 'address' },
+    ],
+    name: 'NotParty',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'payer', type: 'address' },
+    ],
+    name: 'NotPayer',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'address', name: 'payer', type: 'address' }],
+    name: 'SelfChannel',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'deadline', type: 'uint256' },
+    ],
+    name: 'SettleWindowClosed',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'deadline', type: 'uint256' },
+    ],
+    name: 'SettleWindowOpen',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'uint256', name: 'paid', type: 'uint256' },
+    ],
+    name: 'StaleVoucher',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'UnknownChannel',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'recovered', type: 'address' },
+      { internalType: 'address', name: 'payer', type: 'address' },
+    ],
+    name: 'VoucherNotSignedByPayer',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+      { internalType: 'uint256', name: 'disputeId', type: 'uint256' },
+    ],
+    name: 'VoucherVoided',
+    type: 'error',
+  },
+  { inputs: [], name: 'ZeroAddress', type: 'error' },
+  { inputs: [], name: 'ZeroAmount', type: 'error' },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: false, internalType: 'uint256', name: 'paid', type: 'uint256' },
+      { indexed: false, internalType: 'uint256', name: 'refund', type: 'uint256' },
+    ],
+    name: 'ChannelClosed',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: true, internalType: 'address', name: 'by', type: 'address' },
+      { indexed: false, internalType: 'uint64', name: 'closesAt', type: 'uint64' },
+    ],
+    name: 'ChannelClosing',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: true, internalType: 'address', name: 'payer', type: 'address' },
+      { indexed: true, internalType: 'address', name: 'miner', type: 'address' },
+      { indexed: false, internalType: 'uint256', name: 'deposit', type: 'uint256' },
+      { indexed: false, internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'ChannelOpened',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: true, internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+      { indexed: false, internalType: 'uint256', name: 'amount', type: 'uint256' },
+      { indexed: false, internalType: 'uint256', name: 'paid', type: 'uint256' },
+    ],
+    name: 'ChannelSettled',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: false, internalType: 'uint256', name: 'amount', type: 'uint256' },
+      { indexed: false, internalType: 'uint256', name: 'deposit', type: 'uint256' },
+      { indexed: false, internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'ChannelToppedUp',
+    type: 'event',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'payer', type: 'address' },
+      { internalType: 'address', name: 'miner', type: 'address' },
+      { internalType: 'uint256', name: 'nonce', type: 'uint256' },
+    ],
+    name: 'channelIdOf',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'finishClose',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'getChannel',
+    outputs: [
+      {
+        components: [
+          { internalType: 'address', name: 'payer', type: 'address' },
+          { internalType: 'enum ChannelState', name: 'state', type: 'uint8' },
+          { internalType: 'address', name: 'miner', type: 'address' },
+          { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+          { internalType: 'uint64', name: 'closesAt', type: 'uint64' },
+          { internalType: 'uint128', name: 'deposit', type: 'uint128' },
+          { internalType: 'uint128', name: 'paid', type: 'uint128' },
+        ],
+        internalType: 'struct Channel',
+        name: '',
+        type: 'tuple',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'miner', type: 'address' },
+      { internalType: 'uint256', name: 'deposit', type: 'uint256' },
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'open',
+    outputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'reclaim',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+      { internalType: 'bytes', name: 'signature', type: 'bytes' },
+    ],
+    name: 'settle',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'settleDeadline',
+    outputs: [{ internalType: 'uint256', name: '', type: 'uint256' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'startClose',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'amount', type: 'uint256' },
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'topUp',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+    ],
+    name: 'voucherDigest',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const iPaymentChannelsBytecode = '0x' as const
+
 export const iProviderRegistryAbi = [
   {
     inputs: [{ internalType: 'bytes32', name: 'key', type: 'bytes32' }],
@@ -3766,6 +4048,18 @@ export const iProviderRegistryAbi = [
 ] as const
 
 export const iProviderRegistryBytecode = '0x' as const
+
+export const iSlashRecordAbi = [
+  {
+    inputs: [{ internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' }],
+    name: 'slashedBy',
+    outputs: [{ internalType: 'uint256', name: '', type: 'uint256' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const iSlashRecordBytecode = '0x' as const
 
 export const iVerityAbi = [
   {
@@ -6503,6 +6797,377 @@ export const openLibAbi = [
 
 export const openLibBytecode =
   '0x60808060405234601957611d8b908161001e823930815050f35b5f80fdfe60806040526004361015610011575f80fd5b5f3560e01c632a37c19f14610024575f80fd5b6060366003190112610c46576001600160401b0360043511610c465761026060043536036003190112610c46576024356001600160a01b03811690819003610c4657604435906001600160401b0382168203610c4657610084608061117a565b5f608081905260a081905260c081905260e08190526101008190526101208190526101408190526101608190526101808190526101a052466004803501350361114d5760405160208101917f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f83527f4dc9420abfb55d0db70aac56d98470e9cc6295731ea60b521b03bc68a3ea168e60408301527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc6606083015260043560040135608083015260a082015260a0815261015e60c082611196565b519020602460043501359061ffff82168203610c465761018260c4600435016111e9565b60e460043501356001600160a01b038116939190849003610c46576001600160401b036102c494816101b9610104600435016111e9565b6101c8610124600435016111e9565b92826040519661ffff60208901997f7f0ae2eec7d327c63861699f6dd91e938294057a81c315e30b7105214840db0c8b526004356004013560408b01521660608901526044600435013560808901526064600435013560a08901526084600435013560c089015260a4600435013560e0890152166101008701526101208601521661014084015216610160820152610144600435013561018082015261018081526102756101a082611196565b51902060405190602082019261190160f01b845260228301526042820152604281526102a2606282611196565b519020806080526102be610164600435016004356004016111b7565b916111fd565b50600481101561113957611132575b6001600160a01b031660a05260205f6102f560048035610184810191016111b7565b908160405192839283378101838152039060025afa15610c5257606460043501355f51036111235760205f6103356101a4600435016004356004016111b7565b908160405192839283378101838152039060025afa15610c5257608460043501355f5114801590611101575b6110f25761037a6101c4600435016004356004016111b7565b91906040519261020084018481106001600160401b038211176110de576040525f84525f60208501525f60408501525f60608501525f60808501525f60a08501525f60c08501525f60e08501525f6101008501525f6101208501525f6101408501525f6101608501525f6101808501525f6101a08501525f6101c08501525f6101e0850152600f811015806110b0575b801580611076575b61106357610e30575b80601311610c4657600f82013560e01c845260178110610c4657601382013560e01c6020850152601b8110610c4657601782013560e01c6040850152601f8110610c4657601b82013560e01c606085015260238110610c4657601f82013560e01c608085015260278110610c4657602382013560e01c60a0850152602b8110610c4657602782013560e01c60c0850152602f8110610c465763ffffffff602b83013560e01c1660e085015280603311610c4657602f82013560e01c6101008501526033811115610bf557603382013560f81c151561012085015280603c11610c4657603482013560c01c610140850152604411610c465761052290603c013560c01c611b5d565b6101608301528151158015610e24575b8015610e18575b8015610e0c575b8015610e00575b610dce5760408201518015908115610dc3575b50610d94576120006020830151118015610d85575b8015610d76575b8015610d66575b610d375760608201516080830151908115610d23570615801590610d03575b610cd55761010082015160028110908115610cc7575b8115610cba575b50610c8e576101e082015180151580610c7c575b610c5d575060205f6105ea6101c4600435016004356004016111b7565b610615848060405184819583830197883781016101e460043501358382015203018084520182611196565b604051918291518091835e8101838152039060025afa15610c52575f51825160010180600111610aff57604084015160208501519091906001600160ff1b0381168103610aff5760011b60020180600211610aff5761067d608087015160a08801519061127f565b906001600160ff1b0382168203610aff5761069b9160011b90611292565b60c086015190926001600160ff1b0382168203610aff576106d46106c96106e0956106da9460011b90611292565b602089015190611292565b9061127f565b90611292565b60018101809111610aff57610120840151610702919015610c4a575f90611292565b60043561020481013590360360221901811215610c465760043501906004820135916001600160401b038311610c46578260051b36036024820113610c46578115610c2a57929061075281611c4c565b91935f925f915f905f945b838610610b7357505050505050818103610b5e5750506044600435013503610b4f578151602083015160201b17604083015160401b17606083015160601b17608083015160801b1760a083015160a01b1760c083015160c01b1761010083015160e01b1761012083015115155f14610b495760015b60e08401516bffffffffffffffff0000000061014086015160201b161761016085015160601b1761018085015160a01b176101a085015115155f14610b435760015b6101c086015115610b3c576001915b6101e087015160b81b9260b01b9160a81b17171760606080015260f01b1760406080015261086561085f610184600435016004356004016111b7565b9061140f565b908151604460043501358103610b2a57506040820180515161014052610894600480356101a4810191016111b7565b905060021c60e0608001526001600160401b0360e0840151166bffffffff0000000000000000608085015160401b161763ffffffff60601b60a085015160601b161763ffffffff60801b60c085015160801b161760a06080015251805180155f14610b13576109036001611868565b915f5b828110610a9257505050906109226001600160401b0392611c86565b61010052166001600160401b0361093e600435610244016111e9565b16036109f5575b60ff9161096f916109616101a4600435016004356004016111b7565b9290916004356004016118e4565b1661010060800152610140604051608051815260018060a01b03602060800151166020820152604060800151604082015260606080015160608201526080800151608082015260a06080015160a082015260c06080015160c082015260e06080015160e082015260ff610100608001511661010082015261012060800151610120820152f35b6001600160401b03610a0c610244600435016111e9565b610160519116811115610a65575060ff9161096f91610a57610a396101a4600435016004356004016111b7565b6001600160401b03610a50610244600435016111e9565b16916118ae565b6101a0529092509050610945565b6001600160401b03610a7c610244600435016111e9565b638eb3634360e01b5f521660045260245260445ffd5b610a9c818361189a565b519060e08160051b1660e0039160e08311610aff57610af86001938360031c9263ff0000008160181b169062ff00008160081b169060ff61ff008260081c169160181c16171717901b610aef838961189a565b5117918761189a565b5201610906565b634e487b7160e01b5f52601160045260245ffd5b60078101808211610aff576109039060031c611868565b63847855a960e01b5f5260045260245ffd5b5f91610823565b5f610814565b5f6107d2565b636e851b3f60e01b5f5260045ffd5b630602a2fd60e51b5f5260045260245260445ffd5b9091929394978160018a1b10155f14610bc2575b888410610ba757610b9b6001918790611c6d565b9801949392919061075d565b9294610bb681610bbc92611c6d565b9561129f565b92610b87565b87871015610c0957610bd38761129f565b9688811015610bf55760019160206004610b9b9360051b870101013590611c6d565b634e487b7160e01b5f52603260045260245ffd5b8760018801808911610aff57630602a2fd60e51b5f5260045260245260445ffd5b50631003981560e01b5f525f600452600160245260445260645ffd5b5f80fd5b845190611292565b6040513d5f823e3d90fd5b61010083015160011c906303c9bb9560e31b5f5260045260245260445ffd5b5061010083015160011c8114156105cd565b606460405163ac43979360e01b8152602060048201526004602482015263726f706560e01b6044820152fd5b600191501615155f6105b9565b60a0840151811191506105b2565b60405163ac43979360e01b8152602060048201526005602482015264686561647360d81b6044820152606490fd5b50610d1760a083015160608401519061127f565b6020830151141561059c565b634e487b7160e01b5f52601260045260245ffd5b60405163ac43979360e01b81526020600482015260066024820152656c696d69747360d01b6044820152606490fd5b506210000060e08301511161057d565b5061010060a083015111610576565b5061400060c08301511161056f565b60405163ac43979360e01b81526020600482015260066024820152656c617965727360d01b6044820152606490fd5b60f09150115f61055a565b60405163ac43979360e01b81526020600482015260096024820152687a65726f2073697a6560b81b6044820152606490fd5b5060c082015115610547565b50608082015115610540565b50606082015115610539565b50602082015115610532565b604b811061104c5780604b11610c4657604782013560de81901c6403fffffffc166403fffffffc16604b0180604b11610aff5780830361103657508160441015610bf557604483013560f81c806101808701526001811161102457508160451015610bf557604583013560f81c80151580611019575b611007576002146101a08601528160461015610bf5576001604684013560f81c11610fed57604683013560f81c6001146101c086015260e081901c6101e08601526101808501511580610fe0575b80610fce575b80610fc2575b610fb3575f5b60e082901c8110610f1857505061041b565b600281901b6001600160fe1b0382168203610aff5780604b019081604b11610aff57604f0190818111610aff57610f5a91610f54918688611231565b90611249565b60ff8160f71c168160ff1c159081610fa7575b81610f9b575b5015610f825750600101610f06565b906341cdcd3360e01b5f5260045260e01c60245260445ffd5b601f915010155f610f73565b60ff8114159150610f6d565b63105cd58f60e21b5f5260045ffd5b5060e081901c15610f00565b506001604684013560f81c1415610efa565b506101a085015115610ef4565b604683636eba150960e11b5f52013560f81c60045260245ffd5b63deb5db8760e01b5f5260045260245ffd5b506002811415610ea6565b63f794ba7160e01b5f5260045260245ffd5b82634471358d60e11b5f5260045260245260445ffd5b634471358d60e11b5f52600452604b60245260445ffd5b506319d3793560e11b5f5260045260245ffd5b50604482141580610412575081600f11610c46576e7665726974792f6c6c616d612f763160881b83356001600160881b0319161415610412565b5080600f11610c46576e3b32b934ba3c97b6b7b232b617bb1960891b82356001600160881b0319161461040a565b634e487b7160e01b5f52604160045260245ffd5b635f670cf360e11b5f5260045ffd5b5060036111196101a4600435016004356004016111b7565b9050161515610361565b63ba343de560e01b5f5260045ffd5b505f6102d3565b634e487b7160e01b5f52602160045260245ffd5b635ea03eed60e11b5f526004356004013560045260245ffd5b35906001600160401b0382168203610c4657565b61014081019081106001600160401b038211176110de57604052565b90601f801991011681019081106001600160401b038211176110de57604052565b903590601e1981360301821215610c4657018035906001600160401b038211610c4657602001918136038313610c4657565b356001600160401b0381168103610c465790565b9060418303611227576112209250602081013591604082359201355f1a90611adb565b9192909190565b50505f9160029190565b90939293848311610c46578411610c46578101920390565b356001600160e01b0319811692919060048210611264575050565b6001600160e01b031960049290920360031b82901b16169150565b81810292918115918404141715610aff57565b91908201809211610aff57565b5f198114610aff5760010190565b6001600160401b0381116110de5760051b60200190565b359063ffffffff82168203610c4657565b9080601f83011215610c465781356112ec816112ad565b926112fa6040519485611196565b81845260208085019260051b820101928311610c4657602001905b8282106113225750505090565b6020809161132f846112c4565b815201910190611315565b9080601f83011215610c4657813591611352836112ad565b926113606040519485611196565b80845260208085019160051b83010191838311610c465760208101915b83831061138c57505050505090565b82356001600160401b038111610c4657820185603f82011215610c46576020810135916001600160401b0383116110de576040516113d4601f8501601f191660200182611196565b8381526040838501018810610c46575f60208581966040839701838601378301015281520192019161137d565b35908160030b8203610c4657565b9060405161141c8161117a565b5f81525f6020820152606060408201525f60608201525f60808201525f60a08201525f60c08201525f60e08201526060610100820152606061012082015250608081105f14611856575f5b610140811461174a576101e00361173b57810190602081830312610c46578035906001600160401b038211610c4657016101e081830312610c4657604051906101e082018281106001600160401b038211176110de576040528035825260208201926020820135845260408201356001600160401b038111610c4657816114ef9184016112d5565b9260408101938452611503606084016112c4565b60608201908152611516608085016112c4565b6080830190815261152960a086016112c4565b9060a0840191825261153d60c087016112c4565b9260c0850193845261155160e08801611166565b9460e081019586526101008801356001600160401b038111610c465787611579918a016112d5565b9661010082019788526101208901356001600160401b038111610c4657816115a2918b0161133a565b986101208301998a526101408101356001600160401b038111610c4657826115cb9183016112d5565b9161014084019283526101608201356001600160401b038111610c465782019080601f83011215610c46578135611601816112ad565b9261160f6040519485611196565b81845260208085019260051b820101928311610c4657602001905b828210611723575050506101608401526116476101808201611401565b91826101808501526116706101c06116626101a08501611401565b93846101a0880152016112c4565b6101c085015251511591821592611716575b508115611709575b506116fa5763ffffffff8080806001600160401b0394519d519c519551169551169551169551169551169551965197604051996116c68b61117a565b8a5260208a015260408901526060880152608087015260a086015260c085015260e084015261010083015261012082015290565b636276d3f560e01b5f5260045ffd5b905060030b15155f61168a565b60030b151591505f611682565b6020809161173084611401565b81520191019061162a565b6316ed436560e21b5f5260045ffd5b50810190602081830312610c46578035906001600160401b038211610c46570161014081830312610c4657604051916117828361117a565b813583526020820135602084015260408201356001600160401b038111610c4657816117af9184016112d5565b60408401526117c0606083016112c4565b60608401526117d1608083016112c4565b60808401526117e260a083016112c4565b60a08401526117f360c083016112c4565b60c084015261180460e08301611166565b60e08401526101008201356001600160401b038111610c4657816118299184016112d5565b6101008401526101208201356001600160401b038111610c465761184d920161133a565b61012082015290565b80608011610c46576060820135611467565b90611872826112ad565b61187f6040519182611196565b8281528092611890601f19916112ad565b0190602036910137565b8051821015610bf55760209160051b010190565b9091600281901b906001600160fe1b03811603610aff576004810190818111610aff576118de93610f5493611231565b60e01c90565b9092936118f461010083016111e9565b6001600160401b0343911611611ad1576040840191825151908260021c9382158015611abf575b8015611a9f575b8015611a81575b611a74575f5b838110611a445750508315611a385763ffffffff6060870151168411611a2c578361195f60c061196593016111e9565b92611292565b5f19810191908211610aff576001600160401b031603611a22575f5b828110611992575050505050505f90565b61199d8183886118ae565b8451811015611a165760018201808311610aff5784116119c1575b50600101611981565b945f9691946101008201975b88518051821015611a055763ffffffff6119e8838b9361189a565b5116146119f7576001016119cd565b505050505050505050600290565b5050949095506001919650906119b8565b50505050505050600790565b5050505050600190565b50505050505050600390565b50505050505050600490565b63ffffffff611a5482845161189a565b511687511115611a665760010161192f565b505050505050505050600590565b5050505050505050600590565b5066200000000000006001600160401b0360e0890151161015611929565b50611ab463ffffffff60608901511684611292565b60e087015110611922565b5063ffffffff6060880151161561191b565b5050505050600690565b91907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a08411611b52579160209360809260ff5f9560405194855216868401526040830152606082015282805260015afa15610c52575f516001600160a01b03811615611b4857905f905f90565b505f906001905f90565b5050505f9160039190565b600181603f1c16611c1c57660fffffffffffff81169060341c6107ff1680611bec5750610431195b60288101602881125f8312908015821691151617610aff575f811215611be65760c7198112611bdf57600160ff1b14610aff575f03906027198201916028190190828211610aff576001611bda921b90611292565b901c90565b5050505f90565b90501b90565b906610000000000000179061043219810190811360011615611b8557634e487b7160e01b5f52601160045260245ffd5b60405163ac43979360e01b815260206004820152600760248201526632b839b4b637b760c91b6044820152606490fd5b905f915b806001841b10611c5d5750565b91611c679061129f565b91611c50565b5f5260205260205f60408160025afa15610c46575f5190565b80518015611d4f576001611c9982611c4c565b1b90611ca482611868565b925f5b828110611d30575050505b60018111611cc95750805115610bf5576020015190565b60011c5f5b818110611cdb5750611cb2565b600181901b906001600160ff1b0381168103610aff57611cfb828561189a565b519160018101809111610aff57600192611d18611d1f928761189a565b5190611c6d565b611d29828661189a565b5201611cce565b80611d3d6001928461189a565b51611d48828861189a565b5201611ca7565b50505f9056fea2646970667358221220cbf8d3321f5dffc4da829edf63edb423fda585cda09589e30a1e1b1c9fae5eb664736f6c63430008250033' as const
+
+export const paymentChannelsAbi = [
+  {
+    inputs: [
+      { internalType: 'contract IERC20', name: 'token_', type: 'address' },
+      { internalType: 'contract ISlashRecord', name: 'disputeGame_', type: 'address' },
+      { internalType: 'uint64', name: 'challengePeriod_', type: 'uint64' },
+      { internalType: 'uint64', name: 'settleGrace_', type: 'uint64' },
+    ],
+    stateMutability: 'nonpayable',
+    type: 'constructor',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'enum ChannelState', name: 'state', type: 'uint8' },
+    ],
+    name: 'ChannelNotOpen',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'uint256', name: 'deposit', type: 'uint256' },
+    ],
+    name: 'DepositExhausted',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+      { internalType: 'uint256', name: 'blockNumber', type: 'uint256' },
+    ],
+    name: 'ExpiryNotInFuture',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+      { internalType: 'uint64', name: 'current', type: 'uint64' },
+    ],
+    name: 'ExpiryShortened',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'string', name: 'what', type: 'string' }],
+    name: 'InvalidParam',
+    type: 'error',
+  },
+  { inputs: [], name: 'InvalidShortString', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'miner', type: 'address' },
+    ],
+    name: 'NotMiner',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'payer', type: 'address' },
+      { internalType: 'address', name: 'miner', type: 'address' },
+    ],
+    name: 'NotParty',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'payer', type: 'address' },
+    ],
+    name: 'NotPayer',
+    type: 'error',
+  },
+  { inputs: [], name: 'ReentrancyGuardReentrantCall', type: 'error' },
+  {
+    inputs: [
+      { internalType: 'uint8', name: 'bits', type: 'uint8' },
+      { internalType: 'uint256', name: 'value', type: 'uint256' },
+    ],
+    name: 'SafeCastOverflowedUintDowncast',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'address', name: 'token', type: 'address' }],
+    name: 'SafeERC20FailedOperation',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'address', name: 'payer', type: 'address' }],
+    name: 'SelfChannel',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'deadline', type: 'uint256' },
+    ],
+    name: 'SettleWindowClosed',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'deadline', type: 'uint256' },
+    ],
+    name: 'SettleWindowOpen',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'uint256', name: 'paid', type: 'uint256' },
+    ],
+    name: 'StaleVoucher',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'string', name: 'str', type: 'string' }],
+    name: 'StringTooLong',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'UnknownChannel',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'recovered', type: 'address' },
+      { internalType: 'address', name: 'payer', type: 'address' },
+    ],
+    name: 'VoucherNotSignedByPayer',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+      { internalType: 'uint256', name: 'disputeId', type: 'uint256' },
+    ],
+    name: 'VoucherVoided',
+    type: 'error',
+  },
+  { inputs: [], name: 'ZeroAddress', type: 'error' },
+  { inputs: [], name: 'ZeroAmount', type: 'error' },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: false, internalType: 'uint256', name: 'paid', type: 'uint256' },
+      { indexed: false, internalType: 'uint256', name: 'refund', type: 'uint256' },
+    ],
+    name: 'ChannelClosed',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: true, internalType: 'address', name: 'by', type: 'address' },
+      { indexed: false, internalType: 'uint64', name: 'closesAt', type: 'uint64' },
+    ],
+    name: 'ChannelClosing',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: true, internalType: 'address', name: 'payer', type: 'address' },
+      { indexed: true, internalType: 'address', name: 'miner', type: 'address' },
+      { indexed: false, internalType: 'uint256', name: 'deposit', type: 'uint256' },
+      { indexed: false, internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'ChannelOpened',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: true, internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+      { indexed: false, internalType: 'uint256', name: 'amount', type: 'uint256' },
+      { indexed: false, internalType: 'uint256', name: 'paid', type: 'uint256' },
+    ],
+    name: 'ChannelSettled',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { indexed: false, internalType: 'uint256', name: 'amount', type: 'uint256' },
+      { indexed: false, internalType: 'uint256', name: 'deposit', type: 'uint256' },
+      { indexed: false, internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'ChannelToppedUp',
+    type: 'event',
+  },
+  { anonymous: false, inputs: [], name: 'EIP712DomainChanged', type: 'event' },
+  {
+    inputs: [],
+    name: 'VOUCHER_TYPEHASH',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'challengePeriod',
+    outputs: [{ internalType: 'uint64', name: '', type: 'uint64' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'payer', type: 'address' },
+      { internalType: 'address', name: 'miner', type: 'address' },
+      { internalType: 'uint256', name: 'nonce', type: 'uint256' },
+    ],
+    name: 'channelIdOf',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'pure',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'disputeGame',
+    outputs: [{ internalType: 'contract ISlashRecord', name: '', type: 'address' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'eip712Domain',
+    outputs: [
+      { internalType: 'bytes1', name: 'fields', type: 'bytes1' },
+      { internalType: 'string', name: 'name', type: 'string' },
+      { internalType: 'string', name: 'version', type: 'string' },
+      { internalType: 'uint256', name: 'chainId', type: 'uint256' },
+      { internalType: 'address', name: 'verifyingContract', type: 'address' },
+      { internalType: 'bytes32', name: 'salt', type: 'bytes32' },
+      { internalType: 'uint256[]', name: 'extensions', type: 'uint256[]' },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'finishClose',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'getChannel',
+    outputs: [
+      {
+        components: [
+          { internalType: 'address', name: 'payer', type: 'address' },
+          { internalType: 'enum ChannelState', name: 'state', type: 'uint8' },
+          { internalType: 'address', name: 'miner', type: 'address' },
+          { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+          { internalType: 'uint64', name: 'closesAt', type: 'uint64' },
+          { internalType: 'uint128', name: 'deposit', type: 'uint128' },
+          { internalType: 'uint128', name: 'paid', type: 'uint128' },
+        ],
+        internalType: 'struct Channel',
+        name: '',
+        type: 'tuple',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'address', name: '', type: 'address' }],
+    name: 'nonces',
+    outputs: [{ internalType: 'uint256', name: '', type: 'uint256' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'address', name: 'miner', type: 'address' },
+      { internalType: 'uint256', name: 'deposit', type: 'uint256' },
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'open',
+    outputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'reclaim',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+      { internalType: 'bytes', name: 'signature', type: 'bytes' },
+    ],
+    name: 'settle',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'settleDeadline',
+    outputs: [{ internalType: 'uint256', name: '', type: 'uint256' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'settleGrace',
+    outputs: [{ internalType: 'uint64', name: '', type: 'uint64' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'bytes32', name: 'channelId', type: 'bytes32' }],
+    name: 'startClose',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'token',
+    outputs: [{ internalType: 'contract IERC20', name: '', type: 'address' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'amount', type: 'uint256' },
+      { internalType: 'uint64', name: 'expiry', type: 'uint64' },
+    ],
+    name: 'topUp',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'bytes32', name: 'channelId', type: 'bytes32' },
+      { internalType: 'uint256', name: 'cumulativeAmount', type: 'uint256' },
+      { internalType: 'bytes32', name: 'receiptDigest', type: 'bytes32' },
+    ],
+    name: 'voucherDigest',
+    outputs: [{ internalType: 'bytes32', name: '', type: 'bytes32' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const paymentChannelsBytecode =
+  '0x6101e080604052346102d2576080816119d3803803809161002082856102d6565b8339810103126102d25780516001600160a01b03811691908281036102d2576020820151906001600160a01b03821682036102d25761006d60606100666040860161030d565b940161030d565b9360405161007c6040826102d6565b6016815260208101907f566572697479205061796d656e744368616e6e656c73000000000000000000008252604051916100b76040846102d6565b600183526020830191603160f81b83526100d081610321565b610120526100dd84610321565b61014052519020918260e05251902080610100524660a0526040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a0815261014660c0826102d6565b5190206080523060c05260017f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f0055156102c3576001600160401b0383161561028b576001600160401b038416156102575761016052610180526101a0526101c052604051611646908161038d823960805181611491015260a05181611548015260c0518161145b015260e051816114e00152610100518161150601526101205181610c6701526101405181610c9001526101605181818160ec015281816103430152818161064f01528181610915015261129f0152610180518181816102990152610e8901526101a05181818161013e0152610b7001526101c051818181610a9f01528181610f6f01526111720152f35b604051634389d5ab60e01b815260206004820152600b60248201526a736574746c65477261636560a81b6044820152606490fd5b604051634389d5ab60e01b815260206004820152600f60248201526e18da185b1b195b99d954195c9a5bd9608a1b6044820152606490fd5b63d92e233d60e01b5f5260045ffd5b5f80fd5b601f909101601f19168101906001600160401b038211908210176102f957604052565b634e487b7160e01b5f52604160045260245ffd5b51906001600160401b03821682036102d257565b601f81511161034c57602081519101516020821061033d571790565b5f198260200360031b1b161790565b604460209160405192839163305a27a960e01b83528160048401528051918291826024860152018484015e5f828201840152601f01601f19168101030190fdfe6080806040526004361015610012575f80fd5b5f3560e01c90816312ae649114610f525750806360fbccbd14610f2c5780637ecebe0014610ef45780637f41a2e714610eb85780637fabb4a814610e74578063831c2b8214610d4757806384b0196e14610c4f57806393b1d66914610b1257806394739e8714610ad857806396afb36514610a42578063a19b6bdf146109cb578063ab91e0da1461099f578063b8876fe0146106f7578063d99b7c90146104c9578063dc3984a014610162578063f3f480d91461011f5763fc0c546a146100d7575f80fd5b3461011b575f36600319011261011b576040517f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03168152602090f35b5f80fd5b3461011b575f36600319011261011b5760206040516001600160401b037f0000000000000000000000000000000000000000000000000000000000000000168152f35b3461011b57608036600319011261011b576024356064356004356044356001600160401b03831161011b573660238401121561011b578260040135916001600160401b03831161011b57366024848601011161011b576101c06111e1565b6101c98161111a565b94600186019360018060a01b038554168033036104b35750865460ff8160a01c166101f381610fa9565b60038114610493575061020588611153565b80431161047d575060038801966001600160801b038854169889851115610462576002015460401c6001600160801b031692898414610446579061027e915f60206102518a898b611099565b9280602483601f19601f840116019661026d6040519889611030565b828852018387013784010152611388565b5061028881610fa9565b15801590610430575b61040c5750507f00000000000000000000000000000000000000000000000000000000000000006001600160a01b031680610382575b50610367966103067f42a67461f309f42ff53c2db2cadec200e3462a035dd99f62587727ec4e493a22936040938082105f1461037a5750915b8261110d565b87546fffffffffffffffffffffffffffffffff19166001600160801b0383161790975581518781526020810191909152a3546001600160a01b03167f00000000000000000000000000000000000000000000000000000000000000006113c2565b60015f5160206115f15f395f51905f5255005b905091610300565b6020602491604051928380926344f8111760e01b82528960048301525afa908115610401575f916103cf575b5080156102c757848463b032909760e01b5f5260045260245260445260645ffd5b90506020813d6020116103f9575b816103ea60209383611030565b8101031261011b5751886103ae565b3d91506103dd565b6040513d5f823e3d90fd5b63070bded960e51b5f9081526001600160a01b039182166004529116602452604490fd5b506001600160a01b038181169083161415610291565b5050509163d65ac36d60e01b5f5260045260245260445260645ffd5b898587635a00ed3360e01b5f5260045260245260445260645ffd5b846358aaa00360e11b5f5260045260245260445ffd5b6348aa646960e01b5f5260048590526104ab81610fa9565b60245260445ffd5b6335c44b2160e11b5f523360045260245260445ffd5b3461011b57606036600319011261011b576024356004356104e8610feb565b906104f16111e1565b6104fa8161111a565b80546001600160a01b038116338190036106e1575060a01c60ff1661051e81610fa9565b600181036106c95750600181016001600160401b03815460a01c16936001600160401b038116928584106106b25786159586806106a9575b61069a5784141580610690575b610679576060926106177f2dd2588842d3769b1872a0ede33d3435bdf1e02ca6417af73f80a3ec6d6df761959360026001600160801b039401926105ec6105b86105b38d88885460401c1661108c565b6112c5565b855477ffffffffffffffffffffffffffffffff0000000000000000191660409190911b600160401b600160c01b0316178555565b805467ffffffffffffffff60a01b191660a09290921b67ffffffffffffffff60a01b16919091179055565b5460401c16906040519187835260208301526040820152a2156106475760015f5160206115f15f395f51905f5255005b6106739030337f00000000000000000000000000000000000000000000000000000000000000006112f6565b80610367565b8363352181b760e11b5f526004524360245260445ffd5b5043841115610563565b631f2a200560e01b5f5260045ffd5b50808514610556565b8584632a5a308560e21b5f5260045260245260445ffd5b6348aa646960e01b5f5260048390526104ab81610fa9565b632f081df360e01b5f523360045260245260445ffd5b3461011b57606036600319011261011b57610710610f93565b60243561071b610feb565b916107246111e1565b6001600160a01b0381169283156109905733841461097d57821561069a576001600160401b0316914383111561096657335f52600260205260405f20938454945f19861461095257856109399461078392600160209901905533611051565b936001600160801b0380600381886108ca61079d896112c5565b6040519687916107ac83611001565b33835260018f840190815260408085018d8152606086018d81525f6080880181815295871660a0890190815260c090980181815299815260208c9052929092209b518c546001600160a01b0319166001600160a01b0391909116178c55915192949261088392916001600160401b039161082581610fa9565b61082e81610fa9565b8d5460ff60a01b60a092831b1660ff60a01b19909116178e55925160018e018054925167ffffffffffffffff60a01b941690941b929092166001600160a01b039092166001600160e01b031990911617179055565b6001600160401b038060028b01945116166001600160401b03198454161783555116600160401b600160c01b0382549160401b1690600160401b600160c01b031916179055565b5116920191166001600160801b03198254161790556040519083825286820152847f9872b10740b75c20e0eb3eebab184398d737141b8ba28f48c11db6632c60856260403393a430337f00000000000000000000000000000000000000000000000000000000000000006112f6565b60015f5160206115f15f395f51905f5255604051908152f35b634e487b7160e01b5f52601160045260245ffd5b8263352181b760e11b5f526004524360245260445ffd5b637b9f9e8b60e11b5f523360045260245ffd5b63d92e233d60e01b5f5260045ffd5b3461011b57606036600319011261011b5760206109c3604435602435600435611099565b604051908152f35b3461011b57602036600319011261011b576004356109e76111e1565b6109f08161111a565b60ff815460a01c16610a0181610fa9565b600281036106c957506001600160401b036002820154169182431115610a2b576103679250611219565b9050634dc7dc7160e11b5f5260045260245260445ffd5b3461011b57602036600319011261011b57600435610a5e6111e1565b610a678161111a565b60ff815460a01c16610a7881610fa9565b600381146106c95750610ac56001600160401b03600183015460a01c166001600160401b037f0000000000000000000000000000000000000000000000000000000000000000169061108c565b9182431115610a2b576103679250611219565b3461011b575f36600319011261011b5760206040517f605c2ad4b87b86d432121941590264edb699d5d6581ae877a903ab2f285c9e8b8152f35b3461011b57602036600319011261011b57600435610b2f8161111a565b80549091906001600160a01b0381163381141580610c38575b610c0c575060ff8160a01c16610b5d81610fa9565b600181036106c957506001600160401b037f0000000000000000000000000000000000000000000000000000000000000000166001600160401b03431601926001600160401b0384116109525760ff60a01b19909116600160a11b178155600201805467ffffffffffffffff19166001600160401b0393909316928317905560405191825233917f9fe4a05ec8b2b36ccfaaa228abeb2c9c5c456797ab1ebb2dce6298c3fd7caac890602090a3005b600184015463017f9d1f60e71b5f908152336004526024929092526001600160a01b0316604452606490fd5b5060018401546001600160a01b0316331415610b48565b3461011b575f36600319011261011b57610ceb610c8b7f000000000000000000000000000000000000000000000000000000000000000061141a565b610cb47f000000000000000000000000000000000000000000000000000000000000000061141a565b6020610cf960405192610cc78385611030565b5f84525f368137604051958695600f60f81b875260e08588015260e0870190610fc7565b908582036040870152610fc7565b4660608501523060808501525f60a085015283810360c08501528180845192838152019301915f5b828110610d3057505050500390f35b835185528695509381019392810192600101610d21565b3461011b57602036600319011261011b575f60c0604051610d6781611001565b8281528260208201528260408201528260608201528260808201528260a082015201526004355f52600360205260e060405f206001600160801b0360405191610daf83611001565b80546001600160a01b03811684526020840191839160a01c60ff16610dd381610fa9565b83526001600160401b03858160018401546040830160018060a01b038216815282606085019260a01c1682528660036002880154978260a06080890198888c168a52019960401c1689520154169760c08b019889526040519a60018060a01b039051168b5251610e4281610fa9565b60208b0152516001600160a01b031660408a01525116606088015251166080860152511660a0840152511660c0820152f35b3461011b575f36600319011261011b576040517f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03168152602090f35b3461011b57606036600319011261011b57610ed1610f93565b6024356001600160a01b038116810361011b576020916109c39160443591611051565b3461011b57602036600319011261011b576001600160a01b03610f15610f93565b165f526002602052602060405f2054604051908152f35b3461011b57602036600319011261011b5760206109c3610f4d60043561111a565b611153565b3461011b575f36600319011261011b576020906001600160401b037f0000000000000000000000000000000000000000000000000000000000000000168152f35b600435906001600160a01b038216820361011b57565b60041115610fb357565b634e487b7160e01b5f52602160045260245ffd5b805180835260209291819084018484015e5f828201840152601f01601f1916010190565b604435906001600160401b038216820361011b57565b60e081019081106001600160401b0382111761101c57604052565b634e487b7160e01b5f52604160045260245ffd5b90601f801991011681019081106001600160401b0382111761101c57604052565b604080516001600160a01b03928316602082019081529290931690830152606080830193909352918152611086608082611030565b51902090565b9190820180921161095257565b906042926040519160208301937f605c2ad4b87b86d432121941590264edb699d5d6581ae877a903ab2f285c9e8b8552604084015260608301526080820152608081526110e760a082611030565b5190206110f2611458565b906040519161190160f01b8352600283015260228201522090565b9190820391821161095257565b90815f52600360205260405f209160ff835460a01c1661113981610fa9565b156111415750565b63b08fc1cb60e01b5f5260045260245ffd5b906111986001600160401b03600184015460a01c166001600160401b037f0000000000000000000000000000000000000000000000000000000000000000169061108c565b91600260ff825460a01c166111ac81610fa9565b14806111cb575b6111ba5750565b600201546001600160401b03169150565b50826001600160401b03600283015416106111b3565b60025f5160206115f15f395f51905f52541461120a5760025f5160206115f15f395f51905f5255565b633ee5aeb560e01b5f5260045ffd5b6001600160801b03600283015460401c16907faee37d46ae7638649199a415cd6d49cc67df520cf2c80210daac017e0df3ab9860406112666001600160801b03600387015416809561110d565b855460ff60a01b198116600360a01b1790965581519485526020850181905293a280611290575050565b6112c3916001600160a01b03167f00000000000000000000000000000000000000000000000000000000000000006113c2565b565b6001600160801b0381116112df576001600160801b031690565b6306dfcc6560e41b5f52608060045260245260445ffd5b6040516323b872dd60e01b5f9081526001600160a01b039384166004529290931660245260449390935260209060648180865af19060015f5114821615611367575b6040525f606052156113475750565b635274afe760e01b5f9081526001600160a01b0391909116600452602490fd5b90600181151661137f57823b15153d15161690611338565b503d5f823e3d90fd5b81519190604183036113b8576113b19250602082015190606060408401519301515f1a9061156e565b9192909190565b50505f9160029190565b916040519163a9059cbb60e01b5f5260018060a01b031660045260245260205f60448180865af19060015f5114821615611402575b604052156113475750565b90600181151661137f57823b15153d151616906113f7565b60ff811690601f82116114495760405191611436604084611030565b6020808452838101919036833783525290565b632cd44ac360e21b5f5260045ffd5b307f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03161480611545575b156114b3577f000000000000000000000000000000000000000000000000000000000000000090565b60405160208101907f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f82527f000000000000000000000000000000000000000000000000000000000000000060408201527f000000000000000000000000000000000000000000000000000000000000000060608201524660808201523060a082015260a0815261108660c082611030565b507f0000000000000000000000000000000000000000000000000000000000000000461461148a565b91907f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a084116115e5579160209360809260ff5f9560405194855216868401526040830152606082015282805260015afa15610401575f516001600160a01b038116156115db57905f905f90565b505f906001905f90565b5050505f916003919056fe9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f00a2646970667358221220a2216fd1018cba6017f29802f911a5589215655c18fe27ecd6ac98ac7a94a5ff64736f6c63430008250033' as const
 
 export const prngLibAbi = [] as const
 

@@ -4,7 +4,13 @@ import { Ajv } from 'ajv'
 import { type Address, bytesToHex, type Chain, type Client, getAddress, type Transport } from 'viem'
 import { getCode } from 'viem/actions'
 import { DeploymentError } from '../errors/chain.ts'
-import { computeMarketAbi, disputeGameAbi, verityAbi, verityTokenAbi } from './abis.ts'
+import {
+  computeMarketAbi,
+  disputeGameAbi,
+  paymentChannelsAbi,
+  verityAbi,
+  verityTokenAbi,
+} from './abis.ts'
 
 /** The manifest format this client reads and writes. */
 export const DEPLOYMENT_FORMAT = 'verity-deployment/1'
@@ -16,7 +22,13 @@ export const DEPLOYMENT_FORMAT = 'verity-deployment/1'
 export const ABI_VERSION = bytesToHex(
   sha256(
     new TextEncoder().encode(
-      JSON.stringify([verityAbi, disputeGameAbi, verityTokenAbi, computeMarketAbi]),
+      JSON.stringify([
+        verityAbi,
+        disputeGameAbi,
+        verityTokenAbi,
+        computeMarketAbi,
+        paymentChannelsAbi,
+      ]),
     ),
   ),
 ).slice(2, 18)
@@ -39,6 +51,8 @@ export type Deployment = {
     disputeGame?: Address
     /** The compute market (ComputeMarket with its provider registry), where one is deployed. */
     market?: Address
+    /** The payment channels (PaymentChannels against the dispute game), where deployed. */
+    payments?: Address
     libraries: Record<string, Address>
   }
 }
@@ -64,6 +78,7 @@ const schema = {
         token: ADDRESS,
         disputeGame: ADDRESS,
         market: ADDRESS,
+        payments: ADDRESS,
         libraries: { type: 'object', additionalProperties: ADDRESS },
       },
     },
@@ -87,6 +102,7 @@ export function formatDeployment(deployment: Deployment): string {
         token: getAddress(contracts.token),
         ...(contracts.disputeGame ? { disputeGame: getAddress(contracts.disputeGame) } : {}),
         ...(contracts.market ? { market: getAddress(contracts.market) } : {}),
+        ...(contracts.payments ? { payments: getAddress(contracts.payments) } : {}),
         libraries: Object.fromEntries(
           Object.entries(contracts.libraries).map(([k, v]) => [k, getAddress(v)]),
         ),

@@ -480,12 +480,13 @@ async function deploy(
 
 /**
  * The devnet's deployment manifest (`disputeGame` once installDisputeGame has named one, `market`
- * once a compute market is deployed).
+ * once a compute market is deployed, `payments` once the payment channels are).
  */
 export function devnetDeployment(
   devnet: Devnet,
   disputeGame?: Address,
   market?: Address,
+  payments?: Address,
 ): Deployment {
   return {
     format: DEPLOYMENT_FORMAT,
@@ -499,6 +500,7 @@ export function devnetDeployment(
       token: devnet.addresses.token,
       ...(disputeGame ? { disputeGame } : {}),
       ...(market ? { market } : {}),
+      ...(payments ? { payments } : {}),
       libraries: { ...devnet.addresses.libraries },
     },
   }

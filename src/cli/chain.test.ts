@@ -142,6 +142,16 @@ describe('verity chain', () => {
     const markets = await verity('market', 'orders', '--rpc', rpc, '--deployment', out, '--json')
     expect(markets.code, markets.stderr).toBe(0)
     expect(JSON.parse(markets.stdout)).toEqual([])
+    // the payment channels, against the deployed dispute game, with the devnet's windows
+    expect(chain.payments).toEqual({
+      address: deployment.contracts.payments,
+      challengePeriod: 100,
+      settleGrace: 100,
+      disputeGame: deployment.contracts.disputeGame,
+    })
+    expect(text.stdout).toContain(
+      `payment channels: ${deployment.contracts.payments} (challenge period 100 blocks, settle grace 100 blocks)`,
+    )
     // ready: a subnet can be created at once
     const subnet = await verity(
       'subnet',

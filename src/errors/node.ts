@@ -6,6 +6,11 @@ export class ReceiptError extends BaseError {
 }
 
 /** A caller-signed request that is malformed, badly signed, stale or replayed. */
+/** A payment voucher is forged, stale, for another channel, over the deposit or malformed. */
+export class VoucherError extends BaseError {
+  override name = 'VoucherError' as const
+}
+
 export class RequestAuthError extends BaseError {
   override name = 'RequestAuthError' as const
 }

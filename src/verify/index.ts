@@ -24,3 +24,17 @@ export {
 } from './receipt.ts'
 export { type ReexecuteResult, reexecuteReceipt } from './reexecute.ts'
 export { assertRequest, encodeRequest, outputHash, REQUEST_LIMITS, requestHash } from './request.ts'
+export {
+  type AcceptVoucherOptions,
+  assertVoucherFields,
+  recoverVoucherSigner,
+  type SignedVoucher,
+  signVoucher,
+  type TrackedChannel,
+  VOUCHER_TYPES,
+  type Voucher,
+  VoucherBook,
+  type VoucherDomain,
+  voucherDigest,
+  voucherDomain,
+} from './voucher.ts'

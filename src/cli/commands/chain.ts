@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { type Address, decodeAbiParameters, formatEther } from 'viem'
 import { readContract } from 'viem/actions'
-import { computeMarketAbi, verityAbi } from '../../chain/abis.ts'
+import { computeMarketAbi, paymentChannelsAbi, verityAbi } from '../../chain/abis.ts'
 import { advanceClock } from '../../chain/actions/advanceClock.ts'
 import { executeGovernanceChange } from '../../chain/actions/executeGovernanceChange.ts'
 import { getProtocolParams } from '../../chain/actions/getProtocolParams.ts'
@@ -16,6 +16,11 @@ import {
 import { deployLibraries, deployToken, deployVerity, setTokenMinter } from '../../chain/devnet.ts'
 import { deployDisputeGame } from '../../chain/dispute.ts'
 import { deployMarket } from '../../chain/market.ts'
+import {
+  DEVNET_CHANNEL_WINDOWS,
+  deployPaymentChannels,
+  PRODUCTION_CHANNEL_WINDOWS,
+} from '../../chain/payments.ts'
 import { CHANGE_KIND } from '../../chain/types.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
@@ -40,8 +45,9 @@ const HELP = `usage: verity chain deploy --rpc <url> --key <keyfile> --out <mani
        verity chain show --rpc <url> --deployment <manifest> [--json]
 
 deploy: deploys the VTY token (the genesis supply minted to the deployer), the libraries, the
-Verity core, the dispute game and the compute market (paid in VTY: every bid locks --bid-deposit,
-default 5 VTY; an order opens with at least --min-escrow, default 1 VTY), writes the deployment manifest to --out and prints it (progress
+Verity core, the dispute game, the compute market (paid in VTY: every bid locks --bid-deposit,
+default 5 VTY; an order opens with at least --min-escrow, default 1 VTY) and the payment channels
+(challenge period and settle grace 7200 blocks each; 100 with --devnet-params), writes the deployment manifest to --out and prints it (progress
 goes to stderr). Naming the game in the core is a governance change that waits out a delay (the
 longest withdrawal, so stake that backed receipts cannot escape a new game):
   --devnet-params  DEVNET ONLY (chain id ${DEVNET_CHAIN_IDS.join(' or ')}): the devnet's parameters (one-block
@@ -150,13 +156,22 @@ async function deploy(flags: Flags): Promise<number> {
   progress(
     `  compute market ${market} (bid deposit ${formatEther(marketParams.bidDeposit)} VTY, min escrow ${formatEther(marketParams.minEscrow)} VTY)`,
   )
+  const windows = devnet ? DEVNET_CHANNEL_WINDOWS : PRODUCTION_CHANNEL_WINDOWS
+  const payments = await deployPaymentChannels(publicClient, wallet, {
+    token,
+    disputeGame: game,
+    ...windows,
+  })
+  progress(
+    `  payment channels ${payments} (challenge period ${windows.challengePeriod} blocks, settle grace ${windows.settleGrace} blocks)`,
+  )
   const deployment: Deployment = {
     format: DEPLOYMENT_FORMAT,
     chainId,
     abiVersion: ABI_VERSION,
     block,
     deployer: account.address,
-    contracts: { verity, token, market, libraries: { ...libraries } },
+    contracts: { verity, token, market, payments, libraries: { ...libraries } },
   }
   // the manifest is written before governance: a failure there leaves a usable (game-less) one
   writeFileSync(out, formatDeployment(deployment))
@@ -244,10 +259,28 @@ async function show(flags: Flags): Promise<number> {
         minEscrow: formatEther(minEscrow),
       }))
     : null
+  const paymentsAddress = deployment.contracts.payments
+  const payments = paymentsAddress
+    ? await Promise.all(
+        (['challengePeriod', 'settleGrace', 'disputeGame'] as const).map((functionName) =>
+          readContract(publicClient, {
+            address: paymentsAddress,
+            abi: paymentChannelsAbi,
+            functionName,
+          }),
+        ),
+      ).then(([challengePeriod, settleGrace, disputeGame]) => ({
+        address: paymentsAddress,
+        challengePeriod: Number(challengePeriod),
+        settleGrace: Number(settleGrace),
+        disputeGame: disputeGame as Address,
+      }))
+    : null
   const chain = {
     block: block.toString(),
     disputeGame: named,
     market,
+    payments,
     protocolParams: {
       unstakeDelay: Number(params.unstakeDelay),
       governanceDelay: Number(params.governanceDelay),
@@ -269,6 +302,9 @@ async function show(flags: Flags): Promise<number> {
     console.log(`  note: the manifest names ${deployment.contracts.disputeGame}`)
   console.log(
     `  compute market: ${market ? `${market.address} (bid deposit ${market.bidDeposit} VTY, min escrow ${market.minEscrow} VTY)` : 'none in this deployment'}`,
+  )
+  console.log(
+    `  payment channels: ${payments ? `${payments.address} (challenge period ${payments.challengePeriod} blocks, settle grace ${payments.settleGrace} blocks)` : 'none in this deployment'}`,
   )
   console.log('  protocol params:')
   for (const [k, v] of Object.entries(chain.protocolParams))

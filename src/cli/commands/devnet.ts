@@ -10,6 +10,7 @@ import { devnetDeployment, startDevnet } from '../../chain/devnet.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
 import { DisputeReason } from '../../chain/dispute.ts'
 import { deployMarket } from '../../chain/market.ts'
+import { DEVNET_CHANNEL_WINDOWS, deployPaymentChannels } from '../../chain/payments.ts'
 import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
@@ -54,7 +55,8 @@ re-executed), userRequests (served, failed), and per validator its gossip and ch
 it lost took from its stake) and overall disputes {opened, minerLost, challengerLost, timedOut},
 read from the game's events once the games under way have ended (at most 90 s after the last
 epoch). The nodes log warnings and errors only unless --log-level says otherwise.
-The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY). --providers P
+The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY), and the payment
+channels (challenge period and settle grace 100 blocks; contracts.payments). --providers P
 starts P providers (default 0) that rent out this machine with the devnet's model, each with its
 own price and attributes (provider i: region eu-west, us-east, ap-south in turn; price 0.001 x
 (i + 1) VTY per block), and funds a tenant account with 1,000 VTY whose dev keyfile the devnet
@@ -160,9 +162,14 @@ export const command: Command = {
         bidDeposit: parseEther('5'),
         minEscrow: parseEther('1'),
       })
+      const payments = await deployPaymentChannels(devnet.publicClient, devnet.walletClients[0]!, {
+        token: devnet.addresses.token,
+        disputeGame: game,
+        ...DEVNET_CHANNEL_WINDOWS,
+      })
       const manifest =
         (flags['deployment-out'] as string | undefined) ?? join(dir, 'deployment.json')
-      writeDeployment(manifest, devnetDeployment(devnet, game, market))
+      writeDeployment(manifest, devnetDeployment(devnet, game, market, payments))
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },
