@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,7 @@ import { createPublicClient, http } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verityAbi } from '../src/chain/abis.ts'
 import { ABI_VERSION, DEPLOYMENT_FORMAT, writeDeployment } from '../src/chain/deployment.ts'
+import { runVerity } from './verity-cli.ts'
 
 /**
  * End to end, as a newcomer runs it: `verity devnet` (anvil, contracts, subnet, libp2p miners and
@@ -129,13 +130,19 @@ describe('npm start (verity devnet) through the openai client', () => {
       deployer: await read('owner'),
       contracts: { verity: contract as `0x${string}`, token: await read('token'), libraries: {} },
     })
-    const ok = spawnSync(
-      process.execPath,
-      [bin, 'verify', file, '--reexecute', '--rpc', chainUrl, '--deployment', manifest],
-      { encoding: 'utf8' },
-    )
+    // Async children: a blocked event loop keeps the HTTP client's idle keep-alive sockets past
+    // the server's timeout, and the next request then meets a socket the server has closed.
+    const ok = await runVerity([
+      'verify',
+      file,
+      '--reexecute',
+      '--rpc',
+      chainUrl,
+      '--deployment',
+      manifest,
+    ])
     expect(ok.stderr).toBe('')
-    expect(ok.status).toBe(0)
+    expect(ok.code).toBe(0)
     expect(ok.stdout).toMatch(/^registration ok/m)
     expect(ok.stdout).toMatch(/^text ok/m)
     const bundle = (plain as unknown as { verity: { receipt: { traceRoot: string } } }).verity
@@ -144,8 +151,8 @@ describe('npm start (verity devnet) through the openai client', () => {
       verity: { ...bundle, receipt: { ...bundle.receipt, traceRoot: `0x${'0'.repeat(64)}` } },
     }
     writeFileSync(file, JSON.stringify(tampered))
-    const bad = spawnSync(process.execPath, [bin, 'verify', file], { encoding: 'utf8' })
-    expect(bad.status).not.toBe(0)
+    const bad = await runVerity(['verify', file])
+    expect(bad.code).not.toBe(0)
     expect(bad.stderr).toMatch(/^error: /)
   })
 
@@ -174,10 +181,8 @@ describe('npm start (verity devnet) through the openai client', () => {
     const rpc = /--rpc (http\S+) --deployment (\S+)/.exec(output)!
     const wallets = join(dir, 'wallets')
     const env = { ...process.env, VERITY_PASSPHRASE: 'e2e tenant' }
-    const created = spawnSync(
-      process.execPath,
+    const created = await runVerity(
       [
-        bin,
         'wallet',
         'create',
         '--name',
@@ -190,9 +195,9 @@ describe('npm start (verity devnet) through the openai client', () => {
         '--dir',
         wallets,
       ],
-      { encoding: 'utf8', env },
+      env,
     )
-    expect(created.status, created.stderr).toBe(0)
+    expect(created.code, created.stderr).toBe(0)
     const deploy = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
       (resolve) => {
         const child = spawn(
