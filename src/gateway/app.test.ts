@@ -14,7 +14,7 @@ const json = (res: Response): Promise<any> => res.json()
 const MODEL = 'verity-tiny-random'
 const miner = testMiner(0)
 
-function gateway(options: Partial<GatewayOptions> = {}, miners = [miner]) {
+function gateway(options: Partial<GatewayOptions> = {}, miners: MinerClient[] = [miner]) {
   return createGateway({ pools: [new MinerPool(miner.describe(), { miners })], ...options })
 }
 
@@ -779,5 +779,87 @@ describe('GET endpoints', () => {
     )
     for (const line of text.trim().split('\n'))
       expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{(\w+="[^"]*",?)*\})? -?[\d.e+-]+)$/)
+  })
+})
+
+describe('routing preferences (provider)', () => {
+  const VTY_PER_M = 1_000_000_000_000n // 1 VTY per million tokens, in wei per token
+  const priced = () => {
+    const [a, b, c] = [testMiner(1), testMiner(2), testMiner(3)]
+    const pool = new MinerPool(miner.describe(), { miners: [a, b, c] })
+    const hour = Math.floor(Date.now() / 1000) + 3600
+    pool.setPrice(a.hotkey, {
+      prompt: 3n * VTY_PER_M,
+      completion: 3n * VTY_PER_M,
+      validUntil: hour,
+    })
+    pool.setPrice(b.hotkey, { prompt: VTY_PER_M, completion: 2n * VTY_PER_M, validUntil: hour })
+    pool.setPrice(c.hotkey, {
+      prompt: 2n * VTY_PER_M,
+      completion: 4n * VTY_PER_M,
+      validUntil: hour,
+    })
+    return { app: createGateway({ pools: [pool] }), pool, a, b, c }
+  }
+
+  it('sort: price is served by the cheapest miner, every time', async () => {
+    const { app, b } = priced()
+    for (let i = 0; i < 3; i++) {
+      const res = await post(app, '/v1/chat/completions', chat({ provider: { sort: 'price' } }))
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-verity-miner')).toBe(b.hotkey)
+    }
+  })
+
+  it('max_price keeps dearer miners out, and names the model when none is left', async () => {
+    const { app, b } = priced()
+    const capped = await post(
+      app,
+      '/v1/chat/completions',
+      chat({ provider: { max_price: { prompt: 1.5, completion: '2' } } }),
+    )
+    expect(capped.status).toBe(200)
+    expect(capped.headers.get('x-verity-miner')).toBe(b.hotkey)
+    const none = await post(
+      app,
+      '/v1/chat/completions',
+      chat({ provider: { max_price: { completion: 1 } } }),
+    )
+    expect(none.status).toBe(503)
+    expect((await json(none)).error.message).toMatch(MODEL)
+  })
+
+  it('allow_fallbacks: false fails with the first miner instead of moving on', async () => {
+    for (const allow of [false, true]) {
+      const flaky = new FlakyMiner(testMiner(1), 0)
+      // the flaky miner is picked first (same score, added first)
+      const app = gateway({}, [flaky, testMiner(2)])
+      const res = await post(
+        app,
+        '/v1/chat/completions',
+        chat({ provider: { allow_fallbacks: allow } }),
+      )
+      expect(flaky.calls).toBe(1)
+      expect(res.status).toBe(allow ? 200 : 502)
+    }
+  })
+})
+
+describe('/v1/models miner prices', () => {
+  it("lists the cheapest and dearest signed price of the model's miners", async () => {
+    const [a, b] = [testMiner(1), testMiner(2)]
+    const pool = new MinerPool(miner.describe(), { miners: [a, b, testMiner(3)] })
+    const hour = Math.floor(Date.now() / 1000) + 3600
+    pool.setPrice(a.hotkey, { prompt: 250_000_000_000n, completion: 10n ** 12n, validUntil: hour })
+    pool.setPrice(b.hotkey, { prompt: 1n, completion: 3n * 10n ** 12n, validUntil: hour })
+    const app = createGateway({ pools: [pool] })
+    const models = await json(await app.request('/v1/models'))
+    expect(models.data[0].verity.miner_prices).toEqual({
+      unit: 'VTY per million tokens',
+      miners: 3,
+      priced: 2,
+      prompt: { min: '0.000000000001', max: '0.25' },
+      completion: { min: '1', max: '3' },
+    })
   })
 })

@@ -190,3 +190,42 @@ describe('n and logprobs', () => {
     },
   )
 })
+
+describe('provider (routing preferences)', () => {
+  const hotkey = `0x${'ab'.repeat(20)}`
+  it('parses sort, max_price (VTY per million tokens, into wei per token) and allow_fallbacks', () => {
+    const parsed = parseChatRequest(
+      chat({
+        provider: {
+          sort: 'price',
+          max_price: { prompt: 0.5, completion: '2' },
+          allow_fallbacks: false,
+          only: [hotkey.toUpperCase().replace('0X', '0x')],
+        },
+      }),
+    )
+    expect(parsed.provider).toEqual({
+      sort: 'price',
+      maxPrice: { prompt: 500_000_000_000n, completion: 2_000_000_000_000n },
+      allowFallbacks: false,
+      only: [hotkey],
+    })
+    expect(parseChatRequest(chat()).provider).toEqual({})
+  })
+
+  it.each([
+    [{ sort: 'cheapest' }, 'provider.sort'],
+    [{ sort: 3 }, 'provider.sort'],
+    [{ max_price: 1 }, 'provider.max_price'],
+    [{ max_price: { prompt: -1 } }, 'provider.max_price.prompt'],
+    [{ max_price: { completion: 1e-30 } }, 'provider.max_price.completion'],
+    [{ max_price: { completion: 'NaN' } }, 'provider.max_price.completion'],
+    [{ max_price: { request: 1 } }, 'provider.max_price.request'],
+    [{ allow_fallbacks: 'no' }, 'provider.allow_fallbacks'],
+    [{ order: ['a'] }, 'provider.order'],
+    [{ only: ['alice'] }, 'provider.only'],
+  ])('%j is a 400 naming %s', (provider, param) => {
+    const e = refusal(() => parseChatRequest(chat({ provider })))
+    expect(e.param).toBe(param)
+  })
+})

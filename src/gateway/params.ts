@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../errors/gateway.ts'
 import type { ChatMessage } from '../types/inference.ts'
 import { MAX_CHOICES } from '../verify/choice.ts'
+import { pricePerMillionToWei } from '../verify/price.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
 
 /**
@@ -29,7 +30,15 @@ export type SamplingInput = {
   /** Choices (OpenAI `n`), 1..MAX_CHOICES. */
   n: number
   /** OpenRouter-style routing: only these miners (hotkeys, lower-case), or never these. */
-  provider: { only?: string[]; ignore?: string[] }
+  provider: {
+    only?: string[]
+    ignore?: string[]
+    sort?: 'price' | 'latency' | 'throughput' | 'score'
+    /** Wei per token (given in VTY per million tokens). */
+    maxPrice?: { prompt?: bigint; completion?: bigint }
+    /** false: one miner only, no failover (default true). */
+    allowFallbacks?: boolean
+  }
 }
 
 export type ChatInput = SamplingInput & { messages: ChatMessage[] }
@@ -226,13 +235,24 @@ function parseLogitBias(v: unknown): Record<number, number> | undefined {
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 
-/** `provider: { only?: string[], ignore?: string[] }`, miners named by hotkey. */
+/**
+ * OpenRouter's `provider` object: `only` / `ignore` (miner hotkeys), `sort` (price, latency,
+ * throughput or score), `max_price` ({prompt, completion} in VTY per million tokens) and
+ * `allow_fallbacks` (false: the first miner chosen or an error, no failover).
+ */
 function parseProvider(v: unknown): SamplingInput['provider'] {
   if (!present(v)) return {}
   if (!isObject(v)) bad('provider', "'provider' must be an object")
+  const o = v as Record<string, unknown>
+  for (const key of Object.keys(o))
+    if (!['only', 'ignore', 'sort', 'max_price', 'allow_fallbacks'].includes(key))
+      bad(
+        `provider.${key.slice(0, 40)}`,
+        `'provider.${key.slice(0, 40)}' is not supported (only, ignore, sort, max_price, allow_fallbacks)`,
+      )
   const out: SamplingInput['provider'] = {}
   for (const key of ['only', 'ignore'] as const) {
-    const list = (v as Record<string, unknown>)[key]
+    const list = o[key]
     if (!present(list)) continue
     if (
       !Array.isArray(list) ||
@@ -241,6 +261,47 @@ function parseProvider(v: unknown): SamplingInput['provider'] {
     )
       bad(`provider.${key}`, `'provider.${key}' must be a list of miner hotkeys (0x addresses)`)
     out[key] = (list as string[]).map((h) => h.toLowerCase())
+  }
+  if (present(o.sort)) {
+    if (!['price', 'latency', 'throughput', 'score'].includes(o.sort as string))
+      bad('provider.sort', "'provider.sort' must be 'price', 'latency', 'throughput' or 'score'")
+    out.sort = o.sort as NonNullable<SamplingInput['provider']['sort']>
+  }
+  if (present(o.max_price)) {
+    if (!isObject(o.max_price))
+      bad('provider.max_price', "'provider.max_price' must be an object {prompt, completion}")
+    const m = o.max_price as Record<string, unknown>
+    const maxPrice: NonNullable<SamplingInput['provider']['maxPrice']> = {}
+    for (const key of Object.keys(m)) {
+      if (key !== 'prompt' && key !== 'completion')
+        bad(
+          `provider.max_price.${key.slice(0, 40)}`,
+          "'provider.max_price' takes only 'prompt' and 'completion' (VTY per million tokens)",
+        )
+      const raw = m[key]
+      const text =
+        typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 && !/e/i.test(String(raw))
+          ? String(raw)
+          : typeof raw === 'string'
+            ? raw
+            : undefined
+      let wei: bigint | undefined
+      try {
+        if (text !== undefined) wei = pricePerMillionToWei(text, 'x')
+      } catch {}
+      if (wei === undefined)
+        bad(
+          `provider.max_price.${key}`,
+          `'provider.max_price.${key}' must be a non-negative number of VTY per million tokens`,
+        )
+      maxPrice[key as 'prompt' | 'completion'] = wei as bigint
+    }
+    out.maxPrice = maxPrice
+  }
+  if (present(o.allow_fallbacks)) {
+    if (typeof o.allow_fallbacks !== 'boolean')
+      bad('provider.allow_fallbacks', "'provider.allow_fallbacks' must be a boolean")
+    out.allowFallbacks = o.allow_fallbacks as boolean
   }
   return out
 }

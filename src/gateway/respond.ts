@@ -121,7 +121,16 @@ export async function respond(
       routeInference(pool, r, {
         signal,
         idleTimeoutMs: state.idleTimeoutMs,
-        ...(state.maxAttempts === undefined ? {} : { maxAttempts: state.maxAttempts }),
+        // allow_fallbacks: false is one miner or an error
+        ...(input.provider.allowFallbacks === false
+          ? { maxAttempts: 1 }
+          : state.maxAttempts === undefined
+            ? {}
+            : { maxAttempts: state.maxAttempts }),
+        prefs: {
+          ...(input.provider.sort ? { sort: input.provider.sort } : {}),
+          ...(input.provider.maxPrice ? { maxPrice: input.provider.maxPrice } : {}),
+        },
         ...(input.provider.only ? { only: new Set(input.provider.only) } : {}),
         ...(input.provider.ignore ? { ignore: new Set(input.provider.ignore) } : {}),
         metrics,

@@ -21,7 +21,38 @@ function card(state: GatewayState, model: ServedModel) {
           },
         }
       : {}),
-    verity: { modelRoot: model.modelRoot },
+    verity: { modelRoot: model.modelRoot, miner_prices: minerPrices(state, model.id) },
+  }
+}
+
+/** VTY per million tokens, from wei per token (exact: 10^18 / 10^6 = 10^12 wei per unit). */
+function vtyPerMillion(wei: bigint): string {
+  const perMillion = wei * 1_000_000n
+  const whole = perMillion / 10n ** 18n
+  const frac = (perMillion % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '')
+  return frac ? `${whole}.${frac}` : `${whole}`
+}
+
+/**
+ * The prices the model's miners signed (what `provider.sort: "price"` and `max_price` route by),
+ * cheapest and dearest, in VTY per million tokens; `priced` of `miners` have a valid sheet.
+ */
+function minerPrices(state: GatewayState, id: string) {
+  const miners = state.pools.get(id)?.status() ?? []
+  const prices = miners.flatMap((m) => (m.price ? [m.price] : []))
+  const range = (key: 'prompt' | 'completion') => {
+    if (prices.length === 0) return null
+    const values = prices.map((p) => p[key])
+    const min = values.reduce((a, b) => (b < a ? b : a))
+    const max = values.reduce((a, b) => (b > a ? b : a))
+    return { min: vtyPerMillion(min), max: vtyPerMillion(max) }
+  }
+  return {
+    unit: 'VTY per million tokens',
+    miners: miners.length,
+    priced: prices.length,
+    prompt: range('prompt'),
+    completion: range('completion'),
   }
 }
 
