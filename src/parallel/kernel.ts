@@ -36,6 +36,8 @@ const ARGS = 2 // w, rows, cols, x, n, acc
 const DONE = 8 // bands finished by workers
 const STOPPED = 9 // workers that have left their loop
 const CONTROL_INTS = 16
+/** Polls of the control block before a thread sleeps on it (tens of microseconds). */
+const SPIN = 20_000
 
 // Worker threads run this plain script (no TypeScript, no imports of ours).
 const WORKER_SOURCE = `
@@ -51,6 +53,9 @@ if (nativePath) {
 }
 let seen = 0
 for (;;) {
+  // Products come back to back in a decode step: spin a little before sleeping, since a wake-up
+  // costs about as much as computing a small product.
+  for (let spin = 0; spin < ${SPIN} && Atomics.load(c, ${SEQ}) === seen; spin++);
   Atomics.wait(c, ${SEQ}, seen)
   const seq = Atomics.load(c, ${SEQ})
   if (seq === seen) continue
@@ -160,6 +165,7 @@ export function createThreadedKernel(
       if (op === 1) matvecBand(w, 0, r1, cols, x, acc)
       else matmulBand(w, rows, 0, r1, cols, x, n, acc)
     }
+    for (let spin = 0; spin < SPIN && Atomics.load(control, DONE) < workers.length; spin++);
     for (
       let done = Atomics.load(control, DONE);
       done < workers.length;
