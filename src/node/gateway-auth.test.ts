@@ -51,6 +51,7 @@ beforeAll(async () => {
     model,
     tokenizer,
     dataDir: join(dir, 'miner'),
+    service: { price: { prompt: 3n, completion: 5n } },
   })
   stops.push(miner.stop)
   // a hold left by a gateway that died mid-request
@@ -93,6 +94,22 @@ function hostStatus(host: string): Promise<number> {
 }
 
 describe('verity node --role gateway --auth', () => {
+  it("fetched the miner's signed price sheet over libp2p and routes by it", async () => {
+    const hotkey = devnet.accounts[1]!.account.address
+    await vi.waitFor(() => expect(gateway.pool.priceOf(hotkey)).toBeDefined(), {
+      timeout: 30_000,
+      interval: 200,
+    })
+    expect(gateway.pool.priceOf(hotkey)).toMatchObject({ prompt: 3n, completion: 5n })
+    // a cap below the miner's price leaves no miner; one at it serves
+    expect(gateway.pool.acquire(new Set(), undefined, { maxPrice: { completion: 4n } })).toBe(
+      undefined,
+    )
+    const m = gateway.pool.acquire(new Set(), undefined, { maxPrice: { completion: 5n } })
+    expect(m?.hotkey).toBe(hotkey)
+    gateway.pool.release(m!, { ok: true })
+  })
+
   it('released the holds of the previous run at start', () => {
     expect(cli.get(leftover.id)).toMatchObject({ balance: 100n, held: 0n })
   })

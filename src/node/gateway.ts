@@ -195,7 +195,7 @@ export async function startGatewayNode(options: {
       } else if (known.miner) {
         pool.setScore(n.hotkey, score(n))
         // a sheet is signed for an hour: fetch the next one before it runs out
-        const price = pool.status().find((m) => m.hotkey === n.hotkey)?.price
+        const price = pool.priceOf(n.hotkey)
         if (!price || price.validUntil - Date.now() / 1000 < 900) void refreshPrice(n)
       }
       // not a miner when asked: asked again (a node may start serving after it first connected)
