@@ -43,7 +43,9 @@ function minerPrices(state: GatewayState, id: string) {
   const range = (key: 'prompt' | 'completion') => {
     if (prices.length === 0) return null
     const values = prices.map((p) => p[key])
+    // biome-ignore lint/complexity/useMathMinMax: bigint (Math.min takes numbers only)
     const min = values.reduce((a, b) => (b < a ? b : a))
+    // biome-ignore lint/complexity/useMathMinMax: bigint (Math.max takes numbers only)
     const max = values.reduce((a, b) => (b > a ? b : a))
     return { min: vtyPerMillion(min), max: vtyPerMillion(max) }
   }
