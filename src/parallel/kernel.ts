@@ -35,9 +35,16 @@ const OP = 1 // 1 matvec, 2 matmul, 0 stop
 const ARGS = 2 // w, rows, cols, x, n, acc
 const DONE = 8 // bands finished by workers
 const STOPPED = 9 // workers that have left their loop
+const SPIN_AT = 10 // polls a worker spins after this product before it sleeps
 const CONTROL_INTS = 16
 /** Polls of the control block before a thread sleeps on it (tens of microseconds). */
 const SPIN = 20_000
+/**
+ * Only products at least this large spin: a decode step of a real model chains them back to
+ * back, while a small model's products take microseconds and spinning after each would keep a
+ * core busy for nothing (a devnet runs every node on the same cores).
+ */
+const SPIN_MIN_BYTES = 1 << 20
 
 // Worker threads run this plain script (no TypeScript, no imports of ours).
 const WORKER_SOURCE = `
@@ -55,7 +62,8 @@ let seen = 0
 for (;;) {
   // Products come back to back in a decode step: spin a little before sleeping, since a wake-up
   // costs about as much as computing a small product.
-  for (let spin = 0; spin < ${SPIN} && Atomics.load(c, ${SEQ}) === seen; spin++);
+  const polls = c[${SPIN_AT}]
+  for (let spin = 0; spin < polls && Atomics.load(c, ${SEQ}) === seen; spin++);
   Atomics.wait(c, ${SEQ}, seen)
   const seq = Atomics.load(c, ${SEQ})
   if (seq === seen) continue
@@ -154,7 +162,9 @@ export function createThreadedKernel(
     acc: number,
   ) => {
     if (closed) throw new KernelError('the threaded kernel is closed')
+    const polls = rows * cols >= SPIN_MIN_BYTES ? SPIN : 0
     control.set([w, rows, cols, x, n, acc], ARGS)
+    control[SPIN_AT] = polls
     control[OP] = op
     Atomics.store(control, DONE, 0)
     Atomics.add(control, SEQ, 1)
@@ -165,7 +175,7 @@ export function createThreadedKernel(
       if (op === 1) matvecBand(w, 0, r1, cols, x, acc)
       else matmulBand(w, rows, 0, r1, cols, x, n, acc)
     }
-    for (let spin = 0; spin < SPIN && Atomics.load(control, DONE) < workers.length; spin++);
+    for (let spin = 0; spin < polls && Atomics.load(control, DONE) < workers.length; spin++);
     for (
       let done = Atomics.load(control, DONE);
       done < workers.length;
