@@ -68,6 +68,29 @@ async function miner(
   return { peer, service, store, hotkey }
 }
 
+/** A receipt a rogue test miner signs for its own run of `req`, naming `nonce`. */
+function receiptFor(
+  hotkey: ReturnType<typeof privateKeyToAccount>,
+  req: InferenceRequest,
+  run: ReturnType<typeof executeRequest>,
+  nonce: `0x${string}`,
+) {
+  return signReceipt(hotkey, {
+    chainId: 31337,
+    netuid: 1,
+    modelRoot: req.modelRoot,
+    requestHash: requestHash(req),
+    outputHash: run.outputHash,
+    traceRoot: run.traceRoot,
+    traceLeaves: run.traceLeaves,
+    minerHotkey: hotkey.address,
+    issuedBlock: 1,
+    validUntilBlock: 2,
+    nonce,
+    verifyingContract: CONTRACT,
+  })
+}
+
 let client: Peer
 beforeAll(async () => {
   client = await createPeer()
@@ -349,20 +372,7 @@ describe('a miner protects itself', () => {
       const first = (await frames.next()).value as { call: SignedRequest }
       const req = first.call.request
       const run = executeRequest(model, tokenizer, req)
-      const receipt = await signReceipt(hotkey, {
-        chainId: 31337,
-        netuid: 1,
-        modelRoot: req.modelRoot,
-        requestHash: requestHash(req),
-        outputHash: run.outputHash,
-        traceRoot: run.traceRoot,
-        traceLeaves: run.traceLeaves,
-        minerHotkey: hotkey.address,
-        issuedBlock: 1,
-        validUntilBlock: 2,
-        nonce: `0x${'77'.repeat(32)}`,
-        verifyingContract: CONTRACT,
-      })
+      const receipt = await receiptFor(hotkey, req, run, `0x${'77'.repeat(32)}`)
       await writeFrame(stream, {
         type: 'done',
         tokens: run.tokens,
@@ -412,20 +422,7 @@ describe('logprobs over /verity/infer/1', () => {
       const first = (await frames.next()).value as { call: SignedRequest }
       const req = first.call.request
       const run = executeRequest(model, tokenizer, req)
-      const receipt = await signReceipt(hotkey, {
-        chainId: 31337,
-        netuid: 1,
-        modelRoot: req.modelRoot,
-        requestHash: requestHash(req),
-        outputHash: run.outputHash,
-        traceRoot: run.traceRoot,
-        traceLeaves: run.traceLeaves,
-        minerHotkey: hotkey.address,
-        issuedBlock: 1,
-        validUntilBlock: 2,
-        nonce: first.call.nonce,
-        verifyingContract: CONTRACT,
-      })
+      const receipt = await receiptFor(hotkey, req, run, first.call.nonce)
       const logprobs = tamper(
         run.logprobs ?? executeRequest(model, tokenizer, { ...req, logprobs: 1 }).logprobs,
       )
