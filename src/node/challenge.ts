@@ -98,6 +98,13 @@ export async function openChallenge(
         'the dispute game cannot check a request with logit_bias or penalties yet (open reverts LogitAdjustmentsUnsupported): the disagreement stands off chain only',
       claim,
     }
+  if (request.responseFormat !== undefined)
+    return {
+      opened: false,
+      reason:
+        'the dispute game cannot check a request with a response_format yet (open reverts ResponseFormatUnsupported): the disagreement stands off chain only',
+      claim,
+    }
   if (!(await ensureBond(chain, game, disputeParams.bond, options)))
     return {
       opened: false,

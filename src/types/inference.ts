@@ -58,7 +58,24 @@ export type InferenceRequest = {
    * miner returns them with its answer; they are a function of the request, checked by re-running.
    */
   logprobs?: number
+  /** OpenAI `response_format` other than text; absent = unconstrained. */
+  responseFormat?: ResponseFormat
+  /** The price the caller accepted; absent = free (miner paid by emissions only). */
+  price?: RequestPrice
 }
+
+/**
+ * OpenAI `response_format`, as the sampler constrains it: `json_object` (any JSON object) or
+ * `json_schema` with the schema as canonical JSON text (the request commits to that text).
+ */
+export type ResponseFormat = { type: 'json_object' } | { type: 'json_schema'; schema: string }
+
+/**
+ * The rate an answer is served at, from the miner's signed price sheet: VTY wei per prompt token
+ * and per completion token, as decimal strings (requests travel as JSON). The request commits to
+ * it, so the receipt does too, and a voucher can be checked against tokens x price.
+ */
+export type RequestPrice = { promptWei: string; completionWei: string }
 
 export type FinishReason = 'stop' | 'length'
 

@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, encodeAbiParameters, type Hex, hexToBytes } from 'viem'
 import { RequestAuthError } from '../errors/node.ts'
 import type { InferenceRequest, PromptSource } from '../types/inference.ts'
+import { MAX_TOKEN_PRICE } from './price.ts'
 
 const BASE_COMPONENTS = [
   { name: 'modelRoot', type: 'bytes32' },
@@ -19,25 +20,50 @@ const BASE_COMPONENTS = [
 /** The ABI tuple a request is encoded as: a contract can rebuild it and re-hash with sha256. */
 const REQUEST_ABI = [{ type: 'tuple', components: BASE_COMPONENTS }] as const
 
+const ADJUSTMENT_COMPONENTS = [
+  { name: 'biasTokens', type: 'uint32[]' },
+  { name: 'biasMilli', type: 'int32[]' },
+  { name: 'presencePenaltyMilli', type: 'int32' },
+  { name: 'frequencyPenaltyMilli', type: 'int32' },
+  { name: 'logprobs', type: 'uint32' },
+] as const
+
 /**
  * The tuple of a request that uses logit_bias, a penalty or logprobs: the base fields, then
- * those. A request without them keeps the base tuple, so its hash is what it always was. The two
- * encodings cannot collide: the first dynamic field's offset (head slot 2) is 10 * 32 in the base
- * tuple and 15 * 32 in this one, and a canonical encoding fixes it.
+ * those. A request without them keeps the base tuple, so its hash is what it always was.
  */
 const EXTENDED_REQUEST_ABI = [
+  { type: 'tuple', components: [...BASE_COMPONENTS, ...ADJUSTMENT_COMPONENTS] },
+] as const
+
+/**
+ * The tuple of a request with a response format or a price: the extended fields, then
+ * `uint8 responseFormat` (0 none, 1 json_object, 2 json_schema), `string responseSchema`,
+ * `uint256 promptPriceWei`, `uint256 completionPriceWei`. The three tuples cannot collide: the
+ * first dynamic field's offset (head slot 2) is 10, 15 and 19 words, and a canonical encoding
+ * fixes it.
+ */
+const FORMATTED_REQUEST_ABI = [
   {
     type: 'tuple',
     components: [
       ...BASE_COMPONENTS,
-      { name: 'biasTokens', type: 'uint32[]' },
-      { name: 'biasMilli', type: 'int32[]' },
-      { name: 'presencePenaltyMilli', type: 'int32' },
-      { name: 'frequencyPenaltyMilli', type: 'int32' },
-      { name: 'logprobs', type: 'uint32' },
+      ...ADJUSTMENT_COMPONENTS,
+      { name: 'responseFormat', type: 'uint8' },
+      { name: 'responseSchema', type: 'string' },
+      { name: 'promptPriceWei', type: 'uint256' },
+      { name: 'completionPriceWei', type: 'uint256' },
     ],
   },
 ] as const
+
+/** The head offset of the first dynamic field, by tuple: what tells the encodings apart. */
+export const REQUEST_HEADS = { base: 10 * 32, extended: 15 * 32, formatted: 19 * 32 } as const
+
+/** True when a request needs the formatted tuple (a response format or a price). */
+export function isFormattedRequest(request: InferenceRequest): boolean {
+  return request.responseFormat !== undefined || request.price !== undefined
+}
 
 /** True when a request needs the extended tuple (logit bias, a penalty, or logprobs). */
 export function isExtendedRequest(request: InferenceRequest): boolean {
@@ -99,7 +125,9 @@ export function promptHash(prompt: PromptSource | undefined): Hex {
  * uint64 seed, uint32[] stopTokens, string[] stop))`; a request with logit bias, penalties or
  * logprobs appends `uint32[] biasTokens, int32[] biasMilli, int32 presencePenaltyMilli,
  * int32 frequencyPenaltyMilli, uint32 logprobs` (logprobs: 0 = none, k + 1 = with k top
- * alternatives). Field order is fixed; JSON key order never matters.
+ * alternatives); one with a response format or a price appends `uint8 responseFormat,
+ * string responseSchema, uint256 promptPriceWei, uint256 completionPriceWei` to those. Field
+ * order is fixed; JSON key order never matters.
  */
 export function encodeRequest(request: InferenceRequest): Uint8Array {
   assertRequest(request)
@@ -116,17 +144,28 @@ export function encodeRequest(request: InferenceRequest): Uint8Array {
     stopTokens: request.stopTokens,
     stop: request.stop,
   }
-  if (!isExtendedRequest(request)) return hexToBytes(encodeAbiParameters(REQUEST_ABI, [base]))
+  const formatted = isFormattedRequest(request)
+  if (!formatted && !isExtendedRequest(request))
+    return hexToBytes(encodeAbiParameters(REQUEST_ABI, [base]))
   const bias = params.logitBias ?? []
+  const extended = {
+    ...base,
+    biasTokens: bias.map(([t]) => t),
+    biasMilli: bias.map(([, b]) => b),
+    presencePenaltyMilli: params.presencePenaltyMilli ?? 0,
+    frequencyPenaltyMilli: params.frequencyPenaltyMilli ?? 0,
+    logprobs: request.logprobs === undefined ? 0 : request.logprobs + 1,
+  }
+  if (!formatted) return hexToBytes(encodeAbiParameters(EXTENDED_REQUEST_ABI, [extended]))
+  const format = request.responseFormat
   return hexToBytes(
-    encodeAbiParameters(EXTENDED_REQUEST_ABI, [
+    encodeAbiParameters(FORMATTED_REQUEST_ABI, [
       {
-        ...base,
-        biasTokens: bias.map(([t]) => t),
-        biasMilli: bias.map(([, b]) => b),
-        presencePenaltyMilli: params.presencePenaltyMilli ?? 0,
-        frequencyPenaltyMilli: params.frequencyPenaltyMilli ?? 0,
-        logprobs: request.logprobs === undefined ? 0 : request.logprobs + 1,
+        ...extended,
+        responseFormat: format === undefined ? 0 : format.type === 'json_object' ? 1 : 2,
+        responseSchema: format?.type === 'json_schema' ? format.schema : '',
+        promptPriceWei: BigInt(request.price?.promptWei ?? 0),
+        completionPriceWei: BigInt(request.price?.completionWei ?? 0),
       },
     ]),
   )
@@ -164,6 +203,8 @@ export const REQUEST_LIMITS = {
   /** Chat messages per request, and characters of prompt text (all messages, or the text). */
   messages: 1024,
   promptChars: 1 << 20,
+  /** Characters of a json_schema's canonical text. */
+  responseSchemaChars: 65_536,
 }
 
 /**
@@ -211,6 +252,43 @@ export function assertRequest(value: unknown): asserts value is InferenceRequest
   )
     bad('stop', `must be at most ${REQUEST_LIMITS.stop} non-empty strings`)
   if (r.prompt !== undefined) assertPrompt(r.prompt, bad)
+  if (r.responseFormat !== undefined) assertResponseFormat(r.responseFormat, bad)
+  if (r.price !== undefined) assertPrice(r.price, bad)
+}
+
+function assertResponseFormat(value: unknown, bad: (field: string, why: string) => never): void {
+  const f = value as Record<string, unknown> | null
+  if (typeof f !== 'object' || f === null) bad('responseFormat', 'is not an object')
+  if (f!.type === 'json_object') {
+    if (Object.keys(f!).length !== 1) bad('responseFormat', 'json_object carries no other field')
+    return
+  }
+  if (f!.type !== 'json_schema')
+    bad('responseFormat.type', "must be 'json_object' or 'json_schema'")
+  const { schema } = f as { schema: unknown }
+  if (
+    typeof schema !== 'string' ||
+    schema.length === 0 ||
+    schema.length > REQUEST_LIMITS.responseSchemaChars
+  )
+    bad(
+      'responseFormat.schema',
+      `must be 1 to ${REQUEST_LIMITS.responseSchemaChars} characters of JSON text`,
+    )
+}
+
+/** Canonical: decimal integers without leading zeros, at most MAX_TOKEN_PRICE, not both zero. */
+function assertPrice(value: unknown, bad: (field: string, why: string) => never): void {
+  const p = value as Record<string, unknown> | null
+  if (typeof p !== 'object' || p === null) bad('price', 'is not an object')
+  let sum = 0n
+  for (const k of ['promptWei', 'completionWei'] as const) {
+    const v = p![k]
+    if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,24})$/.test(v) || BigInt(v) > MAX_TOKEN_PRICE)
+      bad(`price.${k}`, `must be a decimal integer from 0 to ${MAX_TOKEN_PRICE} wei`)
+    sum += BigInt(v as string)
+  }
+  if (sum === 0n) bad('price', 'must be absent for a free answer (both prices are 0)')
 }
 
 /**

@@ -1,3 +1,4 @@
+import { bytesToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { ReceiptError, RequestAuthError } from '../errors/node.ts'
@@ -11,7 +12,7 @@ import { ReplayGuard, signRequest, verifySignedRequest } from './call.ts'
 import { executeRequest, executeRequestAsync } from './execute.ts'
 import { signReceipt, verifyReceipt } from './receipt.ts'
 import { reexecuteReceipt } from './reexecute.ts'
-import { encodeRequest, outputHash, requestHash } from './request.ts'
+import { encodeRequest, outputHash, REQUEST_HEADS, requestHash } from './request.ts'
 
 const miner = privateKeyToAccount(`0x${'11'.repeat(32)}`)
 const other = privateKeyToAccount(`0x${'22'.repeat(32)}`)
@@ -106,6 +107,56 @@ describe('request hashing', () => {
     expect(() =>
       requestHash({ ...request(), prompt: { kind: 'audio' } } as unknown as InferenceRequest),
     ).toThrow(/prompt.kind/)
+  })
+
+  it('a response format or a price selects the formatted tuple; each value hashes apart, requests without them hash as before', () => {
+    const r = request()
+    const plain = encodeRequest(r)
+    const head = (bytes: Uint8Array) => new DataView(bytes.buffer).getUint32(96 + 28)
+    expect(head(plain)).toBe(REQUEST_HEADS.base)
+    expect(head(encodeRequest({ ...r, logprobs: 0 }))).toBe(REQUEST_HEADS.extended)
+    const price = { promptWei: '1000', completionWei: '3000' }
+    const variants: Partial<InferenceRequest>[] = [
+      { price },
+      { price: { promptWei: '1000', completionWei: '3001' } },
+      { price: { promptWei: '0', completionWei: '3000' } },
+      { responseFormat: { type: 'json_object' } },
+      { responseFormat: { type: 'json_schema', schema: '{"type":"object"}' } },
+      { responseFormat: { type: 'json_schema', schema: '{"type":"array"}' } },
+      { responseFormat: { type: 'json_object' }, price },
+      { price, logprobs: 2 },
+    ]
+    const hashes = new Set(variants.map((v) => requestHash(request(v))))
+    expect(hashes.size).toBe(variants.length)
+    expect(hashes.has(requestHash(r))).toBe(false)
+    for (const v of variants) expect(head(encodeRequest(request(v)))).toBe(REQUEST_HEADS.formatted)
+    // The price is head words 17 and 18 of the tuple (after the outer offset word), as uint256.
+    const priced = encodeRequest(request({ price }))
+    const word = (bytes: Uint8Array, index: number) =>
+      BigInt(bytesToHex(bytes.slice(32 + 32 * index, 64 + 32 * index)))
+    expect(word(priced, 17)).toBe(1000n)
+    expect(word(priced, 18)).toBe(3000n)
+  })
+
+  it('refuses a malformed response format or price with the field named', () => {
+    const bad = (v: Record<string, unknown>) => () =>
+      requestHash({ ...request(), ...v } as InferenceRequest)
+    expect(bad({ responseFormat: { type: 'text' } })).toThrow(/responseFormat.type/)
+    expect(bad({ responseFormat: null })).toThrow(/responseFormat/)
+    expect(bad({ responseFormat: { type: 'json_object', schema: '{}' } })).toThrow(/json_object/)
+    expect(bad({ responseFormat: { type: 'json_schema', schema: '' } })).toThrow(/schema/)
+    expect(bad({ responseFormat: { type: 'json_schema', schema: 'x'.repeat(65_537) } })).toThrow(
+      /schema/,
+    )
+    expect(bad({ responseFormat: { type: 'json_schema', schema: {} } })).toThrow(/schema/)
+    for (const promptWei of [1, '-1', '01', '1.5', '1e3', ' 1', `${10n ** 24n + 1n}`, ''])
+      expect(bad({ price: { promptWei, completionWei: '1' } })).toThrow(/price.promptWei/)
+    expect(bad({ price: { promptWei: '1' } })).toThrow(/price.completionWei/)
+    expect(bad({ price: { promptWei: '0', completionWei: '0' } })).toThrow(/free answer/)
+    expect(bad({ price: 'cheap' })).toThrow(/price/)
+    expect(
+      requestHash(request({ price: { promptWei: `${10n ** 24n}`, completionWei: '0' } })),
+    ).toMatch(/^0x[0-9a-f]{64}$/)
   })
 
   it('outputHash is sha256 over big-endian uint32 tokens', () => {

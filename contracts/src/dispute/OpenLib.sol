@@ -32,6 +32,7 @@ library OpenLib {
     error RequestMismatch();
     error RequestExtensionUnsupported();
     error LogitAdjustmentsUnsupported();
+    error ResponseFormatUnsupported();
     error RequestForAnotherModel(bytes32 modelRoot);
     error OutputMismatch();
     error ConfigNotInModel();
@@ -69,6 +70,30 @@ library OpenLib {
         int32 presencePenaltyMilli;
         int32 frequencyPenaltyMilli;
         uint32 logprobs;
+    }
+
+    /// @dev The formatted tuple (src/verify/request.ts) of a request with a response format or a
+    /// price: the extended fields, then these.
+    struct FormattedRequest {
+        bytes32 modelRoot;
+        bytes32 promptHash;
+        uint32[] promptTokens;
+        uint32 maxTokens;
+        uint32 temperatureMilli;
+        uint32 topK;
+        uint32 topPMilli;
+        uint64 seed;
+        uint32[] stopTokens;
+        string[] stop;
+        uint32[] biasTokens;
+        int32[] biasMilli;
+        int32 presencePenaltyMilli;
+        int32 frequencyPenaltyMilli;
+        uint32 logprobs;
+        uint8 responseFormat;
+        string responseSchema;
+        uint256 promptPriceWei;
+        uint256 completionPriceWei;
     }
 
     /// @dev What open learns: the receipt's key and signer, the config and request in the game's
@@ -120,31 +145,51 @@ library OpenLib {
         r.oneShot = oneShot(rc, q, c, o.tokens);
     }
 
-    /// @dev The request's base fields. The two tuples differ in their first dynamic offset (head
-    /// word 2: 10 words for the base tuple, 15 for the extended one). An extended request that
-    /// only asks for logprobs samples as the base one does; one with logit bias or penalties is
-    /// refused: the sample step does not yet recompute the adjusted logits, and checking it
-    /// without them could make an honest miner lose (docs/DETERMINISM.md, "logit adjustments").
+    /// @dev The request's base fields. The tuples differ in their first dynamic offset (head
+    /// word 2: 10 words for the base tuple, 15 for the extended one, 19 for the formatted one).
+    /// Logprobs and a price do not change what is sampled. A request with logit bias, penalties
+    /// or a response format is refused: the sample step does not yet recompute the adjusted
+    /// logits or the format's token mask, and checking it without them could make an honest
+    /// miner lose (docs/DETERMINISM.md, "logit adjustments").
     function decodeRequest(bytes calldata request) internal pure returns (Request memory q) {
         uint256 head = request.length < 128 ? 0 : uint256(bytes32(request[96:128]));
         if (head == 320) return abi.decode(request, (Request));
-        if (head != 480) revert RequestExtensionUnsupported();
-        ExtendedRequest memory x = abi.decode(request, (ExtendedRequest));
-        if (x.biasTokens.length != 0 || x.presencePenaltyMilli != 0 || x.frequencyPenaltyMilli != 0) {
-            revert LogitAdjustmentsUnsupported();
+        if (head == 480) {
+            ExtendedRequest memory x = abi.decode(request, (ExtendedRequest));
+            refuseAdjustments(x.biasTokens.length, x.presencePenaltyMilli, x.frequencyPenaltyMilli);
+            return Request(
+                x.modelRoot,
+                x.promptHash,
+                x.promptTokens,
+                x.maxTokens,
+                x.temperatureMilli,
+                x.topK,
+                x.topPMilli,
+                x.seed,
+                x.stopTokens,
+                x.stop
+            );
         }
+        if (head != 608) revert RequestExtensionUnsupported();
+        FormattedRequest memory f = abi.decode(request, (FormattedRequest));
+        refuseAdjustments(f.biasTokens.length, f.presencePenaltyMilli, f.frequencyPenaltyMilli);
+        if (f.responseFormat != 0) revert ResponseFormatUnsupported();
         q = Request(
-            x.modelRoot,
-            x.promptHash,
-            x.promptTokens,
-            x.maxTokens,
-            x.temperatureMilli,
-            x.topK,
-            x.topPMilli,
-            x.seed,
-            x.stopTokens,
-            x.stop
+            f.modelRoot,
+            f.promptHash,
+            f.promptTokens,
+            f.maxTokens,
+            f.temperatureMilli,
+            f.topK,
+            f.topPMilli,
+            f.seed,
+            f.stopTokens,
+            f.stop
         );
+    }
+
+    function refuseAdjustments(uint256 biasCount, int32 presence, int32 frequency) private pure {
+        if (biasCount != 0 || presence != 0 || frequency != 0) revert LogitAdjustmentsUnsupported();
     }
 
     /// @dev The receipt's EIP-712 digest in domain {Verity, 1, chainId, verity}.
