@@ -1,7 +1,7 @@
 import { InvalidRequestError } from '../errors/gateway.ts'
 import type { ToolCall } from '../types/inference.ts'
 import {
-  canonicalJson,
+  compactJson,
   FUNCTION_NAME,
   jsonDepth,
   TOOL_CALL_ID,
@@ -10,7 +10,7 @@ import {
 
 /**
  * OpenAI `tools`, `tool_choice`, `parallel_tool_calls` and the tool fields of messages, validated
- * strictly (a 400 naming the field). The tools become canonical JSON text, which the request's
+ * strictly (a 400 naming the field). The tools become compact JSON text, which the request's
  * prompt source commits to; `tool_choice` and `parallel_tool_calls` only decide how the answer is
  * read (the template never sees them), so they are not part of the request.
  */
@@ -18,7 +18,7 @@ import {
 export type ToolChoice = 'none' | 'auto' | 'required' | { name: string }
 
 export type ToolsInput = {
-  /** Canonical JSON text of the tools array. */
+  /** Compact JSON text of the tools array (what the prompt source commits to). */
   text: string
   names: string[]
   choice: ToolChoice
@@ -98,7 +98,7 @@ export function parseTools(body: Record<string, unknown>): ToolsInput | undefine
     for (const k of ['description', 'parameters', 'strict']) if (present(fn[k])) out[k] = fn[k]
     return { type: 'function', function: out }
   })
-  const text = canonicalJson(tools)
+  const text = compactJson(tools)
   if (text.length > TOOL_LIMITS.toolsChars)
     bad('tools', `'tools' must be at most ${TOOL_LIMITS.toolsChars} characters of JSON`)
   return { text, names, choice: parseChoice(choice, names), parallel: parallel !== false }

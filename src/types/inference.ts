@@ -50,7 +50,7 @@ export type PromptSource =
       /** Unix seconds: the clock a template's `strftime_now` reads. */
       time: number
       /**
-       * OpenAI `tools` as canonical JSON text (sorted keys, no whitespace): the template gets
+       * OpenAI `tools` as compact JSON text (no whitespace, the client's key order): the template gets
        * them parsed. Present = a chat with tools (its own prompt hash kind).
        */
       tools?: string

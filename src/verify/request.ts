@@ -3,13 +3,7 @@ import { bytesToHex, encodeAbiParameters, type Hex, hexToBytes } from 'viem'
 import { RequestAuthError } from '../errors/node.ts'
 import type { InferenceRequest, PromptSource } from '../types/inference.ts'
 import { MAX_TOKEN_PRICE } from './price.ts'
-import {
-  canonicalJson,
-  FUNCTION_NAME,
-  jsonDepth,
-  TOOL_CALL_ID,
-  TOOL_LIMITS,
-} from './prompt/tools.ts'
+import { compactJson, FUNCTION_NAME, jsonDepth, TOOL_CALL_ID, TOOL_LIMITS } from './prompt/tools.ts'
 
 const BASE_COMPONENTS = [
   { name: 'modelRoot', type: 'bytes32' },
@@ -102,7 +96,7 @@ const PROMPT_ABI = [
 
 /**
  * The ABI of a chat with tools (kind 3): kind, time, messages with their tool fields (`toolCallId`
- * '' = none; `toolCalls` (id, name, arguments JSON text)), the tools' canonical JSON text, text ''.
+ * '' = none; `toolCalls` (id, name, arguments JSON text)), the tools' compact JSON text, text ''.
  * Kind is the first word of both encodings, so a chat with tools never hashes as one without.
  */
 const TOOLS_PROMPT_ABI = [
@@ -448,7 +442,7 @@ function assertPrompt(value: unknown, bad: (field: string, why: string) => never
     bad('prompt.messages', `hold more than ${REQUEST_LIMITS.promptChars} characters`)
 }
 
-/** The tools' text: canonical JSON of 1..64 `{type: 'function', function: {name, ...}}`, names unique. */
+/** The tools' text: compact JSON of 1..64 `{type: 'function', function: {name, ...}}`, names unique. */
 function assertTools(value: unknown, bad: (field: string, why: string) => never): Set<string> {
   if (typeof value !== 'string' || value.length > TOOL_LIMITS.toolsChars)
     bad('prompt.tools', `must be JSON text of at most ${TOOL_LIMITS.toolsChars} characters`)
@@ -458,8 +452,8 @@ function assertTools(value: unknown, bad: (field: string, why: string) => never)
   } catch {
     bad('prompt.tools', 'is not JSON')
   }
-  if (canonicalJson(parsed) !== value)
-    bad('prompt.tools', 'is not canonical JSON (sorted keys, no whitespace)')
+  if (compactJson(parsed) !== value)
+    bad('prompt.tools', 'is not compact JSON (JSON.stringify of its value)')
   if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > TOOL_LIMITS.tools)
     bad('prompt.tools', `must be an array of 1 to ${TOOL_LIMITS.tools} tools`)
   if (jsonDepth(parsed) > TOOL_LIMITS.depth + 2) bad('prompt.tools', 'is nested too deeply')

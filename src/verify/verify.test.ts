@@ -17,7 +17,7 @@ import type {
 } from '../types/inference.ts'
 import { ReplayGuard, signRequest, verifySignedRequest } from './call.ts'
 import { executeRequest, executeRequestAsync } from './execute.ts'
-import { canonicalJson } from './prompt/tools.ts'
+import { compactJson } from './prompt/tools.ts'
 import { signReceipt, verifyReceipt } from './receipt.ts'
 import { reexecuteReceipt } from './reexecute.ts'
 import { encodeRequest, outputHash, promptHash, REQUEST_HEADS, requestHash } from './request.ts'
@@ -167,7 +167,7 @@ describe('request hashing', () => {
     ).toMatch(/^0x[0-9a-f]{64}$/)
   })
 
-  const toolsText = canonicalJson([
+  const toolsText = compactJson([
     {
       type: 'function',
       function: {
@@ -218,7 +218,7 @@ describe('request hashing', () => {
     expect(promptHash(chat)).toBe(bytesToHex(sha256(hexToBytes(old))))
     // Golden: a change to the kind 3 ABI changes this value (and every tool receipt's requestHash).
     expect(promptHash(toolChat())).toBe(
-      '0x7fad09399300a346b496401145cd7eb3bb5778f498cb35304ded76fad59c1164',
+      '0x65b1117d5812e084580f3a7570a0dbaedd2176467342a5bffa4668c0019d8173',
     )
     // The same value from the documented ABI, written independently; its first word is kind 3.
     const tools = encodeAbiParameters(
@@ -248,7 +248,7 @@ describe('request hashing', () => {
     const variants: PromptSource[] = [
       base,
       toolChat({
-        tools: canonicalJson([
+        tools: compactJson([
           { type: 'function', function: { name: 'get_weather' } },
           { type: 'function', function: { name: 'get_time' } },
         ]),
@@ -305,12 +305,12 @@ describe('request hashing', () => {
           tools: JSON.stringify([{ type: 'function', function: { name: 'x' } }]).replace(':', ': '),
         }),
       ),
-    ).toThrow(/canonical/)
+    ).toThrow(/compact JSON/)
     expect(bad(toolChat({ tools: 'x'.repeat(70_000) }))).toThrow(/prompt.tools/)
     expect(
       bad(
         toolChat({
-          tools: canonicalJson(
+          tools: compactJson(
             Array.from({ length: 65 }, (_, i) => ({
               type: 'function',
               function: { name: `f${i}` },
@@ -322,7 +322,7 @@ describe('request hashing', () => {
     expect(
       bad(
         toolChat({
-          tools: canonicalJson([
+          tools: compactJson([
             { type: 'function', function: { name: 'a' } },
             { type: 'function', function: { name: 'a' } },
           ]),
@@ -330,7 +330,7 @@ describe('request hashing', () => {
       ),
     ).toThrow(/repeats/)
     expect(
-      bad(toolChat({ tools: canonicalJson([{ type: 'function', function: { name: 'a"b' } }]) })),
+      bad(toolChat({ tools: compactJson([{ type: 'function', function: { name: 'a"b' } }]) })),
     ).toThrow(/valid name/)
     expect(bad(withCall({ arguments: '{city' }))).toThrow(/arguments is not JSON/)
     expect(bad(withCall({ arguments: '[1]' }))).toThrow(/must be a JSON object/)

@@ -2,13 +2,13 @@ import type { ChatMessage } from '../../types/inference.ts'
 
 /**
  * Chat with tools (OpenAI `tools`, assistant `tool_calls`, `tool` messages): the limits, the
- * canonical text the prompt source commits to, and the shapes Hugging Face chat templates expect.
+ * compact text the prompt source commits to, and the shapes Hugging Face chat templates expect.
  */
 
 /** Bounds on what a chat with tools may carry (checked by the gateway and by assertRequest). */
 export const TOOL_LIMITS = {
   tools: 64,
-  /** Characters of the tools' canonical JSON text. */
+  /** Characters of the tools' compact JSON text. */
   toolsChars: 65_536,
   /** Tool calls in one assistant message. */
   callsPerMessage: 64,
@@ -27,16 +27,13 @@ export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/
 export const TOOL_CALL_ID = /^[A-Za-z0-9_.:-]{1,128}$/
 
 /**
- * JSON text with object keys sorted (by UTF-16 code units) and no whitespace: one text per value,
- * so the same tools always hash the same. Non-finite numbers cannot occur (the input is parsed JSON).
+ * The one text of a tools array the prompt source commits to: compact JSON (JSON.stringify of the
+ * parsed value: no whitespace, the client's key order). Not key-sorted on purpose: templates
+ * `tojson` the tools, and a JSON Schema's property order is what tells the model the order of
+ * the arguments, so the model sees the tools as the client wrote them (as with OpenAI and vLLM).
  */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  )
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+export function compactJson(value: unknown): string {
+  return JSON.stringify(value)
 }
 
 /** Depth of nested arrays/objects (a scalar is 0). */
