@@ -301,9 +301,15 @@ export async function checkSavedResponse(
     if (shown.toolCalls === undefined) {
       if (shown.text !== text) out.push({ field: shown.field, problem: diffText(shown.text, text) })
     } else {
-      const found = checkShownToolCalls(shown, text, request, bundle.receipt.requestHash, renderer)
-      out.push(...found)
-      if (found.length === 0 && finish === 'stop') finish = 'tool_calls'
+      const { mismatches, calls } = checkShownToolCalls(
+        shown,
+        text,
+        request,
+        bundle.receipt.requestHash,
+        renderer,
+      )
+      out.push(...mismatches)
+      if (calls && finish === 'stop') finish = 'tool_calls'
     }
     if (shown.finishReason !== undefined && shown.finishReason !== finish)
       out.push({
@@ -331,21 +337,32 @@ function checkShownToolCalls(
   request: InferenceRequest,
   requestHash: Hex,
   renderer: PromptRenderer,
-): Mismatch[] {
+): { mismatches: Mismatch[]; calls: boolean } {
   const field = shown.field.replace(/content$/, 'tool_calls')
   const tools = request.prompt?.kind === 'chat' ? request.prompt.tools : undefined
   const template = renderer.template
   const format = template instanceof Error ? undefined : toolCallFormat(template.source)
   if (tools === undefined || format === undefined)
-    return [
-      { field, problem: 'tool calls were shown, but the request has no tools the model can call' },
-    ]
+    return {
+      mismatches: [
+        {
+          field,
+          problem: 'tool calls were shown, but the request has no tools the model can call',
+        },
+      ],
+      calls: false,
+    }
   const names = new Set(
     (JSON.parse(tools) as { function: { name: string } }[]).map((t) => t.function.name),
   )
   const parsed = parseToolCalls(text, format, names)
   if (!parsed)
-    return [{ field, problem: 'tool calls were shown, but the signed text is not a tool call' }]
+    return {
+      mismatches: [
+        { field, problem: 'tool calls were shown, but the signed text is not a tool call' },
+      ],
+      calls: false,
+    }
   const out: Mismatch[] = []
   const expected = JSON.stringify(shownToolCalls(requestHash, parsed.calls))
   const got = JSON.stringify(
@@ -365,7 +382,7 @@ function checkShownToolCalls(
     })
   if (shown.text !== parsed.content)
     out.push({ field: shown.field, problem: diffText(shown.text, parsed.content) })
-  return out
+  return { mismatches: out, calls: true }
 }
 
 function diffText(shown: string, signed: string): string {
