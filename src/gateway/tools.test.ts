@@ -114,6 +114,31 @@ describe('tools, tool_choice and tool messages', () => {
       'tools[0].function.parameters',
     ],
     [
+      'parameters a million levels deep',
+      {
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'f',
+              parameters: { a: JSON.parse(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`) },
+            },
+          },
+        ],
+      },
+      'tools[0].function.parameters',
+    ],
+    [
+      'arguments a million levels deep',
+      {
+        messages: [
+          user,
+          assistantCall('call_1', `{"a":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`),
+        ],
+      },
+      'messages[1].tool_calls[0].function.arguments',
+    ],
+    [
       'more than 64 tools',
       {
         tools: Array.from({ length: 65 }, (_, i) => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { LLAMA_3_2, QWEN_2_5, SMOLLM2 } from '../../test/chat-templates.ts'
 import { ToolStreamHold } from '../gateway/tool-answer.ts'
-import { toolCallFormat } from './prompt/tools.ts'
+import { jsonDepth, toolCallFormat } from './prompt/tools.ts'
 import { parseToolCalls, shownToolCalls, toolCallId } from './tool-calls.ts'
 
 const names = new Set(['get_weather', 'get_time'])
@@ -116,5 +116,14 @@ describe('streaming with tools: what may be shown before the answer is complete'
   it('llama3: an answer starting with { or < is held to the end; prose streams', () => {
     expect(feed('llama3', [' ', '{"name"', ': 1}']).shown).toEqual(['', '', ''])
     expect(feed('llama3', ['Hi', ' {"a": 1}']).shown).toEqual(['Hi', ' {"a": 1}'])
+  })
+})
+
+describe('hostile nesting', () => {
+  it('jsonDepth stops counting past its cap (no stack overflow on a million levels)', () => {
+    const deep = JSON.parse(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`)
+    expect(jsonDepth(deep, 40)).toBe(41)
+    expect(jsonDepth({ a: [1, { b: 2 }] })).toBe(3)
+    expect(jsonDepth('x')).toBe(0)
   })
 })

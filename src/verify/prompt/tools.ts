@@ -36,12 +36,21 @@ export function compactJson(value: unknown): string {
   return JSON.stringify(value)
 }
 
-/** Depth of nested arrays/objects (a scalar is 0). */
-export function jsonDepth(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0
+/**
+ * Depth of nested arrays/objects (a scalar is 0), counted without recursion and only up to
+ * `cap + 1`: a hostile value millions of levels deep must not overflow the stack.
+ */
+export function jsonDepth(value: unknown, cap: number = TOOL_LIMITS.depth + 8): number {
   let max = 0
-  for (const v of Object.values(value as Record<string, unknown>)) max = Math.max(max, jsonDepth(v))
-  return max + 1
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (d + 1 > max) max = d + 1
+    if (max > cap) return max
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1])
+  }
+  return max
 }
 
 /** True when a chat template can render tools: its source mentions `tools` at all. */
