@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { LLAMA_3_2, QWEN_2_5, SMOLLM2 } from '../../test/chat-templates.ts'
+import { metadataMap, REAL_VOCABS } from '../../test/hf-vocab.ts'
 import { ToolStreamHold } from '../gateway/tool-answer.ts'
+import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { jsonDepth, toolCallFormat } from './prompt/tools.ts'
 import { parseToolCalls, shownToolCalls, toolCallId } from './tool-calls.ts'
 
@@ -125,5 +127,32 @@ describe('hostile nesting', () => {
     expect(jsonDepth(deep, 40)).toBe(41)
     expect(jsonDepth({ a: [1, { b: 2 }] })).toBe(3)
     expect(jsonDepth('x')).toBe(0)
+  })
+})
+
+describe('with the real tokenizers: what a model would emit decodes to a readable call', () => {
+  const tokenizerOf = (vocab: 'qwen2' | 'llama-bpe') =>
+    tokenizerFromGguf(metadataMap(REAL_VOCABS[vocab]()))
+
+  it('Qwen2.5: <tool_call> is a user-defined token and decodes as text; <|im_end|> ends the turn', () => {
+    const tok = tokenizerOf('qwen2')
+    const out = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    const ids = tok.encode(out, { addBos: false })
+    expect(ids[0]).toBe(tok.encode('<tool_call>', { addBos: false })[0]) // one token
+    expect(parseToolCalls(tok.decode(ids), 'hermes', names)?.calls).toEqual([
+      { name: 'get_weather', arguments: '{"city":"Paris"}' },
+    ])
+  })
+
+  it('Llama 3.x: the <|python_tag|> id is a control token the decoding drops; the JSON reads as a call', () => {
+    const tok = tokenizerOf('llama-bpe')
+    // 128010 is <|python_tag|> in Llama 3.1+ (this package's 3.0 vocabulary calls it
+    // <|reserved_special_token_5|>): a control token either way.
+    expect(tok.isControl(128010)).toBe(true)
+    const ids = [128010, ...tok.encode('{"name": "get_time", "parameters": {}}', { addBos: false })]
+    expect(tok.decode(ids).startsWith('{')).toBe(true)
+    expect(parseToolCalls(tok.decode(ids), 'llama3', names)?.calls).toEqual([
+      { name: 'get_time', arguments: '{}' },
+    ])
   })
 })
