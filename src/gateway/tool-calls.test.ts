@@ -12,6 +12,7 @@ import { DEV_KEYS, ScriptedMiner, testMiner } from './fixtures.ts'
 import { describeLoadedModel } from './model.ts'
 import { MinerPool } from './pool.ts'
 import type { VerityField } from './respond.ts'
+import { checkSentBody } from './sent.ts'
 import { type GatewayServer, startGatewayServer } from './server.ts'
 
 /**
@@ -139,7 +140,7 @@ describe('tool calls through the gateway (openai client, scripted answers)', () 
   })
 
   it('a gateway that alters, adds or drops a call, or shows calls the text does not make, fails verification', async () => {
-    const { client, renderer } = await serve(QWEN_2_5, `Let me look.\n${QWEN_CALL}`)
+    const { client, renderer, server } = await serve(QWEN_2_5, `Let me look.\n${QWEN_CALL}`)
     const res = JSON.parse(
       JSON.stringify(await client.chat.completions.create({ ...ask, tools, seed: 2 })),
     )
@@ -182,6 +183,66 @@ describe('tool calls through the gateway (openai client, scripted answers)', () 
       b.choices[0].finish_reason = 'stop'
     })
     expect(asText).toEqual([])
+
+    // Streamed with n = 2: content before the calls streams, each choice's calls verify.
+    const raw = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ask, tools, seed: 2, n: 2, stream: true }),
+    }).then((r) => r.text())
+    const saved = parseSavedResponses(raw)
+    expect(saved).toHaveLength(2)
+    for (const one of saved) {
+      expect(one.shown!.text).toBe('Let me look.\n')
+      expect(one.shown!.finishReason).toBe('tool_calls')
+      expect(await checkSavedResponse(one, renderer)).toEqual([])
+    }
+    // A stream whose arguments delta was edited fails.
+    const edited = raw.replace(
+      '"arguments":"{\\"city\\":\\"Paris\\"}"',
+      '"arguments":"{\\"city\\":\\"Rome\\"}"',
+    )
+    expect(edited).not.toBe(raw)
+    const found = (
+      await Promise.all(parseSavedResponses(edited).map((x) => checkSavedResponse(x, renderer)))
+    ).flat()
+    expect(found.map((m) => m.field)).toContain('choices[0] stream delta.tool_calls')
+  })
+
+  it('the sent body catches a gateway that changed a call in the history', async () => {
+    const { client } = await serve(QWEN_2_5, 'Fine.')
+    const history = {
+      ...ask,
+      tools,
+      seed: 9,
+      messages: [
+        ...ask.messages,
+        {
+          role: 'assistant' as const,
+          content: null,
+          tool_calls: [
+            {
+              id: 'call_a',
+              type: 'function' as const,
+              function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+            },
+          ],
+        },
+        { role: 'tool' as const, tool_call_id: 'call_a', content: '20 C' },
+      ],
+    }
+    const res = await client.chat.completions.create(history)
+    const { request } = (res as unknown as WithVerity).verity
+    expect(checkSentBody(JSON.stringify(history), 'chat', request)).toEqual([])
+    const other = structuredClone(history)
+    const call = other.messages[1] as { tool_calls: { function: { arguments: string } }[] }
+    call.tool_calls[0]!.function.arguments = '{"city":"Rome"}'
+    expect(checkSentBody(JSON.stringify(other), 'chat', request)).toEqual([
+      {
+        field: 'request.prompt.messages',
+        problem: 'the messages the miner ran are not the messages sent',
+      },
+    ])
   })
 
   it('Llama 3.2: a bare JSON call; several calls separated by ";"', async () => {
