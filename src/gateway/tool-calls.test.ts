@@ -293,6 +293,12 @@ describe('tool calls through the gateway (openai client, scripted answers)', () 
       expect(res.choices[0]!.message.content).toBe(QWEN_CALL)
       expect(res.choices[0]!.message.tool_calls).toBeUndefined()
       expect(res.choices[0]!.finish_reason).toBe('stop')
+      // tools are rendered (and committed) whatever tool_choice says, as OpenAI and vLLM do
+      const { request } = (res as unknown as WithVerity).verity
+      expect(request.prompt).toMatchObject({ tools: JSON.stringify(tools) })
+      expect(
+        promptRenderer(templated(QWEN_2_5).metadata).tokenizer.decode(request.promptTokens),
+      ).toContain('<tools>\n{"type": "function", "function": {"name": "get_weather"')
     }
     const named = await client.chat.completions.create({
       ...ask,
