@@ -232,6 +232,27 @@ describe('chat with tools: the project shape rendered as Hugging Face templates 
     )
   })
 
+  it('fields a prompt source does not hash never reach the template', () => {
+    // Before tools, a message's unknown keys were handed to the template unhashed: a gateway could
+    // slip `tool_calls` text into the prompt that the sent-body check does not compare.
+    const r = promptRenderer(
+      metadataMap([...REAL_VOCABS.qwen2(), ['tokenizer.chat_template', gguf.string(QWEN_2_5)]]),
+    )
+    const reply = { role: 'assistant', content: 'Sure.' }
+    const plain = {
+      kind: 'chat' as const,
+      time: DEC_2,
+      messages: [messages[0]!, reply, messages[0]!],
+    }
+    const smuggled = {
+      ...plain,
+      messages: [messages[0]!, { ...reply, tool_calls: hfMessages[1]!.tool_calls }, messages[0]!],
+    }
+    const tokens = renderPromptTokens(r, smuggled)
+    expect(tokens).toEqual(renderPromptTokens(r, plain))
+    expect(r.tokenizer.decode(tokens)).not.toContain('get_weather')
+  })
+
   it('control-token text in tool definitions, call ids or arguments stays text (no forged turns)', () => {
     const r = promptRenderer(
       metadataMap([...REAL_VOCABS.qwen2(), ['tokenizer.chat_template', gguf.string(QWEN_2_5)]]),
