@@ -25,7 +25,6 @@ describe('unknown fields', () => {
     ['temprature', chat({ temprature: 0.5 })],
     ['function_call', chat({ function_call: 'auto' })],
     ['repetition_penalty', chat({ repetition_penalty: 1.1 })],
-    ['parallel_tool_calls', chat({ parallel_tool_calls: true })],
     ['prompt', chat({ prompt: 'x' })],
     [
       '__proto__',

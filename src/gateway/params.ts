@@ -3,6 +3,13 @@ import type { ChatMessage } from '../types/inference.ts'
 import { MAX_CHOICES } from '../verify/choice.ts'
 import { pricePerMillionToWei } from '../verify/price.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
+import {
+  type CallLedger,
+  parseToolCallId,
+  parseToolCallsField,
+  parseTools,
+  type ToolsInput,
+} from './tools.ts'
 
 /**
  * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unlike vLLM, unknown
@@ -41,7 +48,11 @@ export type SamplingInput = {
   }
 }
 
-export type ChatInput = SamplingInput & { messages: ChatMessage[] }
+export type ChatInput = SamplingInput & {
+  messages: ChatMessage[]
+  /** OpenAI `tools` with `tool_choice`; absent when none were sent. */
+  tools?: ToolsInput
+}
 export type CompletionInput = SamplingInput & { prompt: string | number[] }
 
 /** Fields OpenAI documents as informational only: accepted, checked for type, not forwarded. */
@@ -75,6 +86,7 @@ const CHAT_FIELDS = new Set([
   'tools',
   'functions',
   'tool_choice',
+  'parallel_tool_calls',
   'response_format',
 ])
 const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'echo', 'suffix', 'best_of'])
@@ -357,13 +369,13 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 export function parseChatRequest(body: Record<string, unknown>): ChatInput {
   rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions')
   const base = sampling(body, true)
-  unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0)
+  const tools = parseTools(body)
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0)
-  unsupported(body, 'tool_choice', (v) => v === 'none' || v === 'auto')
   unsupported(body, 'response_format', (v) => isObject(v) && v.type === 'text')
   const raw = body.messages
   if (!Array.isArray(raw) || raw.length === 0)
     bad('messages', "'messages' is required and must be a non-empty array")
+  const ledger: CallLedger = { ids: new Set(), answered: new Set() }
   const messages = (raw as unknown[]).map((m, i): ChatMessage => {
     const param = `messages[${i}]`
     if (!isObject(m)) bad(param, `'${param}' must be an object`)
@@ -377,9 +389,17 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
       content: contentText(msg.content, `${param}.content`),
     }
     if (typeof msg.name === 'string') out.name = msg.name
+    if (msg.role === 'assistant' && present(msg.tool_calls))
+      out.toolCalls = parseToolCallsField(msg.tool_calls, `${param}.tool_calls`, tools, ledger)
+    else if (present(msg.tool_calls))
+      bad(`${param}.tool_calls`, `'${param}.tool_calls' is only allowed in assistant messages`)
+    if (msg.role === 'tool')
+      out.toolCallId = parseToolCallId(msg.tool_call_id, `${param}.tool_call_id`, tools, ledger)
+    else if (present(msg.tool_call_id))
+      bad(`${param}.tool_call_id`, `'${param}.tool_call_id' is only allowed in tool messages`)
     return out
   })
-  return { ...base, messages }
+  return { ...base, messages, ...(tools ? { tools } : {}) }
 }
 
 export function parseCompletionRequest(body: Record<string, unknown>): CompletionInput {
