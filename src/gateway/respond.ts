@@ -172,7 +172,7 @@ export async function respond(
     } finally {
       settle()
     }
-    const fields = dones.map((done, i) => verityField(done, requests[i]!))
+    const fields = dones.map((done) => verityField(done))
     const choices = dones.map((done, i) => {
       metrics.completionTokens.inc(labels, done.tokens.length)
       const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
@@ -272,7 +272,7 @@ export async function respond(
             metrics.completionTokens.inc(labels, e.tokens.length)
             completionTokens += e.tokens.length
             const finish = text.hitStop ? 'stop' : e.finishReason
-            const verity = verityField(e, r)
+            const verity = verityField(e)
             forward(state, verity)
             const logprobs = choiceLogprobs(model, kind, r, e)
             if (single && input.includeUsage) {
@@ -351,7 +351,9 @@ function forward(state: GatewayState, field: VerityField): void {
   void state.submitBundle?.({ request, tokens, receipt, call }).catch(() => {})
 }
 
-function verityField(done: RoutedEvent & { type: 'done' }, request: InferenceRequest): VerityField {
+/** The request as the miner served it (with the price bound in, when it charges). */
+function verityField(done: RoutedEvent & { type: 'done' }): VerityField {
+  const { request } = done
   const miner: VerityField['miner'] = { hotkey: done.miner.hotkey }
   if (done.miner.peerId !== undefined) miner.peerId = done.miner.peerId
   return { request, tokens: done.tokens, receipt: done.receipt, call: done.call, miner }

@@ -5,6 +5,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
+import { RemoteError } from '../errors/node.ts'
 import { Accounts } from '../gateway/accounts/meter.ts'
 import type { PriceBook } from '../gateway/accounts/price.ts'
 import { AccountStore, accountStorePath } from '../gateway/accounts/store.ts'
@@ -140,13 +141,16 @@ export async function startGatewayNode(options: {
       logger('uid %d %s is not a miner (no %s)', n.uid, n.hotkey, INFER_PROTOCOL)
       return
     }
-    const client = new Libp2pMinerClient({
-      peer,
-      hotkey: n.hotkey,
-      peerId: n.peerId!,
-      multiaddrs: n.multiaddrs,
-      caller: options.hotkey,
-    })
+    const client = repricing(
+      new Libp2pMinerClient({
+        peer,
+        hotkey: n.hotkey,
+        peerId: n.peerId!,
+        multiaddrs: n.multiaddrs,
+        caller: options.hotkey,
+      }),
+      () => void refreshPrice(n, { force: true }),
+    )
     pool.add(client, { score: score(n) })
     logger('miner uid %d %s added', n.uid, n.hotkey)
     await refreshPrice(n)
@@ -157,10 +161,14 @@ export async function startGatewayNode(options: {
    * and a miner without one (unreachable, forged, expired) is left out of price-capped requests.
    */
   const priceAskedAt = new Map<string, number>()
-  const refreshPrice = async (n: NeuronView) => {
+  const repricedAt = new Map<string, number>()
+  const refreshPrice = async (n: NeuronView, how: { force?: boolean } = {}) => {
     const key = n.hotkey.toLowerCase()
-    // at most one ask per miner every 30 s, whatever the metagraph refresh rate
-    if (Date.now() - (priceAskedAt.get(key) ?? 0) < 30_000) return
+    // at most one ask per miner every 30 s, whatever the metagraph refresh rate; a miner that
+    // refused our price (it changed its sheet) is asked again at once, but at most once a second
+    const asked = how.force ? repricedAt : priceAskedAt
+    if (Date.now() - (asked.get(key) ?? 0) < (how.force ? 1000 : 30_000)) return
+    asked.set(key, Date.now())
     priceAskedAt.set(key, Date.now())
     try {
       const sheet = await fetchPriceSheet(peer, n.peerId!, {
@@ -320,6 +328,25 @@ export async function startGatewayNode(options: {
     throw error
   }
   return { peer, server, pool, view, benched, stop }
+}
+
+/**
+ * A miner client that calls `onPriceRefused` when the miner refuses a request's price (its sheet
+ * changed since we fetched it): the request fails over, and the new sheet is fetched for the next.
+ */
+function repricing(inner: MinerClient, onPriceRefused: () => void): MinerClient {
+  return {
+    hotkey: inner.hotkey,
+    ...(inner.peerId === undefined ? {} : { peerId: inner.peerId }),
+    async *infer(request, options) {
+      try {
+        yield* inner.infer(request, options)
+      } catch (error) {
+        if (error instanceof RemoteError && error.code === 'price') onPriceRefused()
+        throw error
+      }
+    },
+  }
 }
 
 /** A MinerClient that gossips each finished answer's bundle for validators to sample (tests). */

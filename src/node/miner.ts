@@ -1,6 +1,7 @@
 import type { Connection, Startable, Stream } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
+import { PriceSheetError } from '../errors/node.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
@@ -108,6 +109,7 @@ export class MinerService implements Startable {
   private readonly modelRoot: Hex
   private started = false
   private sheet: Promise<SignedPriceSheet> | undefined
+  private current: { prompt: bigint; completion: bigint } | undefined
   private running = 0
   private readonly waiting: Array<() => void> = []
   private readonly perCaller = new Map<string, number>()
@@ -159,7 +161,36 @@ export class MinerService implements Startable {
 
   /** The advertised prices, VTY wei per token. */
   get price(): { prompt: bigint; completion: bigint } {
-    return this.init.price ?? { prompt: 0n, completion: 0n }
+    return this.current ?? this.init.price ?? { prompt: 0n, completion: 0n }
+  }
+
+  /**
+   * Changes the price: the next sheet asked for is signed at it, and requests priced below it are
+   * refused from now on (a gateway holding the old sheet fails over and fetches the new one).
+   */
+  setPrice(price: { prompt: bigint; completion: bigint }): void {
+    if (price.prompt < 0n || price.completion < 0n)
+      throw new PriceSheetError('a price cannot be negative')
+    this.current = { ...price }
+    this.sheet = undefined
+  }
+
+  /**
+   * Why a request's price is not acceptable now (undefined: it is). A priced miner serves only
+   * requests that commit to at least its current prices, so every receipt it signs names what
+   * the answer is owed; a free miner serves any request, priced or not.
+   */
+  private underpaid(request: InferenceRequest): string | undefined {
+    const { prompt, completion } = this.price
+    if (prompt === 0n && completion === 0n) return undefined
+    const want = `${prompt} wei per prompt token and ${completion} per completion token`
+    if (request.price === undefined)
+      return `this miner charges ${want}; the request carries no price`
+    const p = BigInt(request.price.promptWei)
+    const c = BigInt(request.price.completionWei)
+    if (p < prompt || c < completion)
+      return `the request's price (${p} and ${c} wei per token) is below this miner's current price, ${want}; fetch its price sheet again`
+    return undefined
   }
 
   /** The current signed price sheet (signed again shortly before it expires). */
@@ -235,6 +266,11 @@ export class MinerService implements Startable {
       const admission = this.init.admit?.(call.caller) ?? { ok: true }
       if (!admission.ok) {
         await this.refuse(stream, 'unauthorized', admission.reason)
+        return
+      }
+      const underpaid = this.underpaid(call.request)
+      if (underpaid) {
+        await this.refuse(stream, 'price', underpaid)
         return
       }
       this.log(
