@@ -14,8 +14,14 @@ import {
   type SignedRequest,
   verifySignedRequest,
 } from '../verify/call.ts'
-import { priceSheetToJson, type SignedPriceSheet, signPriceSheet } from '../verify/price.ts'
+import {
+  answerCost,
+  priceSheetToJson,
+  type SignedPriceSheet,
+  signPriceSheet,
+} from '../verify/price.ts'
 import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
+import { receiptDigest } from '../verify/receipt.ts'
 import { type CallFeatures, type CheatMode, judgeCall, madeUp, subtleFault } from './cheat.ts'
 import {
   type ErrorFrame,
@@ -26,6 +32,7 @@ import {
 } from './frames.ts'
 import { log } from './log.ts'
 import { type MinerOutcome, NodeMetrics } from './metrics.ts'
+import type { PaymentReceiver } from './payee.ts'
 import type { Peer } from './peer.ts'
 import type { NodeStore } from './store.ts'
 import type { NeuronView } from './subnet-view.ts'
@@ -74,6 +81,13 @@ export type MinerInit = {
   metrics?: NodeMetrics
   /** The advertised price, VTY wei per prompt and completion token (default: free). */
   price?: { prompt: bigint; completion: bigint }
+  /**
+   * Payment by voucher (src/node/payee.ts): every priced answer is recorded as owed by its caller
+   * until a voucher pays it, and a caller owing `creditLimit` answers (default 8) is refused
+   * (`unpaid`) until it pays.
+   */
+  payee?: Pick<PaymentReceiver, 'served' | 'owed'>
+  creditLimit?: number
   /** Unix-seconds clock of the price sheet (tests; default Date.now() / 1000). */
   nowSeconds?: () => number
 }
@@ -273,6 +287,15 @@ export class MinerService implements Startable {
         await this.refuse(stream, 'price', underpaid)
         return
       }
+      const owed = call.request.price ? (this.init.payee?.owed(call.caller) ?? 0) : 0
+      if (owed >= (this.init.creditLimit ?? 8)) {
+        await this.refuse(
+          stream,
+          'unpaid',
+          `${call.caller} owes this miner ${owed} answers not paid by voucher; pay them first`,
+        )
+        return
+      }
       this.log(
         'request %s from %s (%p)',
         call.nonce.slice(0, 10),
@@ -417,6 +440,17 @@ export class MinerService implements Startable {
     }
     const { receipt, tokens, finishReason, logprobs } = answer
     init.store.putReceipt({ request: call.request, receipt, tokens, caller: call.caller as Hex })
+    const price = call.request.price
+    if (price)
+      init.payee?.served(
+        call.caller,
+        receiptDigest(receipt),
+        answerCost(
+          { promptPrice: BigInt(price.promptWei), completionPrice: BigInt(price.completionWei) },
+          call.request.promptTokens.length,
+          tokens.length,
+        ),
+      )
     this.metrics.receiptsStored.inc()
     await writeFrame(
       stream,
