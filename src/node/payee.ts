@@ -75,6 +75,8 @@ export class PaymentReceiver implements Startable {
   private readonly unpaid = new Map<string, Unpaid>()
   private readonly owedBy = new Map<string, number>()
   private readonly settledAt = new Map<string, number>()
+  /** Channels as last read from chain: channel id (lower-case) → payer, deposit, paid. */
+  private readonly tracked = new Map<string, { payer: Address; deposit: bigint; paid: bigint }>()
   private timer: ReturnType<typeof setInterval> | undefined
   private polling: Promise<void> | undefined
   private started = false
@@ -309,8 +311,6 @@ export class PaymentReceiver implements Startable {
     this.tracked.set(voucher.channelId.toLowerCase(), view)
     return view
   }
-
-  private readonly tracked = new Map<string, { payer: Address; deposit: bigint; paid: bigint }>()
 
   /**
    * Settles a channel's latest voucher on chain; if its receipt lost a dispute (VoucherVoided),
