@@ -108,15 +108,17 @@ export class PaymentReceiver implements Startable {
     }[]
     for (const r of rows) {
       const latest = voucherFromJson(JSON.parse(r.latest))
+      // tracked from 0 so the held vouchers load, then marked with what was settled of them
       this.book.track({
         channelId: r.channel_id,
         payer: r.payer,
         deposit: latest.cumulativeAmount,
-        paid: BigInt(r.settled),
+        paid: 0n,
       })
       if (r.fallback)
         await this.book.accept(voucherFromJson(JSON.parse(r.fallback))).catch(() => {})
       await this.book.accept(latest).catch(() => {})
+      this.book.markSettled(r.channel_id, BigInt(r.settled))
     }
     this.startedAt = Date.now()
     await this.init.peer.handle(VOUCHER_PROTOCOL, (stream) => this.handle(stream))

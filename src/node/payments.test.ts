@@ -294,4 +294,29 @@ describe('vouchers per answer', () => {
     })
     expect((await c.channel(channelId)).state).toBe(2) // still closing: settled within the window
   })
+
+  it('a restarted miner keeps its vouchers and the answers paid (SQLite): a replay is still refused', async () => {
+    const held = receiver.book.latest(channelId)!
+    const peer = await createPeer()
+    const again = new PaymentReceiver({
+      peer,
+      store,
+      chain: {
+        chainId: devnet.chain.id,
+        publicClient: devnet.publicClient,
+        walletClient: minerWallet,
+      },
+      payments: c.payments,
+      pollMs: 60_000,
+    })
+    await again.start()
+    try {
+      expect(again.book.latest(channelId)).toEqual(held)
+      expect(again.channels().map((id) => id.toLowerCase())).toContain(channelId.toLowerCase())
+      expect(await refusal(again.receive(voucherToJson(held)))).toMatch(/already paid/)
+    } finally {
+      await again.stop()
+      await peer.stop()
+    }
+  })
 })
