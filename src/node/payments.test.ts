@@ -16,6 +16,7 @@ import { toHex as rootHex } from '../runtime/trace/merkle.ts'
 import type { InferenceRequest } from '../types/inference.ts'
 import { receiptDigest } from '../verify/receipt.ts'
 import { collect, Libp2pMinerClient } from './client.ts'
+import { readFrames, VOUCHER_PROTOCOL, writeFrame } from './frames.ts'
 import { MinerService } from './miner.ts'
 import { PaymentReceiver, voucherToJson } from './payee.ts'
 import { PaymentSender, sendVoucher } from './payer.ts'
@@ -281,6 +282,32 @@ describe('vouchers per answer', () => {
       await sender.pay(minerRef(), await serve())
     expect((await c.channel(channelId)).deposit).toBe(before + 2000n)
     expect(await sender.channelOf(minerWallet.account.address)).toBe(channelId)
+  })
+
+  it('a voucher whose delivery failed is sent again before the next one; the miner is paid for both', async () => {
+    const held = receiver.book.latest(channelId)!.cumulativeAmount
+    const owed = receiver.owed(gatewayWallet.account.address)
+    const a = await serve()
+    // the miner stops taking vouchers (it settles what it holds on stop)
+    await receiver.stop()
+    await expect(sender.pay(minerRef(), a)).rejects.toThrow()
+    await receiver.start()
+    const b = await serve()
+    expect(await sender.pay(minerRef(), b)).toBe(held + a.cost + b.cost)
+    expect(receiver.book.latest(channelId)!.receiptDigest).toBe(b.digest)
+    expect(receiver.owed(gatewayWallet.account.address)).toBe(owed)
+  })
+
+  it('a stream that opens with anything but a voucher frame gets a clear error frame', async () => {
+    const stream = await gatewayPeer.dialProtocol(minerPeer.peerId, VOUCHER_PROTOCOL)
+    await writeFrame(stream, { type: 'token', index: 0, token: 1 })
+    const reply = (await readFrames(stream).next()).value
+    expect(reply).toMatchObject({ type: 'error', message: expect.stringMatching(/voucher frame/) })
+    await stream.close().catch(() => {})
+    const free = await sendVoucher(gatewayPeer, minerPeer.peerId.toString(), {
+      ...(await c.voucher(gatewayWallet, channelId, 10n ** 40n)),
+    })
+    expect(free).toMatchObject({ type: 'error' })
   })
 
   it('the gateway starts closing the channel: the miner settles what it holds before the close ends', async () => {
