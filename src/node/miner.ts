@@ -87,6 +87,12 @@ export type MinerInit = {
    * (`unpaid`) until it pays.
    */
   payee?: Pick<PaymentReceiver, 'served' | 'owed'>
+  /**
+   * Callers a priced miner serves unpriced requests for free: a validator's direct checks (it
+   * does not pay, and a check must reach the miner it judges). A node on a chain passes the staked
+   * hotkeys. Their priced requests are charged like anyone's.
+   */
+  freeFor?: (caller: Address) => boolean
   creditLimit?: number
   /** Unix-seconds clock of the price sheet (tests; default Date.now() / 1000). */
   nowSeconds?: () => number
@@ -282,7 +288,10 @@ export class MinerService implements Startable {
         await this.refuse(stream, 'unauthorized', admission.reason)
         return
       }
-      const underpaid = this.underpaid(call.request)
+      const underpaid =
+        call.request.price === undefined && this.init.freeFor?.(call.caller)
+          ? undefined
+          : this.underpaid(call.request)
       if (underpaid) {
         await this.refuse(stream, 'price', underpaid)
         return

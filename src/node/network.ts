@@ -335,6 +335,8 @@ export async function startMinerNode(options: {
     store,
     blockNumber: () => view.block,
     ...(options.admitAll ? {} : { admit: registeredCallers(view) }),
+    // validators (staked hotkeys) check miners directly, unpriced: served free
+    freeFor: (caller) => (view.neuron(caller)?.stake ?? 0n) > 0n,
     callerNeuron: (caller) => view.neuron(caller),
     epochSeenAt: () => view.epochSeenAt,
     ...(options.cheat ? { cheat: options.cheat } : {}),

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isAddressEqual } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RemoteError } from '../errors/node.ts'
@@ -43,7 +44,11 @@ function request(seed = 1): InferenceRequest {
   }
 }
 
-async function miner(name: string, price: { prompt: bigint; completion: bigint }) {
+async function miner(
+  name: string,
+  price: { prompt: bigint; completion: bigint },
+  freeFor?: (caller: `0x${string}`) => boolean,
+) {
   const peer = await createPeer()
   const store = new NodeStore(join(dir, name))
   const hotkey = privateKeyToAccount(`0x${Buffer.from(name.padEnd(32, '_')).toString('hex')}`)
@@ -57,6 +62,7 @@ async function miner(name: string, price: { prompt: bigint; completion: bigint }
     blockNumber: () => 100,
     store,
     price,
+    ...(freeFor ? { freeFor } : {}),
   })
   await service.start()
   stops.push(async () => {
@@ -137,6 +143,15 @@ describe('prices bound into requests', () => {
     }
     expect(m.service.served).toBe(0)
     expect(m.service.refused).toBe(4)
+    // a caller the miner serves free (a validator's unpriced check): served without a price
+    const checked = await miner('checked', { prompt: 3n, completion: 5n }, (c) =>
+      isAddressEqual(c, gatewayKey.address),
+    )
+    expect((await collect(checked.client, request(3))).tokens.length).toBeGreaterThan(0)
+    // ...but a priced request from it below the price is still refused
+    expect(
+      await collect(checked.client, priced(request(4), '1', '1')).catch((e: unknown) => e),
+    ).toMatchObject({ code: 'price' })
     // a free miner serves priced and unpriced requests alike
     const free = await miner('free', { prompt: 0n, completion: 0n })
     await collect(free.client, request(4))
