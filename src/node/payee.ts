@@ -205,8 +205,9 @@ export class PaymentReceiver implements Startable {
    */
   async receive(raw: unknown, options: { signal?: AbortSignal } = {}): Promise<bigint> {
     const voucher = voucherFromJson(raw)
-    const key = voucher.channelId.toLowerCase()
-    // one voucher of a channel at a time: the increment is checked against the latest held
+    // one voucher at a time: the increment is checked against the channel's latest held, and an
+    // answer is paid once across channels (two channels of one payer cannot both claim it)
+    const key = 'receive'
     const before = this.locks.get(key) ?? Promise.resolve()
     const run = before.catch(() => {}).then(() => this.check(voucher, options.signal))
     this.locks.set(key, run)

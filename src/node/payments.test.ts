@@ -221,22 +221,36 @@ describe('vouchers per answer', () => {
       expiry: (await c.block()) + 1000n,
     })
     expect(await give(await voucher(a.cost, a.digest, stranger, theirs))).toMatch(/served to/)
+    // the same answer on two channels of its payer at once: paid on one at most
+    const { channelId: second } = await openChannel(gatewayWallet, {
+      address: c.payments,
+      miner: minerWallet.account.address,
+      deposit: 10_000n,
+      expiry: (await c.block()) + 1000n,
+    })
+    const twice = await Promise.all([
+      give(await voucher(held + a.cost)),
+      give(await voucher(a.cost, a.digest, gatewayWallet, second)),
+    ])
+    expect(twice.filter((r) => r === 'accepted')).toHaveLength(1)
+    expect(twice.find((r) => r !== 'accepted')).toMatch(/already paid/)
+    const paidOn = receiver.book.latest(channelId)?.receiptDigest === a.digest ? channelId : second
     // malformed over the wire: a clear error frame, the miner keeps serving
     const wire = await sendVoucher(gatewayPeer, minerPeer.peerId.toString(), {
       ...(await voucher(held + a.cost)),
       signature: '0x1234',
     })
     expect(wire).toMatchObject({ type: 'error', message: expect.stringMatching(/signature/) })
-    expect(receiver.book.latest(channelId)!.cumulativeAmount).toBe(held)
-    // the right one, then the same again (a replay): paid once
-    const right = await voucher(held + a.cost)
-    expect(await give(right)).toBe('accepted')
+    // the one that was taken, handed in again (a replay): refused, over the wire too
+    const right = receiver.book.latest(paidOn)!
     expect(await give(right)).toMatch(/replayed voucher: .* already paid/)
     expect(await sendVoucher(gatewayPeer, minerPeer.peerId.toString(), right)).toMatchObject({
       type: 'error',
       message: expect.stringMatching(/already paid/),
     })
-    expect(receiver.book.latest(channelId)!.cumulativeAmount).toBe(held + a.cost)
+    expect(receiver.book.latest(paidOn)!.cumulativeAmount).toBe(
+      paidOn === channelId ? held + a.cost : a.cost,
+    )
   })
 
   it('out-of-order vouchers of interleaved answers: each pays only its own increment', async () => {
