@@ -9,7 +9,7 @@ import type {
   StepLogprobs,
 } from '../types/inference.ts'
 import type { GatewayMetrics } from './metrics.ts'
-import type { MinerPool, RoutingPreferences } from './pool.ts'
+import type { MinerPool, MinerPrice, RoutingPreferences } from './pool.ts'
 
 export type RoutedEvent =
   | { type: 'token'; index: number; token: number }
@@ -20,6 +20,8 @@ export type RoutedEvent =
       receipt: SignedReceipt
       call: CallProof
       miner: MinerClient
+      /** The request as this miner served it: with its price bound in when it charges one. */
+      request: InferenceRequest
       attempts: number
       logprobs?: StepLogprobs[]
     }
@@ -77,6 +79,7 @@ export async function* routeInference(
     signal?.throwIfAborted()
     const miner = pool.acquire(excluded, options.only, options.prefs)
     if (!miner) break
+    const served = pricedRequest(request, pool.priceOf(miner.hotkey))
     tried.add(miner.hotkey)
     excluded.add(miner.hotkey)
     if (attempt > 1) metrics?.failovers.inc({ model: pool.model.id })
@@ -106,7 +109,7 @@ export async function* routeInference(
       pool.release(miner, { ok: success, tokens, ...measured })
     }
     try {
-      iterator = miner.infer(request, { signal: controller.signal })[Symbol.asyncIterator]()
+      iterator = miner.infer(served, { signal: controller.signal })[Symbol.asyncIterator]()
       for (;;) {
         const step = await nextWithin(iterator, idleTimeoutMs)
         if (step.done) throw new MinerFailedError('the miner ended its answer without a receipt')
@@ -154,6 +157,7 @@ export async function* routeInference(
             receipt: event.receipt,
             call: event.call,
             miner,
+            request: served,
             attempts: attempt,
             ...(event.logprobs ? { logprobs: event.logprobs } : {}),
           }
@@ -187,6 +191,24 @@ export async function* routeInference(
     `all ${tried.size} miner(s) tried for model \`${pool.model.id}\` failed; last error: ${describe(lastError)}`,
     { cause: lastError },
   )
+}
+
+/**
+ * The request as sent to one miner: priced at the miner's verified, unexpired sheet when that is
+ * not free (the receipt then commits to the rate, and vouchers pay exactly tokens x it), without a
+ * price otherwise. The seed is untouched, so a failover to a miner at another price reproduces the
+ * same tokens.
+ */
+export function pricedRequest(
+  request: InferenceRequest,
+  price: MinerPrice | undefined,
+): InferenceRequest {
+  const { price: _dropped, ...free } = request
+  if (!price || (price.prompt === 0n && price.completion === 0n)) return free
+  return {
+    ...free,
+    price: { promptWei: price.prompt.toString(), completionWei: price.completion.toString() },
+  }
 }
 
 async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<IteratorResult<T>> {

@@ -174,7 +174,7 @@ export async function respond(
     } finally {
       settle()
     }
-    const fields = dones.map((done, i) => verityField(done, requests[i]!))
+    const fields = dones.map((done) => verityField(done))
     const choices = dones.map((done, i) => {
       metrics.completionTokens.inc(labels, done.tokens.length)
       const { text, hitStop } = finalText(model.tokenizer, done.tokens, request.stop)
@@ -313,7 +313,7 @@ export async function respond(
             completionTokens += e.tokens.length
             const ended = text.hitStop ? 'stop' : e.finishReason
             const finish = calls.length > 0 && ended === 'stop' ? 'tool_calls' : ended
-            const verity = verityField(e, r)
+            const verity = verityField(e)
             forward(state, verity)
             const logprobs = choiceLogprobs(model, kind, r, e)
             if (single && input.includeUsage) {
@@ -392,7 +392,9 @@ function forward(state: GatewayState, field: VerityField): void {
   void state.submitBundle?.({ request, tokens, receipt, call }).catch(() => {})
 }
 
-function verityField(done: RoutedEvent & { type: 'done' }, request: InferenceRequest): VerityField {
+/** The request as the miner served it (with the price bound in, when it charges). */
+function verityField(done: RoutedEvent & { type: 'done' }): VerityField {
+  const { request } = done
   const miner: VerityField['miner'] = { hotkey: done.miner.hotkey }
   if (done.miner.peerId !== undefined) miner.peerId = done.miner.peerId
   return { request, tokens: done.tokens, receipt: done.receipt, call: done.call, miner }

@@ -10,6 +10,23 @@ export const INFER_PROTOCOL = '/verity/infer/1'
 export const PRICE_PROTOCOL = '/verity/price/1'
 export type PriceFrame = { type: 'price'; sheet: Record<string, unknown> }
 
+/**
+ * The voucher protocol: the payer (a gateway) writes one voucher frame paying one answer, named by
+ * its receipt digest; the miner answers `paid` with what it now holds, or an error frame, and
+ * closes. See src/node/payee.ts.
+ */
+export const VOUCHER_PROTOCOL = '/verity/voucher/1'
+export type VoucherJson = {
+  channelId: string
+  /** Decimal wei. */
+  cumulativeAmount: string
+  receiptDigest: string
+  signature: string
+}
+export type VoucherFrame = { type: 'voucher'; voucher: VoucherJson }
+/** `held`: the cumulative amount the miner holds for the channel now (decimal wei). */
+export type PaidFrame = { type: 'paid'; held: string }
+
 /** Largest frame either side accepts (a request carries at most 64k prompt tokens). */
 export const MAX_FRAME_BYTES = 1 << 20
 
@@ -24,7 +41,7 @@ export type DoneFrame = {
   logprobs?: StepLogprobs[]
 }
 /** `code`: bad_frame, bad_request, unauthorized, replay, stale, wrong_model, internal, busy. */
-export type ErrorFrame = { type: 'error'; code: string; message: string }
+export type ErrorFrame = { type: 'error'; code: string; message: string; held?: string }
 export type ResponseFrame = TokenFrame | DoneFrame | ErrorFrame
 
 const encoder = new TextEncoder()
@@ -33,7 +50,7 @@ const decoder = new TextDecoder()
 /** Writes one length-prefixed JSON frame, waiting for the stream to drain when it asks to. */
 export async function writeFrame(
   stream: Stream,
-  frame: RequestFrame | ResponseFrame | PriceFrame,
+  frame: RequestFrame | ResponseFrame | PriceFrame | VoucherFrame | PaidFrame,
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   const bytes = lp.encode.single(encoder.encode(JSON.stringify(frame)))

@@ -10,6 +10,8 @@ import { fixedPriceBook } from '../gateway/accounts/price.ts'
 import { AccountStore, accountStorePath } from '../gateway/accounts/store.ts'
 import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
+import type { InferenceRequest } from '../types/inference.ts'
+import { requestHash } from '../verify/request.ts'
 import { connectChain } from './chain.ts'
 import { type GatewayNode, startGatewayNode } from './gateway.ts'
 import { setupSubnet, startMinerNode } from './network.ts'
@@ -26,6 +28,7 @@ let devnet: Devnet
 let gateway: GatewayNode
 let cli: AccountStore
 let leftover: { id: string; hold: bigint }
+let minerNode: Awaited<ReturnType<typeof startMinerNode>>
 const stops: (() => Promise<void> | void)[] = []
 
 beforeAll(async () => {
@@ -53,6 +56,7 @@ beforeAll(async () => {
     dataDir: join(dir, 'miner'),
     service: { price: { prompt: 3n, completion: 5n } },
   })
+  minerNode = miner
   stops.push(miner.stop)
   // a hold left by a gateway that died mid-request
   cli = new AccountStore(accountStorePath(join(dir, 'gateway')))
@@ -141,6 +145,41 @@ describe('verity node --role gateway --auth', () => {
       await fetch(`${baseURL}/usage`, { headers: { authorization: `Bearer ${secret}` } })
     ).json()
     expect(usage).toMatchObject({ balance: String(1_000_000 - p - 2 * c), totals: { requests: 1 } })
+  })
+
+  it('binds the miner price into the request; a miner that raises its price mid-run is refetched', async () => {
+    const baseURL = `${gateway.server.url}/v1`
+    const { secret } = cli.create({
+      credit: 1_000_000n,
+      limits: { rpm: 0, tpm: 0, concurrency: 0 },
+    })
+    const client = new OpenAI({ baseURL, apiKey: secret, maxRetries: 0 })
+    const ask = (seed: number) =>
+      client.chat.completions.create({
+        model: model.config.name,
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 4,
+        seed,
+      })
+    const verity = (r: unknown) =>
+      (r as { verity: { request: InferenceRequest; receipt: { requestHash: string } } }).verity
+    const first = verity(await ask(11))
+    expect(first.request.price).toEqual({ promptWei: '3', completionWei: '5' })
+    expect(first.receipt.requestHash).toBe(requestHash(first.request))
+    // the miner signs a dearer sheet: the gateway's next request (old price) is refused, which
+    // makes the gateway fetch the new sheet at once; the one after is served at the new price
+    minerNode.service.setPrice({ prompt: 4n, completion: 5n })
+    const refused = await ask(12).catch((e: unknown) => e)
+    expect(refused).toMatchObject({ status: 502 })
+    expect((refused as Error).message).toMatch(/below this miner's current price/)
+    const hotkey = devnet.accounts[1]!.account.address
+    await vi.waitFor(() => expect(gateway.pool.priceOf(hotkey)?.prompt).toBe(4n), {
+      timeout: 10_000,
+      interval: 100,
+    })
+    const third = verity(await ask(13))
+    expect(third.request.price).toEqual({ promptWei: '4', completionWei: '5' })
+    expect(third.receipt.requestHash).toBe(requestHash(third.request))
   })
 
   it('answers only its Host names', async () => {

@@ -5,6 +5,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
 import { InvalidRequestError } from '../errors/gateway.ts'
+import { RemoteError } from '../errors/node.ts'
 import { Accounts } from '../gateway/accounts/meter.ts'
 import type { PriceBook } from '../gateway/accounts/price.ts'
 import { AccountStore, accountStorePath } from '../gateway/accounts/store.ts'
@@ -32,6 +33,7 @@ import {
 import { chainProbe, connectedPeers } from './health.ts'
 import { log } from './log.ts'
 import { registerChainCalls, registerGauge } from './metrics.ts'
+import { type PayerInit, PaymentSender } from './payer.ts'
 import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
 import { fetchPriceSheet } from './price.ts'
 import { type NeuronView, SubnetView } from './subnet-view.ts'
@@ -43,6 +45,8 @@ export type GatewayNode = {
   view: SubnetView
   /** Miners benched by verified evidence: hotkey (lower-case) → last epoch of the bench. */
   benched: ReadonlyMap<string, number>
+  /** Pays priced miners by voucher (when `payments` is given). */
+  payer?: PaymentSender
   stop(): Promise<void>
 }
 
@@ -80,6 +84,12 @@ export async function startGatewayNode(options: {
    * `verity gateway keys`), charged at these prices. Absent: the API is open.
    */
   auth?: { prices: PriceBook }
+  /**
+   * Pay priced miners by voucher (manifest `contracts.payments`, the VTY token): a channel per
+   * miner with `deposit`, a voucher after each answer (src/node/payer.ts). Absent: miners that
+   * charge serve this gateway only up to their credit limit.
+   */
+  payments?: Omit<PayerInit, 'peer' | 'chain'>
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins?: readonly string[]
   /**
@@ -99,6 +109,31 @@ export async function startGatewayNode(options: {
   })
   const view = new SubnetView({ publicClient: chain.publicClient, address: chain.address, netuid })
   const pool = new MinerPool(describeLoadedModel(options.model))
+  const payer = options.payments
+    ? new PaymentSender({ ...options.payments, peer, chain })
+    : undefined
+  /** Pays each priced answer with a voucher, in the background (the user has the answer). */
+  const paying = (inner: MinerClient, peerId: string): MinerClient => {
+    if (!payer) return inner
+    return {
+      hotkey: inner.hotkey,
+      ...(inner.peerId === undefined ? {} : { peerId: inner.peerId }),
+      async *infer(request, opts) {
+        for await (const event of inner.infer(request, opts)) {
+          if (event.type === 'done' && request.price)
+            void payer
+              .pay(
+                { hotkey: inner.hotkey, peerId },
+                { request, tokens: event.tokens, receipt: event.receipt },
+              )
+              .catch((error) =>
+                logger('voucher to %s failed: %s', inner.hotkey, (error as Error).message),
+              )
+          yield event
+        }
+      },
+    }
+  }
   const self = options.hotkey.address.toLowerCase()
   const benched = new Map<string, number>()
   const firstSeen = new Map<string, number>()
@@ -140,13 +175,19 @@ export async function startGatewayNode(options: {
       logger('uid %d %s is not a miner (no %s)', n.uid, n.hotkey, INFER_PROTOCOL)
       return
     }
-    const client = new Libp2pMinerClient({
-      peer,
-      hotkey: n.hotkey,
-      peerId: n.peerId!,
-      multiaddrs: n.multiaddrs,
-      caller: options.hotkey,
-    })
+    const client = paying(
+      repricing(
+        new Libp2pMinerClient({
+          peer,
+          hotkey: n.hotkey,
+          peerId: n.peerId!,
+          multiaddrs: n.multiaddrs,
+          caller: options.hotkey,
+        }),
+        () => void refreshPrice(n, { force: true }),
+      ),
+      n.peerId!,
+    )
     pool.add(client, { score: score(n) })
     logger('miner uid %d %s added', n.uid, n.hotkey)
     await refreshPrice(n)
@@ -157,10 +198,14 @@ export async function startGatewayNode(options: {
    * and a miner without one (unreachable, forged, expired) is left out of price-capped requests.
    */
   const priceAskedAt = new Map<string, number>()
-  const refreshPrice = async (n: NeuronView) => {
+  const repricedAt = new Map<string, number>()
+  const refreshPrice = async (n: NeuronView, how: { force?: boolean } = {}) => {
     const key = n.hotkey.toLowerCase()
-    // at most one ask per miner every 30 s, whatever the metagraph refresh rate
-    if (Date.now() - (priceAskedAt.get(key) ?? 0) < 30_000) return
+    // at most one ask per miner every 30 s, whatever the metagraph refresh rate; a miner that
+    // refused our price (it changed its sheet) is asked again at once, but at most once a second
+    const asked = how.force ? repricedAt : priceAskedAt
+    if (Date.now() - (asked.get(key) ?? 0) < (how.force ? 1000 : 30_000)) return
+    asked.set(key, Date.now())
     priceAskedAt.set(key, Date.now())
     try {
       const sheet = await fetchPriceSheet(peer, n.peerId!, {
@@ -319,7 +364,26 @@ export async function startGatewayNode(options: {
     await stop()
     throw error
   }
-  return { peer, server, pool, view, benched, stop }
+  return { peer, server, pool, view, benched, stop, ...(payer ? { payer } : {}) }
+}
+
+/**
+ * A miner client that calls `onPriceRefused` when the miner refuses a request's price (its sheet
+ * changed since we fetched it): the request fails over, and the new sheet is fetched for the next.
+ */
+function repricing(inner: MinerClient, onPriceRefused: () => void): MinerClient {
+  return {
+    hotkey: inner.hotkey,
+    ...(inner.peerId === undefined ? {} : { peerId: inner.peerId }),
+    async *infer(request, options) {
+      try {
+        yield* inner.infer(request, options)
+      } catch (error) {
+        if (error instanceof RemoteError && error.code === 'price') onPriceRefused()
+        throw error
+      }
+    },
+  }
 }
 
 /** A MinerClient that gossips each finished answer's bundle for validators to sample (tests). */

@@ -13,6 +13,8 @@ export type MinerOutcome =
   | 'bad_request'
   | 'bad_frame'
   | 'wrong_model'
+  | 'price'
+  | 'unpaid'
 
 /**
  * A node's Prometheus metrics, in a registry of its own (several nodes in one process, as in

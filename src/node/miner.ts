@@ -1,6 +1,7 @@
 import type { Connection, Startable, Stream } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { BaseError } from '../errors/base.ts'
+import { PriceSheetError } from '../errors/node.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
@@ -13,8 +14,14 @@ import {
   type SignedRequest,
   verifySignedRequest,
 } from '../verify/call.ts'
-import { priceSheetToJson, type SignedPriceSheet, signPriceSheet } from '../verify/price.ts'
+import {
+  answerCost,
+  priceSheetToJson,
+  type SignedPriceSheet,
+  signPriceSheet,
+} from '../verify/price.ts'
 import { type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
+import { receiptDigest } from '../verify/receipt.ts'
 import { type CallFeatures, type CheatMode, judgeCall, madeUp, subtleFault } from './cheat.ts'
 import {
   type ErrorFrame,
@@ -25,6 +32,7 @@ import {
 } from './frames.ts'
 import { log } from './log.ts'
 import { type MinerOutcome, NodeMetrics } from './metrics.ts'
+import type { PaymentReceiver } from './payee.ts'
 import type { Peer } from './peer.ts'
 import type { NodeStore } from './store.ts'
 import type { NeuronView } from './subnet-view.ts'
@@ -73,6 +81,19 @@ export type MinerInit = {
   metrics?: NodeMetrics
   /** The advertised price, VTY wei per prompt and completion token (default: free). */
   price?: { prompt: bigint; completion: bigint }
+  /**
+   * Payment by voucher (src/node/payee.ts): every priced answer is recorded as owed by its caller
+   * until a voucher pays it, and a caller owing `creditLimit` answers (default 8) is refused
+   * (`unpaid`) until it pays.
+   */
+  payee?: Pick<PaymentReceiver, 'served' | 'owed'>
+  /**
+   * Callers a priced miner serves unpriced requests for free: a validator's direct checks (it
+   * does not pay, and a check must reach the miner it judges). A node on a chain passes the staked
+   * hotkeys. Their priced requests are charged like anyone's.
+   */
+  freeFor?: (caller: Address) => boolean
+  creditLimit?: number
   /** Unix-seconds clock of the price sheet (tests; default Date.now() / 1000). */
   nowSeconds?: () => number
 }
@@ -108,6 +129,7 @@ export class MinerService implements Startable {
   private readonly modelRoot: Hex
   private started = false
   private sheet: Promise<SignedPriceSheet> | undefined
+  private current: { prompt: bigint; completion: bigint } | undefined
   private running = 0
   private readonly waiting: Array<() => void> = []
   private readonly perCaller = new Map<string, number>()
@@ -159,7 +181,36 @@ export class MinerService implements Startable {
 
   /** The advertised prices, VTY wei per token. */
   get price(): { prompt: bigint; completion: bigint } {
-    return this.init.price ?? { prompt: 0n, completion: 0n }
+    return this.current ?? this.init.price ?? { prompt: 0n, completion: 0n }
+  }
+
+  /**
+   * Changes the price: the next sheet asked for is signed at it, and requests priced below it are
+   * refused from now on (a gateway holding the old sheet fails over and fetches the new one).
+   */
+  setPrice(price: { prompt: bigint; completion: bigint }): void {
+    if (price.prompt < 0n || price.completion < 0n)
+      throw new PriceSheetError('a price cannot be negative')
+    this.current = { ...price }
+    this.sheet = undefined
+  }
+
+  /**
+   * Why a request's price is not acceptable now (undefined: it is). A priced miner serves only
+   * requests that commit to at least its current prices, so every receipt it signs names what
+   * the answer is owed; a free miner serves any request, priced or not.
+   */
+  private underpaid(request: InferenceRequest): string | undefined {
+    const { prompt, completion } = this.price
+    if (prompt === 0n && completion === 0n) return undefined
+    const want = `${prompt} wei per prompt token and ${completion} per completion token`
+    if (request.price === undefined)
+      return `this miner charges ${want}; the request carries no price`
+    const p = BigInt(request.price.promptWei)
+    const c = BigInt(request.price.completionWei)
+    if (p < prompt || c < completion)
+      return `the request's price (${p} and ${c} wei per token) is below this miner's current price, ${want}; fetch its price sheet again`
+    return undefined
   }
 
   /** The current signed price sheet (signed again shortly before it expires). */
@@ -235,6 +286,23 @@ export class MinerService implements Startable {
       const admission = this.init.admit?.(call.caller) ?? { ok: true }
       if (!admission.ok) {
         await this.refuse(stream, 'unauthorized', admission.reason)
+        return
+      }
+      const underpaid =
+        call.request.price === undefined && this.init.freeFor?.(call.caller)
+          ? undefined
+          : this.underpaid(call.request)
+      if (underpaid) {
+        await this.refuse(stream, 'price', underpaid)
+        return
+      }
+      const owed = call.request.price ? (this.init.payee?.owed(call.caller) ?? 0) : 0
+      if (owed >= (this.init.creditLimit ?? 8)) {
+        await this.refuse(
+          stream,
+          'unpaid',
+          `${call.caller} owes this miner ${owed} answers not paid by voucher; pay them first`,
+        )
         return
       }
       this.log(
@@ -381,6 +449,17 @@ export class MinerService implements Startable {
     }
     const { receipt, tokens, finishReason, logprobs } = answer
     init.store.putReceipt({ request: call.request, receipt, tokens, caller: call.caller as Hex })
+    const price = call.request.price
+    if (price)
+      init.payee?.served(
+        call.caller,
+        receiptDigest(receipt),
+        answerCost(
+          { promptPrice: BigInt(price.promptWei), completionPrice: BigInt(price.completionWei) },
+          call.request.promptTokens.length,
+          tokens.length,
+        ),
+      )
     this.metrics.receiptsStored.inc()
     await writeFrame(
       stream,

@@ -37,6 +37,7 @@ import { chainProbe, connectedPeers, nodeHealth } from './health.ts'
 import { NodeMetrics } from './metrics.ts'
 import { type Admission, type MinerInit, MinerService } from './miner.ts'
 import { type OpsServer, startOpsServer } from './ops-server.ts'
+import { type PayeeInit, PaymentReceiver } from './payee.ts'
 import { createPeer, loadPeerKey, type Peer, type PeerNetworkOptions } from './peer.ts'
 import { longestGameBlocks, Retention, type RetentionInit } from './retention.ts'
 import { NodeStore } from './store.ts'
@@ -276,11 +277,21 @@ export async function startMinerNode(options: {
   service?: Partial<
     Pick<
       MinerInit,
-      'maxConcurrent' | 'maxQueued' | 'maxPerCaller' | 'disputeWindowBlocks' | 'price'
+      | 'maxConcurrent'
+      | 'maxQueued'
+      | 'maxPerCaller'
+      | 'disputeWindowBlocks'
+      | 'price'
+      | 'creditLimit'
     >
   >
+  /**
+   * Payment by voucher (manifest `contracts.payments`): vouchers for priced answers are taken on
+   * `/verity/voucher/1` and settled on chain (src/node/payee.ts). Absent: answers are not paid.
+   */
+  payments?: Omit<PayeeInit, 'peer' | 'store' | 'chain'>
   signal?: AbortSignal
-}): Promise<RunningNode & { service: MinerService; view: SubnetView }> {
+}): Promise<RunningNode & { service: MinerService; view: SubnetView; payee?: PaymentReceiver }> {
   const peer = await createPeer({
     privateKey: await loadPeerKey(join(options.dataDir, 'peer.key')),
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -309,7 +320,11 @@ export async function startMinerNode(options: {
         ...options.disputes,
       })
     : undefined
+  const payee = options.payments
+    ? new PaymentReceiver({ ...options.payments, peer, store, chain })
+    : undefined
   const service = new MinerService(peer, {
+    ...(payee ? { payee } : {}),
     metrics,
     hotkey: options.hotkey,
     model: options.model,
@@ -320,6 +335,8 @@ export async function startMinerNode(options: {
     store,
     blockNumber: () => view.block,
     ...(options.admitAll ? {} : { admit: registeredCallers(view) }),
+    // validators (staked hotkeys) check miners directly, unpriced: served free
+    freeFor: (caller) => (view.neuron(caller)?.stake ?? 0n) > 0n,
     callerNeuron: (caller) => view.neuron(caller),
     epochSeenAt: () => view.epochSeenAt,
     ...(options.cheat ? { cheat: options.cheat } : {}),
@@ -344,12 +361,15 @@ export async function startMinerNode(options: {
     await disputes?.stop()
     await view.stop()
     await service.stop()
+    // settles what it holds before the node goes
+    await payee?.stop()
     await peer.stop()
     store.close()
   }
   try {
     await view.start()
     await service.start()
+    await payee?.start()
     await disputes?.start()
     await publishNode(chain, peer, options.signal ? { signal: options.signal } : {})
     await view.refresh({ metagraph: true })
@@ -359,7 +379,18 @@ export async function startMinerNode(options: {
     await stop()
     throw error
   }
-  return { role: 'miner', peer, store, service, view, disputes, metrics, ops, stop }
+  return {
+    role: 'miner',
+    peer,
+    store,
+    service,
+    view,
+    disputes,
+    metrics,
+    ops,
+    stop,
+    ...(payee ? { payee } : {}),
+  }
 }
 
 /** Starts a validator: peer, SQLite store, the service loop, and its address published on chain. */

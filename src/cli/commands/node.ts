@@ -27,6 +27,7 @@ const HELP = `usage: verity node --role miner|validator|gateway|provider --key <
                   [--host <address>] [--tls-cert <pem> --tls-key <pem>] [--gateway <url>]
                   [--auth] [--price-prompt P] [--price-completion P] [--cors-origin <origin,...>]
                   [--allowed-hosts <name,...>]
+                  [--pay-deposit VTY] [--credit-limit N]
                   [--cheat-mode always|selective|subtle] [--threads N]
 
 Runs one node until Ctrl-C (or SIGTERM). The hotkey keyfile is decrypted with the passphrase from
@@ -58,6 +59,12 @@ wallet, each wrong trace or output it re-executes; a miner answers every dispute
 from its data dir's SQLite store. Both keep their games in that store and resume them after a
 restart. --threads N runs the model's products on N threads (default: all cores; results are the
 same bits for every N).
+
+Payment by voucher (needs the manifest's contracts.payments): a priced miner takes a voucher per
+answer on /verity/voucher/1 and settles its channels on chain; it refuses a caller that owes it
+--credit-limit N answers not paid yet (default 8). A gateway with --pay-deposit VTY opens a channel
+with that deposit to each priced miner it uses (topped up by as much when a quarter is left) and
+pays every answer with a voucher of exactly its tokens x the miner's price, from its hotkey's VTY.
 ${OPS_HELP}
 Provider (the compute market):
 ${PROVIDER_HELP}`
@@ -87,6 +94,8 @@ const spec = {
   'pricing-script': { type: 'string' },
   'host-uri': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'pay-deposit': { type: 'string' },
+  'credit-limit': { type: 'string' },
   ...OPS_FLAGS,
   ...GATEWAY_FLAGS,
   help: { type: 'boolean', short: 'h' },
@@ -212,6 +221,21 @@ export const command: Command = {
       )
     const tokenizer = tokenizerFromGguf(model.metadata)
     const controller = new AbortController()
+    const payments = deployment.contracts.payments
+    if (flags['pay-deposit'] !== undefined && role !== 'gateway')
+      throw new UsageError('--pay-deposit goes with --role gateway')
+    if (flags['credit-limit'] !== undefined && role !== 'miner')
+      throw new UsageError('--credit-limit goes with --role miner')
+    if (flags['pay-deposit'] !== undefined && !payments)
+      throw new UsageError('--pay-deposit needs a deployment with contracts.payments')
+    const creditLimit =
+      flags['credit-limit'] === undefined ? undefined : Number(flags['credit-limit'])
+    if (creditLimit !== undefined && !(Number.isSafeInteger(creditLimit) && creditLimit >= 1))
+      throw new UsageError(`--credit-limit must be a whole number of answers, at least 1`)
+    const payDeposit =
+      flags['pay-deposit'] === undefined
+        ? undefined
+        : pricePerMillionToWei(String(flags['pay-deposit']), '--pay-deposit') * 1_000_000n
     let stop: () => Promise<void>
     if (role === 'miner') {
       const node = await startMinerNode({
@@ -224,7 +248,9 @@ export const command: Command = {
         network,
         ...(cheat ? { cheat: cheat as CheatMode } : {}),
         ...(ops ? { ops } : {}),
+        ...(payments ? { payments: { payments } } : {}),
         service: {
+          ...(creditLimit === undefined ? {} : { creditLimit }),
           price: {
             prompt: pricePerMillionToWei(String(flags['price-prompt'] ?? '0'), '--price-prompt'),
             completion: pricePerMillionToWei(
@@ -266,6 +292,9 @@ export const command: Command = {
         ...(host ? { host } : {}),
         ...(tls ? { tls } : {}),
         ...gatewayHttp,
+        ...(payments && payDeposit
+          ? { payments: { payments, token: deployment.contracts.token, deposit: payDeposit } }
+          : {}),
       })
       stop = node.stop
       console.log(
