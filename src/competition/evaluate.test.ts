@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,10 +10,18 @@ import { loadModel, type Model } from '../runtime/model/load.ts'
 import { buildSyntheticModel } from '../runtime/model/synthetic.ts'
 import { testModel, trainedModelBytes } from '../runtime/test-model.ts'
 import type { MetadataEntry } from '../runtime/tokenizer/build-vocab.ts'
-import { DEVNET_CORPUS_PATH, DEVNET_CORPUS_VERSES, devnetCorpus } from './devnet-corpus.ts'
+import { toHex } from '../runtime/trace/merkle.ts'
 import {
+  DEVNET_CORPUS_PATH,
+  DEVNET_CORPUS_SHA256,
+  DEVNET_CORPUS_VERSES,
+  devnetCorpus,
+} from './devnet-corpus.ts'
+import {
+  DEVNET_EVALUATION_SPEC,
   type EvaluationSpec,
   evaluateModel,
+  evaluationSpecHash,
   passageStarts,
   passageTokens,
   sequenceLossQ16,
@@ -194,5 +203,26 @@ describe('evaluation loss', () => {
       evaluateModel(testModel(), corpus, seedOf(1), { ...SPEC, maxTokens: 100_000 }),
     ).toThrow(/context of 256 tokens is shorter than the evaluation's 100000/)
     expect(() => sequenceLossQ16(testModel(), [1])).toThrow(/fewer than 2 tokens/)
+  })
+})
+
+describe('the evaluation spec hash', () => {
+  it('pins the spec and the corpus; any change moves it', () => {
+    const corpusHash = Uint8Array.from(Buffer.from(DEVNET_CORPUS_SHA256, 'hex'))
+    const h = toHex(evaluationSpecHash(DEVNET_EVALUATION_SPEC, corpusHash))
+    // sha256("verity/eval/v1" || corpus sha256 || 8, 4, 256 as uint32be), by node:crypto
+    const expected = createHash('sha256')
+      .update('verity/eval/v1')
+      .update(corpusHash)
+      .update(Buffer.from('000000080000000400000100', 'hex'))
+      .digest('hex')
+    expect(h).toBe(`0x${expected}`)
+    expect(
+      toHex(evaluationSpecHash({ ...DEVNET_EVALUATION_SPEC, passages: 9 }, corpusHash)),
+    ).not.toBe(h)
+    const other = corpusHash.slice()
+    other[0] ^= 1
+    expect(toHex(evaluationSpecHash(DEVNET_EVALUATION_SPEC, other))).not.toBe(h)
+    expect(() => evaluationSpecHash(DEVNET_EVALUATION_SPEC, new Uint8Array(31))).toThrow(/32 bytes/)
   })
 })

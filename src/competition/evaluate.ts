@@ -37,6 +37,27 @@ export type EvaluationResult = {
   starts: number[]
 }
 
+/**
+ * What a competition subnet declares on chain as its evalSpecHash (ModelCompetition):
+ * sha256("verity/eval/v1" || corpus sha256 (32 bytes) || uint32be passages ||
+ * uint32be versesPerPassage || uint32be maxTokens). A validator whose spec or corpus differs
+ * computes another hash and knows it would score differently.
+ */
+export function evaluationSpecHash(spec: EvaluationSpec, corpusSha256: Uint8Array): Uint8Array {
+  checkSpec(spec)
+  if (corpusSha256.length !== 32)
+    throw new CompetitionError('corpus', `sha256 must be 32 bytes, got ${corpusSha256.length}`)
+  const tag = new TextEncoder().encode('verity/eval/v1')
+  const bytes = new Uint8Array(tag.length + 32 + 12)
+  bytes.set(tag)
+  bytes.set(corpusSha256, tag.length)
+  const view = new DataView(bytes.buffer, tag.length + 32)
+  view.setUint32(0, spec.passages)
+  view.setUint32(4, spec.versesPerPassage)
+  view.setUint32(8, spec.maxTokens)
+  return sha256(bytes)
+}
+
 function checkSpec(spec: EvaluationSpec): void {
   const positive = (field: keyof EvaluationSpec, max: number) => {
     const v = spec[field]
