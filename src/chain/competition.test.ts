@@ -234,6 +234,18 @@ describe('committing models', () => {
     await refused(() => commit(bob, model(2)), 'SubnetDissolved')
   })
 
+  it('costs bounded gas: a first commitment, a replacement, a copy', async () => {
+    const gas = {
+      first: (await commit(alice, model(1))).receipt.gasUsed,
+      replace: (await commit(alice, model(2))).receipt.gasUsed,
+      copy: (await commit(bob, model(2))).receipt.gasUsed,
+    }
+    // docs/BENCHMARKS.md, "Model competition": 180,056 / 111,656 / 142,326 when measured
+    expect(gas.first).toBeLessThan(200_000n)
+    expect(gas.replace).toBeLessThan(gas.first)
+    expect(gas.copy).toBeLessThan(gas.first)
+  })
+
   it('reads many hotkeys in one call (validators)', async () => {
     await commit(alice, model(1))
     await commit(bob, model(2))

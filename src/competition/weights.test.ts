@@ -154,6 +154,21 @@ describe('competition weights, properties', () => {
     )
   })
 
+  it('a later model within epsilon of the winner changes nothing for the winner and earns nothing', () => {
+    fc.assert(
+      fc.property(scoreArb, fc.integer({ min: 0, max: 5_000 }), (scores, within) => {
+        const winner = competitionWinner(scores, EPS)
+        if (!winner) return
+        // loss >= winner * (1 - eps): not beaten
+        const loss = (winner.loss! * BigInt(1_000_000 - within) + 999_999n) / 1_000_000n
+        const late = { uid: 3000, commitBlock: 10_000, loss }
+        expect(competitionWinner([...scores, late], EPS)?.uid).toBe(winner.uid)
+        expect(w([...scores, late])[3000]).toBe(0)
+        expect(w([...scores, late])[winner.uid]).toBe(w(scores)[winner.uid])
+      }),
+    )
+  })
+
   it('a later model better than everyone by more than epsilon wins; the winner gets at least 90%', () => {
     fc.assert(
       fc.property(scoreArb, (scores) => {
