@@ -2431,6 +2431,47 @@ export const iArbSysAbi = [
 
 export const iArbSysBytecode = '0x' as const
 
+export const iCompetitionCoreAbi = [
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'subnetEconomics',
+    outputs: [
+      { internalType: 'uint16', name: '', type: 'uint16' },
+      { internalType: 'uint128', name: '', type: 'uint128' },
+      { internalType: 'bool', name: 'dissolved', type: 'bool' },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'subnetInfo',
+    outputs: [
+      { internalType: 'address', name: '', type: 'address' },
+      { internalType: 'uint16', name: '', type: 'uint16' },
+      { internalType: 'bytes32', name: '', type: 'bytes32' },
+      { internalType: 'uint48', name: '', type: 'uint48' },
+      { internalType: 'uint64', name: 'epochIndex', type: 'uint64' },
+      { internalType: 'uint128', name: '', type: 'uint128' },
+      { internalType: 'uint128', name: '', type: 'uint128' },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+    ],
+    name: 'uidOf',
+    outputs: [{ internalType: 'uint16', name: '', type: 'uint16' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const iCompetitionCoreBytecode = '0x' as const
+
 export const iComputeMarketAbi = [
   {
     inputs: [
@@ -3634,6 +3675,213 @@ export const iDisputeGameAbi = [
 ] as const
 
 export const iDisputeGameBytecode = '0x' as const
+
+export const iModelCompetitionAbi = [
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'AlreadyDeclared',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'string', name: 'name', type: 'string' }],
+    name: 'InvalidParam',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'NotCompetition',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+    ],
+    name: 'NotRegistered',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'owner', type: 'address' },
+    ],
+    name: 'NotSubnetOwner',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'params', type: 'uint64' },
+      { internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+    ],
+    name: 'ParamsOverLimit',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+      { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+    ],
+    name: 'SameModel',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'uint64', name: 'epochIndex', type: 'uint64' },
+    ],
+    name: 'SubnetAlreadyStarted',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'SubnetDissolved',
+    type: 'error',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { indexed: false, internalType: 'bytes32', name: 'evalSpecHash', type: 'bytes32' },
+      { indexed: false, internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+      { indexed: false, internalType: 'uint32', name: 'epsilonPpm', type: 'uint32' },
+      { indexed: false, internalType: 'uint32', name: 'minCommitAge', type: 'uint32' },
+    ],
+    name: 'CompetitionDeclared',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { indexed: true, internalType: 'address', name: 'hotkey', type: 'address' },
+      { indexed: true, internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+      { indexed: false, internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+      { indexed: false, internalType: 'uint64', name: 'size', type: 'uint64' },
+      { indexed: false, internalType: 'uint64', name: 'params', type: 'uint64' },
+      { indexed: false, internalType: 'uint64', name: 'seq', type: 'uint64' },
+      { indexed: false, internalType: 'address', name: 'copyOf', type: 'address' },
+    ],
+    name: 'ModelCommitted',
+    type: 'event',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'commitCount',
+    outputs: [{ internalType: 'uint64', name: '', type: 'uint64' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+      { internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+      { internalType: 'uint64', name: 'size', type: 'uint64' },
+      { internalType: 'uint64', name: 'params', type: 'uint64' },
+    ],
+    name: 'commitModel',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+    ],
+    name: 'commitOf',
+    outputs: [
+      {
+        components: [
+          { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+          { internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+          { internalType: 'uint64', name: 'size', type: 'uint64' },
+          { internalType: 'uint64', name: 'params', type: 'uint64' },
+          { internalType: 'uint64', name: 'commitBlock', type: 'uint64' },
+          { internalType: 'uint64', name: 'seq', type: 'uint64' },
+          { internalType: 'address', name: 'copyOf', type: 'address' },
+        ],
+        internalType: 'struct ModelCommit',
+        name: '',
+        type: 'tuple',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address[]', name: 'hotkeys', type: 'address[]' },
+    ],
+    name: 'commitsOf',
+    outputs: [
+      {
+        components: [
+          { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+          { internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+          { internalType: 'uint64', name: 'size', type: 'uint64' },
+          { internalType: 'uint64', name: 'params', type: 'uint64' },
+          { internalType: 'uint64', name: 'commitBlock', type: 'uint64' },
+          { internalType: 'uint64', name: 'seq', type: 'uint64' },
+          { internalType: 'address', name: 'copyOf', type: 'address' },
+        ],
+        internalType: 'struct ModelCommit[]',
+        name: '',
+        type: 'tuple[]',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'competition',
+    outputs: [
+      {
+        components: [
+          { internalType: 'bytes32', name: 'evalSpecHash', type: 'bytes32' },
+          { internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+          { internalType: 'uint32', name: 'epsilonPpm', type: 'uint32' },
+          { internalType: 'uint32', name: 'minCommitAge', type: 'uint32' },
+          { internalType: 'uint64', name: 'declaredAt', type: 'uint64' },
+        ],
+        internalType: 'struct Competition',
+        name: '',
+        type: 'tuple',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'bytes32', name: 'evalSpecHash', type: 'bytes32' },
+      { internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+      { internalType: 'uint32', name: 'epsilonPpm', type: 'uint32' },
+      { internalType: 'uint32', name: 'minCommitAge', type: 'uint32' },
+    ],
+    name: 'declareCompetition',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'bytes32', name: 'key', type: 'bytes32' },
+    ],
+    name: 'firstCommitter',
+    outputs: [{ internalType: 'address', name: '', type: 'address' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const iModelCompetitionBytecode = '0x' as const
 
 export const iPaymentChannelsAbi = [
   {
@@ -5864,6 +6112,226 @@ export const kernelLibAbi = [] as const
 
 export const kernelLibBytecode =
   '0x6080806040523460175760399081601c823930815050f35b5f80fdfe5f80fdfea2646970667358221220c81e16cc065d53fb28a514169499ee3a099fdc3c4334aac6b6617b5ad5fe5aba64736f6c63430008250033' as const
+
+export const modelCompetitionAbi = [
+  {
+    inputs: [{ internalType: 'contract ICompetitionCore', name: 'core_', type: 'address' }],
+    stateMutability: 'nonpayable',
+    type: 'constructor',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'AlreadyDeclared',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'string', name: 'name', type: 'string' }],
+    name: 'InvalidParam',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'NotCompetition',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+    ],
+    name: 'NotRegistered',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'caller', type: 'address' },
+      { internalType: 'address', name: 'owner', type: 'address' },
+    ],
+    name: 'NotSubnetOwner',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint64', name: 'params', type: 'uint64' },
+      { internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+    ],
+    name: 'ParamsOverLimit',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+      { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+    ],
+    name: 'SameModel',
+    type: 'error',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'uint64', name: 'epochIndex', type: 'uint64' },
+    ],
+    name: 'SubnetAlreadyStarted',
+    type: 'error',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'SubnetDissolved',
+    type: 'error',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { indexed: false, internalType: 'bytes32', name: 'evalSpecHash', type: 'bytes32' },
+      { indexed: false, internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+      { indexed: false, internalType: 'uint32', name: 'epsilonPpm', type: 'uint32' },
+      { indexed: false, internalType: 'uint32', name: 'minCommitAge', type: 'uint32' },
+    ],
+    name: 'CompetitionDeclared',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { indexed: true, internalType: 'address', name: 'hotkey', type: 'address' },
+      { indexed: true, internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+      { indexed: false, internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+      { indexed: false, internalType: 'uint64', name: 'size', type: 'uint64' },
+      { indexed: false, internalType: 'uint64', name: 'params', type: 'uint64' },
+      { indexed: false, internalType: 'uint64', name: 'seq', type: 'uint64' },
+      { indexed: false, internalType: 'address', name: 'copyOf', type: 'address' },
+    ],
+    name: 'ModelCommitted',
+    type: 'event',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'commitCount',
+    outputs: [{ internalType: 'uint64', name: '', type: 'uint64' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+      { internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+      { internalType: 'uint64', name: 'size', type: 'uint64' },
+      { internalType: 'uint64', name: 'params', type: 'uint64' },
+    ],
+    name: 'commitModel',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address', name: 'hotkey', type: 'address' },
+    ],
+    name: 'commitOf',
+    outputs: [
+      {
+        components: [
+          { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+          { internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+          { internalType: 'uint64', name: 'size', type: 'uint64' },
+          { internalType: 'uint64', name: 'params', type: 'uint64' },
+          { internalType: 'uint64', name: 'commitBlock', type: 'uint64' },
+          { internalType: 'uint64', name: 'seq', type: 'uint64' },
+          { internalType: 'address', name: 'copyOf', type: 'address' },
+        ],
+        internalType: 'struct ModelCommit',
+        name: '',
+        type: 'tuple',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'address[]', name: 'hotkeys', type: 'address[]' },
+    ],
+    name: 'commitsOf',
+    outputs: [
+      {
+        components: [
+          { internalType: 'bytes32', name: 'modelRoot', type: 'bytes32' },
+          { internalType: 'bytes32', name: 'fileHash', type: 'bytes32' },
+          { internalType: 'uint64', name: 'size', type: 'uint64' },
+          { internalType: 'uint64', name: 'params', type: 'uint64' },
+          { internalType: 'uint64', name: 'commitBlock', type: 'uint64' },
+          { internalType: 'uint64', name: 'seq', type: 'uint64' },
+          { internalType: 'address', name: 'copyOf', type: 'address' },
+        ],
+        internalType: 'struct ModelCommit[]',
+        name: 'out',
+        type: 'tuple[]',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [{ internalType: 'uint16', name: 'netuid', type: 'uint16' }],
+    name: 'competition',
+    outputs: [
+      {
+        components: [
+          { internalType: 'bytes32', name: 'evalSpecHash', type: 'bytes32' },
+          { internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+          { internalType: 'uint32', name: 'epsilonPpm', type: 'uint32' },
+          { internalType: 'uint32', name: 'minCommitAge', type: 'uint32' },
+          { internalType: 'uint64', name: 'declaredAt', type: 'uint64' },
+        ],
+        internalType: 'struct Competition',
+        name: '',
+        type: 'tuple',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [],
+    name: 'core',
+    outputs: [{ internalType: 'contract ICompetitionCore', name: '', type: 'address' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'bytes32', name: 'evalSpecHash', type: 'bytes32' },
+      { internalType: 'uint64', name: 'maxParams', type: 'uint64' },
+      { internalType: 'uint32', name: 'epsilonPpm', type: 'uint32' },
+      { internalType: 'uint32', name: 'minCommitAge', type: 'uint32' },
+    ],
+    name: 'declareCompetition',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      { internalType: 'uint16', name: 'netuid', type: 'uint16' },
+      { internalType: 'bytes32', name: 'key', type: 'bytes32' },
+    ],
+    name: 'firstCommitter',
+    outputs: [{ internalType: 'address', name: '', type: 'address' }],
+    stateMutability: 'view',
+    type: 'function',
+  },
+] as const
+
+export const modelCompetitionBytecode =
+  '0x60a0346100b057601f61105838819003918201601f19168301916001600160401b038311848410176100b4578084926020946040528339810103126100b057516001600160a01b0381168082036100b0571561008457608052604051610f8f90816100c98239608051818181608601528181610240015281816108c20152610e470152f35b6064604051634389d5ab60e01b8152602060048201526004602482015263636f726560e01b6044820152fd5b5f80fd5b634e487b7160e01b5f52604160045260245ffdfe60806040526004361015610011575f80fd5b5f3560e01c806314530939146108285780635c6411be1461065c5780637db422e3146105955780638dac46471461054e578063926eca7c146101cb5780639d35360f1461018f578063ce81e09d146100b95763f2f4eb2614610071575f80fd5b346100b5575f3660031901126100b5576040517f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03168152602090f35b5f80fd5b346100b55760403660031901126100b5576100d2610c98565b602435906001600160a01b03821682036100b55761ffff906100f2610da8565b50165f52600160205260405f209060018060a01b03165f5260205260e060405f206040519061012082610d17565b805482526001810154602083015260028101546001600160401b03811660408401526001600160401b038160401c1660608401526001600160401b038160801c16608084015260c01c60a0830152600360018060a01b039101541660c082015261018d6040518092610ca9565bf35b346100b55760203660031901126100b55761ffff6101ab610c98565b165f52600360205260206001600160401b0360405f205416604051908152f35b346100b55760a03660031901126100b5576101e4610c98565b6024356044356001600160401b0381168091036100b5576064359163ffffffff83168093036100b55760843563ffffffff81168091036100b5576040516329bcd3f560e01b815261ffff8616600482018190529560e0826024817f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03165afa918215610543575f905f936104af575b506001600160a01b031633819003610495575061029690610e23565b855f525f6020526001600160401b03600160405f20015460801c16610482576001600160401b03168061046c5750811561043757821561040557620f42408410156103d2577f16ae3563fe9e1e3a5a39b6db295782685ee98eb48cc3470f473f2ebe53893090936080936103ba60405161030f81610d46565b8581526001600160401b03896020830192858452604081018781528380600160608501948c86528e81019683431688525f525f60205260405f20905181550196511616841986541617855551906bffffffff000000000000000085549163ffffffff60601b905160601b169260401b169067ffffffffffffffff60401b19161717835551168154906001600160401b0360801b9060801b16906001600160401b0360801b1916179055565b604051938452602084015260408301526060820152a2005b604051634389d5ab60e01b815260206004820152600a602482015269657073696c6f6e50706d60b01b6044820152606490fd5b604051634389d5ab60e01b81526020600482015260096024820152686d6178506172616d7360b81b6044820152606490fd5b604051634389d5ab60e01b815260206004820152600c60248201526b0caecc2d8a6e0cac690c2e6d60a31b6044820152606490fd5b85634de8423b60e11b5f5260045260245260445ffd5b85637624c5e160e01b5f5260045260245ffd5b87631a845b5960e11b5f526004523360245260445260645ffd5b92505060e0823d60e01161053b575b816104cb60e09383610d61565b810103126100b55781516001600160a01b03811681036100b5576104f160208401610d82565b50606083015165ffffffffffff8116036100b5576080830151926001600160401b03841684036100b55760c08161052d60a06105349401610e06565b5001610e06565b508861027a565b3d91506104be565b6040513d5f823e3d90fd5b346100b55760403660031901126100b55761ffff61056a610c98565b165f52600260205260405f206024355f52602052602060018060a01b0360405f205416604051908152f35b346100b55760203660031901126100b55761ffff6105b1610c98565b5f60806040516105c081610d46565b8281528260208201528260408201528260608201520152165f525f60205260a060405f206001600160401b036040516105f881610d46565b63ffffffff600184549485845201549181602082018585168152856040840191838760401c1683528160806060870196868a60601c168852019760801c16875260405198895251166020880152511660408601525116606084015251166080820152f35b346100b55760403660031901126100b557610675610c98565b602435906001600160401b0382116100b557366023830112156100b5578160040135916001600160401b0383116100b5573660248460051b830101116100b5576106c0839293610d91565b926106ce6040519485610d61565b828452601f196106dd84610d91565b015f5b81811061080b57505061ffff165f5b838110156107bb575f828152600160205260409020600582901b84016024013591906001600160a01b03831683036100b557600192838060a01b03165f5260205260405f206040519061074182610d17565b8054825283810154602083015260028101546001600160401b03811660408401526001600160401b038160401c1660608401526001600160401b038160801c16608084015260c01c60a08301526003848060a01b039101541660c08201526107a98288610dde565b526107b48187610dde565b50016106ef565b846040518091602082016020835281518091526020604084019201905f5b8181106107e7575050500390f35b91935091602060e0826107fd6001948851610ca9565b0194019101918493926107d9565b602090610819959395610da8565b828289010152019391936106e0565b346100b55760a03660031901126100b557610841610c98565b6024356044356064356001600160401b0381168091036100b557608435936001600160401b0385168095036100b55761ffff811694855f525f602052600160405f2001546001600160401b038160801c1615610c85576108a083610e23565b60405163230816b760e11b8152600481018890523360248201526020816044817f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03165afa9081610c4e575b5061090f578663b9e1e8d760e01b5f526004523360245260445ffd5b959394958615610c1c578515610beb578315610bbf578115610b90576001600160401b0316808211610b7b57505f84815260016020908152604080832033845290915290208054871490869082610b6d575b5050610b525761097b856109758885610eef565b93610eef565b6001600160a01b03831615610b4a575b50835f52600360205260405f20926001600160401b03845416926001600160401b038414610b365785946001600160401b0360018601166001600160401b03198254161790556003604051916109e083610d17565b898352602083018981526040840190858252610ab06001600160401b03606087018981526080880190824316825260a08901948c865260c08a019760018060a01b03169d8e89525f52600160205260405f2060018060a01b0333165f5260205260405f2099518a555160018a0155828060028b019751161683198754161786555167ffffffffffffffff60401b86549160401b169067ffffffffffffffff60401b1916178555511683908154906001600160401b0360801b9060801b16906001600160401b0360801b1916179055565b5181546001600160c01b031660c09190911b6001600160c01b03191617905551910180546001600160a01b0319166001600160a01b03929092169190911790556040805196875260208701919091528501526060840152608083015233917f8cc5a2bf5cbe0775e5f205c728340a87122ac256e261ab5417c9fc87a8c72cad9060a090a4005b634e487b7160e01b5f52601160045260245ffd5b91508661098b565b858463490581cf60e11b5f526004523360245260445260645ffd5b600101541490508588610961565b9062cb8b5d60e41b5f5260045260245260445ffd5b604051634389d5ab60e01b8152602060048201526006602482015265706172616d7360d01b6044820152606490fd5b6064604051634389d5ab60e01b815260206004820152600460248201526373697a6560e01b6044820152fd5b604051634389d5ab60e01b81526020600482015260086024820152670ccd2d8ca90c2e6d60c31b6044820152606490fd5b604051634389d5ab60e01b81526020600482015260096024820152681b5bd9195b149bdbdd60ba1b6044820152606490fd5b6020813d602011610c7d575b81610c6760209383610d61565b810103126100b557610c7890610d82565b6108f3565b3d9150610c5a565b8663010f544160e61b5f5260045260245ffd5b6004359061ffff821682036100b557565b60c09080518352602081015160208401526001600160401b0360408201511660408401526001600160401b0360608201511660608401526001600160401b0360808201511660808401526001600160401b0360a08201511660a08401528160018060a01b0391015116910152565b60e081019081106001600160401b03821117610d3257604052565b634e487b7160e01b5f52604160045260245ffd5b60a081019081106001600160401b03821117610d3257604052565b90601f801991011681019081106001600160401b03821117610d3257604052565b519061ffff821682036100b557565b6001600160401b038111610d325760051b60200190565b60405190610db582610d17565b5f60c0838281528260208201528260408201528260608201528260808201528260a08201520152565b8051821015610df25760209160051b010190565b634e487b7160e01b5f52603260045260245ffd5b51906fffffffffffffffffffffffffffffffff821682036100b557565b604051630e1f0ff760e11b815261ffff9190911660048201819052906060816024817f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03165afa908115610543575f91610e99575b50610e875750565b633e33ceed60e01b5f5260045260245ffd5b90506060813d606011610ee7575b81610eb460609383610d61565b810103126100b55780610ec8604092610d82565b50610ed560208201610e06565b50015180151581036100b5575f610e7f565b3d9150610ea7565b61ffff1690815f52600260205260405f20815f5260205260018060a01b0360405f205416918215610f2b575050338103610f2857505f90565b90565b5f90815260026020908152604080832093835292905290812080546001600160a01b0319163317905591905056fea26469706673582212208afcb0257a82049eb904bbdc01fb22d1843f8aa1e83de9df8e69d5ba90af7bb164736f6c63430008250033' as const
 
 export const oneStepAttentionLibAbi = [
   {

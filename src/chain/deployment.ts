@@ -7,6 +7,7 @@ import { DeploymentError } from '../errors/chain.ts'
 import {
   computeMarketAbi,
   disputeGameAbi,
+  modelCompetitionAbi,
   paymentChannelsAbi,
   verityAbi,
   verityTokenAbi,
@@ -28,6 +29,7 @@ export const ABI_VERSION = bytesToHex(
         verityTokenAbi,
         computeMarketAbi,
         paymentChannelsAbi,
+        modelCompetitionAbi,
       ]),
     ),
   ),
@@ -53,6 +55,8 @@ export type Deployment = {
     market?: Address
     /** The payment channels (PaymentChannels against the dispute game), where deployed. */
     payments?: Address
+    /** Model competition commitments (ModelCompetition against the core), where deployed. */
+    competition?: Address
     libraries: Record<string, Address>
   }
 }
@@ -79,6 +83,7 @@ const schema = {
         disputeGame: ADDRESS,
         market: ADDRESS,
         payments: ADDRESS,
+        competition: ADDRESS,
         libraries: { type: 'object', additionalProperties: ADDRESS },
       },
     },
@@ -103,6 +108,7 @@ export function formatDeployment(deployment: Deployment): string {
         ...(contracts.disputeGame ? { disputeGame: getAddress(contracts.disputeGame) } : {}),
         ...(contracts.market ? { market: getAddress(contracts.market) } : {}),
         ...(contracts.payments ? { payments: getAddress(contracts.payments) } : {}),
+        ...(contracts.competition ? { competition: getAddress(contracts.competition) } : {}),
         libraries: Object.fromEntries(
           Object.entries(contracts.libraries).map(([k, v]) => [k, getAddress(v)]),
         ),

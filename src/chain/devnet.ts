@@ -487,6 +487,7 @@ export function devnetDeployment(
   disputeGame?: Address,
   market?: Address,
   payments?: Address,
+  competition?: Address,
 ): Deployment {
   return {
     format: DEPLOYMENT_FORMAT,
@@ -501,6 +502,7 @@ export function devnetDeployment(
       ...(disputeGame ? { disputeGame } : {}),
       ...(market ? { market } : {}),
       ...(payments ? { payments } : {}),
+      ...(competition ? { competition } : {}),
       libraries: { ...devnet.addresses.libraries },
     },
   }

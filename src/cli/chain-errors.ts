@@ -37,6 +37,11 @@ const REVERT_TEXT: Record<string, (args: readonly unknown[]) => string> = {
   NotSubnetOwner: () => 'only the subnet owner may do that',
   ChangeNotReady: () => 'the governance change is not ready yet (its delay has not passed)',
   ZeroAmount: () => 'the amount must be more than 0',
+  NotCompetition: ([netuid]) => `subnet ${netuid} is not a model competition`,
+  ParamsOverLimit: ([params, max]) =>
+    `the model has ${params} parameters; the competition allows at most ${max}`,
+  SameModel: ([netuid, hotkey]) =>
+    `hotkey ${hotkey} already committed this model on subnet ${netuid} (committing it again would only lose its block)`,
 }
 
 /**

@@ -4,10 +4,13 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toHex } from 'viem'
+import { readContract } from 'viem/actions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { modelCompetitionAbi } from '../chain/abis.ts'
 import { readDeployment } from '../chain/deployment.ts'
 import { anvilBinary } from '../chain/devnet.ts'
 import { createWallet } from '../node/wallet.ts'
+import { clientsAt } from './chain-session.ts'
 
 const root = join(import.meta.dirname, '../..')
 const dir = mkdtempSync(join(tmpdir(), 'verity-chain-'))
@@ -152,6 +155,15 @@ describe('verity chain', () => {
     expect(text.stdout).toContain(
       `payment channels: ${deployment.contracts.payments} (challenge period 100 blocks, settle grace 100 blocks)`,
     )
+    // the model competition contract, reading the deployed core
+    expect(
+      await readContract(clientsAt(rpc, 31337).publicClient, {
+        address: deployment.contracts.competition!,
+        abi: modelCompetitionAbi,
+        functionName: 'core',
+      }),
+    ).toBe(deployment.contracts.verity)
+    expect(text.stdout).toContain(`model competition: ${deployment.contracts.competition}`)
     // ready: a subnet can be created at once
     const subnet = await verity(
       'subnet',

@@ -7,6 +7,7 @@ import { executeGovernanceChange } from '../../chain/actions/executeGovernanceCh
 import { getProtocolParams } from '../../chain/actions/getProtocolParams.ts'
 import { getQueuedChanges } from '../../chain/actions/getQueuedChanges.ts'
 import { queueGovernanceChange } from '../../chain/actions/queueGovernanceChange.ts'
+import { deployModelCompetition } from '../../chain/competition.ts'
 import {
   ABI_VERSION,
   DEPLOYMENT_FORMAT,
@@ -165,13 +166,15 @@ async function deploy(flags: Flags): Promise<number> {
   progress(
     `  payment channels ${payments} (challenge period ${windows.challengePeriod} blocks, settle grace ${windows.settleGrace} blocks)`,
   )
+  const competition = await deployModelCompetition(publicClient, wallet, { core: verity })
+  progress(`  model competition ${competition}`)
   const deployment: Deployment = {
     format: DEPLOYMENT_FORMAT,
     chainId,
     abiVersion: ABI_VERSION,
     block,
     deployer: account.address,
-    contracts: { verity, token, market, payments, libraries: { ...libraries } },
+    contracts: { verity, token, market, payments, competition, libraries: { ...libraries } },
   }
   // the manifest is written before governance: a failure there leaves a usable (game-less) one
   writeFileSync(out, formatDeployment(deployment))
@@ -305,6 +308,9 @@ async function show(flags: Flags): Promise<number> {
   )
   console.log(
     `  payment channels: ${payments ? `${payments.address} (challenge period ${payments.challengePeriod} blocks, settle grace ${payments.settleGrace} blocks)` : 'none in this deployment'}`,
+  )
+  console.log(
+    `  model competition: ${deployment.contracts.competition ?? 'none in this deployment'}`,
   )
   console.log('  protocol params:')
   for (const [k, v] of Object.entries(chain.protocolParams))

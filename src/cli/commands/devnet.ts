@@ -5,6 +5,7 @@ import { parseEther } from 'viem'
 import { listDisputes } from '../../chain/actions/listDisputes.ts'
 import { runEpoch } from '../../chain/actions/runEpoch.ts'
 import { transferToken } from '../../chain/actions/transferToken.ts'
+import { deployModelCompetition } from '../../chain/competition.ts'
 import { writeDeployment } from '../../chain/deployment.ts'
 import { devnetDeployment, startDevnet } from '../../chain/devnet.ts'
 import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/devnet-dispute.ts'
@@ -56,7 +57,8 @@ it lost took from its stake) and overall disputes {opened, minerLost, challenger
 read from the game's events once the games under way have ended (at most 90 s after the last
 epoch). The nodes log warnings and errors only unless --log-level says otherwise.
 The compute market is deployed too (bid deposit 5 VTY, escrow at least 1 VTY), and the payment
-channels (challenge period and settle grace 100 blocks; contracts.payments). --providers P
+channels (challenge period and settle grace 100 blocks; contracts.payments), and the model
+competition contract (contracts.competition; no subnet declares one yet). --providers P
 starts P providers (default 0) that rent out this machine with the devnet's model, each with its
 own price and attributes (provider i: region eu-west, us-east, ap-south in turn; price 0.001 x
 (i + 1) VTY per block), and funds a tenant account with 1,000 VTY whose dev keyfile the devnet
@@ -169,7 +171,12 @@ export const command: Command = {
       })
       const manifest =
         (flags['deployment-out'] as string | undefined) ?? join(dir, 'deployment.json')
-      writeDeployment(manifest, devnetDeployment(devnet, game, market, payments))
+      const competition = await deployModelCompetition(
+        devnet.publicClient,
+        devnet.walletClients[0]!,
+        { core: address },
+      )
+      writeDeployment(manifest, devnetDeployment(devnet, game, market, payments, competition))
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },

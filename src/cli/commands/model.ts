@@ -4,20 +4,36 @@ import { ggmlTypeLabel } from '../../runtime/gguf/types.ts'
 import { loadModelFromGguf } from '../../runtime/model/load.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { parseArgs } from '../args.ts'
+import { KEY_FLAGS } from '../chain-session.ts'
+import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { nativeSha256, openModelFile, peakRssMiB } from '../model-file.ts'
+import { publish } from '../model-publish.ts'
 
 const HELP = `usage: verity model info <file.gguf|default> [--json]
+       verity model publish <file.gguf|default> --netuid <id> --key <hotkey keyfile>
+                            [--rpc <url>] [--deployment <file|url>] [--passphrase-file <file>] [--json]
 
-Prints the architecture, dimensions, tensor types and the modelRoot: the Merkle root over the
+info: prints the architecture, dimensions, tensor types and the modelRoot: the Merkle root over the
 quantized weight rows and the config that identifies the model on chain; and the memory the load
 took: the int8 weights and the process's peak resident set (the file is read in chunks, so the
-peak stays below 1.25 x the int8 weights + 200 MiB).`
+peak stays below 1.25 x the int8 weights + 200 MiB).
+publish: commits the model to a model competition subnet (ModelCompetition, the manifest's
+contracts.competition) from a registered hotkey: its modelRoot, the file's sha256, its size and
+parameter count. A new commitment replaces the hotkey's previous one and takes the new block; a
+model another hotkey committed first is recorded as a copy and earns nothing. Serving the file to
+validators is not built yet.
+
+${CHAIN_FLAGS_HELP}
+Keyfiles are decrypted with --passphrase-file or VERITY_PASSPHRASE.`
 
 export const command: Command = {
   summary: 'inspect a GGUF model',
   run: async (argv) => {
     const { flags, positionals } = parseArgs(argv, {
+      ...CHAIN_FLAGS,
+      ...KEY_FLAGS,
+      netuid: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     })
@@ -26,14 +42,15 @@ export const command: Command = {
       return 0
     }
     const [sub, file, ...extra] = positionals
-    if (sub !== 'info')
+    if (sub !== 'info' && sub !== 'publish')
       throw new UsageError(
         sub
-          ? `unknown subcommand 'model ${sub}' (expected 'model info')`
+          ? `unknown subcommand 'model ${sub}' (expected 'model info' or 'model publish')`
           : "expected 'verity model info <file.gguf>'",
       )
-    if (!file) throw new UsageError("'verity model info' needs a GGUF file (or 'default')")
+    if (!file) throw new UsageError(`'verity model ${sub}' needs a GGUF file (or 'default')`)
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
+    if (sub === 'publish') return await publish(file, flags)
     const source = openModelFile(file)
     let gguf: ReturnType<typeof readGguf>
     let model: ReturnType<typeof loadModelFromGguf>

@@ -1,0 +1,43 @@
+import { bytesToHex, type Hex } from 'viem'
+import { readGguf } from '../runtime/gguf/read.ts'
+import { loadModelFromGguf } from '../runtime/model/load.ts'
+import { toHex } from '../runtime/trace/merkle.ts'
+import { nativeSha256, openModelFile } from './model-file.ts'
+
+/** What a model competition commitment names a model file by (ModelCompetition.commitModel). */
+export type ModelCommitment = {
+  path: string
+  name: string
+  architecture: string
+  modelRoot: Hex
+  fileHash: Hex
+  size: bigint
+  /** Elements of every tensor in the file (as `verity model info` counts them). */
+  params: bigint
+}
+
+/**
+ * Reads a GGUF file once for its commitment: the modelRoot as the runtime loads it (a file the
+ * runtime refuses is an error here, before anything is sent), the sha256 of the bytes, the size
+ * and the parameter count.
+ */
+export function modelCommitment(arg: string): ModelCommitment {
+  const file = openModelFile(arg)
+  try {
+    const gguf = readGguf(file)
+    const model = loadModelFromGguf(gguf, { sha256: nativeSha256 })
+    let params = 0n
+    for (const t of gguf.tensors) params += t.dims.reduce((a, b) => a * BigInt(b), 1n)
+    return {
+      path: file.path,
+      name: model.config.name,
+      architecture: model.config.arch ?? 'llama',
+      modelRoot: toHex(model.modelRoot) as Hex,
+      fileHash: bytesToHex(file.sha256()),
+      size: BigInt(file.size),
+      params,
+    }
+  } finally {
+    file.close()
+  }
+}
