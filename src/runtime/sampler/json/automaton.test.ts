@@ -52,12 +52,14 @@ function oracle(bytes: Uint8Array): boolean {
 }
 /** Lone surrogates (from \u escapes) are refused; so is nesting beyond MAX_DEPTH. */
 function wellFormed(v: unknown, depth: number): boolean {
-  if (typeof v === 'string') return v.isWellFormed()
+  if (typeof v === 'string') return wellFormedText(v)
   if (typeof v !== 'object' || v === null) return true
   if (depth > MAX_DEPTH) return false
   if (Array.isArray(v)) return v.every((x) => wellFormed(x, depth + 1))
-  return Object.entries(v).every(([k, x]) => k.isWellFormed() && wellFormed(x, depth + 1))
+  return Object.entries(v).every(([k, x]) => wellFormedText(k) && wellFormed(x, depth + 1))
 }
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const wellFormedText = (s: string) => !LONE_SURROGATE.test(s)
 /** The text with string contents blanked out (their whitespace is content). */
 function outsideStrings(text: string): string {
   return text.replace(/"(?:[^"\\]|\\.)*"/g, '""')
