@@ -1,0 +1,242 @@
+import { Ajv } from 'ajv'
+import { describe, expect, it } from 'vitest'
+import { generate, modelTokenTrie } from '../../generate.ts'
+import { testModel } from '../../test-model.ts'
+import { tokenizerFromGguf } from '../../tokenizer/index.ts'
+import { Prng } from '../prng.ts'
+import { sample, samplingParams } from '../sample.ts'
+import { initialState, isComplete, OBJECT_NODE, run } from './automaton.ts'
+import { JsonConstraint, maskHas } from './constraint.ts'
+import { canonicalJson, compileSchema } from './schema.ts'
+import { TokenTrie } from './vocab.ts'
+
+const model = testModel()
+const tokenizer = tokenizerFromGguf(model.metadata)
+const eos = tokenizer.eosId!
+const prompt = tokenizer.encode('Answer in JSON.')
+const idsOf = (text: string) =>
+  Array.from({ length: tokenizer.vocabSize }, (_, i) => i).filter(
+    (i) => tokenizer.decode([i]) === text,
+  )
+// The model writes word salad and hardly ever closes a string within the context; a bias toward
+// '"' and '}' (a request's own logit_bias) lets most runs finish, while the constraint alone makes them JSON.
+const closers: Record<number, number> = {}
+for (const id of [...idsOf('"'), ...idsOf('}')]) closers[id] = 15
+
+const utf8 = (s: string) => new TextEncoder().encode(s)
+const outputBytes = (tokens: number[]) => {
+  const parts = tokens.filter((t) => t !== eos).map((t) => tokenizer.tokenBytes(t))
+  return utf8(new TextDecoder().decode(Uint8Array.from(parts.flatMap((p) => [...p]))))
+}
+
+describe('TokenTrie', () => {
+  it('allows exactly the tokens whose bytes the automaton accepts (checked token by token)', () => {
+    const trie = modelTokenTrie(model)
+    const bits = new Uint32Array(Math.ceil(trie.vocabSize / 32))
+    for (const prefix of [
+      '',
+      '{',
+      '{"a',
+      '{"a":',
+      '{"a":1',
+      '{"a":tr',
+      '{"a":"\\u00',
+      '{"a":[',
+      '{"a":{}',
+    ]) {
+      const state = run(initialState(OBJECT_NODE), utf8(prefix))!
+      const count = trie.allowed(state, bits)
+      let expected = 0
+      for (let t = 0; t < trie.vocabSize; t++) {
+        const b = trie.tokenBytes[t]!
+        const ok = b.length > 0 && run(state, b) !== null
+        expect(maskHas(bits, t), `${prefix} + token ${t}`).toBe(ok)
+        if (ok) expected++
+      }
+      expect(count).toBe(expected)
+    }
+  })
+
+  it('shares prefixes and keeps tokens with identical bytes apart', () => {
+    const trie = new TokenTrie([
+      utf8('{'),
+      utf8('{"'),
+      new Uint8Array(0),
+      utf8('{'),
+      utf8('}'),
+      utf8('x'),
+    ])
+    expect(trie.nodeCount).toBe(5) // root, '{', '"' under '{', '}', 'x'
+    const bits = new Uint32Array(1)
+    expect(trie.allowed(initialState(OBJECT_NODE), bits)).toBe(3)
+    expect([...Array(6).keys()].filter((t) => maskHas(bits, t))).toEqual([0, 1, 3])
+  })
+})
+
+describe('constrained generation with the default test model', () => {
+  it('json_object: 20 seeds, every output parses as an object and ends with the stop token', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const r = generate(model, {
+        promptTokens: prompt,
+        maxTokens: 240,
+        params: samplingParams({ temperature: 1, logitBias: closers }),
+        seed,
+        stopTokens: [eos],
+        responseFormat: { type: 'json_object' },
+      })
+      const text = tokenizer.decode(r.tokens)
+      expect(r.finishReason, `seed ${seed}: ${text}`).toBe('stop')
+      expect(r.tokens.at(-1)).toBe(eos)
+      const value = JSON.parse(text)
+      expect(typeof value === 'object' && value !== null && !Array.isArray(value)).toBe(true)
+    }
+  })
+
+  it('json_object without help: a finished output parses, a cut one is a valid prefix (finish length)', () => {
+    const finished = { stop: 0, length: 0 }
+    for (let seed = 0; seed < 6; seed++) {
+      const r = generate(model, {
+        promptTokens: prompt,
+        maxTokens: 40,
+        params: samplingParams({ temperature: 1 }),
+        seed,
+        stopTokens: [eos],
+        responseFormat: { type: 'json_object' },
+      })
+      finished[r.finishReason]++
+      const state = run(initialState(OBJECT_NODE), outputBytes(r.tokens))
+      expect(state).not.toBeNull()
+      if (r.finishReason === 'stop')
+        expect(typeof JSON.parse(tokenizer.decode(r.tokens))).toBe('object')
+      else expect(r.tokens).toHaveLength(40)
+      expect(isComplete(state!)).toBe(r.finishReason === 'stop')
+    }
+    expect(finished.stop).toBeGreaterThan(0)
+    expect(finished.length).toBeGreaterThan(0)
+    // Unconstrained, the same model writes no JSON at all.
+    const free = generate(model, {
+      promptTokens: prompt,
+      maxTokens: 40,
+      params: samplingParams({ temperature: 1 }),
+      seed: 0,
+      stopTokens: [eos],
+    })
+    expect(() => JSON.parse(tokenizer.decode(free.tokens))).toThrow()
+  })
+
+  it('json_schema: 8 seeds, every output validates against the schema (ajv)', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        kind: { enum: ['cat', 'dog', 42, null] },
+        alive: { type: 'boolean' },
+        tags: { type: 'array', items: { type: ['string', 'null'] }, maxItems: 2 },
+        legs: { type: 'integer' },
+        owner: {
+          type: 'object',
+          properties: { id: { const: 7 } },
+          required: ['id'],
+          additionalProperties: false,
+        },
+      },
+      required: ['name', 'kind', 'alive', 'owner'],
+      additionalProperties: false,
+    }
+    const validate = new Ajv({ strict: false }).compile(schema)
+    const text = canonicalJson(schema)
+    for (let seed = 0; seed < 8; seed++) {
+      const r = generate(model, {
+        promptTokens: prompt,
+        maxTokens: 240,
+        params: samplingParams({ temperature: 1, logitBias: closers }),
+        seed,
+        stopTokens: [eos],
+        responseFormat: { type: 'json_schema', schema: text },
+      })
+      const out = tokenizer.decode(r.tokens)
+      expect(r.finishReason, `seed ${seed}: ${out}`).toBe('stop')
+      expect(validate(JSON.parse(out)), `seed ${seed}: ${out}`).toBe(true)
+    }
+  })
+
+  it('greedy picks the best allowed token; the mask applies after logit_bias and before temperature', () => {
+    const brace = idsOf('{')[0]!
+    const word = idsOf('x')[0]!
+    const params = samplingParams({ temperature: 0, logitBias: { [brace]: 50, [word]: 100 } })
+    const r = generate(model, {
+      promptTokens: prompt,
+      maxTokens: 2,
+      params,
+      seed: 0,
+      stopTokens: [eos],
+      responseFormat: { type: 'json_object' },
+    })
+    // 'x' has the larger logit after the bias but is masked; '{' is the best allowed token.
+    expect(r.tokens[0]).toBe(brace)
+    const free = generate(model, {
+      promptTokens: prompt,
+      maxTokens: 1,
+      params,
+      seed: 0,
+      stopTokens: [eos],
+    })
+    expect(free.tokens[0]).toBe(word)
+    const trie = modelTokenTrie(model)
+    const c = new JsonConstraint(trie, OBJECT_NODE, [eos])
+    const { bits, count } = c.mask()
+    expect(count).toBeGreaterThan(0)
+    expect(maskHas(bits, eos)).toBe(false) // not before the value is complete
+    const logits = new Int32Array(trie.vocabSize).map((_, i) => (i === eos ? 1 << 20 : i))
+    const order = new Int32Array(trie.vocabSize)
+    const weights = new Float64Array(trie.vocabSize)
+    for (let i = 0; i < 50; i++) {
+      const t = sample(
+        logits,
+        samplingParams({ temperature: 2 }),
+        new Prng(i),
+        order,
+        weights,
+        bits,
+      )
+      expect(maskHas(bits, t)).toBe(true)
+    }
+  })
+
+  it('with no stop token the generation ends when the value is complete (finish stop, trace ends there)', () => {
+    const req = {
+      promptTokens: prompt,
+      maxTokens: 240,
+      params: samplingParams({ temperature: 1, logitBias: closers }),
+      seed: 3,
+      stopTokens: [],
+      responseFormat: { type: 'json_object' as const },
+    }
+    const r = generate(model, req)
+    expect(r.finishReason).toBe('stop')
+    expect(JSON.parse(tokenizer.decode(r.tokens))).toBeTypeOf('object')
+    expect(r.traceLeafCount).toBe(prompt.length + r.tokens.length - 1)
+    // The same run cut at its own length by max_tokens commits to the same trace.
+    const cut = generate(model, { ...req, maxTokens: r.tokens.length })
+    expect(cut.traceRoot).toEqual(r.traceRoot)
+    expect(cut.tokens).toEqual(r.tokens)
+  })
+
+  it('refuses a format no token can begin, and a bad schema, before running anything', () => {
+    const base = {
+      promptTokens: prompt,
+      maxTokens: 4,
+      params: samplingParams({}),
+      seed: 0,
+      stopTokens: [eos],
+    }
+    expect(() =>
+      generate(model, {
+        ...base,
+        responseFormat: { type: 'json_schema', schema: '{"type":"object","$ref":"#"}' },
+      }),
+    ).toThrow(/\$ref/)
+    const none = new JsonConstraint(new TokenTrie([utf8('a'), utf8('b')]), OBJECT_NODE, [])
+    expect(none.mask().count).toBe(0)
+  })
+})
