@@ -7,7 +7,7 @@ import { Prng } from '../prng.ts'
 import { sample, samplingParams } from '../sample.ts'
 import { initialState, isComplete, OBJECT_NODE, run } from './automaton.ts'
 import { JsonConstraint, maskHas } from './constraint.ts'
-import { canonicalJson, compileSchema } from './schema.ts'
+import { canonicalJson } from './schema.ts'
 import { TokenTrie } from './vocab.ts'
 
 const model = testModel()
