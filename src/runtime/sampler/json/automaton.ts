@@ -430,6 +430,19 @@ function numberByte(s: State, byte: number): State | null {
   }
 }
 
+/**
+ * Whether `byte` is plain string content: from a plain string state (isPlainString) it leads
+ * back to that same state. The trie walk allows a whole subtree of plain bytes at once.
+ */
+export function isPlainByte(byte: number): boolean {
+  return byte >= 0x20 && byte < 0x80 && byte !== 0x22 && byte !== 0x5c
+}
+
+/** Inside a string, not in an escape or a UTF-8 sequence: plain bytes return this very state. */
+export function isPlainString(s: State): boolean {
+  return s.mode === M.str
+}
+
 /** Runs `bytes` from `s`; null as soon as one is refused. */
 export function run(s: State | null, bytes: Uint8Array): State | null {
   for (let i = 0; i < bytes.length && s !== null; i++) s = step(s, bytes[i]!)

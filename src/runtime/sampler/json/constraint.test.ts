@@ -57,6 +57,38 @@ describe('TokenTrie', () => {
     }
   })
 
+  it('a random vocabulary with quotes, escapes and UTF-8 pieces: the mask equals the token-by-token check', () => {
+    const r = new Prng(5)
+    const alphabet = [...utf8('ab \'"{}[]:,0123456789.e-tu'), 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0x0a]
+    const vocab = Array.from({ length: 3000 }, () =>
+      Uint8Array.from({ length: 1 + r.below(6) }, () => alphabet[r.below(alphabet.length)]!),
+    )
+    const trie = new TokenTrie(vocab)
+    const bits = new Uint32Array(Math.ceil(vocab.length / 32))
+    for (const prefix of [
+      '',
+      '{"',
+      '{"a":"x',
+      '{"a":"\\',
+      '{"a":"\\u00',
+      '{"a":"\xc3',
+      '{"a":[1',
+      '{"a":"x"',
+    ]) {
+      const state = run(initialState(OBJECT_NODE), utf8(prefix))!
+      expect(state, prefix).not.toBeNull()
+      const count = trie.allowed(state, bits)
+      let expected = 0
+      for (let t = 0; t < vocab.length; t++) {
+        const ok = run(state, vocab[t]!) !== null
+        expect(maskHas(bits, t), `${prefix} + ${vocab[t]}`).toBe(ok)
+        if (ok) expected++
+      }
+      expect(count).toBe(expected)
+      expect(count).toBeGreaterThan(0)
+    }
+  })
+
   it('shares prefixes and keeps tokens with identical bytes apart', () => {
     const trie = new TokenTrie([
       utf8('{'),

@@ -1,4 +1,4 @@
-import { type State, step } from './automaton.ts'
+import { isPlainByte, isPlainString, type State, step } from './automaton.ts'
 
 /**
  * The vocabulary's token byte strings as a trie in preorder, built once per model: walking it
@@ -19,6 +19,8 @@ export class TokenTrie {
   /** Tokens whose bytes end at each node: tokIds[tokStart[n] .. tokStart[n + 1]). */
   private readonly tokStart: Int32Array
   private readonly tokIds: Int32Array
+  /** 1 where a node's whole subtree is plain string bytes (isPlainByte). */
+  private readonly plain: Uint8Array
   private readonly states: (State | null)[]
 
   constructor(tokenBytes: readonly Uint8Array[]) {
@@ -57,6 +59,13 @@ export class TokenTrie {
     // Tokens are appended in preorder, so each node's tokens run up to the next node's first.
     this.tokStart = Int32Array.from([...firstTok, tokIds.length])
     this.tokIds = Int32Array.from(tokIds)
+    // A subtree is plain when no node in [i, end[i]) has a byte that is not plain.
+    this.plain = new Uint8Array(byte.length)
+    let nextOther = byte.length
+    for (let i = byte.length - 1; i >= 1; i--) {
+      if (!isPlainByte(byte[i]!)) nextOther = i
+      else if (nextOther >= end[i]!) this.plain[i] = 1
+    }
     let maxDepth = 0
     for (const d of depth) maxDepth = Math.max(maxDepth, d)
     this.states = new Array(maxDepth + 1).fill(null)
@@ -68,12 +77,23 @@ export class TokenTrie {
    */
   allowed(state: State, bits: Uint32Array): number {
     bits.fill(0)
-    const { byte, depth, end, tokStart, tokIds, states } = this
+    const { byte, depth, end, tokStart, tokIds, plain, states } = this
     states[0] = state
     let count = 0
     for (let i = 1; i < this.nodeCount; ) {
       const d = depth[i]!
-      const s = step(states[d - 1]!, byte[i]!)
+      const parent = states[d - 1]!
+      if (plain[i] === 1 && isPlainString(parent)) {
+        // Every token below stays in this string state: allow them all (preorder: one id run).
+        for (let k = tokStart[i]!; k < tokStart[end[i]!]!; k++) {
+          const t = tokIds[k]!
+          bits[t >>> 5]! |= 1 << (t & 31)
+          count++
+        }
+        i = end[i]!
+        continue
+      }
+      const s = step(parent, byte[i]!)
       if (s === null) {
         i = end[i]!
         continue
