@@ -235,6 +235,33 @@ describe('constrained generation with the default test model', () => {
     }
   })
 
+  it('logprobs are over the allowed tokens: every alternative is allowed, and they sum to 1', () => {
+    const steps: { logprob: number; top: [number, number][] }[] = []
+    const req = {
+      promptTokens: prompt,
+      maxTokens: 12,
+      params: samplingParams({ temperature: 1, logitBias: closers }),
+      seed: 1,
+      stopTokens: [eos],
+      logprobs: 20,
+      responseFormat: { type: 'json_object' as const },
+    }
+    const r = generate(model, req, { onLogprobs: (s) => steps.push(s) })
+    expect(steps).toHaveLength(r.tokens.length)
+    const c = new JsonConstraint(modelTokenTrie(model), OBJECT_NODE, [eos])
+    for (let i = 0; i < r.tokens.length; i++) {
+      const { bits, count } = c.mask()
+      const top = steps[i]!.top
+      expect(top.length).toBe(Math.min(20, count))
+      for (const [t] of top) expect(maskHas(bits, t)).toBe(true)
+      if (count <= 20) {
+        const mass = top.reduce((sum, [, lp]) => sum + Math.exp(lp / 65536), 0)
+        expect(mass).toBeCloseTo(1, 3)
+      }
+      c.advance(r.tokens[i]!)
+    }
+  })
+
   it('with no stop token the generation ends when the value is complete (finish stop, trace ends there)', () => {
     const req = {
       promptTokens: prompt,
