@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
-import { generate, modelTokenTrie } from '../../generate.ts'
+import { generate, generateSteps, modelTokenTrie } from '../../generate.ts'
 import { testModel } from '../../test-model.ts'
 import { tokenizerFromGguf } from '../../tokenizer/index.ts'
 import { Prng } from '../prng.ts'
@@ -260,6 +260,34 @@ describe('constrained generation with the default test model', () => {
       }
       c.advance(r.tokens[i]!)
     }
+  })
+
+  it('two constrained generations interleaved token by token on one model equal their runs alone', () => {
+    const base = {
+      promptTokens: prompt,
+      maxTokens: 30,
+      params: samplingParams({ temperature: 1, logitBias: closers }),
+      stopTokens: [eos],
+    }
+    const a = { ...base, seed: 4, responseFormat: { type: 'json_object' as const } }
+    const schema = canonicalJson({
+      type: 'object',
+      properties: { k: { enum: ['x', 'y'] }, n: { type: 'number' } },
+      required: ['k'],
+    })
+    const b = { ...base, seed: 8, responseFormat: { type: 'json_schema' as const, schema } }
+    const alone = [generate(model, a), generate(model, b)]
+    const its = [generateSteps(model, a), generateSteps(model, b)]
+    const results: (ReturnType<typeof generate> | undefined)[] = [undefined, undefined]
+    while (results.some((r) => r === undefined))
+      for (let i = 0; i < 2; i++) {
+        if (results[i] !== undefined) continue
+        const step = its[i]!.next()
+        if (step.done) results[i] = step.value
+      }
+    expect(results[0]).toEqual(alone[0])
+    expect(results[1]).toEqual(alone[1])
+    expect(alone[0]!.tokens).not.toEqual(alone[1]!.tokens)
   })
 
   it('with no stop token the generation ends when the value is complete (finish stop, trace ends there)', () => {
