@@ -294,5 +294,10 @@ describe('response_format', () => {
       'response_format.json_schema',
     )
     expect(refusal(() => ask({ type: null })).param).toBe('response_format.type')
+    let deep: unknown = { type: 'object' }
+    for (let i = 0; i < 5000; i++) deep = { type: 'object', properties: { a: deep } }
+    const e = refusal(() => ask({ type: 'json_schema', json_schema: { name: 'p', schema: deep } }))
+    expect(e.param).toBe('response_format.json_schema.schema')
+    expect(e.shortMessage).toMatch(/nested deeper than 64/)
   })
 })

@@ -443,13 +443,14 @@ function parseResponseFormat(v: unknown): ResponseFormat | undefined {
     bad(`${param}.description`, `'${param}.description' must be a string`)
   if (!isObject(spec.schema))
     return bad(`${param}.schema`, `'${param}.schema' is required and must be a JSON Schema object`)
-  const schema = canonicalJson(spec.schema)
-  if (schema.length > REQUEST_LIMITS.responseSchemaChars)
-    bad(
-      `${param}.schema`,
-      `'${param}.schema' is too large: ${schema.length} characters of canonical JSON, at most ${REQUEST_LIMITS.responseSchemaChars}`,
-    )
+  let schema = ''
   try {
+    schema = canonicalJson(spec.schema)
+    if (schema.length > REQUEST_LIMITS.responseSchemaChars)
+      bad(
+        `${param}.schema`,
+        `'${param}.schema' is too large: ${schema.length} characters of canonical JSON, at most ${REQUEST_LIMITS.responseSchemaChars}`,
+      )
     compileSchema(schema)
   } catch (error) {
     if (error instanceof GenerationError)

@@ -2,7 +2,7 @@ import { GenerationError } from '../errors/runtime.ts'
 import { applyFault, forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
 import { adjustLogits, hasAdjustments } from './sampler/adjust.ts'
-import { JsonConstraint, type TokenMask } from './sampler/json/constraint.ts'
+import { JsonConstraint, maskHas, type TokenMask } from './sampler/json/constraint.ts'
 import { formatNode } from './sampler/json/schema.ts'
 import { TokenTrie } from './sampler/json/vocab.ts'
 import { type StepLogprobs, stepLogprobs } from './sampler/logprobs.ts'
@@ -159,7 +159,7 @@ export function* generateSteps(
   options: Omit<GenerateOptions, 'onToken'> = {},
 ): Generator<number, GenerateResult, void> {
   validateRequest(model, request)
-  const constraint = requestConstraint(model, request)
+  let constraint = requestConstraint(model, request)
   let mask: TokenMask | undefined = constraint?.mask()
   const { promptTokens, maxTokens, params } = request
   const stop = new Set(request.stopTokens ?? [])
@@ -198,6 +198,11 @@ export function* generateSteps(
       applyFault(fault, sampled, 0, 5)
       token = sampled[0]!
       for (let i = 0; i < 4; i++) prng.s[i] = sampled[i + 1]! >>> 0
+    }
+    // Only a faulted (cheater's) token can be outside the mask: the rest of that run is unconstrained.
+    if (mask && !maskHas(mask.bits, token)) {
+      constraint = undefined
+      mask = undefined
     }
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
     if (request.logprobs !== undefined)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { generate, generateSteps, modelTokenTrie } from '../../generate.ts'
 import { testModel } from '../../test-model.ts'
 import { tokenizerFromGguf } from '../../tokenizer/index.ts'
+import { NO_LAYER, OpKind } from '../../trace/ops.ts'
 import { Prng } from '../prng.ts'
 import { sample, samplingParams } from '../sample.ts'
 import { initialState, isComplete, OBJECT_NODE, run } from './automaton.ts'
@@ -288,6 +289,28 @@ describe('constrained generation with the default test model', () => {
     expect(results[0]).toEqual(alone[0])
     expect(results[1]).toEqual(alone[1])
     expect(alone[0]!.tokens).not.toEqual(alone[1]!.tokens)
+  })
+
+  it("a cheater's faulted token outside the mask does not crash the run: it goes on unconstrained", () => {
+    const req = {
+      promptTokens: prompt,
+      maxTokens: 8,
+      params: samplingParams({ temperature: 0 }),
+      seed: 0,
+      stopTokens: [eos],
+      responseFormat: { type: 'json_object' as const },
+    }
+    const word = idsOf('x')[0]!
+    const fault = {
+      pos: prompt.length - 1,
+      layer: NO_LAYER,
+      kind: OpKind.SAMPLE,
+      element: 0,
+      value: word,
+    }
+    const r = generate(model, req, { fault })
+    expect(r.tokens[0]).toBe(word)
+    expect(r.tokens).toHaveLength(8)
   })
 
   it('with no stop token the generation ends when the value is complete (finish stop, trace ends there)', () => {

@@ -55,12 +55,21 @@ const TYPE_BITS: Record<string, number> = { ...T }
 
 const encoder = new TextEncoder()
 
-/** JSON text with object keys sorted (UTF-16 order) and no whitespace: the form a request commits to. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+/** Deepest nesting canonicalJson follows (a schema nests at most MAX_DEPTH objects anyway). */
+const MAX_CANONICAL_DEPTH = 64
+
+/**
+ * JSON text with object keys sorted (UTF-16 order) and no whitespace: the form a request commits
+ * to. Refuses nesting deeper than 64 levels (a GenerationError, not a stack overflow).
+ */
+export function canonicalJson(value: unknown, depth = 0): string {
+  if (depth > MAX_CANONICAL_DEPTH)
+    throw new GenerationError(`JSON nested deeper than ${MAX_CANONICAL_DEPTH} levels`)
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`
   if (typeof value === 'object' && value !== null) {
     const keys = Object.keys(value).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`
+    const o = value as Record<string, unknown>
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k], depth + 1)}`).join(',')}}`
   }
   if (typeof value === 'number' && !Number.isFinite(value))
     throw new GenerationError('a JSON number must be finite')
