@@ -130,11 +130,15 @@ napi_value Isa(napi_env env, napi_callback_info) {
 
 }  // namespace
 
+// native/ops.cc: the element-wise ops (SwiGLU, attention).
+void register_ops(napi_env env, napi_value exports);
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "matmul", NAPI_AUTO_LENGTH, Matmul, nullptr, &fn);
   napi_set_named_property(env, exports, "matmul", fn);
   napi_create_function(env, "isa", NAPI_AUTO_LENGTH, Isa, nullptr, &fn);
   napi_set_named_property(env, exports, "isa", fn);
+  register_ops(env, exports);
   return exports;
 }

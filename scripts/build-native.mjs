@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the native int8 kernel (native/kernels.cc) into native/build/verity-kernels.node with
+// Builds the native int8 kernel (native/kernels.cc, and the element-wise ops in native/ops.cc) into native/build/verity-kernels.node with
 // the machine's C++ compiler and the Node-API headers from npm (no download). Runs at
 // `npm install` (postinstall). Without a compiler the runtime uses its WebAssembly kernel, which
 // gives the same bits more slowly: this script then says so and exits 0, unless
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const source = join(root, 'native', 'kernels.cc')
+const sources = ['kernels.cc', 'ops.cc'].map((f) => join(root, 'native', f))
 const outDir = join(root, 'native', 'build')
 const out = join(outDir, 'verity-kernels.node')
 const required = process.env.VERITY_REQUIRE_NATIVE === '1'
@@ -56,7 +56,7 @@ for (const cxx of compilers()) {
         '-fPIC',
         '-fvisibility=hidden',
         `-I${include}`,
-        source,
+        ...sources,
         '-o',
         partial,
       ],

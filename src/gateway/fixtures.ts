@@ -1,4 +1,5 @@
-import { privateKeyToAccount } from 'viem/accounts'
+import { zeroAddress } from 'viem'
+import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
 import { NodeError } from '../errors/node.ts'
 import { defaultModelBytes } from '../runtime/model/default.ts'
 import { loadModel, type Model } from '../runtime/model/load.ts'
@@ -9,6 +10,10 @@ import type {
   InferenceRequest,
   MinerClient,
 } from '../types/inference.ts'
+import { callProof, signRequest } from '../verify/call.ts'
+import { assertPromptTokens, type PromptRenderer, promptRenderer } from '../verify/prompt/render.ts'
+import { signReceipt } from '../verify/receipt.ts'
+import { outputHash, requestHash } from '../verify/request.ts'
 import { LocalMiner } from './local-miner.ts'
 
 /** Anvil's well-known development keys (never for real funds). */
@@ -96,5 +101,53 @@ export class LyingMiner implements MinerClient {
       if (e.type === 'token') yield { ...e, token: (e.token + 1) % 512 }
       else yield { ...e, tokens: e.tokens.map((t) => (t + 1) % 512) }
     }
+  }
+}
+
+/**
+ * A miner that answers every request with the tokens of a fixed text, then its end-of-turn token,
+ * whatever the model would say: for tests of how an answer is read (the tiny test model writes
+ * word salad, never a tool call). It checks the prompt like an honest miner and signs a receipt
+ * that is honest about the request and the tokens, but its trace commits to nothing (traceRoot
+ * zero), so re-execution or a dispute would catch it; signature, binding and text checks pass.
+ */
+export class ScriptedMiner implements MinerClient {
+  readonly hotkey: Address
+  private readonly renderer: PromptRenderer
+  private readonly caller = privateKeyToAccount(DEV_KEYS[3]!)
+  constructor(
+    model: Model,
+    private readonly account: LocalAccount,
+    private readonly text: string,
+  ) {
+    this.hotkey = account.address
+    this.renderer = promptRenderer(model.metadata)
+  }
+  async *infer(
+    request: InferenceRequest,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<InferenceEvent> {
+    options.signal?.throwIfAborted()
+    assertPromptTokens(this.renderer, request)
+    const { tokenizer } = this.renderer
+    const tokens = [...tokenizer.encode(this.text, { addBos: false, addEos: false })]
+    if (tokenizer.eosId !== undefined) tokens.push(tokenizer.eosId)
+    const call = await signRequest(this.caller, request, { miner: this.hotkey })
+    for (const [index, token] of tokens.entries()) yield { type: 'token', index, token }
+    const receipt = await signReceipt(this.account, {
+      chainId: 31337,
+      netuid: 1,
+      modelRoot: request.modelRoot,
+      requestHash: requestHash(request),
+      outputHash: outputHash(tokens),
+      traceRoot: `0x${'00'.repeat(32)}`,
+      traceLeaves: 1,
+      minerHotkey: this.hotkey,
+      issuedBlock: 0,
+      validUntilBlock: 7200,
+      nonce: call.nonce,
+      verifyingContract: zeroAddress,
+    })
+    yield { type: 'done', tokens, finishReason: 'stop', receipt, call: callProof(call) }
   }
 }

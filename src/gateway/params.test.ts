@@ -25,7 +25,6 @@ describe('unknown fields', () => {
     ['temprature', chat({ temprature: 0.5 })],
     ['function_call', chat({ function_call: 'auto' })],
     ['repetition_penalty', chat({ repetition_penalty: 1.1 })],
-    ['parallel_tool_calls', chat({ parallel_tool_calls: true })],
     ['prompt', chat({ prompt: 'x' })],
     [
       '__proto__',
@@ -299,5 +298,16 @@ describe('response_format', () => {
     const e = refusal(() => ask({ type: 'json_schema', json_schema: { name: 'p', schema: deep } }))
     expect(e.param).toBe('response_format.json_schema.schema')
     expect(e.shortMessage).toMatch(/nested deeper than 64/)
+  })
+
+  it('is refused together with tools (a constrained answer could not be a tool call)', () => {
+    const body = {
+      model: 'm',
+      messages: [{ role: 'user', content: 'json' }],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+    }
+    expect(parseChatRequest(body).tools).toBeDefined()
+    const e = refusal(() => parseChatRequest({ ...body, response_format: { type: 'json_object' } }))
+    expect(e.param).toBe('response_format')
   })
 })

@@ -5,6 +5,13 @@ import type { ChatMessage, ResponseFormat } from '../types/inference.ts'
 import { MAX_CHOICES } from '../verify/choice.ts'
 import { pricePerMillionToWei } from '../verify/price.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
+import {
+  type CallLedger,
+  parseToolCallId,
+  parseToolCallsField,
+  parseTools,
+  type ToolsInput,
+} from './tools.ts'
 
 /**
  * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unlike vLLM, unknown
@@ -45,6 +52,8 @@ export type SamplingInput = {
 
 export type ChatInput = SamplingInput & {
   messages: ChatMessage[]
+  /** OpenAI `tools` with `tool_choice`; absent when none were sent. */
+  tools?: ToolsInput
   /** OpenAI `response_format` json_object / json_schema (schema canonicalized); absent = text. */
   responseFormat?: ResponseFormat
 }
@@ -81,6 +90,7 @@ const CHAT_FIELDS = new Set([
   'tools',
   'functions',
   'tool_choice',
+  'parallel_tool_calls',
   'response_format',
 ])
 const COMPLETION_FIELDS = new Set([...SAMPLING_FIELDS, 'prompt', 'echo', 'suffix', 'best_of'])
@@ -363,13 +373,19 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 export function parseChatRequest(body: Record<string, unknown>): ChatInput {
   rejectUnknown(body, CHAT_FIELDS, '/v1/chat/completions')
   const base = sampling(body, true)
-  unsupported(body, 'tools', (v) => Array.isArray(v) && v.length === 0)
+  const tools = parseTools(body)
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0)
-  unsupported(body, 'tool_choice', (v) => v === 'none' || v === 'auto')
   const responseFormat = parseResponseFormat(body.response_format)
+  // A constrained answer could not be a tool call in the model's format (Qwen's <tool_call>).
+  if (responseFormat !== undefined && tools !== undefined)
+    bad(
+      'response_format',
+      "'response_format' other than text cannot be combined with 'tools' on this gateway",
+    )
   const raw = body.messages
   if (!Array.isArray(raw) || raw.length === 0)
     bad('messages', "'messages' is required and must be a non-empty array")
+  const ledger: CallLedger = { ids: new Set(), answered: new Set() }
   const messages = (raw as unknown[]).map((m, i): ChatMessage => {
     const param = `messages[${i}]`
     if (!isObject(m)) bad(param, `'${param}' must be an object`)
@@ -383,6 +399,14 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
       content: contentText(msg.content, `${param}.content`),
     }
     if (typeof msg.name === 'string') out.name = msg.name
+    if (msg.role === 'assistant' && present(msg.tool_calls))
+      out.toolCalls = parseToolCallsField(msg.tool_calls, `${param}.tool_calls`, tools, ledger)
+    else if (present(msg.tool_calls))
+      bad(`${param}.tool_calls`, `'${param}.tool_calls' is only allowed in assistant messages`)
+    if (msg.role === 'tool')
+      out.toolCallId = parseToolCallId(msg.tool_call_id, `${param}.tool_call_id`, tools, ledger)
+    else if (present(msg.tool_call_id))
+      bad(`${param}.tool_call_id`, `'${param}.tool_call_id' is only allowed in tool messages`)
     return out
   })
   // OpenAI's rule: a model asked for a JSON object must be told so, or it may write whitespace
@@ -392,7 +416,12 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
       'messages',
       "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
     )
-  return { ...base, messages, ...(responseFormat === undefined ? {} : { responseFormat }) }
+  return {
+    ...base,
+    messages,
+    ...(tools ? { tools } : {}),
+    ...(responseFormat === undefined ? {} : { responseFormat }),
+  }
 }
 
 const JSON_SCHEMA_FIELDS = new Set(['name', 'schema', 'strict', 'description'])

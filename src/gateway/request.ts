@@ -2,6 +2,7 @@ import { ContextLengthError, InvalidRequestError } from '../errors/gateway.ts'
 import { samplingParams } from '../runtime/sampler/sample.ts'
 import type { InferenceRequest, PromptSource, ResponseFormat } from '../types/inference.ts'
 import { renderPromptTokens } from '../verify/prompt/render.ts'
+import { templateSupportsTools } from '../verify/prompt/tools.ts'
 import type { ServedModel } from './model.ts'
 import type { ChatInput, CompletionInput, SamplingInput } from './params.ts'
 
@@ -66,7 +67,9 @@ export function buildRequest(
 
 /**
  * The InferenceRequest of a chat completion: the messages rendered with the model's chat template
- * at `now`, which the request commits to with the messages, so anyone can re-render them.
+ * at `now`, which the request commits to with the messages, so anyone can re-render them. Tools
+ * are rendered whatever `tool_choice` says (as OpenAI and vLLM do: 'none' only means the answer is
+ * not read as calls), and only with a template that renders tools.
  */
 export function chatRequest(
   model: ServedModel,
@@ -77,6 +80,16 @@ export function chatRequest(
     kind: 'chat',
     messages: input.messages,
     time: Math.floor(defaults.now / 1000),
+  }
+  if (input.tools) {
+    // A template that never mentions tools would drop them silently: the model would not know them.
+    const { template } = model.renderer
+    if (!(template instanceof Error) && !templateSupportsTools(template.source))
+      throw new InvalidRequestError(
+        `model ${model.id}'s chat template has no tools: it cannot be sent 'tools'`,
+        { param: 'tools', code: 'tools_unsupported' },
+      )
+    prompt.tools = input.tools.text
   }
   const promptTokens = renderPromptTokens(model.renderer, prompt)
   if (promptTokens.length === 0)

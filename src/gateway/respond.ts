@@ -5,9 +5,10 @@ import { finalText, TextStream } from '../verify/text.ts'
 import { mapError } from './errors.ts'
 import { type RoutedEvent, routeInference } from './execute.ts'
 import { choiceLogprobs } from './logprobs.ts'
-import type { SamplingInput } from './params.ts'
+import type { ChatInput, SamplingInput } from './params.ts'
 import type { MinerPool } from './pool.ts'
 import type { GatewayState } from './state.ts'
+import { readAnswer, ToolStreamHold, toolReading } from './tool-answer.ts'
 
 export type InferenceKind = 'chat' | 'text'
 
@@ -147,6 +148,7 @@ export async function respond(
   const labels = { model: model.id }
   metrics.promptTokens.inc(labels, request.promptTokens.length)
   const endpoint = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions'
+  const reading = toolReading(model, 'tools' in input ? (input as ChatInput).tools : undefined)
   const single = requests.length === 1
 
   // The first event of every choice decides the status: failures before any token are plain
@@ -179,14 +181,21 @@ export async function respond(
       const finish = hitStop ? 'stop' : done.finishReason
       forward(state, fields[i]!)
       const logprobs = choiceLogprobs(model, kind, requests[i]!, done)
-      return kind === 'chat'
-        ? {
-            index: i,
-            message: { role: 'assistant', content: text, refusal: null },
-            logprobs,
-            finish_reason: finish,
-          }
-        : { text, index: i, logprobs, finish_reason: finish }
+      if (kind !== 'chat') return { text, index: i, logprobs, finish_reason: finish }
+      const answer = readAnswer(reading, text, done.receipt.requestHash)
+      return {
+        index: i,
+        message: answer.toolCalls
+          ? {
+              role: 'assistant',
+              content: answer.content === '' ? null : answer.content,
+              refusal: null,
+              tool_calls: answer.toolCalls,
+            }
+          : { role: 'assistant', content: text, refusal: null },
+        logprobs,
+        finish_reason: answer.toolCalls && finish === 'stop' ? 'tool_calls' : finish,
+      }
     })
     metrics.latency.observe({ endpoint }, (performance.now() - started) / 1000)
     const headers: Record<string, string> = { 'x-verity-miner': dones[0]!.miner.hotkey }
@@ -241,6 +250,13 @@ export async function respond(
         }
       : { text: content ?? '', index, logprobs, finish_reason: finish }
 
+  const toolDelta = (index: number, call: unknown) => ({
+    index,
+    delta: { tool_calls: [call] },
+    logprobs: null,
+    finish_reason: null,
+  })
+
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let completionTokens = 0
@@ -251,6 +267,9 @@ export async function respond(
       const pumpChoice = async (index: number) => {
         const r = requests[index]!
         const text = new TextStream(model.tokenizer, r.stop)
+        // With tools, content that could be part of a call is held until the answer is complete.
+        const hold = reading ? new ToolStreamHold(reading.format) : undefined
+        let full = ''
         let pendingTokens: number[] = []
         const takeTokens = () => {
           const t = pendingTokens
@@ -264,14 +283,36 @@ export async function respond(
           if (e.type === 'token') {
             pendingTokens.push(e.token)
             const piece = text.push(e.token)
-            if (piece) controller.enqueue(chunk([delta(index, piece, null)], takeTokens()))
+            full += piece
+            const show = hold ? hold.push(piece) : piece
+            if (show) controller.enqueue(chunk([delta(index, show, null)], takeTokens()))
           } else {
             const rest = text.finish()
-            if (rest || pendingTokens.length > 0)
-              controller.enqueue(chunk([delta(index, rest, null)], takeTokens()))
+            full += rest
+            const answer = hold
+              ? readAnswer(reading, full, e.receipt.requestHash)
+              : { content: rest }
+            const tail = hold ? answer.content.slice(hold.shown) : rest
+            const calls = answer.toolCalls ?? []
+            if (tail || (pendingTokens.length > 0 && calls.length === 0))
+              controller.enqueue(chunk([delta(index, tail, null)], takeTokens()))
+            for (const [i, call] of calls.entries()) {
+              // name first, then the arguments: the pieces OpenAI's stream helpers accumulate
+              const head = {
+                index: i,
+                id: call.id,
+                type: 'function',
+                function: { name: call.function.name, arguments: '' },
+              }
+              const tokens = pendingTokens.length > 0 ? takeTokens() : {}
+              controller.enqueue(chunk([toolDelta(index, head)], tokens))
+              const args = { index: i, function: { arguments: call.function.arguments } }
+              controller.enqueue(chunk([toolDelta(index, args)]))
+            }
             metrics.completionTokens.inc(labels, e.tokens.length)
             completionTokens += e.tokens.length
-            const finish = text.hitStop ? 'stop' : e.finishReason
+            const ended = text.hitStop ? 'stop' : e.finishReason
+            const finish = calls.length > 0 && ended === 'stop' ? 'tool_calls' : ended
             const verity = verityField(e, r)
             forward(state, verity)
             const logprobs = choiceLogprobs(model, kind, r, e)

@@ -40,12 +40,20 @@ export function checkSentBody(
         (m, i) =>
           m.role === committed[i]!.role &&
           m.content === committed[i]!.content &&
-          m.name === committed[i]!.name,
+          m.name === committed[i]!.name &&
+          m.toolCallId === committed[i]!.toolCallId &&
+          same(m.toolCalls, committed[i]!.toolCalls),
       )
     if (!equal)
       out.push({
         field: 'request.prompt.messages',
         problem: 'the messages the miner ran are not the messages sent',
+      })
+    const tools = request.prompt?.kind === 'chat' ? request.prompt.tools : undefined
+    if (tools !== input.tools?.text)
+      out.push({
+        field: 'request.prompt.tools',
+        problem: 'the tools the miner ran with are not the tools sent',
       })
   } else if (typeof input.prompt === 'string') {
     if (request.prompt?.kind !== 'text' || request.prompt.text !== input.prompt)

@@ -5,6 +5,7 @@ import { runKernelCases } from '../runtime/kernels/kernel.case.ts'
 import { loadModel } from '../runtime/model/load.ts'
 import { samplingParams } from '../runtime/sampler/sample.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
+import { OpKind } from '../runtime/trace/ops.ts'
 import { createThreadedKernel, type ThreadedKernel } from './kernel.ts'
 import { nativeKernel } from './native.ts'
 
@@ -107,6 +108,46 @@ describe('threads', () => {
     })
     expect(new Set(runs).size).toBe(1)
     expect(JSON.parse(runs[0]!).tokens).toHaveLength(12)
+  })
+
+  it('a fault injected after a native op lands as after the TypeScript op: the same tokens and traceRoot', () => {
+    // Cheater simulations inject faults between ops; the native ops run between the same
+    // recording points (scores, softmax, mix, swiglu, the norms and projections).
+    const request = {
+      promptTokens: [1, 40, 90, 300, 7, 8, 9, 10],
+      maxTokens: 6,
+      params: samplingParams({ temperature: 0.8, topP: 0.95 }),
+      seed: 43,
+    }
+    const wasm = loadModel(trainedModelBytes(), { createKernel: threaded(1) })
+    const native = loadModel(trainedModelBytes(), { createKernel: threaded(1, true) })
+    expect(native.kernel.ops).toBeDefined()
+    const honest = toHex(generate(wasm, request).traceRoot!)
+    for (const kind of [
+      OpKind.ATTN_NORM,
+      OpKind.Q,
+      OpKind.SCORES,
+      OpKind.SOFTMAX,
+      OpKind.ATTN_MIX,
+      OpKind.GATE,
+      OpKind.SWIGLU,
+      OpKind.FFN_NORM,
+      OpKind.DOWN,
+    ]) {
+      const fault = {
+        pos: 9,
+        layer: 0,
+        kind,
+        element: 2,
+        delta: 40_000,
+      }
+      const [a, b] = [wasm, native].map((model) => {
+        const r = generate(model, { ...request }, { fault })
+        return JSON.stringify({ tokens: r.tokens, traceRoot: toHex(r.traceRoot!) })
+      })
+      expect(b, `fault in op kind ${kind}`).toBe(a)
+      expect(JSON.parse(a!).traceRoot, `fault in op kind ${kind}`).not.toBe(honest)
+    }
   })
 
   it('refuses a bad thread count, and a closed kernel', async () => {

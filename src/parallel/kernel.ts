@@ -4,7 +4,7 @@ import { KernelError } from '../errors/runtime.ts'
 import { checkMatmul } from '../runtime/kernels/arena.ts'
 import type { Kernel } from '../runtime/kernels/types.ts'
 import { createSharedWasmKernel, wasmSimdAvailable } from '../runtime/kernels/wasm.ts'
-import { NATIVE_KERNEL_PATH, nativeKernel } from './native.ts'
+import { NATIVE_KERNEL_PATH, nativeKernel, nativeOps } from './native.ts'
 
 /**
  * The runtime's kernel on several cores: the arena is a shared WebAssembly memory, and every
@@ -133,6 +133,7 @@ export function createThreadedKernel(
     workers.push(worker)
   }
   let closed = false
+  const ops = native ? nativeOps(native) : undefined
   const arena = new Int8Array(base.buffer)
   const matvecBand = native
     ? (w: number, r0: number, r1: number, cols: number, x: number, acc: number) =>
@@ -192,6 +193,7 @@ export function createThreadedKernel(
     i32: base.i32,
     alloc: base.alloc,
     sha256Pairs: base.sha256Pairs,
+    ...(ops ? { ops } : {}),
     threads,
     matvecI8(wPtr, rows, cols, xPtr, accPtr) {
       checkMatmul(size, wPtr, rows, cols, xPtr, 1, accPtr)

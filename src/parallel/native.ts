@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { EXP2_TABLE } from '../runtime/fixed/exp.ts'
+import type { KernelOps } from '../runtime/kernels/types.ts'
 
 /**
  * The native int8 kernel (native/kernels.cc, built at install by scripts/build-native.mjs): the
@@ -22,6 +24,27 @@ export type NativeKernel = {
   ): void
   /** 'avx2' or 'portable'. */
   isa(): string
+  /** Hands the runtime's exp table (src/runtime/fixed/exp.ts) to the element-wise ops. */
+  setExpTable?(table: Int32Array): void
+} & Partial<KernelOps>
+
+const OPS = [
+  'swiglu',
+  'attentionScores',
+  'softmaxRows',
+  'attentionMix',
+  'quantizeActivation',
+  'requantize',
+  'rmsnorm',
+] as const
+
+/**
+ * The native element-wise ops (native/ops.cc), or undefined when the built addon predates them
+ * (built before an update, without reinstalling): the TypeScript ops then serve.
+ */
+export function nativeOps(native: NativeKernel): KernelOps | undefined {
+  if (!native.setExpTable || OPS.some((op) => typeof native[op] !== 'function')) return undefined
+  return native as KernelOps
 }
 
 /** Where the built addon lives; worker threads load it from this path too. */
@@ -38,6 +61,7 @@ export function nativeKernel(): NativeKernel | null {
     if (process.env.VERITY_NATIVE !== '0' && existsSync(NATIVE_KERNEL_PATH)) {
       try {
         loaded = createRequire(import.meta.url)(NATIVE_KERNEL_PATH) as NativeKernel
+        loaded.setExpTable?.(EXP2_TABLE)
       } catch {
         // A file built for another platform or Node: the WebAssembly kernel serves instead.
         loaded = null

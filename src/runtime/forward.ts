@@ -37,6 +37,7 @@ export class Sequence {
   private blockLogits: Int32Array | undefined // (B, vocab), for blocks with several heads
   readonly scaleM: Int32Array // (B): activation scales of a block's rows
   readonly scaleE: Int32Array // (B)
+  readonly scale: Int32Array // (2): one row's [m, e] from the kernel's quantizeActivation
   readonly expTmp: Float64Array // (ctx)
   readonly mixAcc: Float64Array // (headDim)
   readonly invSqrt: number
@@ -69,6 +70,7 @@ export class Sequence {
     this.logits = new Int32Array(c.vocabSize)
     this.scaleM = new Int32Array(B)
     this.scaleE = new Int32Array(B)
+    this.scale = new Int32Array(2)
     this.expTmp = new Float64Array(ctx)
     this.mixAcc = new Float64Array(c.headDim)
     this.invSqrt = invSqrtQ16(c.headDim)
@@ -135,13 +137,20 @@ class BlockSink implements TraceSink {
  */
 function project(seq: Sequence, ws: QMatrix[], x: Int32Array, B: number, outs: Int32Array[]): void {
   const { kernel, scratch } = seq.model
+  const ops = kernel.ops
   const cols = ws[0]!.cols
   let any = false
   for (let b = 0; b < B; b++) {
-    const [m, e] = quantizeActivation(x, b * cols, cols, kernel.i8, scratch.xq + b * cols)
-    seq.scaleM[b] = m
-    seq.scaleE[b] = e
-    any ||= m !== 0
+    if (ops) {
+      ops.quantizeActivation(x, b * cols, cols, kernel.i8, scratch.xq + b * cols, seq.scale)
+      seq.scaleM[b] = seq.scale[0]!
+      seq.scaleE[b] = seq.scale[1]!
+    } else {
+      const [m, e] = quantizeActivation(x, b * cols, cols, kernel.i8, scratch.xq + b * cols)
+      seq.scaleM[b] = m
+      seq.scaleE[b] = e
+    }
+    any ||= seq.scaleM[b] !== 0
   }
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i]!
@@ -150,17 +159,38 @@ function project(seq: Sequence, ws: QMatrix[], x: Int32Array, B: number, outs: I
       else kernel.matmulI8(w.ptr, w.rows, cols, scratch.xq, B, scratch.acc)
     }
     for (let b = 0; b < B; b++) {
-      requantize(
-        w,
-        kernel.i32,
-        (scratch.acc >> 2) + b * w.rows,
-        seq.scaleM[b]!,
-        seq.scaleE[b]!,
-        outs[i]!,
-        b * w.rows,
-      )
+      const accOff = (scratch.acc >> 2) + b * w.rows
+      if (ops)
+        ops.requantize(
+          kernel.i32,
+          accOff,
+          w.rows,
+          w.scaleM,
+          w.scaleE,
+          w.bias ?? null,
+          seq.scaleM[b]!,
+          seq.scaleE[b]!,
+          outs[i]!,
+          b * w.rows,
+        )
+      else requantize(w, kernel.i32, accOff, seq.scaleM[b]!, seq.scaleE[b]!, outs[i]!, b * w.rows)
     }
   }
+}
+
+/** RMSNorm with the kernel's op where it has one (the same bits). */
+function norm(
+  seq: Sequence,
+  x: Int32Array,
+  off: number,
+  g: Int32Array,
+  out: Int32Array,
+  outOff: number,
+): void {
+  const { model } = seq
+  const n = model.config.dim
+  if (model.kernel.ops) model.kernel.ops.rmsnorm(x, off, n, g, model.epsQ, out, outOff)
+  else rmsnorm(x, off, n, g, model.epsQ, out, outOff)
 }
 
 /** Runs one token at the sequence's next position; see forwardBlock. */
@@ -236,6 +266,8 @@ function runBlock(
   const block = B > 1 && kinds !== 0 && !sink.anyOrder ? new BlockSink(pos0, B, kinds) : undefined
   const rec = block ?? sink
   const fault = seq.fault
+  // The kernel's element-wise ops where it has them (native): the same bits as the ops here.
+  const ops = model.kernel.ops
   // Every op output passes here once computed and before any later op reads it: the place to
   // inject a fault, and to skip the kinds the sink does not want.
   const out = (
@@ -264,7 +296,7 @@ function runBlock(
     const vCache = seq.vCache[l]!
     // --- attention
     for (let b = 0; b < B; b++) {
-      rmsnorm(x, b * dim, dim, L.attnNorm, model.epsQ, xn, b * dim)
+      norm(seq, x, b * dim, L.attnNorm, xn, b * dim)
       out(pos0 + b, l, OpKind.ATTN_NORM, xn, b * dim, dim)
     }
     project(seq, [L.wq, L.wk, L.wv], xn, B, [q, k, v])
@@ -294,6 +326,26 @@ function runBlock(
     for (let b = 0; b < B; b++) {
       const t = pos0 + b
       const n = t + 1
+      if (ops) {
+        ops.attentionScores(
+          q,
+          b * dim,
+          k16,
+          kShift,
+          t,
+          nHeads,
+          nKvHeads,
+          headDim,
+          seq.invSqrt,
+          scores,
+        )
+        out(t, l, OpKind.SCORES, scores, 0, nHeads * n)
+        ops.softmaxRows(scores, nHeads, n, probs)
+        out(t, l, OpKind.SOFTMAX, probs, 0, nHeads * n)
+        ops.attentionMix(probs, vCache, t, nHeads, nKvHeads, headDim, mix, b * dim)
+        out(t, l, OpKind.ATTN_MIX, mix, b * dim, dim)
+        continue
+      }
       for (let h = 0; h < nHeads; h++) {
         const g = Math.floor(h / group)
         const shq = reduce16(q, b * dim + h * headDim, headDim, q16, h * headDim)
@@ -340,14 +392,15 @@ function runBlock(
       for (let j = b * dim; j < (b + 1) * dim; j++) x[j] = sat32(x[j]! + proj[j]!)
       out(pos0 + b, l, OpKind.RESID_ATTN, x, b * dim, dim)
       // --- feed-forward
-      rmsnorm(x, b * dim, dim, L.ffnNorm, model.epsQ, xn, b * dim)
+      norm(seq, x, b * dim, L.ffnNorm, xn, b * dim)
       out(pos0 + b, l, OpKind.FFN_NORM, xn, b * dim, dim)
     }
     project(seq, [L.wGate, L.wUp], xn, B, [gate, up])
     for (let b = 0; b < B; b++) {
       out(pos0 + b, l, OpKind.GATE, gate, b * ffnDim, ffnDim)
       out(pos0 + b, l, OpKind.UP, up, b * ffnDim, ffnDim)
-      swiglu(gate, up, hidden, b * ffnDim, ffnDim)
+      if (ops) ops.swiglu(gate, up, hidden, b * ffnDim, ffnDim)
+      else swiglu(gate, up, hidden, b * ffnDim, ffnDim)
       out(pos0 + b, l, OpKind.SWIGLU, hidden, b * ffnDim, ffnDim)
     }
     project(seq, [L.wDown], hidden, B, [proj])
@@ -364,7 +417,7 @@ function runBlock(
   const heads = Math.max(0, B - first)
   if (heads > 0) {
     for (let i = 0; i < heads; i++) {
-      rmsnorm(x, (first + i) * dim, dim, model.outputNorm, model.epsQ, xn, i * dim)
+      norm(seq, x, (first + i) * dim, model.outputNorm, xn, i * dim)
       out(pos0 + first + i, NO_LAYER, OpKind.FINAL_NORM, xn, i * dim, dim)
     }
     const logits = heads === 1 ? seq.logits : seq.headLogits

@@ -22,8 +22,21 @@ export type SamplingParams = {
   frequencyPenaltyMilli?: number
 }
 
-/** One chat message as the model's template sees it (content already flattened to text). */
-export type ChatMessage = { role: string; content: string; name?: string }
+/**
+ * One chat message as the model's template sees it (content already flattened to text; an
+ * assistant message that only calls tools has content ''). `toolCalls` (assistant) and
+ * `toolCallId` (role 'tool') appear only in a chat with tools.
+ */
+export type ChatMessage = {
+  role: string
+  content: string
+  name?: string
+  toolCalls?: ToolCall[]
+  toolCallId?: string
+}
+
+/** One function call an assistant message made: OpenAI's `tool_calls[i]` (arguments: JSON text). */
+export type ToolCall = { id: string; name: string; arguments: string }
 
 /**
  * What the prompt tokens were made from, when they were made from text: the chat messages
@@ -36,6 +49,11 @@ export type PromptSource =
       messages: ChatMessage[]
       /** Unix seconds: the clock a template's `strftime_now` reads. */
       time: number
+      /**
+       * OpenAI `tools` as compact JSON text (no whitespace, the client's key order): the template gets
+       * them parsed. Present = a chat with tools (its own prompt hash kind).
+       */
+      tools?: string
     }
   | { kind: 'text'; text: string }
 

@@ -3,6 +3,7 @@ import { bytesToHex, encodeAbiParameters, type Hex, hexToBytes } from 'viem'
 import { RequestAuthError } from '../errors/node.ts'
 import type { InferenceRequest, PromptSource } from '../types/inference.ts'
 import { MAX_TOKEN_PRICE } from './price.ts'
+import { compactJson, FUNCTION_NAME, jsonDepth, TOOL_CALL_ID, TOOL_LIMITS } from './prompt/tools.ts'
 
 const BASE_COMPONENTS = [
   { name: 'modelRoot', type: 'bytes32' },
@@ -93,29 +94,79 @@ const PROMPT_ABI = [
   { name: 'text', type: 'string' },
 ] as const
 
+/**
+ * The ABI of a chat with tools (kind 3): kind, time, messages with their tool fields (`toolCallId`
+ * '' = none; `toolCalls` (id, name, arguments JSON text)), the tools' compact JSON text, text ''.
+ * Kind is the first word of both encodings, so a chat with tools never hashes as one without.
+ */
+const TOOLS_PROMPT_ABI = [
+  { name: 'kind', type: 'uint8' },
+  { name: 'time', type: 'uint64' },
+  {
+    name: 'messages',
+    type: 'tuple[]',
+    components: [
+      { name: 'role', type: 'string' },
+      { name: 'content', type: 'string' },
+      { name: 'hasName', type: 'bool' },
+      { name: 'name', type: 'string' },
+      { name: 'toolCallId', type: 'string' },
+      {
+        name: 'toolCalls',
+        type: 'tuple[]',
+        components: [
+          { name: 'id', type: 'string' },
+          { name: 'name', type: 'string' },
+          { name: 'arguments', type: 'string' },
+        ],
+      },
+    ],
+  },
+  { name: 'tools', type: 'string' },
+  { name: 'text', type: 'string' },
+] as const
+
 const NO_PROMPT: Hex = `0x${'00'.repeat(32)}`
 
 /**
  * sha256 of `abi.encode(uint8 kind, uint64 time, (string role, string content, bool hasName,
  * string name)[] messages, string text)`: chat is kind 1 (text ''), text is kind 2 (time 0, no
- * messages). A request made from token ids has no prompt source and commits 32 zero bytes.
+ * messages). A chat with tools is kind 3: `abi.encode(uint8 3, uint64 time, (string role,
+ * string content, bool hasName, string name, string toolCallId, (string id, string name,
+ * string arguments)[] toolCalls)[] messages, string tools, string text '')`. A request made from
+ * token ids has no prompt source and commits 32 zero bytes.
  */
 export function promptHash(prompt: PromptSource | undefined): Hex {
   if (prompt === undefined) return NO_PROMPT
   const encoded =
-    prompt.kind === 'chat'
-      ? encodeAbiParameters(PROMPT_ABI, [
-          1,
-          BigInt(prompt.time),
-          prompt.messages.map((m) => ({
-            role: m.role,
-            content: m.content,
-            hasName: m.name !== undefined,
-            name: m.name ?? '',
-          })),
-          '',
-        ])
-      : encodeAbiParameters(PROMPT_ABI, [2, 0n, [], prompt.text])
+    prompt.kind === 'text'
+      ? encodeAbiParameters(PROMPT_ABI, [2, 0n, [], prompt.text])
+      : prompt.tools !== undefined
+        ? encodeAbiParameters(TOOLS_PROMPT_ABI, [
+            3,
+            BigInt(prompt.time),
+            prompt.messages.map((m) => ({
+              role: m.role,
+              content: m.content,
+              hasName: m.name !== undefined,
+              name: m.name ?? '',
+              toolCallId: m.toolCallId ?? '',
+              toolCalls: m.toolCalls ?? [],
+            })),
+            prompt.tools,
+            '',
+          ])
+        : encodeAbiParameters(PROMPT_ABI, [
+            1,
+            BigInt(prompt.time),
+            prompt.messages.map((m) => ({
+              role: m.role,
+              content: m.content,
+              hasName: m.name !== undefined,
+              name: m.name ?? '',
+            })),
+            '',
+          ])
   return bytesToHex(sha256(hexToBytes(encoded)))
 }
 
@@ -350,18 +401,111 @@ function assertPrompt(value: unknown, bad: (field: string, why: string) => never
   const messages = p.messages as unknown[]
   if (messages.length > REQUEST_LIMITS.messages)
     bad('prompt.messages', `has more than ${REQUEST_LIMITS.messages} messages`)
+  const tools = p.tools
+  let toolNames: Set<string> | undefined
+  if (tools !== undefined) toolNames = assertTools(tools, bad)
   let chars = 0
+  const callIds = new Set<string>()
   messages.forEach((m, i) => {
     const msg = m as Record<string, unknown> | null
     if (typeof msg !== 'object' || msg === null) bad(`prompt.messages[${i}]`, 'is not an object')
-    const { role, content, name } = msg as Record<string, unknown>
+    const { role, content, name, toolCalls, toolCallId } = msg as Record<string, unknown>
     if (typeof role !== 'string' || role.length === 0 || role.length > 64)
       bad(`prompt.messages[${i}].role`, 'must be a string of 1 to 64 characters')
     if (typeof content !== 'string') bad(`prompt.messages[${i}].content`, 'must be a string')
     if (name !== undefined && typeof name !== 'string')
       bad(`prompt.messages[${i}].name`, 'must be a string when present')
     chars += (content as string).length + (role as string).length
+    if (toolCalls === undefined && toolCallId === undefined) return
+    // Tool fields are hashed only in a chat with tools: anywhere else they would be unbound.
+    if (toolNames === undefined)
+      bad(`prompt.messages[${i}]`, 'has tool fields, but the prompt has no tools')
+    if (toolCalls !== undefined) {
+      if (role !== 'assistant')
+        bad(`prompt.messages[${i}].toolCalls`, 'only assistant messages call tools')
+      chars += assertToolCalls(
+        toolCalls,
+        toolNames!,
+        callIds,
+        `prompt.messages[${i}].toolCalls`,
+        bad,
+      )
+    }
+    if (toolCallId !== undefined) {
+      if (role !== 'tool')
+        bad(`prompt.messages[${i}].toolCallId`, "only 'tool' messages answer calls")
+      if (typeof toolCallId !== 'string' || !callIds.has(toolCallId))
+        bad(`prompt.messages[${i}].toolCallId`, 'must name a call of an earlier assistant message')
+    }
   })
   if (chars > REQUEST_LIMITS.promptChars)
     bad('prompt.messages', `hold more than ${REQUEST_LIMITS.promptChars} characters`)
+}
+
+/** The tools' text: compact JSON of 1..64 `{type: 'function', function: {name, ...}}`, names unique. */
+function assertTools(value: unknown, bad: (field: string, why: string) => never): Set<string> {
+  if (typeof value !== 'string' || value.length > TOOL_LIMITS.toolsChars)
+    bad('prompt.tools', `must be JSON text of at most ${TOOL_LIMITS.toolsChars} characters`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value as string)
+  } catch {
+    bad('prompt.tools', 'is not JSON')
+  }
+  if (compactJson(parsed) !== value)
+    bad('prompt.tools', 'is not compact JSON (JSON.stringify of its value)')
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > TOOL_LIMITS.tools)
+    bad('prompt.tools', `must be an array of 1 to ${TOOL_LIMITS.tools} tools`)
+  if (jsonDepth(parsed) > TOOL_LIMITS.depth + 2) bad('prompt.tools', 'is nested too deeply')
+  const names = new Set<string>()
+  ;(parsed as unknown[]).forEach((t, i) => {
+    const tool = t as { type?: unknown; function?: { name?: unknown } } | null
+    const name = tool?.function?.name
+    if (tool?.type !== 'function' || typeof name !== 'string' || !FUNCTION_NAME.test(name))
+      bad(`prompt.tools[${i}]`, 'must be a function with a valid name')
+    if (names.has(name as string)) bad(`prompt.tools[${i}]`, 'repeats a function name')
+    names.add(name as string)
+  })
+  return names
+}
+
+/** An assistant's calls: ids unique in the chat, names of declared tools, arguments a JSON object. */
+function assertToolCalls(
+  value: unknown,
+  names: ReadonlySet<string>,
+  ids: Set<string>,
+  field: string,
+  bad: (field: string, why: string) => never,
+): number {
+  if (!Array.isArray(value) || value.length === 0 || value.length > TOOL_LIMITS.callsPerMessage)
+    bad(field, `must be 1 to ${TOOL_LIMITS.callsPerMessage} calls`)
+  let chars = 0
+  ;(value as unknown[]).forEach((c, j) => {
+    const call = c as Record<string, unknown> | null
+    const at = `${field}[${j}]`
+    if (typeof call !== 'object' || call === null || Object.keys(call).length !== 3)
+      bad(at, 'must be {id, name, arguments}')
+    const { id, name, arguments: args } = call as Record<string, unknown>
+    if (typeof id !== 'string' || !TOOL_CALL_ID.test(id) || ids.has(id))
+      bad(`${at}.id`, 'must be a unique id of 1 to 128 letters, digits, _ . : -')
+    ids.add(id as string)
+    if (typeof name !== 'string' || !names.has(name))
+      bad(`${at}.name`, 'must name one of the tools')
+    if (typeof args !== 'string' || args.length > TOOL_LIMITS.argumentsChars)
+      bad(
+        `${at}.arguments`,
+        `must be JSON text of at most ${TOOL_LIMITS.argumentsChars} characters`,
+      )
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(args as string)
+    } catch {
+      bad(`${at}.arguments`, 'is not JSON')
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      bad(`${at}.arguments`, 'must be a JSON object')
+    if (jsonDepth(parsed) > TOOL_LIMITS.depth) bad(`${at}.arguments`, 'is nested too deeply')
+    chars += (args as string).length + (id as string).length + (name as string).length
+  })
+  return chars
 }

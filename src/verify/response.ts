@@ -1,13 +1,15 @@
 import { BaseError } from '../errors/base.ts'
 import { ReceiptError } from '../errors/node.ts'
 import type { Tokenizer } from '../runtime/tokenizer/index.ts'
-import type { FinishReason, InferenceRequest, StepLogprobs } from '../types/inference.ts'
+import type { FinishReason, Hex, InferenceRequest, StepLogprobs } from '../types/inference.ts'
 import { parseReceiptBundle, type ReceiptBundle, verifyBundle } from './bundle.ts'
 import { choiceSeed, MAX_CHOICES } from './choice.ts'
 import { chatLogprobs, textLogprobs } from './logprobs.ts'
 import { assertPromptTokens, defaultStopTokens, type PromptRenderer } from './prompt/render.ts'
+import { toolCallFormat } from './prompt/tools.ts'
 import { requestHash } from './request.ts'
 import { finalText } from './text.ts'
+import { parseToolCalls, shownToolCalls } from './tool-calls.ts'
 
 /** What a client was shown: the answer's text, where it sat, and (for a stream) its chunks' tokens. */
 export type ShownAnswer = {
@@ -21,6 +23,8 @@ export type ShownAnswer = {
   streamTokens?: number[]
   /** The choice's `logprobs` as shown (absent when null). */
   logprobs?: unknown
+  /** Chat: `message.tool_calls` as shown (a stream's deltas assembled); `text` is then the content. */
+  toolCalls?: unknown[]
 }
 
 /** A saved response: the bundle it carries and, unless it is a bare bundle, what it showed. */
@@ -80,16 +84,21 @@ export function parseSavedResponses(text: string): SavedResponse[] {
     const logprobs = choice.logprobs ?? undefined
     if (body.object === 'chat.completion') {
       const message = choice.message as Record<string, unknown> | undefined
-      if (typeof message?.content !== 'string')
+      const toolCalls = message?.tool_calls
+      const calls = Array.isArray(toolCalls) && toolCalls.length > 0 ? toolCalls : undefined
+      // An answer that only calls tools has content null.
+      const content = message?.content === null && calls ? '' : message?.content
+      if (typeof content !== 'string')
         throw new ReceiptError(`'choices[${i}].message.content' is missing`)
       return {
         bundle,
         shown: {
           kind: 'chat',
           field: `choices[${i}].message.content`,
-          text: message.content,
+          text: content,
           finishReason,
           ...(logprobs === undefined ? {} : { logprobs }),
+          ...(calls ? { toolCalls: calls } : {}),
         },
       }
     }
@@ -118,6 +127,7 @@ function parseStream(text: string): SavedResponse[] {
     final?: Record<string, unknown>
     logprobs: unknown[]
     sawLogprobs: boolean
+    toolCalls: { id?: unknown; type?: unknown; name: string; arguments: string }[]
   }
   const byIndex = new Map<number, Acc>()
   const acc = (i: number): Acc => {
@@ -125,7 +135,13 @@ function parseStream(text: string): SavedResponse[] {
       throw new ReceiptError(`a stream chunk names choice ${JSON.stringify(i)}`)
     const found = byIndex.get(i)
     if (found) return found
-    const a: Acc = { content: '', streamTokens: [], logprobs: [], sawLogprobs: false }
+    const a: Acc = {
+      content: '',
+      streamTokens: [],
+      logprobs: [],
+      sawLogprobs: false,
+      toolCalls: [],
+    }
     byIndex.set(i, a)
     return a
   }
@@ -148,6 +164,8 @@ function parseStream(text: string): SavedResponse[] {
       const piece =
         kind === 'chat' ? (c.delta as Record<string, unknown> | undefined)?.content : c.text
       if (typeof piece === 'string') a.content += piece
+      const deltaCalls = (c.delta as Record<string, unknown> | undefined)?.tool_calls
+      if (kind === 'chat' && Array.isArray(deltaCalls)) addToolDeltas(a.toolCalls, deltaCalls)
       if (typeof c.finish_reason === 'string') a.finishReason = c.finish_reason
       const lp = c.logprobs as Record<string, unknown> | null | undefined
       if (lp !== null && lp !== undefined) {
@@ -181,10 +199,39 @@ function parseStream(text: string): SavedResponse[] {
         finishReason: a.finishReason,
         streamTokens: a.streamTokens,
         ...(a.sawLogprobs ? { logprobs: mergeLogprobs(a.logprobs) } : {}),
+        ...(a.toolCalls.length > 0
+          ? {
+              toolCalls: a.toolCalls.map((t) => ({
+                id: t.id,
+                type: t.type,
+                function: { name: t.name, arguments: t.arguments },
+              })),
+            }
+          : {}),
       },
     })
   }
   return out
+}
+
+/** Assembles tool-call deltas as OpenAI's stream helpers do: by index, name and arguments appended. */
+function addToolDeltas(
+  calls: { id?: unknown; type?: unknown; name: string; arguments: string }[],
+  deltas: unknown[],
+): void {
+  for (const d of deltas) {
+    const delta = d as Record<string, unknown> | null
+    const i = delta?.index
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i > calls.length || i >= 1024)
+      throw new ReceiptError(`a stream chunk names tool call ${JSON.stringify(i)}`)
+    calls[i] ??= { name: '', arguments: '' }
+    const call = calls[i]!
+    if (delta!.id !== undefined) call.id = delta!.id
+    if (delta!.type !== undefined) call.type = delta!.type
+    const fn = delta!.function as Record<string, unknown> | undefined
+    if (typeof fn?.name === 'string') call.name += fn.name
+    if (typeof fn?.arguments === 'string') call.arguments += fn.arguments
+  }
 }
 
 /** A stream's logprobs chunks joined into one `{ content: [...] }` (chat) or legacy object. */
@@ -248,10 +295,22 @@ export async function checkSavedResponse(
         problem: `[${request.stopTokens}] are not the model's stop tokens [${expectStop}]`,
       })
     const { text, hitStop } = finalText(renderer.tokenizer, tokens, request.stop)
-    if (shown.text !== text) out.push({ field: shown.field, problem: diffText(shown.text, text) })
     const last = tokens[tokens.length - 1]
-    const finish: FinishReason =
+    let finish: FinishReason | 'tool_calls' =
       hitStop || (last !== undefined && request.stopTokens.includes(last)) ? 'stop' : 'length'
+    if (shown.toolCalls === undefined) {
+      if (shown.text !== text) out.push({ field: shown.field, problem: diffText(shown.text, text) })
+    } else {
+      const { mismatches, calls } = checkShownToolCalls(
+        shown,
+        text,
+        request,
+        bundle.receipt.requestHash,
+        renderer,
+      )
+      out.push(...mismatches)
+      if (calls && finish === 'stop') finish = 'tool_calls'
+    }
     if (shown.finishReason !== undefined && shown.finishReason !== finish)
       out.push({
         field: 'finish_reason',
@@ -264,6 +323,66 @@ export async function checkSavedResponse(
       })
   }
   return out
+}
+
+/**
+ * An answer shown as tool calls: the signed text must read as exactly these calls (same parse as
+ * the gateway's, src/verify/tool-calls.ts, with the ids derived from the requestHash) and the
+ * content shown must be the text before them. A gateway that edits a call's name or arguments,
+ * invents a call, or drops one fails here.
+ */
+function checkShownToolCalls(
+  shown: ShownAnswer,
+  text: string,
+  request: InferenceRequest,
+  requestHash: Hex,
+  renderer: PromptRenderer,
+): { mismatches: Mismatch[]; calls: boolean } {
+  const field = shown.field.replace(/content$/, 'tool_calls')
+  const tools = request.prompt?.kind === 'chat' ? request.prompt.tools : undefined
+  const template = renderer.template
+  const format = template instanceof Error ? undefined : toolCallFormat(template.source)
+  if (tools === undefined || format === undefined)
+    return {
+      mismatches: [
+        {
+          field,
+          problem: 'tool calls were shown, but the request has no tools the model can call',
+        },
+      ],
+      calls: false,
+    }
+  const names = new Set(
+    (JSON.parse(tools) as { function: { name: string } }[]).map((t) => t.function.name),
+  )
+  const parsed = parseToolCalls(text, format, names)
+  if (!parsed)
+    return {
+      mismatches: [
+        { field, problem: 'tool calls were shown, but the signed text is not a tool call' },
+      ],
+      calls: false,
+    }
+  const out: Mismatch[] = []
+  const expected = JSON.stringify(shownToolCalls(requestHash, parsed.calls))
+  const got = JSON.stringify(
+    shown.toolCalls!.map((c) => {
+      const call = c as { id?: unknown; type?: unknown; function?: Record<string, unknown> }
+      return {
+        id: call.id,
+        type: call.type,
+        function: { name: call.function?.name, arguments: call.function?.arguments },
+      }
+    }),
+  )
+  if (got !== expected)
+    out.push({
+      field,
+      problem: `are not the calls the signed text makes: shown ${got.slice(0, 200)}, signed ${expected.slice(0, 200)}`,
+    })
+  if (shown.text !== parsed.content)
+    out.push({ field: shown.field, problem: diffText(shown.text, parsed.content) })
+  return { mismatches: out, calls: true }
 }
 
 function diffText(shown: string, signed: string): string {

@@ -1,4 +1,5 @@
-import { bytesToHex } from 'viem'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, encodeAbiParameters, hexToBytes, parseAbiParameters } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { ReceiptError, RequestAuthError } from '../errors/node.ts'
@@ -7,12 +8,19 @@ import { testModel } from '../runtime/test-model.ts'
 import { tokenizerFromGguf } from '../runtime/tokenizer/index.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { OpKind } from '../runtime/trace/ops.ts'
-import type { InferenceRequest, Receipt, SignedReceipt } from '../types/inference.ts'
+import type {
+  ChatMessage,
+  InferenceRequest,
+  PromptSource,
+  Receipt,
+  SignedReceipt,
+} from '../types/inference.ts'
 import { ReplayGuard, signRequest, verifySignedRequest } from './call.ts'
 import { executeRequest, executeRequestAsync } from './execute.ts'
+import { compactJson } from './prompt/tools.ts'
 import { signReceipt, verifyReceipt } from './receipt.ts'
 import { reexecuteReceipt } from './reexecute.ts'
-import { encodeRequest, outputHash, REQUEST_HEADS, requestHash } from './request.ts'
+import { encodeRequest, outputHash, promptHash, REQUEST_HEADS, requestHash } from './request.ts'
 
 const miner = privateKeyToAccount(`0x${'11'.repeat(32)}`)
 const other = privateKeyToAccount(`0x${'22'.repeat(32)}`)
@@ -157,6 +165,191 @@ describe('request hashing', () => {
     expect(
       requestHash(request({ price: { promptWei: `${10n ** 24n}`, completionWei: '0' } })),
     ).toMatch(/^0x[0-9a-f]{64}$/)
+  })
+
+  const toolsText = compactJson([
+    {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    },
+    { type: 'function', function: { name: 'get_time' } },
+  ])
+  const toolChat = (over: Record<string, unknown> = {}) =>
+    ({
+      kind: 'chat',
+      time: 7,
+      tools: toolsText,
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: '',
+          toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+        },
+        { role: 'tool', content: '{"temp":20}', toolCallId: 'call_1' },
+      ],
+      ...over,
+    }) as PromptSource
+
+  it('a chat without tools hashes exactly as the kind 1 ABI always did; a chat with tools is kind 3, pinned', () => {
+    const chat: PromptSource = {
+      kind: 'chat',
+      time: 5,
+      messages: [
+        { role: 'system', content: 'be terse' },
+        { role: 'user', content: 'hi', name: 'ann' },
+      ],
+    }
+    const old = encodeAbiParameters(
+      parseAbiParameters('uint8, uint64, (string,string,bool,string)[], string'),
+      [
+        1,
+        5n,
+        [
+          ['system', 'be terse', false, ''],
+          ['user', 'hi', true, 'ann'],
+        ],
+        '',
+      ],
+    )
+    expect(promptHash(chat)).toBe(bytesToHex(sha256(hexToBytes(old))))
+    // Golden: a change to the kind 3 ABI changes this value (and every tool receipt's requestHash).
+    expect(promptHash(toolChat())).toBe(
+      '0x65b1117d5812e084580f3a7570a0dbaedd2176467342a5bffa4668c0019d8173',
+    )
+    // The same value from the documented ABI, written independently; its first word is kind 3.
+    const tools = encodeAbiParameters(
+      parseAbiParameters(
+        'uint8, uint64, (string,string,bool,string,string,(string,string,string)[])[], string, string',
+      ),
+      [
+        3,
+        7n,
+        [
+          ['user', 'Weather in Paris?', false, '', '', []],
+          ['assistant', '', false, '', '', [['call_1', 'get_weather', '{"city":"Paris"}']]],
+          ['tool', '{"temp":20}', false, '', 'call_1', []],
+        ],
+        toolsText,
+        '',
+      ],
+    )
+    expect(promptHash(toolChat())).toBe(bytesToHex(sha256(hexToBytes(tools))))
+    expect(BigInt(tools.slice(0, 66))).toBe(3n)
+  })
+
+  it('a chat with tools commits to every tool field', () => {
+    const base = toolChat()
+    const msgs = base.kind === 'chat' ? base.messages : []
+    const call = msgs[1]!.toolCalls![0]!
+    const variants: PromptSource[] = [
+      base,
+      toolChat({
+        tools: compactJson([
+          { type: 'function', function: { name: 'get_weather' } },
+          { type: 'function', function: { name: 'get_time' } },
+        ]),
+      }),
+      toolChat({
+        messages: [
+          msgs[0]!,
+          { ...msgs[1]!, toolCalls: [{ ...call, id: 'call_2' }] },
+          { ...msgs[2]!, toolCallId: 'call_2' },
+        ],
+      }),
+      toolChat({
+        messages: [msgs[0]!, { ...msgs[1]!, toolCalls: [{ ...call, name: 'get_time' }] }, msgs[2]!],
+      }),
+      toolChat({
+        messages: [
+          msgs[0]!,
+          { ...msgs[1]!, toolCalls: [{ ...call, arguments: '{"city":"Rome"}' }] },
+          msgs[2]!,
+        ],
+      }),
+      toolChat({
+        messages: [
+          msgs[0]!,
+          { ...msgs[1]!, toolCalls: [{ ...call, arguments: '{"city": "Paris"}' }] },
+          msgs[2]!,
+        ],
+      }),
+      toolChat({ messages: [msgs[0]!, { ...msgs[1]!, content: 'Let me check.' }, msgs[2]!] }),
+      toolChat({ messages: [msgs[0]!] }),
+      { kind: 'chat', time: 7, messages: [msgs[0]!] },
+    ]
+    const hashes = new Set(variants.map((v) => requestHash(request({ prompt: v }))))
+    expect(hashes.size).toBe(variants.length)
+  })
+
+  it('refuses tool fields that are malformed, unbound or inconsistent, naming the field', () => {
+    const bad = (prompt: unknown) => () => requestHash(request({ prompt: prompt as PromptSource }))
+    const base = toolChat()
+    const msgs = (base as { messages: ChatMessage[] }).messages
+    const call = msgs[1]!.toolCalls![0]!
+    const withCall = (c: Record<string, unknown>) =>
+      toolChat({ messages: [msgs[0]!, { ...msgs[1]!, toolCalls: [{ ...call, ...c }] }, msgs[2]!] })
+    // tool fields in a chat without tools would not be hashed: refused
+    expect(bad({ kind: 'chat', time: 0, messages: msgs })).toThrow(
+      /has tool fields, but the prompt has no tools/,
+    )
+    expect(bad(toolChat({ tools: ' []' }))).toThrow(/prompt.tools/)
+    expect(bad(toolChat({ tools: '[]' }))).toThrow(/1 to 64 tools/)
+    expect(bad(toolChat({ tools: '{"a":1}' }))).toThrow(/prompt.tools/)
+    expect(
+      bad(
+        toolChat({
+          tools: JSON.stringify([{ type: 'function', function: { name: 'x' } }]).replace(':', ': '),
+        }),
+      ),
+    ).toThrow(/compact JSON/)
+    expect(bad(toolChat({ tools: 'x'.repeat(70_000) }))).toThrow(/prompt.tools/)
+    expect(
+      bad(
+        toolChat({
+          tools: compactJson(
+            Array.from({ length: 65 }, (_, i) => ({
+              type: 'function',
+              function: { name: `f${i}` },
+            })),
+          ),
+        }),
+      ),
+    ).toThrow(/1 to 64/)
+    expect(
+      bad(
+        toolChat({
+          tools: compactJson([
+            { type: 'function', function: { name: 'a' } },
+            { type: 'function', function: { name: 'a' } },
+          ]),
+        }),
+      ),
+    ).toThrow(/repeats/)
+    expect(
+      bad(toolChat({ tools: compactJson([{ type: 'function', function: { name: 'a"b' } }]) })),
+    ).toThrow(/valid name/)
+    expect(bad(withCall({ arguments: '{city' }))).toThrow(/arguments is not JSON/)
+    expect(bad(withCall({ arguments: '[1]' }))).toThrow(/must be a JSON object/)
+    expect(bad(withCall({ name: 'rm_rf' }))).toThrow(/must name one of the tools/)
+    expect(bad(withCall({ id: 'a b' }))).toThrow(/toolCalls\[0\]\.id/)
+    expect(bad(withCall({ extra: 1 }))).toThrow(/\{id, name, arguments\}/)
+    // a tool message answering a call nobody made, or before it was made
+    expect(
+      bad(toolChat({ messages: [msgs[0]!, msgs[1]!, { ...msgs[2]!, toolCallId: 'call_9' }] })),
+    ).toThrow(/toolCallId/)
+    expect(bad(toolChat({ messages: [msgs[0]!, msgs[2]!, msgs[1]!] }))).toThrow(/toolCallId/)
+    expect(
+      bad(toolChat({ messages: [msgs[0]!, { ...msgs[1]!, role: 'user' }, msgs[2]!] })),
+    ).toThrow(/only assistant/)
+    expect(
+      bad(toolChat({ messages: [msgs[0]!, msgs[1]!, { ...msgs[2]!, role: 'user' }] })),
+    ).toThrow(/only 'tool'/)
+    // the same id twice
+    expect(bad(toolChat({ messages: [msgs[0]!, msgs[1]!, msgs[1]!] }))).toThrow(/unique id/)
   })
 
   it('outputHash is sha256 over big-endian uint32 tokens', () => {

@@ -204,6 +204,30 @@ describe('opening', () => {
     )
   })
 
+  it('a priced request opens like any other; one with a response format is refused by name', async () => {
+    const miner = fx.miners[1]!
+    const challenger = fx.challengers[0]!
+    const open = (o: OpenParamsArg) => openDispute(challenger, { address: gameA.game, open: o })
+    const fault = { pos: 19, layer: 0, kind: OpKind.K, element: 3, delta: 50_000 }
+    const priced = { ...request(), price: { promptWei: '1000', completionWei: '3000' } }
+    const a = await answer(fx, gameA, miner, priced, { fault })
+    const { id } = await open(opening(gameA, a, priced))
+    expect((await getDispute(fx.devnet.publicClient, { address: gameA.game, id })).phase).toBe(
+      DisputePhase.BISECT,
+    )
+    const formatted = { ...request(), responseFormat: { type: 'json_object' as const } }
+    const b = await answer(fx, gameA, miner, formatted, { fault })
+    expect(await revertName(open(opening(gameA, b, formatted)))).toBe('ResponseFormatUnsupported')
+    const result = await openChallenge({
+      chain: { publicClient: fx.devnet.publicClient, walletClient: challenger as never },
+      game: gameA.game,
+      model: fx.model,
+      bundle: { request: formatted, tokens: b.tokens, receipt: b.receipt },
+    })
+    if (result.opened) throw new Error('a request with a response format was opened')
+    expect(result.reason).toMatch(/response_format/)
+  })
+
   it('decides a receipt that contradicts itself at once, without a bond', async () => {
     const miner = fx.miners[3]!
     const challenger = fx.challengers[1]!

@@ -2,6 +2,7 @@ import { InvalidRequestError } from '../../errors/gateway.ts'
 import { DEFAULT_CHAT_TEMPLATE } from '../../runtime/tokenizer/identity.ts'
 import type { ChatMessage } from '../../types/inference.ts'
 import { type CompiledTemplate, compileTemplate, strftime } from './jinja.ts'
+import { templateMessages } from './tools.ts'
 
 export type { ChatMessage }
 export { DEFAULT_CHAT_TEMPLATE }
@@ -25,9 +26,14 @@ export type RenderChatOptions = {
   /** Unix seconds a template's `strftime_now` reads: the request commits to it. */
   time: number
   addGenerationPrompt?: boolean
+  /** OpenAI `tools`, parsed (a chat with tools); absent = the template sees `tools` undefined. */
+  tools?: unknown[]
 }
 
-/** Renders messages into the prompt text, as `apply_chat_template(add_generation_prompt=True)`. */
+/**
+ * Renders messages into the prompt text, as `apply_chat_template(add_generation_prompt=True)`;
+ * tool calls and tool results in the shape Hugging Face templates expect (templateMessages).
+ */
 export function renderChat(
   template: ChatTemplate,
   messages: readonly ChatMessage[],
@@ -39,11 +45,11 @@ export function renderChat(
     })
   const clock = new Date(options.time * 1000)
   return template.render({
-    messages,
+    messages: templateMessages(messages),
     add_generation_prompt: options.addGenerationPrompt ?? true,
     bos_token: options.bosToken,
     eos_token: options.eosToken,
-    tools: undefined,
+    tools: options.tools,
     strftime_now: (format: unknown) => strftime(String(format), clock),
   })
 }

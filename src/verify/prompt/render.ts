@@ -5,6 +5,7 @@ import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { TokenType } from '../../runtime/tokenizer/types.ts'
 import type { ChatMessage, InferenceRequest, PromptSource } from '../../types/inference.ts'
 import { type ChatTemplate, chatTemplate, renderChat } from './chat.ts'
+import { jsonStrings, mapJsonStrings } from './tools.ts'
 
 /**
  * What turns a prompt source into prompt tokens for one model: its tokenizer and chat template,
@@ -50,15 +51,27 @@ export function renderPromptTokens(renderer: PromptRenderer, source: PromptSourc
   const special = (id: number | undefined) => (id === undefined ? '' : tokenizer.tokenText(id))
   const bosToken = special(tokenizer.bosId)
   const texts = controlTexts(tokenizer)
-  const mark = pickMark(source.messages, template.source, texts)
-  const messages = source.messages.map((m) => ({
-    ...m,
-    content: interrupt(m.content, texts, mark),
-  }))
+  const tools = source.tools === undefined ? undefined : (JSON.parse(source.tools) as unknown[])
+  // Everything a user wrote stays text: contents, tool definitions, call names, ids and arguments
+  // (message names are left as they always were: changing that would re-render old requests).
+  const mark = pickMark(userStrings(source.messages, tools), template.source, texts)
+  const cut = (s: string) => interrupt(s, texts, mark)
+  const messages = source.messages.map((m): ChatMessage => {
+    const out: ChatMessage = { ...m, content: cut(m.content) }
+    if (m.toolCallId !== undefined) out.toolCallId = cut(m.toolCallId)
+    if (m.toolCalls !== undefined)
+      out.toolCalls = m.toolCalls.map((c) => ({
+        id: cut(c.id),
+        name: cut(c.name),
+        arguments: JSON.stringify(mapJsonStrings(JSON.parse(c.arguments), cut)),
+      }))
+    return out
+  })
   const prompt = renderChat(template, messages, {
     bosToken,
     eosToken: special(tokenizer.eosId),
     time: source.time,
+    ...(tools === undefined ? {} : { tools: mapJsonStrings(tools, cut) as unknown[] }),
   })
   return tokenizer.encode(prompt, {
     parseSpecial: true,
@@ -88,12 +101,24 @@ function controlTexts(tokenizer: Tokenizer): string[] {
   return texts
 }
 
-function pickMark(messages: readonly ChatMessage[], template: string, texts: string[]): string {
+/** The strings of a chat that came from its user (everything but the template and tokens). */
+function userStrings(messages: readonly ChatMessage[], tools: unknown): string[] {
+  const out: string[] = []
+  for (const m of messages) {
+    out.push(String(m.content))
+    if (m.toolCallId !== undefined) out.push(m.toolCallId)
+    for (const c of m.toolCalls ?? []) out.push(c.id, c.name, c.arguments)
+  }
+  if (tools !== undefined) jsonStrings(tools, out)
+  return out
+}
+
+function pickMark(strings: readonly string[], template: string, texts: string[]): string {
   for (let cp = 0xfdd0; cp <= 0xfdef; cp++) {
     const mark = String.fromCodePoint(cp)
     if (
       !template.includes(mark) &&
-      !messages.some((m) => String(m.content).includes(mark)) &&
+      !strings.some((s) => s.includes(mark)) &&
       !texts.some((t) => t.includes(mark))
     )
       return mark
