@@ -7,6 +7,7 @@ import { requestHash } from '../verify/request.ts'
 import { testMiner, testModel } from './fixtures.ts'
 import { MinerPool } from './pool.ts'
 import type { VerityField } from './respond.ts'
+import { checkSentBody } from './sent.ts'
 import { type GatewayServer, startGatewayServer } from './server.ts'
 
 const MODEL = 'verity-tiny-random'
@@ -125,6 +126,37 @@ describe('response_format through the openai client', () => {
     }
     expect(finish).toBe('length')
     expect(() => JSON.parse(text)).toThrow()
+  })
+
+  it('verify with the sent body catches a gateway that dropped or changed the format', async () => {
+    const client = await serve()
+    const body = {
+      model: MODEL,
+      messages,
+      max_tokens: 40,
+      seed: 2,
+      temperature: 1,
+      logit_bias: closers,
+      response_format: { type: 'json_object' as const },
+    }
+    const completion = await client.chat.completions.create(body)
+    const { request } = (completion as unknown as WithVerity).verity
+    expect(checkSentBody(JSON.stringify(body), 'chat', request)).toEqual([])
+    const { responseFormat: _, ...dropped } = request
+    expect(checkSentBody(JSON.stringify(body), 'chat', dropped)[0]?.field).toBe(
+      'request.responseFormat',
+    )
+    const other = {
+      ...request,
+      responseFormat: { type: 'json_schema' as const, schema: '{"type":"object"}' },
+    }
+    expect(checkSentBody(JSON.stringify(body), 'chat', other)[0]?.field).toBe(
+      'request.responseFormat',
+    )
+    const { response_format: __, ...plainBody } = body
+    expect(checkSentBody(JSON.stringify(plainBody), 'chat', request).map((m) => m.field)).toContain(
+      'request.responseFormat',
+    )
   })
 
   it('refuses what it cannot constrain with a 400 naming the field', async () => {
