@@ -18,6 +18,7 @@ import { Prng } from '../src/runtime/sampler/prng.ts'
 import { samplingParams } from '../src/runtime/sampler/sample.ts'
 import { testModel } from '../src/runtime/test-model.ts'
 import { tokenizerFromGguf } from '../src/runtime/tokenizer/index.ts'
+import { metadataMap, REAL_VOCABS } from '../test/hf-vocab.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 const STATES: [string, string][] = [
@@ -170,4 +171,17 @@ walks('synthetic 128k vocabulary', big)
   console.log(
     `  a random 128k output: ${((performance.now() - t0) / steps).toFixed(3)} ms/token over ${steps} tokens (mask + advance + this bench's own draw), ${complete}/3 complete`,
   )
+}
+
+// Real vocabularies: Llama 3.x (128,256 tokens, GPT-2 byte-level) and Qwen3 (151k), as the model
+// files would carry them; their token bytes as tokenBytes gives them.
+for (const name of ['llama-bpe', 'qwen2', 'spm'] as const) {
+  if (!(name in REAL_VOCABS)) continue
+  const tok = tokenizerFromGguf(metadataMap(REAL_VOCABS[name]()))
+  const bytes: Uint8Array[] = []
+  for (let id = 0; id < tok.vocabSize; id++) bytes.push(tok.tokenBytes(id))
+  t0 = performance.now()
+  const real = new TokenTrie(bytes)
+  console.log(`\n${name} trie built in ${(performance.now() - t0).toFixed(0)} ms`)
+  walks(`${name} vocabulary`, real)
 }

@@ -430,17 +430,19 @@ function numberByte(s: State, byte: number): State | null {
   }
 }
 
-/**
- * Whether `byte` is plain string content: from a plain string state (isPlainString) it leads
- * back to that same state. The trie walk allows a whole subtree of plain bytes at once.
- */
-export function isPlainByte(byte: number): boolean {
-  return byte >= 0x20 && byte < 0x80 && byte !== 0x22 && byte !== 0x5c
-}
-
-/** Inside a string, not in an escape or a UTF-8 sequence: plain bytes return this very state. */
+/** Inside a string at a character boundary, not in an escape: the trie walk's whole-subtree case. */
 export function isPlainString(s: State): boolean {
   return s.mode === M.str
+}
+
+/** Inside a string's content (anywhere: in an escape or a UTF-8 sequence too), not past its end. */
+export function isInString(s: State): boolean {
+  return s.mode >= M.str && s.mode <= M.lowU
+}
+
+/** A state inside a value string at a character boundary (what the trie precomputes from). */
+export function stringState(): State {
+  return new State(M.str, null, ANY_NODE, 0, 0, 0, 0)
 }
 
 /** Runs `bytes` from `s`; null as soon as one is refused. */

@@ -1,4 +1,4 @@
-import { isPlainByte, isPlainString, type State, step } from './automaton.ts'
+import { isInString, isPlainString, type State, step, stringState } from './automaton.ts'
 
 /**
  * The vocabulary's token byte strings as a trie in preorder, built once per model: walking it
@@ -19,8 +19,8 @@ export class TokenTrie {
   /** Tokens whose bytes end at each node: tokIds[tokStart[n] .. tokStart[n + 1]). */
   private readonly tokStart: Int32Array
   private readonly tokIds: Int32Array
-  /** 1 where a node's whole subtree is plain string bytes (isPlainByte). */
-  private readonly plain: Uint8Array
+  /** 1 where a node's whole subtree is string content when entered at a character boundary. */
+  private readonly whole: Uint8Array
   private readonly states: (State | null)[]
 
   constructor(tokenBytes: readonly Uint8Array[]) {
@@ -59,15 +59,9 @@ export class TokenTrie {
     // Tokens are appended in preorder, so each node's tokens run up to the next node's first.
     this.tokStart = Int32Array.from([...firstTok, tokIds.length])
     this.tokIds = Int32Array.from(tokIds)
-    // A subtree is plain when no node in [i, end[i]) has a byte that is not plain.
-    this.plain = new Uint8Array(byte.length)
-    let nextOther = byte.length
-    for (let i = byte.length - 1; i >= 1; i--) {
-      if (!isPlainByte(byte[i]!)) nextOther = i
-      else if (nextOther >= end[i]!) this.plain[i] = 1
-    }
     let maxDepth = 0
     for (const d of depth) maxDepth = Math.max(maxDepth, d)
+    this.whole = wholeStringSubtrees(this.byte, this.depth, this.end, maxDepth)
     this.states = new Array(maxDepth + 1).fill(null)
   }
 
@@ -77,13 +71,13 @@ export class TokenTrie {
    */
   allowed(state: State, bits: Uint32Array): number {
     bits.fill(0)
-    const { byte, depth, end, tokStart, tokIds, plain, states } = this
+    const { byte, depth, end, tokStart, tokIds, whole, states } = this
     states[0] = state
     let count = 0
     for (let i = 1; i < this.nodeCount; ) {
       const d = depth[i]!
       const parent = states[d - 1]!
-      if (plain[i] === 1 && isPlainString(parent)) {
+      if (whole[i] === 1 && isPlainString(parent)) {
         // Every token below stays in this string state: allow them all (preorder: one id run).
         for (let k = tokStart[i]!; k < tokStart[end[i]!]!; k++) {
           const t = tokIds[k]!
@@ -108,6 +102,49 @@ export class TokenTrie {
     }
     return count
   }
+}
+
+/**
+ * The subtrees a string state at a character boundary takes whole: run the automaton from such a
+ * state down the trie (paths that leave the string stop). ok[j]: the path to j stays string
+ * content; at[j]: it ends at a character boundary. Subtree i is whole when the path to its parent
+ * ends at a boundary and every path in the subtree is ok: UTF-8 and escape checking restart at a
+ * boundary, so the bytes from i on are then valid from any string state at a boundary.
+ */
+function wholeStringSubtrees(
+  byte: Uint8Array,
+  depth: Uint16Array,
+  end: Int32Array,
+  maxDepth: number,
+): Uint8Array {
+  const n = byte.length
+  const ok = new Uint8Array(n)
+  const at = new Uint8Array(n)
+  const parent = new Int32Array(n)
+  const last = new Int32Array(maxDepth + 1)
+  const sim: (State | null)[] = new Array(maxDepth + 1).fill(null)
+  sim[0] = stringState()
+  ok[0] = 1
+  at[0] = 1
+  for (let i = 1; i < n; i++) {
+    const d = depth[i]!
+    parent[i] = last[d - 1]!
+    last[d] = i
+    const p = sim[d - 1]
+    const s = p === null || p === undefined ? null : step(p, byte[i]!)
+    sim[d] = s !== null && isInString(s) ? s : null
+    if (sim[d] !== null) {
+      ok[i] = 1
+      if (isPlainString(sim[d]!)) at[i] = 1
+    }
+  }
+  const whole = new Uint8Array(n)
+  let nextBad = n
+  for (let i = n - 1; i >= 1; i--) {
+    if (ok[i] === 0) nextBad = i
+    else if (nextBad >= end[i]! && at[parent[i]!] === 1) whole[i] = 1
+  }
+  return whole
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
