@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
+import { metadataMap, REAL_VOCABS } from '../../../../test/hf-vocab.ts'
 import { generate, generateSteps, modelTokenTrie } from '../../generate.ts'
 import { testModel } from '../../test-model.ts'
 import { tokenizerFromGguf } from '../../tokenizer/index.ts'
@@ -60,9 +61,27 @@ describe('TokenTrie', () => {
 
   it('a random vocabulary with quotes, escapes and UTF-8 pieces: the mask equals the token-by-token check', () => {
     const r = new Prng(5)
-    const alphabet = [...utf8('ab \'"{}[]:,0123456789.e-tu'), 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0x0a]
+    const alphabet = [
+      ...utf8('ab "{}[]:,0123456789.e-tud'),
+      0x5c,
+      0x5c,
+      0xc3,
+      0xa9,
+      0xe2,
+      0x82,
+      0xac,
+      0x0a,
+    ]
     const vocab = Array.from({ length: 3000 }, () =>
       Uint8Array.from({ length: 1 + r.below(6) }, () => alphabet[r.below(alphabet.length)]!),
+    )
+    // Tokens whose meaning depends on the state before them (escape, UTF-8 sequence, surrogate).
+    for (const t of ['\\"x', '\\"}', '\\\\x', 'n"}', 'u00e9x', '\\udc00x', 'dc00"}', '"x', 'x\\'])
+      vocab.push(utf8(t))
+    vocab.push(
+      Uint8Array.of(0xa9, 0x61),
+      Uint8Array.of(0x82, 0xac, 0x22, 0x7d),
+      Uint8Array.of(0xc3, 0xa9, 0x5c),
     )
     const trie = new TokenTrie(vocab)
     const bits = new Uint32Array(Math.ceil(vocab.length / 32))
@@ -72,12 +91,17 @@ describe('TokenTrie', () => {
       '{"a":"x',
       '{"a":"\\',
       '{"a":"\\u00',
+      '{"a":"\\ud83d',
       '{"a":"\xc3',
+      Uint8Array.of(...utf8('{"a":"'), 0xe2), // inside a UTF-8 sequence
       '{"a":[1',
       '{"a":"x"',
     ]) {
-      const state = run(initialState(OBJECT_NODE), utf8(prefix))!
-      expect(state, prefix).not.toBeNull()
+      const state = run(
+        initialState(OBJECT_NODE),
+        typeof prefix === 'string' ? utf8(prefix) : prefix,
+      )!
+      expect(state, String(prefix)).not.toBeNull()
       const count = trie.allowed(state, bits)
       let expected = 0
       for (let t = 0; t < vocab.length; t++) {
@@ -88,6 +112,50 @@ describe('TokenTrie', () => {
       expect(count).toBe(expected)
       expect(count).toBeGreaterThan(0)
     }
+  })
+
+  it("Llama 3's real 128k byte-level vocabulary: the mask equals the token-by-token check", () => {
+    const tok = tokenizerFromGguf(metadataMap(REAL_VOCABS['llama-bpe']()))
+    const vocab = Array.from({ length: tok.vocabSize }, (_, id) => tok.tokenBytes(id))
+    const trie = new TokenTrie(vocab)
+    const bits = new Uint32Array(Math.ceil(vocab.length / 32))
+    for (const prefix of [
+      '',
+      '{"',
+      '{"a":"x',
+      '{"a":"\\',
+      '{"a":"\\u',
+      '{"a":"\\u00',
+      '{"a":1',
+      '{"a":"\u00e9"',
+      '{"a":"\xc3',
+    ]) {
+      const state = run(initialState(OBJECT_NODE), utf8(prefix))!
+      const count = trie.allowed(state, bits)
+      let expected = 0
+      for (let t = 0; t < vocab.length; t++) {
+        const ok = vocab[t]!.length > 0 && run(state, vocab[t]!) !== null
+        if (maskHas(bits, t) !== ok)
+          expect.fail(`${prefix} + token ${t} ${JSON.stringify(tok.tokenText(t))}`)
+        if (ok) expected++
+      }
+      expect(count).toBe(expected)
+    }
+  })
+
+  it('a token read from inside an escape: whole string subtrees only start where the string state does', () => {
+    // After '\\' the next '\\' is an escaped backslash, and the '"' after it closes the string.
+    const vocab = ['\\', '\\"x', '\\"y', 'a', '"', '\\"', 'u00e9', 'ud83d'].map(utf8)
+    const trie = new TokenTrie(vocab)
+    const bits = new Uint32Array(1)
+    const allowed = (prefix: string) => {
+      trie.allowed(run(initialState(OBJECT_NODE), utf8(prefix))!, bits)
+      return vocab
+        .map((v, t) => (maskHas(bits, t) ? new TextDecoder().decode(v) : ''))
+        .filter((v) => v)
+    }
+    expect(allowed('{"a":"\\')).toEqual(['\\', '"', '\\"', 'u00e9', 'ud83d'])
+    expect(allowed('{"a":"x')).toEqual(['\\', '\\"x', '\\"y', 'a', '"', '\\"', 'u00e9', 'ud83d'])
   })
 
   it('shares prefixes and keeps tokens with identical bytes apart', () => {
