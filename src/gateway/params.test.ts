@@ -228,3 +228,86 @@ describe('provider (routing preferences)', () => {
     expect(e.param).toBe(param)
   })
 })
+
+describe('response_format', () => {
+  const ask = (response_format: unknown, content = 'Reply in json.') =>
+    parseChatRequest({ model: 'm', messages: [{ role: 'user', content }], response_format })
+
+  it('text is no format; json_object needs the word json (any case) in some message', () => {
+    expect(ask({ type: 'text' }).responseFormat).toBeUndefined()
+    expect(ask({ type: 'json_object' }).responseFormat).toEqual({ type: 'json_object' })
+    expect(ask({ type: 'json_object' }, 'Answer in JSON').responseFormat).toEqual({
+      type: 'json_object',
+    })
+    const e = refusal(() => ask({ type: 'json_object' }, 'Answer please'))
+    expect(e.param).toBe('messages')
+  })
+
+  it('json_schema: the schema is canonicalized (sorted keys, no whitespace) and checked', () => {
+    const f = ask({
+      type: 'json_schema',
+      json_schema: {
+        name: 'pet_1',
+        strict: true,
+        description: 'd',
+        schema: {
+          type: 'object',
+          required: ['b'],
+          properties: { b: { type: 'string' }, a: { enum: [{ y: 1, x: 2 }] } },
+        },
+      },
+    }).responseFormat
+    expect(f).toEqual({
+      type: 'json_schema',
+      schema:
+        '{"properties":{"a":{"enum":[{"x":2,"y":1}]},"b":{"type":"string"}},"required":["b"],"type":"object"}',
+    })
+    expect(
+      refusal(() =>
+        ask({
+          type: 'json_schema',
+          json_schema: { name: 'p', schema: { type: 'object', format: 'x' } },
+        }),
+      ).shortMessage,
+    ).toMatch(/keyword "format" is not supported/)
+    expect(
+      refusal(() =>
+        ask({
+          type: 'json_schema',
+          json_schema: { name: 'p', strict: 'yes', schema: { type: 'object' } },
+        }),
+      ).param,
+    ).toBe('response_format.json_schema.strict')
+    expect(
+      refusal(() =>
+        ask({
+          type: 'json_schema',
+          json_schema: { name: 'p', schema: { type: 'object' }, extra: 1 },
+        }),
+      ).param,
+    ).toBe('response_format.json_schema.extra')
+    expect(
+      refusal(() => ask({ type: 'json_schema', json_schema: { name: 'p', schema: 'text' } })).param,
+    ).toBe('response_format.json_schema.schema')
+    expect(refusal(() => ask({ type: 'text', json_schema: {} })).param).toBe(
+      'response_format.json_schema',
+    )
+    expect(refusal(() => ask({ type: null })).param).toBe('response_format.type')
+    let deep: unknown = { type: 'object' }
+    for (let i = 0; i < 5000; i++) deep = { type: 'object', properties: { a: deep } }
+    const e = refusal(() => ask({ type: 'json_schema', json_schema: { name: 'p', schema: deep } }))
+    expect(e.param).toBe('response_format.json_schema.schema')
+    expect(e.shortMessage).toMatch(/nested deeper than 64/)
+  })
+
+  it('is refused together with tools (a constrained answer could not be a tool call)', () => {
+    const body = {
+      model: 'm',
+      messages: [{ role: 'user', content: 'json' }],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+    }
+    expect(parseChatRequest(body).tools).toBeDefined()
+    const e = refusal(() => parseChatRequest({ ...body, response_format: { type: 'json_object' } }))
+    expect(e.param).toBe('response_format')
+  })
+})

@@ -1,5 +1,7 @@
 import { InvalidRequestError } from '../errors/gateway.ts'
-import type { ChatMessage } from '../types/inference.ts'
+import { GenerationError } from '../errors/runtime.ts'
+import { canonicalJson, compileSchema } from '../runtime/sampler/json/schema.ts'
+import type { ChatMessage, ResponseFormat } from '../types/inference.ts'
 import { MAX_CHOICES } from '../verify/choice.ts'
 import { pricePerMillionToWei } from '../verify/price.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
@@ -15,7 +17,7 @@ import {
  * Validation of the OpenAI request bodies (market-and-api.md B.1, B.5). Unlike vLLM, unknown
  * fields are refused: a parameter silently dropped would be an answer the client did not ask for,
  * and a receipt that does not commit to it. Known fields with bad values, and features the network
- * cannot serve (tools, JSON modes), are InvalidRequestErrors naming the field.
+ * cannot serve (tools), are InvalidRequestErrors naming the field.
  */
 export type SamplingInput = {
   model: string
@@ -52,6 +54,8 @@ export type ChatInput = SamplingInput & {
   messages: ChatMessage[]
   /** OpenAI `tools` with `tool_choice`; absent when none were sent. */
   tools?: ToolsInput
+  /** OpenAI `response_format` json_object / json_schema (schema canonicalized); absent = text. */
+  responseFormat?: ResponseFormat
 }
 export type CompletionInput = SamplingInput & { prompt: string | number[] }
 
@@ -371,7 +375,13 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
   const base = sampling(body, true)
   const tools = parseTools(body)
   unsupported(body, 'functions', (v) => Array.isArray(v) && v.length === 0)
-  unsupported(body, 'response_format', (v) => isObject(v) && v.type === 'text')
+  const responseFormat = parseResponseFormat(body.response_format)
+  // A constrained answer could not be a tool call in the model's format (Qwen's <tool_call>).
+  if (responseFormat !== undefined && tools !== undefined)
+    bad(
+      'response_format',
+      "'response_format' other than text cannot be combined with 'tools' on this gateway",
+    )
   const raw = body.messages
   if (!Array.isArray(raw) || raw.length === 0)
     bad('messages', "'messages' is required and must be a non-empty array")
@@ -399,7 +409,84 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
       bad(`${param}.tool_call_id`, `'${param}.tool_call_id' is only allowed in tool messages`)
     return out
   })
-  return { ...base, messages, ...(tools ? { tools } : {}) }
+  // OpenAI's rule: a model asked for a JSON object must be told so, or it may write whitespace
+  // until max_tokens (here the constraint keeps it JSON, but the answer would still be worse).
+  if (responseFormat?.type === 'json_object' && !messages.some((m) => /json/i.test(m.content)))
+    bad(
+      'messages',
+      "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+    )
+  return {
+    ...base,
+    messages,
+    ...(tools ? { tools } : {}),
+    ...(responseFormat === undefined ? {} : { responseFormat }),
+  }
+}
+
+const JSON_SCHEMA_FIELDS = new Set(['name', 'schema', 'strict', 'description'])
+
+/**
+ * OpenAI `response_format`: text (the default), json_object, or json_schema with
+ * {name, schema, strict?, description?}. The schema is canonicalized (sorted keys, no whitespace):
+ * that text is what the request, and so the receipt, commits to. A schema outside the supported
+ * subset is a 400 naming the keyword (src/runtime/sampler/json/schema.ts).
+ */
+function parseResponseFormat(v: unknown): ResponseFormat | undefined {
+  if (!present(v)) return undefined
+  if (!isObject(v)) return bad('response_format', "'response_format' must be an object")
+  const type = v.type
+  const extra = (allowed: string[]) => {
+    const key = Object.keys(v).find((k) => !allowed.includes(k))
+    if (key !== undefined)
+      bad(
+        `response_format.${key.slice(0, 64)}`,
+        `Unrecognized field 'response_format.${key.slice(0, 64)}' for type ${JSON.stringify(type)}`,
+      )
+  }
+  if (type === 'text') {
+    extra(['type'])
+    return undefined
+  }
+  if (type === 'json_object') {
+    extra(['type'])
+    return { type: 'json_object' }
+  }
+  if (type !== 'json_schema')
+    return bad(
+      'response_format.type',
+      `Invalid value for 'response_format.type': ${JSON.stringify(type)?.slice(0, 64)}. Supported values are: 'text', 'json_object' and 'json_schema'.`,
+    )
+  extra(['type', 'json_schema'])
+  const spec = v.json_schema
+  const param = 'response_format.json_schema'
+  if (!isObject(spec)) return bad(param, `'${param}' is required and must be an object`)
+  for (const key of Object.keys(spec))
+    if (!JSON_SCHEMA_FIELDS.has(key))
+      bad(`${param}.${key.slice(0, 64)}`, `Unrecognized field '${param}.${key.slice(0, 64)}'`)
+  if (typeof spec.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(spec.name))
+    bad(`${param}.name`, `'${param}.name' must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -`)
+  if (present(spec.strict) && typeof spec.strict !== 'boolean')
+    bad(`${param}.strict`, `'${param}.strict' must be a boolean`)
+  if (present(spec.description) && typeof spec.description !== 'string')
+    bad(`${param}.description`, `'${param}.description' must be a string`)
+  if (!isObject(spec.schema))
+    return bad(`${param}.schema`, `'${param}.schema' is required and must be a JSON Schema object`)
+  let schema = ''
+  try {
+    schema = canonicalJson(spec.schema)
+    if (schema.length > REQUEST_LIMITS.responseSchemaChars)
+      bad(
+        `${param}.schema`,
+        `'${param}.schema' is too large: ${schema.length} characters of canonical JSON, at most ${REQUEST_LIMITS.responseSchemaChars}`,
+      )
+    compileSchema(schema)
+  } catch (error) {
+    if (error instanceof GenerationError)
+      bad(`${param}.schema`, `Invalid '${param}.schema': ${error.shortMessage}`)
+    throw error
+  }
+  return { type: 'json_schema', schema }
 }
 
 export function parseCompletionRequest(body: Record<string, unknown>): CompletionInput {

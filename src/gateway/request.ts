@@ -1,6 +1,6 @@
 import { ContextLengthError, InvalidRequestError } from '../errors/gateway.ts'
 import { samplingParams } from '../runtime/sampler/sample.ts'
-import type { InferenceRequest, PromptSource } from '../types/inference.ts'
+import type { InferenceRequest, PromptSource, ResponseFormat } from '../types/inference.ts'
 import { renderPromptTokens } from '../verify/prompt/render.ts'
 import { templateSupportsTools } from '../verify/prompt/tools.ts'
 import type { ServedModel } from './model.ts'
@@ -19,7 +19,7 @@ export type RequestDefaults = {
 /** The InferenceRequest for a prompt: context checks, default length, a seed when none was given. */
 export function buildRequest(
   model: ServedModel,
-  input: SamplingInput,
+  input: SamplingInput & { responseFormat?: ResponseFormat },
   source: { prompt?: PromptSource; promptTokens: number[] },
   defaults: Pick<RequestDefaults, 'maxTokens' | 'chooseSeed'>,
   promptParam: string,
@@ -61,6 +61,7 @@ export function buildRequest(
     stopTokens: model.stopTokens,
     stop: input.stop,
     ...(input.logprobs === undefined ? {} : { logprobs: input.logprobs }),
+    ...(input.responseFormat === undefined ? {} : { responseFormat: input.responseFormat }),
   }
 }
 

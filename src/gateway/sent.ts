@@ -8,8 +8,8 @@ import { parseChatRequest, parseCompletionRequest, parseJsonBody } from './param
 /**
  * Compares the body a client sent with the request the miner was asked to run: the messages (or
  * prompt), the sampling parameters, the length and the seed when the client set them, the stop
- * strings. A gateway that injected a system prompt, changed the temperature or dropped a stop
- * string is caught here; `kind` says which endpoint the body was for.
+ * strings, the response format. A gateway that injected a system prompt, changed the temperature,
+ * dropped a stop string or a response format is caught here; `kind` says which endpoint the body was for.
  */
 export function checkSentBody(
   text: string,
@@ -103,6 +103,14 @@ export function checkSentBody(
     out.push({
       field: 'request.logprobs',
       problem: `${JSON.stringify(request.logprobs ?? null)}, sent ${JSON.stringify(input.logprobs ?? null)}`,
+    })
+  // A gateway that dropped or changed the format would get an unconstrained (or other) answer
+  // whose receipt verifies for what it ran: the sent body says what was asked.
+  const format = 'messages' in input ? input.responseFormat : undefined
+  if (!same(format ?? null, request.responseFormat ?? null))
+    out.push({
+      field: 'request.responseFormat',
+      problem: `${JSON.stringify(request.responseFormat ?? null)}, sent ${JSON.stringify(format ?? null)}`,
     })
   if (!same(input.stop, request.stop))
     out.push({

@@ -2,9 +2,13 @@ import { GenerationError } from '../errors/runtime.ts'
 import { applyFault, forwardBlock, forwardToken, Sequence } from './forward.ts'
 import type { Model } from './model/load.ts'
 import { adjustLogits, hasAdjustments } from './sampler/adjust.ts'
+import { JsonConstraint, maskHas, type TokenMask } from './sampler/json/constraint.ts'
+import { formatNode } from './sampler/json/schema.ts'
+import { TokenTrie } from './sampler/json/vocab.ts'
 import { type StepLogprobs, stepLogprobs } from './sampler/logprobs.ts'
 import { Prng } from './sampler/prng.ts'
 import { type SamplingParams, sample } from './sampler/sample.ts'
+import { tokenizerFromGguf } from './tokenizer/tokenizer.ts'
 import { CheckpointHasher } from './trace/hasher.ts'
 import { ALL_KINDS, NO_LAYER, OpKind, type TraceFault, type TraceSink } from './trace/ops.ts'
 
@@ -17,6 +21,13 @@ export type GenerateRequest = {
   stopTokens?: readonly number[]
   /** Log-probabilities with this many top alternatives (0..20) for every token; absent = none. */
   logprobs?: number
+  /**
+   * OpenAI `response_format` other than text: every sampled token keeps the output a valid prefix
+   * of a JSON object (json_object) or of a value the schema allows (json_schema, canonical JSON
+   * text), and a stop token is allowed only once it is complete (docs/DETERMINISM.md, "constrained
+   * output").
+   */
+  responseFormat?: { type: 'json_object' } | { type: 'json_schema'; schema: string }
 }
 
 export type GenerateResult = {
@@ -40,6 +51,38 @@ export type GenerateOptions = {
   fault?: TraceFault
   /** With `request.logprobs`: each token's log-probabilities, just before the token is yielded. */
   onLogprobs?: (step: StepLogprobs) => void
+}
+
+/** Each model's token trie, built on first use: the vocabulary's bytes as the tokenizer decodes them. */
+const tries = new WeakMap<Model, TokenTrie>()
+export function modelTokenTrie(model: Model): TokenTrie {
+  let trie = tries.get(model)
+  if (trie === undefined) {
+    const tokenizer = tokenizerFromGguf(model.metadata)
+    const empty = new Uint8Array(0)
+    const bytes: Uint8Array[] = []
+    for (let id = 0; id < model.config.vocabSize; id++)
+      bytes.push(id < tokenizer.vocabSize ? tokenizer.tokenBytes(id) : empty)
+    trie = new TokenTrie(bytes)
+    tries.set(model, trie)
+  }
+  return trie
+}
+
+/** The constraint of a request with a response format, or undefined; refuses one no token can begin. */
+function requestConstraint(model: Model, request: GenerateRequest): JsonConstraint | undefined {
+  const format = request.responseFormat
+  if (format === undefined) return undefined
+  const constraint = new JsonConstraint(
+    modelTokenTrie(model),
+    formatNode(format),
+    request.stopTokens ?? [],
+  )
+  if (constraint.mask().count === 0)
+    throw new GenerationError(
+      "no token of the model's vocabulary can begin the response format's JSON",
+    )
+  return constraint
 }
 
 /** Checks a request against the model; every problem is a GenerationError naming it. */
@@ -116,6 +159,8 @@ export function* generateSteps(
   options: Omit<GenerateOptions, 'onToken'> = {},
 ): Generator<number, GenerateResult, void> {
   validateRequest(model, request)
+  let constraint = requestConstraint(model, request)
+  let mask: TokenMask | undefined = constraint?.mask()
   const { promptTokens, maxTokens, params } = request
   const stop = new Set(request.stopTokens ?? [])
   const hasher = options.trace === false ? undefined : new CheckpointHasher(model)
@@ -144,7 +189,8 @@ export function* generateSteps(
   let finishReason: GenerateResult['finishReason'] = 'length'
   for (;;) {
     const z = adjusted ? adjustLogits(logits!, params, counts!, seen, adjusted) : logits!
-    let token = sample(z, params, prng, order, weights)
+    // The mask applies after the logit adjustments and before temperature, top-k and top-p.
+    let token = sample(z, params, prng, order, weights, mask?.bits)
     sampled[0] = token
     for (let i = 0; i < 4; i++) sampled[i + 1] = prng.s[i]! | 0
     if (fault?.kind === OpKind.SAMPLE && fault.pos === seq.pos - 1) {
@@ -153,9 +199,14 @@ export function* generateSteps(
       token = sampled[0]!
       for (let i = 0; i < 4; i++) prng.s[i] = sampled[i + 1]! >>> 0
     }
+    // Only a faulted (cheater's) token can be outside the mask: the rest of that run is unconstrained.
+    if (mask && !maskHas(mask.bits, token)) {
+      constraint = undefined
+      mask = undefined
+    }
     sink?.record(seq.pos - 1, NO_LAYER, OpKind.SAMPLE, sampled, 0, 5)
     if (request.logprobs !== undefined)
-      options.onLogprobs?.(stepLogprobs(z, token, request.logprobs, order))
+      options.onLogprobs?.(stepLogprobs(z, token, request.logprobs, order, mask?.bits))
     tokens.push(token)
     if (counts && counts[token]!++ === 0) seen.push(token)
     yield token
@@ -164,6 +215,15 @@ export function* generateSteps(
       break
     }
     if (tokens.length >= maxTokens) break
+    if (constraint) {
+      // Decided before the next forward pass, so the trace still ends at the last token sampled.
+      constraint.advance(token)
+      mask = constraint.mask()
+      if (mask.count === 0) {
+        finishReason = constraint.complete ? 'stop' : 'length'
+        break
+      }
+    }
     logits = forwardToken(seq, token, true, sink)
   }
   if (!hasher) return { tokens, finishReason }

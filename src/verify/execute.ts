@@ -59,6 +59,7 @@ export function* executeSteps(
       seed: request.seed,
       stopTokens: request.stopTokens,
       ...(request.logprobs === undefined ? {} : { logprobs: request.logprobs }),
+      ...(request.responseFormat === undefined ? {} : { responseFormat: request.responseFormat }),
     },
     {
       trace: false,
@@ -67,7 +68,13 @@ export function* executeSteps(
       ...(options.fault ? { fault: options.fault } : {}),
     },
   )
-  for (let step = steps.next(); !step.done; step = steps.next()) {
+  // The runtime's own finish reason, when it ran to its end (a constrained output may end there).
+  let ended: FinishReason | undefined
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) {
+      ended = step.value.finishReason
+      break
+    }
     const token = step.value
     tokens.push(token)
     yield token
@@ -83,7 +90,9 @@ export function* executeSteps(
   }
   const last = tokens[tokens.length - 1]
   const finishReason: FinishReason =
-    stopped || (last !== undefined && request.stopTokens.includes(last)) ? 'stop' : 'length'
+    stopped || ended === 'stop' || (last !== undefined && request.stopTokens.includes(last))
+      ? 'stop'
+      : 'length'
   return {
     tokens,
     finishReason,

@@ -1,6 +1,7 @@
 import { GenerationError } from '../../errors/runtime.ts'
 import { expQ30 } from '../fixed/exp.ts'
 import { roundDiv, roundShift } from '../fixed/int.ts'
+import { maskHas } from './json/constraint.ts'
 import type { Prng } from './prng.ts'
 
 /**
@@ -81,8 +82,14 @@ export function samplingParams(p: {
   return out
 }
 
-/** Index of the largest logit; the lowest index wins a tie. */
-export function argmax(logits: Int32Array, n = logits.length): number {
+/** Index of the largest logit; the lowest index wins a tie. With `allowed`, among those tokens only. */
+export function argmax(logits: Int32Array, n = logits.length, allowed?: Uint32Array): number {
+  if (allowed !== undefined) {
+    let best = -1
+    for (let i = 0; i < n; i++)
+      if (maskHas(allowed, i) && (best < 0 || logits[i]! > logits[best]!)) best = i
+    return best
+  }
   let best = 0
   for (let i = 1; i < n; i++) if (logits[i]! > logits[best]!) best = i
   return best
@@ -94,7 +101,9 @@ export function argmax(logits: Int32Array, n = logits.length): number {
  * temperatureMilli); weights E_i = roundShift(expQ30(w_i), 10) (Q20), zero weights dropped;
  * top-p keeps the shortest prefix with cumulative * 1000 >= topPMilli * total;
  * u = prng.below(kept total); the token is the first whose cumulative weight exceeds u.
- * `order` and `weights` are scratch of at least vocab size.
+ * `order` and `weights` are scratch of at least vocab size. With `allowed` (a constrained output's
+ * mask, at least one bit set) the other tokens do not exist for the sampler: zmax, the candidates
+ * and every step after are over the allowed tokens only.
  */
 export function sample(
   logits: Int32Array,
@@ -102,16 +111,23 @@ export function sample(
   prng: Prng,
   order: Int32Array,
   weights: Float64Array,
+  allowed?: Uint32Array,
 ): number {
   const n = logits.length
-  if (params.temperatureMilli === 0) return argmax(logits, n)
+  if (params.temperatureMilli === 0) return argmax(logits, n, allowed)
   // Only logits whose weight can be non-zero are sorted: w < -16 (Q16) gives expQ30(w) >> 10 = 0.
   // They are exactly a prefix of the full (logit desc, index asc) order, so the result is the same.
-  let zmax = logits[0]!
-  for (let i = 1; i < n; i++) if (logits[i]! > zmax) zmax = logits[i]!
   const floor = -(16 * 65536 + 1) * params.temperatureMilli
+  let zmax = -Infinity
   let m = 0
-  for (let i = 0; i < n; i++) if ((logits[i]! - zmax) * 1000 >= floor) order[m++] = i
+  if (allowed === undefined) {
+    for (let i = 0; i < n; i++) if (logits[i]! > zmax) zmax = logits[i]!
+    for (let i = 0; i < n; i++) if ((logits[i]! - zmax) * 1000 >= floor) order[m++] = i
+  } else {
+    for (let i = 0; i < n; i++) if (logits[i]! > zmax && maskHas(allowed, i)) zmax = logits[i]!
+    for (let i = 0; i < n; i++)
+      if ((logits[i]! - zmax) * 1000 >= floor && maskHas(allowed, i)) order[m++] = i
+  }
   const byLogit = (a: number, b: number) => logits[b]! - logits[a]! || a - b
   const candidates = order.subarray(0, m).sort(byLogit)
   const k = params.topK > 0 ? Math.min(params.topK, m) : m

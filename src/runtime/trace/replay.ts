@@ -411,6 +411,9 @@ function runKnownTokens(
   sink: TraceSink,
   fault: TraceFault | undefined,
 ): void {
+  // The known-token path samples without a mask; the dispute game refuses such requests anyway.
+  if (request.responseFormat !== undefined)
+    throw new TraceError('a constrained (response_format) run has no known-token position trace')
   const { vocabSize } = model.config
   const T = request.promptTokens.length
   const feed = [...request.promptTokens, ...tokens]
