@@ -77,20 +77,19 @@ export function isExtendedRequest(request: InferenceRequest): boolean {
   )
 }
 
+/** A chat message's fields in every prompt encoding. */
+const MESSAGE_COMPONENTS = [
+  { name: 'role', type: 'string' },
+  { name: 'content', type: 'string' },
+  { name: 'hasName', type: 'bool' },
+  { name: 'name', type: 'string' },
+] as const
+
 /** The ABI of a prompt source: kind (1 chat, 2 text), time, messages, text. */
 const PROMPT_ABI = [
   { name: 'kind', type: 'uint8' },
   { name: 'time', type: 'uint64' },
-  {
-    name: 'messages',
-    type: 'tuple[]',
-    components: [
-      { name: 'role', type: 'string' },
-      { name: 'content', type: 'string' },
-      { name: 'hasName', type: 'bool' },
-      { name: 'name', type: 'string' },
-    ],
-  },
+  { name: 'messages', type: 'tuple[]', components: MESSAGE_COMPONENTS },
   { name: 'text', type: 'string' },
 ] as const
 
@@ -106,10 +105,7 @@ const TOOLS_PROMPT_ABI = [
     name: 'messages',
     type: 'tuple[]',
     components: [
-      { name: 'role', type: 'string' },
-      { name: 'content', type: 'string' },
-      { name: 'hasName', type: 'bool' },
-      { name: 'name', type: 'string' },
+      ...MESSAGE_COMPONENTS,
       { name: 'toolCallId', type: 'string' },
       {
         name: 'toolCalls',
