@@ -128,6 +128,7 @@ export const MAX_BALANCE = 10n ** 15n
 export class AccountStore {
   private readonly db: Database.Database
   private readonly now: () => number
+  private readonly statements = new Map<string, Database.Statement>()
 
   constructor(path: string, options: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -150,6 +151,16 @@ export class AccountStore {
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`)
   }
 
+  /** A statement prepared once per store: every request runs the same few (auth, reserve, settle). */
+  private sql(source: string): Database.Statement {
+    let statement = this.statements.get(source)
+    if (!statement) {
+      statement = this.db.prepare(source)
+      this.statements.set(source, statement)
+    }
+    return statement
+  }
+
   /** A new key with `credit` micro-units; returns the secret (shown once) and the record. */
   create(options: { name?: string; credit?: bigint; limits: KeyLimits }): {
     secret: string
@@ -167,30 +178,26 @@ export class AccountStore {
     const id = hash.slice(2, 18)
     const at = this.now()
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO api_keys (id, hash, name, balance, held, rpm, tpm, concurrency, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)',
-        )
-        .run(
-          id,
-          hash,
-          name,
-          credit,
-          options.limits.rpm,
-          options.limits.tpm,
-          options.limits.concurrency,
-          at,
-        )
+      this.sql(
+        'INSERT INTO api_keys (id, hash, name, balance, held, rpm, tpm, concurrency, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)',
+      ).run(
+        id,
+        hash,
+        name,
+        credit,
+        options.limits.rpm,
+        options.limits.tpm,
+        options.limits.concurrency,
+        at,
+      )
       if (credit > 0n)
-        this.db
-          .prepare('INSERT INTO topups (key_id, amount, at) VALUES (?, ?, ?)')
-          .run(id, credit, at)
+        this.sql('INSERT INTO topups (key_id, amount, at) VALUES (?, ?, ?)').run(id, credit, at)
     })()
     return { secret, account: this.get(id) }
   }
 
   byHash(hash: string): AccountRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM api_keys WHERE hash = ?').get(hash.toLowerCase())
+    const row = this.sql('SELECT * FROM api_keys WHERE hash = ?').get(hash.toLowerCase())
     return row ? fromRow(row as KeyRow) : undefined
   }
 
@@ -198,25 +205,26 @@ export class AccountStore {
   get(id: string): AccountRecord {
     const wanted = id.trim().toLowerCase()
     if (!/^[0-9a-f]{6,16}$/.test(wanted)) throw new AccountNotFoundError(id)
-    const rows = this.db
-      .prepare("SELECT * FROM api_keys WHERE id LIKE ? || '%' LIMIT 2")
-      .all(wanted) as KeyRow[]
+    const rows = this.sql("SELECT * FROM api_keys WHERE id LIKE ? || '%' LIMIT 2").all(
+      wanted,
+    ) as KeyRow[]
     if (rows.length !== 1) throw new AccountNotFoundError(id)
     return fromRow(rows[0]!)
   }
 
   list(): AccountRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM api_keys ORDER BY created_at, id').all() as KeyRow[]
-    ).map(fromRow)
+    return (this.sql('SELECT * FROM api_keys ORDER BY created_at, id').all() as KeyRow[]).map(
+      fromRow,
+    )
   }
 
   /** Revokes a key: its next request is refused (requests in flight finish and are charged). */
   revoke(id: string): AccountRecord {
     const key = this.get(id)
-    this.db
-      .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(this.now(), key.id)
+    this.sql('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+      this.now(),
+      key.id,
+    )
     return this.get(key.id)
   }
 
@@ -227,16 +235,16 @@ export class AccountStore {
     const key = this.get(id)
     if (key.revoked) throw new InvalidRequestError(`key ${key.id} is revoked; create a new one`)
     this.db.transaction(() => {
-      const r = this.db
-        .prepare(
-          'UPDATE api_keys SET balance = balance + ? WHERE id = ? AND balance + held + ? <= ?',
-        )
-        .run(amount, key.id, amount, MAX_BALANCE)
+      const r = this.sql(
+        'UPDATE api_keys SET balance = balance + ? WHERE id = ? AND balance + held + ? <= ?',
+      ).run(amount, key.id, amount, MAX_BALANCE)
       if (r.changes !== 1)
         throw new InvalidRequestError(`the balance would exceed the largest one a key may hold`)
-      this.db
-        .prepare('INSERT INTO topups (key_id, amount, at) VALUES (?, ?, ?)')
-        .run(key.id, amount, this.now())
+      this.sql('INSERT INTO topups (key_id, amount, at) VALUES (?, ?, ?)').run(
+        key.id,
+        amount,
+        this.now(),
+      )
     })()
     return this.get(key.id)
   }
@@ -250,15 +258,15 @@ export class AccountStore {
     // no balance can cover more (and SQLite integers stop at 2^63)
     if (amount > MAX_BALANCE) return undefined
     return this.db.transaction(() => {
-      const r = this.db
-        .prepare(
-          'UPDATE api_keys SET balance = balance - ?, held = held + ? WHERE id = ? AND balance >= ? AND revoked_at IS NULL',
-        )
-        .run(amount, amount, keyId, amount)
+      const r = this.sql(
+        'UPDATE api_keys SET balance = balance - ?, held = held + ? WHERE id = ? AND balance >= ? AND revoked_at IS NULL',
+      ).run(amount, amount, keyId, amount)
       if (r.changes !== 1) return undefined
-      const hold = this.db
-        .prepare('INSERT INTO holds (key_id, amount, created_at) VALUES (?, ?, ?)')
-        .run(keyId, amount, this.now())
+      const hold = this.sql('INSERT INTO holds (key_id, amount, created_at) VALUES (?, ?, ?)').run(
+        keyId,
+        amount,
+        this.now(),
+      )
       return BigInt(hold.lastInsertRowid)
     })()
   }
@@ -269,29 +277,29 @@ export class AccountStore {
    */
   settle(holdId: bigint, usage: Omit<UsageRecord, 'at'>): boolean {
     return this.db.transaction(() => {
-      const hold = this.db.prepare('SELECT key_id, amount FROM holds WHERE id = ?').get(holdId) as
+      const hold = this.sql('SELECT key_id, amount FROM holds WHERE id = ?').get(holdId) as
         | { key_id: string; amount: bigint }
         | undefined
       if (!hold) return false
       // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
       const cost = usage.cost < hold.amount ? usage.cost : hold.amount
-      this.db.prepare('DELETE FROM holds WHERE id = ?').run(holdId)
-      this.db
-        .prepare('UPDATE api_keys SET balance = balance + ?, held = held - ? WHERE id = ?')
-        .run(hold.amount - cost, hold.amount, hold.key_id)
-      this.db
-        .prepare(
-          'INSERT INTO usage (key_id, model, prompt_tokens, completion_tokens, cost, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          hold.key_id,
-          usage.model,
-          usage.promptTokens,
-          usage.completionTokens,
-          cost,
-          usage.outcome,
-          this.now(),
-        )
+      this.sql('DELETE FROM holds WHERE id = ?').run(holdId)
+      this.sql('UPDATE api_keys SET balance = balance + ?, held = held - ? WHERE id = ?').run(
+        hold.amount - cost,
+        hold.amount,
+        hold.key_id,
+      )
+      this.sql(
+        'INSERT INTO usage (key_id, model, prompt_tokens, completion_tokens, cost, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        hold.key_id,
+        usage.model,
+        usage.promptTokens,
+        usage.completionTokens,
+        cost,
+        usage.outcome,
+        this.now(),
+      )
       return true
     })()
   }
@@ -303,16 +311,18 @@ export class AccountStore {
    */
   releaseHolds(): number {
     return this.db.transaction(() => {
-      const holds = this.db.prepare('SELECT id, key_id, amount FROM holds').all() as {
+      const holds = this.sql('SELECT id, key_id, amount FROM holds').all() as {
         id: bigint
         key_id: string
         amount: bigint
       }[]
       for (const h of holds) {
-        this.db
-          .prepare('UPDATE api_keys SET balance = balance + ?, held = held - ? WHERE id = ?')
-          .run(h.amount, h.amount, h.key_id)
-        this.db.prepare('DELETE FROM holds WHERE id = ?').run(h.id)
+        this.sql('UPDATE api_keys SET balance = balance + ?, held = held - ? WHERE id = ?').run(
+          h.amount,
+          h.amount,
+          h.key_id,
+        )
+        this.sql('DELETE FROM holds WHERE id = ?').run(h.id)
       }
       return holds.length
     })()
@@ -321,14 +331,13 @@ export class AccountStore {
   /** A key's balance, totals and its `recent` latest requests (newest first). */
   usage(id: string, recent = 20): UsageSummary {
     const account = this.get(id)
-    const t = this.db
-      .prepare(
-        'SELECT COUNT(*) AS n, COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c, COALESCE(SUM(cost), 0) AS cost FROM usage WHERE key_id = ?',
-      )
-      .get(account.id) as { n: bigint; p: bigint; c: bigint; cost: bigint }
-    const rows = this.db
-      .prepare('SELECT * FROM usage WHERE key_id = ? ORDER BY id DESC LIMIT ?')
-      .all(account.id, Math.max(0, Math.min(recent, 1000))) as {
+    const t = this.sql(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(prompt_tokens), 0) AS p, COALESCE(SUM(completion_tokens), 0) AS c, COALESCE(SUM(cost), 0) AS cost FROM usage WHERE key_id = ?',
+    ).get(account.id) as { n: bigint; p: bigint; c: bigint; cost: bigint }
+    const rows = this.sql('SELECT * FROM usage WHERE key_id = ? ORDER BY id DESC LIMIT ?').all(
+      account.id,
+      Math.max(0, Math.min(recent, 1000)),
+    ) as {
       model: string
       prompt_tokens: bigint
       completion_tokens: bigint
@@ -358,9 +367,9 @@ export class AccountStore {
   /** Total credit ever added to a key (its top-ups, the first one included). */
   credited(id: string): bigint {
     const key = this.get(id)
-    const r = this.db
-      .prepare('SELECT COALESCE(SUM(amount), 0) AS s FROM topups WHERE key_id = ?')
-      .get(key.id) as { s: bigint }
+    const r = this.sql('SELECT COALESCE(SUM(amount), 0) AS s FROM topups WHERE key_id = ?').get(
+      key.id,
+    ) as { s: bigint }
     return r.s
   }
 
