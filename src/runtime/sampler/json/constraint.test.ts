@@ -26,6 +26,32 @@ const closers: Record<number, number> = {}
 for (const id of [...idsOf('"'), ...idsOf('}')]) closers[id] = 15
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
+/**
+ * The trie's mask after each prefix equals the automaton run on every token's bytes one by one
+ * (an empty token is never allowed); returns the allowed counts, one per prefix.
+ */
+function expectMaskMatchesTokenByToken(
+  trie: TokenTrie,
+  vocab: readonly Uint8Array[],
+  prefixes: readonly (string | Uint8Array)[],
+  name: (t: number) => string = (t) => String(vocab[t]),
+): number[] {
+  const bits = new Uint32Array(Math.ceil(vocab.length / 32))
+  return prefixes.map((prefix) => {
+    const state = run(initialState(OBJECT_NODE), typeof prefix === 'string' ? utf8(prefix) : prefix)
+    expect(state, String(prefix)).not.toBeNull()
+    const count = trie.allowed(state!, bits)
+    let expected = 0
+    for (let t = 0; t < vocab.length; t++) {
+      const ok = vocab[t]!.length > 0 && run(state!, vocab[t]!) !== null
+      if (maskHas(bits, t) !== ok) expect.fail(`${String(prefix)} + token ${t} ${name(t)}`)
+      if (ok) expected++
+    }
+    expect(count, String(prefix)).toBe(expected)
+    return count
+  })
+}
+
 const outputBytes = (tokens: number[]) => {
   const parts = tokens.filter((t) => t !== eos).map((t) => tokenizer.tokenBytes(t))
   return utf8(new TextDecoder().decode(Uint8Array.from(parts.flatMap((p) => [...p]))))
@@ -34,8 +60,7 @@ const outputBytes = (tokens: number[]) => {
 describe('TokenTrie', () => {
   it('allows exactly the tokens whose bytes the automaton accepts (checked token by token)', () => {
     const trie = modelTokenTrie(model)
-    const bits = new Uint32Array(Math.ceil(trie.vocabSize / 32))
-    for (const prefix of [
+    expectMaskMatchesTokenByToken(trie, trie.tokenBytes, [
       '',
       '{',
       '{"a',
@@ -45,18 +70,7 @@ describe('TokenTrie', () => {
       '{"a":"\\u00',
       '{"a":[',
       '{"a":{}',
-    ]) {
-      const state = run(initialState(OBJECT_NODE), utf8(prefix))!
-      const count = trie.allowed(state, bits)
-      let expected = 0
-      for (let t = 0; t < trie.vocabSize; t++) {
-        const b = trie.tokenBytes[t]!
-        const ok = b.length > 0 && run(state, b) !== null
-        expect(maskHas(bits, t), `${prefix} + token ${t}`).toBe(ok)
-        if (ok) expected++
-      }
-      expect(count).toBe(expected)
-    }
+    ])
   })
 
   it('a random vocabulary with quotes, escapes and UTF-8 pieces: the mask equals the token-by-token check', () => {
@@ -83,9 +97,7 @@ describe('TokenTrie', () => {
       Uint8Array.of(0x82, 0xac, 0x22, 0x7d),
       Uint8Array.of(0xc3, 0xa9, 0x5c),
     )
-    const trie = new TokenTrie(vocab)
-    const bits = new Uint32Array(Math.ceil(vocab.length / 32))
-    for (const prefix of [
+    const counts = expectMaskMatchesTokenByToken(new TokenTrie(vocab), vocab, [
       '',
       '{"',
       '{"a":"x',
@@ -96,51 +108,29 @@ describe('TokenTrie', () => {
       Uint8Array.of(...utf8('{"a":"'), 0xe2), // inside a UTF-8 sequence
       '{"a":[1',
       '{"a":"x"',
-    ]) {
-      const state = run(
-        initialState(OBJECT_NODE),
-        typeof prefix === 'string' ? utf8(prefix) : prefix,
-      )!
-      expect(state, String(prefix)).not.toBeNull()
-      const count = trie.allowed(state, bits)
-      let expected = 0
-      for (let t = 0; t < vocab.length; t++) {
-        const ok = run(state, vocab[t]!) !== null
-        expect(maskHas(bits, t), `${prefix} + ${vocab[t]}`).toBe(ok)
-        if (ok) expected++
-      }
-      expect(count).toBe(expected)
-      expect(count).toBeGreaterThan(0)
-    }
+    ])
+    for (const count of counts) expect(count).toBeGreaterThan(0)
   })
 
   it("Llama 3's real 128k byte-level vocabulary: the mask equals the token-by-token check", () => {
     const tok = tokenizerFromGguf(metadataMap(REAL_VOCABS['llama-bpe']()))
     const vocab = Array.from({ length: tok.vocabSize }, (_, id) => tok.tokenBytes(id))
-    const trie = new TokenTrie(vocab)
-    const bits = new Uint32Array(Math.ceil(vocab.length / 32))
-    for (const prefix of [
-      '',
-      '{"',
-      '{"a":"x',
-      '{"a":"\\',
-      '{"a":"\\u',
-      '{"a":"\\u00',
-      '{"a":1',
-      '{"a":"\u00e9"',
-      '{"a":"\xc3',
-    ]) {
-      const state = run(initialState(OBJECT_NODE), utf8(prefix))!
-      const count = trie.allowed(state, bits)
-      let expected = 0
-      for (let t = 0; t < vocab.length; t++) {
-        const ok = vocab[t]!.length > 0 && run(state, vocab[t]!) !== null
-        if (maskHas(bits, t) !== ok)
-          expect.fail(`${prefix} + token ${t} ${JSON.stringify(tok.tokenText(t))}`)
-        if (ok) expected++
-      }
-      expect(count).toBe(expected)
-    }
+    expectMaskMatchesTokenByToken(
+      new TokenTrie(vocab),
+      vocab,
+      [
+        '',
+        '{"',
+        '{"a":"x',
+        '{"a":"\\',
+        '{"a":"\\u',
+        '{"a":"\\u00',
+        '{"a":1',
+        '{"a":"\u00e9"',
+        '{"a":"\xc3',
+      ],
+      (t) => JSON.stringify(tok.tokenText(t)),
+    )
   })
 
   it('a token read from inside an escape: whole string subtrees only start where the string state does', () => {
