@@ -1,4 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js'
+import { createHash } from 'node:crypto'
 import { CompetitionError } from '../errors/competition.ts'
 import type { ByteSource } from '../runtime/gguf/source.ts'
 import { bytesEqual, fromHex, toHex } from '../runtime/trace/merkle.ts'
@@ -32,6 +32,13 @@ export type FileTree = {
   root: `0x${string}`
   /** levels[0] the leaves, the last level one node (the tree root before the size is bound). */
   levels: Uint8Array[][]
+}
+
+/** sha256 of the parts, by OpenSSL (ten times JavaScript's speed on 1 MiB chunks). */
+function sha256(...parts: Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256')
+  for (const part of parts) hash.update(part)
+  return new Uint8Array(hash.digest())
 }
 
 function u64be(value: number): Uint8Array {
@@ -72,11 +79,11 @@ export function chunkRange(
 
 /** The leaf of chunk `index`. */
 export function chunkLeaf(index: number, chunk: Uint8Array): Uint8Array {
-  return sha256.create().update(Uint8Array.of(LEAF)).update(u64be(index)).update(chunk).digest()
+  return sha256(Uint8Array.of(LEAF), u64be(index), chunk)
 }
 
 function node(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256.create().update(Uint8Array.of(NODE)).update(left).update(right).digest()
+  return sha256(Uint8Array.of(NODE), left, right)
 }
 
 /** Builds the tree from the leaves of every chunk in order (a server hashes its file chunk by chunk). */
@@ -96,7 +103,7 @@ export function fileTreeFromLeaves(size: number | bigint, leaves: readonly Uint8
     level = up
   }
   const top = levels[levels.length - 1]![0]!
-  const root = sha256.create().update(Uint8Array.of(ROOT)).update(u64be(n)).update(top).digest()
+  const root = sha256(Uint8Array.of(ROOT), u64be(n), top)
   return { size: n, root: toHex(root) as `0x${string}`, levels }
 }
 
@@ -178,6 +185,6 @@ export function verifyChunk(
     hash = left ? node(sibling, hash) : node(hash, sibling)
   }
   if (used !== proof.length) return false
-  const got = sha256.create().update(Uint8Array.of(ROOT)).update(u64be(n)).update(hash).digest()
+  const got = sha256(Uint8Array.of(ROOT), u64be(n), hash)
   return bytesEqual(got, want)
 }

@@ -23,6 +23,11 @@ export type FetchModelFileOptions = {
   timeoutMs?: number
   /** Largest committed size the caller accepts (default 1 GiB); the buffer is the committed size. */
   maxBytes?: bigint | number
+  /**
+   * Tries again for a chunk whose stream or connection broke (default 2); a peer that answers
+   * wrong, does not serve the file or stays silent is not asked again.
+   */
+  retries?: number
   /** Called after each verified chunk (progress). */
   onChunk?: (index: number, count: number) => void
 }
@@ -76,11 +81,20 @@ export async function fetchModelFile(
   }
   let next = 0
   let failure: unknown
+  const retries = options.retries ?? 2
   const worker = async () => {
     while (failure === undefined && next < count) {
       const index = next++
       try {
-        const chunk = await fetchChunk(job, index)
+        let chunk: Uint8Array | undefined
+        for (let attempt = 0; chunk === undefined; attempt++) {
+          try {
+            chunk = await fetchChunk(job, index)
+          } catch (error) {
+            if (!transient.has(error as Error) || attempt >= retries) throw error
+            await pause(250 * (attempt + 1), signal)
+          }
+        }
         out.set(chunk, index * FILE_CHUNK_BYTES)
         options.onChunk?.(index, count)
       } catch (error) {
@@ -89,66 +103,65 @@ export async function fetchModelFile(
       }
     }
   }
-  await warmUp(peer, remoteId, signal, async () => {
-    // the first chunk alone: the connection is then up on both sides (see warmUp)
-    next = 1
-    try {
-      const chunk = await fetchChunk(job, 0)
-      out.set(chunk, 0)
-      options.onChunk?.(0, count)
-    } catch (error) {
-      failure = error
-    }
-  })
   const workers = Math.max(1, Math.min(options.concurrency ?? 4, count, 64))
   await Promise.all(Array.from({ length: workers }, worker))
   if (failure !== undefined) throw failure
   return out
 }
 
-/** Per local peer and remote peer id, the first chunk in flight on a new connection. */
-const warming = new WeakMap<Peer, Map<string, Promise<void>>>()
+/** Failures worth another try: a stream or connection that broke (libp2p closes a connection
+ * whose pings time out under load), not a peer that answered wrong or does not serve the file. */
+const transient = new WeakSet<Error>()
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((ok) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      ok()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Per local peer and remote peer id: the stream that is opening a new connection. */
+const opening = new WeakMap<Peer, Map<string, Promise<void>>>()
 
 /**
- * Runs `first` alone when there is no connection to the remote yet, and holds back other
- * downloads to that peer until it is done. Yamux resets a whole connection when more than 10
- * streams arrive before the receiving side has finished setting it up, so a fresh connection
- * must carry one stream before it carries many (20 validators' downloads started at once would
- * otherwise kill the connection they share).
+ * Waits while another chunk opens a new connection to the remote; when there is no connection,
+ * this chunk becomes the opener and the others wait until it has its answer (call the returned
+ * function). Yamux resets a whole connection that receives more than 10 streams before it is
+ * set up, so a fresh connection must carry one stream before it carries many (20 validators'
+ * downloads started at once would otherwise kill the connection they share).
  */
-async function warmUp(
-  peer: Peer,
-  remote: PeerId,
-  signal: AbortSignal,
-  first: () => Promise<void>,
-): Promise<void> {
-  const map = warming.get(peer) ?? new Map<string, Promise<void>>()
-  warming.set(peer, map)
-  const key = remote.toString()
+async function enterGate(job: Job, signal: AbortSignal): Promise<() => void> {
+  const map = opening.get(job.peer) ?? new Map<string, Promise<void>>()
+  opening.set(job.peer, map)
+  const key = job.remote.toString()
   for (let pending = map.get(key); pending; pending = map.get(key)) {
-    let onAbort = () => {}
-    await Promise.race([
-      pending,
-      new Promise<void>((ok) => {
-        onAbort = ok
-        signal.addEventListener('abort', onAbort, { once: true })
-      }),
-    ])
-    signal.removeEventListener('abort', onAbort)
-    if (signal.aborted) break
+    await Promise.race([pending, pause(job.timeoutMs, signal)])
+    if (signal.aborted) return () => {}
   }
-  if (map.has(key) || peer.getConnections(remote).length > 0) {
-    // connected already (or aborted): every chunk goes through the workers, chunk 0 included
-    return
-  }
-  const done = first()
-  map.set(key, done)
-  try {
-    await done
-  } finally {
-    if (map.get(key) === done) map.delete(key)
-  }
+  if (job.peer.getConnections(job.remote).some((c) => c.status === 'open')) return () => {}
+  let release = () => {}
+  const gate = new Promise<void>((ok) => {
+    release = () => {
+      if (map.get(key) === gate) map.delete(key)
+      ok()
+    }
+  })
+  map.set(key, gate)
+  return release
 }
+
+/** it-length-prefixed's errors: what a peer's malformed frames raise. */
+const LENGTH_PREFIX_ERRORS = new Set([
+  'InvalidDataLengthError',
+  'InvalidDataLengthLengthError',
+  'InvalidMessageLengthError',
+  'UnexpectedEOFError',
+])
 
 type Job = {
   peer: Peer
@@ -169,7 +182,9 @@ async function fetchChunk(job: Job, index: number): Promise<Uint8Array> {
   let stream: Stream | undefined
   const onAbort = () => stream?.abort(new Error('model file chunk abandoned'))
   signal.addEventListener('abort', onAbort, { once: true })
+  let release = () => {}
   try {
+    release = await enterGate(job, signal)
     try {
       stream = await job.peer.dialProtocol(job.remote, MODEL_FILE_PROTOCOL, {
         signal,
@@ -178,13 +193,15 @@ async function fetchChunk(job: Job, index: number): Promise<Uint8Array> {
     } catch (error) {
       if (signal.aborted) throw error
       const unsupported = (error as Error).name === 'UnsupportedProtocolError'
-      throw new ModelFileError(
+      const unreachable = new ModelFileError(
         'unavailable',
         unsupported
           ? `peer ${job.remote} does not serve ${MODEL_FILE_PROTOCOL}`
           : `cannot reach peer ${job.remote}`,
         { cause: error, chunk: index },
       )
+      if (!unsupported) transient.add(unreachable)
+      throw unreachable
     }
     await writeJsonFrame(stream, { root: job.root, index }, signal)
     await stream.close({ signal })
@@ -193,7 +210,8 @@ async function fetchChunk(job: Job, index: number): Promise<Uint8Array> {
     try {
       first = await frames.next()
     } catch (error) {
-      if (signal.aborted) throw error
+      // a broken length prefix is the peer's fault; a reset stream is the outer catch's
+      if (signal.aborted || !LENGTH_PREFIX_ERRORS.has((error as Error).name)) throw error
       throw new ModelFileError('bad_frame', `peer sent an unreadable answer for chunk ${index}`, {
         cause: error,
         ...where,
@@ -211,6 +229,7 @@ async function fetchChunk(job: Job, index: number): Promise<Uint8Array> {
         `peer's header for chunk ${index} is over ${MAX_HEADER_BYTES} bytes`,
         where,
       )
+    release()
     const header = parseHeader(first.value)
     if (!header)
       throw new ModelFileError('bad_frame', `peer's header for chunk ${index} is malformed`, where)
@@ -289,12 +308,15 @@ async function fetchChunk(job: Job, index: number): Promise<Uint8Array> {
           ...where,
         },
       )
-    throw new ModelFileError('unavailable', `the stream broke while fetching chunk ${index}`, {
-      cause: error,
-      details: error instanceof Error ? error.message : String(error),
-      ...where,
-    })
+    const broke = new ModelFileError(
+      'unavailable',
+      `the stream broke while fetching chunk ${index}`,
+      { cause: error, details: error instanceof Error ? error.message : String(error), ...where },
+    )
+    transient.add(broke)
+    throw broke
   } finally {
+    release()
     signal.removeEventListener('abort', onAbort)
     if (stream && stream.status === 'open') stream.abort(new Error('chunk done'))
   }
