@@ -138,7 +138,9 @@ describe('/verity/model-file/1', () => {
 
   it('refuses a flipped byte in chunk k, naming chunk k', async () => {
     const k = 3
+    let asked = 0
     const liar = await rogue(async ({ index }, stream) => {
+      if (index === k) asked++
       await honestAnswer(stream, index, (c) => {
         if (index === k) c[1000]! ^= 1
         return c
@@ -148,6 +150,31 @@ describe('/verity/model-file/1', () => {
     expect(error.reason).toBe('bad_chunk')
     expect(error.chunk).toBe(k)
     expect(error.shortMessage).toMatch(/chunk 3 does not match the committed file root/)
+    expect(asked).toBe(1) // a wrong chunk is not asked for again
+  })
+
+  it('asks again for a chunk whose stream broke, and names it when it keeps breaking', async () => {
+    let breaks = 1
+    let asked = 0
+    const flaky = await rogue(async ({ index }, stream) => {
+      if (index === 2) {
+        asked++
+        if (breaks-- > 0) return stream.abort(new Error('flaky'))
+      }
+      await honestAnswer(stream, index)
+    })
+    const bytes = await fetchModelFile(client, flaky.peerId, tinyCommit, { concurrency: 2 })
+    expect(Buffer.compare(bytes, tiny)).toBe(0)
+    expect(asked).toBe(2)
+    breaks = 10
+    asked = 0
+    const error = await failure(
+      fetchModelFile(client, flaky.peerId, tinyCommit, { concurrency: 2, retries: 1 }),
+    )
+    expect(error.reason).toBe('unavailable')
+    expect(error.chunk).toBe(2)
+    expect(error.shortMessage).toMatch(/the stream broke while fetching chunk 2/)
+    expect(asked).toBe(2)
   })
 
   it('refuses chunks of another file, of the same size or not', async () => {
