@@ -139,7 +139,10 @@ describe('train-model --from (fine-tuning)', () => {
         tinyGguf('q4', { tensorType: 'Q4_0' }),
         /'token_embd.weight' is Q4_0 \(2\); the trainer reads F32, F16, BF16 and Q8_0/,
       ],
-      [tinyGguf('odd', { dim: 36, tensorType: 'F32' }), /embedding_length 36 is not a multiple of 8/],
+      [
+        tinyGguf('odd', { dim: 36, tensorType: 'F32' }),
+        /embedding_length 36 is not a multiple of 8/,
+      ],
       [truncated, /cannot fine-tune .*truncated\.gguf/],
     ]
     const out = join(dir, 'refused.gguf')
