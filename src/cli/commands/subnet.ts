@@ -6,7 +6,6 @@ import { createSubnet } from '../../chain/actions/createSubnet.ts'
 import { getBurnPrice } from '../../chain/actions/getBurnPrice.ts'
 import { getHyperparams } from '../../chain/actions/getHyperparams.ts'
 import { getModel } from '../../chain/actions/getModel.ts'
-import { getPendingChanges } from '../../chain/actions/getPendingChanges.ts'
 import { getStake } from '../../chain/actions/getStake.ts'
 import { getSubnet } from '../../chain/actions/getSubnet.ts'
 import { registerModel } from '../../chain/actions/registerModel.ts'
@@ -32,6 +31,7 @@ import { readHyperparams } from '../hyperparams-file.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile } from '../model-file.ts'
 import { runSubcommand } from '../subcommand.ts'
+import { setSubnetModelAsOwner } from '../subnet-model.ts'
 import { printTable } from '../table.ts'
 import { netuidFlag, parseAmount } from '../values.ts'
 
@@ -160,45 +160,19 @@ async function setModel(flags: Flags): Promise<number> {
   }
   const modelRoot = (file?.modelRoot ?? modelArg.toLowerCase()) as `0x${string}`
   const session = await openChain(flags)
-  const core = session.deployment.contracts.verity
   const account = loadAccount(flags, session.chainId)
-  const { owner } = await subnetSummary(session, netuid)
-  if (getAddress(owner) !== getAddress(account.address))
-    throw new ChainError(
-      `only the owner of subnet ${netuid} (${getAddress(owner)}) may set its model, not ${account.address}`,
-    )
-  const known = await getModel(session.publicClient, { address: core, modelRoot }).then(
-    () => true,
-    () => false,
-  )
-  const wallet = signerFor(session, account)
-  if (!known) {
-    if (!file)
-      throw new ChainError(
-        `model ${modelRoot} is not in the model registry: pass its GGUF file with --register`,
-      )
-    if (!flags.register)
-      throw new ChainError(
-        `model ${modelRoot} (${file.name}) is not in the model registry: add --register to register it`,
-      )
-    await registerModel(wallet, { address: core, ...file })
-  }
-  const { hash } = await setSubnetModel(wallet, { address: core, netuid, modelRoot })
-  const now = await subnetSummary(session, netuid)
-  const pending = await getPendingChanges(session.publicClient, { address: core, netuid })
-  const active = now.modelRoot.toLowerCase() === modelRoot
-  const result = {
+  const result = await setSubnetModelAsOwner(session, account, {
     netuid,
     modelRoot,
-    registered: !known,
-    status: active ? 'active' : 'pending',
-    ...(active ? {} : { epoch: Number(pending.epoch) }),
-    tx: hash,
-  }
+    ...(file && flags.register ? { register: { name: file.name, ggufHash: file.ggufHash } } : {}),
+    unregisteredHint: file
+      ? `add --register to register ${file.name}`
+      : 'pass its GGUF file with --register',
+  })
   if (flags.json) console.log(JSON.stringify(result))
   else
     console.log(
-      `subnet ${netuid} ${active ? 'serves' : `will serve from epoch ${result.epoch}`} model ${modelRoot}${known ? '' : ' (registered now)'}`,
+      `subnet ${netuid} ${result.status === 'active' ? 'serves' : `will serve from epoch ${result.epoch}`} model ${modelRoot}${result.registered ? ' (registered now)' : ''}`,
     )
   return 0
 }
