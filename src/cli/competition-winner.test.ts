@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +14,7 @@ import { setWeights } from '../chain/actions/setWeights.ts'
 import { deployModelCompetition } from '../chain/competition.ts'
 import { writeDeployment } from '../chain/deployment.ts'
 import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
+import { fileRoot } from '../competition/file-root.ts'
 import { DEVNET_HYPERPARAMS } from '../node/network.ts'
 import { createWallet } from '../node/wallet.ts'
 import { modelCommitment } from './model-commitment.ts'
@@ -120,7 +120,7 @@ describe('verity competition winner', () => {
       uid: 1,
       hotkey: devnet.accounts[5]!.address,
       modelRoot: ftRoot,
-      fileHash: `0x${createHash('sha256').update(readFileSync(FINE_TUNED)).digest('hex')}`,
+      fileHash: fileRoot(readFileSync(FINE_TUNED)),
     })
     // 1000 : 9000, as the core stores it (max-upscaled to u16: 7281 : 65535)
     expect(JSON.parse(r.stdout).share).toBeCloseTo(0.9, 4)

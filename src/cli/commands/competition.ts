@@ -117,6 +117,8 @@ async function winner(flags: Flags): Promise<number> {
     promoted = await setSubnetModelAsOwner(session, account, {
       netuid: to,
       modelRoot: commit.modelRoot as Hex,
+      // The registry's file hash is what the competition committed to: the file root
+      // (src/competition/file-root.ts), not the sha256 that `subnet register-model` records.
       register: { name, ggufHash: commit.fileHash as Hex },
       unregisteredHint: '',
     })
