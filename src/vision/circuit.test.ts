@@ -181,7 +181,7 @@ describe('Groth16', () => {
     expect(await verifyDigitsProof(circuit.vkey, publicSignals, proof)).toBe(false)
   })
 
-  it('a witness with a hidden activation off by one (quotient + 1, remainder - 2^e) fails', async () => {
+  it('a witness with a hidden activation off by one (quotient + 1, remainder - 2^e), or a score off by one, fails', async () => {
     const pixels = (test[4] as { pixels: number[] }).pixels
     const { file, values } = await calculateWitness(circuit.wasm, inputFor(pixels))
     const j = classifyDigits(model, pixels).hidden.findIndex((h) => h > 0 && h < 127)
@@ -196,6 +196,17 @@ describe('Groth16', () => {
     )
     const quiet = { info() {}, debug() {}, warn() {}, error() {} }
     expect(await snarkjs.wtns.check(join(dir, 'digits.r1cs'), forged, quiet)).toBe(false)
+    // a score one higher, with the packed public signal rewritten to match
+    const scoresPacked = values[wire('main.scoresPacked')] as bigint
+    const score0 = values[wire('main.scores[0]')] as bigint
+    const forgedScore = overwriteWitness(
+      file,
+      new Map([
+        [wire('main.scores[0]'), score0 + 1n],
+        [wire('main.scoresPacked'), scoresPacked + 1n],
+      ]),
+    )
+    expect(await snarkjs.wtns.check(join(dir, 'digits.r1cs'), forgedScore, quiet)).toBe(false)
   })
 })
 
