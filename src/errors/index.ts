@@ -28,3 +28,4 @@ export {
   TokenizerError,
   TraceError,
 } from './runtime.ts'
+export { ImageError, ProofError, VisionModelError } from './vision.ts'

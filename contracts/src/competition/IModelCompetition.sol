@@ -38,7 +38,7 @@ struct Announcement {
 /// @title Model competition subnets: developers commit models, validators score them
 /// @notice A subnet owner declares its subnet a model competition once, before the subnet's first
 /// epoch (so no emission ever flowed under other rules) and before any commitment; the rules are
-/// immutable after. Registered hotkeys commit a model (its modelRoot, the file's sha256, size and
+/// immutable after. Registered hotkeys commit a model (its modelRoot, its file root, size and
 /// parameter count); the commit block orders them (earlier wins ties). A commitment must be
 /// announced first, as a hash bound to the hotkey and a salt, in an earlier block: a commitment
 /// in the mempool shows its modelRoot, and without the announcement anyone could copy it into a
