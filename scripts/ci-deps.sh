@@ -3,8 +3,9 @@
 set -euo pipefail
 if [ "${VERITY_SKIP_APT:-}" = "1" ]; then exit 0; fi
 # iptables: the multi-host test cuts a host off inside its network namespace; openssl: TLS tests;
-# g++: better-sqlite3 and the native int8 kernel (scripts/build-native.mjs) compile at npm install
-needed=(iptables openssl g++ make)
+# g++: better-sqlite3 and the native int8 kernel (scripts/build-native.mjs) compile at npm install;
+# chromium: the dashboard's browser test (test/dashboard.e2e.test.ts) drives it with playwright-core
+needed=(iptables openssl g++ make chromium)
 if [ ${#needed[@]} -gt 0 ]; then
   apt-get update
   apt-get install -y --no-install-recommends "${needed[@]}"
