@@ -10,15 +10,17 @@ type Column = {
 }
 
 const fraction = (x: number) => x.toFixed(4)
+/** VTY with at most 4 decimals (truncated: the table is for reading, the chain has the wei). */
+const vty = (wei: bigint) => formatEther(wei).replace(/(\.\d{4})\d+$/, '$1')
 const COLUMNS: Column[] = [
   { key: 'uid', label: 'UID', show: (r) => String(r.uid) },
   { key: 'hotkey', label: 'Hotkey', show: (r) => r.hotkey },
-  { key: 'stake', label: 'Stake (VTY)', show: (r) => formatEther(r.stake) },
+  { key: 'stake', label: 'Stake (VTY)', show: (r) => vty(r.stake) },
   { key: 'trust', label: 'Trust', show: (r) => fraction(r.trust) },
   { key: 'consensus', label: 'Consensus', show: (r) => fraction(r.consensus) },
   { key: 'incentive', label: 'Incentive', show: (r) => fraction(r.incentive) },
   { key: 'dividends', label: 'Dividends', show: (r) => fraction(r.dividends) },
-  { key: 'emission', label: 'Emission (VTY)', show: (r) => formatEther(r.emission) },
+  { key: 'emission', label: 'Emission (VTY)', show: (r) => vty(r.emission) },
   {
     key: 'validatorPermit',
     label: 'Validator permit',
