@@ -229,6 +229,24 @@ describe('dashboard in chromium', () => {
     expect(o.ok).toBe('false')
   })
 
+  it('re-executes a verified answer in the browser, reproducing its traceRoot', async () => {
+    const genuine = await ask({ ...chatBody, seed: 21, max_tokens: 32 })
+    const { receipt } = JSON.parse(genuine).verity
+    const v = await verifyInPage(genuine)
+    expect(v.ok).toBe('true')
+    await page.getByRole('button', { name: 'Re-execute in the browser' }).click()
+    const result = page.locator('#reexecution')
+    await result.waitFor({ timeout: 120_000 })
+    expect(await result.getAttribute('data-ok')).toBe('true')
+    const text = (await result.textContent()) ?? ''
+    expect(text).toContain(`traceRoot ${receipt.traceRoot.slice(0, 10)}`)
+    expect(text).toContain(`its ${receipt.traceLeaves} checkpoints reproduced`)
+    const progress = page.locator('#reexecution-progress')
+    expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'))
+    console.log(`in-browser re-execution: ${/([\d.]+) s in this browser/.exec(text)?.[1]} s`)
+    await page.screenshot({ path: join(shots, 'receipts-reexecuted.png'), fullPage: true })
+  })
+
   it('verifies a saved event stream as well', async () => {
     const stream = await ask({ ...chatBody, stream: true, seed: 9 })
     expect(stream.startsWith('data:')).toBe(true)

@@ -3,6 +3,7 @@ import { BaseError } from '../../src/errors/base.ts'
 import { loadModel, type Model } from '../../src/runtime/model/load.ts'
 import { toHex } from '../../src/runtime/trace/merkle.ts'
 import { type PromptRenderer, promptRenderer } from '../../src/verify/prompt/render.ts'
+import { reexecuteReceiptAsync } from '../../src/verify/reexecute.ts'
 import { checkRegistration } from '../../src/verify/registration.ts'
 import {
   checkChoices,
@@ -99,4 +100,49 @@ export async function verifyAnswer(
     } else passed.push(`${label}registration NOT checked`)
   }
   return { ok: mismatches.length === 0 && all.length > 0, passed, mismatches }
+}
+
+export type Reexecution = { ok: boolean; lines: string[]; mismatches: Mismatch[]; ms: number }
+
+/**
+ * `verity verify --reexecute` in the browser: the runtime (WebAssembly kernel) re-runs each
+ * choice's request with the model fetched above and must reproduce the tokens, outputHash,
+ * traceRoot and trace length. `onProgress(done, total)` is called after every token.
+ */
+export async function reexecuteAnswer(
+  text: string,
+  onProgress: (done: number, total: number) => void,
+  options: { signal?: AbortSignal } = {},
+): Promise<Reexecution> {
+  const started = performance.now()
+  const all = parseSavedResponses(text)
+  const total = all.reduce((n, s) => n + s.bundle.tokens.length, 0)
+  const lines: string[] = []
+  const mismatches: Mismatch[] = []
+  let done = 0
+  for (const [index, { bundle }] of all.entries()) {
+    const { receipt } = bundle
+    const label = all.length > 1 ? `choice ${index}: ` : ''
+    const { model, renderer } = await modelFor(receipt.modelRoot, options.signal)
+    const before = done
+    const result = await reexecuteReceiptAsync(model, renderer.tokenizer, bundle.request, receipt, {
+      ...options,
+      onToken: (_token, i) => {
+        done = before + i + 1
+        onProgress(Math.min(done, total), total)
+      },
+    })
+    for (const m of result.mismatches) {
+      const [field, ...rest] = m.split(': ')
+      mismatches.push({ field: `${label}receipt.${field}`, problem: rest.join(': ') || m })
+    }
+    if (result.local && result.local.tokens.join() !== bundle.tokens.join())
+      mismatches.push({ field: `${label}tokens`, problem: 'an honest run gives other tokens' })
+    if (result.ok && result.local?.tokens.join() === bundle.tokens.join())
+      lines.push(
+        `${label}re-execution ok: tokens, outputHash, traceRoot ${receipt.traceRoot.slice(0, 10)}… and its ${receipt.traceLeaves} checkpoints reproduced`,
+      )
+  }
+  onProgress(total, total)
+  return { ok: mismatches.length === 0, lines, mismatches, ms: performance.now() - started }
 }

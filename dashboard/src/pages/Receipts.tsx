@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks'
 import { chainClient, type DashboardConfig } from '../config.ts'
 import { type Verdict, verifyAnswer } from '../verify-answer.ts'
+import { Reexecute } from './Reexecute.tsx'
 import { VerdictView } from './VerdictView.tsx'
 
 /** Paste a saved answer (JSON body or SSE text): the browser checks it, trusting no server. */
@@ -9,12 +10,15 @@ export function Receipts({ config }: { config: DashboardConfig }) {
   const [text, setText] = useState('')
   const [busy, setBusy] = useState(false)
   const [verdict, setVerdict] = useState<Verdict>()
+  // the text that verdict is for (the box may have changed since)
+  const [checked, setChecked] = useState('')
   const check = async (e: Event) => {
     e.preventDefault()
     setBusy(true)
     setVerdict(undefined)
     try {
       setVerdict(await verifyAnswer(text, { client, verity: config.deployment.contracts.verity }))
+      setChecked(text)
     } finally {
       setBusy(false)
     }
@@ -40,6 +44,7 @@ export function Receipts({ config }: { config: DashboardConfig }) {
         </button>
       </p>
       {verdict && <VerdictView verdict={verdict} />}
+      {verdict?.ok && <Reexecute text={checked} key={checked} />}
     </form>
   )
 }
