@@ -1,5 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +23,7 @@ import { TRAINED_MODEL_PATH, trainedModelBytes } from './trained-model.ts'
  * devnet: the metagraph it shows is the chain's, answers verify in the browser (and tampered ones
  * do not), and the playground chats through the gateway. Screenshots go to docs/dashboard/.
  */
+const run = promisify(execFile)
 const CHROMIUM = process.env.VERITY_CHROMIUM ?? '/usr/bin/chromium'
 const root = join(import.meta.dirname, '..')
 const shots = join(root, 'docs', 'dashboard')
@@ -243,6 +247,17 @@ describe('dashboard in chromium', () => {
     expect(text).toContain(`its ${receipt.traceLeaves} checkpoints reproduced`)
     const progress = page.locator('#reexecution-progress')
     expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'))
+    // the CLI reproduces the same receipt (and so the same traceRoot) from the same saved answer
+    const saved = join(mkdtempSync(join(tmpdir(), 'verity-dashboard-')), 'answer.json')
+    writeFileSync(saved, genuine)
+    const cli = await run(process.execPath, [
+      join(root, 'bin', 'verity.js'),
+      'verify',
+      saved,
+      '--reexecute',
+    ])
+    expect(cli.stdout).toMatch(/^re-execution ok/m)
+    rmSync(dirname(saved), { recursive: true, force: true })
     console.log(`in-browser re-execution: ${/([\d.]+) s in this browser/.exec(text)?.[1]} s`)
     await page.screenshot({ path: join(shots, 'receipts-reexecuted.png'), fullPage: true })
   })
