@@ -164,6 +164,34 @@ describe('GET /dashboard', () => {
     }
   })
 
+  it('answers concurrent requests with the right bytes, and oversized paths with 404', async () => {
+    const names = ['index.html', 'assets/app-1a2b.js', 'assets/app-1a2b.css', 'missing.js']
+    const results = await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        const name = names[i % names.length]!
+        const r = await app.request(`/dashboard/${name}`)
+        return [name, r.status, await r.text()] as const
+      }),
+    )
+    for (const [name, status, text] of results) {
+      if (name === 'missing.js') expect(status).toBe(404)
+      else {
+        expect(status, name).toBe(200)
+        expect(text).toBe(
+          name === 'index.html'
+            ? '<!doctype html><title>dash</title>'
+            : name === 'assets/app-1a2b.js'
+              ? 'console.log(1)'
+              : 'body{}',
+        )
+      }
+    }
+    const long = await app.request(`/dashboard/${'a/'.repeat(20_000)}index.html`)
+    expect(long.status).toBe(404)
+    const wide = await app.request(`/dashboard/models/${'0'.repeat(100_000)}.gguf`)
+    expect(wide.status).toBe(404)
+  })
+
   it('is read-only: other methods are not served', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const res = await app.request('/dashboard/', { method })
