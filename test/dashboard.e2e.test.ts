@@ -21,12 +21,17 @@ import { TRAINED_MODEL_PATH, trainedModelBytes } from './trained-model.ts'
 /**
  * The dashboard in Debian's chromium, against a real gateway over a miner registered on an anvil
  * devnet: the metagraph it shows is the chain's, answers verify in the browser (and tampered ones
- * do not), and the playground chats through the gateway. Screenshots go to docs/dashboard/.
+ * do not), and the playground chats through the gateway. Screenshots go to docs/dashboard/ with
+ * VERITY_UPDATE_SCREENSHOTS=1.
  */
 const run = promisify(execFile)
 const CHROMIUM = process.env.VERITY_CHROMIUM ?? '/usr/bin/chromium'
 const root = join(import.meta.dirname, '..')
-const shots = join(root, 'docs', 'dashboard')
+// Committed screenshots are rewritten only on request, so a test run leaves the tree clean.
+const shots =
+  process.env.VERITY_UPDATE_SCREENSHOTS === '1'
+    ? join(root, 'docs', 'dashboard')
+    : mkdtempSync(join(tmpdir(), 'verity-dashboard-shots-'))
 const model = testModel()
 let devnet: Devnet
 let netuid: number
@@ -100,6 +105,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
+  if (process.env.VERITY_UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true })
   if (timings.length)
     console.log(
       `in-browser verification: first ${timings[0]!.toFixed(0)} ms (model fetched and loaded), then ${timings
