@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./commands/node.ts')).command,
   devnet: async () => (await import('./commands/devnet.ts')).command,
   gateway: async () => (await import('./commands/gateway.ts')).command,
+  dashboard: async () => (await import('./commands/dashboard.ts')).command,
   receipts: async () => (await import('./commands/receipts.ts')).command,
   dispute: async () => (await import('./commands/dispute.ts')).command,
   chain: async () => (await import('./commands/chain.ts')).command,
@@ -39,6 +40,7 @@ commands:
   devnet     run a whole local network: chain, miners, validators, gateway, providers (npm start)
   node       run one miner, validator, gateway or provider node
   gateway    a gateway's API keys: create, list, revoke, top up (verity gateway keys)
+  dashboard  serve the web dashboard for a chain (metagraph, receipts checked in the browser)
   verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
   receipts   hand a saved answer to the validators (verity receipts submit)
   dispute    challenge a saved answer on chain; a dispute's status; list disputes; when honesty

@@ -12,6 +12,7 @@ import { rateLimit } from './middleware/rate-limit/index.ts'
 import { requestId } from './middleware/request-id/index.ts'
 import { chatCompletions } from './routes/chat-completions.ts'
 import { completions } from './routes/completions.ts'
+import { dashboardRoutes } from './routes/dashboard.ts'
 import { health } from './routes/health.ts'
 import { metrics } from './routes/metrics.ts'
 import { getModel, listModels } from './routes/models.ts'
@@ -27,8 +28,9 @@ const JSON_ROUTES = ['/v1/chat/completions', '/v1/completions', '/v1/verity/rece
 /**
  * The OpenAI-compatible gateway as a hono app: the route table only; handlers live in routes/.
  * `/health` and `/metrics` are public; `/v1/*` goes through body limit, JSON-only bodies, then
- * accounts (keys, limits, credit) when set, else API keys and the rate limit when set. Before all
- * of it: the Host check (when `allowedHosts` is set) and CORS (only for `corsOrigins`).
+ * accounts (keys, limits, credit) when set, else API keys and the rate limit when set; with
+ * `dashboard` set, the web app is served at `/dashboard/` (routes/dashboard). Before all of it:
+ * the Host check (when `allowedHosts` is set) and CORS (only for `corsOrigins`).
  *
  * @example
  * const app = createGateway({ pools: [new MinerPool(miner.describe(), { miners: [miner] })] })
@@ -117,6 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.get('/v1/usage', usage(state))
   app.get('/health', health(state))
   app.get('/metrics', metrics(state))
+  if (options.dashboard) app.route('/dashboard', dashboardRoutes(state, options.dashboard))
   // Read-only endpoints: any other method is 405, not a 404 that hides that the path exists.
   app.on(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], ['/health', '/metrics'], (c) =>
     c.json(

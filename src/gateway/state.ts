@@ -3,6 +3,7 @@ import type { ReceiptBundle } from '../verify/bundle.ts'
 import type { Accounts } from './accounts/meter.ts'
 import { GatewayMetrics } from './metrics.ts'
 import type { MinerPool } from './pool.ts'
+import type { DashboardOptions } from './routes/dashboard.ts'
 
 export type GatewayOptions = {
   /** One pool per served model; model ids must be unique. */
@@ -49,6 +50,8 @@ export type GatewayOptions = {
    * makes /health 503 even with miners available. Absent: /health reports the pools alone.
    */
   nodeStatus?: () => Promise<{ ready: boolean } & Record<string, unknown>>
+  /** Serve the web dashboard at /dashboard, reading this chain (absent: no /dashboard). */
+  dashboard?: DashboardOptions
 }
 
 export type GatewayState = {

@@ -12,6 +12,7 @@ import { AccountStore, accountStorePath } from '../gateway/accounts/store.ts'
 import { GatewayMetrics } from '../gateway/metrics.ts'
 import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
+import type { DashboardOptions } from '../gateway/routes/dashboard.ts'
 import { type GatewayServer, type GatewayTls, startGatewayServer } from '../gateway/server.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { InferenceEvent, InferenceRequest, MinerClient } from '../types/inference.ts'
@@ -92,6 +93,8 @@ export async function startGatewayNode(options: {
   payments?: Omit<PayerInit, 'peer' | 'chain'>
   /** Browser origins allowed to call the API (CORS); none by default. */
   corsOrigins?: readonly string[]
+  /** Serve the web dashboard at /dashboard (the chain it reads, the model files by modelRoot). */
+  dashboard?: DashboardOptions
   /**
    * Host names the API answers to besides loopback and IP addresses (DNS-rebinding guard): the
    * public name(s) it is reached by. Default: none, so only loopback and addresses.
@@ -331,6 +334,7 @@ export async function startGatewayNode(options: {
   const server = startGatewayServer({
     ...(accounts ? { accounts } : {}),
     ...(options.corsOrigins?.length ? { corsOrigins: options.corsOrigins } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
     allowedHosts: options.allowedHosts ?? [],
     pools: [pool],
     port: options.port ?? 8080,

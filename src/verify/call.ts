@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { type Address, bytesToHex, type Hex, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
 import { RequestAuthError } from '../errors/node.ts'
@@ -59,7 +58,7 @@ export async function signRequest(
   request: InferenceRequest,
   options: { miner: Address; nonce?: Hex; timestamp?: number },
 ): Promise<SignedRequest> {
-  const nonce = options.nonce ?? bytesToHex(randomBytes(32))
+  const nonce = options.nonce ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)))
   const timestamp = options.timestamp ?? Date.now()
   const signature = await caller.signTypedData({
     domain: CALL_DOMAIN,

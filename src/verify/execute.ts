@@ -123,6 +123,12 @@ export function executeRequest(
  * executeSteps with a pause on the event loop after every token, so that a serving process
  * streams each token as it is produced and keeps answering other connections meanwhile.
  */
+/** Node's setImmediate; a browser has none, so a timer (clamped to a few ms: fine between tokens). */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve))
+  return new Promise((resolve) => setTimeout(resolve, 0))
+}
+
 export async function executeRequestAsync(
   model: Model,
   tokenizer: Tokenizer,
@@ -137,6 +143,6 @@ export async function executeRequestAsync(
     const step = steps.next()
     if (step.done) return step.value
     await onToken?.(step.value, index)
-    await new Promise<void>((resolve) => setImmediate(resolve))
+    await yieldToEventLoop()
   }
 }

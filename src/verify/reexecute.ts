@@ -61,13 +61,16 @@ export function reexecuteReceipt(
   }
 }
 
-/** reexecuteReceipt pausing on the event loop between tokens (nodes that keep serving meanwhile). */
+/**
+ * reexecuteReceipt pausing on the event loop between tokens (nodes that keep serving meanwhile;
+ * a page that draws its progress from `onToken`).
+ */
 export async function reexecuteReceiptAsync(
   model: Model,
   tokenizer: Tokenizer,
   request: InferenceRequest,
   receipt: Receipt,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; onToken?: (token: number, index: number) => void } = {},
 ): Promise<ReexecuteResult> {
   const mismatches = precheck(request, receipt)
   if (mismatches.length > 0) return { ok: false, mismatches }
