@@ -75,7 +75,7 @@ export type CompetitionEpoch = {
   pending: { uid: number; hotkey: Address; commitBlock: bigint }[]
   /** Whether weights went on chain (false when nothing scored). */
   weightsSet: boolean
-  /** Milliseconds spent reading, downloading and evaluating this epoch; files scored (not cached). */
+  /** Milliseconds spent fetching, checking and evaluating files this epoch; files scored (not cached). */
   evalMs: number
   evaluations: number
 }
@@ -124,6 +124,7 @@ export class CompetitionValidator {
   private last: CompetitionEpoch | undefined
   /** Files scored (fetched and checked) so far: cache hits excluded. */
   private evaluated = 0
+  private scoringMs = 0
 
   constructor(private readonly init: CompetitionValidatorInit) {}
 
@@ -175,12 +176,11 @@ export class CompetitionValidator {
   > {
     const { publicClient, address, competition, netuid } = this.init
     const o = options.signal ? { signal: options.signal } : {}
-    const [, , , lastEpochBlock, epochIndex] = await getSubnet(publicClient, { address, netuid }, o)
+    const { epoch: epochIndex, seedBlock } = await this.currentSeedBlock(o)
     if (this.last && this.last.epoch === epochIndex) return { status: 'done', epoch: this.last }
-    const seedBlock = BigInt(lastEpochBlock) + BigInt(this.init.seedDelay ?? DEFAULT_SEED_DELAY)
     if ((await getBlockNumber(publicClient, { cacheTime: 0 })) < seedBlock)
       return { status: 'waiting', seedBlock }
-    const started = performance.now()
+    const msBefore = this.scoringMs
     const rules = await getCompetition(publicClient, { address: competition, netuid }, o)
     if (rules.declaredAt === 0n)
       throw new CompetitionError('netuid', `subnet ${netuid} is not a model competition`)
@@ -253,7 +253,7 @@ export class CompetitionValidator {
       ...(out.ok ? {} : { reason: out.reason }),
       weight: weights.get(uid) ?? 0,
     }))
-    const evalMs = Math.round(performance.now() - started)
+    const evalMs = Math.round(this.scoringMs - msBefore)
     const weightsSet = await this.setWeights(scores, o)
     this.last = {
       epoch: epochIndex,
@@ -276,6 +276,22 @@ export class CompetitionValidator {
     return { status: 'evaluated', epoch: this.last }
   }
 
+  /** The subnet's current epoch and the block whose hash seeds its evaluation. */
+  async currentSeedBlock(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ epoch: bigint; seedBlock: bigint }> {
+    const { publicClient, address, netuid } = this.init
+    const [, , , lastEpochBlock, epoch] = await getSubnet(
+      publicClient,
+      { address, netuid },
+      options,
+    )
+    return {
+      epoch,
+      seedBlock: BigInt(lastEpochBlock) + BigInt(this.init.seedDelay ?? DEFAULT_SEED_DELAY),
+    }
+  }
+
   /** The file's score for this seed: from the cache, or fetched and evaluated. */
   private async score(
     commit: ChainModelCommit,
@@ -289,6 +305,7 @@ export class CompetitionValidator {
       `${commit.fileHash}/${commit.modelRoot}/${commit.size}/${commit.params}`.toLowerCase()
     const cached = this.cache.get(key)
     if (cached) return cached
+    const started = performance.now()
     const timeout = AbortSignal.timeout(this.init.fetchTimeoutMs ?? 60_000)
     let bytes: Uint8Array
     try {
@@ -299,6 +316,7 @@ export class CompetitionValidator {
       )
     } catch (error) {
       signal?.throwIfAborted()
+      this.scoringMs += performance.now() - started
       return {
         ok: false,
         loss: null,
@@ -317,6 +335,7 @@ export class CompetitionValidator {
     // Only a file that matched its commitment is cached: another holder of the same commitment
     // may serve the right bytes where this one served wrong ones.
     if (out.ok) this.cache.set(key, out)
+    this.scoringMs += performance.now() - started
     return out
   }
 
