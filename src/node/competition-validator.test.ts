@@ -56,7 +56,7 @@ let competition: Address
 const validators: CompetitionValidator[] = []
 
 beforeAll(async () => {
-  devnet = await startDevnet({ accounts: 18 })
+  devnet = await startDevnet({ accounts: 20 })
   competition = await deployModelCompetition(devnet.publicClient, devnet.walletClients[0]!, {
     core: devnet.addresses.verity,
   })
@@ -324,5 +324,55 @@ describe('a competition validator', () => {
     await expect(commit(16, netuid, modelCommitment(paths.better))).rejects.toThrow(
       /ParamsOverLimit/,
     )
+  })
+  it('runs on its own between start() and stop(); stop() abandons a download under way unscored', async () => {
+    const netuid = await setup([17], [18, 19])
+    await commit(17, netuid, modelCommitment(paths.better))
+    let asked!: () => void
+    const called = new Promise<void>((r) => {
+      asked = r
+    })
+    const stalled = validator(18, netuid, (_c, _k, signal) => {
+      asked()
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason)),
+      )
+    })
+    const running = validator(19, netuid, localFileSource({ [hotkey(17)]: paths.better }), {
+      pollMs: 50,
+    })
+    await runEpoch(wallet(0), { address: devnet.addresses.verity, netuid })
+    stalled.start()
+    running.start()
+    const { seedBlock } = await running.currentSeedBlock()
+    await advanceClock(devnet.publicClient, {
+      address: devnet.addresses.verity,
+      to: seedBlock,
+      mine: true,
+    })
+    await called
+    const stopAt = performance.now()
+    await stalled.stop()
+    expect(performance.now() - stopAt).toBeLessThan(1000)
+    expect(stalled.lastEpoch).toBeUndefined()
+    const until = Date.now() + 30_000
+    while (running.lastEpoch === undefined && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50))
+    await running.stop()
+    const e = running.lastEpoch!
+    expect(e.seedBlock).toBe(seedBlock)
+    expect(e.weightsSet).toBe(true)
+    expect(e.scores).toHaveLength(1)
+    expect(e.scores[0]!.loss).toBeTypeOf('bigint')
+    expect(e.scores[0]!.weight).toBe(WEIGHT_SCALE)
+  })
+
+  it('a local file source refuses a hotkey it has no file for', async () => {
+    const source = localFileSource({ [hotkey(3)]: paths.base })
+    const c = { ...modelCommitment(paths.base), commitBlock: 1n, seq: 0n, copyOf: hotkey(3) }
+    await expect(source(c, hotkey(4), AbortSignal.timeout(1000))).rejects.toThrow(
+      /serves no model file/,
+    )
+    expect((await source(c, hotkey(3), AbortSignal.timeout(5000))).length).toBe(Number(c.size))
   })
 })

@@ -150,7 +150,17 @@ export class CompetitionValidator {
         } catch (error) {
           if (!signal.aborted) this.log.error('tick failed: %e', error)
         }
-        await new Promise((r) => setTimeout(r, this.init.pollMs ?? 1000))
+        if (signal.aborted) break
+        // the pause ends early on stop()
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.init.pollMs ?? 1000)
+          signal.addEventListener('abort', done, { once: true })
+          function done() {
+            clearTimeout(timer)
+            signal.removeEventListener('abort', done)
+            resolve()
+          }
+        })
       }
     })()
   }
