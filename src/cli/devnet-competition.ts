@@ -31,6 +31,27 @@ export const FINE_TUNED_MODEL_PATH = join(import.meta.dirname, '../../models/ver
 export const COMPETITION_ROLES = ['base', 'better', 'copy'] as const
 type Role = (typeof COMPETITION_ROLES)[number]
 
+/**
+ * The base and better models' files (flags, else the default model and the fine-tuned one),
+ * checked to exist before anything starts.
+ */
+export function competitionModelPaths(flags: {
+  baseModel?: string | undefined
+  betterModel?: string | undefined
+}): { base: string; better: string } {
+  const base = flags.baseModel ?? DEFAULT_MODEL_PATH
+  const better = flags.betterModel ?? FINE_TUNED_MODEL_PATH
+  for (const [flag, path] of [
+    ['--base-model', base],
+    ['--better-model', better],
+  ] as const)
+    if (!existsSync(path))
+      throw new UsageError(
+        `${path} is missing: --competition needs the default model and the default model fine-tuned further (scripts/train-model.ts writes models/verity-tiny-ft.gguf), or ${flag} <file.gguf>`,
+      )
+  return { base, better }
+}
+
 /** Accounts the competition takes from the devnet: three model miners, two validators. */
 export const COMPETITION_ACCOUNTS = 5
 
@@ -97,22 +118,13 @@ export class DevnetCompetition {
       ggufSha256: Uint8Array
       /** Devnet account indexes: COMPETITION_ACCOUNTS of them, miners first. */
       accounts: number[]
-      baseModel?: string | undefined
-      betterModel?: string | undefined
+      /** The base and better models' files (competitionModelPaths). */
+      files: { base: string; better: string }
       source?: (paths: Map<Address, string>) => ModelSource
     },
   ): Promise<DevnetCompetition> {
-    const basePath = options.baseModel ?? DEFAULT_MODEL_PATH
-    const betterPath = options.betterModel ?? FINE_TUNED_MODEL_PATH
-    for (const [flag, path] of [
-      ['--base-model', basePath],
-      ['--better-model', betterPath],
-    ] as const)
-      if (!existsSync(path))
-        throw new UsageError(
-          `${path} is missing: --competition needs the default model fine-tuned further (scripts/train-model.ts writes models/verity-tiny-ft.gguf), or ${flag} <file.gguf>`,
-        )
-    const paths: Record<Role, string> = { base: basePath, better: betterPath, copy: betterPath }
+    const { base, better } = options.files
+    const paths: Record<Role, string> = { base, better, copy: better }
     const [m0, m1, m2, v0, v1] = options.accounts
     const minerIdx = [m0!, m1!, m2!]
     const owner = devnet.walletClients[0]!

@@ -24,7 +24,11 @@ import type { ValidatorService } from '../../node/validator.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { intFlag, parseArgs } from '../args.ts'
-import { COMPETITION_ACCOUNTS, DevnetCompetition } from '../devnet-competition.ts'
+import {
+  COMPETITION_ACCOUNTS,
+  competitionModelPaths,
+  DevnetCompetition,
+} from '../devnet-competition.ts'
 import { startDevnetProviders } from '../devnet-providers.ts'
 import type { Command } from '../main.ts'
 import { DEFAULT_MODEL_PATH, loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
@@ -143,6 +147,12 @@ export const command: Command = {
       (flags['base-model'] !== undefined || flags['better-model'] !== undefined)
     )
       throw new UsageError('--base-model and --better-model go with --competition')
+    const competitionFiles = withCompetition
+      ? competitionModelPaths({
+          baseModel: flags['base-model'] as string | undefined,
+          betterModel: flags['better-model'] as string | undefined,
+        })
+      : undefined
     const say = (line: string) => {
       if (!flags.json) console.log(line)
     }
@@ -292,15 +302,14 @@ export const command: Command = {
         { length: COMPETITION_ACCOUNTS },
         (_, i) => tenantIdx + 1 + i,
       )
-      const contest = withCompetition
+      const contest = competitionFiles
         ? await DevnetCompetition.start(devnet, {
             competition,
             inferenceNetuid: netuid,
             model,
             ggufSha256,
             accounts: competitionIdx,
-            baseModel: flags['base-model'] as string | undefined,
-            betterModel: flags['better-model'] as string | undefined,
+            files: competitionFiles,
           })
         : undefined
       if (contest) nodes.push(contest)
