@@ -42,6 +42,20 @@ export const SHAPES: Record<string, Shape> = {
     tiedOutput: true,
     ropeScaling: { factor: 32, low: 1, high: 4, original: 8192 },
   },
+  // About 100M parameters (106.6M: 40.9M in 12 layers, 65.7M in the tied embedding) with the
+  // Llama 3 vocabulary: the size a newcomer fine-tunes for a model competition.
+  'llama-100m': {
+    name: 'llama-100m-shape',
+    dim: 512,
+    nLayers: 12,
+    nHeads: 8,
+    nKvHeads: 8,
+    ffnDim: 1536,
+    vocabSize: 128256,
+    contextLength: 2048,
+    ropeTheta: 500000,
+    tiedOutput: true,
+  },
 }
 
 /** rope_freqs.weight as llama.cpp's converter computes it for Llama 3.1+ scaling. */

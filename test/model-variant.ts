@@ -51,3 +51,16 @@ export function withChatTemplate(bytes: Uint8Array, template: string): Uint8Arra
     ],
   })
 }
+
+/**
+ * The default model with a real chat template and a 4096-token context (tool prompts are long;
+ * the tiny model's own context is 512).
+ */
+export function withToolTemplate(bytes: Uint8Array, template: string): Uint8Array {
+  return ggufVariant(withChatTemplate(bytes, template), {
+    metadata: (entries) =>
+      entries.map(([k, v]) =>
+        k.endsWith('.context_length') ? [k, { type: 'u32', value: 4096 }] : [k, v],
+      ),
+  })
+}

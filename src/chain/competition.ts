@@ -1,12 +1,16 @@
 import {
   type Account,
   type Address,
+  bytesToHex,
   type Chain,
   type Client,
   type ContractFunctionArgs,
   type ContractFunctionName,
+  encodeAbiParameters,
   getAddress,
   type Hash,
+  type Hex,
+  keccak256,
   type PublicClient,
   type TransactionReceipt,
   type Transport,
@@ -90,4 +94,39 @@ export async function writeCompetition<name extends CompetitionWriteName>(
     { address, abi: competitionErrorsAbi, functionName, args: args as readonly unknown[] },
     options,
   )
+}
+
+/**
+ * ModelCompetition.modelCommitment: keccak256(abi.encode(uint16 netuid, address hotkey, bytes32
+ * modelRoot, bytes32 fileHash, uint64 size, uint64 params, bytes32 salt)), what a hotkey announces
+ * before it commits (src/chain/actions/commitModel.ts).
+ */
+export function modelCommitmentHash(c: {
+  netuid: number
+  hotkey: Address
+  modelRoot: Hex
+  fileHash: Hex
+  size: bigint
+  params: bigint
+  salt: Hex
+}): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: 'uint16' },
+        { type: 'address' },
+        { type: 'bytes32' },
+        { type: 'bytes32' },
+        { type: 'uint64' },
+        { type: 'uint64' },
+        { type: 'bytes32' },
+      ],
+      [c.netuid, c.hotkey, c.modelRoot, c.fileHash, c.size, c.params, c.salt],
+    ),
+  )
+}
+
+/** A fresh 32-byte salt for an announcement (secret until the commitment reveals it). */
+export function randomSalt(): Hex {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(32)))
 }

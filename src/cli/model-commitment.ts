@@ -1,4 +1,5 @@
-import { bytesToHex, type Hex } from 'viem'
+import type { Hex } from 'viem'
+import { fileTreeOfSource } from '../competition/file-root.ts'
 import { readGguf } from '../runtime/gguf/read.ts'
 import { loadModelFromGguf } from '../runtime/model/load.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
@@ -10,6 +11,7 @@ export type ModelCommitment = {
   name: string
   architecture: string
   modelRoot: Hex
+  /** The file root (src/competition/file-root.ts): a Merkle root over 1 MiB chunks and the size. */
   fileHash: Hex
   size: bigint
   /** Elements of every tensor in the file (as `verity model info` counts them). */
@@ -18,8 +20,8 @@ export type ModelCommitment = {
 
 /**
  * Reads a GGUF file once for its commitment: the modelRoot as the runtime loads it (a file the
- * runtime refuses is an error here, before anything is sent), the sha256 of the bytes, the size
- * and the parameter count.
+ * runtime refuses is an error here, before anything is sent), the file root over its 1 MiB
+ * chunks (read one at a time), the size and the parameter count.
  */
 export function modelCommitment(arg: string): ModelCommitment {
   const file = openModelFile(arg)
@@ -33,7 +35,7 @@ export function modelCommitment(arg: string): ModelCommitment {
       name: model.config.name,
       architecture: model.config.arch ?? 'llama',
       modelRoot: toHex(model.modelRoot) as Hex,
-      fileHash: bytesToHex(file.sha256()),
+      fileHash: fileTreeOfSource(file).root,
       size: BigInt(file.size),
       params,
     }

@@ -13,13 +13,14 @@ import { registerNeuron } from '../chain/actions/registerNeuron.ts'
 import { deployModelCompetition } from '../chain/competition.ts'
 import { writeDeployment } from '../chain/deployment.ts'
 import { type Devnet, devnetDeployment, startDevnet } from '../chain/devnet.ts'
+import { fileRoot } from '../competition/file-root.ts'
 import { DEVNET_HYPERPARAMS } from '../node/network.ts'
 import { createWallet } from '../node/wallet.ts'
 import { modelCommitment } from './model-commitment.ts'
 
 /**
  * `verity model publish` against a devnet: the commitment it sends is the file's (modelRoot as
- * `model info` prints it, sha256, size, parameters); a second hotkey publishing the same file is
+ * `model info` prints it, file root, size, parameters); a second hotkey publishing the same file is
  * told it is a copy; every refusal (no competition contract, a subnet that is not a competition,
  * a model over the limit, an unregistered hotkey, a file that is not a model) is one clean line.
  */
@@ -103,6 +104,8 @@ describe('verity model publish', () => {
     const expected = modelCommitment('default')
     expect(expected.size).toBe(BigInt(trainedModelBytes().length))
     expect(expected.params).toBe(1_328_256n)
+    // the file root over 1 MiB chunks, read from disk chunk by chunk, as computed in memory
+    expect(expected.fileHash).toBe(fileRoot(trainedModelBytes()))
     const info = await runVerity(['model', 'info', 'default', '--json'])
     expect(JSON.parse(info.stdout).modelRoot).toBe(expected.modelRoot)
 

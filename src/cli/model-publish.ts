@@ -11,7 +11,7 @@ import { netuidFlag } from './values.ts'
 type Flags = ReturnType<typeof parseArgs>['flags']
 
 /**
- * `verity model publish`: commits a GGUF file's modelRoot, sha256, size and parameter count to a
+ * `verity model publish`: commits a GGUF file's modelRoot, file root (a Merkle root over its 1 MiB chunks), size and parameter count to a
  * competition subnet from the hotkey in --key. The file is read and loaded first (a file the
  * runtime refuses is an error before anything is sent), and the subnet's rules are checked so
  * that the usual refusals are named here rather than as a revert.
@@ -71,7 +71,7 @@ export async function publish(file: string, flags: Flags): Promise<number> {
   )
   console.log(`  hotkey     ${account.address}`)
   console.log(`  modelRoot  ${commitment.modelRoot}`)
-  console.log(`  file       sha256 ${commitment.fileHash}`)
+  console.log(`  file root  ${commitment.fileHash}`)
   if (copyOf)
     console.log(
       `  note: ${copyOf} committed this model first: this commitment is a copy and earns nothing`,

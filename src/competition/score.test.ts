@@ -1,10 +1,10 @@
-import { sha256 } from '@noble/hashes/sha2.js'
 import { describe, expect, it } from 'vitest'
 import { gguf, writeGguf } from '../runtime/gguf/write.ts'
 import { testModel, trainedModelBytes } from '../runtime/test-model.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { devnetCorpus } from './devnet-corpus.ts'
 import { type EvaluationSpec, evaluateModel } from './evaluate.ts'
+import { fileRoot } from './file-root.ts'
 import { type CommittedModel, type ScoreInputs, scoreModelFile } from './score.ts'
 
 /**
@@ -18,7 +18,7 @@ const seed = new Uint8Array(32).fill(5)
 const bytes = trainedModelBytes()
 const honest: CommittedModel = {
   modelRoot: toHex(testModel().modelRoot),
-  fileHash: toHex(sha256(bytes)),
+  fileHash: fileRoot(bytes),
   size: BigInt(bytes.length),
   params: 1_328_256n,
 }
@@ -38,7 +38,7 @@ const reason = (file: Uint8Array, i: ScoreInputs) => {
 /** A file and its honest commitment (size, hash; params and root as given). */
 const committed = (file: Uint8Array, params: bigint): Partial<CommittedModel> => ({
   size: BigInt(file.length),
-  fileHash: toHex(sha256(file)),
+  fileHash: fileRoot(file),
   params,
 })
 
@@ -56,7 +56,7 @@ describe('scoring a committed model file', () => {
     )
     const flipped = bytes.slice()
     flipped[bytes.length - 1]! ^= 1
-    expect(reason(flipped, inputs())).toMatch(/file sha256 0x[0-9a-f]{64} is not the committed/)
+    expect(reason(flipped, inputs())).toMatch(/file root 0x[0-9a-f]{64} is not the committed/)
     expect(reason(bytes, inputs({ params: 1_000_000n }))).toMatch(
       /file has 1328256 parameters, the commitment says 1000000/,
     )

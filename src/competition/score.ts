@@ -1,13 +1,14 @@
-import { sha256 } from '@noble/hashes/sha2.js'
 import { BaseError } from '../errors/base.ts'
 import { readGguf } from '../runtime/gguf/read.ts'
 import { type LoadModelOptions, loadModelFromGguf } from '../runtime/model/load.ts'
 import { toHex } from '../runtime/trace/merkle.ts'
 import { type EvaluationResult, type EvaluationSpec, evaluateModel } from './evaluate.ts'
+import { fileRoot } from './file-root.ts'
 
 /** A model's commitment as the chain stores it (ModelCompetition.commitOf). */
 export type CommittedModel = {
   modelRoot: `0x${string}`
+  /** The file root (file-root.ts), not a sha256 of the whole file. */
   fileHash: `0x${string}`
   size: bigint
   params: bigint
@@ -31,7 +32,7 @@ export type ScoreInputs = {
 
 /**
  * Scores a downloaded file against its commitment; never throws for a bad file. In order: the
- * size and sha256 must be the committed ones, the GGUF must parse and load (a supported
+ * size and file root (file-root.ts) must be the committed ones, the GGUF must parse and load (a supported
  * architecture), its parameter count must be the committed one and within the limit, its
  * modelRoot the committed one; then the exact evaluation loss (evaluate.ts). Any failure is a
  * reason (the model scores 0), first failure first.
@@ -41,9 +42,10 @@ export function scoreModelFile(bytes: Uint8Array, inputs: ScoreInputs): ScoreOut
   const { commit } = inputs
   if (BigInt(bytes.length) !== commit.size)
     return fail(`file is ${bytes.length} bytes, the commitment says ${commit.size}`)
-  const fileHash = toHex(sha256(bytes))
-  if (fileHash !== commit.fileHash.toLowerCase())
-    return fail(`file sha256 ${fileHash} is not the committed ${commit.fileHash}`)
+  if (bytes.length === 0) return fail('the file is empty')
+  const root = fileRoot(bytes)
+  if (root !== commit.fileHash.toLowerCase())
+    return fail(`file root ${root} is not the committed ${commit.fileHash}`)
   try {
     const gguf = readGguf(bytes)
     let params = 0n

@@ -1,7 +1,7 @@
 export { BaseError, type BaseErrorParameters } from './base.ts'
 export { ChainError, DevnetError, EpochError } from './chain.ts'
 export { UsageError } from './cli.ts'
-export { CompetitionError } from './competition.ts'
+export { CompetitionError, ModelFileError, type ModelFileErrorReason } from './competition.ts'
 export { EpochInputError, ScenarioError, SubnetError } from './consensus.ts'
 export {
   AuthenticationError,

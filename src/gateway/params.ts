@@ -5,6 +5,7 @@ import type { ChatMessage, ResponseFormat } from '../types/inference.ts'
 import { MAX_CHOICES } from '../verify/choice.ts'
 import { pricePerMillionToWei } from '../verify/price.ts'
 import { REQUEST_LIMITS } from '../verify/request.ts'
+import { toolCallResponseFormat } from './tool-choice.ts'
 import {
   type CallLedger,
   parseToolCallId,
@@ -382,6 +383,8 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
       'response_format',
       "'response_format' other than text cannot be combined with 'tools' on this gateway",
     )
+  // 'required' or a named function: the answer is constrained to one call (tool-choice.ts).
+  const callFormat = tools ? toolCallResponseFormat(tools) : undefined
   const raw = body.messages
   if (!Array.isArray(raw) || raw.length === 0)
     bad('messages', "'messages' is required and must be a non-empty array")
@@ -421,6 +424,7 @@ export function parseChatRequest(body: Record<string, unknown>): ChatInput {
     messages,
     ...(tools ? { tools } : {}),
     ...(responseFormat === undefined ? {} : { responseFormat }),
+    ...(callFormat === undefined ? {} : { responseFormat: callFormat }),
   }
 }
 

@@ -2,9 +2,10 @@ import { ContextLengthError, InvalidRequestError } from '../errors/gateway.ts'
 import { samplingParams } from '../runtime/sampler/sample.ts'
 import type { InferenceRequest, PromptSource, ResponseFormat } from '../types/inference.ts'
 import { renderPromptTokens } from '../verify/prompt/render.ts'
-import { templateSupportsTools } from '../verify/prompt/tools.ts'
+import { templateSupportsTools, toolCallFormat } from '../verify/prompt/tools.ts'
 import type { ServedModel } from './model.ts'
 import type { ChatInput, CompletionInput, SamplingInput } from './params.ts'
+import { forcesCall } from './tool-choice.ts'
 
 /** What a gateway decides for itself when a request leaves it open. */
 export type RequestDefaults = {
@@ -90,6 +91,15 @@ export function chatRequest(
         { param: 'tools', code: 'tools_unsupported' },
       )
     prompt.tools = input.tools.text
+    // A forced call is constrained JSON: only a template whose calls are bare JSON can take it.
+    if (forcesCall(input.tools) && !(template instanceof Error)) {
+      const format = toolCallFormat(template.source)
+      if (format !== 'llama3')
+        throw new InvalidRequestError(
+          `model ${model.id}'s tool calls are in the ${format ?? 'unknown'} format, which this gateway cannot force: 'tool_choice' may be 'auto' or 'none'`,
+          { param: 'tool_choice', code: 'tool_choice_unsupported' },
+        )
+    }
   }
   const promptTokens = renderPromptTokens(model.renderer, prompt)
   if (promptTokens.length === 0)

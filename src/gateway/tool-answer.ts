@@ -9,8 +9,8 @@ import type { ToolsInput } from './tools.ts'
  * template), the declared names, and what `tool_choice` / `parallel_tool_calls` allow. The calls
  * are a pure function of the signed text (src/verify/tool-calls.ts), so `verity verify` re-derives
  * them; the choice only decides whether the gateway shows them as calls or leaves the text as
- * content. `required` and a named choice are not forced by the sampler (no constrained decoding
- * of calls yet): an answer that is not a (matching) call is shown as text, with finish 'stop'.
+ * content. `required` and a named choice are forced by constrained sampling (tool-choice.ts); an
+ * answer cut by max_tokens is still not a call, and is shown as text.
  */
 export type ToolReading = {
   format: ToolCallFormat

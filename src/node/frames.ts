@@ -27,6 +27,9 @@ export type VoucherFrame = { type: 'voucher'; voucher: VoucherJson }
 /** `held`: the cumulative amount the miner holds for the channel now (decimal wei). */
 export type PaidFrame = { type: 'paid'; held: string }
 
+/** Model files by root, one 1 MiB chunk a stream: src/node/model-files/protocol.ts. */
+export const MODEL_FILE_PROTOCOL = '/verity/model-file/1'
+
 /** Largest frame either side accepts (a request carries at most 64k prompt tokens). */
 export const MAX_FRAME_BYTES = 1 << 20
 

@@ -259,6 +259,55 @@ describe('verity verify', () => {
     expect(c.stderr).toMatch(/no chunk with the receipt/)
   })
 
+  it('json mode and a json schema, streamed and not, verify with --reexecute; a dropped format fails', async () => {
+    const { tokenizer } = registered
+    const idsOf = (text: string) =>
+      Array.from({ length: tokenizer.vocabSize }, (_, i) => i).filter(
+        (i) => tokenizer.decode([i]) === text,
+      )
+    // the random test model would write a string for ever: '"' and '}' are favoured (in the request)
+    const closers = Object.fromEntries([...idsOf('"'), ...idsOf('}')].map((id) => [id, 15]))
+    const jsonBody = {
+      ...chatBody,
+      messages: [{ role: 'user', content: 'Describe the sea in JSON.' }],
+      max_tokens: 200,
+      logit_bias: closers,
+      response_format: { type: 'json_object' },
+    }
+    const schemaBody = {
+      ...jsonBody,
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'sea',
+          schema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        },
+      },
+    }
+    for (const body of [jsonBody, schemaBody]) {
+      const sent = save(JSON.stringify(body))
+      const answer = JSON.parse(await ask(registered, '/v1/chat/completions', body))
+      expect(JSON.parse(answer.choices[0].message.content)).toBeTypeOf('object')
+      const ok = await verify([save(JSON.stringify(answer)), '--request', sent, '--reexecute'])
+      expect(ok.stderr).toBe('')
+      expect(ok.code).toBe(0)
+      expect(ok.stdout).toMatch(/re-execution ok/)
+      const sse = await ask(registered, '/v1/chat/completions', { ...body, stream: true })
+      const streamed = await verify([save(sse), '--reexecute'])
+      expect(streamed.stderr).toBe('')
+      expect(streamed.code).toBe(0)
+    }
+    // A gateway that ran the request without the format: its receipt verifies for what it ran,
+    // and the sent body says what was asked.
+    const { response_format: _, ...unformatted } = jsonBody
+    const ran = save(await ask(registered, '/v1/chat/completions', unformatted))
+    const e = await verify([ran, '--request', save(JSON.stringify(jsonBody))])
+    expect(e.code).toBe(1)
+    expect(e.stderr).toMatch(
+      /^error: request\.responseFormat: null, sent \{"type":"json_object"\}/m,
+    )
+  })
+
   it('fails on junk, with one clear line and no stack trace', async () => {
     const junk = await verify([save('{nope')])
     expect(junk.code).toBe(1)

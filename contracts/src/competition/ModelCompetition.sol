@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {Competition, IModelCompetition, ModelCommit} from "./IModelCompetition.sol";
+import {Announcement, Competition, IModelCompetition, ModelCommit} from "./IModelCompetition.sol";
 
 /// @dev The views of the Verity core this contract reads (IVerity): subnet owner and state,
 /// hotkey registration.
@@ -27,6 +27,7 @@ contract ModelCompetition is IModelCompetition {
     /// @dev netuid => modelRoot or fileHash => the hotkey that committed it first.
     mapping(uint16 => mapping(bytes32 => address)) internal firstBy;
     mapping(uint16 => uint64) internal counts;
+    mapping(uint16 => mapping(address => Announcement)) internal announcements;
 
     constructor(ICompetitionCore core_) {
         if (address(core_) == address(0)) revert InvalidParam("core");
@@ -63,14 +64,23 @@ contract ModelCompetition is IModelCompetition {
     }
 
     /// @inheritdoc IModelCompetition
-    function commitModel(uint16 netuid, bytes32 modelRoot, bytes32 fileHash, uint64 size, uint64 params) external {
+    function announceModel(uint16 netuid, bytes32 commitment) external {
+        if (competitions[netuid].declaredAt == 0) revert NotCompetition(netuid);
+        _live(netuid);
+        _registered(netuid);
+        if (commitment == bytes32(0)) revert InvalidParam("commitment");
+        announcements[netuid][msg.sender] = Announcement(commitment, uint64(block.number));
+        emit ModelAnnounced(netuid, msg.sender, commitment);
+    }
+
+    /// @inheritdoc IModelCompetition
+    function commitModel(uint16 netuid, bytes32 modelRoot, bytes32 fileHash, uint64 size, uint64 params, bytes32 salt)
+        external
+    {
         Competition storage c = competitions[netuid];
         if (c.declaredAt == 0) revert NotCompetition(netuid);
         _live(netuid);
-        try core.uidOf(netuid, msg.sender) returns (uint16) {}
-        catch {
-            revert NotRegistered(netuid, msg.sender);
-        }
+        _registered(netuid);
         if (modelRoot == bytes32(0)) revert InvalidParam("modelRoot");
         if (fileHash == bytes32(0)) revert InvalidParam("fileHash");
         if (size == 0) revert InvalidParam("size");
@@ -78,6 +88,13 @@ contract ModelCompetition is IModelCompetition {
         if (params > c.maxParams) revert ParamsOverLimit(params, c.maxParams);
         ModelCommit storage old = commits[netuid][msg.sender];
         if (old.modelRoot == modelRoot && old.fileHash == fileHash) revert SameModel(netuid, msg.sender, modelRoot);
+        Announcement memory a = announcements[netuid][msg.sender];
+        if (a.commitment != modelCommitment(netuid, msg.sender, modelRoot, fileHash, size, params, salt)) {
+            revert NotAnnounced(netuid, msg.sender);
+        }
+        // Announced in this block, it could have been copied from a commitment in the mempool.
+        if (a.announcedBlock >= block.number) revert AnnouncedThisBlock(netuid, a.announcedBlock);
+        delete announcements[netuid][msg.sender];
 
         address copyOf = _claim(netuid, modelRoot);
         address fileCopyOf = _claim(netuid, fileHash);
@@ -96,6 +113,24 @@ contract ModelCompetition is IModelCompetition {
     }
 
     /* VIEWS */
+
+    /// @inheritdoc IModelCompetition
+    function modelCommitment(
+        uint16 netuid,
+        address hotkey,
+        bytes32 modelRoot,
+        bytes32 fileHash,
+        uint64 size,
+        uint64 params,
+        bytes32 salt
+    ) public pure returns (bytes32) {
+        return keccak256(abi.encode(netuid, hotkey, modelRoot, fileHash, size, params, salt));
+    }
+
+    /// @inheritdoc IModelCompetition
+    function announcementOf(uint16 netuid, address hotkey) external view returns (Announcement memory) {
+        return announcements[netuid][hotkey];
+    }
 
     /// @inheritdoc IModelCompetition
     function competition(uint16 netuid) external view returns (Competition memory) {
@@ -126,6 +161,13 @@ contract ModelCompetition is IModelCompetition {
     }
 
     /* INTERNALS */
+
+    function _registered(uint16 netuid) private view {
+        try core.uidOf(netuid, msg.sender) returns (uint16) {}
+        catch {
+            revert NotRegistered(netuid, msg.sender);
+        }
+    }
 
     function _live(uint16 netuid) private view {
         (,, bool dissolved) = core.subnetEconomics(netuid);

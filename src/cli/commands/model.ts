@@ -19,10 +19,11 @@ quantized weight rows and the config that identifies the model on chain; and the
 took: the int8 weights and the process's peak resident set (the file is read in chunks, so the
 peak stays below 1.25 x the int8 weights + 200 MiB).
 publish: commits the model to a model competition subnet (ModelCompetition, the manifest's
-contracts.competition) from a registered hotkey: its modelRoot, the file's sha256, its size and
-parameter count. A new commitment replaces the hotkey's previous one and takes the new block; a
-model another hotkey committed first is recorded as a copy and earns nothing. Serving the file to
-validators is not built yet.
+contracts.competition) from a registered hotkey: its modelRoot, the file root (a Merkle root over its 1 MiB chunks and
+its size, against which validators check each chunk they download), its size and parameter count. A new commitment replaces the hotkey's previous one and takes the new block; a
+model another hotkey committed first is recorded as a copy and earns nothing. Validators download
+the file from the miner's node over libp2p (/verity/model-file/1), checking each chunk against
+the file root; publish itself only commits.
 
 ${CHAIN_FLAGS_HELP}
 Keyfiles are decrypted with --passphrase-file or VERITY_PASSPHRASE.`
