@@ -19,7 +19,10 @@ import {
   CompetitionValidator,
   type ModelSource,
 } from '../node/competition-validator.ts'
-import { localFileSource } from '../node/model-source.ts'
+import type { ModelFileServer } from '../node/model-files/server.ts'
+import { serveModelFiles } from '../node/model-files/server.ts'
+import { libp2pModelSource, localFileSource, type MinerLocation } from '../node/model-source.ts'
+import { createPeer, type Peer } from '../node/peer.ts'
 import type { Model } from '../runtime/model/load.ts'
 import { type ModelCommitment, modelCommitment } from './model-commitment.ts'
 import { DEFAULT_MODEL_PATH, nativeSha256 } from './model-file.ts'
@@ -101,6 +104,8 @@ export class DevnetCompetition {
     private readonly competition: Address,
     readonly validators: CompetitionValidator[],
     private readonly miners: { index: number; role: Role; commitment: ModelCommitment }[],
+    /** The miners' file servers and every peer, stopped last first. */
+    private readonly running: { stop(): void | Promise<void> }[],
   ) {}
 
   /**
@@ -120,7 +125,11 @@ export class DevnetCompetition {
       accounts: number[]
       /** The base and better models' files (competitionModelPaths). */
       files: { base: string; better: string }
-      source?: (paths: Map<Address, string>) => ModelSource
+      /**
+       * Where validators get the files: over libp2p from the miners' nodes (default: each model
+       * miner runs a peer serving its file on 127.0.0.1), or read from the local paths.
+       */
+      transport?: 'libp2p' | 'local'
     },
   ): Promise<DevnetCompetition> {
     const { base, better } = options.files
@@ -156,22 +165,49 @@ export class DevnetCompetition {
     const byHotkey = new Map(
       miners.map((m) => [devnet.accounts[m.index]!.address, paths[m.role]] as const),
     )
-    const source = options.source ? options.source(byHotkey) : localFileSource(byHotkey)
+    const running: { stop(): void | Promise<void> }[] = []
+    const sources: ModelSource[] = []
+    if ((options.transport ?? 'libp2p') === 'libp2p') {
+      // Each model miner's node serves its committed file; each validator fetches with its own.
+      const located = new Map<string, MinerLocation>()
+      for (const [hotkey, path] of byHotkey) {
+        const peer = await createPeer()
+        running.push(peer)
+        const server: ModelFileServer = await serveModelFiles(peer, [path])
+        running.push(server)
+        located.set(hotkey.toLowerCase(), {
+          peerId: peer.peerId.toString(),
+          multiaddrs: peer.getMultiaddrs(),
+        })
+      }
+      for (let k = 0; k < 2; k++) {
+        const peer: Peer = await createPeer()
+        running.push(peer)
+        sources.push(libp2pModelSource(peer, (hotkey) => located.get(hotkey.toLowerCase())))
+      }
+    } else sources.push(localFileSource(byHotkey), localFileSource(byHotkey))
     const evaluation = { corpus: devnetCorpus(), corpusSha256, spec: DEVNET_EVALUATION_SPEC }
     const validators = [v0!, v1!].map(
-      (i) =>
+      (i, k) =>
         new CompetitionValidator({
           publicClient: devnet.publicClient,
           walletClient: devnet.walletClients[i]!,
           address,
           competition: options.competition,
           netuid,
-          source,
+          source: sources[k]!,
           evaluation,
           load: { sha256: nativeSha256 },
         }),
     )
-    const comp = new DevnetCompetition(devnet, netuid, options.competition, validators, miners)
+    const comp = new DevnetCompetition(
+      devnet,
+      netuid,
+      options.competition,
+      validators,
+      miners,
+      running,
+    )
     for (const m of miners.filter((m) => m.role !== 'copy')) await comp.commit(m)
     // The epoch that counts the commitments begins after them.
     await comp.runEpoch()
@@ -303,5 +339,6 @@ export class DevnetCompetition {
 
   async stop(): Promise<void> {
     await Promise.all(this.validators.map((v) => v.stop()))
+    for (const r of [...this.running].reverse()) await Promise.resolve(r.stop()).catch(() => {})
   }
 }
