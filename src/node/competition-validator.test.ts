@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { type Address, type Hex, toHex as viemToHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { noisyTinyBytes } from '../../test/competition-models.ts'
@@ -15,6 +14,7 @@ import { type Devnet, startDevnet } from '../chain/devnet.ts'
 import { modelCommitment } from '../cli/model-commitment.ts'
 import { DEVNET_CORPUS_SHA256, devnetCorpus } from '../competition/devnet-corpus.ts'
 import { type EvaluationSpec, evaluationSpecHash } from '../competition/evaluate.ts'
+import { fileRoot } from '../competition/file-root.ts'
 import { WEIGHT_SCALE } from '../competition/weights.ts'
 import { gguf, writeGguf } from '../runtime/gguf/write.ts'
 import { testModel } from '../runtime/test-model.ts'
@@ -25,7 +25,9 @@ import {
   CompetitionValidator,
   type ModelSource,
 } from './competition-validator.ts'
-import { localFileSource } from './model-source.ts'
+import { serveModelFiles } from './model-files/server.ts'
+import { libp2pModelSource, localFileSource } from './model-source.ts'
+import { createPeer, type Peer } from './peer.ts'
 
 /**
  * Competition validators against a devnet: the better model wins, its later byte-identical copy
@@ -56,7 +58,7 @@ let competition: Address
 const validators: CompetitionValidator[] = []
 
 beforeAll(async () => {
-  devnet = await startDevnet({ accounts: 20 })
+  devnet = await startDevnet({ accounts: 23 })
   competition = await deployModelCompetition(devnet.publicClient, devnet.walletClients[0]!, {
     core: devnet.addresses.verity,
   })
@@ -242,11 +244,11 @@ describe('a competition validator', () => {
       }),
     )
     const fake = (path: string, params: bigint): Commitment => {
-      // made by hand for a file modelCommitment refuses: its size and sha256, a made-up root
+      // made by hand for a file modelCommitment refuses: its size and file root, a made-up root
       const bytes = new Uint8Array(readFileSync(path))
       return {
         modelRoot: `0x${'ab'.repeat(32)}`,
-        fileHash: viemToHex(sha256(bytes)),
+        fileHash: fileRoot(bytes),
         size: BigInt(bytes.length),
         params,
       }
@@ -374,5 +376,47 @@ describe('a competition validator', () => {
       /serves no model file/,
     )
     expect((await source(c, hotkey(3), AbortSignal.timeout(5000))).length).toBe(Number(c.size))
+  })
+  it('fetches over libp2p from the miner node: a served file scores, a node without it scores 0', async () => {
+    const netuid = await setup([21, 22], [20])
+    await commit(21, netuid, modelCommitment(paths.better))
+    await commit(22, netuid, modelCommitment(paths.base))
+    const serving = await createPeer()
+    const server = await serveModelFiles(serving, [paths.better])
+    const bare = await createPeer()
+    const fetcher = await createPeer()
+    try {
+      const at = (p: Peer) => ({ peerId: p.peerId.toString(), multiaddrs: p.getMultiaddrs() })
+      const nodes = new Map([
+        [hotkey(21), at(serving)],
+        [hotkey(22), at(bare)],
+      ])
+      const v = validator(
+        20,
+        netuid,
+        libp2pModelSource(fetcher, (h) => nodes.get(h)),
+        {
+          fetchTimeoutMs: 10_000,
+        },
+      )
+      const [e] = await nextEpoch(netuid, [v])
+      const uids = new Map(
+        (
+          await readNeurons({
+            publicClient: devnet.publicClient,
+            address: devnet.addresses.verity,
+            netuid,
+          })
+        ).map((n) => [n.hotkey, n.uid]),
+      )
+      const of = (i: number) => e!.scores.find((x) => x.uid === uids.get(hotkey(i)))!
+      expect(of(21).loss).toBeTypeOf('bigint')
+      expect(of(21).weight).toBe(WEIGHT_SCALE)
+      expect(of(22).loss).toBeNull()
+      expect(of(22).reason).toMatch(/^file unavailable: /)
+    } finally {
+      await server.stop()
+      await Promise.all([serving.stop(), bare.stop(), fetcher.stop()])
+    }
   })
 })
