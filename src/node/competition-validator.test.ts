@@ -326,6 +326,14 @@ describe('a competition validator', () => {
     await expect(commit(16, netuid, modelCommitment(paths.better))).rejects.toThrow(
       /ParamsOverLimit/,
     )
+    // A file over the limit committed with a claim under it scores 0: the count is checked.
+    await commit(16, netuid, { ...modelCommitment(paths.better), params: 1_000_000n })
+    const honest = validator(15, netuid, localFileSource({ [hotkey(16)]: paths.better }))
+    const [e] = await nextEpoch(netuid, [honest])
+    expect(e!.scores).toHaveLength(1)
+    expect(e!.scores[0]!.loss).toBeNull()
+    expect(e!.scores[0]!.reason).toMatch(/file has 1328256 parameters, the commitment says 1000000/)
+    expect(e!.weightsSet).toBe(false)
   })
   it('runs on its own between start() and stop(); stop() abandons a download under way unscored', async () => {
     const netuid = await setup([17], [18, 19])
