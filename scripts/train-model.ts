@@ -15,6 +15,18 @@
  * Writes models/verity-tiny.gguf (every --ckpt-every steps and at the end), a resumable
  * checkpoint models/.verity-tiny.ckpt (not committed) and the loss log
  * models/verity-tiny.train.jsonl.
+ *
+ * Fine-tuning (continued training) of any llama GGUF the trainer can represent (F32, F16, BF16 or
+ * Q8_0 weights, trained in F32; scripts/train/gguf-source.ts says what it refuses):
+ *
+ *   node bin/run-ts.js scripts/train-model.ts --from <in.gguf> --data <text file> --out <out.gguf>
+ *     [--steps 100 --lr 3e-4 --warmup 10 --batch 8 --seq 256 --held-out <text file> --name <name>]
+ *
+ * One training unit per non-empty line of --data (a row is BOS then whole lines, as for the KJV
+ * verses). The dimensions come from the input, and every metadata entry (tokenizer, chat
+ * template) is carried over unchanged except general.file_type (F32) and --name. The output is
+ * F32; the loss log goes to <out>.train.jsonl (--log). models/verity-tiny-ft.gguf is made so
+ * (README, "Fine-tuning").
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -33,6 +45,14 @@ import { buildLlamaVocab, metadataFromEntries } from '../src/runtime/tokenizer/b
 import { tokenizerFromGguf } from '../src/runtime/tokenizer/tokenizer.ts'
 import { trainSpmBpe } from '../src/runtime/tokenizer/train.ts'
 import { HELD_OUT_EVERY, heldOutWindows, kjvVerses, splitVerses } from './kjv-corpus.ts'
+import {
+  f32Tensor,
+  fineTunedMetadata,
+  type SourceConfig,
+  sourceConfig,
+  sourceTensor,
+  UnsupportedGgufError,
+} from './train/gguf-source.ts'
 
 // --- configuration -------------------------------------------------------------------------
 
@@ -46,25 +66,44 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 ? String(args[i + 1]) : fallback
 }
 
+/** The model a fine-tune starts from (--from), checked before anything is allocated. */
+function openSource(path: string): { file: ReturnType<typeof readGguf>; config: SourceConfig } {
+  const fail = (message: string): never => {
+    console.error(`train-model: cannot fine-tune ${path}: ${message}`)
+    process.exit(2)
+  }
+  for (const required of ['data', 'out'])
+    if (!args.includes(`--${required}`)) fail(`--from needs --${required}`)
+  if (args.includes('--resume')) fail('--resume is for training from scratch only')
+  try {
+    const file = readGguf(readFileSync(path))
+    return { file, config: sourceConfig(file) }
+  } catch (error) {
+    return fail(error instanceof UnsupportedGgufError ? error.shortMessage : String(error))
+  }
+}
+const SOURCE = args.includes('--from') ? openSource(option('from', '')) : undefined
+const tuned = SOURCE?.config
+
 export const CONFIG = {
-  seed: flag('seed', 20261122),
-  vocabSize: flag('vocab', 2048),
-  dim: flag('dim', 128),
-  nLayers: flag('layers', 4),
-  nHeads: flag('heads', 4),
-  ffnDim: flag('ffn', 352),
-  seqLen: flag('seq', 256),
+  seed: flag('seed', tuned ? 17 : 20261122),
+  vocabSize: tuned?.vocabSize ?? flag('vocab', 2048),
+  dim: tuned?.dim ?? flag('dim', 128),
+  nLayers: tuned?.nLayers ?? flag('layers', 4),
+  nHeads: tuned?.nHeads ?? flag('heads', 4),
+  ffnDim: tuned?.ffnDim ?? flag('ffn', 352),
+  seqLen: flag('seq', tuned ? Math.min(256, tuned.contextLength) : 256),
   batch: flag('batch', 8),
-  steps: flag('steps', 900),
-  lr: flag('lr', 2e-3),
+  steps: flag('steps', tuned ? 100 : 900),
+  lr: flag('lr', tuned ? 3e-4 : 2e-3),
   minLrFrac: 0.1,
-  warmup: flag('warmup', 40),
+  warmup: flag('warmup', tuned ? 10 : 40),
   weightDecay: 0.1,
   beta1: 0.9,
   beta2: 0.95,
   clip: 1.0,
-  normEps: 1e-5,
-  ropeTheta: 10000,
+  normEps: tuned?.normEps ?? 1e-5,
+  ropeTheta: tuned?.ropeTheta ?? 10000,
   evalEvery: flag('eval-every', 50),
   evalSeqs: 8,
   ckptEvery: flag('ckpt-every', 50),
@@ -73,7 +112,11 @@ export const CONFIG = {
 const root = join(import.meta.dirname, '..')
 const OUT = option('out', join(root, 'models/verity-tiny.gguf'))
 const CKPT = join(root, 'models/.verity-tiny.ckpt')
-const LOG = join(root, 'models/verity-tiny.train.jsonl')
+const LOG = SOURCE
+  ? option('log', `${OUT.replace(/\.gguf$/, '')}.train.jsonl`)
+  : join(root, 'models/verity-tiny.train.jsonl')
+/** The BOS id that starts every training row (the source tokenizer's when fine-tuning). */
+let BOS = 1
 const BENCH = args.includes('--bench')
 
 export const MODEL_NAME = 'verity-tiny'
@@ -704,7 +747,7 @@ function fillRow(
   start: number,
 ) {
   const T = CONFIG.seqLen
-  const seq = [1]
+  const seq = [BOS]
   for (let v = start; seq.length < T + 1; v = (v + 1) % verses.length) seq.push(...verses[v]!)
   for (let t = 0; t < T; t++) {
     tokens[row * T + t] = seq[t]!
@@ -743,18 +786,69 @@ function ggufBytes(tr: Trainer, vocab: ReturnType<typeof buildLlamaVocab>): Uint
   return writeGguf({ metadata, tensors })
 }
 
+/** The fine-tune's output: the source's metadata, the trained weights as F32. */
+function fineTunedBytes(tr: Trainer, source: ReturnType<typeof readGguf>): Uint8Array {
+  const name = args.includes('--name') ? option('name', '') : undefined
+  return writeGguf({
+    metadata: fineTunedMetadata(source, name),
+    tensors: tr.L.params.map((p) =>
+      f32Tensor(p.name, p.rows, p.cols, Float32Array.from(tr.view(p))),
+    ),
+  })
+}
+
+/** The source's weights (dequantized to F32) into the trainer, each checked against its shape. */
+function loadSourceWeights(tr: Trainer, source: ReturnType<typeof readGguf>): void {
+  for (const p of tr.L.params) {
+    const info = source.tensors.find((t) => t.name === p.name)!
+    const want = p.rows === 1 ? [p.cols] : [p.cols, p.rows]
+    if (info.dims.join() !== want.join())
+      throw new UnsupportedGgufError(
+        `tensor '${p.name}' has shape [${info.dims}], the config implies [${want}]`,
+      )
+    tr.view(p).set(sourceTensor(source, p.name))
+  }
+}
+
 // --- main ------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const c = CONFIG
   const t0 = performance.now()
-  const { train, heldOut } = splitVerses(kjvVerses(), c.heldOutEvery)
-  const pieces = trainSpmBpe(train.join('\n'), c.vocabSize)
-  const vocab = buildLlamaVocab(pieces)
-  const tok = tokenizerFromGguf(metadataFromEntries(vocab))
+  let train: string[]
+  let heldOut: string[]
+  let vocab: ReturnType<typeof buildLlamaVocab> = []
+  let tok: ReturnType<typeof tokenizerFromGguf>
+  if (SOURCE) {
+    // fine-tuning: the source's own tokenizer, one training unit per non-empty line
+    const lines = (path: string) =>
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .map((l) => l.replace(/\r$/, ''))
+        .filter((l) => l.length > 0)
+    train = lines(option('data', ''))
+    heldOut = args.includes('--held-out') ? lines(option('held-out', '')) : []
+    tok = tokenizerFromGguf(SOURCE.file.metadata)
+    if (tok.bosId === undefined) throw new UnsupportedGgufError('the tokenizer has no BOS token')
+    if (tok.vocabSize > c.vocabSize)
+      throw new UnsupportedGgufError(
+        `the tokenizer has ${tok.vocabSize} tokens, the embedding ${c.vocabSize} rows`,
+      )
+    if (c.seqLen > SOURCE.config.contextLength || c.seqLen % 8)
+      throw new UnsupportedGgufError(
+        `--seq ${c.seqLen} must be a multiple of 8 within the context of ${SOURCE.config.contextLength}`,
+      )
+    BOS = tok.bosId
+  } else {
+    ;({ train, heldOut } = splitVerses(kjvVerses(), c.heldOutEvery))
+    const pieces = trainSpmBpe(train.join('\n'), c.vocabSize)
+    vocab = buildLlamaVocab(pieces)
+    tok = tokenizerFromGguf(metadataFromEntries(vocab))
+  }
   const encode = (v: string) => tok.encode(v, { addBos: false, addEos: false })
-  const trainIds = train.map(encode)
-  const heldIds = heldOut.map(encode)
+  const trainIds = train.map(encode).filter((ids) => ids.length > 0)
+  const heldIds = heldOut.map(encode).filter((ids) => ids.length > 0)
+  if (trainIds.length === 0) throw new Error('no training text: --data has no tokens')
   const nTrain = trainIds.reduce((s, v) => s + v.length, 0)
   const nHeld = heldIds.reduce((s, v) => s + v.length, 0)
   console.log(
@@ -856,7 +950,8 @@ async function main(): Promise<void> {
   // held-out evaluation rows: fixed, from consecutive held-out verses
   const evalRows: number[] = []
   for (let i = 0; i < c.evalSeqs; i++) evalRows.push(Math.floor((i * heldIds.length) / c.evalSeqs))
-  const evaluate = (): number => {
+  const evaluate = (): number | undefined => {
+    if (heldIds.length === 0) return undefined
     let sum = 0
     for (let i = 0; i < evalRows.length; i += c.batch) {
       for (let b = 0; b < c.batch; b++)
@@ -876,6 +971,12 @@ async function main(): Promise<void> {
     tr.m.set(f.subarray(tr.L.count, 2 * tr.L.count))
     tr.v.set(f.subarray(2 * tr.L.count))
     console.log(`resumed at step ${step}`)
+  } else if (SOURCE) {
+    loadSourceWeights(tr, SOURCE.file)
+    writeFileSync(
+      LOG,
+      `${JSON.stringify({ from: option('from', ''), data: option('data', ''), config: c, parameters: tr.L.count, trainTokens: nTrain, heldOutTokens: nHeld })}\n`,
+    )
   } else {
     tr.initWeights(c.seed)
     writeFileSync(
@@ -884,6 +985,10 @@ async function main(): Promise<void> {
     )
   }
   const save = () => {
+    if (SOURCE) {
+      writeFileSync(OUT, fineTunedBytes(tr, SOURCE.file))
+      return
+    }
     writeFileSync(OUT, ggufBytes(tr, vocab))
     const head = Buffer.alloc(8)
     head.writeUInt32LE(step, 0)
@@ -909,7 +1014,10 @@ async function main(): Promise<void> {
     const { norm, lr } = tr.update(step)
     const ms = performance.now() - s
     const entry: Record<string, number> = { step: step + 1, loss, lr, norm, ms: Math.round(ms) }
-    if ((step + 1) % c.evalEvery === 0 || step + 1 === c.steps) entry.heldOut = evaluate()
+    if ((step + 1) % c.evalEvery === 0 || step + 1 === c.steps) {
+      const heldOutLoss = evaluate()
+      if (heldOutLoss !== undefined) entry.heldOut = heldOutLoss
+    }
     log(entry)
     console.log(
       `step ${step + 1}/${c.steps} loss ${loss.toFixed(4)}${entry.heldOut ? ` held-out ${entry.heldOut.toFixed(4)}` : ''} lr ${lr.toExponential(2)} norm ${norm.toFixed(3)} ${ms.toFixed(0)} ms (${((tr.BT / ms) * 1000).toFixed(0)} tok/s, ${((performance.now() - start) / 60000).toFixed(1)} min)`,

@@ -35,6 +35,9 @@ const REVERT_TEXT: Record<string, (args: readonly unknown[]) => string> = {
   NoValidatorPermit: () => 'this hotkey has no validator permit on the subnet',
   BurnTooHigh: () => 'the registration burn is above --max-burn',
   NotSubnetOwner: () => 'only the subnet owner may do that',
+  ModelNotFound: ([root]) =>
+    `model ${root} is not in the model registry (register it: verity subnet set-model --model <file.gguf> --register)`,
+  ModelExists: ([root]) => `model ${root} is already registered`,
   ChangeNotReady: () => 'the governance change is not ready yet (its delay has not passed)',
   ZeroAmount: () => 'the amount must be more than 0',
   NotCompetition: ([netuid]) => `subnet ${netuid} is not a model competition`,

@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   stake: async () => (await import('./commands/stake.ts')).command,
   subnet: async () => (await import('./commands/subnet.ts')).command,
   weights: async () => (await import('./commands/weights.ts')).command,
+  competition: async () => (await import('./commands/competition.ts')).command,
   market: async () => (await import('./commands/market.ts')).command,
   deploy: async () => (await import('./commands/deploy.ts')).command,
   'lease-serve': async () => (await import('./commands/lease-serve.ts')).command,
@@ -45,7 +46,8 @@ commands:
   chain      deploy Verity to a chain (verity chain deploy), enact its dispute game, show it
   wallet     create, import and list keyfiles; balances; send VTY or ETH
   stake      stake VTY on a hotkey (own or delegated), unstake, withdraw, list
-  subnet     create, list and show subnets; register a hotkey; the metagraph
+  subnet     create, list and show subnets; register a hotkey; the metagraph; set-model
+  competition  a model competition's winner; --promote makes an inference subnet serve it
   weights    a validator's weights by hand: show, commit, reveal
   deploy     rent compute on the market and serve a model as an API (verity deploy spec.yaml)
   market     the compute market: orders, bids, leases, providers; close, deposit, withdraw

@@ -31,6 +31,7 @@ import { readHyperparams } from '../hyperparams-file.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile } from '../model-file.ts'
 import { runSubcommand } from '../subcommand.ts'
+import { setSubnetModelAsOwner } from '../subnet-model.ts'
 import { printTable } from '../table.ts'
 import { netuidFlag, parseAmount } from '../values.ts'
 
@@ -40,6 +41,7 @@ const HELP = `usage: verity subnet create --key <coldkey> [--model <file.gguf|de
        verity subnet show --netuid <id>
        verity subnet register --netuid <id> --hotkey <hotkey keyfile> --key <coldkey> [--max-burn <VTY>]
        verity subnet metagraph --netuid <id>
+       verity subnet set-model --netuid <id> --model <file.gguf|modelRoot> --key <coldkey> [--register]
        (each also takes --rpc, --deployment, --passphrase-file, --json)
 
 create: registers the model in the core's registry if it is not there yet (its modelRoot, name and
@@ -52,6 +54,9 @@ list: every subnet with its owner, size and model. show: a subnet and its hyperp
 register: registers the hotkey on the subnet by burning the registration price; the coldkey sends
 the hotkey the price first (the hotkey signs the registration, so it needs ETH for gas).
 metagraph: every uid with its hotkey, stake, trust, incentive, emission and validator permit.
+set-model: the subnet owner names the model its miners serve (e.g. a competition's winner). A GGUF
+file is registered first with --register when the registry lacks it; a modelRoot must be
+registered already. A subnet without a model takes it at once, otherwise at the next epoch.
 
 ${CHAIN_FLAGS_HELP}
 Keyfiles are decrypted with --passphrase-file or VERITY_PASSPHRASE.`
@@ -65,6 +70,7 @@ const spec = {
   hyperparams: { type: 'string' },
   'devnet-hyperparams': { type: 'boolean' },
   'max-burn': { type: 'string' },
+  register: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -130,6 +136,43 @@ async function create(flags: Flags): Promise<number> {
   else
     console.log(
       `created subnet ${netuid} (owner ${account.address}, model ${model.config.name} ${modelRoot}, locked ${formatEther(lock)} VTY)${known ? '' : '; model registered'}`,
+    )
+  return 0
+}
+
+const MODEL_ROOT = /^0x[0-9a-fA-F]{64}$/
+
+async function setModel(flags: Flags): Promise<number> {
+  const netuid = netuidFlag(flags)
+  const modelArg = typeof flags.model === 'string' ? flags.model : undefined
+  if (!modelArg) throw new UsageError('set-model needs --model <file.gguf|modelRoot>')
+  const byRoot = MODEL_ROOT.test(modelArg)
+  if (byRoot && flags.register)
+    throw new UsageError('--register needs the GGUF file (--model <file.gguf>), not a modelRoot')
+  // A file is hashed and loaded (its modelRoot) before any chain call: a bad file costs no gas.
+  let file: { modelRoot: `0x${string}`; name: string; ggufHash: `0x${string}` } | undefined
+  if (!byRoot) {
+    const model = loadModelFile(modelArg, { kernel: 'typescript', threads: 1 })
+    const opened = openModelFile(modelArg)
+    const ggufHash = bytesToHex(opened.sha256())
+    opened.close()
+    file = { modelRoot: toHex(model.modelRoot) as `0x${string}`, name: model.config.name, ggufHash }
+  }
+  const modelRoot = (file?.modelRoot ?? modelArg.toLowerCase()) as `0x${string}`
+  const session = await openChain(flags)
+  const account = loadAccount(flags, session.chainId)
+  const result = await setSubnetModelAsOwner(session, account, {
+    netuid,
+    modelRoot,
+    ...(file && flags.register ? { register: { name: file.name, ggufHash: file.ggufHash } } : {}),
+    unregisteredHint: file
+      ? `add --register to register ${file.name}`
+      : 'pass its GGUF file with --register',
+  })
+  if (flags.json) console.log(JSON.stringify(result))
+  else
+    console.log(
+      `subnet ${netuid} ${result.status === 'active' ? 'serves' : `will serve from epoch ${result.epoch}`} model ${modelRoot}${result.registered ? ' (registered now)' : ''}`,
     )
   return 0
 }
@@ -311,7 +354,7 @@ async function metagraph(flags: Flags): Promise<number> {
 }
 
 export const command: Command = {
-  summary: 'create, list and show subnets; register a hotkey; the metagraph',
+  summary: "create, list and show subnets; register a hotkey; the metagraph; set a subnet's model",
   run: async (argv) => {
     const { flags, positionals } = parseArgs(argv, spec)
     const [sub, ...extra] = positionals
@@ -320,6 +363,18 @@ export const command: Command = {
       return flags.help ? 0 : 2
     }
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    return await runSubcommand('subnet', sub, { create, list, show, register, metagraph }, flags)
+    return await runSubcommand(
+      'subnet',
+      sub,
+      {
+        create,
+        list,
+        show,
+        register,
+        metagraph,
+        'set-model': setModel,
+      },
+      flags,
+    )
   },
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { modelCommitment } from '../../cli/model-commitment.ts'
 import { DEFAULT_MODEL_PATH } from '../../cli/model-file.ts'
 import {
   chunkCount,
@@ -110,6 +111,8 @@ describe('/verity/model-file/1', () => {
       { path: DEFAULT_MODEL_PATH, root: tinyCommit.fileHash, size: tiny.length },
     ])
     expect(chunkCount(tiny.length)).toBe(6)
+    // what `verity model publish` commits is what the server serves the file as
+    expect(modelCommitment('default').fileHash).toBe(tinyCommit.fileHash)
     const seen: number[] = []
     const bytes = await fetchModelFile(client, minerPeer.peerId, tinyCommit, {
       onChunk: (i) => seen.push(i),
@@ -357,7 +360,7 @@ describe('/verity/model-file/1', () => {
     expect(error.reason).toBe('unavailable')
     expect(error.chunk).toBeGreaterThanOrEqual(2)
     expect(done).toBe(2)
-    expect(Date.now() - t).toBeLessThan(5000)
+    expect(Date.now() - t).toBeLessThan(10_000) // ~1.5 s on a quiet machine
   })
 
   it('serves 20 concurrent downloads from one server, each byte for byte', async () => {

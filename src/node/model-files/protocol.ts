@@ -1,6 +1,5 @@
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
-import { FILE_CHUNK_BYTES } from '../../competition/file-root.ts'
 import { fromHex, toHex } from '../../runtime/trace/merkle.ts'
 
 /**
@@ -109,6 +108,3 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader | undefined {
   if (!proof.every((p) => typeof p === 'string' && HASH.test(p))) return undefined
   return { type: 'chunk', index, size, proof: proof.map((p: string) => fromHex(p)) }
 }
-
-/** Largest frame a fetcher reads: a whole chunk (a header is checked against its own cap). */
-export const MAX_ANSWER_FRAME_BYTES = FILE_CHUNK_BYTES

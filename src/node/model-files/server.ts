@@ -70,10 +70,15 @@ export class ModelFileServer {
 
   async start(): Promise<void> {
     if (this.started) return
-    await this.peer.handle(MODEL_FILE_PROTOCOL, (stream) => this.handle(stream), {
-      maxInboundStreams: this.init.maxInboundStreams ?? 256,
-    })
     this.started = true
+    try {
+      await this.peer.handle(MODEL_FILE_PROTOCOL, (stream) => this.handle(stream), {
+        maxInboundStreams: this.init.maxInboundStreams ?? 256,
+      })
+    } catch (error) {
+      this.started = false
+      throw error
+    }
   }
 
   /**
@@ -113,19 +118,24 @@ export class ModelFileServer {
 
   /** Stops serving: no new streams, the streams in flight are cut, the files closed. */
   async stop(): Promise<void> {
-    if (this.started) {
-      this.started = false
-      await this.peer.unhandle(MODEL_FILE_PROTOCOL)
-    }
+    // everything synchronous first: a request arriving while libp2p unregisters the protocol
+    // is cut, not served
+    const wasStarted = this.started
+    this.started = false
     for (const stream of this.streams) stream.abort(new Error('model file server stopped'))
     this.streams.clear()
     for (const release of this.waiting.splice(0)) release()
     const files = [...this.files.values()]
     this.files.clear()
+    if (wasStarted) await this.peer.unhandle(MODEL_FILE_PROTOCOL)
     await Promise.all(files.map((f) => f.handle.close().catch(() => {})))
   }
 
   private async handle(stream: Stream): Promise<void> {
+    if (!this.started) {
+      stream.abort(new Error('model file server stopped'))
+      return
+    }
     this.streams.add(stream)
     const timer = setTimeout(
       () => stream.abort(new Error('no request in time')),
