@@ -24,6 +24,11 @@ import type { ValidatorService } from '../../node/validator.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
 import { intFlag, parseArgs } from '../args.ts'
+import {
+  COMPETITION_ACCOUNTS,
+  competitionModelPaths,
+  DevnetCompetition,
+} from '../devnet-competition.ts'
 import { startDevnetProviders } from '../devnet-providers.ts'
 import type { Command } from '../main.ts'
 import { DEFAULT_MODEL_PATH, loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
@@ -33,6 +38,7 @@ const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] 
                     [--cheat-mode always|selective|subtle]
                     [--load C] [--sample-rate R] [--port P] [--model F] [--threads N]
                     [--epochs E --json] [--epoch-seconds S] [--deployment-out <file>]
+                    [--competition [--base-model F] [--better-model F]]
 
 Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
 --model <file.gguf>), N miners (default 3; the last K are cheaters: 'always' makes up every
@@ -66,6 +72,15 @@ prints how to make: then 'verity deploy <spec.yaml>' rents one (examples/market/
 The devnet writes its deployment manifest (chain id and contract addresses: what every other
 command takes with --deployment) to --deployment-out <file>, or to a file in its temporary
 directory, and prints where; it describes this devnet only while it runs.
+--competition adds a model competition subnet (the next netuid; the two subnets share the block
+emission half and half) declared with the devnet's evaluation (held-out KJV, 8 passages of 4
+verses), epsilon 0.5%, up to 10M parameters: three model miners commit the default model
+(--base-model), the default model fine-tuned further (models/verity-tiny-ft.gguf, or
+--better-model) and, once the first epoch's seed is known, a byte-identical copy of the better one;
+two competition validators score every committed file each epoch and set weights. With --epochs
+the JSON line gets a 'competition' object: netuid, seedBlock, validatorsAgree and per miner uid,
+hotkey, modelRoot, score (the exact loss, nats Q16, decimal; null when unscored, with a reason)
+and emission.
 ${LOG_HELP}`
 
 const spec = {
@@ -83,6 +98,9 @@ const spec = {
   model: { type: 'string' },
   threads: { type: 'string' },
   'deployment-out': { type: 'string' },
+  competition: { type: 'boolean' },
+  'base-model': { type: 'string' },
+  'better-model': { type: 'string' },
   ...LOG_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -123,13 +141,26 @@ export const command: Command = {
     if (flags.json && epochs === undefined) throw new UsageError('--json goes with --epochs')
     const port = intFlag(flags, 'port', epochs === undefined ? 8080 : 0, 0, 65535)
     const epochMs = intFlag(flags, 'epoch-seconds', 15, 1, 3600) * 1000
+    const withCompetition = flags.competition === true
+    if (
+      !withCompetition &&
+      (flags['base-model'] !== undefined || flags['better-model'] !== undefined)
+    )
+      throw new UsageError('--base-model and --better-model go with --competition')
+    const competitionFiles = withCompetition
+      ? competitionModelPaths({
+          baseModel: flags['base-model'] as string | undefined,
+          betterModel: flags['better-model'] as string | undefined,
+        })
+      : undefined
     const say = (line: string) => {
       if (!flags.json) console.log(line)
     }
 
     const dir = mkdtempSync(join(tmpdir(), 'verity-devnet-'))
     const devnet = await startDevnet({
-      accounts: nMiners + nValidators + 3 + nProviders + 1,
+      accounts:
+        nMiners + nValidators + 3 + nProviders + 1 + (withCompetition ? COMPETITION_ACCOUNTS : 0),
       unstakeDelay: DEVNET_DISPUTE_UNSTAKE_DELAY,
     })
     const nodes: { stop(): Promise<void> }[] = []
@@ -267,6 +298,21 @@ export const command: Command = {
           to: devnet.accounts[tenantIdx]!.address,
           amount: parseEther('1000'),
         })
+      const competitionIdx = Array.from(
+        { length: COMPETITION_ACCOUNTS },
+        (_, i) => tenantIdx + 1 + i,
+      )
+      const contest = competitionFiles
+        ? await DevnetCompetition.start(devnet, {
+            competition,
+            inferenceNetuid: netuid,
+            model,
+            ggufSha256,
+            accounts: competitionIdx,
+            files: competitionFiles,
+          })
+        : undefined
+      if (contest) nodes.push(contest)
       const users =
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
@@ -294,6 +340,7 @@ export const command: Command = {
               ...(perEpoch.get(n.hotkey.toLowerCase()) ?? []),
               n.emission.toString(),
             ])
+          await contest?.epoch()
         }
         await users?.stop()
         await Promise.race([
@@ -358,13 +405,23 @@ export const command: Command = {
               .filter((m) => m.service.judged.size > 0)
               .map((m) => [m.service.hotkey, Object.fromEntries(m.service.judged)]),
           ),
+          ...(contest ? { competition: await contest.report() } : {}),
         }
         if (flags.json) console.log(JSON.stringify(out))
         else console.log(JSON.stringify(out, null, 2))
         return 0
       }
+      // One epoch at a time: a slow competition evaluation must not overlap the next tick.
+      let running = false
       timer = setInterval(() => {
-        void epoch().catch(() => {})
+        if (running) return
+        running = true
+        void epoch()
+          .then(() => contest?.epoch())
+          .catch(() => {})
+          .finally(() => {
+            running = false
+          })
       }, epochMs)
       const url = gateway.server.url
       say(
@@ -372,6 +429,10 @@ export const command: Command = {
       )
       say(`Verity contract ${address}, token ${devnet.addresses.token}, subnet ${netuid}`)
       say(`Dispute game ${game}`)
+      if (contest)
+        say(
+          `Model competition: subnet ${contest.netuid} (contract ${competition}); scores each epoch from competition validators ${contest.validators.map((v) => v.hotkey).join(', ')}`,
+        )
       say(`Deployment manifest (for --deployment): ${manifest}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})`)
       say(
