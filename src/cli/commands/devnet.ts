@@ -207,7 +207,8 @@ export const command: Command = {
         devnet.walletClients[0]!,
         { core: address },
       )
-      writeDeployment(manifest, devnetDeployment(devnet, game, market, payments, competition))
+      const deployment = devnetDeployment(devnet, game, market, payments, competition)
+      writeDeployment(manifest, deployment)
       const netuid = await setupSubnet(devnet, {
         model,
         ggufBytes: { sha256: ggufSha256 },
@@ -256,6 +257,14 @@ export const command: Command = {
         model,
         dataDir: join(dir, 'gateway'),
         port,
+        // The web dashboard reads this chain, and the model file to verify answers in the browser.
+        dashboard: {
+          rpcUrl: devnet.rpcUrl,
+          deployment,
+          modelFiles: new Map([
+            [toHex(model.modelRoot), modelPath(flags.model as string | undefined)],
+          ]),
+        },
       })
       nodes.push(gateway)
       const validators: ValidatorService[] = []
@@ -435,6 +444,7 @@ export const command: Command = {
         )
       say(`Deployment manifest (for --deployment): ${manifest}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})`)
+      say(`Dashboard: ${url}/dashboard   (metagraph, receipts checked in the browser, playground)`)
       say(
         `API keys are off (open to anyone on this host); a node turns them on with --auth: npx verity node --role gateway --auth … then npx verity gateway keys create --data-dir <its data dir> --credit 10\n`,
       )
