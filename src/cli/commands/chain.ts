@@ -26,7 +26,7 @@ import { CHANGE_KIND } from '../../chain/types.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { DEVNET_CHAIN_IDS } from '../../node/wallet.ts'
-import { parseArgs } from '../args.ts'
+import type { parseArgs } from '../args.ts'
 import { clientsAt, KEY_FLAGS, loadAccount, openChain, signerFor } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, chainSources, probeChainId } from '../chain-target.ts'
 import {
@@ -36,7 +36,7 @@ import {
   readDeployParams,
 } from '../deploy-params.ts'
 import type { Command } from '../main.ts'
-import { runSubcommand } from '../subcommand.ts'
+import { subcommandGroup } from '../subcommand.ts'
 import { parseAmount, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity chain deploy --rpc <url> --key <keyfile> --out <manifest.json>
@@ -318,16 +318,10 @@ async function show(flags: Flags): Promise<number> {
   return 0
 }
 
-export const command: Command = {
+export const command: Command = subcommandGroup({
+  name: 'chain',
   summary: 'deploy Verity to a chain, enact the queued dispute game, show a deployment',
-  run: async (argv) => {
-    const { flags, positionals } = parseArgs(argv, spec)
-    const [sub, ...extra] = positionals
-    if (flags.help || !sub) {
-      console.log(HELP)
-      return flags.help ? 0 : 2
-    }
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    return await runSubcommand('chain', sub, { deploy, enact, show }, flags)
-  },
-}
+  help: HELP,
+  spec,
+  table: { deploy, enact, show },
+})

@@ -7,11 +7,11 @@ import { getStake } from '../../chain/actions/getStake.ts'
 import { getWeights } from '../../chain/actions/getWeights.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
-import { parseArgs } from '../args.ts'
+import type { parseArgs } from '../args.ts'
 import { KEY_FLAGS, loadAccount, openChain } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
-import { runSubcommand } from '../subcommand.ts'
+import { subcommandGroup } from '../subcommand.ts'
 import { setSubnetModelAsOwner } from '../subnet-model.ts'
 import { netuidFlag } from '../values.ts'
 
@@ -136,16 +136,10 @@ async function winner(flags: Flags): Promise<number> {
   return 0
 }
 
-export const command: Command = {
+export const command: Command = subcommandGroup({
+  name: 'competition',
   summary: "a model competition's winner, and promoting it to an inference subnet",
-  run: async (argv) => {
-    const { flags, positionals } = parseArgs(argv, spec)
-    const [sub, ...extra] = positionals
-    if (flags.help || !sub) {
-      console.log(HELP)
-      return flags.help ? 0 : 2
-    }
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    return await runSubcommand('competition', sub, { winner }, flags)
-  },
-}
+  help: HELP,
+  spec,
+  table: { winner },
+})

@@ -12,13 +12,12 @@ import { getUid } from '../../chain/actions/getUid.ts'
 import { removeStake } from '../../chain/actions/removeStake.ts'
 import { withdrawStake } from '../../chain/actions/withdrawStake.ts'
 import { ChainError } from '../../errors/chain.ts'
-import { UsageError } from '../../errors/cli.ts'
 import { readKeyfile } from '../../node/wallet.ts'
-import { parseArgs } from '../args.ts'
+import type { parseArgs } from '../args.ts'
 import { KEY_FLAGS, loadAccount, openChain, signerFor, vtyBalance } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
-import { runSubcommand } from '../subcommand.ts'
+import { subcommandGroup } from '../subcommand.ts'
 import { addressOrKeyfile, amountFlag, netuidFlag, parseAddress, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity stake add --netuid <id> --hotkey <address|keyfile> --amount <VTY> --key <coldkey>
@@ -250,16 +249,10 @@ async function list(flags: Flags): Promise<number> {
   return 0
 }
 
-export const command: Command = {
+export const command: Command = subcommandGroup({
+  name: 'stake',
   summary: 'stake VTY on a hotkey, unstake, withdraw, list',
-  run: async (argv) => {
-    const { flags, positionals } = parseArgs(argv, spec)
-    const [sub, ...extra] = positionals
-    if (flags.help || !sub) {
-      console.log(HELP)
-      return flags.help ? 0 : 2
-    }
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    return await runSubcommand('stake', sub, { add, remove, withdraw, list }, flags)
-  },
-}
+  help: HELP,
+  spec,
+  table: { add, remove, withdraw, list },
+})

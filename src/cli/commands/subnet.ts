@@ -17,7 +17,7 @@ import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { readNeurons } from '../../node/chain.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
-import { parseArgs } from '../args.ts'
+import type { parseArgs } from '../args.ts'
 import {
   type ChainSession,
   KEY_FLAGS,
@@ -30,7 +30,7 @@ import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import { readHyperparams } from '../hyperparams-file.ts'
 import type { Command } from '../main.ts'
 import { loadModelFile, openModelFile } from '../model-file.ts'
-import { runSubcommand } from '../subcommand.ts'
+import { subcommandGroup } from '../subcommand.ts'
 import { setSubnetModelAsOwner } from '../subnet-model.ts'
 import { printTable } from '../table.ts'
 import { netuidFlag, parseAmount } from '../values.ts'
@@ -353,28 +353,17 @@ async function metagraph(flags: Flags): Promise<number> {
   return 0
 }
 
-export const command: Command = {
+export const command: Command = subcommandGroup({
+  name: 'subnet',
   summary: "create, list and show subnets; register a hotkey; the metagraph; set a subnet's model",
-  run: async (argv) => {
-    const { flags, positionals } = parseArgs(argv, spec)
-    const [sub, ...extra] = positionals
-    if (flags.help || !sub) {
-      console.log(HELP)
-      return flags.help ? 0 : 2
-    }
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    return await runSubcommand(
-      'subnet',
-      sub,
-      {
-        create,
-        list,
-        show,
-        register,
-        metagraph,
-        'set-model': setModel,
-      },
-      flags,
-    )
+  help: HELP,
+  spec,
+  table: {
+    create,
+    list,
+    show,
+    register,
+    metagraph,
+    'set-model': setModel,
   },
-}
+})

@@ -11,7 +11,7 @@ import { revealWeights } from '../../chain/actions/revealWeights.ts'
 import { maxUpscaleToU16 } from '../../consensus/weights.ts'
 import { ChainError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
-import { parseArgs } from '../args.ts'
+import type { parseArgs } from '../args.ts'
 import {
   type ChainSession,
   KEY_FLAGS,
@@ -21,7 +21,7 @@ import {
 } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP } from '../chain-target.ts'
 import type { Command } from '../main.ts'
-import { runSubcommand } from '../subcommand.ts'
+import { subcommandGroup } from '../subcommand.ts'
 import { addressOrKeyfile, netuidFlag, stringFlag } from '../values.ts'
 
 const HELP = `usage: verity weights show --netuid <id> (--hotkey <address|keyfile> | --uid <n>)
@@ -254,16 +254,10 @@ async function reveal(flags: Flags): Promise<number> {
   return 0
 }
 
-export const command: Command = {
+export const command: Command = subcommandGroup({
+  name: 'weights',
   summary: "a validator's weights by hand: show, commit, reveal",
-  run: async (argv) => {
-    const { flags, positionals } = parseArgs(argv, spec)
-    const [sub, ...extra] = positionals
-    if (flags.help || !sub) {
-      console.log(HELP)
-      return flags.help ? 0 : 2
-    }
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-    return await runSubcommand('weights', sub, { show, commit, reveal }, flags)
-  },
-}
+  help: HELP,
+  spec,
+  table: { show, commit, reveal },
+})
