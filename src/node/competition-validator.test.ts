@@ -7,6 +7,7 @@ import { noisyTinyBytes } from '../../test/competition-models.ts'
 import { trainedModelBytes } from '../../test/trained-model.ts'
 import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { commitModel } from '../chain/actions/commitModel.ts'
+import { getNode } from '../chain/actions/getNode.ts'
 import { getWeights } from '../chain/actions/getWeights.ts'
 import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { deployModelCompetition } from '../chain/competition.ts'
@@ -18,7 +19,8 @@ import { fileRoot } from '../competition/file-root.ts'
 import { WEIGHT_SCALE } from '../competition/weights.ts'
 import { gguf, writeGguf } from '../runtime/gguf/write.ts'
 import { testModel } from '../runtime/test-model.ts'
-import { readNeurons } from './chain.ts'
+import { connectChain, readNeurons } from './chain.ts'
+import { startCompetitionValidatorNode, startModelMinerNode } from './competition-node.ts'
 import { setupCompetitionSubnet } from './competition-subnet.ts'
 import {
   type CompetitionEpoch,
@@ -27,7 +29,7 @@ import {
 } from './competition-validator.ts'
 import { serveModelFiles } from './model-files/server.ts'
 import { libp2pModelSource, localFileSource } from './model-source.ts'
-import { createPeer, type Peer } from './peer.ts'
+import { createPeer, type Peer, peerIdFromBytes } from './peer.ts'
 
 /**
  * Competition validators against a devnet: the better model wins, its later byte-identical copy
@@ -58,7 +60,7 @@ let competition: Address
 const validators: CompetitionValidator[] = []
 
 beforeAll(async () => {
-  devnet = await startDevnet({ accounts: 23 })
+  devnet = await startDevnet({ accounts: 26 })
   competition = await deployModelCompetition(devnet.publicClient, devnet.walletClients[0]!, {
     core: devnet.addresses.verity,
   })
@@ -425,6 +427,70 @@ describe('a competition validator', () => {
     } finally {
       await server.stop()
       await Promise.all([serving.stop(), bare.stop(), fetcher.stop()])
+    }
+  })
+
+  it('nodes find each other on chain: the model miner node serves, the validator node scores; no node scores 0', async () => {
+    const netuid = await setup([24, 25], [23])
+    await commit(24, netuid, modelCommitment(paths.better))
+    await commit(25, netuid, modelCommitment(paths.base))
+    const ctx = (i: number) =>
+      connectChain({
+        rpcUrl: devnet.rpcUrl,
+        account: devnet.accounts[i]!.account as never,
+        netuid,
+        address: devnet.addresses.verity,
+      })
+    const miner = await startModelMinerNode({
+      chain: await ctx(24),
+      dataDir: join(dir, 'miner-24'),
+      files: [paths.better],
+    })
+    const node = await startCompetitionValidatorNode({
+      chain: await ctx(23),
+      dataDir: join(dir, 'validator-23'),
+      competition,
+      evaluation,
+      pollMs: 100,
+    })
+    try {
+      // published for the hotkey: what the validator reads to find it
+      const [peerId] = await getNode(devnet.publicClient, {
+        address: devnet.addresses.verity,
+        netuid,
+        hotkey: hotkey(24),
+      })
+      expect(peerIdFromBytes(peerId).toString()).toBe(miner.peer.peerId.toString())
+      await runEpoch(wallet(0), { address: devnet.addresses.verity, netuid })
+      const { epoch, seedBlock } = await node.validator.currentSeedBlock()
+      await advanceClock(devnet.publicClient, {
+        address: devnet.addresses.verity,
+        to: seedBlock,
+        mine: true,
+      })
+      const deadline = Date.now() + 60_000
+      while (node.validator.lastEpoch?.epoch !== epoch && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100))
+      const e = node.validator.lastEpoch!
+      expect(e.epoch).toBe(epoch)
+      const uids = new Map(
+        (
+          await readNeurons({
+            publicClient: devnet.publicClient,
+            address: devnet.addresses.verity,
+            netuid,
+          })
+        ).map((n) => [n.hotkey, n.uid]),
+      )
+      const of = (i: number) => e.scores.find((x) => x.uid === uids.get(hotkey(i)))!
+      expect(of(24).loss).toBeTypeOf('bigint')
+      expect(of(24).weight).toBe(WEIGHT_SCALE)
+      expect(of(25).loss).toBeNull()
+      expect(of(25).reason).toMatch(/has published no node on chain/)
+      expect(e.weightsSet).toBe(true)
+    } finally {
+      await node.stop()
+      await miner.stop()
     }
   })
 })

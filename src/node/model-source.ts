@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Address } from 'viem'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import type { Address, Chain, Client, Transport } from 'viem'
+import { getNode } from '../chain/actions/getNode.ts'
 import { NodeError } from '../errors/node.ts'
 import type { ModelSource } from './competition-validator.ts'
 import { fetchModelFile } from './model-files/fetch.ts'
-import type { Peer } from './peer.ts'
+import { type Peer, peerIdFromBytes } from './peer.ts'
 
 /**
  * A ModelSource reading each hotkey's file from a local path (the devnet, tests): the miners'
@@ -49,5 +50,36 @@ export function libp2pModelSource(
       signal,
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     })
+  }
+}
+
+/**
+ * A ModelSource that finds each committing hotkey's node where every node publishes it, on chain
+ * (`Verity.node(netuid, hotkey)`: peer id and multiaddrs), read afresh for every file, and
+ * downloads over libp2p (libp2pModelSource). A hotkey that published no node, or a malformed
+ * one, serves nothing: its model scores 0 with that reason.
+ */
+export function chainModelSource(
+  peer: Peer,
+  chain: { publicClient: Client<Transport, Chain>; address: Address; netuid: number },
+  options: { maxBytes?: bigint } = {},
+): ModelSource {
+  return async (commit, hotkey, signal) => {
+    const [peerIdBytes, addrs] = await getNode(
+      chain.publicClient,
+      { address: chain.address, netuid: chain.netuid, hotkey },
+      { signal },
+    )
+    if (peerIdBytes === '0x') throw new NodeError(`${hotkey} has published no node on chain`)
+    let at: MinerLocation
+    try {
+      at = {
+        peerId: peerIdFromBytes(peerIdBytes).toString(),
+        multiaddrs: addrs.map((a) => multiaddr(a)),
+      }
+    } catch (cause) {
+      throw new NodeError(`${hotkey} published a node that cannot be read`, { cause })
+    }
+    return await libp2pModelSource(peer, () => at, options)(commit, hotkey, signal)
   }
 }

@@ -23,7 +23,8 @@ contracts.competition) from a registered hotkey: its modelRoot, the file root (a
 its size, against which validators check each chunk they download), its size and parameter count. A new commitment replaces the hotkey's previous one and takes the new block; a
 model another hotkey committed first is recorded as a copy and earns nothing. Validators download
 the file from the miner's node over libp2p (/verity/model-file/1), checking each chunk against
-the file root; publish itself only commits.
+the file root; publish itself only commits: serve the file with 'verity node --role model-miner
+--serve-model <file.gguf>'.
 
 ${CHAIN_FLAGS_HELP}
 Keyfiles are decrypted with --passphrase-file or VERITY_PASSPHRASE.`

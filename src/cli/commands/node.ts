@@ -17,9 +17,16 @@ import { GATEWAY_FLAGS, GATEWAY_FLAGS_HELP, gatewayHttpFlags } from '../gateway-
 import type { Command } from '../main.ts'
 import { loadModelFile, threadsFlag } from '../model-file.ts'
 import { applyOpsFlags, OPS_FLAGS, OPS_HELP } from '../ops-flags.ts'
+import {
+  COMPETITION_ROLES,
+  COMPETITION_ROLES_HELP,
+  type CompetitionRole,
+  startCompetitionRole,
+} from './node-competition.ts'
 import { PROVIDER_HELP, runProvider } from './node-provider.ts'
 
-const HELP = `usage: verity node --role miner|validator|gateway|provider --key <hotkey.json> --data-dir <dir>
+const HELP = `usage: verity node --role miner|validator|gateway|provider|model-miner|competition-validator
+                  --key <hotkey.json> --data-dir <dir>
                   --rpc <url> --deployment <manifest.json|url> [--config <file.yaml>]
                   [--netuid N] [--model <file.gguf|default>] [--passphrase-file <file>]
                   [--listen <multiaddr,...>] [--announce <multiaddr,...>]
@@ -66,11 +73,14 @@ answer on /verity/voucher/1 and settles its channels on chain; it refuses a call
 with that deposit to each priced miner it uses (topped up by as much when a quarter is left) and
 pays every answer with a voucher of exactly its tokens x the miner's price, from its hotkey's VTY.
 ${OPS_HELP}
+${COMPETITION_ROLES_HELP}
+
 Provider (the compute market):
 ${PROVIDER_HELP}`
 
 const spec = {
   role: { type: 'string' },
+  'serve-model': { type: 'string' },
   ...CHAIN_FLAGS,
   key: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -143,8 +153,13 @@ export const command: Command = {
       gatewayHttpFlags(flags, role) // refuses the gateway's own flags
       return await runProvider(flags)
     }
-    if (role !== 'miner' && role !== 'validator' && role !== 'gateway')
-      throw new UsageError('--role must be miner, validator, gateway or provider')
+    const competitionRole = (COMPETITION_ROLES as readonly unknown[]).includes(role)
+    if (role !== 'miner' && role !== 'validator' && role !== 'gateway' && !competitionRole)
+      throw new UsageError(
+        '--role must be miner, validator, gateway, provider, model-miner or competition-validator',
+      )
+    if (flags['serve-model'] !== undefined && role !== 'model-miner')
+      throw new UsageError('--serve-model goes with --role model-miner')
     for (const f of ['capacity', 'attributes', 'pricing', 'pricing-script', 'host-uri', 'poll-ms'])
       if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --role provider`)
     for (const f of ['key', 'data-dir'] as const)
@@ -181,7 +196,7 @@ export const command: Command = {
             cert: readPem(flags['tls-cert'] as string, 'certificate'),
             key: readPem(flags['tls-key'] as string, 'key'),
           }
-    const gatewayHttp = gatewayHttpFlags(flags, role, announce)
+    const gatewayHttp = gatewayHttpFlags(flags, role as string, announce)
     const network = {
       ...(listen ? { listen } : {}),
       ...(announce ? { announce } : {}),
@@ -210,6 +225,18 @@ export const command: Command = {
         `the manifest names dispute game ${deployment.contracts.disputeGame}, but the core names ${game}: fetch the current manifest`,
       )
     const chain = game ? { ...connected, disputeGame: game } : connected
+    if (competitionRole) {
+      const stopRole = await startCompetitionRole(role as CompetitionRole, {
+        flags,
+        chain,
+        deployment,
+        dataDir,
+        network,
+      })
+      await untilSignal()
+      await stopRole()
+      return 0
+    }
     const model = loadModelFile(flags.model as string | undefined, { threads: threadsFlag(flags) })
     // A receipt names the model it ran: one for a model the subnet does not serve counts for
     // nothing, and a validator re-executing with another model flags every honest answer.
@@ -306,13 +333,18 @@ export const command: Command = {
           : `accounts off: the API is open to anyone who reaches it (--auth turns API keys on)`,
       )
     }
-    await new Promise<void>((resolve) => {
-      const done = () => resolve()
-      process.once('SIGINT', done)
-      process.once('SIGTERM', done)
-      controller.signal.addEventListener('abort', done)
-    })
+    await untilSignal(controller.signal)
     await stop()
     return 0
   },
+}
+
+/** Resolves on Ctrl-C, SIGTERM or `signal`. */
+async function untilSignal(signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => resolve()
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+    signal?.addEventListener('abort', done)
+  })
 }
