@@ -6,6 +6,7 @@ import { commitModel } from '../chain/actions/commitModel.ts'
 import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
 import { getEpochInfo } from '../chain/actions/getEpochInfo.ts'
 import { runEpoch } from '../chain/actions/runEpoch.ts'
+import { serveNode } from '../chain/actions/serveNode.ts'
 import { DEVNET_COMPETITION } from '../chain/competition.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import { DEVNET_CORPUS_SHA256, devnetCorpus } from '../competition/devnet-corpus.ts'
@@ -21,8 +22,8 @@ import {
 } from '../node/competition-validator.ts'
 import type { ModelFileServer } from '../node/model-files/server.ts'
 import { serveModelFiles } from '../node/model-files/server.ts'
-import { libp2pModelSource, localFileSource, type MinerLocation } from '../node/model-source.ts'
-import { createPeer, type Peer } from '../node/peer.ts'
+import { chainModelSource, localFileSource } from '../node/model-source.ts'
+import { createPeer, type Peer, peerIdToBytes } from '../node/peer.ts'
 import type { Model } from '../runtime/model/load.ts'
 import { type ModelCommitment, modelCommitment } from './model-commitment.ts'
 import { DEFAULT_MODEL_PATH, nativeSha256 } from './model-file.ts'
@@ -168,22 +169,24 @@ export class DevnetCompetition {
     const running: { stop(): void | Promise<void> }[] = []
     const sources: ModelSource[] = []
     if ((options.transport ?? 'libp2p') === 'libp2p') {
-      // Each model miner's node serves its committed file; each validator fetches with its own.
-      const located = new Map<string, MinerLocation>()
-      for (const [hotkey, path] of byHotkey) {
+      // Each model miner's node serves its committed file and is published on chain for its
+      // hotkey, where each validator's node finds it (as `verity node --role model-miner` does).
+      for (const m of miners) {
         const peer = await createPeer()
         running.push(peer)
-        const server: ModelFileServer = await serveModelFiles(peer, [path])
+        const server: ModelFileServer = await serveModelFiles(peer, [paths[m.role]])
         running.push(server)
-        located.set(hotkey.toLowerCase(), {
-          peerId: peer.peerId.toString(),
-          multiaddrs: peer.getMultiaddrs(),
+        await serveNode(devnet.walletClients[m.index]!, {
+          address,
+          netuid,
+          peerId: peerIdToBytes(peer.peerId),
+          multiaddrs: peer.getMultiaddrs().map(String),
         })
       }
       for (let k = 0; k < 2; k++) {
         const peer: Peer = await createPeer()
         running.push(peer)
-        sources.push(libp2pModelSource(peer, (hotkey) => located.get(hotkey.toLowerCase())))
+        sources.push(chainModelSource(peer, { publicClient: devnet.publicClient, address, netuid }))
       }
     } else sources.push(localFileSource(byHotkey), localFileSource(byHotkey))
     const evaluation = { corpus: devnetCorpus(), corpusSha256, spec: DEVNET_EVALUATION_SPEC }
