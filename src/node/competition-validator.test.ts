@@ -85,6 +85,16 @@ async function setup(minerIdx: number[], validatorIdx: number[], maxParams = rul
   })
 }
 
+/** The subnet's uids by hotkey, as the metagraph has them now. */
+async function uidsByHotkey(netuid: number): Promise<Map<Address, number>> {
+  const neurons = await readNeurons({
+    publicClient: devnet.publicClient,
+    address: devnet.addresses.verity,
+    netuid,
+  })
+  return new Map(neurons.map((n) => [n.hotkey, n.uid]))
+}
+
 type Commitment = { modelRoot: Hex; fileHash: Hex; size: bigint; params: bigint }
 async function commit(i: number, netuid: number, c: Commitment): Promise<bigint> {
   const { receipt } = await commitModel(wallet(i), { address: competition, netuid, ...c })
@@ -164,14 +174,7 @@ describe('a competition validator', () => {
     const lateBlock = await commit(6, netuid, late)
     expect(lateBlock).toBeGreaterThan(first.seedBlock)
     const [e1, e2] = await evaluate([v1, v2])
-    const uidOf = async (i: number) =>
-      (
-        await readNeurons({
-          publicClient: devnet.publicClient,
-          address: devnet.addresses.verity,
-          netuid,
-        })
-      ).find((n) => n.hotkey === hotkey(i))!.uid
+    const uidOf = async (i: number) => (await uidsByHotkey(netuid)).get(hotkey(i))!
     const [uBase, uBetter, uCopy, uLate] = await Promise.all([3, 4, 5, 6].map(uidOf))
     const s = byUid(e1!)
     expect(e1!.seedBlock).toBe(first.seedBlock)
@@ -282,15 +285,7 @@ describe('a competition validator', () => {
     }
     const v = validator(7, netuid, source, { fetchTimeoutMs: 300 })
     const [e] = await nextEpoch(netuid, [v])
-    const uids = new Map(
-      (
-        await readNeurons({
-          publicClient: devnet.publicClient,
-          address: devnet.addresses.verity,
-          netuid,
-        })
-      ).map((n) => [n.hotkey, n.uid]),
-    )
+    const uids = await uidsByHotkey(netuid)
     const reason = (i: number) => {
       const s = e!.scores.find((x) => x.uid === uids.get(hotkey(i)))!
       expect(s.loss).toBeNull()
@@ -410,15 +405,7 @@ describe('a competition validator', () => {
         },
       )
       const [e] = await nextEpoch(netuid, [v])
-      const uids = new Map(
-        (
-          await readNeurons({
-            publicClient: devnet.publicClient,
-            address: devnet.addresses.verity,
-            netuid,
-          })
-        ).map((n) => [n.hotkey, n.uid]),
-      )
+      const uids = await uidsByHotkey(netuid)
       const of = (i: number) => e!.scores.find((x) => x.uid === uids.get(hotkey(i)))!
       expect(of(21).loss).toBeTypeOf('bigint')
       expect(of(21).weight).toBe(WEIGHT_SCALE)
@@ -473,15 +460,7 @@ describe('a competition validator', () => {
         await new Promise((r) => setTimeout(r, 100))
       const e = node.validator.lastEpoch!
       expect(e.epoch).toBe(epoch)
-      const uids = new Map(
-        (
-          await readNeurons({
-            publicClient: devnet.publicClient,
-            address: devnet.addresses.verity,
-            netuid,
-          })
-        ).map((n) => [n.hotkey, n.uid]),
-      )
+      const uids = await uidsByHotkey(netuid)
       const of = (i: number) => e.scores.find((x) => x.uid === uids.get(hotkey(i)))!
       expect(of(24).loss).toBeTypeOf('bigint')
       expect(of(24).weight).toBe(WEIGHT_SCALE)
