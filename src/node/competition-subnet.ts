@@ -1,12 +1,8 @@
 import type { Account, Address, Chain, Hex, Transport, WalletClient } from 'viem'
-import { addStake } from '../chain/actions/addStake.ts'
-import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { declareCompetition } from '../chain/actions/declareCompetition.ts'
-import { getEpochInfo } from '../chain/actions/getEpochInfo.ts'
-import { runEpoch } from '../chain/actions/runEpoch.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import type { Model } from '../runtime/model/load.ts'
-import { DEVNET_HYPERPARAMS, setupSubnet } from './network.ts'
+import { DEVNET_HYPERPARAMS, setupSubnet, stakeValidators } from './network.ts'
 
 type Wallet = WalletClient<Transport, Chain, Account>
 
@@ -39,7 +35,6 @@ export async function setupCompetitionSubnet(
 ): Promise<number> {
   const o = options.signal ? { signal: options.signal } : {}
   const owner = devnet.walletClients[0]! as Wallet
-  const address = devnet.addresses.verity
   // Validators go in as unstaked hotkeys: setupSubnet would run the first epoch before the
   // declaration could be made.
   const netuid = await setupSubnet(devnet, {
@@ -52,19 +47,14 @@ export async function setupCompetitionSubnet(
     ...o,
   })
   await declareCompetition(owner, { address: options.competition, netuid, ...options.rules }, o)
-  for (const v of options.validators)
-    await addStake(
-      owner,
-      {
-        address,
-        netuid,
-        hotkey: v.account.address,
-        amount: options.validatorStake ?? 1000n * 10n ** 18n,
-      },
-      o,
-    )
-  const [due] = await getEpochInfo(devnet.publicClient, { address, netuid }, o)
-  await advanceClock(devnet.publicClient, { address, to: due, mine: true }, o)
-  await runEpoch(owner, { address, netuid }, o)
+  await stakeValidators(
+    devnet,
+    {
+      netuid,
+      validators: options.validators,
+      ...(options.validatorStake === undefined ? {} : { stake: options.validatorStake }),
+    },
+    o,
+  )
   return netuid
 }

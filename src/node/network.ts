@@ -156,30 +156,46 @@ export async function setupSubnet(
         { address, netuid, hotkey: m.account.address, amount: options.minerStake },
         o,
       )
-  if (options.validators.length > 0) {
-    for (const v of options.validators)
-      await addStake(
-        owner,
-        {
-          address,
-          netuid,
-          hotkey: v.account.address,
-          amount: options.validatorStake ?? 1000n * 10n ** 18n,
-        },
-        o,
-      )
-    // stake counts from the epoch after the one it arrived in: one epoch (mined through its tempo)
-    // so that the caller's first epoch already weighs the validators
-    const [due] = await readContract(devnet.publicClient, {
-      address,
-      abi: verityAbi,
-      functionName: 'epochInfo',
-      args: [netuid],
-    })
-    await advanceClock(devnet.publicClient, { address, to: due, mine: true }, o)
-    await runEpoch(owner, { address, netuid }, o)
-  }
+  if (options.validators.length > 0)
+    await stakeValidators(
+      devnet,
+      {
+        netuid,
+        validators: options.validators,
+        ...(options.validatorStake === undefined ? {} : { stake: options.validatorStake }),
+      },
+      o,
+    )
   return netuid
+}
+
+/**
+ * Stakes each validator hotkey from the devnet owner (default 1,000 VTY) and runs one epoch, mined
+ * through its tempo: stake counts from the epoch after the one it arrived in, so the caller's
+ * first epoch already weighs the validators.
+ */
+export async function stakeValidators(
+  devnet: Devnet,
+  options: { netuid: number; validators: Wallet[]; stake?: bigint },
+  o: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const owner = devnet.walletClients[0]! as Wallet
+  const address = devnet.addresses.verity
+  const { netuid } = options
+  for (const v of options.validators)
+    await addStake(
+      owner,
+      { address, netuid, hotkey: v.account.address, amount: options.stake ?? 1000n * 10n ** 18n },
+      o,
+    )
+  const [due] = await readContract(devnet.publicClient, {
+    address,
+    abi: verityAbi,
+    functionName: 'epochInfo',
+    args: [netuid],
+  })
+  await advanceClock(devnet.publicClient, { address, to: due, mine: true }, o)
+  await runEpoch(owner, { address, netuid }, o)
 }
 
 export type RunningNode = {
