@@ -132,8 +132,11 @@ export async function createPeer(options: PeerOptions = {}) {
                 firstMessageDeliveriesWeight: 0,
                 meshMessageDeliveriesWeight: 0,
                 meshFailurePenaltyWeight: 0,
-                // P4: each rejected message counts squared; ten put a sender below the graylist.
-                invalidMessageDeliveriesWeight: -1,
+                // P4: each rejected message counts squared. Three put a sender below the graylist,
+                // and nine keep it there for about two minutes of decay (0.99 a second). An
+                // honest node never publishes what this topic rejects (a bad signature or
+                // binding), so the only cost is to whoever forges.
+                invalidMessageDeliveriesWeight: -10,
                 invalidMessageDeliveriesDecay: 0.99,
               }),
             ]),

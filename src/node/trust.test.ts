@@ -223,12 +223,21 @@ describe('nobody can frame a miner through gossip', () => {
     const encoder = new TextEncoder()
     for (const j of junk) await pubsub.publish(topic, encoder.encode(JSON.stringify(j)))
     await pubsub.publish(topic, encoder.encode('{not json'))
-    // Each rejection costs the sender score; about nine put it below the graylist threshold,
-    // after which its messages are dropped before anyone reads them.
+    // Each rejection costs the sender score; three put it below the graylist threshold, after
+    // which its messages are dropped before anyone reads them.
     await vi.waitFor(
-      () => expect(validator.snapshot().gossipRejected - rejectedBefore).toBeGreaterThanOrEqual(8),
+      () => expect(validator.snapshot().gossipRejected - rejectedBefore).toBeGreaterThanOrEqual(3),
       { timeout: 10_000 },
     )
+    // The gossipsub implementation scores peers; its public type does not list getScore.
+    const pubsubOfValidator = validator.peer.services.pubsub as unknown as {
+      getScore(peer: string): number
+    }
+    const scoreOfAttacker = () => pubsubOfValidator.getScore(attacker.peerId.toString())
+    await vi.waitFor(() => expect(scoreOfAttacker()).toBeLessThan(-80), { timeout: 10_000 })
+    // gossipsub lets a peer that scored well in the last second through unscored (its accept
+    // window); wait that window out so the flood meets the score the rejections earned.
+    await new Promise((r) => setTimeout(r, 1100))
     // A flood after that is never read, let alone queued for re-execution.
     const before = validator.snapshot()
     for (let i = 0; i < 300; i++)
@@ -239,17 +248,12 @@ describe('nobody can frame a miner through gossip', () => {
     const after = validator.snapshot()
     expect(
       after.gossipRejected + after.gossipLimited - before.gossipRejected - before.gossipLimited,
-    ).toBeLessThan(300)
+    ).toBe(0)
     expect(after.gossipAccepted).toBe(before.gossipAccepted)
     await validator.settled()
     expect(validator.store.countEvidence()).toBe(evidenceBefore)
     expect(evidenceAgainst(hotkeys.A)).toEqual([])
-    // The gossipsub implementation scores peers; its public type does not list getScore.
-    const pubsubOfValidator = validator.peer.services.pubsub as unknown as {
-      getScore(peer: string): number
-    }
-    const score = pubsubOfValidator.getScore(attacker.peerId.toString())
-    expect(score).toBeLessThan(-80) // below the graylist: its messages are no longer even read
+    expect(scoreOfAttacker()).toBeLessThan(-80) // still below the graylist
   })
 })
 
