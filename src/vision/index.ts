@@ -1,4 +1,16 @@
+export {
+  type CheckVisionAnswerOptions,
+  checkVisionAnswer,
+  proofHash,
+  type SignedVisionReceipt,
+  signVisionReceipt,
+  type VisionAnswer,
+  type VisionReceipt,
+  type VisionVerdict,
+  visionInputHash,
+} from './answer.ts'
 export { classifyDigits, type DigitsResult } from './classify.ts'
+export { LocalVisionMiner, type VisionCheatMode, type VisionMiner } from './local-miner.ts'
 export { type DigitsModel, paramCount, parseDigitsModel } from './model.ts'
 export { visionModelId } from './model-id.ts'
 export { decodePng } from './png.ts'
