@@ -9,6 +9,7 @@ import {
   paymentChannelsAbi,
   verityAbi,
   verityTokenAbi,
+  visionSubnetsAbi,
 } from './abis.ts'
 
 // The manifest's format alone, with no I/O: the dashboard parses manifests in the browser with it.
@@ -30,6 +31,7 @@ export const ABI_VERSION = bytesToHex(
         computeMarketAbi,
         paymentChannelsAbi,
         modelCompetitionAbi,
+        visionSubnetsAbi,
       ]),
     ),
   ),
@@ -57,6 +59,8 @@ export type Deployment = {
     payments?: Address
     /** Model competition commitments (ModelCompetition against the core), where deployed. */
     competition?: Address
+    /** Proven-classification subnets' bindings (VisionSubnets against the core), where deployed. */
+    vision?: Address
     libraries: Record<string, Address>
   }
 }
@@ -84,6 +88,7 @@ const schema = {
         market: ADDRESS,
         payments: ADDRESS,
         competition: ADDRESS,
+        vision: ADDRESS,
         libraries: { type: 'object', additionalProperties: ADDRESS },
       },
     },
@@ -109,6 +114,7 @@ export function formatDeployment(deployment: Deployment): string {
         ...(contracts.market ? { market: getAddress(contracts.market) } : {}),
         ...(contracts.payments ? { payments: getAddress(contracts.payments) } : {}),
         ...(contracts.competition ? { competition: getAddress(contracts.competition) } : {}),
+        ...(contracts.vision ? { vision: getAddress(contracts.vision) } : {}),
         libraries: Object.fromEntries(
           Object.entries(contracts.libraries).map(([k, v]) => [k, getAddress(v)]),
         ),

@@ -488,6 +488,7 @@ export function devnetDeployment(
   market?: Address,
   payments?: Address,
   competition?: Address,
+  vision?: Address,
 ): Deployment {
   return {
     format: DEPLOYMENT_FORMAT,
@@ -503,6 +504,7 @@ export function devnetDeployment(
       ...(market ? { market } : {}),
       ...(payments ? { payments } : {}),
       ...(competition ? { competition } : {}),
+      ...(vision ? { vision } : {}),
       libraries: { ...devnet.addresses.libraries },
     },
   }
