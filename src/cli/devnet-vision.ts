@@ -146,6 +146,9 @@ export class DevnetVision {
         blockNumber: () => 0,
         ...(cheater ? { cheat: 'invalid-proof' as const } : {}),
       })
+      // One proof before serving: the prover's worker threads start now, not in a validator's
+      // first timed call.
+      if (!cheater) await local.classify(new Array(64).fill(0), { nonce: `0x${'00'.repeat(32)}` })
       const server = new VisionMinerServer({ peer, miner: local })
       await server.start()
       running.push(server)

@@ -12,6 +12,7 @@ import { DEVNET_DISPUTE_UNSTAKE_DELAY, installDisputeGame } from '../../chain/de
 import { DisputeReason } from '../../chain/dispute.ts'
 import { deployMarket } from '../../chain/market.ts'
 import { DEVNET_CHANNEL_WINDOWS, deployPaymentChannels } from '../../chain/payments.ts'
+import { deployVisionSubnets } from '../../chain/vision-subnets.ts'
 import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
@@ -30,6 +31,7 @@ import {
   DevnetCompetition,
 } from '../devnet-competition.ts'
 import { startDevnetProviders } from '../devnet-providers.ts'
+import { DevnetVision, VISION_ACCOUNTS } from '../devnet-vision.ts'
 import type { Command } from '../main.ts'
 import { DEFAULT_MODEL_PATH, loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 import { applyLogFlags, LOG_FLAGS, LOG_HELP } from '../ops-flags.ts'
@@ -38,7 +40,7 @@ const HELP = `usage: verity devnet [--miners N] [--validators M] [--cheaters K] 
                     [--cheat-mode always|selective|subtle]
                     [--load C] [--sample-rate R] [--port P] [--model F] [--threads N]
                     [--epochs E --json] [--epoch-seconds S] [--deployment-out <file>]
-                    [--competition [--base-model F] [--better-model F]]
+                    [--competition [--base-model F] [--better-model F]] [--vision]
 
 Starts a whole local network: anvil with the contracts, subnet 1 with the default model (or
 --model <file.gguf>), N miners (default 3; the last K are cheaters: 'always' makes up every
@@ -81,6 +83,13 @@ two competition validators score every committed file each epoch and set weights
 the JSON line gets a 'competition' object: netuid, seedBlock, validatorsAgree and per miner uid,
 hotkey, modelRoot, score (the exact loss, nats Q16, decimal; null when unscored, with a reason)
 and emission.
+--vision adds a proven-classification subnet (the next netuid; it takes half of subnet 1's
+emission share) bound on chain (contracts.vision, VisionSubnets) to the digits classifier's
+VisionAnswers: two vision miners serve /verity/classify/1 from libp2p nodes published on chain,
+one honest, one sending made-up proofs; two vision validators send each miner held-out digits
+every epoch, check every Groth16 proof and set weights (an invalid proof: weight 0, kept as
+evidence). With --epochs the JSON line gets a 'vision' object: netuid, modelId and per miner uid,
+hotkey, task 'vision', cheater, emission, emissionByEpoch, validProofs, invalidProofs, evidence.
 ${LOG_HELP}`
 
 const spec = {
@@ -99,6 +108,7 @@ const spec = {
   threads: { type: 'string' },
   'deployment-out': { type: 'string' },
   competition: { type: 'boolean' },
+  vision: { type: 'boolean' },
   'base-model': { type: 'string' },
   'better-model': { type: 'string' },
   ...LOG_FLAGS,
@@ -142,6 +152,7 @@ export const command: Command = {
     const port = intFlag(flags, 'port', epochs === undefined ? 8080 : 0, 0, 65535)
     const epochMs = intFlag(flags, 'epoch-seconds', 15, 1, 3600) * 1000
     const withCompetition = flags.competition === true
+    const withVision = flags.vision === true
     if (
       !withCompetition &&
       (flags['base-model'] !== undefined || flags['better-model'] !== undefined)
@@ -160,7 +171,13 @@ export const command: Command = {
     const dir = mkdtempSync(join(tmpdir(), 'verity-devnet-'))
     const devnet = await startDevnet({
       accounts:
-        nMiners + nValidators + 3 + nProviders + 1 + (withCompetition ? COMPETITION_ACCOUNTS : 0),
+        nMiners +
+        nValidators +
+        3 +
+        nProviders +
+        1 +
+        (withCompetition ? COMPETITION_ACCOUNTS : 0) +
+        (withVision ? VISION_ACCOUNTS : 0),
       unstakeDelay: DEVNET_DISPUTE_UNSTAKE_DELAY,
     })
     const nodes: { stop(): Promise<void> }[] = []
@@ -207,7 +224,19 @@ export const command: Command = {
         devnet.walletClients[0]!,
         { core: address },
       )
-      const deployment = devnetDeployment(devnet, game, market, payments, competition)
+      const visionSubnets = await deployVisionSubnets(
+        devnet.publicClient,
+        devnet.walletClients[0]!,
+        { core: address },
+      )
+      const deployment = devnetDeployment(
+        devnet,
+        game,
+        market,
+        payments,
+        competition,
+        visionSubnets,
+      )
       writeDeployment(manifest, deployment)
       const netuid = await setupSubnet(devnet, {
         model,
@@ -322,6 +351,18 @@ export const command: Command = {
           })
         : undefined
       if (contest) nodes.push(contest)
+      const visionIdx = Array.from(
+        { length: VISION_ACCOUNTS },
+        (_, i) => tenantIdx + 1 + (withCompetition ? COMPETITION_ACCOUNTS : 0) + i,
+      )
+      const visionNet = withVision
+        ? await DevnetVision.start(devnet, {
+            vision: visionSubnets,
+            inferenceNetuid: netuid,
+            accounts: visionIdx,
+          })
+        : undefined
+      if (visionNet) nodes.push(visionNet)
       const users =
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
@@ -350,6 +391,7 @@ export const command: Command = {
               n.emission.toString(),
             ])
           await contest?.epoch()
+          await visionNet?.epoch()
         }
         await users?.stop()
         await Promise.race([
@@ -415,6 +457,7 @@ export const command: Command = {
               .map((m) => [m.service.hotkey, Object.fromEntries(m.service.judged)]),
           ),
           ...(contest ? { competition: await contest.report() } : {}),
+          ...(visionNet ? { vision: await visionNet.report() } : {}),
         }
         if (flags.json) console.log(JSON.stringify(out))
         else console.log(JSON.stringify(out, null, 2))
@@ -427,6 +470,7 @@ export const command: Command = {
         running = true
         void epoch()
           .then(() => contest?.epoch())
+          .then(() => visionNet?.epoch())
           .catch(() => {})
           .finally(() => {
             running = false
@@ -441,6 +485,10 @@ export const command: Command = {
       if (contest)
         say(
           `Model competition: subnet ${contest.netuid} (contract ${competition}); scores each epoch from competition validators ${contest.validators.map((v) => v.hotkey).join(', ')}`,
+        )
+      if (visionNet)
+        say(
+          `Vision subnet: ${visionNet.netuid} (model ${visionNet.modelId}, VisionSubnets ${visionSubnets}); 2 miners on /verity/classify/1, one sending invalid proofs`,
         )
       say(`Deployment manifest (for --deployment): ${manifest}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})`)
