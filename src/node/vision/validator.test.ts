@@ -16,6 +16,7 @@ import { visionModelId } from '../../vision/model-id.ts'
 import { loadDigitsCircuit, stopProver } from '../../vision/prover.ts'
 import { readNeurons } from '../chain.ts'
 import { createPeer, peerIdToBytes } from '../peer.ts'
+import { RemoteVisionMiner } from './client.ts'
 import { VisionEvidenceStore } from './evidence-store.ts'
 import { setupVisionSubnet } from './subnet.ts'
 import { VisionValidator, type VisionValidatorInit } from './validator.ts'
@@ -40,6 +41,7 @@ let init: VisionValidatorInit
 let store: VisionEvidenceStore
 const roles = ['honest', 'wrong-label', 'replayer', 'unreachable', 'garbage'] as const
 const hotkeys = new Map<string, (typeof roles)[number]>()
+const published = new Map<string, string>()
 
 beforeAll(async () => {
   devnet = await startDevnet({ accounts: 1 + roles.length + 1 })
@@ -77,6 +79,7 @@ beforeAll(async () => {
       peerId: peerIdToBytes(peer.peerId),
       multiaddrs: peer.getMultiaddrs().map(String),
     })
+    published.set(account.address.toLowerCase(), peer.peerId.toString())
     await peer.stop()
     const honest = new LocalVisionMiner({ ...base, account })
     const miner: VisionMiner =
@@ -198,5 +201,33 @@ describe('VisionValidator', () => {
     expect(store.list()).toHaveLength(before)
     expect(store.list(e.miner)).toHaveLength(before)
     expect(store.list('0x00000000000000000000000000000000000000ff')).toEqual([])
+  })
+
+  it('finds a miner by its node on chain, and refuses a hotkey that published none', async () => {
+    const peer = await createPeer()
+    try {
+      const params = {
+        peer,
+        caller: devnet.accounts[0]!.account as never,
+        address: devnet.addresses.verity,
+        netuid,
+      }
+      const [hotkey, peerId] = [...published][0]!
+      const found = await RemoteVisionMiner.fromChain(devnet.publicClient, {
+        ...params,
+        hotkey: hotkey as Address,
+      })
+      expect(found.peerId).toBe(peerId)
+      expect(found.hotkey).toBe(hotkey)
+      await expect(
+        RemoteVisionMiner.fromChain(devnet.publicClient, { ...params, hotkey: validator.hotkey }),
+      ).rejects.toBeInstanceOf(PeerUnavailableError)
+      // its node is gone: the call fails as unreachable, it does not hang
+      await expect(
+        found.classify(new Array(64).fill(1), { nonce: `0x${'99'.repeat(32)}` }),
+      ).rejects.toBeInstanceOf(PeerUnavailableError)
+    } finally {
+      await peer.stop()
+    }
   })
 })
