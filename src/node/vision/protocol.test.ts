@@ -4,8 +4,13 @@ import * as lp from 'it-length-prefixed'
 import { bytesToHex, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PeerUnavailableError, RemoteError, RequestAbortedError } from '../../errors/node.ts'
-import { checkVisionAnswer } from '../../vision/answer.ts'
+import {
+  PeerUnavailableError,
+  RemoteError,
+  RequestAbortedError,
+  StreamError,
+} from '../../errors/node.ts'
+import { checkVisionAnswer, type VisionAnswer } from '../../vision/answer.ts'
 import { LocalVisionMiner, type VisionCheatMode } from '../../vision/local-miner.ts'
 import { parseDigitsModel } from '../../vision/model.ts'
 import { visionModelId } from '../../vision/model-id.ts'
@@ -259,5 +264,26 @@ describe('/verity/classify/1', () => {
     await expect(remote.classify(pixels, { nonce: nonce() })).rejects.toBeInstanceOf(
       PeerUnavailableError,
     )
+  })
+
+  it('refuses an oversized answer from a miner, as a StreamError', async () => {
+    const peer = await createPeer()
+    const hotkey = privateKeyToAccount(`0x${'a5'.repeat(32)}`).address
+    // a miner that pads its answer far past the answer frame's bound
+    const bloated = {
+      hotkey,
+      classify: async () => ({ label: 1, pad: 'x'.repeat(100_000) }) as unknown as VisionAnswer,
+    }
+    const server = new VisionMinerServer({ peer, miner: bloated })
+    await server.start()
+    started.push(peer, server)
+    const remote = new RemoteVisionMiner({
+      peer: client,
+      hotkey,
+      peerId: peer.peerId,
+      multiaddrs: peer.getMultiaddrs().map(String),
+      caller,
+    })
+    await expect(remote.classify(pixels, { nonce: nonce() })).rejects.toBeInstanceOf(StreamError)
   })
 })
