@@ -89,6 +89,10 @@ describe('DevnetVision', () => {
     const n1 = bytesToHex(crypto.getRandomValues(new Uint8Array(32)))
     const a = await honest!.classify(pixels, { nonce: n1 })
     expect((await checkVisionAnswer(a, opts(n1, honest!.hotkey))).ok).toBe(true)
+    // the receipt names the chain's height, give or take the second it is followed at
+    const height = await devnet.publicClient.getBlockNumber({ cacheTime: 0 })
+    expect(a.receipt.issuedBlock).toBeGreaterThan(0)
+    expect(BigInt(a.receipt.issuedBlock)).toBeLessThanOrEqual(height)
     const n2 = bytesToHex(crypto.getRandomValues(new Uint8Array(32)))
     const b = await cheater!.classify(pixels, { nonce: n2 })
     expect(await checkVisionAnswer(b, opts(n2, cheater!.hotkey))).toMatchObject({

@@ -129,6 +129,17 @@ export class DevnetVision {
       validators: [v0, v1].map((i) => devnet.walletClients[i]!),
     })
     const running: { stop(): unknown }[] = []
+    // The block the miners' receipts name as issued: the chain's height, followed every second.
+    let height = await devnet.publicClient.getBlockNumber({ cacheTime: 0 })
+    const follow = setInterval(() => {
+      devnet.publicClient
+        .getBlockNumber({ cacheTime: 0 })
+        .then((h) => {
+          height = h
+        })
+        .catch(() => {})
+    }, 1000)
+    running.push({ stop: () => clearInterval(follow) })
     const miners: { hotkey: Address; cheater: boolean }[] = []
     // Each miner's node serves its prover and is published on chain for its hotkey.
     for (const [k, i] of [m0, m1].entries()) {
@@ -143,7 +154,7 @@ export class DevnetVision {
         chainId: devnet.chain.id,
         netuid,
         verifyingContract: address,
-        blockNumber: () => 0,
+        blockNumber: () => height,
         ...(cheater ? { cheat: 'invalid-proof' as const } : {}),
       })
       // One proof before serving: the prover's worker threads start now, not in a validator's
