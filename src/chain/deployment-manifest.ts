@@ -57,6 +57,8 @@ export type Deployment = {
     payments?: Address
     /** Model competition commitments (ModelCompetition against the core), where deployed. */
     competition?: Address
+    /** Verified answers of the proven image classifier (VisionAnswers and its verifier), where deployed. */
+    vision?: Address
     libraries: Record<string, Address>
   }
 }
@@ -84,6 +86,7 @@ const schema = {
         market: ADDRESS,
         payments: ADDRESS,
         competition: ADDRESS,
+        vision: ADDRESS,
         libraries: { type: 'object', additionalProperties: ADDRESS },
       },
     },
@@ -109,6 +112,7 @@ export function formatDeployment(deployment: Deployment): string {
         ...(contracts.market ? { market: getAddress(contracts.market) } : {}),
         ...(contracts.payments ? { payments: getAddress(contracts.payments) } : {}),
         ...(contracts.competition ? { competition: getAddress(contracts.competition) } : {}),
+        ...(contracts.vision ? { vision: getAddress(contracts.vision) } : {}),
         libraries: Object.fromEntries(
           Object.entries(contracts.libraries).map(([k, v]) => [k, getAddress(v)]),
         ),
