@@ -238,6 +238,41 @@ describe('the vision model through chat completions', () => {
     )
   }, 60_000)
 
+  it("a replayed or relayed answer is not served, and is not counted as the signer's cheat", async () => {
+    const honest = miner(1)
+    const old = await honest.classify(sample.pixels, { nonce: `0x${'cd'.repeat(32)}` })
+    // replays an earlier genuine answer of its own (another call's nonce)
+    const replaying: VisionMiner = { hotkey: key(1).address, classify: async () => old }
+    // relays another miner's genuine answer to this call under its own name
+    const relaying: VisionMiner = {
+      hotkey: key(8).address,
+      classify: (pixels, options) => honest.classify(pixels, options),
+    }
+    // answers for other pixels than those sent
+    const swapping: VisionMiner = {
+      hotkey: key(9).address,
+      classify: (_pixels, options) => miner(9).classify(samples[1]!.pixels, options),
+    }
+    const refused: [string, boolean, string][] = []
+    const { client, vision } = await serve([replaying, relaying, swapping, miner(6)], {
+      onRefused: (m, verdict) => refused.push([m.hotkey, verdict.signed, verdict.reason]),
+    })
+    const res = await ask(client, dataUrl(digitPng(sample.pixels)))
+    expect(res.verity.miner.hotkey).toBe(key(6).address)
+    expect(res.verity.receipt.nonce).not.toBe(old.receipt.nonce)
+    expect(refused).toEqual([
+      [key(1).address, false, "the receipt's nonce is not the call's"],
+      [key(8).address, false, 'the receipt is signed by another hotkey than the call went to'],
+      [key(9).address, false, 'the receipt is for another input than the one sent'],
+    ])
+    expect(vision.status().map((s) => [s.failed, s.refuted, s.served])).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+    ])
+  }, 90_000)
+
   it('answers concurrent requests each with its own checked answer', async () => {
     const { client } = await serve([miner(1), miner(6)])
     const results = await Promise.all(
