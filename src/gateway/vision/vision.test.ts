@@ -121,7 +121,10 @@ describe('the vision model through chat completions', () => {
 
     for (const s of samples.slice(0, 3)) {
       const expected = classifyDigits(model, s.pixels)
+      const started = performance.now()
       const res = await ask(client, dataUrl(digitPng(s.pixels)))
+      // proving dominates: decode, prove, check (sign recovery + Groth16 verify), over HTTP
+      console.log(`vision request: ${Math.round(performance.now() - started)} ms`)
       expect(res.object).toBe('chat.completion')
       expect(res.model).toBe(NAME)
       expect(res.choices[0]!.message.content).toBe(String(expected.label))
