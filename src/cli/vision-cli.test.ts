@@ -104,6 +104,12 @@ describe('verity classify', () => {
         /truncated|corrupt|CRC/,
       ],
       ['missing', [join(dir, 'nope.png')], 1, /cannot read .*nope\.png/],
+      [
+        'too large a file',
+        [write('huge.png', Buffer.alloc(16 * 1024 * 1024 + 1))],
+        1,
+        /huge\.png is 16777217 bytes; at most 16777216/,
+      ],
       ['no file', [], 2, /give exactly one PNG image/],
       ['unknown flag', [join(dir, 'tiny.png'), '--frob'], 2, /unknown option '--frob'/],
     ]

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { UsageError } from '../../errors/cli.ts'
 import { ImageError, ProofError } from '../../errors/vision.ts'
 import { classifyDigits } from '../../vision/classify.ts'
@@ -47,14 +47,16 @@ export const command: Command = {
     const file = positionals[0]!
     let bytes: Buffer
     try {
+      const size = statSync(file).size
+      if (size > MAX_FILE_BYTES)
+        throw new ImageError(`${file} is ${size} bytes; at most ${MAX_FILE_BYTES}`)
       bytes = readFileSync(file)
     } catch (error) {
+      if (error instanceof ImageError) throw error
       throw new ImageError(`cannot read ${file}`, {
         details: (error as NodeJS.ErrnoException).code ?? String(error),
       })
     }
-    if (bytes.length > MAX_FILE_BYTES)
-      throw new ImageError(`${file} is ${bytes.length} bytes; at most ${MAX_FILE_BYTES}`)
     const image = decodePng(bytes)
     const pixels = toDigitPixels(image, flags.invert ? { invert: true } : {})
     const model = readDigitsModelFile(flags.model as string | undefined)
