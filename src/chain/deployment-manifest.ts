@@ -59,7 +59,7 @@ export type Deployment = {
     payments?: Address
     /** Model competition commitments (ModelCompetition against the core), where deployed. */
     competition?: Address
-    /** Proven-classification subnets' bindings (VisionSubnets against the core), where deployed. */
+    /** Proven-classification subnets' bindings (VisionSubnets against the core: each vision subnet's VisionAnswers), where deployed. */
     vision?: Address
     libraries: Record<string, Address>
   }

@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   yuma: async () => (await import('./commands/yuma.ts')).command,
   wallet: async () => (await import('./commands/wallet.ts')).command,
   verify: async () => (await import('./commands/verify.ts')).command,
+  classify: async () => (await import('./commands/classify.ts')).command,
   node: async () => (await import('./commands/node.ts')).command,
   devnet: async () => (await import('./commands/devnet.ts')).command,
   gateway: async () => (await import('./commands/gateway.ts')).command,
@@ -42,6 +43,7 @@ commands:
   gateway    a gateway's API keys: create, list, revoke, top up (verity gateway keys)
   dashboard  serve the web dashboard for a chain (metagraph, receipts checked in the browser)
   verify     check a saved answer alone: text, prompt, signer on chain, bit-for-bit re-execution
+  classify   classify a digit image with the proven model (--prove: Groth16 proof, verified)
   receipts   hand a saved answer to the validators (verity receipts submit)
   dispute    challenge a saved answer on chain; a dispute's status; list disputes; when honesty
              pays (verity dispute simulate)

@@ -40,3 +40,15 @@ export {
 } from './respond.ts'
 export { type GatewayServer, type GatewayServerOptions, startGatewayServer } from './server.ts'
 export type { GatewayOptions } from './state.ts'
+export { type AskVisionOptions, askVisionMiners, type ServedVisionAnswer } from './vision/answer.ts'
+export {
+  type VisionMinerStatus,
+  VisionPool,
+  type VisionPoolOptions,
+} from './vision/pool.ts'
+export {
+  DEFAULT_IMAGE_LIMITS,
+  parseVisionRequest,
+  type VisionImageLimits,
+} from './vision/request.ts'
+export { respondVision, type VisionVerityField } from './vision/respond.ts'

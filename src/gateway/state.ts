@@ -1,9 +1,10 @@
-import { ModelNotFoundError } from '../errors/gateway.ts'
+import { GatewayError, ModelNotFoundError } from '../errors/gateway.ts'
 import type { ReceiptBundle } from '../verify/bundle.ts'
 import type { Accounts } from './accounts/meter.ts'
 import { GatewayMetrics } from './metrics.ts'
 import type { MinerPool } from './pool.ts'
 import type { DashboardOptions } from './routes/dashboard.ts'
+import type { VisionPool } from './vision/pool.ts'
 
 export type GatewayOptions = {
   /** One pool per served model; model ids must be unique. */
@@ -52,6 +53,8 @@ export type GatewayOptions = {
   nodeStatus?: () => Promise<{ ready: boolean } & Record<string, unknown>>
   /** Serve the web dashboard at /dashboard, reading this chain (absent: no /dashboard). */
   dashboard?: DashboardOptions
+  /** A proven image classifier served through chat completions (src/gateway/vision). */
+  vision?: VisionPool
 }
 
 export type GatewayState = {
@@ -66,6 +69,7 @@ export type GatewayState = {
   submitBundle: ((bundle: ReceiptBundle) => Promise<void>) | undefined
   nodeStatus: GatewayOptions['nodeStatus']
   accounts: Accounts | undefined
+  vision: VisionPool | undefined
   pool(model: string): MinerPool
 }
 
@@ -77,6 +81,8 @@ export function randomSeed(): number {
 export function createState(options: GatewayOptions): GatewayState {
   const pools = new Map<string, MinerPool>()
   for (const p of options.pools) pools.set(p.model.id, p)
+  if (options.vision && pools.has(options.vision.name))
+    throw new GatewayError(`the vision model '${options.vision.name}' has a text model's name`)
   return {
     pools,
     metrics: options.metrics ?? new GatewayMetrics(),
@@ -89,6 +95,7 @@ export function createState(options: GatewayOptions): GatewayState {
     submitBundle: options.submitBundle,
     nodeStatus: options.nodeStatus,
     accounts: options.accounts,
+    vision: options.vision,
     pool(model) {
       const p = pools.get(model)
       if (!p) throw new ModelNotFoundError(model)

@@ -20,9 +20,11 @@ import { openChain } from '../chain-session.ts'
 import { CHAIN_FLAGS, CHAIN_FLAGS_HELP, chainSources } from '../chain-target.ts'
 import type { Command } from '../main.ts'
 import { readModelFile } from '../model-file.ts'
+import { savedVisionResponse, verifyVisionCommand } from '../verify-vision.ts'
 
 const HELP = `usage: verity verify <response> [--request <sent.json>] [--reexecute] [--model <file.gguf|default>]
                      [--rpc <url> --deployment <manifest> [--lease <id>]] [--json]
+       verity verify <vision-response> [--onchain --rpc <url> --deployment <manifest>] [--json]
 
 Checks an answer alone, trusting neither the gateway nor the miner. <response> is what the API
 returned: a chat or text completion body, a saved event stream (the 'data:' lines), or a bare
@@ -43,6 +45,12 @@ bundle {request, tokens, receipt, call}. Every check names the field at fault:
   that the receipt's signer is the lease's key;
 - --reexecute: the local runtime re-runs the request and must reproduce the tokens, outputHash,
   traceRoot and trace length bit for bit.
+A vision answer (the gateway's response for an image, verity.task "vision") is checked instead
+for: the message is the label; the miner's signature over input, label, scores and proof; the
+public signals; the Groth16 proof against the local circuit (--circuit <dir>, default
+circuits/build/digits). --onchain (with --rpc and --deployment) then asks the deployment's
+VisionAnswers (contracts.vision) for its model id, which must be the answer's, and its verifier's
+verifyProof by eth_call, and reports what the contract said.
 Exit 0 when every check passes, 1 otherwise.
 
 ${CHAIN_FLAGS_HELP}`
@@ -52,6 +60,8 @@ const spec = {
   reexecute: { type: 'boolean' },
   model: { type: 'string' },
   lease: { type: 'string' },
+  onchain: { type: 'boolean' },
+  circuit: { type: 'string' },
   ...CHAIN_FLAGS,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -76,7 +86,12 @@ export const command: Command = {
         throw new ReceiptError(`cannot read ${path}`, { details: (error as Error).message })
       }
     }
-    const all = parseSavedResponses(read(file))
+    const text = read(file)
+    const vision = savedVisionResponse(text)
+    if (vision) return await verifyVisionCommand(vision, flags)
+    if (flags.onchain || flags.circuit)
+      throw new UsageError('--onchain and --circuit are for vision answers (verity.task "vision")')
+    const all = parseSavedResponses(text)
     const model = loadModel(readModelFile(flags.model as string | undefined))
     const renderer = promptRenderer(model.metadata)
     const mismatches: Mismatch[] = checkChoices(all.map((s) => s.bundle.request))

@@ -2,6 +2,7 @@ import type { Handler } from 'hono'
 import { formatAmount } from '../accounts/price.ts'
 import type { ServedModel } from '../model.ts'
 import type { GatewayState } from '../state.ts'
+import { visionCard } from '../vision/card.ts'
 
 function card(state: GatewayState, model: ServedModel) {
   const price = state.accounts?.prices.quote(model.id)
@@ -61,10 +62,20 @@ function minerPrices(state: GatewayState, id: string) {
 /** GET /v1/models: every served model, with its context length, modelRoot and (accounts on) price. */
 export function listModels(state: GatewayState): Handler {
   return (c) =>
-    c.json({ object: 'list', data: [...state.pools.values()].map((p) => card(state, p.model)) })
+    c.json({
+      object: 'list',
+      data: [
+        ...[...state.pools.values()].map((p) => card(state, p.model)),
+        ...(state.vision ? [visionCard(state.vision)] : []),
+      ],
+    })
 }
 
 /** GET /v1/models/:model */
 export function getModel(state: GatewayState): Handler {
-  return (c) => c.json(card(state, state.pool(c.req.param('model') ?? '').model))
+  return (c) => {
+    const id = c.req.param('model') ?? ''
+    if (state.vision?.name === id) return c.json(visionCard(state.vision))
+    return c.json(card(state, state.pool(id).model))
+  }
 }
