@@ -32,7 +32,7 @@ export async function readEmissionHistory(
   address: Address,
   netuid: number,
   count: number,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; fromBlock?: bigint } = {},
 ): Promise<EmissionHistory> {
   options.signal?.throwIfAborted()
   const finished = await getContractEvents(client, {
@@ -40,7 +40,8 @@ export async function readEmissionHistory(
     abi: verityAbi,
     eventName: 'EpochFinished',
     args: { netuid },
-    fromBlock: 0n,
+    // the deployment's block: nothing before it, and a real node may refuse a search from 0
+    fromBlock: options.fromBlock ?? 0n,
     toBlock: 'latest',
     strict: true,
   })

@@ -32,12 +32,12 @@ export function Emissions({ config }: { config: DashboardConfig }) {
     if (netuid === undefined) return
     const abort = new AbortController()
     setHistory(undefined)
-    readEmissionHistory(client, verity, netuid, span, { signal: abort.signal }).then(
-      setHistory,
-      (e: Error) => setHistory(e),
-    )
+    readEmissionHistory(client, verity, netuid, span, {
+      signal: abort.signal,
+      fromBlock: config.deployment.block,
+    }).then(setHistory, (e: Error) => setHistory(e))
     return () => abort.abort()
-  }, [client, verity, netuid, span])
+  }, [client, verity, netuid, span, config.deployment.block])
 
   const charts = useMemo(() => {
     if (!history || history instanceof Error || history.epochs.length === 0) return undefined

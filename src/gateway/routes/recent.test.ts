@@ -108,6 +108,31 @@ describe('GET /v1/verity/recent', () => {
     expect(hanging.aborted).toBe(1)
   })
 
+  it('keeps concurrent answers whole and apart, within its capacity', async () => {
+    const app = gateway({ dashboard: { ...dashboard, recentAnswers: 5 } })
+    const bodies = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => ask(app, { seed: 100 + i, stream: i % 2 === 0 })),
+    )
+    const texts = await Promise.all(bodies.map((b) => b.text()))
+    const { data } = await recent(app)
+    expect(data.length).toBe(5)
+    expect(data.map((a) => a.id)).toEqual([8, 7, 6, 5, 4])
+    // each kept answer is one client's answer, byte for byte
+    for (const a of data) expect(texts).toContain(a.response)
+    expect(new Set(data.map((a) => a.response)).size).toBe(5)
+  })
+
+  it('passes a stream through: a client that hangs up still frees the miner', async () => {
+    const app = gateway()
+    const res = await ask(app, { stream: true, n: 4, max_tokens: 64 })
+    const reader = res.body!.getReader()
+    expect((await reader.read()).done).toBe(false)
+    await reader.cancel()
+    const pool = app.state.pools.get(MODEL)!
+    await expect.poll(() => pool.status()[0]!.inFlight, { timeout: 2000 }).toBe(0)
+    expect((await recent(app)).data).toEqual([])
+  })
+
   it('accepts GET only', async () => {
     const app = gateway()
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
