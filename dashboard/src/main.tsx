@@ -1,6 +1,7 @@
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { type DashboardConfig, loadConfig } from './config.ts'
+import { Emissions } from './pages/Emissions.tsx'
 import { Playground } from './pages/Playground.tsx'
 import { Receipts } from './pages/Receipts.tsx'
 import { Subnets } from './pages/Subnets.tsx'
@@ -8,6 +9,7 @@ import './style.css'
 
 const PAGES = {
   subnets: { title: 'Subnets', Page: Subnets },
+  emissions: { title: 'Emissions', Page: Emissions },
   receipts: { title: 'Receipts', Page: Receipts },
   playground: { title: 'Playground', Page: Playground },
 } as const

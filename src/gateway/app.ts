@@ -10,6 +10,7 @@ import { hostCheck } from './middleware/host-check/index.ts'
 import { jsonBody } from './middleware/json-body/index.ts'
 import { rateLimit } from './middleware/rate-limit/index.ts'
 import { requestId } from './middleware/request-id/index.ts'
+import { RecentAnswers, recordAnswers } from './recent-answers.ts'
 import { chatCompletions } from './routes/chat-completions.ts'
 import { completions } from './routes/completions.ts'
 import { dashboardRoutes } from './routes/dashboard.ts'
@@ -17,6 +18,7 @@ import { health } from './routes/health.ts'
 import { metrics } from './routes/metrics.ts'
 import { getModel, listModels } from './routes/models.ts'
 import { submitReceipt } from './routes/receipts.ts'
+import { recentAnswers } from './routes/recent.ts'
 import { usage } from './routes/usage.ts'
 import { createState, type GatewayOptions, type GatewayState } from './state.ts'
 
@@ -111,29 +113,43 @@ export function createGateway(options: GatewayOptions): Gateway {
       )
   }
 
+  // The dashboard's receipts picker: only on an open gateway (no keys, no accounts), where the
+  // answers are anyone's to read anyway; with keys they would leak one key's prompts to all.
+  const keepRecent = options.dashboard?.recentAnswers ?? 50
+  const open = !options.accounts && !keysOn
+  const recent =
+    options.dashboard && open && keepRecent > 0 ? new RecentAnswers(keepRecent) : undefined
+  if (recent)
+    for (const path of ['/v1/chat/completions', '/v1/completions'])
+      app.use(path, recordAnswers(recent, state.now))
+
   app.post('/v1/chat/completions', chatCompletions(state))
   app.post('/v1/completions', completions(state))
   app.get('/v1/models', listModels(state))
   app.get('/v1/models/:model{.+}', getModel(state))
   app.post('/v1/verity/receipts', submitReceipt(state))
   app.get('/v1/usage', usage(state))
+  if (recent) app.get('/v1/verity/recent', recentAnswers(recent))
   app.get('/health', health(state))
   app.get('/metrics', metrics(state))
   if (options.dashboard) app.route('/dashboard', dashboardRoutes(state, options.dashboard))
   // Read-only endpoints: any other method is 405, not a 404 that hides that the path exists.
-  app.on(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], ['/health', '/metrics'], (c) =>
-    c.json(
-      {
-        error: {
-          message: `${c.req.routePath} accepts GET only`,
-          type: 'invalid_request_error',
-          param: null,
-          code: 'method_not_allowed',
+  app.on(
+    ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    ['/health', '/metrics', ...(recent ? ['/v1/verity/recent'] : [])],
+    (c) =>
+      c.json(
+        {
+          error: {
+            message: `${c.req.routePath} accepts GET only`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'method_not_allowed',
+          },
         },
-      },
-      405,
-      { allow: 'GET, HEAD' },
-    ),
+        405,
+        { allow: 'GET, HEAD' },
+      ),
   )
 
   app.notFound(notFound)

@@ -13,6 +13,11 @@ export type DashboardOptions = {
   deployment: Deployment
   /** GGUF files by modelRoot (0x + 64 lowercase hex): the browser loads them to verify answers. */
   modelFiles?: ReadonlyMap<string, string>
+  /**
+   * Answers kept for the receipts page's picker at GET /v1/verity/recent (default 50; 0: none).
+   * Never kept when the gateway has API keys or accounts: answers carry their users' prompts.
+   */
+  recentAnswers?: number
   /** The built app (default: dashboard/dist of this checkout, from `npm run build:dashboard`). */
   distDir?: string
 }
