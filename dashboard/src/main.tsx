@@ -1,6 +1,8 @@
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { type DashboardConfig, loadConfig } from './config.ts'
+import { Disputes } from './pages/Disputes.tsx'
+import { Market } from './pages/Market.tsx'
 import { Playground } from './pages/Playground.tsx'
 import { Receipts } from './pages/Receipts.tsx'
 import { Subnets } from './pages/Subnets.tsx'
@@ -10,6 +12,8 @@ const PAGES = {
   subnets: { title: 'Subnets', Page: Subnets },
   receipts: { title: 'Receipts', Page: Receipts },
   playground: { title: 'Playground', Page: Playground },
+  disputes: { title: 'Disputes', Page: Disputes },
+  market: { title: 'Market', Page: Market },
 } as const
 type PageName = keyof typeof PAGES
 
