@@ -11,6 +11,8 @@ export type Column<Row> = {
   /** Numbers align right. */
   numeric?: boolean
   mono?: boolean
+  /** The whole value, as the cell's tooltip, where the cell shortens it. */
+  full?: (row: Row) => string
 }
 
 /**
@@ -49,7 +51,7 @@ export function SortableTable<Row>(props: {
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard (WCAG 2.1.1)
     <section class="scroll" tabIndex={0} aria-label={props.label}>
-      <table id={props.id}>
+      <table id={props.id} class="sortable">
         <caption>{props.caption}</caption>
         <thead>
           <tr>
@@ -85,7 +87,11 @@ export function SortableTable<Row>(props: {
             return (
               <tr key={key} class={props.selected === key ? 'selected' : undefined}>
                 {props.columns.map((c, i) => (
-                  <td key={c.key} class={c.numeric ? 'num' : c.mono ? 'mono' : undefined}>
+                  <td
+                    key={c.key}
+                    class={c.numeric ? 'num' : c.mono ? 'mono' : undefined}
+                    title={c.full?.(r)}
+                  >
                     {i === 0 && props.onOpen ? (
                       <button
                         type="button"

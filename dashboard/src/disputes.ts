@@ -2,6 +2,7 @@ import {
   type Address,
   type Chain,
   type Client,
+  formatEther,
   type Hex,
   type Log,
   numberToHex,
@@ -173,9 +174,12 @@ function describe(name: string, args: Record<string, unknown>): string {
     .join(', ')
 }
 
+const AMOUNTS = new Set(['bond', 'slashAmount', 'slashed', 'paid', 'amount'])
+
 function show(key: string, v: unknown): string {
   if (Array.isArray(v)) return `[${v.length}]`
-  if (typeof v === 'string' && /^0x[0-9a-f]{64}$/i.test(v)) return short(v)
+  if (typeof v === 'string' && /^0x([0-9a-f]{40}|[0-9a-f]{64})$/i.test(v)) return short(v)
+  if (AMOUNTS.has(key) && typeof v === 'bigint') return `${formatEther(v)} VTY`
   if (key === 'phase' && typeof v === 'number') return phaseName(v)
   return String(v)
 }

@@ -19,9 +19,21 @@ const stateOrder = { open: 0, 'rounds played': 1, decided: 2 } as const
 export const DISPUTE_COLUMNS: Column<DisputeRow>[] = [
   { key: 'id', label: 'ID', show: (r) => String(r.id), sortBy: (r) => r.id, numeric: true },
   { key: 'netuid', label: 'Subnet', show: (r) => String(r.netuid), numeric: true },
-  { key: 'miner', label: 'Miner', show: (r) => r.miner, mono: true },
-  { key: 'challenger', label: 'Challenger', show: (r) => r.challenger, mono: true },
-  { key: 'receipt', label: 'Receipt', show: (r) => short(r.receiptDigest), mono: true },
+  { key: 'miner', label: 'Miner', show: (r) => short(r.miner), full: (r) => r.miner, mono: true },
+  {
+    key: 'challenger',
+    label: 'Challenger',
+    show: (r) => short(r.challenger),
+    full: (r) => r.challenger,
+    mono: true,
+  },
+  {
+    key: 'receipt',
+    label: 'Receipt',
+    show: (r) => short(r.receiptDigest),
+    full: (r) => r.receiptDigest,
+    mono: true,
+  },
   { key: 'state', label: 'State', show: (r) => r.state, sortBy: (r) => stateOrder[r.state] },
   { key: 'rounds', label: 'Rounds', show: (r) => String(r.rounds), numeric: true },
   {
@@ -76,10 +88,13 @@ export function Disputes({ config }: { config: DashboardConfig }) {
   const undecided = rows.filter((r) => r.state !== 'decided').length
   return (
     <>
+      <p>
+        Dispute game <code class="wrap">{game}</code>
+      </p>
       <SortableTable
         id="disputes"
         label="Disputes"
-        caption={`Disputes of game ${game}: ${rows.length}, ${undecided} undecided`}
+        caption={`Disputes: ${rows.length}, ${undecided} undecided`}
         columns={DISPUTE_COLUMNS}
         rows={rows}
         rowKey={(r) => String(r.id)}
@@ -135,6 +150,14 @@ function MoveLog(props: {
       ) : (
         <>
           <dl class="facts">
+            <dt>Miner</dt>
+            <dd>
+              <code class="wrap">{dispute.miner}</code>
+            </dd>
+            <dt>Challenger</dt>
+            <dd>
+              <code class="wrap">{dispute.challenger}</code>
+            </dd>
             <dt>Receipt</dt>
             <dd>
               <code class="wrap">{dispute.receiptDigest}</code>

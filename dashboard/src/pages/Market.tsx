@@ -20,6 +20,14 @@ const money = <Row,>(key: string, label: string, of: (r: Row) => bigint): Column
   sortBy: of,
   numeric: true,
 })
+const account = <Row,>(key: string, label: string, of: (r: Row) => string): Column<Row> => ({
+  key,
+  label,
+  show: (r) => short(of(r)),
+  sortBy: of,
+  full: of,
+  mono: true,
+})
 const id = <Row,>(key: string, label: string, of: (r: Row) => bigint): Column<Row> => ({
   key,
   label,
@@ -29,7 +37,7 @@ const id = <Row,>(key: string, label: string, of: (r: Row) => bigint): Column<Ro
 })
 
 export const PROVIDER_COLUMNS: Column<ProviderRow>[] = [
-  { key: 'provider', label: 'Provider', show: (r) => r.provider, mono: true },
+  account('provider', 'Provider', (r) => r.provider),
   { key: 'hostUri', label: 'Host URI', show: (r) => r.hostUri },
   { key: 'attributes', label: 'Attributes', show: (r) => r.attributes.join(', ') },
   {
@@ -41,8 +49,13 @@ export const PROVIDER_COLUMNS: Column<ProviderRow>[] = [
 ]
 export const ORDER_COLUMNS: Column<OrderRow>[] = [
   id('orderId', 'Order', (r) => r.orderId),
-  { key: 'tenant', label: 'Tenant', show: (r) => r.tenant, mono: true },
-  { key: 'spec', label: 'Spec', show: (r) => `${short(r.specHash)}: ${r.summary}` },
+  account('tenant', 'Tenant', (r) => r.tenant),
+  {
+    key: 'spec',
+    label: 'Spec',
+    show: (r) => `${short(r.specHash)}: ${r.summary}`,
+    full: (r) => r.specHash,
+  },
   money('max', 'Max price per block (VTY)', (r) => r.maxPricePerBlock),
   { key: 'state', label: 'State', show: (r) => r.state },
   money('escrow', 'Escrow (VTY)', (r) => r.escrow),
@@ -50,14 +63,14 @@ export const ORDER_COLUMNS: Column<OrderRow>[] = [
 export const BID_COLUMNS: Column<BidRow>[] = [
   id('bidId', 'Bid', (r) => r.bidId),
   id('orderId', 'Order', (r) => r.orderId),
-  { key: 'provider', label: 'Provider', show: (r) => r.provider, mono: true },
+  account('provider', 'Provider', (r) => r.provider),
   money('price', 'Price per block (VTY)', (r) => r.pricePerBlock),
   money('deposit', 'Deposit (VTY)', (r) => r.deposit),
 ]
 export const LEASE_COLUMNS: Column<LeaseRow>[] = [
   id('leaseId', 'Lease', (r) => r.leaseId),
-  { key: 'provider', label: 'Provider', show: (r) => r.provider, mono: true },
-  { key: 'tenant', label: 'Tenant', show: (r) => r.tenant, mono: true },
+  account('provider', 'Provider', (r) => r.provider),
+  account('tenant', 'Tenant', (r) => r.tenant),
   money('price', 'Price per block (VTY)', (r) => r.pricePerBlock),
   { key: 'state', label: 'State', show: (r) => r.state },
   money('escrow', 'Escrow remaining (VTY)', (r) => r.escrow),
