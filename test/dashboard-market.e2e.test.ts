@@ -188,6 +188,12 @@ beforeAll(async () => {
     provider: wallet(5).account.address,
     attributes,
   })
+  // a signature of a value provider 6 does not claim: it does not make provider 6 audited
+  await signAttributes(wallet(7), {
+    address: market,
+    provider: wallet(6).account.address,
+    attributes: { region: 'eu-central' },
+  })
   const spec = (name: string, gpuUnits: number) => ({
     specHash: keccak256(stringToHex(name)),
     resources: {
@@ -414,7 +420,7 @@ describe('market page', () => {
         short(p.provider),
         p.hostUri,
         p.attributes.map((a) => `${fromBytes32(a.key)}=${fromBytes32(a.value)}`).join(', '),
-        // provider 5's attributes are signed by the auditor, provider 6's by nobody
+        // provider 5's attributes are signed by the auditor, provider 6's region is not
         i === 0 ? `yes, by ${short(auditor)}` : 'no',
         'yes',
       ]),
