@@ -291,8 +291,12 @@ const reasonText = (reason: number) =>
 
 describe('disputes page', () => {
   it("lists every dispute as the game has it, undecided first, and opens one's move log", async () => {
+    const started = performance.now()
     await page.goto(`${server.url}/dashboard/#/disputes`)
     await page.locator('#disputes tbody tr').first().waitFor({ timeout: 30_000 })
+    console.log(
+      `disputes page: rows shown ${(performance.now() - started).toFixed(0)} ms after navigation`,
+    )
     const address = game
     const listed = await listDisputes(devnet.publicClient, { address })
     expect(listed.map((d) => d.id)).toEqual([1n, 2n, 3n])
@@ -407,8 +411,12 @@ describe('disputes page', () => {
 
 describe('market page', () => {
   it('shows providers, orders, open bids and leases as the market has them', async () => {
+    const started = performance.now()
     await page.goto(`${server.url}/dashboard/#/market`)
     await page.locator('#leases tbody tr').first().waitFor({ timeout: 30_000 })
+    console.log(
+      `market page: rows shown ${(performance.now() - started).toFixed(0)} ms after navigation`,
+    )
     const address = market
     const client = devnet.publicClient
 
