@@ -2,6 +2,8 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { type DashboardConfig, loadConfig } from './config.ts'
 import { Emissions } from './pages/Emissions.tsx'
+import { Disputes } from './pages/Disputes.tsx'
+import { Market } from './pages/Market.tsx'
 import { Playground } from './pages/Playground.tsx'
 import { Receipts } from './pages/Receipts.tsx'
 import { Subnets } from './pages/Subnets.tsx'
@@ -12,6 +14,8 @@ const PAGES = {
   emissions: { title: 'Emissions', Page: Emissions },
   receipts: { title: 'Receipts', Page: Receipts },
   playground: { title: 'Playground', Page: Playground },
+  disputes: { title: 'Disputes', Page: Disputes },
+  market: { title: 'Market', Page: Market },
 } as const
 type PageName = keyof typeof PAGES
 
