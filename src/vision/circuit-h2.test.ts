@@ -1,15 +1,23 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type WitnessCalculator, WitnessCalculatorBuilder } from 'circom_runtime'
 import * as snarkjs from 'snarkjs'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Prng } from '../runtime/sampler/prng.ts'
 import { compileDigitsCircuit } from './circuit-compile.ts'
 import { classifyDigits } from './classify.ts'
 import { type DigitSample, readDigits, splitDigits } from './dataset.ts'
 import { type DigitsModel, parseDigitsModel } from './model.ts'
-import { circuitInput } from './public-signals.ts'
-import { calculateWitness, overwriteWitness, readSymbols, signedFromField } from './witness.ts'
+import { visionModelId } from './model-id.ts'
+import { loadDigitsCircuit, proveDigits, stopProver, verifyDigitsProof } from './prover.ts'
+import { circuitInput, parsePublicSignals, unpackScores } from './public-signals.ts'
+import {
+  calculateWitness,
+  FIELD_P,
+  overwriteWitness,
+  readSymbols,
+  signedFromField,
+} from './witness.ts'
 
 /**
  * The two-hidden-layer circuit (circuits/digits-h2.circom, from models/digits-h2.json) against the
@@ -19,7 +27,9 @@ import { calculateWitness, overwriteWitness, readSymbols, signedFromField } from
  * compiled once (snarkjs's wtns.calculate recompiles the 2 MB wasm on every call, ~2 s here) and
  * then costs ~0.3 s a witness on this shared machine, so CI checks a seeded sample of 40
  * held-out images; VERITY_DIGITS_H2_ALL=1 checks all 359. Proofs of this circuit are measured by
- * bench/vision.bench.ts (docs/BENCHMARKS.md).
+ * bench/vision.bench.ts (docs/BENCHMARKS.md); when the keys were built locally
+ * (scripts/build-digits-circuit.ts --model models/digits-h2.json --no-solidity), the last block
+ * proves and verifies with them too.
  */
 const root = join(import.meta.dirname, '../..')
 const dir = join(root, '.cache/zk/digits-h2-test')
@@ -56,6 +66,18 @@ const wire = (name: string) => {
 const read = (values: bigint[], name: string) => signedFromField(values[wire(name)] as bigint)
 
 describe('two-hidden-layer witness = TypeScript classifier', () => {
+  it('the compiled circuit has the committed constraint count, within the 2^16 dev ptau', async () => {
+    const build = JSON.parse(
+      readFileSync(join(root, 'circuits/build/digits-h2/build.json'), 'utf8'),
+    )
+    const info = await snarkjs.r1cs.info(r1cs, quiet)
+    expect(info.nConstraints).toBe(build.constraints)
+    expect(info.nConstraints).toBe(50_995)
+    expect(info.nConstraints + info.nPubInputs + info.nOutputs).toBeLessThan(2 ** 16)
+    const vkey = JSON.parse(readFileSync(join(root, 'circuits/build/digits-h2/vkey.json'), 'utf8'))
+    expect(visionModelId(vkey)).toBe(build.modelId)
+  })
+
   it('agrees on the held-out images: both hidden layers, all 10 scores, the label', async () => {
     const checked = images()
     expect(checked.length).toBe(process.env.VERITY_DIGITS_H2_ALL === '1' ? 359 : SAMPLE)
@@ -124,3 +146,31 @@ describe('two-hidden-layer witness = TypeScript classifier', () => {
     expect(await snarkjs.wtns.check(r1cs, flipped, quiet)).toBe(false)
   })
 })
+
+const built = join(root, 'circuits/build/digits-h2')
+describe.skipIf(!existsSync(join(built, 'digits-h2.zkey')))(
+  'Groth16 with the locally built keys',
+  () => {
+    afterAll(async () => {
+      await stopProver()
+    })
+
+    it('a proof of a held-out image verifies; with any public input changed it does not', async () => {
+      const circuit = loadDigitsCircuit(built, 'digits-h2')
+      const s = all[2] as DigitSample
+      const p = await proveDigits(circuit, model, s.pixels)
+      expect(p.label).toBe(classifyDigits(model, s.pixels).label)
+      const pub = parsePublicSignals(p.publicSignals)
+      expect(unpackScores(pub.scoresPacked)).toEqual(p.scores)
+      expect(await verifyDigitsProof(circuit.vkey, p.publicSignals, p.proof)).toBe(true)
+      for (let i = 0; i < 4; i++) {
+        const changed = [...p.publicSignals]
+        changed[i] = ((BigInt(changed[i] as string) + 1n) % FIELD_P).toString()
+        expect(await verifyDigitsProof(circuit.vkey, changed, p.proof)).toBe(false)
+      }
+      // the one-layer model's key does not accept it: another model is another key
+      const one = loadDigitsCircuit(join(root, 'circuits/build/digits'))
+      expect(await verifyDigitsProof(one.vkey, p.publicSignals, p.proof)).toBe(false)
+    }, 300_000)
+  },
+)
