@@ -13,21 +13,12 @@
  * (DIR defaults to circuits/build) and, unless --no-solidity (benchmark variants: every model's
  * verifier costs the same gas, 4 public inputs), contracts/src/vision/<Name>Verifier.sol.
  */
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
-import { basename, dirname, join, relative, resolve } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as snarkjs from 'snarkjs'
+import { compileDigitsCircuit } from '../src/vision/circuit-compile.ts'
 import { digitsCircuitSource } from '../src/vision/circuit-source.ts'
 import { parseDigitsModel } from '../src/vision/model.ts'
 import { visionModelId } from '../src/vision/model-id.ts'
@@ -74,40 +65,9 @@ const timed = async <T>(label: string, f: () => Promise<T> | T): Promise<T> => {
   return r
 }
 
-/**
- * The include path for circomlib. circom2 (WASI) cannot follow a symlink out of its working
- * directory (a git worktree's node_modules may be one): then circomlib's circuits are copied
- * into .cache/circom first.
- */
-function circomLibraries(): string {
-  const lib = realpathSync(join(root, 'node_modules/circomlib'))
-  if (!relative(root, lib).startsWith('..')) return 'node_modules'
-  cpSync(join(lib, 'circuits'), join(root, '.cache/circom/circomlib/circuits'), { recursive: true })
-  return '.cache/circom'
-}
-
 const circuit = `circuits/${name}.circom`
 writeFileSync(join(root, circuit), digitsCircuitSource(model, modelFile))
-// circom2 only sees files below its working directory: run from the root, libraries from node_modules
-await timed('compile', () =>
-  execFileSync(
-    process.execPath,
-    [
-      join(root, 'node_modules/circom2/cli.js'),
-      circuit,
-      '--r1cs',
-      '--wasm',
-      '--sym',
-      '-l',
-      circomLibraries(),
-      '-o',
-      relative(root, out),
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  ),
-)
-copyFileSync(join(out, `${name}_js`, `${name}.wasm`), join(out, `${name}.wasm`))
-rmSync(join(out, `${name}_js`), { recursive: true })
+await timed('compile', () => compileDigitsCircuit(root, circuit, out))
 const info = await snarkjs.r1cs.info(join(out, `${name}.r1cs`))
 const zkey0 = join(out, `${name}_0000.zkey`)
 const zkey = join(out, `${name}.zkey`)

@@ -1,10 +1,16 @@
 /**
- * Trains Verity's vision model, an MLP 64 -> hidden -> 10 (ReLU) on the UCI 8x8 handwritten digits
+ * Trains Verity's vision model, an MLP 64 -> hidden [-> hidden2] -> 10 (ReLU) on the UCI 8x8 handwritten digits
  * that Debian's python3-sklearn ships, then quantizes it to the integer model that
  * src/vision/classify.ts and circuits/digits.circom compute (docs/DETERMINISM.md, "digits
  * classifier"), and writes it as JSON.
  *
  *   node bin/run-ts.js scripts/train-digits.ts [--hidden 32] [--epochs 150] [--seed 18] [--out models/digits.json]
+ *   node bin/run-ts.js scripts/train-digits.ts --hidden 384 --hidden2 192 --out models/digits-h2.json
+ *
+ * --hidden2 N adds a second hidden layer (64 -> hidden -> N -> 10, the ~100k-parameter variant,
+ * `layer2` in the model file) with the same ReLU and requantization as the first; its two
+ * activation levels are calibrated jointly. Without it the float operations, hence the file, are
+ * the same as before the option existed.
  *
  * Float64 training: Kaiming-uniform initialisation from the runtime's seeded Prng, Adam, minibatches
  * in a seeded order, softmax cross-entropy. Held out: every 5th image (src/vision/dataset.ts), never
@@ -32,58 +38,70 @@ const flag = (name: string, fallback: string): string => {
   return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback
 }
 const H = Number(flag('hidden', '32'))
+/** Width of the optional second hidden layer (0: none), the ~100k-parameter variant. */
+const H2 = Number(flag('hidden2', '0'))
 const EPOCHS = Number(flag('epochs', '150'))
 const SEED = Number(flag('seed', '18'))
-const OUT = flag('out', H === 32 ? 'models/digits.json' : `models/digits-h${H}.json`)
+const OUT = flag(
+  'out',
+  H2 > 0
+    ? `models/digits-h${H}-${H2}.json`
+    : H === 32
+      ? 'models/digits.json'
+      : `models/digits-h${H}.json`,
+)
 const BATCH = 32
 const LR = 2e-3
 const WEIGHT_DECAY = 1e-4
+/** Layer widths: 64, the hidden layers, 10. */
+const DIMS = H2 > 0 ? [PIXELS, H, H2, CLASSES] : [PIXELS, H, CLASSES]
+const LAYERS = DIMS.length - 1
 
 const prng = new Prng(SEED)
 const uniform = () => prng.next() / 2 ** 32
 
-type Float = {
-  w1: Float64Array // H x 64
-  b1: Float64Array
-  w2: Float64Array // 10 x H
-  b2: Float64Array
-}
+/** Layer l maps DIMS[l] inputs to DIMS[l + 1] outputs: w is row-major [out][in]. */
+type Float = { w: Float64Array[]; b: Float64Array[] }
 
 function init(): Float {
-  const w1 = new Float64Array(H * PIXELS)
-  const w2 = new Float64Array(CLASSES * H)
-  const a1 = Math.sqrt(6 / PIXELS)
-  const a2 = Math.sqrt(6 / H)
-  for (let i = 0; i < w1.length; i++) w1[i] = (2 * uniform() - 1) * a1
-  for (let i = 0; i < w2.length; i++) w2[i] = (2 * uniform() - 1) * a2
-  return { w1, b1: new Float64Array(H), w2, b2: new Float64Array(CLASSES) }
+  const w: Float64Array[] = []
+  for (let l = 0; l < LAYERS; l++) {
+    const fanIn = DIMS[l] as number
+    const a = Math.sqrt(6 / fanIn)
+    const wl = new Float64Array((DIMS[l + 1] as number) * fanIn)
+    for (let i = 0; i < wl.length; i++) wl[i] = (2 * uniform() - 1) * a
+    w.push(wl)
+  }
+  return { w, b: DIMS.slice(1).map((n) => new Float64Array(n)) }
 }
 
-/** Float forward on x / 16; returns hidden (post-ReLU) and logits. */
-function forward(
-  p: Float,
-  pixels: number[],
-): { x: Float64Array; h: Float64Array; z: Float64Array } {
+/** Float forward on x / 16; returns every layer's input (post-ReLU for hidden layers) and the logits. */
+function forward(p: Float, pixels: number[]): { acts: Float64Array[]; z: Float64Array } {
   const x = new Float64Array(PIXELS)
   for (let i = 0; i < PIXELS; i++) x[i] = (pixels[i] as number) / PIXEL_MAX
-  const h = new Float64Array(H)
-  for (let j = 0; j < H; j++) {
-    let a = p.b1[j] as number
-    for (let i = 0; i < PIXELS; i++) a += (p.w1[j * PIXELS + i] as number) * (x[i] as number)
-    h[j] = Math.max(a, 0)
+  const acts = [x]
+  let input = x
+  for (let l = 0; l < LAYERS; l++) {
+    const nIn = DIMS[l] as number
+    const nOut = DIMS[l + 1] as number
+    const w = p.w[l] as Float64Array
+    const b = p.b[l] as Float64Array
+    const out = new Float64Array(nOut)
+    for (let j = 0; j < nOut; j++) {
+      let a = b[j] as number
+      for (let i = 0; i < nIn; i++) a += (w[j * nIn + i] as number) * (input[i] as number)
+      out[j] = l < LAYERS - 1 ? Math.max(a, 0) : a
+    }
+    if (l < LAYERS - 1) acts.push(out)
+    input = out
   }
-  const z = new Float64Array(CLASSES)
-  for (let k = 0; k < CLASSES; k++) {
-    let a = p.b2[k] as number
-    for (let j = 0; j < H; j++) a += (p.w2[k * H + j] as number) * (h[j] as number)
-    z[k] = a
-  }
-  return { x, h, z }
+  return { acts, z: input }
 }
 
 function train(samples: DigitSample[]): Float {
   const p = init()
-  const params = [p.w1, p.b1, p.w2, p.b2]
+  // Adam state in the order w0, b0, w1, b1, ...: weights (even) decay, biases do not
+  const params = p.w.flatMap((w, l) => [w, p.b[l] as Float64Array])
   const m = params.map((a) => new Float64Array(a.length))
   const v = params.map((a) => new Float64Array(a.length))
   const g = params.map((a) => new Float64Array(a.length))
@@ -98,32 +116,47 @@ function train(samples: DigitSample[]): Float {
     for (let start = 0; start < order.length; start += BATCH) {
       const batch = order.slice(start, start + BATCH)
       for (const a of g) a.fill(0)
-      const [gw1, gb1, gw2, gb2] = g as [Float64Array, Float64Array, Float64Array, Float64Array]
       for (const idx of batch) {
         const s = samples[idx] as DigitSample
-        const { x, h, z } = forward(p, s.pixels)
+        const { acts, z } = forward(p, s.pixels)
         let max = -Infinity
         for (const zk of z) max = Math.max(max, zk)
         let sum = 0
         const e = z.map((zk) => Math.exp(zk - max))
         for (const ek of e) sum += ek
         loss -= Math.log((e[s.label] as number) / sum)
-        const dz = e.map((ek, k) => ek / sum - (k === s.label ? 1 : 0))
-        const dh = new Float64Array(H)
-        for (let k = 0; k < CLASSES; k++) {
-          const d = dz[k] as number
-          gb2[k] = (gb2[k] as number) + d
-          for (let j = 0; j < H; j++) {
-            gw2[k * H + j] = (gw2[k * H + j] as number) + d * (h[j] as number)
-            dh[j] = (dh[j] as number) + d * (p.w2[k * H + j] as number)
+        // d loss / d (pre-activation) of the current layer, from the top down
+        let d: Float64Array = e.map((ek, k) => ek / sum - (k === s.label ? 1 : 0))
+        for (let l = LAYERS - 1; l >= 0; l--) {
+          const nIn = DIMS[l] as number
+          const nOut = DIMS[l + 1] as number
+          const input = acts[l] as Float64Array
+          const w = p.w[l] as Float64Array
+          const gw = g[2 * l] as Float64Array
+          const gb = g[2 * l + 1] as Float64Array
+          if (l === 0) {
+            // the pixels need no gradient; units whose ReLU is off (d = 0) add nothing
+            for (let j = 0; j < nOut; j++) {
+              const dj = d[j] as number
+              if (dj === 0) continue
+              gb[j] = (gb[j] as number) + dj
+              for (let i = 0; i < nIn; i++)
+                gw[j * nIn + i] = (gw[j * nIn + i] as number) + dj * (input[i] as number)
+            }
+            break
           }
-        }
-        for (let j = 0; j < H; j++) {
-          if ((h[j] as number) <= 0) continue
-          const d = dh[j] as number
-          gb1[j] = (gb1[j] as number) + d
-          for (let i = 0; i < PIXELS; i++)
-            gw1[j * PIXELS + i] = (gw1[j * PIXELS + i] as number) + d * (x[i] as number)
+          const dIn = new Float64Array(nIn)
+          for (let k = 0; k < nOut; k++) {
+            const dk = d[k] as number
+            gb[k] = (gb[k] as number) + dk
+            for (let j = 0; j < nIn; j++) {
+              gw[k * nIn + j] = (gw[k * nIn + j] as number) + dk * (input[j] as number)
+              dIn[j] = (dIn[j] as number) + dk * (w[k * nIn + j] as number)
+            }
+          }
+          // through the ReLU of layer l - 1 (its output is `input`)
+          for (let j = 0; j < nIn; j++) if ((input[j] as number) <= 0) dIn[j] = 0
+          d = dIn
         }
       }
       step++
@@ -150,43 +183,70 @@ function train(samples: DigitSample[]): Float {
   }
   return p
 }
-
 const roundHalfAway = (v: number) => Math.sign(v) * Math.floor(Math.abs(v) + 0.5)
 const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0)
 
-/**
- * Integer model from the float one: per-layer int8 weight scales s1 = max|w1| / 127 and
- * s2 = max|w2| / 127; the input is the raw 0..16 pixel, so acc1 stands for acc1 * s1 / 16; the
- * hidden activation scale sh maps the given activation level to 127, and the requantization
- * multiplier s1 / (16 sh) is written as m1 * 2^-e1 with m1 a 12-bit mantissa in [2048, 4095].
- */
-function quantize(p: Float, actLevel: number): DigitsModel {
-  const s1 = maxAbs(p.w1) / 127
-  const s2 = maxAbs(p.w2) / 127
-  const sh = actLevel / ACT_MAX
-  const clampBias = (v: number) => Math.max(-BIAS_MAX, Math.min(BIAS_MAX, v))
-  const mult = s1 / PIXEL_MAX / sh
-  let e1 = 0
-  while (mult * 2 ** e1 < 2048) e1++
-  while (mult * 2 ** e1 >= 4096) e1--
-  let m1 = Math.round(mult * 2 ** e1)
-  if (m1 === 4096) {
-    m1 = 2048
-    e1--
+/** A requantization multiplier as m * 2^-e with m a 12-bit mantissa in [2048, 4095]. */
+function mantissa(mult: number): { m: number; e: number } {
+  let e = 0
+  while (mult * 2 ** e < 2048) e++
+  while (mult * 2 ** e >= 4096) e--
+  let m = Math.round(mult * 2 ** e)
+  if (m === 4096) {
+    m = 2048
+    e--
   }
+  return { m, e }
+}
+
+/**
+ * Integer model from the float one: per-layer int8 weight scales s_l = max|w_l| / 127; the input
+ * is the raw 0..16 pixel, so acc1 stands for acc1 * s1 / 16; each hidden activation scale sh_l
+ * maps the given activation level to 127, and the requantization multiplier (the accumulator's
+ * scale over sh_l) is written as m * 2^-e. Biases are rounded into their accumulator's scale.
+ */
+function quantize(p: Float, actLevels: number[]): DigitsModel {
+  const scales = p.w.map((w) => maxAbs(w) / 127)
+  const clampBias = (v: number) => Math.max(-BIAS_MAX, Math.min(BIAS_MAX, v))
   const rows = (w: Float64Array, n: number, cols: number, s: number) =>
     Array.from({ length: n }, (_, r) =>
       Array.from({ length: cols }, (_, c) => roundHalfAway((w[r * cols + c] as number) / s)),
     )
+  // accScale[l]: what one unit of layer l's integer accumulator stands for
+  let inScale = 1 / PIXEL_MAX
+  const layers: { w: number[][]; b: number[]; m: number; e: number }[] = []
+  for (let l = 0; l < LAYERS; l++) {
+    const s = scales[l] as number
+    const accScale = s * inScale
+    const nIn = DIMS[l] as number
+    const nOut = DIMS[l + 1] as number
+    const w = rows(p.w[l] as Float64Array, nOut, nIn, s)
+    const b = Array.from(p.b[l] as Float64Array, (v) => clampBias(roundHalfAway(v / accScale)))
+    if (l === LAYERS - 1) {
+      layers.push({ w, b, m: 0, e: 0 })
+      break
+    }
+    const sh = (actLevels[l] as number) / ACT_MAX
+    layers.push({ w, b, ...mantissa(accScale / sh) })
+    inScale = sh
+  }
+  const [first, second, out] = (LAYERS === 3 ? layers : [layers[0], undefined, layers[1]]) as [
+    (typeof layers)[0],
+    (typeof layers)[0] | undefined,
+    (typeof layers)[0],
+  ]
   return parseDigitsModel({
-    name: `verity-digits-h${H}`,
+    name: H2 > 0 ? `verity-digits-h${H}-${H2}` : `verity-digits-h${H}`,
     hidden: H,
-    w1: rows(p.w1, H, PIXELS, s1),
-    b1: Array.from(p.b1, (b) => clampBias(roundHalfAway((b * PIXEL_MAX) / s1))),
-    m1,
-    e1,
-    w2: rows(p.w2, CLASSES, H, s2),
-    b2: Array.from(p.b2, (b) => clampBias(roundHalfAway(b / (s2 * sh)))),
+    w1: first.w,
+    b1: first.b,
+    m1: first.m,
+    e1: first.e,
+    w2: out.w,
+    b2: out.b,
+    ...(second
+      ? { layer2: { hidden: H2, w: second.w, b: second.b, m: second.m, e: second.e } }
+      : {}),
   })
 }
 
@@ -205,21 +265,42 @@ const floatLabel = (p: Float) => (s: DigitSample) => {
 
 const t0 = performance.now()
 const { train: trainSet, test } = splitDigits(readDigits())
-console.log(`train ${trainSet.length} images, held out ${test.length}; hidden ${H}, seed ${SEED}`)
+console.log(
+  `train ${trainSet.length} images, held out ${test.length}; hidden ${DIMS.slice(1, -1).join(' x ')}, seed ${SEED}`,
+)
 const p = train(trainSet)
 const trainSeconds = (performance.now() - t0) / 1000
 
-// Calibrate the hidden activation level on the training split only: the largest activation, or a
-// percentile of all activations (saturating the rare larger ones at 127 buys resolution).
-const acts: number[] = []
-for (const s of trainSet) for (const v of forward(p, s.pixels).h) acts.push(v)
-acts.sort((a, b) => a - b)
+// Calibrate each hidden layer's activation level on the training split only: its largest
+// activation, or a percentile of all its activations (saturating the rare larger ones at 127 buys
+// resolution). Two hidden layers: every pair of choices.
+const QUANTILES = [1, 0.9999, 0.999, 0.998, 0.995, 0.99]
+const levels = DIMS.slice(1, -1).map((_, l) => {
+  const acts: number[] = []
+  for (const s of trainSet)
+    for (const v of forward(p, s.pixels).acts[l + 1] as Float64Array) acts.push(v)
+  acts.sort((a, b) => a - b)
+  return QUANTILES.map(
+    (q) => acts[Math.min(acts.length - 1, Math.floor(q * acts.length))] as number,
+  )
+})
+const choices: number[][] =
+  LAYERS === 2
+    ? QUANTILES.map((_, i) => [i])
+    : QUANTILES.flatMap((_, i) => QUANTILES.map((_, j) => [i, j]))
 let best: { model: DigitsModel; trainAcc: number; level: string } | undefined
-for (const q of [1, 0.9999, 0.999, 0.998, 0.995, 0.99]) {
-  const level = acts[Math.min(acts.length - 1, Math.floor(q * acts.length))] as number
-  const model = quantize(p, level)
+for (const choice of choices) {
+  const model = quantize(
+    p,
+    choice.map((i, l) => (levels[l] as number[])[i] as number),
+  )
   const trainAcc = accuracy(trainSet, (s) => classifyDigits(model, s.pixels).label)
-  if (!best || trainAcc > best.trainAcc) best = { model, trainAcc, level: `p${q * 100}` }
+  if (!best || trainAcc > best.trainAcc)
+    best = {
+      model,
+      trainAcc,
+      level: choice.map((i) => `p${(QUANTILES[i] as number) * 100}`).join(' '),
+    }
 }
 const model = (best as NonNullable<typeof best>).model
 const floatTest = accuracy(test, floatLabel(p))
@@ -249,4 +330,5 @@ console.log(JSON.stringify({ ...evaluation, heldOutConfusion: undefined }, null,
 console.log(`| true \\ predicted | ${[...Array(CLASSES).keys()].join(' | ')} |`)
 console.log(`|---|${'---|'.repeat(CLASSES)}`)
 for (const [k, row] of confusion.entries()) console.log(`| ${k} | ${row.join(' | ')} |`)
-console.log(`wrote ${OUT} (m1 ${model.m1}, e1 ${model.e1}, ${paramCount(model)} parameters)`)
+const l2 = model.layer2 ? `, m2 ${model.layer2.m}, e2 ${model.layer2.e}` : ''
+console.log(`wrote ${OUT} (m1 ${model.m1}, e1 ${model.e1}${l2}, ${paramCount(model)} parameters)`)

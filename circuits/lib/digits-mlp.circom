@@ -23,9 +23,11 @@ template Relu(n) {
     out <== bits.out[n - 1] * in;
 }
 
-// min(127, floor((in * m + 2^(e-1)) / 2^e)) for 0 <= in * m < 2^33: the remainder is proven in
-// [0, 2^e) and the quotient in [0, 2^(34-e)), so the division is the unique integer one.
-template Requant(m, e) {
+// min(127, floor((in * m + 2^(e-1)) / 2^e)) for 0 <= in * m + 2^(e-1) < 2^n (n = 34 for the first
+// hidden layer, 37 for the second): the remainder is proven in [0, 2^e) and the quotient in
+// [0, 2^(n-e)), so both sides are below 2^n, far below the field, and the division is the unique
+// integer one.
+template Requant(m, e, n) {
     signal input in;
     signal output out;
     assert(e >= 1 && e <= 26);
@@ -37,9 +39,9 @@ template Requant(m, e) {
     t === q * (1 << e) + r;
     component rBits = Num2Bits(e);
     rBits.in <== r;
-    component qBits = Num2Bits(34 - e);
+    component qBits = Num2Bits(n - e);
     qBits.in <== q;
-    component small = LessThan(34 - e);
+    component small = LessThan(n - e);
     small.in[0] <== q;
     small.in[1] <== 128;
     out <== small.out * (q - 127) + 127;
@@ -101,7 +103,7 @@ template DigitsMLP(H, W1, B1, M1, E1, W2, B2) {
         for (var i = 0; i < 64; i++) acc += W1[j][i] * pixels[i];
         relu[j] = Relu(22);
         relu[j].in <== acc;
-        requant[j] = Requant(M1, E1);
+        requant[j] = Requant(M1, E1, 34);
         requant[j].in <== relu[j].out;
         h[j] <== requant[j].out;
     }
@@ -113,6 +115,76 @@ template DigitsMLP(H, W1, B1, M1, E1, W2, B2) {
     for (var k = 0; k < 10; k++) {
         var acc = B2[k];
         for (var j = 0; j < H; j++) acc += W2[k][j] * h[j];
+        scores[k] <== acc;
+        packedScores += (scores[k] + (1 << 22)) * (1 << (23 * k));
+    }
+    scoresPacked === packedScores;
+
+    component argmax = ArgmaxLowest(10);
+    argmax.scores <== scores;
+    argmax.label <== label;
+}
+
+
+// The two-hidden-layer variant, 64 -> H -> H2 -> 10 (models/digits-h2.json): the first layer as in
+// DigitsMLP, a second ReLU + requantization layer on h with the same arithmetic, and the output
+// layer (WO, BO) on h2. Same public signals as DigitsMLP.
+template DigitsMLP2(H, W1, B1, M1, E1, H2, WL2, BL2, ML2, EL2, WO, BO) {
+    signal input pixelsPacked[2];
+    signal input scoresPacked;
+    signal input label;
+    signal input pixels[64];
+
+    component lo[64];
+    component hi[64];
+    var packed[2] = [0, 0];
+    for (var i = 0; i < 64; i++) {
+        lo[i] = Num2Bits(5);
+        lo[i].in <== pixels[i];
+        hi[i] = Num2Bits(5);
+        hi[i].in <== 16 - pixels[i];
+        packed[i \ 32] += pixels[i] * (1 << (5 * (i % 32)));
+    }
+    pixelsPacked[0] === packed[0];
+    pixelsPacked[1] === packed[1];
+
+    // first hidden layer: |acc| < 2^21 as in DigitsMLP
+    component relu[H];
+    component requant[H];
+    signal h[H];
+    for (var j = 0; j < H; j++) {
+        var acc = B1[j];
+        for (var i = 0; i < 64; i++) acc += W1[j][i] * pixels[i];
+        relu[j] = Relu(22);
+        relu[j].in <== acc;
+        requant[j] = Requant(M1, E1, 34);
+        requant[j].in <== relu[j].out;
+        h[j] <== requant[j].out;
+    }
+
+    // second hidden layer: H <= 512, |BL2| <= 2^20, h in [0, 127] keep |acc2| < 2^24, so
+    // relu(acc2) * ML2 + 2^(EL2-1) < 2^37 with ML2 < 2^12
+    assert(H <= 512);
+    component relu2[H2];
+    component requant2[H2];
+    signal h2[H2];
+    for (var j = 0; j < H2; j++) {
+        var acc = BL2[j];
+        for (var i = 0; i < H; i++) acc += WL2[j][i] * h[i];
+        relu2[j] = Relu(25);
+        relu2[j].in <== acc;
+        requant2[j] = Requant(ML2, EL2, 37);
+        requant2[j].in <== relu2[j].out;
+        h2[j] <== requant2[j].out;
+    }
+
+    // scores: H2 <= 192 keeps |score| <= 192 * 127 * 127 + 2^20 < 2^22, the packing's bound
+    assert(H2 <= 192);
+    signal scores[10];
+    var packedScores = 0;
+    for (var k = 0; k < 10; k++) {
+        var acc = BO[k];
+        for (var j = 0; j < H2; j++) acc += WO[k][j] * h2[j];
         scores[k] <== acc;
         packedScores += (scores[k] + (1 << 22)) * (1 << (23 * k));
     }

@@ -1,7 +1,7 @@
-import type { DigitsModel } from './model.ts'
+import type { DigitsLayer2, DigitsModel } from './model.ts'
 
 /**
- * The main circom file of one model: the generic DigitsMLP template (circuits/lib/digits-mlp.circom)
+ * The main circom file of one model: the generic DigitsMLP (or, with `layer2`, DigitsMLP2) template (circuits/lib/digits-mlp.circom)
  * instantiated with the model's integers as constants, so the weights are part of the circuit and
  * of its verification key. Written by scripts/build-digits-circuit.ts as circuits/<name>.circom.
  */
@@ -29,7 +29,27 @@ function b2() {
     return [${model.b2.join(', ')}];
 }
 
-component main {public [pixelsPacked, scoresPacked, label]} =
-    DigitsMLP(${model.hidden}, w1(), b1(), ${model.m1}, ${model.e1}, w2(), b2());
+${model.layer2 ? layer2Functions(model.layer2, rows) : ''}component main {public [pixelsPacked, scoresPacked, label]} =
+    ${main(model)};
 `
+}
+
+/** The second hidden layer's constants (models with `layer2`); w2()/b2() stay the output layer. */
+function layer2Functions(l: DigitsLayer2, rows: (m: number[][]) => string): string {
+  return `function wl2() {
+    return ${rows(l.w)};
+}
+
+function bl2() {
+    return [${l.b.join(', ')}];
+}
+
+`
+}
+
+function main(model: DigitsModel): string {
+  const first = `${model.hidden}, w1(), b1(), ${model.m1}, ${model.e1}`
+  const l = model.layer2
+  if (!l) return `DigitsMLP(${first}, w2(), b2())`
+  return `DigitsMLP2(${first}, ${l.hidden}, wl2(), bl2(), ${l.m}, ${l.e}, w2(), b2())`
 }

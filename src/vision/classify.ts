@@ -8,9 +8,11 @@ export type DigitsResult = {
   label: number
   /** The hidden activations h, int in [0, 127]: what the circuit's witness holds too. */
   hidden: number[]
+  /** The second hidden layer's activations h2, int in [0, 127], for a model with `layer2`. */
+  hidden2?: number[]
 }
 
-/** floor((v + 2^(s-1)) / 2^s) for v >= 0, s >= 1: round half up. Exact: v < 2^33. */
+/** floor((v + 2^(s-1)) / 2^s) for v >= 0, s >= 1: round half up. Exact: v < 2^36 (model.ts bounds). */
 export function roundShiftNonNeg(v: number, s: number): number {
   return Math.floor((v + 2 ** (s - 1)) / 2 ** s)
 }
@@ -33,21 +35,36 @@ export function checkPixels(pixels: ArrayLike<number>): void {
  */
 export function classifyDigits(model: DigitsModel, pixels: ArrayLike<number>): DigitsResult {
   checkPixels(pixels)
-  const hidden = new Array<number>(model.hidden)
-  for (let j = 0; j < model.hidden; j++) {
-    const row = model.w1[j] as number[]
-    let acc = model.b1[j] as number
-    for (let i = 0; i < PIXELS; i++) acc += (row[i] as number) * (pixels[i] as number)
-    hidden[j] = acc <= 0 ? 0 : Math.min(ACT_MAX, roundShiftNonNeg(acc * model.m1, model.e1))
-  }
+  const hidden = reluRequant(model.w1, model.b1, model.m1, model.e1, pixels)
+  const l2 = model.layer2
+  const hidden2 = l2 ? reluRequant(l2.w, l2.b, l2.m, l2.e, hidden) : undefined
+  const last = hidden2 ?? hidden
   const scores = new Array<number>(CLASSES)
   let label = 0
   for (let k = 0; k < CLASSES; k++) {
     const row = model.w2[k] as number[]
     let acc = model.b2[k] as number
-    for (let j = 0; j < model.hidden; j++) acc += (row[j] as number) * (hidden[j] as number)
+    for (let j = 0; j < last.length; j++) acc += (row[j] as number) * (last[j] as number)
     scores[k] = acc
     if (acc > (scores[label] as number)) label = k
   }
-  return { scores, label, hidden }
+  return hidden2 ? { scores, label, hidden, hidden2 } : { scores, label, hidden }
+}
+
+/** One hidden layer: min(127, roundShift(relu(W x + b) * m, e)) per row of W. */
+function reluRequant(
+  w: number[][],
+  b: number[],
+  m: number,
+  e: number,
+  x: ArrayLike<number>,
+): number[] {
+  const out = new Array<number>(w.length)
+  for (let j = 0; j < w.length; j++) {
+    const row = w[j] as number[]
+    let acc = b[j] as number
+    for (let i = 0; i < row.length; i++) acc += (row[i] as number) * (x[i] as number)
+    out[j] = acc <= 0 ? 0 : Math.min(ACT_MAX, roundShiftNonNeg(acc * m, e))
+  }
+  return out
 }
