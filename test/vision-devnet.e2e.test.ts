@@ -30,6 +30,7 @@ type Report = {
     modelId: string
     contracts: { vision: string; answers: string }
     miners: VisionMiner[]
+    gatewayAnswers: { served: number; failed: number; wrongLabel: number }
   }
 }
 
@@ -79,5 +80,7 @@ describe('verity devnet --vision', () => {
     expect(honest.evidence).toBe(0)
     const manifest = parseDeployment(readFileSync(report.deployment, 'utf8'), report.deployment)
     expect(manifest.contracts.vision).toBe(v.contracts.vision)
+    // a user's PNG digits through the gateway: all answered (the cheater failed over), none wrong
+    expect(v.gatewayAnswers).toEqual({ served: 6, failed: 0, wrongLabel: 0 })
   }, 120_000)
 })

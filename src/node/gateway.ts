@@ -14,6 +14,7 @@ import { describeLoadedModel } from '../gateway/model.ts'
 import { MinerPool } from '../gateway/pool.ts'
 import type { DashboardOptions } from '../gateway/routes/dashboard.ts'
 import { type GatewayServer, type GatewayTls, startGatewayServer } from '../gateway/server.ts'
+import type { VisionPool } from '../gateway/vision/pool.ts'
 import type { Model } from '../runtime/model/load.ts'
 import type { InferenceEvent, InferenceRequest, MinerClient } from '../types/inference.ts'
 import type { ReceiptBundle } from '../verify/bundle.ts'
@@ -95,6 +96,8 @@ export async function startGatewayNode(options: {
   corsOrigins?: readonly string[]
   /** Serve the web dashboard at /dashboard (the chain it reads, the model files by modelRoot). */
   dashboard?: DashboardOptions
+  /** Serve a proven image classifier through the chat API (its miners may be added later). */
+  vision?: VisionPool
   /**
    * Host names the API answers to besides loopback and IP addresses (DNS-rebinding guard): the
    * public name(s) it is reached by. Default: none, so only loopback and addresses.
@@ -335,6 +338,7 @@ export async function startGatewayNode(options: {
     ...(accounts ? { accounts } : {}),
     ...(options.corsOrigins?.length ? { corsOrigins: options.corsOrigins } : {}),
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
+    ...(options.vision ? { vision: options.vision } : {}),
     allowedHosts: options.allowedHosts ?? [],
     pools: [pool],
     port: options.port ?? 8080,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEther } from 'viem'
@@ -15,6 +15,7 @@ import { DEVNET_CHANNEL_WINDOWS, deployPaymentChannels } from '../../chain/payme
 import { deployVisionSubnets } from '../../chain/vision-subnets.ts'
 import { EpochError } from '../../errors/chain.ts'
 import { UsageError } from '../../errors/cli.ts'
+import { VisionPool } from '../../gateway/vision/pool.ts'
 import { connectChain, readNeurons } from '../../node/chain.ts'
 import { CHEAT_MODES, type CheatMode } from '../../node/cheat.ts'
 import type { DisputeService } from '../../node/disputes.ts'
@@ -24,6 +25,10 @@ import { setupSubnet, startMinerNode, startValidatorNode } from '../../node/netw
 import type { ValidatorService } from '../../node/validator.ts'
 import { tokenizerFromGguf } from '../../runtime/tokenizer/index.ts'
 import { toHex } from '../../runtime/trace/merkle.ts'
+import { readDigits, splitDigits } from '../../vision/dataset.ts'
+import { parseDigitsModel } from '../../vision/model.ts'
+import { visionModelId } from '../../vision/model-id.ts'
+import { loadDigitsCircuit } from '../../vision/prover.ts'
 import { intFlag, parseArgs } from '../args.ts'
 import {
   COMPETITION_ACCOUNTS,
@@ -31,7 +36,16 @@ import {
   DevnetCompetition,
 } from '../devnet-competition.ts'
 import { startDevnetProviders } from '../devnet-providers.ts'
-import { DevnetVision, VISION_ACCOUNTS } from '../devnet-vision.ts'
+import {
+  DevnetVision,
+  DIGITS_CIRCUIT_DIR,
+  DIGITS_MODEL_PATH,
+  VISION_ACCOUNTS,
+} from '../devnet-vision.ts'
+import { askVision } from '../devnet-vision-user.ts'
+
+const VISION_MODEL_NAME = 'verity-digits'
+
 import type { Command } from '../main.ts'
 import { DEFAULT_MODEL_PATH, loadModelFile, openModelFile, threadsFlag } from '../model-file.ts'
 import { applyLogFlags, LOG_FLAGS, LOG_HELP } from '../ops-flags.ts'
@@ -89,7 +103,9 @@ VisionAnswers: two vision miners serve /verity/classify/1 from libp2p nodes publ
 one honest, one sending made-up proofs; two vision validators send each miner held-out digits
 every epoch, check every Groth16 proof and set weights (an invalid proof: weight 0, kept as
 evidence). With --epochs the JSON line gets a 'vision' object: netuid, modelId and per miner uid,
-hotkey, task 'vision', cheater, emission, emissionByEpoch, validProofs, invalidProofs, evidence.
+hotkey, task 'vision', cheater, emission, emissionByEpoch, validProofs, invalidProofs, evidence,
+and gatewayAnswers: two held-out digits a user sends each epoch as PNG images through the
+gateway's chat API (model verity-digits), served, failed and served with a wrong label.
 ${LOG_HELP}`
 
 const spec = {
@@ -280,7 +296,20 @@ export const command: Command = {
         miners.push(node)
         if (node.disputes) disputeServices.push(node.disputes)
       }
+      // The gateway serves the vision subnet's miners through the chat API once they are up; it
+      // checks every proof before it answers, so the cheating one is never served.
+      const visionCircuit = withVision ? loadDigitsCircuit(DIGITS_CIRCUIT_DIR) : undefined
+      const visionPool = visionCircuit
+        ? new VisionPool({
+            name: VISION_MODEL_NAME,
+            modelId: visionModelId(visionCircuit.vkey),
+            vkey: visionCircuit.vkey,
+            chainId: devnet.chain.id,
+            verifyingContract: address,
+          })
+        : undefined
       const gateway = await startGatewayNode({
+        ...(visionPool ? { vision: visionPool } : {}),
         hotkey: devnet.accounts[gatewayIdx]!.account as never,
         chain: await ctx(gatewayIdx),
         model,
@@ -363,6 +392,12 @@ export const command: Command = {
           })
         : undefined
       if (visionNet) nodes.push(visionNet)
+      for (const m of visionNet?.visionMiners() ?? []) visionPool?.add(m)
+      const visionUser = { served: 0, failed: 0, wrongLabel: 0 }
+      const visionModel = withVision
+        ? parseDigitsModel(JSON.parse(readFileSync(DIGITS_MODEL_PATH, 'utf8')))
+        : undefined
+      const visionImages = withVision ? splitDigits(readDigits()).test : []
       const users =
         load > 0 ? startLoad({ url: gateway.server.url, model, concurrency: load }) : undefined
       if (users) nodes.push(users)
@@ -392,6 +427,16 @@ export const command: Command = {
             ])
           await contest?.epoch()
           await visionNet?.epoch()
+          if (visionModel)
+            await askVision(
+              gateway.server.url,
+              {
+                model: visionModel,
+                name: VISION_MODEL_NAME,
+                images: visionImages.slice(2 * e, 2 * e + 2).map((d) => d.pixels),
+              },
+              visionUser,
+            )
         }
         await users?.stop()
         await Promise.race([
@@ -457,7 +502,9 @@ export const command: Command = {
               .map((m) => [m.service.hotkey, Object.fromEntries(m.service.judged)]),
           ),
           ...(contest ? { competition: await contest.report() } : {}),
-          ...(visionNet ? { vision: await visionNet.report() } : {}),
+          ...(visionNet
+            ? { vision: { ...(await visionNet.report()), gatewayAnswers: visionUser } }
+            : {}),
         }
         if (flags.json) console.log(JSON.stringify(out))
         else console.log(JSON.stringify(out, null, 2))
@@ -492,6 +539,10 @@ export const command: Command = {
         )
       say(`Deployment manifest (for --deployment): ${manifest}`)
       say(`OpenAI-compatible API: ${url}/v1   (model ${model.config.name})`)
+      if (visionPool)
+        say(
+          `Images: model ${VISION_MODEL_NAME}, one image_url part (data:image/png;base64,…); the answer's proof is in 'verity'`,
+        )
       say(`Dashboard: ${url}/dashboard   (metagraph, receipts checked in the browser, playground)`)
       say(
         `API keys are off (open to anyone on this host); a node turns them on with --auth: npx verity node --role gateway --auth … then npx verity gateway keys create --data-dir <its data dir> --credit 10\n`,
