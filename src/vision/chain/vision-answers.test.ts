@@ -32,7 +32,8 @@ import { submitVisionAnswer } from './submitVisionAnswer.ts'
  * The snarkjs-exported verifier and VisionAnswers on a real anvil: real proofs of held-out images
  * verify and are recorded with their prover; a proof with any public input changed, with another
  * image's signals, with a proof element swapped or out of the field, is refused and records
- * nothing. Reports verifyProof's gas.
+ * nothing. Reports verifyProof's gas. CI proves the first 5 held-out images;
+ * `npm run test:vision-all` (VERITY_VISION_ALL=1) proves every one of them and checks each on chain.
  */
 const root = join(import.meta.dirname, '../../..')
 let t: TestChain
@@ -48,13 +49,15 @@ const test = splitDigits(readDigits()).test
 beforeAll(async () => {
   model = parseDigitsModel(JSON.parse(readFileSync(join(root, 'models/digits.json'), 'utf8')))
   circuit = loadDigitsCircuit(join(root, 'circuits/build/digits'))
-  for (const s of test.slice(0, 5)) proofs.push(await proveDigits(circuit, model, s.pixels))
+  const n = process.env.VERITY_VISION_ALL === '1' ? test.length : 5
+  for (const s of test.slice(0, n)) proofs.push(await proveDigits(circuit, model, s.pixels))
+  console.log(`${proofs.length} held-out images proven`)
   t = await startTestChain({ keys: 2, tag: 'vision' })
   ;[alice, bob] = t.keys as [Wallet, Wallet]
   ;({ verifier, answers } = await deployVisionAnswers(t.devnet.publicClient, t.owner, {
     modelId: visionModelId(circuit.vkey),
   }))
-}, 180_000)
+}, 1_800_000)
 
 afterAll(async () => {
   await t?.stop()
