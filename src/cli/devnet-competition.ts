@@ -4,16 +4,12 @@ import { type Address, type Hex, toHex as viemToHex } from 'viem'
 import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { commitModel } from '../chain/actions/commitModel.ts'
 import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
-import { getEpochInfo } from '../chain/actions/getEpochInfo.ts'
-import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { serveNode } from '../chain/actions/serveNode.ts'
 import { DEVNET_COMPETITION } from '../chain/competition.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import { DEVNET_CORPUS_SHA256, devnetCorpus } from '../competition/devnet-corpus.ts'
 import { DEVNET_EVALUATION_SPEC, evaluationSpecHash } from '../competition/evaluate.ts'
-import { EpochError } from '../errors/chain.ts'
 import { UsageError } from '../errors/cli.ts'
-import { readNeurons } from '../node/chain.ts'
 import { setupCompetitionSubnet } from '../node/competition-subnet.ts'
 import {
   type CompetitionEpoch,
@@ -25,6 +21,7 @@ import { serveModelFiles } from '../node/model-files/server.ts'
 import { chainModelSource, localFileSource } from '../node/model-source.ts'
 import { createPeer, type Peer, peerIdToBytes } from '../node/peer.ts'
 import type { Model } from '../runtime/model/load.ts'
+import { DevnetSubnetEpochs } from './devnet-subnet-epoch.ts'
 import { type ModelCommitment, modelCommitment } from './model-commitment.ts'
 import { DEFAULT_MODEL_PATH, nativeSha256 } from './model-file.ts'
 
@@ -92,12 +89,13 @@ export type CompetitionReport = {
  * the local files).
  */
 export class DevnetCompetition {
-  private readonly perEpoch = new Map<string, string[]>()
   private readonly epochs: CompetitionReport['epochs'] = []
   private agree = true
   private evalMs = 0
   private evaluations = 0
   private copyCommitted = false
+
+  private readonly subnetEpochs: DevnetSubnetEpochs
 
   private constructor(
     private readonly devnet: Devnet,
@@ -107,7 +105,9 @@ export class DevnetCompetition {
     private readonly miners: { index: number; role: Role; commitment: ModelCommitment }[],
     /** The miners' file servers and every peer, stopped last first. */
     private readonly running: { stop(): void | Promise<void> }[],
-  ) {}
+  ) {
+    this.subnetEpochs = new DevnetSubnetEpochs(devnet, netuid)
+  }
 
   /**
    * Sets the competition up: checks the model files (the better one must exist), halves the
@@ -213,7 +213,7 @@ export class DevnetCompetition {
     )
     for (const m of miners.filter((m) => m.role !== 'copy')) await comp.commit(m)
     // The epoch that counts the commitments begins after them.
-    await comp.runEpoch()
+    await comp.subnetEpochs.run()
     return comp
   }
 
@@ -227,21 +227,6 @@ export class DevnetCompetition {
       size: c.size,
       params: c.params,
     })
-  }
-
-  private async runEpoch(): Promise<void> {
-    const address = this.devnet.addresses.verity
-    const [due] = await getEpochInfo(this.devnet.publicClient, { address, netuid: this.netuid })
-    await advanceClock(this.devnet.publicClient, { address, to: due, mine: true })
-    // Other nodes' transactions can change what a stage estimated: runEpoch resumes.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await runEpoch(this.devnet.walletClients[0]!, { address, netuid: this.netuid })
-        return
-      } catch (error) {
-        if (attempt >= 3 || !(error instanceof EpochError)) throw error
-      }
-    }
   }
 
   /**
@@ -281,25 +266,13 @@ export class DevnetCompetition {
         scored: first.scores.map((s) => s.uid),
         pending: first.pending.map((p) => p.uid),
       })
-    await this.runEpoch()
-    for (const n of await this.neurons())
-      this.perEpoch.set(n.hotkey.toLowerCase(), [
-        ...(this.perEpoch.get(n.hotkey.toLowerCase()) ?? []),
-        n.emission.toString(),
-      ])
-  }
-
-  private async neurons() {
-    return await readNeurons({
-      publicClient: this.devnet.publicClient,
-      address: this.devnet.addresses.verity,
-      netuid: this.netuid,
-    })
+    await this.subnetEpochs.run()
+    await this.subnetEpochs.record()
   }
 
   /** The `competition` object of the devnet's JSON line. */
   async report(): Promise<CompetitionReport> {
-    const neurons = await this.neurons()
+    const neurons = await this.subnetEpochs.neurons()
     const last = this.validators[0]!.lastEpoch
     const scoreOf = (uid: number) => last?.scores.find((s) => s.uid === uid)
     return {
@@ -322,7 +295,7 @@ export class DevnetCompetition {
           score: s?.loss == null ? null : s.loss.toString(),
           ...(reason === undefined ? {} : { reason }),
           emission: n.emission.toString(),
-          emissionByEpoch: this.perEpoch.get(hotkey.toLowerCase()) ?? [],
+          emissionByEpoch: this.subnetEpochs.emissionByEpoch(hotkey),
         }
       }),
       validators: this.validators.map((v) => ({

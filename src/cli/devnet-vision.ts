@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Address, type Hex, parseAbi } from 'viem'
-import { advanceClock } from '../chain/actions/advanceClock.ts'
 import { enactGovernanceChange } from '../chain/actions/enactGovernanceChange.ts'
-import { getEpochInfo } from '../chain/actions/getEpochInfo.ts'
-import { runEpoch } from '../chain/actions/runEpoch.ts'
 import { serveNode } from '../chain/actions/serveNode.ts'
 import type { Devnet } from '../chain/devnet.ts'
 import { deployVisionSubnets } from '../chain/vision-subnets.ts'
-import { EpochError } from '../errors/chain.ts'
-import { readNeurons } from '../node/chain.ts'
 import { createPeer, type Peer, peerIdToBytes } from '../node/peer.ts'
 import { RemoteVisionMiner } from '../node/vision/client.ts'
 import { VisionEvidenceStore } from '../node/vision/evidence-store.ts'
@@ -22,6 +17,7 @@ import { LocalVisionMiner, type VisionMiner } from '../vision/local-miner.ts'
 import { parseDigitsModel } from '../vision/model.ts'
 import { visionModelId } from '../vision/model-id.ts'
 import { loadDigitsCircuit, stopProver } from '../vision/prover.ts'
+import { DevnetSubnetEpochs } from './devnet-subnet-epoch.ts'
 
 const root = join(import.meta.dirname, '../..')
 /** The digits classifier (scripts/train-digits.ts) and its circuit's build. */
@@ -59,10 +55,10 @@ export type VisionReport = {
  * query them every epoch, check every proof and set weights.
  */
 export class DevnetVision {
-  private readonly perEpoch = new Map<string, string[]>()
+  private readonly subnetEpochs: DevnetSubnetEpochs
 
   private constructor(
-    private readonly devnet: Devnet,
+    devnet: Devnet,
     readonly netuid: number,
     readonly modelId: Hex,
     readonly contracts: { vision: Address; answers: Address },
@@ -72,7 +68,9 @@ export class DevnetVision {
     private readonly stores: VisionEvidenceStore[],
     /** Servers and peers, stopped last first. */
     private readonly running: { stop(): unknown }[],
-  ) {}
+  ) {
+    this.subnetEpochs = new DevnetSubnetEpochs(devnet, netuid)
+  }
 
   static async start(
     devnet: Devnet,
@@ -233,43 +231,16 @@ export class DevnetVision {
     return [...this.clients]
   }
 
-  private async runEpoch(): Promise<void> {
-    const address = this.devnet.addresses.verity
-    const [due] = await getEpochInfo(this.devnet.publicClient, { address, netuid: this.netuid })
-    await advanceClock(this.devnet.publicClient, { address, to: due, mine: true })
-    // Other nodes' transactions can change what a stage estimated: runEpoch resumes.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await runEpoch(this.devnet.walletClients[0]!, { address, netuid: this.netuid })
-        return
-      } catch (error) {
-        if (attempt >= 3 || !(error instanceof EpochError)) throw error
-      }
-    }
-  }
-
   /** One vision epoch: every validator queries, checks and sets weights; then the epoch runs. */
   async epoch(): Promise<void> {
     await Promise.all(this.validators.map((v) => v.epoch()))
-    await this.runEpoch()
-    for (const n of await this.neurons())
-      this.perEpoch.set(n.hotkey.toLowerCase(), [
-        ...(this.perEpoch.get(n.hotkey.toLowerCase()) ?? []),
-        n.emission.toString(),
-      ])
-  }
-
-  private async neurons() {
-    return await readNeurons({
-      publicClient: this.devnet.publicClient,
-      address: this.devnet.addresses.verity,
-      netuid: this.netuid,
-    })
+    await this.subnetEpochs.run()
+    await this.subnetEpochs.record()
   }
 
   /** The `vision` object of the devnet's JSON line. */
   async report(): Promise<VisionReport> {
-    const neurons = await this.neurons()
+    const neurons = await this.subnetEpochs.neurons()
     return {
       netuid: this.netuid,
       modelId: this.modelId,
@@ -284,7 +255,7 @@ export class DevnetVision {
           task: 'vision' as const,
           cheater: m.cheater,
           emission: n.emission.toString(),
-          emissionByEpoch: this.perEpoch.get(key) ?? [],
+          emissionByEpoch: this.subnetEpochs.emissionByEpoch(key),
           validProofs: totals.reduce((s, t) => s + (t?.valid ?? 0), 0),
           invalidProofs: totals.reduce((s, t) => s + (t?.invalid ?? 0), 0),
           evidence: this.stores.reduce((s, st) => s + st.list(m.hotkey).length, 0),
