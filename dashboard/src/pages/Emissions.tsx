@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import { formatEther } from 'viem'
 import { chainClient, type DashboardConfig } from '../config.ts'
 import { type EmissionHistory, readEmissionHistory, shortHotkey } from '../emissions.ts'
-import { readSubnets, type SubnetSummary } from '../metagraph.ts'
+import { useSubnets } from '../use-subnets.ts'
 import { LineChart, type Series } from './LineChart.tsx'
 
 const SPANS = [5, 10, 20, 50]
@@ -11,22 +11,9 @@ const SPANS = [5, 10, 20, 50]
 export function Emissions({ config }: { config: DashboardConfig }) {
   const client = useMemo(() => chainClient(config), [config])
   const verity = config.deployment.contracts.verity
-  const [subnets, setSubnets] = useState<SubnetSummary[] | Error>()
-  const [netuid, setNetuid] = useState<number>()
+  const { subnets, netuid, setNetuid } = useSubnets(client, verity)
   const [span, setSpan] = useState(10)
   const [history, setHistory] = useState<EmissionHistory | Error>()
-
-  useEffect(() => {
-    const abort = new AbortController()
-    readSubnets(client, verity, { signal: abort.signal }).then(
-      (list) => {
-        setSubnets(list)
-        if (list[0]) setNetuid(list[0].netuid)
-      },
-      (e: Error) => setSubnets(e),
-    )
-    return () => abort.abort()
-  }, [client, verity])
 
   useEffect(() => {
     if (netuid === undefined) return

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { formatEther } from 'viem'
 import { chainClient, type DashboardConfig } from '../config.ts'
-import { type MetagraphRow, readMetagraph, readSubnets, type SubnetSummary } from '../metagraph.ts'
+import { type MetagraphRow, readMetagraph } from '../metagraph.ts'
+import { useSubnets } from '../use-subnets.ts'
 
 type Column = {
   key: keyof MetagraphRow
@@ -41,25 +42,12 @@ function compare(a: MetagraphRow, b: MetagraphRow, key: keyof MetagraphRow): num
 export function Subnets({ config }: { config: DashboardConfig }) {
   const client = useMemo(() => chainClient(config), [config])
   const verity = config.deployment.contracts.verity
-  const [subnets, setSubnets] = useState<SubnetSummary[] | Error>()
-  const [netuid, setNetuid] = useState<number>()
+  const { subnets, netuid, setNetuid } = useSubnets(client, verity)
   const [rows, setRows] = useState<MetagraphRow[] | Error>()
   const [sort, setSort] = useState<{ key: keyof MetagraphRow; ascending: boolean }>({
     key: 'uid',
     ascending: true,
   })
-
-  useEffect(() => {
-    const abort = new AbortController()
-    readSubnets(client, verity, { signal: abort.signal }).then(
-      (list) => {
-        setSubnets(list)
-        if (list[0]) setNetuid(list[0].netuid)
-      },
-      (e: Error) => setSubnets(e),
-    )
-    return () => abort.abort()
-  }, [client, verity])
 
   useEffect(() => {
     if (netuid === undefined) return
